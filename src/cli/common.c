@@ -1,0 +1,151 @@
+#include "cli/common.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+
+const char sl_cli_common_help[] =
+    "Connection (unset values come from PG* environment variables, .pgpass, service files):\n"
+    "  -h, --host=HOST            server host or socket directory\n"
+    "  -p, --port=PORT            server port\n"
+    "  -U, --username=USER        user name\n"
+    "  -d, --dbname=DB|URL|CONNINFO  database, or a postgres:// URL or conninfo string\n"
+    "  -W, --password             ask for the password on the terminal\n"
+    "  -w, --no-password          never ask for a password\n"
+    "      --retries=N            retry transient connection failures N times (default 5)\n"
+    "Session settings (applied on every connection):\n"
+    "      --work-mem=SIZE        work_mem\n"
+    "      --maintenance-work-mem=SIZE  maintenance_work_mem\n"
+    "      --lock-timeout=TIME    lock_timeout while taking the backup's locks (default 30s)\n"
+    "Output:\n"
+    "  -v, --verbose              more detail (statements, timings)\n"
+    "  -q, --quiet                warnings and errors only\n"
+    "      --log-format=human|json  log lines for people or machines (default human)\n"
+    "      --help                 show this help\n";
+
+void
+sl_cli_common_init(sl_cli_common *c)
+{
+    memset(c, 0, sizeof *c);
+    c->conninfo = sl_conninfo_new();
+    c->conn_opts.app_name = "sluice";
+    c->conn_opts.connect_retries = 5;
+    c->conn_opts.lock_timeout = "30s";
+}
+
+void
+sl_cli_common_free(sl_cli_common *c)
+{
+    sl_conninfo_free(c->conninfo);
+    c->conninfo = NULL;
+}
+
+int
+sl_cli_parse_int(const char *flag, const char *arg, int min, int max, int *out, sl_error *err)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (errno || !end || *end || end == arg || v < min || v > max) {
+        sl_error_set(err, SL_E_USAGE, "invalid value \"%s\" for %s: expected an integer from %d to %d",
+                     arg, flag, min, max);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+int
+sl_cli_common_opt(sl_cli_common *c, int opt, const char *arg, sl_error *err)
+{
+    switch (opt) {
+    case 'h':
+        sl_conninfo_set(c->conninfo, "host", arg);
+        return 1;
+    case 'p':
+        sl_conninfo_set(c->conninfo, "port", arg);
+        return 1;
+    case 'U':
+        sl_conninfo_set(c->conninfo, "user", arg);
+        return 1;
+    case 'd':
+        sl_conninfo_set(c->conninfo, "dbname", arg);
+        return 1;
+    case 'W':
+        c->prompt_password = true;
+        return 1;
+    case 'w':
+        c->prompt_password = false;
+        return 1;
+    case 'v':
+        c->verbosity = c->verbosity < 0 ? 1 : c->verbosity + 1;
+        return 1;
+    case 'q':
+        c->verbosity = -1;
+        return 1;
+    case SL_OPT_WORK_MEM:
+        c->conn_opts.work_mem = arg;
+        return 1;
+    case SL_OPT_MAINT_WORK_MEM:
+        c->conn_opts.maintenance_work_mem = arg;
+        return 1;
+    case SL_OPT_LOCK_TIMEOUT:
+        c->conn_opts.lock_timeout = arg;
+        return 1;
+    case SL_OPT_RETRIES:
+        return sl_cli_parse_int("--retries", arg, 0, 100, &c->conn_opts.connect_retries, err) == 0
+                   ? 1
+                   : -1;
+    case SL_OPT_LOG_FORMAT:
+        if (strcmp(arg, "json") == 0)
+            c->json_log = true;
+        else if (strcmp(arg, "human") == 0)
+            c->json_log = false;
+        else {
+            sl_error_set(err, SL_E_USAGE, "invalid value \"%s\" for --log-format: expected human or json",
+                         arg);
+            return -1;
+        }
+        return 1;
+    case SL_OPT_HELP:
+        c->help = true;
+        return 1;
+    }
+    return 0;
+}
+
+int
+sl_cli_common_finish(sl_cli_common *c, sl_error *err)
+{
+    sl_log_level level = c->verbosity < 0 ? SL_LOG_WARN
+                         : c->verbosity > 0 ? SL_LOG_DEBUG
+                                            : SL_LOG_INFO;
+    sl_log_setup(level, c->json_log ? SL_LOG_JSON : SL_LOG_HUMAN);
+    if (c->prompt_password && sl_conninfo_prompt_password(c->conninfo, err) != 0)
+        return -1;
+    return 0;
+}
+
+int
+sl_cli_usage_error(const char *command, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "sluice %s: %s\nTry \"sluice %s --help\" for more information.\n", command,
+            msg, command);
+    return sl_error_exit_code(SL_E_USAGE);
+}
+
+int
+sl_cli_fail(const sl_error *err)
+{
+    sl_log_error(err);
+    return sl_error_exit_code(err->kind);
+}

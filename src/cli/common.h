@@ -1,0 +1,67 @@
+/* cli/common.h: flags every command shares (connection, session settings, logging) and the
+ * one place that turns an sl_error into a message and an exit code.
+ * A command lists SL_CLI_COMMON_LONGOPTS in its getopt_long table, appends SL_CLI_COMMON_SHORT
+ * to its short string, and passes each option it does not know to sl_cli_common_opt(). */
+#ifndef SL_CLI_COMMON_H
+#define SL_CLI_COMMON_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "base/error.h"
+#include "pg/conn.h"
+
+enum {
+    SL_OPT_WORK_MEM = 1000,
+    SL_OPT_MAINT_WORK_MEM,
+    SL_OPT_LOCK_TIMEOUT,
+    SL_OPT_RETRIES,
+    SL_OPT_LOG_FORMAT,
+    SL_OPT_HELP,
+    SL_OPT_COMMAND_BASE = 1100,  /* commands number their own long-only options from here */
+};
+
+#define SL_CLI_COMMON_SHORT "h:p:U:d:Wwvq"
+#define SL_CLI_COMMON_LONGOPTS                                            \
+    {"host", required_argument, NULL, 'h'},                               \
+    {"port", required_argument, NULL, 'p'},                               \
+    {"username", required_argument, NULL, 'U'},                           \
+    {"dbname", required_argument, NULL, 'd'},                             \
+    {"password", no_argument, NULL, 'W'},                                 \
+    {"no-password", no_argument, NULL, 'w'},                              \
+    {"verbose", no_argument, NULL, 'v'},                                  \
+    {"quiet", no_argument, NULL, 'q'},                                    \
+    {"work-mem", required_argument, NULL, SL_OPT_WORK_MEM},               \
+    {"maintenance-work-mem", required_argument, NULL, SL_OPT_MAINT_WORK_MEM}, \
+    {"lock-timeout", required_argument, NULL, SL_OPT_LOCK_TIMEOUT},       \
+    {"retries", required_argument, NULL, SL_OPT_RETRIES},                 \
+    {"log-format", required_argument, NULL, SL_OPT_LOG_FORMAT},           \
+    {"help", no_argument, NULL, SL_OPT_HELP}
+
+/* The help text for the shared flags, printed by every command's --help. */
+extern const char sl_cli_common_help[];
+
+typedef struct sl_cli_common {
+    sl_conninfo *conninfo;
+    sl_conn_opts conn_opts;
+    bool prompt_password;
+    int verbosity;  /* -1 quiet, 0 normal, 1+ verbose */
+    bool json_log;
+    bool help;
+} sl_cli_common;
+
+void sl_cli_common_init(sl_cli_common *c);
+void sl_cli_common_free(sl_cli_common *c);
+/* Handles one shared option. 1 handled, 0 not a shared option, -1 bad value (err set). */
+int sl_cli_common_opt(sl_cli_common *c, int opt, const char *arg, sl_error *err);
+/* After parsing: sets up logging and prompts for the password if -W was given. */
+SL_MUSTCHECK int sl_cli_common_finish(sl_cli_common *c, sl_error *err);
+/* Reports an unknown option or missing argument the way getopt saw it. Returns exit code 2. */
+int sl_cli_usage_error(const char *command, const char *fmt, ...) SL_PRINTF(2, 3);
+/* Logs err and returns the exit code its kind maps to. */
+int sl_cli_fail(const sl_error *err);
+/* Parses a positive integer flag value ("-j 4"). */
+SL_MUSTCHECK int sl_cli_parse_int(const char *flag, const char *arg, int min, int max, int *out,
+                                  sl_error *err);
+
+#endif

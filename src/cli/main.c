@@ -1,0 +1,74 @@
+/* cli/main.c: dispatches "sluice COMMAND ..." to the command's entry point. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "cli/commands.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"status", sl_cmd_status, "show server version, settings, databases and replication slots"},
+};
+
+static void
+print_help(FILE *out)
+{
+    fprintf(out,
+            "sluice moves data in and out of PostgreSQL over the wire protocol.\n\n"
+            "Usage:\n  sluice COMMAND [OPTION]...\n\nCommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out,
+            "\n\"sluice COMMAND --help\" shows a command's flags.\n\n"
+            "Exit codes:\n");
+#define SL_ERROR_KIND(sym, code, name) fprintf(out, "  %d  %s\n", code, name);
+#include "base/error_kinds.def"
+#undef SL_ERROR_KIND
+}
+
+int
+sl_cli_getopt_failed(const char *command, int ret, char **argv)
+{
+    const char *arg = argv[optind - 1];
+    if (ret == ':')
+        fprintf(stderr, "sluice %s: option \"%s\" requires a value\n", command, arg);
+    else if (optopt)
+        fprintf(stderr, "sluice %s: unknown option \"-%c\"\n", command, optopt);
+    else
+        fprintf(stderr, "sluice %s: unknown option \"%s\"\n", command, arg);
+    fprintf(stderr, "Try \"sluice %s --help\" for more information.\n", command);
+    return sl_error_exit_code(SL_E_USAGE);
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_help(stderr);
+        return sl_error_exit_code(SL_E_USAGE);
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "help") == 0 || strcmp(name, "-?") == 0) {
+        print_help(stdout);
+        return 0;
+    }
+    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        printf("sluice %s\n", SL_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(name, commands[i].name) == 0) {
+            opterr = 0;
+            return commands[i].run(argc - 1, argv + 1);
+        }
+    }
+    fprintf(stderr, "sluice: unknown command \"%s\"\nTry \"sluice --help\" for the commands.\n",
+            name);
+    return sl_error_exit_code(SL_E_USAGE);
+}

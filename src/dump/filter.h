@@ -1,0 +1,41 @@
+/* dump/filter.h: what a backup includes, as pg_dump's -n/-N/-t/-T/--exclude-table-data say.
+ * Patterns follow psql's rules: * and ? wildcards, "quoted" parts match literally and keep
+ * case, unquoted parts are folded to lower case, and "schema.table" qualifies a table pattern.
+ * sl_dump_filter_resolve() turns the patterns into OID sets once, inside the backup's snapshot;
+ * catalog readers then pass them to their queries as text arrays ('{1,2,3}') and filter with
+ * "= ANY($1::oid[])", so no reader re-implements pattern matching. A pattern that matches
+ * nothing is an error (SL_E_USAGE), as with pg_dump --strict-names. */
+#ifndef SL_DUMP_FILTER_H
+#define SL_DUMP_FILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/error.h"
+#include "pg/conn.h"
+
+typedef struct sl_dump_filter {
+    /* Given by the user (arrays of patterns, NULL-terminated or NULL). */
+    const char **include_schemas;    /* -n */
+    const char **exclude_schemas;    /* -N */
+    const char **include_tables;     /* -t: only these relations (and their indexes,
+                                      * constraints, triggers, ...) are dumped */
+    const char **exclude_tables;     /* -T */
+    const char **exclude_table_data; /* --exclude-table-data */
+    bool schema_only;
+    bool data_only;
+    bool no_owner;
+    bool no_privileges;
+    bool no_comments;
+
+    /* Filled by sl_dump_filter_resolve(): oid[] literals such as "{2200,16384}". */
+    char *schema_oids;      /* schemas whose objects are dumped */
+    char *table_oids;       /* relations (tables, views, sequences, ...) that are dumped */
+    char *data_table_oids;  /* tables whose rows are dumped */
+    bool tables_only;       /* -t given: no schema-level objects other than the relations */
+} sl_dump_filter;
+
+SL_MUSTCHECK int sl_dump_filter_resolve(sl_dump_filter *f, sl_conn *c, sl_error *err);
+void sl_dump_filter_clear(sl_dump_filter *f);  /* frees the resolved arrays */
+
+#endif

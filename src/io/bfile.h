@@ -1,0 +1,139 @@
+/* io/bfile.h: sluice's backup file: a psql-restorable SQL script, plain or compressed as a
+ * sequence of independent gzip members / zstd frames, carrying an index that gzip, zstd and psql
+ * ignore.
+ *
+ * Layout. The file is a sequence of segments. A segment is a run of whole members (frames) whose
+ * decompressed text is a run of whole SQL statements (a COPY block stays inside one segment).
+ * After the last segment comes the index (a JSON document: header + one entry per segment) and
+ * a fixed-size trailer pointing at it:
+ *   gzip:  the index is carried in the FEXTRA field (subfield "SL") of empty gzip members
+ *          (65,000 bytes per member); the trailer is one more empty member whose FEXTRA holds
+ *          the index offset, length and SHA-256. gunzip outputs nothing for them.
+ *   zstd:  the index is a skippable frame (magic 0x184D2A5B); the trailer is a fixed-size
+ *          skippable frame. zstd -d skips both.
+ *   none:  the index is one SQL comment line "-- sluice-index: {json}"; the trailer is a
+ *          fixed-width comment line. psql ignores both.
+ * Every byte is covered by a checksum: each entry carries the SHA-256 of its segment's stored
+ * (compressed) bytes, the trailer the SHA-256 of the index. Segments tile the file from offset 0
+ * to the index, in order. The first segment (phase 0, kind "PREAMBLE") starts with the line
+ * "-- sluice backup format 1" and holds the session settings every restore connection runs.
+ *
+ * Writing: sl_bfile_writer_open() -> { sl_bfile_segment_open() -> _write()* -> _commit() }*
+ *          -> sl_bfile_writer_close() (or _abort()).
+ *   Segments may be open in several threads at once (one segment per thread). A segment's text
+ *   is cut into blocks (SL_BFILE_BLOCK bytes) and each block is compressed in the thread that
+ *   writes it. Segments land in the file in the order they are committed; a segment that is
+ *   written while another one owns the file goes to a temporary spool file in the output
+ *   directory and is appended when it commits, so memory stays bounded by a few blocks per
+ *   thread whatever the size of a table. The file is written as NAME.partial (mode 0600),
+ *   fsynced and renamed to NAME by _close(); _abort() removes every trace.
+ * Reading: sl_bfile_reader_open() reads the trailer and index (a file without the sluice
+ *   preamble is a plain script: no index, read as one stream, compression detected by content).
+ *   sl_bfile_stream_open() streams one segment (or the whole file) decompressed; each stream has
+ *   its own file descriptor, so restore workers read segments in parallel.
+ * Errors: SL_E_ARCHIVE for anything wrong with the file, always naming the byte offset; SL_E_IO
+ *   for the file system. -1 on failure, 0 on success; _read() returns 1 chunk, 0 end, -1 error.
+ * Threads: writer calls are thread-safe; a segment, a reader's entries and a stream are used by
+ *   one thread at a time (the reader itself is read-only after open and may be shared). */
+#ifndef SL_IO_BFILE_H
+#define SL_IO_BFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "io/codec.h"
+
+#define SL_BFILE_FORMAT 1
+#define SL_BFILE_SIGNATURE "-- sluice backup format 1\n"
+#define SL_BFILE_BLOCK (1u << 20)
+
+typedef struct sl_bfile_writer sl_bfile_writer;
+typedef struct sl_bfile_segment sl_bfile_segment;
+typedef struct sl_bfile_reader sl_bfile_reader;
+typedef struct sl_bfile_stream sl_bfile_stream;
+
+/* What a segment is, for the index. Strings are copied. */
+typedef struct sl_bfile_meta {
+    int phase;           /* restore order: phases run in increasing order; see below */
+    bool parallel;       /* segments of this phase may run at the same time */
+    const char *kind;    /* "PREAMBLE", "PRE-DATA", "TABLE DATA", "BLOBS", "SEQUENCE SET",
+                          * "INDEX", "CONSTRAINT", "FK CONSTRAINT", "TRIGGER", "MATVIEW REFRESH",
+                          * "ACL", ... */
+    const char *schema;  /* NULL when not about one object */
+    const char *name;    /* table / object name, NULL when not about one object */
+    int64_t rows;        /* rows in a TABLE DATA segment, -1 otherwise */
+} sl_bfile_meta;
+
+/* Phases used by dump and restore (the file stores the number, so keep them stable). */
+enum {
+    SL_PHASE_PREAMBLE = 0,   /* session settings; run first on every restore connection */
+    SL_PHASE_PRE_DATA = 10,  /* schemas, types, tables, functions...: in order, one session */
+    SL_PHASE_DATA = 20,      /* table data and large objects: parallel */
+    SL_PHASE_INDEX = 30,     /* indexes, primary/unique/exclusion constraints: parallel */
+    SL_PHASE_POST = 40,      /* FKs, triggers, rules, policies, statistics...: parallel */
+    SL_PHASE_FINAL = 50,     /* matview refresh, ACLs, comments, publications: in order */
+};
+
+/* The header stored in the index: who and what was backed up. Strings are copied. */
+typedef struct sl_bfile_header {
+    const char *database;
+    const char *server_version;  /* server_version string */
+    const char *snapshot;        /* exported snapshot id, or NULL */
+    const char *started_at;      /* ISO 8601 UTC */
+    const char *sluice_version;
+} sl_bfile_header;
+
+SL_MUSTCHECK int sl_bfile_writer_open(sl_bfile_writer **out, const char *path,
+                                      const sl_codec *codec, sl_error *err);
+SL_MUSTCHECK int sl_bfile_segment_open(sl_bfile_writer *w, sl_bfile_segment **out,
+                                       sl_error *err);
+SL_MUSTCHECK int sl_bfile_segment_write(sl_bfile_segment *s, const void *data, size_t len,
+                                        sl_error *err);
+/* Flushes, appends the segment to the file (or queues it) and records meta; frees s. */
+SL_MUSTCHECK int sl_bfile_segment_commit(sl_bfile_segment *s, const sl_bfile_meta *meta,
+                                         sl_error *err);
+void sl_bfile_segment_abort(sl_bfile_segment *s);
+/* Writes the index and trailer, fsyncs, renames NAME.partial to NAME; frees w. */
+SL_MUSTCHECK int sl_bfile_writer_close(sl_bfile_writer *w, const sl_bfile_header *hdr,
+                                       sl_error *err);
+void sl_bfile_writer_abort(sl_bfile_writer *w);
+/* Bytes written to the file so far (compressed), for progress. */
+uint64_t sl_bfile_writer_bytes(sl_bfile_writer *w);
+
+/* One index entry, as read back. */
+typedef struct sl_bfile_entry {
+    int seq;  /* position in the file, from 0 */
+    int phase;
+    bool parallel;
+    const char *kind;
+    const char *schema;  /* may be NULL */
+    const char *name;    /* may be NULL */
+    int64_t rows;        /* -1 when not a TABLE DATA segment */
+    uint64_t offset;     /* first byte of the segment in the file */
+    uint64_t length;     /* stored bytes */
+    uint64_t raw_length; /* decompressed bytes */
+    unsigned char sha256[32];
+} sl_bfile_entry;
+
+SL_MUSTCHECK int sl_bfile_reader_open(sl_bfile_reader **out, const char *path, sl_error *err);
+void sl_bfile_reader_close(sl_bfile_reader *r);
+bool sl_bfile_reader_indexed(const sl_bfile_reader *r);   /* false: a plain script */
+sl_codec_kind sl_bfile_reader_codec(const sl_bfile_reader *r);
+size_t sl_bfile_reader_count(const sl_bfile_reader *r);
+const sl_bfile_entry *sl_bfile_reader_entry(const sl_bfile_reader *r, size_t i);
+/* The header fields (NULL when absent or not indexed). */
+const char *sl_bfile_reader_header(const sl_bfile_reader *r, const char *field);
+
+/* entry NULL streams the whole file (every segment in order, or a plain script). With
+ * verify=true the stream checks the entry's SHA-256 and raw length at its end. */
+SL_MUSTCHECK int sl_bfile_stream_open(sl_bfile_stream **out, const sl_bfile_reader *r,
+                                      const sl_bfile_entry *entry, bool verify, sl_error *err);
+SL_MUSTCHECK int sl_bfile_stream_read(sl_bfile_stream *s, const char **data, size_t *len,
+                                      sl_error *err);
+/* Stored-byte offset of the member being decompressed (for error messages). */
+uint64_t sl_bfile_stream_offset(const sl_bfile_stream *s);
+void sl_bfile_stream_close(sl_bfile_stream *s);
+
+#endif

@@ -1,0 +1,171 @@
+"""A throwaway PostgreSQL 15 cluster for tests and demos.
+
+initdb refuses to run as root, so when the tests run as root the cluster is owned by, and the
+server runs as, the unprivileged ``postgres`` system user (runuser). The cluster listens on a
+free loopback port (a lock file keeps concurrent runs apart) and on a private unix socket
+directory. TCP connections use scram-sha-256 with a generated password kept in a private
+.pgpass file, so tests exercise real authentication; the socket trusts local users.
+"""
+import fcntl
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+BINDIR = os.environ.get("SLUICE_PG_BINDIR", "/usr/lib/postgresql/15/bin")
+LOCKDIR = os.path.join(tempfile.gettempdir(), "sluice-test-ports")
+
+
+def _free_port():
+    os.makedirs(LOCKDIR, exist_ok=True)
+    for _ in range(200):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        lock = open(os.path.join(LOCKDIR, str(port)), "w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()
+            continue
+        return port, lock
+    raise RuntimeError("no free port")
+
+
+class PgCluster:
+    def __init__(self, name="sluice", settings=None):
+        self.root = tempfile.mkdtemp(prefix=f"{name}-pg-")
+        os.chmod(self.root, 0o755)
+        self.datadir = os.path.join(self.root, "data")
+        self.sockdir = os.path.join(self.root, "sock")
+        self.port, self._lock = _free_port()
+        self.host = "127.0.0.1"
+        self.user = "postgres"
+        self.password = "pw-" + secrets.token_hex(12)
+        self.pgpass = os.path.join(self.root, "pgpass")
+        self.settings = settings or {}
+        self._as_root = os.geteuid() == 0
+        self.running = False
+
+    # -- process control -------------------------------------------------
+    def _run(self, args, **kw):
+        if self._as_root:
+            args = ["runuser", "-u", "postgres", "--"] + args
+        return subprocess.run(args, check=True, capture_output=True, text=True, **kw)
+
+    def _chown(self, path):
+        if self._as_root:
+            pw = pwd.getpwnam("postgres")
+            os.chown(path, pw.pw_uid, pw.pw_gid)
+
+    def start(self):
+        os.makedirs(self.sockdir)
+        self._chown(self.sockdir)
+        pwfile = os.path.join(self.root, "initpw")
+        with open(pwfile, "w") as f:
+            f.write(self.password + "\n")
+        self._chown(pwfile)
+        self._run([f"{BINDIR}/initdb", "-D", self.datadir, "-U", self.user, "-E", "UTF8",
+                   "--locale=C.UTF-8", "-A", "scram-sha-256", "--pwfile", pwfile])
+        os.unlink(pwfile)
+        conf = {
+            "listen_addresses": "'127.0.0.1'",
+            "port": str(self.port),
+            "unix_socket_directories": f"'{self.sockdir}'",
+            "wal_level": "logical",
+            "max_wal_senders": "10",
+            "max_replication_slots": "10",
+            "max_connections": "60",
+            "fsync": "off",
+            "synchronous_commit": "off",
+            "full_page_writes": "off",
+            "shared_buffers": "128MB",
+        }
+        conf.update(self.settings)
+        with open(os.path.join(self.datadir, "postgresql.auto.conf"), "a") as f:
+            for k, v in conf.items():
+                f.write(f"{k} = {v}\n")
+        with open(os.path.join(self.datadir, "pg_hba.conf"), "w") as f:
+            f.write("local all all trust\n"
+                    "local replication all trust\n"
+                    "host all all 127.0.0.1/32 scram-sha-256\n"
+                    "host replication all 127.0.0.1/32 scram-sha-256\n")
+        with open(self.pgpass, "w") as f:
+            f.write(f"127.0.0.1:{self.port}:*:{self.user}:{self.password}\n")
+        os.chmod(self.pgpass, 0o600)
+        self._run([f"{BINDIR}/pg_ctl", "-D", self.datadir, "-l",
+                   os.path.join(self.datadir, "server.log"), "-w", "-t", "60", "start"])
+        self.running = True
+        return self
+
+    def stop(self, mode="fast"):
+        if self.running:
+            try:
+                self._run([f"{BINDIR}/pg_ctl", "-D", self.datadir, "-m", mode, "-w", "stop"])
+            except subprocess.CalledProcessError:
+                self._kill()
+            self.running = False
+
+    def _kill(self):
+        pidfile = os.path.join(self.datadir, "postmaster.pid")
+        try:
+            with open(pidfile) as f:
+                os.kill(int(f.readline()), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+
+    def destroy(self):
+        self.stop("immediate")
+        shutil.rmtree(self.root, ignore_errors=True)
+        self._lock.close()
+
+    # -- clients ---------------------------------------------------------
+    def env(self, **extra):
+        """Environment for a client over TCP: PG* variables and the private .pgpass."""
+        env = dict(os.environ)
+        for k in list(env):
+            if k.startswith("PG"):
+                del env[k]
+        env.update(PGHOST=self.host, PGPORT=str(self.port), PGUSER=self.user,
+                   PGPASSFILE=self.pgpass, PGDATABASE="postgres")
+        env.update(extra)
+        return env
+
+    def conninfo(self, dbname="postgres"):
+        return (f"host={self.host} port={self.port} user={self.user} dbname={dbname} "
+                f"passfile={self.pgpass}")
+
+    def connect(self, dbname="postgres", autocommit=True):
+        import psycopg
+        return psycopg.connect(self.conninfo(dbname), autocommit=autocommit)
+
+    def execute(self, sql, dbname="postgres"):
+        with self.connect(dbname) as conn:
+            conn.execute(sql)
+
+    def query(self, sql, dbname="postgres"):
+        with self.connect(dbname) as conn:
+            return conn.execute(sql).fetchall()
+
+    def psql(self, dbname, *args, input=None, check=True):
+        return subprocess.run([f"{BINDIR}/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                               "-d", dbname, *args], input=input, env=self.env(),
+                              capture_output=True, check=check,
+                              text=not isinstance(input, bytes))
+
+    def pg_dump(self, dbname, *args):
+        return subprocess.run([f"{BINDIR}/pg_dump", "-d", dbname, *args], env=self.env(),
+                              capture_output=True, check=True, text=True).stdout
+
+    def create_db(self, name):
+        self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.execute(f'CREATE DATABASE "{name}"')
+        return name
+
+    def drop_db(self, name):
+        self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
