@@ -64,6 +64,7 @@ class PgCluster:
             os.chown(path, pw.pw_uid, pw.pw_gid)
 
     def start(self):
+        self._chown(self.root)  # initdb (as postgres) creates the data directory in it
         os.makedirs(self.sockdir)
         self._chown(self.sockdir)
         pwfile = os.path.join(self.root, "initpw")
