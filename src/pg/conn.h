@@ -36,10 +36,16 @@ typedef struct sl_conn_opts {
 
 sl_conninfo *sl_conninfo_new(void);
 void sl_conninfo_free(sl_conninfo *ci);
-/* Sets one libpq keyword ("host", "port", "user", "dbname", "sslmode", ...). value NULL unsets. */
+/* Sets one libpq keyword ("host", "port", "user", "dbname", "sslmode", ...). value NULL unsets.
+ * Explicit keywords override what a URL/conninfo given as "dbname" says (like -h over -d URL). */
 void sl_conninfo_set(sl_conninfo *ci, const char *keyword, const char *value);
+/* The value the caller gave for keyword: set explicitly, or carried by a URL/conninfo "dbname"
+ * (for "dbname" itself that URL's database). NULL when libpq will decide (env, service file,
+ * defaults). The string belongs to ci and lives until the next set() of that keyword. */
 const char *sl_conninfo_get(const sl_conninfo *ci, const char *keyword);
-/* A copy pointing at another database (dbname may be a plain name only). */
+/* A copy (the caller frees it) pointing at another database; everything else, including what a
+ * URL/conninfo dbname carried (host, port, sslmode...), is kept. dbname is always taken as a
+ * plain database name, even if it contains '=' or starts with postgres://. */
 sl_conninfo *sl_conninfo_with_dbname(const sl_conninfo *ci, const char *dbname);
 /* Asks for the password on the terminal (no echo) and keeps it in ci. */
 SL_MUSTCHECK int sl_conninfo_prompt_password(sl_conninfo *ci, sl_error *err);
@@ -54,15 +60,21 @@ int sl_conn_server_version(const sl_conn *c);  /* e.g. 150018 */
 
 /* Runs statements that return no rows. */
 SL_MUSTCHECK int sl_conn_exec(sl_conn *c, const char *sql, sl_error *err);
-/* Runs one query; *res is the caller's to PQclear on success. Text-format parameters. */
+/* Runs one query; *res is the caller's to PQclear on success. Text-format parameters.
+ * A connection lost while running either is SL_E_CONNECT; a server error SL_E_SERVER. */
 SL_MUSTCHECK int sl_conn_query(sl_conn *c, PGresult **res, const char *sql, int nparams,
                                const char *const *params, sl_error *err);
 /* Fills err from a failed PGresult (message, SQLSTATE, detail/hint), kind SL_E_SERVER. */
 void sl_conn_error_from_result(sl_error *err, const PGresult *res);
-/* Quotes an identifier with libpq (PQescapeIdentifier) into a malloc'd string. */
+/* Quotes an identifier with libpq (PQescapeIdentifier) into a malloc'd string (free()); NULL
+ * if libpq refuses it (invalid encoding). */
 char *sl_conn_quote_ident(sl_conn *c, const char *ident);
 char *sl_conn_quote_literal(sl_conn *c, const char *text);
-/* Asks the server to cancel the running statement (safe from another thread). */
+/* Asks the server to cancel the running statement (safe from another thread, not from a
+ * signal handler: it may log a warning). */
 void sl_conn_cancel(sl_conn *c);
+/* Whether a connection failure message (PQerrorMessage text) is transient (class 08, 57P03,
+ * 53300), i.e. worth a retry. Exposed for the pool and for tests. */
+bool sl_conn_failure_is_transient(const char *message);
 
 #endif
