@@ -186,6 +186,11 @@ sl_conninfo *
 sl_conninfo_with_dbname(const sl_conninfo *ci, const char *dbname)
 {
     sl_conninfo *out = sl_conninfo_new();
+    if (!dbname) {
+        for (size_t i = 0; i < ci->n; i++)
+            sl_conninfo_set(out, ci->v[i].key, ci->v[i].val);
+        return out;
+    }
     /* Keywords carried by a URL/conninfo dbname first, so explicit ones override them as they
      * did in the original (explicit keywords come after the expanded dbname). */
     for (PQconninfoOption *o = ci->parsed; o && o->keyword; o++)
@@ -589,8 +594,8 @@ sl_conn_error_from_result(sl_error *err, const PGresult *res)
 
 /* A failed result on a connection that is gone is a connection failure, not a server verdict
  * on the statement. */
-static void
-fail_from_result(sl_conn *c, sl_error *err, const PGresult *res)
+void
+sl_conn_error_from(sl_conn *c, const PGresult *res, sl_error *err)
 {
     if (PQstatus(c->pg) == CONNECTION_BAD) {
         char reason[512];
@@ -618,7 +623,7 @@ sl_conn_exec(sl_conn *c, const char *sql, sl_error *err)
         if (res && (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH))
             sl_error_set(err, SL_E_INTERNAL, "unexpected COPY from a statement run with exec");
         else
-            fail_from_result(c, err, res);
+            sl_conn_error_from(c, res, err);
         rc = -1;
     }
     PQclear(res);
@@ -634,7 +639,7 @@ sl_conn_query(sl_conn *c, PGresult **res, const char *sql, int nparams, const ch
     ExecStatusType st = PQresultStatus(r);
     SL_DEBUG("query: %.200s", sql);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-        fail_from_result(c, err, r);
+        sl_conn_error_from(c, r, err);
         PQclear(r);
         return -1;
     }

@@ -45,7 +45,8 @@ void sl_conninfo_set(sl_conninfo *ci, const char *keyword, const char *value);
 const char *sl_conninfo_get(const sl_conninfo *ci, const char *keyword);
 /* A copy (the caller frees it) pointing at another database; everything else, including what a
  * URL/conninfo dbname carried (host, port, sslmode...), is kept. dbname is always taken as a
- * plain database name, even if it contains '=' or starts with postgres://. */
+ * plain database name, even if it contains '=' or starts with postgres://. dbname NULL: an
+ * exact copy of ci. */
 sl_conninfo *sl_conninfo_with_dbname(const sl_conninfo *ci, const char *dbname);
 /* Asks for the password on the terminal (no echo) and keeps it in ci. */
 SL_MUSTCHECK int sl_conninfo_prompt_password(sl_conninfo *ci, sl_error *err);
@@ -66,6 +67,9 @@ SL_MUSTCHECK int sl_conn_query(sl_conn *c, PGresult **res, const char *sql, int 
                                const char *const *params, sl_error *err);
 /* Fills err from a failed PGresult (message, SQLSTATE, detail/hint), kind SL_E_SERVER. */
 void sl_conn_error_from_result(sl_error *err, const PGresult *res);
+/* Like sl_conn_error_from_result(), but SL_E_CONNECT naming the server when the connection is
+ * gone, and PQerrorMessage() when res is NULL. For code that drives libpq itself (COPY). */
+void sl_conn_error_from(sl_conn *c, const PGresult *res, sl_error *err);
 /* Quotes an identifier with libpq (PQescapeIdentifier) into a malloc'd string (free()); NULL
  * if libpq refuses it (invalid encoding). */
 char *sl_conn_quote_ident(sl_conn *c, const char *ident);
