@@ -368,27 +368,22 @@ describe_target(const PGconn *pg, const sl_conninfo *ci, char *out, size_t cap)
 }
 
 /* A libpq parse error may quote a fragment of the string, and the string may hold a password:
- * blank out every double-quoted fragment. */
+ * every double-quoted fragment of in becomes "..." in out. */
 static void
-redact_quoted(char *s)
+redact_quoted(const char *in, char *out, size_t cap)
 {
+    sl_buf b = SL_BUF_INIT;
     bool inside = false;
-    char *w = s;
-    for (char *r = s; *r; r++) {
+    for (const char *r = in; *r; r++) {
         if (*r == '"') {
-            if (!inside) {
-                memcpy(w, "\"...", 4);
-                w += 4;
-            } else {
-                *w++ = '"';
-            }
+            sl_buf_puts(&b, inside ? "\"" : "\"...");
             inside = !inside;
-            continue;
+        } else if (!inside && *r != '\n') {
+            sl_buf_putc(&b, *r);
         }
-        if (!inside && *r != '\n')
-            *w++ = *r;
     }
-    *w = '\0';
+    snprintf(out, cap, "%s", b.data ? b.data : "");
+    sl_buf_free(&b);
 }
 
 static int
@@ -400,8 +395,7 @@ check_dbname_syntax(const sl_conninfo *ci, sl_error *err)
     char *msg = NULL;
     PQconninfoOption *o = PQconninfoParse(d->val, &msg);
     char text[512];
-    snprintf(text, sizeof text, "%s", msg ? msg : "syntax error");
-    redact_quoted(text);
+    redact_quoted(msg ? msg : "syntax error", text, sizeof text);
     sl_error_set(err, SL_E_USAGE, "invalid connection URL or string given as the database: %s",
                  text);
     PQconninfoFree(o);
