@@ -1,0 +1,299 @@
+"""How sluice finds and reaches a server: flags, URLs, conninfo strings, service files, -W,
+and what it says when it cannot (wrong password, missing database, nothing listening), with
+retries of transient failures."""
+import os
+import pty
+import select
+import socket
+import subprocess
+import threading
+import time
+
+import psycopg
+import pytest
+
+from pgcluster import PgCluster
+
+
+def bare_env(pg, **extra):
+    """The cluster's environment without PGHOST/PGPORT/PGUSER/PGDATABASE: only the passfile."""
+    env = pg.env()
+    for k in ("PGHOST", "PGPORT", "PGUSER", "PGDATABASE"):
+        env.pop(k, None)
+    env.update(extra)
+    return env
+
+
+def no_password_env(pg, **extra):
+    """The cluster's PG* variables but no way to find the password."""
+    env = pg.env(PGPASSFILE=os.path.join(pg.root, "no-such-pgpass"))
+    env.pop("PGPASSWORD", None)
+    env.update(extra)
+    return env
+
+
+def assert_connected(proc):
+    assert proc.returncode == 0, proc.stderr
+    assert "PostgreSQL 15" in proc.stdout
+    assert "Databases:" in proc.stdout
+
+
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # closed when the socket is: nothing listens there
+
+
+# -- ways to say where ------------------------------------------------------------------------
+
+def test_pg_environment_variables(sluice):
+    assert_connected(sluice.run("status"))
+
+
+def test_host_port_user_flags(sluice, pg):
+    proc = sluice.run("status", "-h", pg.host, "-p", pg.port, "-U", pg.user, "-d", "postgres",
+                      env=bare_env(pg))
+    assert_connected(proc)
+    assert f"{pg.host}:{pg.port}" in proc.stdout
+
+
+def test_url_with_connect_timeout(sluice, pg):
+    url = f"postgresql://{pg.user}@{pg.host}:{pg.port}/postgres?connect_timeout=5"
+    assert_connected(sluice.run("status", "-d", url, env=bare_env(pg)))
+
+
+def test_conninfo_string(sluice, pg):
+    ci = f"host={pg.host} port={pg.port} user={pg.user} dbname=postgres connect_timeout=5"
+    assert_connected(sluice.run("status", "-d", ci, env=bare_env(pg)))
+
+
+def test_flag_overrides_url(sluice, pg):
+    """-p after a URL with a wrong port: the explicit flag wins."""
+    url = f"postgresql://{pg.user}@{pg.host}:{closed_port()}/postgres"
+    assert_connected(sluice.run("status", "-d", url, "-p", pg.port, "--retries", "0",
+                                env=bare_env(pg)))
+
+
+def test_service_file(sluice, pg, tmp_path):
+    svc = tmp_path / "pg_service.conf"
+    svc.write_text(f"[sluice_test]\nhost={pg.host}\nport={pg.port}\nuser={pg.user}\n"
+                   "dbname=postgres\n")
+    env = bare_env(pg, PGSERVICEFILE=str(svc))
+    assert_connected(sluice.run("status", "-d", "service=sluice_test", env=env))
+    assert_connected(sluice.run("status", env=dict(env, PGSERVICE="sluice_test")))
+
+
+def test_password_in_url_never_logged(sluice, pg):
+    url = f"postgresql://{pg.user}:{pg.password}@{pg.host}:{pg.port}/postgres"
+    proc = sluice.run("status", "-v", "-d", url, env=no_password_env(pg))
+    assert_connected(proc)
+    assert "connected to host=" in proc.stderr
+    assert pg.password not in proc.stderr
+    assert pg.password not in proc.stdout
+
+
+# -- what goes wrong ------------------------------------------------------------------------
+
+def test_wrong_password(sluice, pg):
+    wrong = "not-the-password-42"
+    proc = sluice.run("status", env=no_password_env(pg, PGPASSWORD=wrong))
+    assert proc.returncode == 3, proc.stderr
+    assert "password authentication failed" in proc.stderr
+    assert f'could not connect to {pg.host}:{pg.port} database "postgres"' in proc.stderr
+    assert wrong not in proc.stderr
+    assert "retry" not in proc.stderr  # not a transient failure
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_wrong_password_in_url(sluice, pg):
+    wrong = "WrongUrlPw77"
+    url = f"postgresql://{pg.user}:{wrong}@{pg.host}:{pg.port}/postgres"
+    proc = sluice.run("status", "-d", url, env=no_password_env(pg))
+    assert proc.returncode == 3
+    assert "authentication" in proc.stderr
+    assert wrong not in proc.stderr
+
+
+def test_no_password_available(sluice, pg):
+    proc = sluice.run("status", "-w", env=no_password_env(pg))
+    assert proc.returncode == 3
+    assert "no password supplied" in proc.stderr
+
+
+def test_missing_database(sluice, pg):
+    proc = sluice.run("status", "-d", "no_such_db_x")
+    assert proc.returncode == 3
+    assert 'database "no_such_db_x" does not exist' in proc.stderr
+    assert "retry" not in proc.stderr
+
+
+def test_closed_port_retries_then_fails(sluice, pg):
+    port = closed_port()
+    start = time.monotonic()
+    proc = sluice.run("status", "-p", port, "--retries", "1")
+    assert proc.returncode == 3
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 2, proc.stderr
+    assert "warning" in lines[0] and "retry 1 of 1" in lines[0]
+    assert f"{pg.host}:{port}" in lines[0] and "Connection refused" in lines[0]
+    assert "error" in lines[1] and f"could not connect to {pg.host}:{port}" in lines[1]
+    assert time.monotonic() - start >= 0.2  # it waited before the retry
+
+
+def test_closed_port_no_retries(sluice, pg):
+    proc = sluice.run("status", "-p", closed_port(), "--retries", "0")
+    assert proc.returncode == 3
+    assert "retry" not in proc.stderr
+    assert "Connection refused" in proc.stderr
+
+
+def test_unknown_host(sluice):
+    proc = sluice.run("status", "-h", "no-such-host.invalid", "--retries", "0")
+    assert proc.returncode == 3
+    assert "no-such-host.invalid" in proc.stderr
+    assert "could not translate host name" in proc.stderr
+
+
+def test_bad_url(sluice, pg):
+    proc = sluice.run("status", "-d", "postgresql://h/db?no_such_option=1")
+    assert proc.returncode == 2
+    assert "invalid connection URL or string" in proc.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--bogus"], 'unknown option "--bogus"'),
+    (["-Z"], 'unknown option "-Z"'),
+    (["-h"], 'option "-h" requires a value'),
+    (["--retries", "many"], 'invalid value "many" for --retries'),
+    (["--log-format", "xml"], 'invalid value "xml" for --log-format'),
+    (["extra"], 'unexpected argument "extra"'),
+])
+def test_usage_errors(sluice, args, message):
+    proc = sluice.run("status", *args)
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr
+    assert proc.stdout == ""
+
+
+# -- -W: the password from the terminal ------------------------------------------------------
+
+def run_on_pty(argv, env, answer, timeout=30):
+    """Runs argv with a pseudo-terminal as its controlling terminal, answers the password
+    prompt, and returns (exit code, everything written to the terminal)."""
+    pid, fd = pty.fork()
+    if pid == 0:  # child: the pty is its controlling terminal and stdio
+        try:
+            os.execve(argv[0], argv, env)
+        finally:
+            os._exit(127)
+    out = b""
+    answered = False
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+            if not answered and b"Password: " in out:
+                os.write(fd, answer.encode() + b"\n")
+                answered = True
+    finally:
+        os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), out.decode(errors="replace"), answered
+
+
+def test_prompt_password_on_terminal(sluice, pg):
+    code, out, answered = run_on_pty([sluice.bin, "status", "-W"], no_password_env(pg),
+                                     pg.password)
+    assert answered, out
+    assert code == 0, out
+    assert "PostgreSQL 15" in out
+    assert pg.password not in out  # not echoed
+
+
+def test_prompt_password_wrong(sluice, pg):
+    code, out, answered = run_on_pty([sluice.bin, "status", "-W"], no_password_env(pg),
+                                     "typed-wrong-99")
+    assert answered
+    assert code == 3
+    assert "password authentication failed" in out
+    assert "typed-wrong-99" not in out
+
+
+def test_prompt_password_without_terminal(sluice, pg):
+    proc = subprocess.run([sluice.bin, "status", "-W"], env=no_password_env(pg),
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                          start_new_session=True, timeout=60)
+    assert proc.returncode == 2
+    assert "-W: cannot ask for the password: no terminal" in proc.stderr
+
+
+# -- retry of a transient server-side failure -------------------------------------------------
+
+@pytest.fixture
+def tiny_cluster():
+    cluster = PgCluster(name="sluice-tiny", settings={"max_connections": "3",
+                                                      "superuser_reserved_connections": "0",
+                                                      "max_wal_senders": "0"})
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+def test_too_many_clients_is_retried(tiny_cluster):
+    from conftest import Sluice
+    runner = Sluice(tiny_cluster)
+    held = []
+    while True:  # take every connection slot the server has
+        try:
+            held.append(psycopg.connect(tiny_cluster.conninfo(), autocommit=True))
+        except psycopg.OperationalError as e:
+            assert "too many clients" in str(e)
+            break
+        assert len(held) <= 3
+    assert held
+
+    def release():
+        time.sleep(1.5)
+        for conn in held:
+            conn.close()
+
+    t = threading.Thread(target=release)
+    t.start()
+    try:
+        proc = runner.run("status", "--retries", "8", timeout=120)
+    finally:
+        t.join()
+    assert proc.returncode == 0, proc.stderr
+    assert "PostgreSQL 15" in proc.stdout
+    assert "too many clients already" in proc.stderr
+    assert "retry 1 of 8" in proc.stderr
+
+
+def test_too_many_clients_gives_up(tiny_cluster):
+    from conftest import Sluice
+    runner = Sluice(tiny_cluster)
+    held = []
+    try:
+        while True:
+            try:
+                held.append(psycopg.connect(tiny_cluster.conninfo(), autocommit=True))
+            except psycopg.OperationalError:
+                break
+        proc = runner.run("status", "--retries", "2")
+    finally:
+        for conn in held:
+            conn.close()
+    assert proc.returncode == 3
+    assert proc.stderr.count("retry ") == 2
+    assert "too many clients already" in proc.stderr.strip().splitlines()[-1]
