@@ -20,6 +20,12 @@
  *
  * Writing: sl_bfile_writer_open() -> { sl_bfile_segment_open() -> _write()* -> _commit() }*
  *          -> sl_bfile_writer_close() (or _abort()).
+ *   Order: segments land in commit order, except that the segment writing directly into the
+ *   file (the first one opened while no other one did) keeps its place ahead of segments that
+ *   commit while it is open, unless one of those has a lower phase. Committing a segment whose
+ *   phase is lower than one already in the file is an error (SL_E_INTERNAL): commit phases in
+ *   order. Every segment must be committed or aborted before the writer is closed or aborted;
+ *   _close() frees w also when it fails (and then leaves nothing behind, like _abort()).
  *   Segments may be open in several threads at once (one segment per thread). A segment's text
  *   is cut into blocks (SL_BFILE_BLOCK bytes) and each block is compressed in the thread that
  *   writes it. Segments land in the file in the order they are committed; a segment that is
@@ -125,6 +131,8 @@ size_t sl_bfile_reader_count(const sl_bfile_reader *r);
 const sl_bfile_entry *sl_bfile_reader_entry(const sl_bfile_reader *r, size_t i);
 /* The header fields (NULL when absent or not indexed). */
 const char *sl_bfile_reader_header(const sl_bfile_reader *r, const char *field);
+const char *sl_bfile_reader_path(const sl_bfile_reader *r);
+uint64_t sl_bfile_reader_size(const sl_bfile_reader *r);  /* bytes in the file */
 
 /* entry NULL streams the whole file (every segment in order, or a plain script). With
  * verify=true the stream checks the entry's SHA-256 and raw length at its end. */

@@ -4,10 +4,12 @@
  * the concatenation is still one valid stream for gunzip / zstd -d. gzip members are made with
  * libdeflate (fast, whole-buffer), zstd frames with libzstd; decompression streams with zlib's
  * inflate (member after member) and ZSTD_decompressStream.
- * Ownership: an sl_inflater is owned by one thread; sl_codec is plain data. */
+ * Ownership: an sl_compressor and an sl_inflater are owned by one thread at a time; sl_codec is
+ * plain data. Both accept NULL in their _free(). */
 #ifndef SL_IO_CODEC_H
 #define SL_IO_CODEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,5 +37,39 @@ const char *sl_codec_name(sl_codec_kind kind);
 /* Appends one independent member/frame holding in[0..len) to out (for NONE: the bytes). */
 SL_MUSTCHECK int sl_codec_compress(const sl_codec *codec, const void *in, size_t len,
                                    sl_buf *out, sl_error *err);
+
+/* A compressor keeps its context (libdeflate compressor, ZSTD_CCtx) between members, so a
+ * writer compressing block after block allocates it once. Every member is independent. */
+typedef struct sl_compressor sl_compressor;
+SL_MUSTCHECK int sl_compressor_new(sl_compressor **out, const sl_codec *codec, sl_error *err);
+/* Appends one independent member/frame holding in[0..len) to out (for NONE: the bytes). */
+SL_MUSTCHECK int sl_compressor_member(sl_compressor *c, const void *in, size_t len, sl_buf *out,
+                                      sl_error *err);
+void sl_compressor_free(sl_compressor *c);
+
+/* Streaming decompression of a run of concatenated members (gzip: inflate restarted on each
+ * member; zstd: ZSTD_decompressStream, which skips skippable frames; none: a copy).
+ * Calling order: sl_inflater_new() -> { sl_inflater_reset(base) -> sl_inflater_run()* ->
+ * sl_inflater_at_boundary() }* -> sl_inflater_free().
+ * The inflater counts the stored bytes it consumed since the last reset, so it can say at which
+ * file offset the member it is decoding starts (base + position in the run). Errors are
+ * SL_E_ARCHIVE and name that offset. */
+typedef struct sl_inflater sl_inflater;
+SL_MUSTCHECK int sl_inflater_new(sl_inflater **out, sl_codec_kind kind, sl_error *err);
+/* Starts a new run whose first byte is at stored offset base. */
+void sl_inflater_reset(sl_inflater *z, uint64_t base);
+/* Consumes stored bytes from (*in, *in_len), advancing both, and writes decompressed bytes to
+ * out[*out_len..out_cap), advancing *out_len. Stops when the input is used up or out is full;
+ * call again with *in_len == 0 to drain what the decoder still holds (it then produces
+ * nothing once drained). -1 with err set on corrupt data. */
+SL_MUSTCHECK int sl_inflater_run(sl_inflater *z, const unsigned char **in, size_t *in_len,
+                                 unsigned char *out, size_t out_cap, size_t *out_len,
+                                 sl_error *err);
+/* True when the bytes consumed since the reset end exactly at the end of a member (also true
+ * before any byte). False at the end of the input means the last member is cut short. */
+bool sl_inflater_at_boundary(const sl_inflater *z);
+/* Stored offset of the member being decoded (or of the next one, at a boundary). */
+uint64_t sl_inflater_member_offset(const sl_inflater *z);
+void sl_inflater_free(sl_inflater *z);
 
 #endif

@@ -1,0 +1,547 @@
+/* io/bfile_read.c: the backup file reader and its streams (io/bfile.h).
+ * Opening reads only the head (to recognise a sluice file by its signature) and the tail (the
+ * trailer, then the index it points to). Each check that fails names the byte offset where
+ * the file stops making sense. A stream reads its byte range with pread() on its own fd, in
+ * chunks of IN_CAP, and decompresses into OUT_CAP; memory is those two buffers and a decoder. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/mem.h"
+#include "io/bfile.h"
+#include "io/bfile_format.h"
+#include "io/checksum.h"
+#include "io/sink.h"
+
+#define HEAD_CAP (64u << 10)
+#define IN_CAP (256u << 10)
+#define OUT_CAP (512u << 10)
+#define INDEX_MAX (256ull << 20)
+
+struct sl_bfile_reader {
+    char *path;
+    uint64_t size;
+    sl_codec_kind codec;
+    bool indexed;
+    uint64_t data_end;  /* end of the last segment (the index offset), or the file size */
+    sl_bfile_entry *entries;
+    size_t n;
+    json_t *root;  /* keeps the entries' strings alive */
+};
+
+static void
+corrupt(sl_error *err, const sl_bfile_reader *r, const char *fmt, ...) SL_PRINTF(3, 4);
+
+static void
+corrupt(sl_error *err, const sl_bfile_reader *r, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    sl_error_set(err, SL_E_ARCHIVE, "backup file \"%s\" is corrupt: %s", r->path, msg);
+}
+
+/* Does the decompressed start of the file carry the sluice signature (or as much of it as a
+ * cut-short file holds)? */
+static bool
+has_signature(int fd, uint64_t size, sl_codec_kind kind)
+{
+    const size_t sig = sizeof SL_BFILE_SIGNATURE - 1;
+    size_t n = size < HEAD_CAP ? (size_t)size : HEAD_CAP;
+    unsigned char *head = sl_malloc(n ? n : 1);
+    unsigned char out[sizeof SL_BFILE_SIGNATURE];
+    size_t out_len = 0;
+    sl_inflater *z = NULL;
+    sl_error ignored;
+    bool found = false;
+    if (n == 0 || sl_pread_all(fd, head, n, 0, "", &ignored) != 0
+        || sl_inflater_new(&z, kind, &ignored) != 0)
+        goto done;
+    const unsigned char *p = head;
+    size_t left = n;
+    sl_inflater_reset(z, 0);
+    /* Errors are ignored: what matters is how much of the signature came out before them. */
+    for (int i = 0; i < 64 && out_len < sig; i++) {
+        size_t before = left, had = out_len;
+        if (sl_inflater_run(z, &p, &left, out, sig, &out_len, &ignored) != 0)
+            break;
+        if (left == before && out_len == had)
+            break;
+    }
+    found = out_len > 0 && memcmp(out, SL_BFILE_SIGNATURE, out_len) == 0;
+done:
+    sl_inflater_free(z);
+    free(head);
+    return found;
+}
+
+static const char *
+opt_string(json_t *e, const char *key, bool *ok)
+{
+    json_t *v = json_object_get(e, key);
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (!json_is_null(v))
+        *ok = false;
+    return NULL;
+}
+
+static bool
+get_u64(json_t *e, const char *key, uint64_t *out)
+{
+    json_t *v = json_object_get(e, key);
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return false;
+    *out = (uint64_t)json_integer_value(v);
+    return true;
+}
+
+static int
+load_entry(sl_bfile_reader *r, json_t *e, size_t i, uint64_t expect_off, sl_error *err)
+{
+    sl_bfile_entry *x = &r->entries[i];
+    bool ok = json_is_object(e);
+    json_t *kind = json_object_get(e, "kind"), *rows = json_object_get(e, "rows");
+    json_t *phase = json_object_get(e, "phase"), *par = json_object_get(e, "parallel");
+    json_t *sha = json_object_get(e, "sha256");
+    uint64_t seq = 0;
+    ok = ok && get_u64(e, "seq", &seq) && seq == i && json_is_string(kind)
+         && json_is_integer(rows) && json_is_integer(phase) && json_is_boolean(par)
+         && json_is_string(sha) && get_u64(e, "offset", &x->offset)
+         && get_u64(e, "length", &x->length) && get_u64(e, "raw_length", &x->raw_length)
+         && sl_sha256_parse_hex(json_string_value(sha), x->sha256);
+    if (ok) {
+        x->schema = opt_string(e, "schema", &ok);
+        x->name = opt_string(e, "name", &ok);
+    }
+    if (!ok) {
+        corrupt(err, r, "index entry %zu (index at offset %llu) is malformed", i,
+                (unsigned long long)r->data_end);
+        return -1;
+    }
+    x->seq = (int)i;
+    x->kind = json_string_value(kind);
+    x->rows = json_integer_value(rows);
+    x->phase = (int)json_integer_value(phase);
+    x->parallel = json_is_true(par);
+    if (x->offset != expect_off || x->length > r->data_end - x->offset) {
+        corrupt(err, r, "index entry %zu says segment at offset %llu of %llu bytes, expected "
+                        "offset %llu within the %llu bytes before the index",
+                i, (unsigned long long)x->offset, (unsigned long long)x->length,
+                (unsigned long long)expect_off, (unsigned long long)r->data_end);
+        return -1;
+    }
+    if (i > 0 && x->phase < r->entries[i - 1].phase) {
+        corrupt(err, r, "index entry %zu (segment at offset %llu) has phase %d after phase %d", i,
+                (unsigned long long)x->offset, x->phase, r->entries[i - 1].phase);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+load_json(sl_bfile_reader *r, const sl_buf *text, sl_error *err)
+{
+    json_error_t jerr;
+    r->root = json_loadb(text->data ? text->data : "", text->len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *fmt = json_object_get(r->root, "format");
+    json_t *codec = json_object_get(r->root, "codec");
+    json_t *entries = json_object_get(r->root, "entries");
+    if (!json_is_object(r->root) || !json_is_integer(fmt) || !json_is_string(codec)
+        || !json_is_array(entries)) {
+        corrupt(err, r, "the index at offset %llu is not a sluice index",
+                (unsigned long long)r->data_end);
+        return -1;
+    }
+    if (json_integer_value(fmt) != SL_BFILE_FORMAT) {
+        sl_error_set(err, SL_E_ARCHIVE, "backup file \"%s\" has format %lld; this sluice reads "
+                     "format %d", r->path, (long long)json_integer_value(fmt), SL_BFILE_FORMAT);
+        return -1;
+    }
+    if (strcmp(json_string_value(codec), sl_codec_name(r->codec)) != 0) {
+        corrupt(err, r, "the index at offset %llu says %s but the file is %s",
+                (unsigned long long)r->data_end, json_string_value(codec),
+                sl_codec_name(r->codec));
+        return -1;
+    }
+    r->n = json_array_size(entries);
+    r->entries = sl_calloc(r->n, sizeof *r->entries);
+    uint64_t off = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        if (load_entry(r, json_array_get(entries, i), i, off, err) != 0)
+            return -1;
+        off = r->entries[i].offset + r->entries[i].length;
+    }
+    if (off != r->data_end) {
+        corrupt(err, r, "the segments end at offset %llu but the index starts at offset %llu",
+                (unsigned long long)off, (unsigned long long)r->data_end);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+load_index(sl_bfile_reader *r, int fd, uint64_t off, uint64_t len, const unsigned char *want,
+           sl_error *err)
+{
+    uint64_t trailer_at = r->size - sl__bfile_trailer_size(r->codec);
+    unsigned char *bytes = NULL;
+    unsigned char got[32];
+    sl_buf text = SL_BUF_INIT;
+    int rc = -1;
+    r->data_end = off;
+    if (off > trailer_at || len != trailer_at - off || len > INDEX_MAX) {
+        corrupt(err, r, "the trailer at offset %llu points to an index at offset %llu of %llu "
+                        "bytes, which does not end at the trailer",
+                (unsigned long long)trailer_at, (unsigned long long)off, (unsigned long long)len);
+        goto done;
+    }
+    bytes = sl_malloc(len ? len : 1);
+    if (sl_pread_all(fd, bytes, len, off, r->path, err) != 0
+        || sl_sha256_digest(bytes, len, got, err) != 0)
+        goto done;
+    if (memcmp(got, want, 32) != 0) {
+        corrupt(err, r, "the index at offset %llu does not match its checksum",
+                (unsigned long long)off);
+        goto done;
+    }
+    if (!sl__bfile_index_decode(r->codec, bytes, len, &text)) {
+        corrupt(err, r, "the index at offset %llu is malformed", (unsigned long long)off);
+        goto done;
+    }
+    rc = load_json(r, &text, err);
+done:
+    sl_buf_free(&text);
+    free(bytes);
+    return rc;
+}
+
+/* Looks for a trailer of each codec at the end of the file. */
+static bool
+find_trailer(sl_bfile_reader *r, int fd, uint64_t *off, uint64_t *len, unsigned char *digest)
+{
+    static const sl_codec_kind kinds[] = {SL_CODEC_GZIP, SL_CODEC_ZSTD, SL_CODEC_NONE};
+    unsigned char tail[SL__BFILE_TRAILER_MAX];
+    size_t n = r->size < sizeof tail ? (size_t)r->size : sizeof tail;
+    sl_error ignored;
+    if (sl_pread_all(fd, tail, n, r->size - n, r->path, &ignored) != 0)
+        return false;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        size_t ts = sl__bfile_trailer_size(kinds[i]);
+        if (ts <= n && sl__bfile_trailer_decode(kinds[i], tail + n - ts, off, len, digest)) {
+            r->codec = kinds[i];
+            return true;
+        }
+    }
+    return false;
+}
+
+int
+sl_bfile_reader_open(sl_bfile_reader **out, const char *path, sl_error *err)
+{
+    sl_bfile_reader *r = sl_calloc(1, sizeof *r);
+    r->path = sl_strdup(path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    uint64_t off = 0, len = 0;
+    unsigned char digest[32];
+    if (fd < 0) {
+        sl_error_errno(err, SL_E_IO, errno, "could not open \"%s\"", path);
+        goto fail;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        sl_error_errno(err, SL_E_IO, S_ISDIR(st.st_mode) ? EISDIR : errno,
+                       "could not read \"%s\"", path);
+        goto fail;
+    }
+    r->size = (uint64_t)st.st_size;
+    if (find_trailer(r, fd, &off, &len, digest)) {
+        r->indexed = true;
+        if (load_index(r, fd, off, len, digest, err) != 0)
+            goto fail;
+    } else {
+        unsigned char head[4] = {0};
+        size_t hn = r->size < 4 ? (size_t)r->size : 4;
+        if (sl_pread_all(fd, head, hn, 0, path, err) != 0)
+            goto fail;
+        r->codec = sl_codec_detect(head, hn);
+        if (has_signature(fd, r->size, r->codec)) {
+            sl_error_set(err, SL_E_ARCHIVE,
+                         "backup file \"%s\" is truncated: no index at the end (file is %llu "
+                         "bytes)", path, (unsigned long long)r->size);
+            goto fail;
+        }
+        r->data_end = r->size;  /* a plain script: one stream */
+    }
+    close(fd);
+    *out = r;
+    return 0;
+fail:
+    if (fd >= 0)
+        close(fd);
+    sl_bfile_reader_close(r);
+    return -1;
+}
+
+void
+sl_bfile_reader_close(sl_bfile_reader *r)
+{
+    if (!r)
+        return;
+    json_decref(r->root);
+    free(r->entries);
+    free(r->path);
+    free(r);
+}
+
+bool
+sl_bfile_reader_indexed(const sl_bfile_reader *r)
+{
+    return r->indexed;
+}
+
+sl_codec_kind
+sl_bfile_reader_codec(const sl_bfile_reader *r)
+{
+    return r->codec;
+}
+
+size_t
+sl_bfile_reader_count(const sl_bfile_reader *r)
+{
+    return r->n;
+}
+
+const sl_bfile_entry *
+sl_bfile_reader_entry(const sl_bfile_reader *r, size_t i)
+{
+    return i < r->n ? &r->entries[i] : NULL;
+}
+
+const char *
+sl_bfile_reader_header(const sl_bfile_reader *r, const char *field)
+{
+    json_t *h = json_object_get(r->root, "header");
+    return json_string_value(json_object_get(h, field));
+}
+
+const char *
+sl_bfile_reader_path(const sl_bfile_reader *r)
+{
+    return r->path;
+}
+
+uint64_t
+sl_bfile_reader_size(const sl_bfile_reader *r)
+{
+    return r->size;
+}
+
+/* ---- streams ---- */
+
+struct sl_bfile_stream {
+    const sl_bfile_reader *r;
+    int fd;
+    bool verify;
+    const sl_bfile_entry *first, *cur, *last;  /* NULL for a plain script */
+    uint64_t pos, end;      /* stored range of the current part still to read */
+    uint64_t chunk_off;     /* stored offset of the bytes last handed out (codec none) */
+    uint64_t raw;           /* decompressed bytes of the current part */
+    sl_inflater *z;
+    sl_sha256 *sha;
+    unsigned char *in;
+    const unsigned char *in_p;
+    size_t in_len;
+    unsigned char *out;
+    bool done;
+};
+
+/* "segment 7 (TABLE DATA public.t)" */
+static void
+describe(const sl_bfile_entry *e, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "segment %d (%s%s%s%s%s)", e->seq, e->kind, e->schema || e->name ? " " : "",
+             e->schema ? e->schema : "", e->schema && e->name ? "." : "", e->name ? e->name : "");
+}
+
+static int
+start_part(sl_bfile_stream *s, sl_error *err)
+{
+    s->raw = 0;
+    s->in_len = 0;
+    if (s->cur) {
+        s->pos = s->cur->offset;
+        s->end = s->cur->offset + s->cur->length;
+    } else {
+        s->pos = 0;
+        s->end = s->r->data_end;
+    }
+    sl_inflater_reset(s->z, s->pos);
+    return s->sha ? sl_sha256_reset(s->sha, err) : 0;
+}
+
+int
+sl_bfile_stream_open(sl_bfile_stream **out, const sl_bfile_reader *r, const sl_bfile_entry *entry,
+                     bool verify, sl_error *err)
+{
+    sl_bfile_stream *s = sl_calloc(1, sizeof *s);
+    s->r = r;
+    s->verify = verify && r->indexed;
+    s->fd = open(r->path, O_RDONLY | O_CLOEXEC);
+    if (s->fd < 0) {
+        sl_error_errno(err, SL_E_IO, errno, "could not open \"%s\"", r->path);
+        goto fail;
+    }
+    if (r->indexed) {
+        s->first = entry ? entry : r->entries;
+        s->last = entry ? entry + 1 : r->entries + r->n;
+        s->cur = s->first;
+        if (s->cur == s->last)
+            s->done = true;
+    }
+    if (sl_inflater_new(&s->z, r->codec, err) != 0
+        || (s->verify && sl_sha256_new(&s->sha, err) != 0))
+        goto fail;
+    s->in = sl_malloc(IN_CAP);
+    s->out = sl_malloc(OUT_CAP);
+    if (!s->done && start_part(s, err) != 0)
+        goto fail;
+    *out = s;
+    return 0;
+fail:
+    sl_bfile_stream_close(s);
+    return -1;
+}
+
+void
+sl_bfile_stream_close(sl_bfile_stream *s)
+{
+    if (!s)
+        return;
+    if (s->fd >= 0)
+        close(s->fd);
+    sl_inflater_free(s->z);
+    sl_sha256_free(s->sha);
+    free(s->in);
+    free(s->out);
+    free(s);
+}
+
+uint64_t
+sl_bfile_stream_offset(const sl_bfile_stream *s)
+{
+    if (s->r->codec == SL_CODEC_NONE)
+        return s->chunk_off;
+    return sl_inflater_member_offset(s->z);
+}
+
+/* The current part's stored bytes are all decoded: check it, then move to the next one. */
+static int
+end_part(sl_bfile_stream *s, sl_error *err)
+{
+    char what[600];
+    if (s->cur)
+        describe(s->cur, what, sizeof what);
+    if (!sl_inflater_at_boundary(s->z)) {
+        if (s->cur)
+            corrupt(err, s->r, "%s ends inside the compressed member at offset %llu", what,
+                    (unsigned long long)sl_inflater_member_offset(s->z));
+        else
+            sl_error_set(err, SL_E_ARCHIVE, "backup file \"%s\" is truncated: the compressed "
+                         "member at offset %llu is incomplete", s->r->path,
+                         (unsigned long long)sl_inflater_member_offset(s->z));
+        return -1;
+    }
+    if (s->verify) {
+        unsigned char got[32];
+        if (sl_sha256_final(s->sha, got, err) != 0)
+            return -1;
+        if (memcmp(got, s->cur->sha256, 32) != 0) {
+            corrupt(err, s->r, "checksum mismatch in %s at offset %llu", what,
+                    (unsigned long long)s->cur->offset);
+            return -1;
+        }
+        if (s->raw != s->cur->raw_length) {
+            corrupt(err, s->r, "%s at offset %llu decompresses to %llu bytes, the index says %llu",
+                    what, (unsigned long long)s->cur->offset, (unsigned long long)s->raw,
+                    (unsigned long long)s->cur->raw_length);
+            return -1;
+        }
+    }
+    if (!s->cur || ++s->cur == s->last) {
+        s->done = true;
+        return 0;
+    }
+    return start_part(s, err);
+}
+
+static int
+fill(sl_bfile_stream *s, sl_error *err)
+{
+    size_t n = s->end - s->pos < IN_CAP ? (size_t)(s->end - s->pos) : IN_CAP;
+    if (sl_pread_all(s->fd, s->in, n, s->pos, s->r->path, err) != 0)
+        return -1;
+    if (s->sha)
+        sl_sha256_update(s->sha, s->in, n);
+    s->in_p = s->in;
+    s->in_len = n;
+    s->chunk_off = s->pos;
+    s->pos += n;
+    return 0;
+}
+
+static void
+decode_error(sl_bfile_stream *s, sl_error *err)
+{
+    char what[600];
+    if (s->cur) {
+        describe(s->cur, what, sizeof what);
+        sl_error_prefix(err, "backup file \"%s\" is corrupt: %s", s->r->path, what);
+    } else {
+        sl_error_prefix(err, "backup file \"%s\" is corrupt", s->r->path);
+    }
+}
+
+int
+sl_bfile_stream_read(sl_bfile_stream *s, const char **data, size_t *len, sl_error *err)
+{
+    while (!s->done) {
+        if (s->in_len == 0 && s->pos < s->end && fill(s, err) != 0)
+            return -1;
+        if (s->r->codec == SL_CODEC_NONE && s->in_len) {
+            *data = (const char *)s->in_p;  /* plain text: hand out the read buffer itself */
+            *len = s->in_len;
+            s->raw += s->in_len;
+            s->in_len = 0;
+            return 1;
+        }
+        size_t produced = 0, before = s->in_len;
+        if (sl_inflater_run(s->z, &s->in_p, &s->in_len, s->out, OUT_CAP, &produced, err) != 0) {
+            decode_error(s, err);
+            return -1;
+        }
+        if (produced) {
+            s->raw += produced;
+            *data = (const char *)s->out;
+            *len = produced;
+            return 1;
+        }
+        if (s->in_len == 0 && s->pos == s->end) {
+            if (end_part(s, err) != 0)
+                return -1;
+        } else if (s->in_len && s->in_len == before) {
+            corrupt(err, s->r, "undecodable data in the member at offset %llu",
+                    (unsigned long long)sl_bfile_stream_offset(s));
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,367 @@
+/* io/codec.c: compression kinds, one-member compression (libdeflate, libzstd) and streaming
+ * decompression of concatenated members (zlib inflate, ZSTD_decompressStream). */
+#include "io/codec.h"
+
+#include <libdeflate.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "base/mem.h"
+
+#define GZIP_DEFAULT_LEVEL 6
+#define ZSTD_DEFAULT_LEVEL 3
+
+int
+sl_codec_parse(sl_codec *out, const char *spec, sl_error *err)
+{
+    const char *colon = strchr(spec, ':');
+    size_t name_len = colon ? (size_t)(colon - spec) : strlen(spec);
+    sl_codec c = {SL_CODEC_NONE, 0};
+    int max_level = 0;
+    if (name_len == 4 && strncmp(spec, "gzip", 4) == 0) {
+        c.kind = SL_CODEC_GZIP;
+        max_level = 12;  /* libdeflate goes beyond gzip's 9 */
+    } else if (name_len == 4 && strncmp(spec, "zstd", 4) == 0) {
+        c.kind = SL_CODEC_ZSTD;
+        max_level = ZSTD_maxCLevel();
+    } else if (name_len == 4 && strncmp(spec, "none", 4) == 0) {
+        c.kind = SL_CODEC_NONE;
+    } else {
+        sl_error_set(err, SL_E_USAGE,
+                     "invalid compression \"%s\": expected gzip[:LEVEL], zstd[:LEVEL] or none", spec);
+        return -1;
+    }
+    if (colon) {
+        const char *lv = colon + 1;
+        char *end = NULL;
+        long level = strtol(lv, &end, 10);
+        if (c.kind == SL_CODEC_NONE) {
+            sl_error_set(err, SL_E_USAGE, "invalid compression \"%s\": none takes no level", spec);
+            return -1;
+        }
+        if (!*lv || *end || level < 1 || level > max_level) {
+            sl_error_set(err, SL_E_USAGE,
+                         "invalid compression level in \"%s\": expected an integer from 1 to %d",
+                         spec, max_level);
+            return -1;
+        }
+        c.level = (int)level;
+    }
+    *out = c;
+    return 0;
+}
+
+static bool
+ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+sl_codec_kind
+sl_codec_from_filename(const char *path)
+{
+    if (ends_with(path, ".gz"))
+        return SL_CODEC_GZIP;
+    if (ends_with(path, ".zst"))
+        return SL_CODEC_ZSTD;
+    return SL_CODEC_NONE;
+}
+
+sl_codec_kind
+sl_codec_detect(const void *head, size_t len)
+{
+    const unsigned char *p = head;
+    if (len >= 2 && p[0] == 0x1f && p[1] == 0x8b)
+        return SL_CODEC_GZIP;
+    /* A zstd stream starts with a frame (28 B5 2F FD) or a skippable frame (5? 2A 4D 18). */
+    if (len >= 4 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd && p[0] == 0x28)
+        return SL_CODEC_ZSTD;
+    if (len >= 4 && (p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d && p[3] == 0x18)
+        return SL_CODEC_ZSTD;
+    return SL_CODEC_NONE;
+}
+
+const char *
+sl_codec_name(sl_codec_kind kind)
+{
+    switch (kind) {
+    case SL_CODEC_NONE:
+        return "none";
+    case SL_CODEC_GZIP:
+        return "gzip";
+    case SL_CODEC_ZSTD:
+        return "zstd";
+    }
+    return "unknown";
+}
+
+/* ---- compression ---- */
+
+struct sl_compressor {
+    sl_codec_kind kind;
+    struct libdeflate_compressor *deflate;
+    ZSTD_CCtx *zstd;
+};
+
+int
+sl_compressor_new(sl_compressor **out, const sl_codec *codec, sl_error *err)
+{
+    sl_compressor *c = sl_calloc(1, sizeof *c);
+    c->kind = codec->kind;
+    if (codec->kind == SL_CODEC_GZIP) {
+        c->deflate = libdeflate_alloc_compressor(codec->level ? codec->level : GZIP_DEFAULT_LEVEL);
+        if (!c->deflate) {
+            sl_error_set(err, SL_E_INTERNAL, "could not create a gzip compressor at level %d",
+                         codec->level);
+            goto fail;
+        }
+    } else if (codec->kind == SL_CODEC_ZSTD) {
+        c->zstd = ZSTD_createCCtx();
+        if (!c->zstd
+            || ZSTD_isError(ZSTD_CCtx_setParameter(
+                c->zstd, ZSTD_c_compressionLevel, codec->level ? codec->level : ZSTD_DEFAULT_LEVEL))
+            || ZSTD_isError(ZSTD_CCtx_setParameter(c->zstd, ZSTD_c_checksumFlag, 1))) {
+            sl_error_set(err, SL_E_INTERNAL, "could not create a zstd compressor at level %d",
+                         codec->level);
+            goto fail;
+        }
+    }
+    *out = c;
+    return 0;
+fail:
+    sl_compressor_free(c);
+    return -1;
+}
+
+void
+sl_compressor_free(sl_compressor *c)
+{
+    if (!c)
+        return;
+    if (c->deflate)
+        libdeflate_free_compressor(c->deflate);
+    ZSTD_freeCCtx(c->zstd);
+    free(c);
+}
+
+int
+sl_compressor_member(sl_compressor *c, const void *in, size_t len, sl_buf *out, sl_error *err)
+{
+    size_t n = 0;
+    switch (c->kind) {
+    case SL_CODEC_NONE:
+        sl_buf_append(out, in, len);
+        return 0;
+    case SL_CODEC_GZIP: {
+        size_t bound = libdeflate_gzip_compress_bound(c->deflate, len);
+        sl_buf_reserve(out, bound);
+        n = libdeflate_gzip_compress(c->deflate, in, len, out->data + out->len, bound);
+        if (n == 0) {
+            sl_error_set(err, SL_E_INTERNAL, "gzip compression of %zu bytes failed", len);
+            return -1;
+        }
+        break;
+    }
+    case SL_CODEC_ZSTD: {
+        size_t bound = ZSTD_compressBound(len);
+        sl_buf_reserve(out, bound);
+        n = ZSTD_compress2(c->zstd, out->data + out->len, bound, in, len);
+        if (ZSTD_isError(n)) {
+            sl_error_set(err, SL_E_INTERNAL, "zstd compression of %zu bytes failed: %s", len,
+                         ZSTD_getErrorName(n));
+            return -1;
+        }
+        break;
+    }
+    }
+    out->len += n;
+    out->data[out->len] = '\0';
+    return 0;
+}
+
+int
+sl_codec_compress(const sl_codec *codec, const void *in, size_t len, sl_buf *out, sl_error *err)
+{
+    sl_compressor *c = NULL;
+    if (sl_compressor_new(&c, codec, err) != 0)
+        return -1;
+    int rc = sl_compressor_member(c, in, len, out, err);
+    sl_compressor_free(c);
+    return rc;
+}
+
+/* ---- decompression ---- */
+
+struct sl_inflater {
+    sl_codec_kind kind;
+    z_stream z;
+    bool z_ready;
+    ZSTD_DCtx *zstd;
+    uint64_t base;          /* stored offset of the run's first byte */
+    uint64_t consumed;      /* stored bytes consumed since the reset */
+    uint64_t member_start;  /* position in the run of the current member */
+    bool boundary;
+};
+
+int
+sl_inflater_new(sl_inflater **out, sl_codec_kind kind, sl_error *err)
+{
+    sl_inflater *z = sl_calloc(1, sizeof *z);
+    z->kind = kind;
+    z->boundary = true;
+    if (kind == SL_CODEC_GZIP) {
+        /* 16 + 15: gzip wrapper only, 32 KiB window. */
+        if (inflateInit2(&z->z, 16 + 15) != Z_OK) {
+            sl_error_set(err, SL_E_INTERNAL, "could not create a gzip decompressor");
+            goto fail;
+        }
+        z->z_ready = true;
+    } else if (kind == SL_CODEC_ZSTD) {
+        z->zstd = ZSTD_createDCtx();
+        if (!z->zstd) {
+            sl_error_set(err, SL_E_INTERNAL, "could not create a zstd decompressor");
+            goto fail;
+        }
+    }
+    *out = z;
+    return 0;
+fail:
+    sl_inflater_free(z);
+    return -1;
+}
+
+void
+sl_inflater_free(sl_inflater *z)
+{
+    if (!z)
+        return;
+    if (z->z_ready)
+        inflateEnd(&z->z);
+    ZSTD_freeDCtx(z->zstd);
+    free(z);
+}
+
+void
+sl_inflater_reset(sl_inflater *z, uint64_t base)
+{
+    z->base = base;
+    z->consumed = 0;
+    z->member_start = 0;
+    z->boundary = true;
+    if (z->kind == SL_CODEC_GZIP)
+        inflateReset(&z->z);
+    else if (z->kind == SL_CODEC_ZSTD)
+        ZSTD_DCtx_reset(z->zstd, ZSTD_reset_session_only);
+}
+
+bool
+sl_inflater_at_boundary(const sl_inflater *z)
+{
+    return z->boundary;
+}
+
+uint64_t
+sl_inflater_member_offset(const sl_inflater *z)
+{
+    return z->base + z->member_start;
+}
+
+static int
+run_gzip(sl_inflater *z, const unsigned char **in, size_t *in_len, unsigned char *out,
+         size_t out_cap, size_t *out_len, sl_error *err)
+{
+    while (*out_len < out_cap) {
+        if (*in_len == 0 && z->boundary)
+            return 0;
+        z->z.next_in = (unsigned char *)*in;
+        z->z.avail_in = *in_len > UINT32_MAX ? UINT32_MAX : (uInt)*in_len;
+        z->z.next_out = out + *out_len;
+        z->z.avail_out = out_cap - *out_len > UINT32_MAX ? UINT32_MAX : (uInt)(out_cap - *out_len);
+        uInt avail_in = z->z.avail_in, avail_out = z->z.avail_out;
+        int zr = inflate(&z->z, Z_NO_FLUSH);
+        size_t used = avail_in - z->z.avail_in;
+        *in += used;
+        *in_len -= used;
+        z->consumed += used;
+        *out_len += avail_out - z->z.avail_out;
+        if (used)
+            z->boundary = false;
+        if (zr == Z_STREAM_END) {
+            /* The member is complete; the next byte starts an independent one. */
+            z->boundary = true;
+            z->member_start = z->consumed;
+            inflateReset(&z->z);
+            continue;
+        }
+        if (zr == Z_BUF_ERROR || (zr == Z_OK && used == 0 && avail_out == z->z.avail_out))
+            return 0;  /* no progress possible: needs more input */
+        if (zr != Z_OK) {
+            sl_error_set(err, SL_E_ARCHIVE, "invalid gzip data in the member at offset %llu: %s",
+                         (unsigned long long)sl_inflater_member_offset(z),
+                         z->z.msg ? z->z.msg : "corrupt stream");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+run_zstd(sl_inflater *z, const unsigned char **in, size_t *in_len, unsigned char *out,
+         size_t out_cap, size_t *out_len, sl_error *err)
+{
+    while (*out_len < out_cap) {
+        if (*in_len == 0 && z->boundary)
+            return 0;
+        ZSTD_inBuffer ib = {*in, *in_len, 0};
+        ZSTD_outBuffer ob = {out, out_cap, *out_len};
+        size_t zr = ZSTD_decompressStream(z->zstd, &ob, &ib);
+        if (ZSTD_isError(zr)) {
+            sl_error_set(err, SL_E_ARCHIVE, "invalid zstd data in the frame at offset %llu: %s",
+                         (unsigned long long)sl_inflater_member_offset(z), ZSTD_getErrorName(zr));
+            return -1;
+        }
+        size_t produced = ob.pos - *out_len;
+        *in += ib.pos;
+        *in_len -= ib.pos;
+        z->consumed += ib.pos;
+        *out_len = ob.pos;
+        if (ib.pos)
+            z->boundary = false;
+        if (zr == 0) {
+            /* Frame (or skippable frame) complete and flushed. */
+            z->boundary = true;
+            z->member_start = z->consumed;
+            continue;
+        }
+        if (ib.pos == 0 && produced == 0)
+            return 0;
+    }
+    return 0;
+}
+
+int
+sl_inflater_run(sl_inflater *z, const unsigned char **in, size_t *in_len, unsigned char *out,
+                size_t out_cap, size_t *out_len, sl_error *err)
+{
+    switch (z->kind) {
+    case SL_CODEC_GZIP:
+        return run_gzip(z, in, in_len, out, out_cap, out_len, err);
+    case SL_CODEC_ZSTD:
+        return run_zstd(z, in, in_len, out, out_cap, out_len, err);
+    case SL_CODEC_NONE: {
+        size_t n = out_cap - *out_len < *in_len ? out_cap - *out_len : *in_len;
+        if (n)
+            memcpy(out + *out_len, *in, n);
+        *in += n;
+        *in_len -= n;
+        *out_len += n;
+        z->consumed += n;
+        z->member_start = z->consumed;
+        return 0;
+    }
+    }
+    return 0;
+}

@@ -1,0 +1,236 @@
+/* io/verify.c: end-to-end check of a backup file (io/verify.h). */
+#include "io/verify.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "io/bfile.h"
+
+#define EDGE 16  /* bytes kept of each end of a line: enough for "COPY " and "FROM stdin;" */
+
+/* Counts COPY rows in a stream of text that arrives in arbitrary chunks. */
+typedef struct row_counter {
+    bool in_copy;
+    char head[EDGE];
+    char tail[EDGE];
+    size_t line_len;
+    int64_t rows;
+} row_counter;
+
+static void
+end_line(row_counter *c)
+{
+    size_t h = c->line_len < EDGE ? c->line_len : EDGE;
+    if (c->in_copy) {
+        if (c->line_len == 2 && c->head[0] == '\\' && c->head[1] == '.')
+            c->in_copy = false;
+        else
+            c->rows++;
+    } else if (h >= 5 && memcmp(c->head, "COPY ", 5) == 0 && c->line_len >= 11
+               && memcmp(c->tail + EDGE - 11, "FROM stdin;", 11) == 0) {
+        c->in_copy = true;
+    }
+    c->line_len = 0;
+}
+
+/* Adds p[0..n) (no newline in it) to the current line. */
+static void
+add_piece(row_counter *c, const char *p, size_t n)
+{
+    if (c->line_len < EDGE) {
+        size_t k = EDGE - c->line_len < n ? EDGE - c->line_len : n;
+        memcpy(c->head + c->line_len, p, k);
+    }
+    if (n >= EDGE) {
+        memcpy(c->tail, p + n - EDGE, EDGE);
+    } else {
+        memmove(c->tail, c->tail + n, EDGE - n);
+        memcpy(c->tail + EDGE - n, p, n);
+    }
+    c->line_len += n;
+}
+
+static void
+count_rows(row_counter *c, const char *p, size_t n)
+{
+    while (n) {
+        const char *nl = memchr(p, '\n', n);
+        size_t k = nl ? (size_t)(nl - p) : n;
+        if (k)
+            add_piece(c, p, k);
+        if (!nl)
+            return;
+        end_line(c);
+        p += k + 1;
+        n -= k + 1;
+    }
+}
+
+static bool
+is_table_data(const sl_bfile_entry *e)
+{
+    return strcmp(e->kind, "TABLE DATA") == 0;
+}
+
+static void
+entry_desc(const sl_bfile_entry *e, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "segment %d (%s%s%s%s%s) at offset %llu", e->seq, e->kind,
+             e->schema || e->name ? " " : "", e->schema ? e->schema : "",
+             e->schema && e->name ? "." : "", e->name ? e->name : "",
+             (unsigned long long)e->offset);
+}
+
+/* Streams one segment (or the whole plain script when e is NULL) through the checks. */
+static int
+check_part(const sl_bfile_reader *r, const sl_bfile_entry *e, sl_verify_report *rep,
+           sl_error *err)
+{
+    sl_bfile_stream *s = NULL;
+    row_counter rc = {0};
+    const size_t sig = sizeof SL_BFILE_SIGNATURE - 1;
+    char head[sizeof SL_BFILE_SIGNATURE] = "";
+    size_t head_len = 0;
+    const char *data;
+    size_t len;
+    int got, status = -1;
+    char what[700];
+    bool table = e && is_table_data(e);
+    if (sl_bfile_stream_open(&s, r, e, true, err) != 0)
+        return -1;
+    while ((got = sl_bfile_stream_read(s, &data, &len, err)) == 1) {
+        rep->raw_bytes += len;
+        if (head_len < sig) {
+            size_t k = sig - head_len < len ? sig - head_len : len;
+            memcpy(head + head_len, data, k);
+            head_len += k;
+        }
+        if (table)
+            count_rows(&rc, data, len);
+    }
+    if (got < 0)
+        goto done;
+    if (!e) {
+        status = 0;
+        goto done;
+    }
+    entry_desc(e, what, sizeof what);
+    if (e->seq == 0 && (head_len < sig || memcmp(head, SL_BFILE_SIGNATURE, sig) != 0)) {
+        sl_error_set(err, SL_E_ARCHIVE, "backup file \"%s\" is corrupt: %s does not start with "
+                     "\"%.*s\"", sl_bfile_reader_path(r), what, (int)sig - 1, SL_BFILE_SIGNATURE);
+        goto done;
+    }
+    if (table && rc.line_len)
+        end_line(&rc);  /* a last line without its newline still counts */
+    if (table && rc.in_copy) {
+        sl_error_set(err, SL_E_ARCHIVE, "backup file \"%s\" is corrupt: %s ends inside a COPY "
+                     "block (no \"\\.\" line)", sl_bfile_reader_path(r), what);
+        goto done;
+    }
+    if (table && e->rows >= 0 && rc.rows != e->rows) {
+        sl_error_set(err, SL_E_ARCHIVE, "backup file \"%s\" is corrupt: %s holds %lld rows, the "
+                     "index says %lld", sl_bfile_reader_path(r), what, (long long)rc.rows,
+                     (long long)e->rows);
+        goto done;
+    }
+    if (table) {
+        if (rep->ntables % 64 == 0)
+            rep->tables = sl_realloc(rep->tables, (rep->ntables + 64) * sizeof *rep->tables);
+        sl_verify_table *t = &rep->tables[rep->ntables++];
+        t->schema = e->schema ? sl_strdup(e->schema) : NULL;
+        t->name = e->name ? sl_strdup(e->name) : NULL;
+        t->rows = rc.rows;
+        t->bytes = e->raw_length;
+        t->stored = e->length;
+        t->segments = 1;
+    }
+    status = 0;
+done:
+    sl_bfile_stream_close(s);
+    return status;
+}
+
+static int
+strcmp_null(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "");
+}
+
+static int
+table_cmp(const void *pa, const void *pb)
+{
+    const sl_verify_table *a = pa, *b = pb;
+    int c = strcmp_null(a->schema, b->schema);
+    return c ? c : strcmp_null(a->name, b->name);
+}
+
+/* A table split into several segments (ranges) becomes one line of the report. */
+static void
+merge_tables(sl_verify_report *rep)
+{
+    if (rep->ntables == 0)
+        return;
+    qsort(rep->tables, rep->ntables, sizeof *rep->tables, table_cmp);
+    size_t k = 0;
+    for (size_t i = 1; i < rep->ntables; i++) {
+        sl_verify_table *t = &rep->tables[i], *last = &rep->tables[k];
+        if (table_cmp(t, last) == 0) {
+            last->rows += t->rows;
+            last->bytes += t->bytes;
+            last->stored += t->stored;
+            last->segments += t->segments;
+            free(t->schema);
+            free(t->name);
+        } else {
+            rep->tables[++k] = *t;
+        }
+    }
+    rep->ntables = k + 1;
+}
+
+int
+sl_verify_file(const char *path, sl_verify_report *out, sl_error *err)
+{
+    sl_bfile_reader *r = NULL;
+    sl_verify_report rep = {0};
+    int rc = -1;
+    if (sl_bfile_reader_open(&r, path, err) != 0)
+        goto done;
+    rep.indexed = sl_bfile_reader_indexed(r);
+    rep.codec = sl_bfile_reader_codec(r);
+    rep.file_bytes = sl_bfile_reader_size(r);
+    rep.segments = sl_bfile_reader_count(r);
+    if (!rep.indexed) {
+        if (check_part(r, NULL, &rep, err) != 0)
+            goto done;
+    } else {
+        for (size_t i = 0; i < rep.segments; i++)
+            if (check_part(r, sl_bfile_reader_entry(r, i), &rep, err) != 0)
+                goto done;
+    }
+    merge_tables(&rep);
+    for (size_t i = 0; i < rep.ntables; i++)
+        rep.rows += rep.tables[i].rows;
+    *out = rep;
+    memset(&rep, 0, sizeof rep);
+    rc = 0;
+done:
+    sl_verify_report_free(&rep);
+    sl_bfile_reader_close(r);
+    return rc;
+}
+
+void
+sl_verify_report_free(sl_verify_report *rep)
+{
+    if (!rep)
+        return;
+    for (size_t i = 0; i < rep->ntables; i++) {
+        free(rep->tables[i].schema);
+        free(rep->tables[i].name);
+    }
+    free(rep->tables);
+    memset(rep, 0, sizeof *rep);
+}

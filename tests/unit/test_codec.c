@@ -1,0 +1,318 @@
+/* tests/unit/test_codec.c: compression specs, members and streaming decompression. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "base/buf.h"
+#include "io/codec.h"
+
+static const struct {
+    const char *spec;
+    sl_codec_kind kind;
+    int level;
+} good_specs[] = {
+    {"gzip", SL_CODEC_GZIP, 0}, {"gzip:1", SL_CODEC_GZIP, 1}, {"gzip:9", SL_CODEC_GZIP, 9},
+    {"zstd", SL_CODEC_ZSTD, 0}, {"zstd:19", SL_CODEC_ZSTD, 19}, {"none", SL_CODEC_NONE, 0},
+};
+
+static const struct {
+    const char *spec;
+    const char *message_part;
+} bad_specs[] = {
+    {"lz4", "invalid compression \"lz4\""},
+    {"gzip:0", "from 1 to 12"},
+    {"gzip:13", "from 1 to 12"},
+    {"gzip:", "invalid compression level"},
+    {"gzip:x", "invalid compression level"},
+    {"zstd:99", "from 1 to"},
+    {"none:3", "none takes no level"},
+    {"", "invalid compression"},
+    {"gzipx", "invalid compression"},
+};
+
+static void
+test_parse(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof good_specs / sizeof good_specs[0]; i++) {
+        sl_codec c;
+        sl_error err = {0};
+        if (sl_codec_parse(&c, good_specs[i].spec, &err) != 0)
+            fail_msg("refused %s: %s", good_specs[i].spec, err.message);
+        assert_int_equal(c.kind, good_specs[i].kind);
+        assert_int_equal(c.level, good_specs[i].level);
+    }
+    for (size_t i = 0; i < sizeof bad_specs / sizeof bad_specs[0]; i++) {
+        sl_codec c;
+        sl_error err = {0};
+        if (sl_codec_parse(&c, bad_specs[i].spec, &err) == 0)
+            fail_msg("accepted \"%s\"", bad_specs[i].spec);
+        assert_int_equal(err.kind, SL_E_USAGE);
+        if (!strstr(err.message, bad_specs[i].message_part))
+            fail_msg("\"%s\": message \"%s\"", bad_specs[i].spec, err.message);
+    }
+}
+
+static void
+test_names_and_magic(void **state)
+{
+    (void)state;
+    assert_int_equal(sl_codec_from_filename("a.sql.gz"), SL_CODEC_GZIP);
+    assert_int_equal(sl_codec_from_filename("/x/a.sql.zst"), SL_CODEC_ZSTD);
+    assert_int_equal(sl_codec_from_filename("a.sql"), SL_CODEC_NONE);
+    assert_int_equal(sl_codec_from_filename("gz"), SL_CODEC_NONE);
+    const unsigned char gz[] = {0x1f, 0x8b, 8, 0}, zs[] = {0x28, 0xb5, 0x2f, 0xfd},
+                        skip[] = {0x5b, 0x2a, 0x4d, 0x18}, txt[] = "-- x";
+    assert_int_equal(sl_codec_detect(gz, 4), SL_CODEC_GZIP);
+    assert_int_equal(sl_codec_detect(zs, 4), SL_CODEC_ZSTD);
+    assert_int_equal(sl_codec_detect(skip, 4), SL_CODEC_ZSTD);
+    assert_int_equal(sl_codec_detect(txt, 4), SL_CODEC_NONE);
+    assert_int_equal(sl_codec_detect(gz, 1), SL_CODEC_NONE);
+    assert_string_equal(sl_codec_name(SL_CODEC_ZSTD), "zstd");
+}
+
+/* Deterministic text that compresses like SQL (some repetition, some noise). */
+static void
+make_text(sl_buf *b, size_t len, unsigned seed)
+{
+    while (b->len < len) {
+        seed = seed * 1103515245u + 12345u;
+        sl_buf_printf(b, "%u\tsome text %u\t\\N\n", seed % 100000, (seed >> 8) % 977);
+    }
+    b->len = len;
+    b->data[len] = '\0';
+}
+
+/* Decompresses in[0..n) feeding small pieces and draining into a small buffer. */
+static int
+inflate_all(sl_codec_kind kind, const unsigned char *in, size_t n, size_t piece, sl_buf *out,
+            bool *boundary, sl_error *err)
+{
+    sl_inflater *z = NULL;
+    unsigned char chunk[777];
+    int rc = -1;
+    if (sl_inflater_new(&z, kind, err) != 0)
+        return -1;
+    sl_inflater_reset(z, 1000);
+    while (n) {
+        size_t give = n < piece ? n : piece, left = give;
+        const unsigned char *p = in;
+        do {
+            size_t got = 0;
+            if (sl_inflater_run(z, &p, &left, chunk, sizeof chunk, &got, err) != 0)
+                goto done;
+            sl_buf_append(out, chunk, got);
+            if (got < sizeof chunk && left == 0)
+                break;
+        } while (1);
+        in += give;
+        n -= give;
+    }
+    *boundary = sl_inflater_at_boundary(z);
+    rc = 0;
+done:
+    sl_inflater_free(z);
+    return rc;
+}
+
+static void
+members(const sl_codec *codec, sl_buf *text, sl_buf *packed, size_t *second_member)
+{
+    sl_compressor *c = NULL;
+    sl_error err = {0};
+    make_text(text, 300000, 7);
+    assert_int_equal(sl_compressor_new(&c, codec, &err), 0);
+    /* three members: 1, 100000 and the rest; an empty member too */
+    assert_int_equal(sl_compressor_member(c, text->data, 1, packed, &err), 0);
+    *second_member = packed->len;
+    assert_int_equal(sl_compressor_member(c, text->data + 1, 100000, packed, &err), 0);
+    assert_int_equal(sl_compressor_member(c, "", 0, packed, &err), 0);
+    assert_int_equal(sl_compressor_member(c, text->data + 100001, text->len - 100001, packed, &err),
+                     0);
+    sl_compressor_free(c);
+}
+
+static void
+round_trip(sl_codec_kind kind)
+{
+    sl_codec codec = {kind, 0};
+    sl_buf text = SL_BUF_INIT, packed = SL_BUF_INIT;
+    size_t second = 0;
+    members(&codec, &text, &packed, &second);
+    if (kind != SL_CODEC_NONE)
+        assert_true(packed.len < text.len / 2);
+    size_t pieces[] = {1, 7, 4096, packed.len};
+    for (size_t i = 0; i < 4; i++) {
+        sl_buf out = SL_BUF_INIT;
+        sl_error err = {0};
+        bool boundary = false;
+        if (inflate_all(kind, (unsigned char *)packed.data, packed.len, pieces[i], &out, &boundary,
+                        &err) != 0)
+            fail_msg("%s piece %zu: %s", sl_codec_name(kind), pieces[i], err.message);
+        assert_true(boundary);
+        assert_int_equal(out.len, text.len);
+        assert_memory_equal(out.data, text.data, text.len);
+        sl_buf_free(&out);
+    }
+    if (kind != SL_CODEC_NONE) {
+        /* cut inside the second member: decodes the first, then is not at a boundary */
+        sl_buf out = SL_BUF_INIT;
+        sl_error err = {0};
+        bool boundary = true;
+        assert_int_equal(inflate_all(kind, (unsigned char *)packed.data, second + 20, 4096, &out,
+                                     &boundary, &err), 0);
+        assert_false(boundary);
+        sl_buf_free(&out);
+        /* damage the second member: the error names its offset (base 1000 + position) */
+        packed.data[second + 40] ^= 0x55;
+        packed.data[second + 41] ^= 0x55;
+        sl_buf_reset(&out);
+        if (inflate_all(kind, (unsigned char *)packed.data, packed.len, 4096, &out, &boundary,
+                        &err) == 0)
+            fail_msg("%s: damaged member accepted", sl_codec_name(kind));
+        assert_int_equal(err.kind, SL_E_ARCHIVE);
+        char want[64];
+        snprintf(want, sizeof want, "at offset %zu", 1000 + second);
+        if (!strstr(err.message, want))
+            fail_msg("message \"%s\" lacks \"%s\"", err.message, want);
+        sl_buf_free(&out);
+    }
+    sl_buf_free(&text);
+    sl_buf_free(&packed);
+}
+
+static void
+test_round_trip_gzip(void **state)
+{
+    (void)state;
+    round_trip(SL_CODEC_GZIP);
+}
+
+static void
+test_round_trip_zstd(void **state)
+{
+    (void)state;
+    round_trip(SL_CODEC_ZSTD);
+}
+
+static void
+test_round_trip_none(void **state)
+{
+    (void)state;
+    round_trip(SL_CODEC_NONE);
+}
+
+static void
+test_zstd_skips_skippable_frames(void **state)
+{
+    (void)state;
+    sl_codec codec = {SL_CODEC_ZSTD, 1};
+    sl_buf packed = SL_BUF_INIT, out = SL_BUF_INIT;
+    sl_error err = {0};
+    const unsigned char skip[] = {0x5b, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 'a', 'b', 'c'};
+    sl_buf_append(&packed, skip, sizeof skip);
+    assert_int_equal(sl_codec_compress(&codec, "hello ", 6, &packed, &err), 0);
+    sl_buf_append(&packed, skip, sizeof skip);
+    assert_int_equal(sl_codec_compress(&codec, "world", 5, &packed, &err), 0);
+    sl_buf_append(&packed, skip, sizeof skip);
+    bool boundary = false;
+    assert_int_equal(inflate_all(SL_CODEC_ZSTD, (unsigned char *)packed.data, packed.len, 3, &out,
+                                 &boundary, &err), 0);
+    assert_true(boundary);
+    assert_string_equal(out.data, "hello world");
+    sl_buf_free(&packed);
+    sl_buf_free(&out);
+}
+
+/* The concatenated members are one stream for the system's gzip -dc and zstd -dc. */
+static void
+system_tool(sl_codec_kind kind, const char *tool)
+{
+    sl_codec codec = {kind, 0};
+    sl_buf text = SL_BUF_INIT, packed = SL_BUF_INIT;
+    size_t second = 0;
+    char in[] = "/tmp/sl-codec-XXXXXX", outp[64], cmd[256];
+    members(&codec, &text, &packed, &second);
+    int fd = mkstemp(in);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, packed.data, packed.len), (ssize_t)packed.len);
+    close(fd);
+    snprintf(outp, sizeof outp, "%s.out", in);
+    snprintf(cmd, sizeof cmd, "%s -dc < %s > %s", tool, in, outp);
+    assert_int_equal(system(cmd), 0);
+    FILE *f = fopen(outp, "rb");
+    assert_non_null(f);
+    char *got = malloc(text.len + 1);
+    assert_int_equal(fread(got, 1, text.len + 1, f), text.len);
+    assert_memory_equal(got, text.data, text.len);
+    fclose(f);
+    free(got);
+    unlink(in);
+    unlink(outp);
+    sl_buf_free(&text);
+    sl_buf_free(&packed);
+}
+
+static void
+test_gzip_tool_reads_members(void **state)
+{
+    (void)state;
+    system_tool(SL_CODEC_GZIP, "gzip");
+}
+
+static void
+test_zstd_tool_reads_frames(void **state)
+{
+    (void)state;
+    system_tool(SL_CODEC_ZSTD, "zstd -q");
+}
+
+/* A gzip member made by the system tool (with a file name header) decodes too. */
+static void
+test_inflates_foreign_gzip(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/sl-codec-XXXXXX", cmd[256];
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    snprintf(cmd, sizeof cmd, "printf 'abc\\n' | gzip -c > %s && printf 'def\\n' | gzip -9 -c >> %s",
+             path, path);
+    assert_int_equal(system(cmd), 0);
+    FILE *f = fopen(path, "rb");
+    unsigned char buf[256];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    unlink(path);
+    sl_buf out = SL_BUF_INIT;
+    sl_error err = {0};
+    bool boundary = false;
+    assert_int_equal(inflate_all(SL_CODEC_GZIP, buf, n, 5, &out, &boundary, &err), 0);
+    assert_true(boundary);
+    assert_string_equal(out.data, "abc\ndef\n");
+    sl_buf_free(&out);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_names_and_magic),
+        cmocka_unit_test(test_round_trip_gzip),
+        cmocka_unit_test(test_round_trip_zstd),
+        cmocka_unit_test(test_round_trip_none),
+        cmocka_unit_test(test_zstd_skips_skippable_frames),
+        cmocka_unit_test(test_gzip_tool_reads_members),
+        cmocka_unit_test(test_zstd_tool_reads_frames),
+        cmocka_unit_test(test_inflates_foreign_gzip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
