@@ -1,0 +1,16 @@
+/* dump/operator.h: access methods, operators, operator families (with their members that no
+ * class binds) and operator classes, for dump/routine.h. Internal to the routine reader:
+ * sl_dump_read_routines() calls sl__operator_read(); the rules on what is read, filters and
+ * errors are routine.h's. */
+#ifndef SL_DUMP_OPERATOR_H
+#define SL_DUMP_OPERATOR_H
+
+#include "base/error.h"
+#include "dump/filter.h"
+#include "dump/item.h"
+#include "pg/conn.h"
+
+SL_MUSTCHECK int sl__operator_read(sl_conn *c, const sl_dump_filter *f, sl_dump_items *out,
+                                   sl_error *err);
+
+#endif
