@@ -478,11 +478,25 @@ done:
     return rc;
 }
 
+/* Server notices go through the logger instead of libpq's bare stderr lines: WARNINGs are
+ * shown, NOTICE and below ("table does not exist, skipping") only with -v. */
+static void
+receive_notice(void *arg, const PGresult *res)
+{
+    (void)arg;
+    const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    bool warning = severity && strcmp(severity, "WARNING") == 0;
+    sl_log(warning ? SL_LOG_WARN : SL_LOG_DEBUG, "server %s: %s", warning ? "warning" : "notice",
+           msg ? msg : PQresultErrorMessage(res));
+}
+
 static sl_conn *
 wrap(PGconn *pg)
 {
     sl_conn *c = sl_calloc(1, sizeof *c);
     c->pg = pg;
+    PQsetNoticeReceiver(pg, receive_notice, NULL);
     c->cancel = PQgetCancel(pg);
     c->desc = sl_asprintf("host=%s port=%s user=%s dbname=%s", PQhost(pg), PQport(pg),
                           PQuser(pg), PQdb(pg));
