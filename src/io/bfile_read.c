@@ -83,6 +83,16 @@ done:
     return found;
 }
 
+/* A file shorter than a gzip or zstd magic number that starts like one is a cut-short
+ * compressed file, not a script. */
+static bool
+magic_prefix(const unsigned char *head, size_t n)
+{
+    static const unsigned char gz[] = {0x1f, 0x8b}, zs[] = {0x28, 0xb5, 0x2f, 0xfd};
+    return (n > 0 && n < sizeof gz && memcmp(head, gz, n) == 0)
+           || (n > 0 && n < sizeof zs && memcmp(head, zs, n) == 0);
+}
+
 static const char *
 opt_string(json_t *e, const char *key, bool *ok)
 {
@@ -273,6 +283,11 @@ sl_bfile_reader_open(sl_bfile_reader **out, const char *path, sl_error *err)
         if (sl_pread_all(fd, head, hn, 0, path, err) != 0)
             goto fail;
         r->codec = sl_codec_detect(head, hn);
+        if (magic_prefix(head, hn)) {
+            sl_error_set(err, SL_E_ARCHIVE, "backup file \"%s\" is truncated: it ends inside a "
+                         "compressed header at offset %zu", path, hn);
+            goto fail;
+        }
         if (has_signature(fd, r->size, r->codec)) {
             sl_error_set(err, SL_E_ARCHIVE,
                          "backup file \"%s\" is truncated: no index at the end (file is %llu "

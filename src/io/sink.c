@@ -50,7 +50,7 @@ sl_sink_open(sl_sink **out, const char *path, sl_error *err)
     /* O_EXCL | O_NOFOLLOW: never write through a file or link someone else put there; a stale
      * NAME.partial of ours is removed first (it never looks complete anyway). */
     for (int attempt = 0; attempt < 2 && s->fd < 0; attempt++) {
-        s->fd = open(s->partial, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        s->fd = open(s->partial, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (s->fd < 0 && errno == EEXIST && attempt == 0 && unlink(s->partial) == 0)
             continue;
         if (s->fd < 0) {

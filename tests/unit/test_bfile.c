@@ -1,0 +1,707 @@
+/* tests/unit/test_bfile.c: the backup file writer, reader, streams and verify, without a server:
+ * concurrent segments, tool compatibility, a large index, truncation and bit flips. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "base/buf.h"
+#include "io/bfile.h"
+#include "io/verify.h"
+
+static const sl_codec_kind all_kinds[] = {SL_CODEC_GZIP, SL_CODEC_ZSTD, SL_CODEC_NONE};
+
+typedef struct fixture {
+    char dir[64];
+    char path[128];
+} fixture;
+
+static int
+setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    strcpy(f->dir, "/tmp/sl-bfile-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->path, sizeof f->path, "%s/db.sql", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    fixture *f = *state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+    if (system(cmd) != 0)
+        return -1;
+    free(f);
+    return 0;
+}
+
+static size_t
+dir_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            n++;
+    closedir(d);
+    return n;
+}
+
+/* Deterministic COPY text for a table: header, rows lines, "\.". */
+static void
+table_text(sl_buf *b, const char *name, int rows, unsigned seed)
+{
+    sl_buf_printf(b, "COPY public.%s (id, v) FROM stdin;\n", name);
+    for (int i = 0; i < rows; i++) {
+        seed = seed * 1103515245u + 12345u;
+        sl_buf_printf(b, "%d\tvalue %u with some words %u\n", i, seed % 99991, (seed >> 9) % 13);
+    }
+    sl_buf_puts(b, "\\.\n\n");
+}
+
+static void
+write_segment(sl_bfile_writer *w, const char *text, size_t len, size_t piece,
+              const sl_bfile_meta *meta)
+{
+    sl_bfile_segment *s = NULL;
+    sl_error err = {0};
+    assert_int_equal(sl_bfile_segment_open(w, &s, &err), 0);
+    for (size_t off = 0; off < len; off += piece) {
+        size_t n = len - off < piece ? len - off : piece;
+        if (sl_bfile_segment_write(s, text + off, n, &err) != 0)
+            fail_msg("write: %s", err.message);
+    }
+    if (sl_bfile_segment_commit(s, meta, &err) != 0)
+        fail_msg("commit: %s", err.message);
+}
+
+static const char preamble[] = SL_BFILE_SIGNATURE "SET client_encoding = 'UTF8';\n";
+
+static void
+write_preamble(sl_bfile_writer *w)
+{
+    write_segment(w, preamble, strlen(preamble), 1000,
+                  &(sl_bfile_meta){.phase = SL_PHASE_PREAMBLE, .kind = "PREAMBLE", .rows = -1});
+}
+
+static void
+close_writer(sl_bfile_writer *w)
+{
+    sl_error err = {0};
+    sl_bfile_header hdr = {.database = "db", .server_version = "15.4", .snapshot = "00000003-1",
+                           .started_at = "2024-01-01T00:00:00Z", .sluice_version = "0.1.0"};
+    if (sl_bfile_writer_close(w, &hdr, &err) != 0)
+        fail_msg("close: %s", err.message);
+}
+
+/* A small complete file: preamble, pre-data, two tables, an index segment. */
+static void
+write_small(const char *path, sl_codec_kind kind)
+{
+    sl_bfile_writer *w = NULL;
+    sl_error err = {0};
+    sl_buf t = SL_BUF_INIT;
+    assert_int_equal(sl_bfile_writer_open(&w, path, &(sl_codec){kind, 0}, &err), 0);
+    write_preamble(w);
+    const char ddl[] = "CREATE TABLE public.a (id int, v text);\nCREATE TABLE public.b (id int, v text);\n";
+    write_segment(w, ddl, strlen(ddl), 7,
+                  &(sl_bfile_meta){.phase = SL_PHASE_PRE_DATA, .kind = "PRE-DATA", .rows = -1});
+    table_text(&t, "a", 20, 1);
+    write_segment(w, t.data, t.len, 100,
+                  &(sl_bfile_meta){.phase = SL_PHASE_DATA, .parallel = true, .kind = "TABLE DATA",
+                                   .schema = "public", .name = "a", .rows = 20});
+    sl_buf_reset(&t);
+    table_text(&t, "b", 3, 2);
+    write_segment(w, t.data, t.len, 100,
+                  &(sl_bfile_meta){.phase = SL_PHASE_DATA, .parallel = true, .kind = "TABLE DATA",
+                                   .schema = "public", .name = "b", .rows = 3});
+    const char idx[] = "CREATE INDEX a_i ON public.a (id);\n";
+    write_segment(w, idx, strlen(idx), 100,
+                  &(sl_bfile_meta){.phase = SL_PHASE_INDEX, .parallel = true, .kind = "INDEX",
+                                   .schema = "public", .name = "a_i", .rows = -1});
+    close_writer(w);
+    sl_buf_free(&t);
+}
+
+static void
+read_all(const sl_bfile_reader *r, const sl_bfile_entry *e, bool verify, sl_buf *out)
+{
+    sl_bfile_stream *s = NULL;
+    sl_error err = {0};
+    const char *data;
+    size_t len;
+    int rc;
+    if (sl_bfile_stream_open(&s, r, e, verify, &err) != 0)
+        fail_msg("stream: %s", err.message);
+    while ((rc = sl_bfile_stream_read(s, &data, &len, &err)) == 1)
+        sl_buf_append(out, data, len);
+    if (rc != 0)
+        fail_msg("read: %s", err.message);
+    sl_bfile_stream_close(s);
+}
+
+static void
+test_small_file_round_trip(void **state)
+{
+    fixture *f = *state;
+    for (size_t k = 0; k < 3; k++) {
+        sl_bfile_reader *r = NULL;
+        sl_error err = {0};
+        write_small(f->path, all_kinds[k]);
+        assert_int_equal(dir_entries(f->dir), 1);  /* no .partial, no spool left */
+        assert_int_equal(sl_bfile_reader_open(&r, f->path, &err), 0);
+        assert_true(sl_bfile_reader_indexed(r));
+        assert_int_equal(sl_bfile_reader_codec(r), all_kinds[k]);
+        assert_int_equal(sl_bfile_reader_count(r), 5);
+        assert_string_equal(sl_bfile_reader_header(r, "database"), "db");
+        assert_string_equal(sl_bfile_reader_header(r, "snapshot"), "00000003-1");
+        assert_null(sl_bfile_reader_header(r, "nothing"));
+        const sl_bfile_entry *e0 = sl_bfile_reader_entry(r, 0), *e2 = sl_bfile_reader_entry(r, 2);
+        assert_string_equal(e0->kind, "PREAMBLE");
+        assert_null(e0->schema);
+        assert_int_equal(e0->offset, 0);
+        assert_string_equal(e2->kind, "TABLE DATA");
+        assert_string_equal(e2->name, "a");
+        assert_int_equal(e2->rows, 20);
+        assert_true(e2->parallel);
+        assert_null(sl_bfile_reader_entry(r, 5));
+        sl_buf got = SL_BUF_INIT, want = SL_BUF_INIT;
+        read_all(r, e0, true, &got);
+        assert_string_equal(got.data, preamble);
+        sl_buf_reset(&got);
+        read_all(r, e2, true, &got);
+        table_text(&want, "a", 20, 1);
+        assert_string_equal(got.data, want.data);
+        sl_buf_reset(&got);
+        read_all(r, NULL, true, &got);  /* the whole file, in order */
+        assert_true(strncmp(got.data, preamble, strlen(preamble)) == 0);
+        assert_non_null(strstr(got.data, "CREATE INDEX a_i"));
+        sl_bfile_reader_close(r);
+
+        sl_verify_report rep;
+        if (sl_verify_file(f->path, &rep, &err) != 0)
+            fail_msg("verify %s: %s", sl_codec_name(all_kinds[k]), err.message);
+        assert_true(rep.indexed);
+        assert_int_equal(rep.segments, 5);
+        assert_int_equal(rep.ntables, 2);
+        assert_int_equal(rep.rows, 23);
+        assert_string_equal(rep.tables[0].name, "a");
+        assert_int_equal(rep.tables[1].rows, 3);
+        sl_verify_report_free(&rep);
+        sl_buf_free(&got);
+        sl_buf_free(&want);
+    }
+}
+
+static void
+test_mode_0600_whatever_the_umask(void **state)
+{
+    fixture *f = *state;
+    mode_t old = umask(0);
+    write_small(f->path, SL_CODEC_GZIP);
+    umask(old);
+    struct stat st;
+    assert_int_equal(stat(f->path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+}
+
+static void
+test_abort_leaves_nothing(void **state)
+{
+    fixture *f = *state;
+    sl_bfile_writer *w = NULL;
+    sl_bfile_segment *s1 = NULL, *s2 = NULL;
+    sl_error err = {0};
+    char partial[160];
+    snprintf(partial, sizeof partial, "%s.partial", f->path);
+    assert_int_equal(sl_bfile_writer_open(&w, f->path, &(sl_codec){SL_CODEC_ZSTD, 0}, &err), 0);
+    assert_int_equal(access(partial, F_OK), 0);
+    write_preamble(w);
+    assert_int_equal(sl_bfile_segment_open(w, &s1, &err), 0);
+    assert_int_equal(sl_bfile_segment_open(w, &s2, &err), 0);
+    assert_int_equal(sl_bfile_segment_write(s1, "x\n", 2, &err), 0);
+    assert_int_equal(sl_bfile_segment_write(s2, "y\n", 2, &err), 0);
+    sl_bfile_segment_abort(s1);
+    sl_bfile_segment_abort(s2);
+    sl_bfile_writer_abort(w);
+    assert_int_equal(dir_entries(f->dir), 0);
+
+    /* closing with a segment still open fails and leaves nothing either */
+    assert_int_equal(sl_bfile_writer_open(&w, f->path, &(sl_codec){SL_CODEC_GZIP, 0}, &err), 0);
+    assert_int_equal(sl_bfile_segment_open(w, &s1, &err), 0);
+    sl_bfile_segment_abort(s1);
+    write_preamble(w);
+    close_writer(w);
+    assert_int_equal(dir_entries(f->dir), 1);
+    assert_int_equal(access(partial, F_OK), -1);
+}
+
+/* ---- several threads writing segments at once ---- */
+
+#define THREADS 4
+#define PER_THREAD 6
+
+typedef struct worker {
+    sl_bfile_writer *w;
+    int id;
+} worker;
+
+static int
+rows_for(int table)
+{
+    /* some tables span several 1 MiB blocks */
+    return table % 5 == 0 ? 60000 : 50 + table * 37;
+}
+
+static void *
+work(void *arg)
+{
+    worker *wk = arg;
+    sl_buf text = SL_BUF_INIT;
+    for (int i = 0; i < PER_THREAD; i++) {
+        int table = wk->id * PER_THREAD + i;
+        char name[32];
+        snprintf(name, sizeof name, "t%d", table);
+        sl_buf_reset(&text);
+        table_text(&text, name, rows_for(table), (unsigned)table);
+        write_segment(wk->w, text.data, text.len, 3000 + (size_t)table * 997,
+                      &(sl_bfile_meta){.phase = SL_PHASE_DATA, .parallel = true,
+                                       .kind = "TABLE DATA", .schema = "public", .name = name,
+                                       .rows = rows_for(table)});
+    }
+    sl_buf_free(&text);
+    return NULL;
+}
+
+static void
+concurrent(fixture *f, sl_codec_kind kind)
+{
+    sl_bfile_writer *w = NULL;
+    sl_error err = {0};
+    pthread_t th[THREADS];
+    worker wk[THREADS];
+    assert_int_equal(sl_bfile_writer_open(&w, f->path, &(sl_codec){kind, 1}, &err), 0);
+    write_preamble(w);
+    for (int i = 0; i < THREADS; i++) {
+        wk[i] = (worker){w, i};
+        assert_int_equal(pthread_create(&th[i], NULL, work, &wk[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(th[i], NULL);
+    assert_true(sl_bfile_writer_bytes(w) > 0);
+    close_writer(w);
+    assert_int_equal(dir_entries(f->dir), 1);
+
+    sl_bfile_reader *r = NULL;
+    assert_int_equal(sl_bfile_reader_open(&r, f->path, &err), 0);
+    assert_int_equal(sl_bfile_reader_count(r), 1 + THREADS * PER_THREAD);
+    bool seen[THREADS * PER_THREAD] = {false};
+    uint64_t off = 0;
+    sl_buf got = SL_BUF_INIT, want = SL_BUF_INIT;
+    for (size_t i = 0; i < sl_bfile_reader_count(r); i++) {
+        const sl_bfile_entry *e = sl_bfile_reader_entry(r, i);
+        assert_int_equal(e->seq, (int)i);
+        assert_int_equal(e->offset, off);
+        off += e->length;
+        if (i == 0)
+            continue;
+        int table = atoi(e->name + 1);
+        assert_false(seen[table]);
+        seen[table] = true;
+        sl_buf_reset(&got);
+        sl_buf_reset(&want);
+        read_all(r, e, true, &got);
+        table_text(&want, e->name, rows_for(table), (unsigned)table);
+        assert_int_equal(got.len, want.len);
+        assert_memory_equal(got.data, want.data, want.len);
+        assert_int_equal(e->raw_length, want.len);
+        assert_int_equal(e->rows, rows_for(table));
+    }
+    sl_bfile_reader_close(r);
+    sl_verify_report rep;
+    if (sl_verify_file(f->path, &rep, &err) != 0)
+        fail_msg("verify: %s", err.message);
+    assert_int_equal(rep.ntables, THREADS * PER_THREAD);
+    sl_verify_report_free(&rep);
+
+    /* the system tools see one stream: the text of every segment in file order */
+    if (kind != SL_CODEC_NONE) {
+        char cmd[512], out[160];
+        snprintf(out, sizeof out, "%s.txt", f->path);
+        snprintf(cmd, sizeof cmd, "%s -dc < %s > %s", kind == SL_CODEC_GZIP ? "gzip" : "zstd -q",
+                 f->path, out);
+        assert_int_equal(system(cmd), 0);
+        assert_int_equal(sl_bfile_reader_open(&r, f->path, &err), 0);
+        sl_buf_reset(&got);
+        read_all(r, NULL, false, &got);
+        sl_bfile_reader_close(r);
+        FILE *fp = fopen(out, "rb");
+        char *tool = malloc(got.len + 1);
+        assert_int_equal(fread(tool, 1, got.len + 1, fp), got.len);
+        assert_memory_equal(tool, got.data, got.len);
+        fclose(fp);
+        free(tool);
+        unlink(out);
+    }
+    sl_buf_free(&got);
+    sl_buf_free(&want);
+}
+
+static void
+test_concurrent_gzip(void **state)
+{
+    concurrent(*state, SL_CODEC_GZIP);
+}
+
+static void
+test_concurrent_zstd(void **state)
+{
+    concurrent(*state, SL_CODEC_ZSTD);
+}
+
+static void
+test_concurrent_none(void **state)
+{
+    concurrent(*state, SL_CODEC_NONE);
+}
+
+/* The owner (direct) segment moves behind a queued one of a lower phase. */
+static void
+test_owner_yields_to_lower_phase(void **state)
+{
+    fixture *f = *state;
+    sl_bfile_writer *w = NULL;
+    sl_bfile_segment *a = NULL, *b = NULL;
+    sl_error err = {0};
+    assert_int_equal(sl_bfile_writer_open(&w, f->path, &(sl_codec){SL_CODEC_GZIP, 0}, &err), 0);
+    write_preamble(w);
+    assert_int_equal(sl_bfile_segment_open(w, &a, &err), 0);  /* owns the file */
+    assert_int_equal(sl_bfile_segment_open(w, &b, &err), 0);  /* spools */
+    assert_int_equal(sl_bfile_segment_write(a, "CREATE INDEX i ON t (a);\n", 25, &err), 0);
+    assert_int_equal(sl_bfile_segment_write(b, "CREATE TABLE t (a int);\n", 24, &err), 0);
+    assert_int_equal(sl_bfile_segment_commit(
+                         b, &(sl_bfile_meta){.phase = SL_PHASE_PRE_DATA, .kind = "PRE-DATA", .rows = -1},
+                         &err), 0);
+    assert_int_equal(sl_bfile_segment_commit(
+                         a, &(sl_bfile_meta){.phase = SL_PHASE_INDEX, .kind = "INDEX", .rows = -1},
+                         &err), 0);
+    close_writer(w);
+    sl_bfile_reader *r = NULL;
+    assert_int_equal(sl_bfile_reader_open(&r, f->path, &err), 0);
+    assert_int_equal(sl_bfile_reader_count(r), 3);
+    assert_string_equal(sl_bfile_reader_entry(r, 1)->kind, "PRE-DATA");
+    assert_string_equal(sl_bfile_reader_entry(r, 2)->kind, "INDEX");
+    sl_buf got = SL_BUF_INIT;
+    read_all(r, sl_bfile_reader_entry(r, 2), true, &got);
+    assert_string_equal(got.data, "CREATE INDEX i ON t (a);\n");
+    sl_buf_free(&got);
+    sl_bfile_reader_close(r);
+}
+
+static void
+test_phase_order_is_enforced(void **state)
+{
+    fixture *f = *state;
+    sl_bfile_writer *w = NULL;
+    sl_bfile_segment *s = NULL;
+    sl_error err = {0};
+    assert_int_equal(sl_bfile_writer_open(&w, f->path, &(sl_codec){SL_CODEC_NONE, 0}, &err), 0);
+    write_preamble(w);
+    write_segment(w, "x;\n", 3, 10, &(sl_bfile_meta){.phase = SL_PHASE_INDEX, .kind = "INDEX", .rows = -1});
+    assert_int_equal(sl_bfile_segment_open(w, &s, &err), 0);
+    assert_int_equal(sl_bfile_segment_commit(
+                         s, &(sl_bfile_meta){.phase = SL_PHASE_PRE_DATA, .kind = "PRE-DATA", .rows = -1},
+                         &err), -1);
+    assert_int_equal(err.kind, SL_E_INTERNAL);
+    assert_non_null(strstr(err.message, "phase 10 was committed after phase 30"));
+    assert_int_equal(sl_bfile_writer_close(w, NULL, &err), -1);
+    assert_int_equal(dir_entries(f->dir), 0);
+}
+
+/* Thousands of entries: the gzip index spans several FEXTRA members. */
+static void
+test_large_index(void **state)
+{
+    fixture *f = *state;
+    for (size_t k = 0; k < 3; k++) {
+        sl_bfile_writer *w = NULL;
+        sl_error err = {0};
+        assert_int_equal(sl_bfile_writer_open(&w, f->path, &(sl_codec){all_kinds[k], 0}, &err), 0);
+        write_preamble(w);
+        char name[100], sql[200];
+        for (int i = 0; i < 2500; i++) {
+            snprintf(name, sizeof name, "a_rather_long_table_name_to_grow_the_index_%05d", i);
+            int n = snprintf(sql, sizeof sql, "CREATE TABLE s.%s ();\n", name);
+            write_segment(w, sql, (size_t)n, 64,
+                          &(sl_bfile_meta){.phase = SL_PHASE_PRE_DATA, .kind = "TABLE",
+                                           .schema = "s", .name = name, .rows = -1});
+        }
+        close_writer(w);
+        struct stat st;
+        assert_int_equal(stat(f->path, &st), 0);
+        sl_bfile_reader *r = NULL;
+        if (sl_bfile_reader_open(&r, f->path, &err) != 0)
+            fail_msg("%s: %s", sl_codec_name(all_kinds[k]), err.message);
+        assert_int_equal(sl_bfile_reader_count(r), 2501);
+        const sl_bfile_entry *last = sl_bfile_reader_entry(r, 2500);
+        assert_string_equal(last->name, "a_rather_long_table_name_to_grow_the_index_02499");
+        /* the index (everything after the last segment) is well beyond one FEXTRA field */
+        assert_true((uint64_t)st.st_size - (last->offset + last->length) > 65000 * 3);
+        sl_bfile_reader_close(r);
+        if (all_kinds[k] == SL_CODEC_GZIP) {
+            char cmd[200];
+            snprintf(cmd, sizeof cmd, "gzip -t < %s", f->path);
+            assert_int_equal(system(cmd), 0);
+        }
+        sl_verify_report rep;
+        assert_int_equal(sl_verify_file(f->path, &rep, &err), 0);
+        sl_verify_report_free(&rep);
+    }
+}
+
+/* ---- damaged files ---- */
+
+static char *
+slurp(const char *path, size_t *n)
+{
+    FILE *fp = fopen(path, "rb");
+    fseek(fp, 0, SEEK_END);
+    *n = (size_t)ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    char *p = malloc(*n + 1);
+    assert_int_equal(fread(p, 1, *n, fp), *n);
+    fclose(fp);
+    return p;
+}
+
+static void
+spit(const char *path, const char *p, size_t n)
+{
+    FILE *fp = fopen(path, "wb");
+    assert_int_equal(fwrite(p, 1, n, fp), n);
+    fclose(fp);
+}
+
+/* Refused by the reader or by verify, as SL_E_ARCHIVE naming an offset (or the size). */
+static void
+expect_refused(const char *path, const char *what)
+{
+    sl_verify_report rep;
+    sl_error err = {0};
+    if (sl_verify_file(path, &rep, &err) == 0)
+        fail_msg("%s: accepted", what);
+    if (err.kind != SL_E_ARCHIVE || (!strstr(err.message, "offset ") && !strstr(err.message, "file is ")))
+        fail_msg("%s: kind %d, message \"%s\"", what, err.kind, err.message);
+}
+
+static void
+test_truncated_files_are_refused(void **state)
+{
+    fixture *f = *state;
+    char cut_path[160];
+    snprintf(cut_path, sizeof cut_path, "%s.cut", f->path);
+    for (size_t k = 0; k < 3; k++) {
+        size_t n;
+        write_small(f->path, all_kinds[k]);
+        char *bytes = slurp(f->path, &n);
+        sl_bfile_reader *r = NULL;
+        sl_error err = {0};
+        assert_int_equal(sl_bfile_reader_open(&r, f->path, &err), 0);
+        /* every segment boundary, plus points inside members, index and trailer */
+        size_t cuts[64], nc = 0;
+        for (size_t i = 1; i < sl_bfile_reader_count(r); i++)
+            cuts[nc++] = sl_bfile_reader_entry(r, i)->offset;
+        const sl_bfile_entry *last = sl_bfile_reader_entry(r, sl_bfile_reader_count(r) - 1);
+        cuts[nc++] = last->offset + last->length;  /* the index is gone */
+        sl_bfile_reader_close(r);
+        size_t more[] = {1, 2, 5, 10, 17, 30, n / 3, n / 2, n - 200, n - 100, n - 20, n - 1};
+        for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
+            cuts[nc++] = more[i];
+        for (size_t i = 0; i < nc; i++) {
+            char what[64];
+            snprintf(what, sizeof what, "%s cut at %zu of %zu", sl_codec_name(all_kinds[k]),
+                     cuts[i], n);
+            spit(cut_path, bytes, cuts[i]);
+            expect_refused(cut_path, what);
+        }
+        /* the message of a file cut after whole segments */
+        spit(cut_path, bytes, cuts[1]);
+        assert_int_equal(sl_bfile_reader_open(&r, cut_path, &err), -1);
+        char want[400];
+        snprintf(want, sizeof want, "backup file \"%s\" is truncated: no index at the end (file is "
+                 "%zu bytes)", cut_path, cuts[1]);
+        assert_string_equal(err.message, want);
+        free(bytes);
+    }
+}
+
+static void
+test_bit_flips_are_refused(void **state)
+{
+    fixture *f = *state;
+    char bad_path[160];
+    snprintf(bad_path, sizeof bad_path, "%s.bad", f->path);
+    for (size_t k = 0; k < 3; k++) {
+        size_t n;
+        write_small(f->path, all_kinds[k]);
+        char *bytes = slurp(f->path, &n);
+        for (size_t off = 0; off < n; off++) {
+            char what[64];
+            snprintf(what, sizeof what, "%s bit %zu flipped at %zu of %zu",
+                     sl_codec_name(all_kinds[k]), off % 8, off, n);
+            bytes[off] ^= (char)(1 << (off % 8));
+            spit(bad_path, bytes, n);
+            bytes[off] ^= (char)(1 << (off % 8));
+            expect_refused(bad_path, what);
+        }
+        free(bytes);
+    }
+}
+
+static void
+test_checksum_message_names_segment(void **state)
+{
+    fixture *f = *state;
+    size_t n;
+    sl_bfile_reader *r = NULL;
+    sl_error err = {0};
+    write_small(f->path, SL_CODEC_NONE);
+    assert_int_equal(sl_bfile_reader_open(&r, f->path, &err), 0);
+    const sl_bfile_entry *e = sl_bfile_reader_entry(r, 2);
+    uint64_t at = e->offset;
+    sl_bfile_reader_close(r);
+    char *bytes = slurp(f->path, &n);
+    bytes[at + 40] = bytes[at + 40] == 'x' ? 'y' : 'x';
+    spit(f->path, bytes, n);
+    free(bytes);
+    sl_verify_report rep;
+    assert_int_equal(sl_verify_file(f->path, &rep, &err), -1);
+    char want[100];
+    snprintf(want, sizeof want, "checksum mismatch in segment 2 (TABLE DATA public.a) at offset %llu",
+             (unsigned long long)at);
+    if (!strstr(err.message, want))
+        fail_msg("message \"%s\"", err.message);
+}
+
+static void
+test_row_count_mismatch(void **state)
+{
+    fixture *f = *state;
+    sl_bfile_writer *w = NULL;
+    sl_error err = {0};
+    sl_buf t = SL_BUF_INIT;
+    assert_int_equal(sl_bfile_writer_open(&w, f->path, &(sl_codec){SL_CODEC_GZIP, 0}, &err), 0);
+    write_preamble(w);
+    table_text(&t, "a", 2, 1);
+    write_segment(w, t.data, t.len, 5,
+                  &(sl_bfile_meta){.phase = SL_PHASE_DATA, .kind = "TABLE DATA", .schema = "public",
+                                   .name = "a", .rows = 3});
+    close_writer(w);
+    sl_verify_report rep;
+    assert_int_equal(sl_verify_file(f->path, &rep, &err), -1);
+    assert_int_equal(err.kind, SL_E_ARCHIVE);
+    assert_non_null(strstr(err.message, "segment 1 (TABLE DATA public.a) at offset"));
+    assert_non_null(strstr(err.message, "holds 2 rows, the index says 3"));
+    sl_buf_free(&t);
+}
+
+/* A pg_dump -Fp script (plain or compressed by the tools) is read as one stream. */
+static void
+test_plain_scripts(void **state)
+{
+    fixture *f = *state;
+    const char script[] = "--\n-- PostgreSQL database dump\n--\nSET statement_timeout = 0;\n"
+                          "COPY public.t (a) FROM stdin;\n1\n2\n\\.\n";
+    char src[160], cmd[400];
+    snprintf(src, sizeof src, "%s/dump.sql", f->dir);
+    spit(src, script, strlen(script));
+    const char *tools[] = {NULL, "gzip -c", "zstd -q -c"};
+    for (size_t k = 0; k < 3; k++) {
+        const char *path = src;
+        char packed[200];
+        if (tools[k]) {
+            snprintf(packed, sizeof packed, "%s/dump.sql.%zu", f->dir, k);
+            snprintf(cmd, sizeof cmd, "%s < %s > %s", tools[k], src, packed);
+            assert_int_equal(system(cmd), 0);
+            path = packed;
+        }
+        sl_bfile_reader *r = NULL;
+        sl_error err = {0};
+        assert_int_equal(sl_bfile_reader_open(&r, path, &err), 0);
+        assert_false(sl_bfile_reader_indexed(r));
+        assert_int_equal(sl_bfile_reader_codec(r), all_kinds[(k + 2) % 3]);
+        assert_int_equal(sl_bfile_reader_count(r), 0);
+        sl_buf got = SL_BUF_INIT;
+        read_all(r, NULL, true, &got);
+        assert_string_equal(got.data, script);
+        sl_buf_free(&got);
+        sl_bfile_reader_close(r);
+        sl_verify_report rep;
+        assert_int_equal(sl_verify_file(path, &rep, &err), 0);
+        assert_false(rep.indexed);
+        assert_int_equal(rep.raw_bytes, strlen(script));
+        sl_verify_report_free(&rep);
+    }
+    /* a truncated plain gzip script is refused, naming the member */
+    snprintf(cmd, sizeof cmd, "gzip -c < %s | head -c 30 > %s/cut.gz", src, f->dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(src, sizeof src, "%s/cut.gz", f->dir);
+    sl_verify_report rep;
+    sl_error err = {0};
+    assert_int_equal(sl_verify_file(src, &rep, &err), -1);
+    assert_int_equal(err.kind, SL_E_ARCHIVE);
+    assert_non_null(strstr(err.message, "is truncated: the compressed member at offset 0 is incomplete"));
+}
+
+static void
+test_missing_file(void **state)
+{
+    fixture *f = *state;
+    char path[160];
+    sl_verify_report rep;
+    sl_error err = {0};
+    snprintf(path, sizeof path, "%s/nope.sql.gz", f->dir);
+    assert_int_equal(sl_verify_file(path, &rep, &err), -1);
+    assert_int_equal(err.kind, SL_E_IO);
+    assert_non_null(strstr(err.message, "could not open"));
+    assert_non_null(strstr(err.message, "No such file"));
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_small_file_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mode_0600_whatever_the_umask, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_abort_leaves_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_gzip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_zstd, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_none, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_owner_yields_to_lower_phase, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_phase_order_is_enforced, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_large_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_truncated_files_are_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bit_flips_are_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checksum_message_names_segment, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_row_count_mismatch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plain_scripts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
