@@ -1,0 +1,71 @@
+/* libFuzzer target for restore/splitter: any input must split without crashing, and the items
+ * must not depend on where the chunks are cut (whole input vs. cut at a fuzzer-chosen size).
+ * Build: cmake -DSL_FUZZ=ON -DCMAKE_C_COMPILER=clang ...; run: ./fuzz_splitter corpus/ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "restore/splitter.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Splits data in chunks of `step` bytes; writes a transcript of items (COPY data joined) and
+ * the error message, if any, to out. */
+static void
+transcript(const uint8_t *data, size_t size, size_t step, sl_buf *out)
+{
+    sl_splitter *s = sl_splitter_new(SL_SPLITTER_OPTS(.max_statement = 1 << 16,
+                                                      .max_copy_chunk = 64));
+    sl_error err;
+    sl_error_clear(&err);
+    sl_split_item it;
+    int rc = 0;
+    bool in_data = false;
+    for (size_t pos = 0;; pos += step) {
+        if (pos >= size)
+            sl_splitter_finish(s);
+        else
+            sl_splitter_feed(s, data + pos, size - pos < step ? size - pos : step);
+        while ((rc = sl_splitter_next(s, &it, &err)) == 1) {
+            if (it.offset + it.len > size || (it.kind == SL_SPLIT_COPY_DATA && it.len > 64))
+                abort();
+            if (it.kind == SL_SPLIT_COPY_DATA && in_data) {
+                sl_buf_append(out, it.text, it.len);
+                continue;
+            }
+            in_data = it.kind == SL_SPLIT_COPY_DATA;
+            sl_buf_printf(out, "\n[%d %d %llu %llu]", (int)it.kind, (int)it.copy_in,
+                          (unsigned long long)it.line, (unsigned long long)it.offset);
+            sl_buf_append(out, it.text, it.len);
+        }
+        if (rc < 0) {
+            sl_buf_printf(out, "\nerror: %s", err.message);
+            break;
+        }
+        if (pos >= size)
+            break;
+    }
+    sl_splitter_free(s);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size == 0)
+        return 0;
+    size_t step = (size_t)data[0] % 17 + 1;
+    data++;
+    size--;
+    sl_buf whole = SL_BUF_INIT, cut = SL_BUF_INIT;
+    transcript(data, size, size + 1, &whole);
+    transcript(data, size, step, &cut);
+    if (whole.len != cut.len || (whole.len && memcmp(whole.data, cut.data, whole.len) != 0)) {
+        fprintf(stderr, "chunking changed the items (step %zu)\n", step);
+        abort();
+    }
+    sl_buf_free(&whole);
+    sl_buf_free(&cut);
+    return 0;
+}
