@@ -114,8 +114,32 @@ reparse_dbname(sl_conninfo *ci)
     }
 }
 
+static void set_value(sl_conninfo *ci, const char *keyword, const char *value);
+
+/* Turns the keywords a URL/conninfo dbname carries into explicit ones, except those already
+ * set explicitly (which override the URL anyway), so that the dbname can be replaced by a
+ * plain name without losing where the URL pointed. */
+static void
+keep_dbname_keywords(sl_conninfo *ci)
+{
+    PQconninfoOption *parsed = ci->parsed;
+    ci->parsed = NULL;  /* set_value() below must not reparse while we walk it */
+    for (PQconninfoOption *o = parsed; o && o->keyword; o++)
+        if (o->val && strcmp(o->keyword, "dbname") != 0 && !find(ci, o->keyword))
+            set_value(ci, o->keyword, o->val);
+    ci->parsed = parsed;
+}
+
 void
 sl_conninfo_set(sl_conninfo *ci, const char *keyword, const char *value)
+{
+    if (value && ci->parsed && strcmp(keyword, "dbname") == 0 && !looks_like_conninfo(value))
+        keep_dbname_keywords(ci);
+    set_value(ci, keyword, value);
+}
+
+static void
+set_value(sl_conninfo *ci, const char *keyword, const char *value)
 {
     kv *e = find(ci, keyword);
     if (e) {
@@ -186,21 +210,14 @@ sl_conninfo *
 sl_conninfo_with_dbname(const sl_conninfo *ci, const char *dbname)
 {
     sl_conninfo *out = sl_conninfo_new();
-    if (!dbname) {
-        for (size_t i = 0; i < ci->n; i++)
-            sl_conninfo_set(out, ci->v[i].key, ci->v[i].val);
-        return out;
-    }
-    /* Keywords carried by a URL/conninfo dbname first, so explicit ones override them as they
-     * did in the original (explicit keywords come after the expanded dbname). */
-    for (PQconninfoOption *o = ci->parsed; o && o->keyword; o++)
-        if (o->val && strcmp(o->keyword, "dbname") != 0)
-            sl_conninfo_set(out, o->keyword, o->val);
     for (size_t i = 0; i < ci->n; i++)
-        if (strcmp(ci->v[i].key, "dbname") != 0)
-            sl_conninfo_set(out, ci->v[i].key, ci->v[i].val);
+        set_value(out, ci->v[i].key, ci->v[i].val);
+    if (!dbname)
+        return out;
+    if (out->parsed)
+        keep_dbname_keywords(out);
     char *d = plain_dbname(dbname);
-    sl_conninfo_set(out, "dbname", d);
+    set_value(out, "dbname", d);
     free(d);
     return out;
 }

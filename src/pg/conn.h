@@ -37,7 +37,9 @@ typedef struct sl_conn_opts {
 sl_conninfo *sl_conninfo_new(void);
 void sl_conninfo_free(sl_conninfo *ci);
 /* Sets one libpq keyword ("host", "port", "user", "dbname", "sslmode", ...). value NULL unsets.
- * Explicit keywords override what a URL/conninfo given as "dbname" says (like -h over -d URL). */
+ * Explicit keywords override what a URL/conninfo given as "dbname" says (like -h over -d URL).
+ * Replacing such a URL/conninfo dbname by a plain database name keeps the other keywords it
+ * carried (host, port, user, sslmode...): only the database changes. */
 void sl_conninfo_set(sl_conninfo *ci, const char *keyword, const char *value);
 /* The value the caller gave for keyword: set explicitly, or carried by a URL/conninfo "dbname"
  * (for "dbname" itself that URL's database). NULL when libpq will decide (env, service file,

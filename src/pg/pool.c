@@ -74,7 +74,10 @@ open_conn(sl_pool *p, sl_conn **out, sl_error *err)
     if (sl_conn_open(&c, p->ci, &p->conn_opts, err) != 0)
         goto done;
     if (p->snapshot_mode) {
-        if (sl_conn_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", err) != 0)
+        /* A worker's connection idles in its transaction while others work: a server-wide
+         * idle_in_transaction_session_timeout must not end it (and lose the snapshot). */
+        if (sl_conn_exec(c, "SET idle_in_transaction_session_timeout = 0", err) != 0 ||
+            sl_conn_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", err) != 0)
             goto done;
         if (!p->snapshot) {
             if (sl_conn_query(c, &res, "SELECT pg_export_snapshot()", 0, NULL, err) != 0) {

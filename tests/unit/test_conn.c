@@ -53,6 +53,13 @@ test_get_sees_url_keywords(void **state)
     assert_get(ci, "sslmode", "require");
     sl_conninfo_set(ci, "port", "7000");  /* an explicit -p wins over the URL */
     assert_get(ci, "port", "7000");
+    sl_conninfo_set(ci, "dbname", "other");  /* "backup single other -d URL" */
+    assert_get(ci, "dbname", "other");
+    assert_get(ci, "host", "dbhost");
+    assert_get(ci, "port", "7000");
+    assert_get(ci, "user", "alice");
+    assert_get(ci, "password", "s3cret");
+    assert_get(ci, "sslmode", "require");
     sl_conninfo_free(ci);
 }
 
@@ -65,9 +72,17 @@ test_get_sees_conninfo_keywords(void **state)
     assert_get(ci, "dbname", "my db");
     assert_get(ci, "host", "h1");
     assert_get(ci, "connect_timeout", "3");
-    sl_conninfo_set(ci, "dbname", "plain");  /* a plain name again: the URL keywords are gone */
+    sl_conninfo_set(ci, "host", "h9");
+    sl_conninfo_set(ci, "dbname", "plain");  /* only the database changes */
     assert_get(ci, "dbname", "plain");
-    assert_get(ci, "host", NULL);
+    assert_get(ci, "host", "h9");             /* the explicit one, not the string's h1 */
+    assert_get(ci, "connect_timeout", "3");
+    sl_conninfo_set(ci, "dbname", "port=7");  /* a new conninfo string replaces the old one */
+    assert_get(ci, "connect_timeout", "3");   /* already explicit: kept */
+    assert_get(ci, "port", "7");
+    assert_get(ci, "dbname", NULL);
+    sl_conninfo_set(ci, "dbname", NULL);
+    assert_get(ci, "port", NULL);
     sl_conninfo_free(ci);
 }
 
