@@ -1,0 +1,39 @@
+/* dump/blob.c: large objects' lo_create() items (blob.h). */
+#include "dump/blob.h"
+
+#include <stdio.h>
+
+#include "io/bfile.h"
+
+#define PG_LARGEOBJECT 2613u
+
+int
+sl__blob_read(const sl__decor_ctx *ctx, sl_dump_items *out, sl_error *err)
+{
+    PGresult *res = NULL;
+    if (!ctx->everything_on)
+        return 0;
+    if (sl_conn_query(ctx->conn, &res,
+                      "SELECT oid FROM pg_catalog.pg_largeobject_metadata ORDER BY oid", 0, NULL,
+                      err) != 0) {
+        sl_error_prefix(err, "reading large objects");
+        return -1;
+    }
+    for (int r = 0; r < PQntuples(res); r++) {
+        char *oid = PQgetvalue(res, r, 0);
+        char sql[96];
+        snprintf(sql, sizeof sql, "SELECT pg_catalog.lo_create('%s');\n", oid);
+        sl_dump_item it = {
+            .phase = SL_PHASE_PRE_DATA,
+            .priority = SL_DECOR_PRIO_BLOB,
+            .kind = "BLOB",
+            .name = oid,
+            .sql = sql,
+            .classid = PG_LARGEOBJECT,
+            .objid = sl__decor_oid(res, r, 0),
+        };
+        sl_dump_items_add(out, &it);
+    }
+    PQclear(res);
+    return 0;
+}

@@ -1,0 +1,379 @@
+/* dump/decor.c: owners, comments and security labels of the dumped objects, and the entry
+ * point that runs every decoration family (decor.h).
+ *
+ * Naming: pg_identify_object() gives each object's type ("table", "function", "operator
+ * class", ...) and identity, already quoted and schema-qualified ("s.f(integer)", "s.opc USING
+ * btree"). TARGET_SQL turns them into the object reference COMMENT ON, SECURITY LABEL and ALTER
+ * ... OWNER TO take; the few kinds whose syntax is "NAME ON TABLE" (constraints, triggers,
+ * rules, policies) are rebuilt from pg_identify_object_as_address()'s unquoted name parts
+ * rather than by splitting the identity text. */
+#include "dump/decor.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/mem.h"
+#include "dump/acl.h"
+#include "dump/blob.h"
+#include "dump/policy.h"
+#include "dump/publication.h"
+#include "io/bfile.h"
+
+#define PG_CLASS 1259u
+#define PG_POLICY 3256u
+#define PG_PUBLICATION 6104u
+#define PG_LARGEOBJECT 2613u
+
+/* Needs `i` (pg_identify_object) and `a` (pg_identify_object_as_address) in scope. */
+#define TARGET_SQL                                                                          \
+    "CASE"                                                                                  \
+    " WHEN i.type = 'table constraint'"                                                    \
+    "  THEN format('CONSTRAINT %I ON %I.%I', a.object_names[3], a.object_names[1],"        \
+    "              a.object_names[2])"                                                      \
+    " WHEN i.type = 'domain constraint'"                                                   \
+    "  THEN format('CONSTRAINT %I ON DOMAIN %s', a.object_args[1], a.object_names[1])"     \
+    " WHEN i.type IN ('policy', 'trigger', 'rule')"                                        \
+    "  THEN format('%s %I ON %I.%I', upper(i.type), a.object_names[3], a.object_names[1],"  \
+    "              a.object_names[2])"                                                      \
+    " WHEN i.type = 'transform'"                                                           \
+    "  THEN format('TRANSFORM FOR %s LANGUAGE %I', a.object_names[1], a.object_args[1])"   \
+    " WHEN i.type LIKE '% column' THEN 'COLUMN ' || i.identity"                            \
+    " WHEN i.type = 'composite type' THEN 'TYPE ' || i.identity"                           \
+    " WHEN i.type = 'foreign-data wrapper' THEN 'FOREIGN DATA WRAPPER ' || i.identity"     \
+    " WHEN i.type = 'statistics object' THEN 'STATISTICS ' || i.identity"                  \
+    " ELSE upper(i.type) || ' ' || i.identity "                                            \
+    "END"
+
+/* The objects handed in ($1, $2), plus the database-wide things an unfiltered backup holds. */
+#define GIVEN_SQL \
+    "given(classid, objid) AS (SELECT DISTINCT * FROM unnest($1::oid[], $2::oid[]))"
+
+/* Owners: one COALESCE over every catalog that has an owner column. Indexes follow their
+ * table; the public schema owned by pg_database_owner is how every PG15 database starts. */
+#define OWNER_COLS                                                                          \
+    "COALESCE(c.relowner, p.proowner, t.typowner, n.nspowner, co.collowner, cv.conowner,"   \
+    " op.oprowner, opc.opcowner, opf.opfowner, tsd.dictowner, tsc.cfgowner, fdw.fdwowner,"  \
+    " srv.srvowner, evt.evtowner, pub.pubowner, stx.stxowner, lan.lanowner, lo.lomowner)"
+#define OWNER_JOIN(alias, cat) \
+    " LEFT JOIN " cat " " alias " ON o.classid = '" cat "'::regclass AND " alias ".oid = o.objid"
+
+static const char owner_sql[] =
+    "WITH " GIVEN_SQL ",\n"
+    "obj(classid, objid) AS (\n"
+    "  SELECT classid, objid FROM given\n"
+    "  UNION SELECT 'pg_publication'::regclass, oid FROM pg_publication WHERE $3\n"
+    "  UNION SELECT 'pg_largeobject'::regclass, oid FROM pg_largeobject_metadata WHERE $3)\n"
+    "SELECT o.classid, o.objid, " TARGET_SQL " AS target,\n"
+    "       quote_ident(pg_get_userbyid(" OWNER_COLS ")) AS owner, i.identity\n"
+    "FROM obj o\n"
+    " LEFT JOIN pg_class c ON o.classid = 'pg_class'::regclass AND c.oid = o.objid"
+    "  AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S', 'c')\n"
+    " LEFT JOIN pg_namespace n ON o.classid = 'pg_namespace'::regclass AND n.oid = o.objid"
+    "  AND NOT (n.nspname = 'public' AND n.nspowner = 'pg_database_owner'::regrole)\n"
+    OWNER_JOIN("p", "pg_proc") OWNER_JOIN("t", "pg_type") OWNER_JOIN("co", "pg_collation")
+    OWNER_JOIN("cv", "pg_conversion") OWNER_JOIN("op", "pg_operator")
+    OWNER_JOIN("opc", "pg_opclass") OWNER_JOIN("opf", "pg_opfamily")
+    OWNER_JOIN("tsd", "pg_ts_dict") OWNER_JOIN("tsc", "pg_ts_config")
+    OWNER_JOIN("fdw", "pg_foreign_data_wrapper") OWNER_JOIN("srv", "pg_foreign_server")
+    OWNER_JOIN("evt", "pg_event_trigger") OWNER_JOIN("pub", "pg_publication")
+    OWNER_JOIN("stx", "pg_statistic_ext") OWNER_JOIN("lan", "pg_language")
+    OWNER_JOIN("lo", "pg_largeobject_metadata") "\n"
+    " CROSS JOIN LATERAL pg_identify_object(o.classid, o.objid, 0) i\n"
+    " CROSS JOIN LATERAL pg_identify_object_as_address(o.classid, o.objid, 0) a\n"
+    "WHERE " OWNER_COLS " IS NOT NULL\n"
+    "ORDER BY o.classid, o.objid";
+
+/* Comments ($4) and security labels. Besides the objects themselves, their parts that may
+ * have no item of their own: constraints, indexes, triggers, rules and policies of dumped
+ * relations, constraints of dumped domains, columns of dumped composite types. pclassid/pobjid
+ * name the object a part belongs to. */
+static const char comment_sql[] =
+    "WITH " GIVEN_SQL ",\n"
+    "cand(classid, objid, pclassid, pobjid) AS (\n"
+    "  SELECT classid, objid, classid, objid FROM given\n"
+    "  UNION SELECT 'pg_publication'::regclass, oid, 'pg_publication'::regclass, oid\n"
+    "        FROM pg_publication WHERE $3\n"
+    "  UNION SELECT 'pg_largeobject'::regclass, oid, 'pg_largeobject'::regclass, oid\n"
+    "        FROM pg_largeobject_metadata WHERE $3\n"
+    "  UNION SELECT 'pg_policy'::regclass, p.oid, g.classid, g.objid FROM pg_policy p\n"
+    "        JOIN given g ON g.classid = 'pg_class'::regclass AND g.objid = p.polrelid\n"
+    "  UNION SELECT 'pg_constraint'::regclass, k.oid, g.classid, g.objid FROM pg_constraint k\n"
+    "        JOIN given g ON (g.classid = 'pg_class'::regclass AND g.objid = k.conrelid)\n"
+    "                     OR (g.classid = 'pg_type'::regclass AND g.objid = k.contypid)\n"
+    "  UNION SELECT 'pg_class'::regclass, x.indexrelid, g.classid, g.objid FROM pg_index x\n"
+    "        JOIN given g ON g.classid = 'pg_class'::regclass AND g.objid = x.indrelid\n"
+    "  UNION SELECT 'pg_trigger'::regclass, tg.oid, g.classid, g.objid FROM pg_trigger tg\n"
+    "        JOIN given g ON g.classid = 'pg_class'::regclass AND g.objid = tg.tgrelid\n"
+    "        WHERE NOT tg.tgisinternal\n"
+    "  UNION SELECT 'pg_rewrite'::regclass, r.oid, g.classid, g.objid FROM pg_rewrite r\n"
+    "        JOIN given g ON g.classid = 'pg_class'::regclass AND g.objid = r.ev_class\n"
+    "        WHERE r.rulename <> '_RETURN'\n"
+    "  UNION SELECT 'pg_class'::regclass, t.typrelid, g.classid, g.objid FROM pg_type t\n"
+    "        JOIN given g ON g.classid = 'pg_type'::regclass AND g.objid = t.oid\n"
+    "        WHERE t.typtype = 'c'),\n"
+    "obj AS (SELECT DISTINCT ON (classid, objid) * FROM cand\n"
+    "        ORDER BY classid, objid, (pclassid = classid AND pobjid = objid) DESC),\n"
+    "dec AS (\n"
+    "  SELECT o.*, d.objsubid, 0 AS fam, NULL::text AS provider, d.description AS text\n"
+    "  FROM obj o JOIN pg_description d ON d.classoid = o.classid AND d.objoid = o.objid\n"
+    "  WHERE $4\n"
+    "  UNION ALL\n"
+    "  SELECT o.*, l.objsubid, 1, l.provider, l.label\n"
+    "  FROM obj o JOIN pg_seclabel l ON l.classoid = o.classid AND l.objoid = o.objid)\n"
+    "SELECT d.classid, d.objid, d.pclassid, d.pobjid, d.fam,\n"
+    "       CASE WHEN d.fam = 0 THEN 'COMMENT ON '\n"
+    "            ELSE format('SECURITY LABEL FOR %I ON ', d.provider) END\n"
+    "       || " TARGET_SQL " || ' IS ' || quote_literal(d.text) || E';\\n' AS sql,\n"
+    "       i.identity\n"
+    "FROM dec d\n"
+    "CROSS JOIN LATERAL pg_identify_object(d.classid, d.objid, d.objsubid) i\n"
+    "CROSS JOIN LATERAL pg_identify_object_as_address(d.classid, d.objid, d.objsubid) a\n"
+    "WHERE NOT (i.type = 'schema' AND i.identity = 'public' AND d.fam = 0\n"
+    "           AND d.text = 'standard public schema')\n"
+    "ORDER BY d.classid, d.objid, d.fam, d.objsubid";
+
+/* ---- context ---- */
+
+/* Orders by object, then by phase (the earliest item is where the object is created). */
+static int
+ref_cmp(const void *a, const void *b)
+{
+    const sl__decor_ref *x = a, *y = b;
+    if (x->classid != y->classid)
+        return x->classid < y->classid ? -1 : 1;
+    if (x->objid != y->objid)
+        return x->objid < y->objid ? -1 : 1;
+    if (x->phase != y->phase)
+        return x->phase < y->phase ? -1 : 1;
+    return x->index < y->index ? -1 : (x->index > y->index);
+}
+
+static bool
+same_object(const sl__decor_ref *x, uint32_t classid, uint32_t objid)
+{
+    return x->classid == classid && x->objid == objid;
+}
+
+static bool
+before_object(const sl__decor_ref *x, uint32_t classid, uint32_t objid)
+{
+    return x->classid < classid || (x->classid == classid && x->objid < objid);
+}
+
+static void
+ctx_build(sl__decor_ctx *ctx, sl_conn *c, const sl_dump_filter *f, const sl_dump_items *objects)
+{
+    memset(ctx, 0, sizeof *ctx);
+    ctx->conn = c;
+    ctx->f = f;
+    ctx->objects = objects;
+    ctx->everything_on = f->include_schemas == NULL && f->include_tables == NULL &&
+                         !f->tables_only;
+    ctx->everything = ctx->everything_on ? "true" : "false";
+    ctx->schemas = f->schema_oids;
+    ctx->refs = sl_malloc((objects->n ? objects->n : 1) * sizeof *ctx->refs);
+    for (size_t i = 0; i < objects->n; i++) {
+        const sl_dump_item *it = &objects->v[i];
+        if (it->classid == 0 || it->objid == 0 || it->objsubid != 0)
+            continue;
+        ctx->refs[ctx->nrefs++] = (sl__decor_ref){it->classid, it->objid, it->phase, i};
+    }
+    qsort(ctx->refs, ctx->nrefs, sizeof *ctx->refs, ref_cmp);
+
+    sl_buf cls = SL_BUF_INIT, oids = SL_BUF_INIT;
+    sl_buf_putc(&cls, '{');
+    sl_buf_putc(&oids, '{');
+    for (size_t i = 0; i < ctx->nrefs; i++) {
+        if (i > 0 && same_object(&ctx->refs[i - 1], ctx->refs[i].classid, ctx->refs[i].objid))
+            continue;  /* one object may have several items (e.g. a matview and its refresh) */
+        if (cls.len > 1) {
+            sl_buf_putc(&cls, ',');
+            sl_buf_putc(&oids, ',');
+        }
+        sl_buf_printf(&cls, "%u", ctx->refs[i].classid);
+        sl_buf_printf(&oids, "%u", ctx->refs[i].objid);
+    }
+    sl_buf_putc(&cls, '}');
+    sl_buf_putc(&oids, '}');
+    ctx->classids = sl_buf_steal(&cls);
+    ctx->objids = sl_buf_steal(&oids);
+}
+
+static void
+ctx_free(sl__decor_ctx *ctx)
+{
+    free(ctx->refs);
+    free(ctx->classids);
+    free(ctx->objids);
+}
+
+const sl_dump_item *
+sl__decor_find(const sl__decor_ctx *ctx, uint32_t classid, uint32_t objid)
+{
+    size_t lo = 0, hi = ctx->nrefs;
+    while (lo < hi) {  /* lower bound: the first item of the object, its earliest phase */
+        size_t mid = lo + (hi - lo) / 2;
+        if (before_object(&ctx->refs[mid], classid, objid))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < ctx->nrefs && same_object(&ctx->refs[lo], classid, objid))
+        return &ctx->objects->v[ctx->refs[lo].index];
+    return NULL;
+}
+
+int
+sl__decor_query(const sl__decor_ctx *ctx, PGresult **res, const char *what, const char *sql,
+                int nextra, const char *const *extra, sl_error *err)
+{
+    const char *params[8] = {ctx->classids, ctx->objids, ctx->everything};
+    if (nextra > 5) {
+        sl_error_set(err, SL_E_INTERNAL, "too many parameters reading %s", what);
+        return -1;
+    }
+    for (int i = 0; i < nextra; i++)
+        params[3 + i] = extra[i];
+    if (sl_conn_query(ctx->conn, res, sql, 3 + nextra, params, err) != 0) {
+        sl_error_prefix(err, "reading %s", what);
+        return -1;
+    }
+    return 0;
+}
+
+uint32_t
+sl__decor_oid(const PGresult *res, int row, int col)
+{
+    if (PQgetisnull(res, row, col))
+        return 0;
+    return (uint32_t)strtoul(PQgetvalue(res, row, col), NULL, 10);
+}
+
+const char *
+sl__decor_text(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+/* ---- owners ---- */
+
+static int
+read_owners(const sl__decor_ctx *ctx, sl_dump_items *out, sl_error *err)
+{
+    PGresult *res = NULL;
+    if (sl__decor_query(ctx, &res, "owners", owner_sql, 0, NULL, err) != 0)
+        return -1;
+    sl_buf sql = SL_BUF_INIT;
+    for (int r = 0; r < PQntuples(res); r++) {
+        uint32_t classid = sl__decor_oid(res, r, 0), objid = sl__decor_oid(res, r, 1);
+        const sl_dump_item *obj = sl__decor_find(ctx, classid, objid);
+        int phase = SL_PHASE_PRE_DATA;
+        if (obj && obj->phase > phase)
+            phase = obj->phase;
+        else if (!obj && classid == PG_PUBLICATION)
+            phase = SL_PHASE_FINAL;  /* publications are created in the last phase */
+        sl_buf_reset(&sql);
+        sl_buf_printf(&sql, "ALTER %s OWNER TO %s;\n", PQgetvalue(res, r, 2),
+                      PQgetvalue(res, r, 3));
+        sl_dump_item it = {
+            .phase = phase,
+            .priority = SL_DECOR_PRIO_OWNER,
+            .kind = "OWNER",
+            .schema = obj ? obj->schema : NULL,
+            .name = obj ? obj->name : PQgetvalue(res, r, 4),
+            .sql = sql.data,
+            .ref_classid = classid,
+            .ref_objid = objid,
+        };
+        sl_dump_items_add(out, &it);
+    }
+    sl_buf_free(&sql);
+    PQclear(res);
+    return 0;
+}
+
+/* ---- comments and security labels ---- */
+
+/* Where a comment goes: with the object's own item, or for a part without one (a CHECK
+ * written inside CREATE TABLE, a policy, a large object) after everything that could create
+ * it. */
+static void
+comment_place(const sl__decor_ctx *ctx, uint32_t classid, uint32_t objid, uint32_t pclassid,
+              uint32_t pobjid, sl_dump_item *it)
+{
+    const sl_dump_item *obj = sl__decor_find(ctx, classid, objid);
+    it->ref_classid = classid;
+    it->ref_objid = objid;
+    if (obj) {
+        it->phase = obj->phase;
+        it->schema = obj->schema;
+        it->name = obj->name;
+        return;
+    }
+    if (classid == PG_LARGEOBJECT)
+        it->phase = SL_PHASE_PRE_DATA;
+    else if (classid == PG_POLICY)
+        it->phase = SL_PHASE_POST;
+    else
+        it->phase = SL_PHASE_FINAL;
+    const sl_dump_item *parent = sl__decor_find(ctx, pclassid, pobjid);
+    if (parent && classid != PG_POLICY && classid != PG_LARGEOBJECT &&
+        classid != PG_PUBLICATION) {
+        it->ref_classid = pclassid;  /* the part is created by its parent's items */
+        it->ref_objid = pobjid;
+        it->schema = parent->schema;
+        it->name = parent->name;
+    }
+}
+
+static int
+read_comments(const sl__decor_ctx *ctx, sl_dump_items *out, sl_error *err)
+{
+    PGresult *res = NULL;
+    const char *extra[] = {ctx->f->no_comments ? "false" : "true"};
+    if (sl__decor_query(ctx, &res, "comments and security labels", comment_sql, 1, extra,
+                        err) != 0)
+        return -1;
+    for (int r = 0; r < PQntuples(res); r++) {
+        bool label = strcmp(PQgetvalue(res, r, 4), "1") == 0;
+        sl_dump_item it = {
+            .priority = label ? SL_DECOR_PRIO_SECLABEL : SL_DECOR_PRIO_COMMENT,
+            .kind = label ? "SECURITY LABEL" : "COMMENT",
+            .name = PQgetvalue(res, r, 6),
+            .sql = PQgetvalue(res, r, 5),
+        };
+        comment_place(ctx, sl__decor_oid(res, r, 0), sl__decor_oid(res, r, 1),
+                      sl__decor_oid(res, r, 2), sl__decor_oid(res, r, 3), &it);
+        sl_dump_items_add(out, &it);
+    }
+    PQclear(res);
+    return 0;
+}
+
+int
+sl_dump_read_decorations(sl_conn *c, const sl_dump_filter *f, const sl_dump_items *objects,
+                         sl_dump_items *out, sl_error *err)
+{
+    if (f->data_only)
+        return 0;
+    sl__decor_ctx ctx;
+    int rc = -1;
+    ctx_build(&ctx, c, f, objects);
+    if (sl__blob_read(&ctx, out, err) != 0)
+        goto done;
+    if (!f->no_owner && read_owners(&ctx, out, err) != 0)
+        goto done;
+    if (read_comments(&ctx, out, err) != 0)
+        goto done;
+    if (!f->no_privileges && sl__acl_read(&ctx, out, err) != 0)
+        goto done;
+    if (sl__policy_read(&ctx, out, err) != 0)
+        goto done;
+    if (sl__publication_read(&ctx, out, err) != 0)
+        goto done;
+    rc = 0;
+done:
+    ctx_free(&ctx);
+    return rc;
+}
