@@ -7,7 +7,7 @@
 
 #include "io/checksum.h"
 
-#define TRAILER_TAG "sluice-trailer 1 "
+#define TRAILER_TAG SL__BFILE_TRAILER_TAG
 
 /* An empty gzip member whose FEXTRA holds one "SL" subfield: fixed header (no mtime, OS
  * unknown), XLEN, subfield id and length, the payload, then an empty final deflate block

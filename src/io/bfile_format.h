@@ -22,6 +22,7 @@
 #define SL__BFILE_SKIPPABLE_MAGIC 0x184D2A5Bu
 #define SL__BFILE_INDEX_PREFIX "\n-- sluice-index: "
 #define SL__BFILE_TRAILER_MAX 149  /* the largest trailer (gzip) */
+#define SL__BFILE_TRAILER_TAG "sluice-trailer 1 "
 
 size_t sl__bfile_trailer_size(sl_codec_kind kind);
 void sl__bfile_trailer_encode(sl_codec_kind kind, uint64_t index_off, uint64_t index_len,

@@ -236,7 +236,8 @@ done:
 
 /* Looks for a trailer of each codec at the end of the file. */
 static bool
-find_trailer(sl_bfile_reader *r, int fd, uint64_t *off, uint64_t *len, unsigned char *digest)
+find_trailer(sl_bfile_reader *r, int fd, uint64_t *off, uint64_t *len, unsigned char *digest,
+             uint64_t *damaged_at)
 {
     static const sl_codec_kind kinds[] = {SL_CODEC_GZIP, SL_CODEC_ZSTD, SL_CODEC_NONE};
     unsigned char tail[SL__BFILE_TRAILER_MAX];
@@ -251,6 +252,11 @@ find_trailer(sl_bfile_reader *r, int fd, uint64_t *off, uint64_t *len, unsigned 
             return true;
         }
     }
+    /* Not a trailer, but its tag is there: a damaged trailer rather than a cut-short file. */
+    const unsigned char *tag =
+        memmem(tail, n, SL__BFILE_TRAILER_TAG, sizeof SL__BFILE_TRAILER_TAG - 1);
+    if (tag)
+        *damaged_at = r->size - n + (uint64_t)(tag - tail);
     return false;
 }
 
@@ -261,7 +267,7 @@ sl_bfile_reader_open(sl_bfile_reader **out, const char *path, sl_error *err)
     r->path = sl_strdup(path);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
-    uint64_t off = 0, len = 0;
+    uint64_t off = 0, len = 0, damaged_at = UINT64_MAX;
     unsigned char digest[32];
     if (fd < 0) {
         sl_error_errno(err, SL_E_IO, errno, "could not open \"%s\"", path);
@@ -273,10 +279,13 @@ sl_bfile_reader_open(sl_bfile_reader **out, const char *path, sl_error *err)
         goto fail;
     }
     r->size = (uint64_t)st.st_size;
-    if (find_trailer(r, fd, &off, &len, digest)) {
+    if (find_trailer(r, fd, &off, &len, digest, &damaged_at)) {
         r->indexed = true;
         if (load_index(r, fd, off, len, digest, err) != 0)
             goto fail;
+    } else if (damaged_at != UINT64_MAX) {
+        corrupt(err, r, "the trailer at offset %llu is damaged", (unsigned long long)damaged_at);
+        goto fail;
     } else {
         unsigned char head[4] = {0};
         size_t hn = r->size < 4 ? (size_t)r->size : 4;
@@ -291,7 +300,8 @@ sl_bfile_reader_open(sl_bfile_reader **out, const char *path, sl_error *err)
         if (has_signature(fd, r->size, r->codec)) {
             sl_error_set(err, SL_E_ARCHIVE,
                          "backup file \"%s\" is truncated: no index at the end (file is %llu "
-                         "bytes)", path, (unsigned long long)r->size);
+                         "bytes, ends at offset %llu)", path, (unsigned long long)r->size,
+                         (unsigned long long)r->size);
             goto fail;
         }
         r->data_end = r->size;  /* a plain script: one stream */

@@ -190,6 +190,13 @@ merge_tables(sl_verify_report *rep)
     rep->ntables = k + 1;
 }
 
+static char *
+header_copy(const sl_bfile_reader *r, const char *field)
+{
+    const char *v = sl_bfile_reader_header(r, field);
+    return v ? sl_strdup(v) : NULL;
+}
+
 int
 sl_verify_file(const char *path, sl_verify_report *out, sl_error *err)
 {
@@ -202,6 +209,9 @@ sl_verify_file(const char *path, sl_verify_report *out, sl_error *err)
     rep.codec = sl_bfile_reader_codec(r);
     rep.file_bytes = sl_bfile_reader_size(r);
     rep.segments = sl_bfile_reader_count(r);
+    rep.database = header_copy(r, "database");
+    rep.server_version = header_copy(r, "server_version");
+    rep.started_at = header_copy(r, "started_at");
     if (!rep.indexed) {
         if (check_part(r, NULL, &rep, err) != 0)
             goto done;
@@ -232,5 +242,8 @@ sl_verify_report_free(sl_verify_report *rep)
         free(rep->tables[i].name);
     }
     free(rep->tables);
+    free(rep->database);
+    free(rep->server_version);
+    free(rep->started_at);
     memset(rep, 0, sizeof *rep);
 }

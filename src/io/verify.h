@@ -36,6 +36,9 @@ typedef struct sl_verify_report {
     int64_t rows;            /* sum over tables */
     sl_verify_table *tables; /* sorted by schema, name */
     size_t ntables;
+    char *database;          /* from the index header; NULL when absent */
+    char *server_version;
+    char *started_at;
 } sl_verify_report;
 
 SL_MUSTCHECK int sl_verify_file(const char *path, sl_verify_report *out, sl_error *err);
