@@ -1,0 +1,288 @@
+/* dump/filter.c: turns -n/-N/-t/-T/--exclude-table-data patterns into OID sets.
+ *
+ * Each psql pattern becomes an anchored POSIX regular expression (one for the schema part, one
+ * for the name part) built here, so the server only ever matches with "~". All patterns of one
+ * flag go to the server in one query as text arrays; the query answers, per pattern, which
+ * OIDs it matched, so a pattern that matches nothing is named in the error. Unqualified table
+ * patterns match relations visible in the default search_path (as psql and pg_dump do), so the
+ * patterns are resolved with the session's search_path reset; the caller sets it to '' after. */
+#include "dump/filter.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/mem.h"
+
+/* User schemas: what pg_dump would dump (no catalogs, no toast or temporary schemas). */
+#define USER_SCHEMA(n)                                                                 \
+    n ".nspname NOT IN ('pg_catalog', 'information_schema') AND " n ".nspname !~ "    \
+    "'^pg_(toast|temp_|toast_temp_)'"
+
+/* Relations a -t pattern can name, as with pg_dump: tables, views, matviews, sequences,
+ * foreign tables and partitioned tables. */
+#define DUMPABLE_RELKINDS "('r', 'p', 'v', 'm', 'S', 'f')"
+
+/* Appends a regex-escaped literal character. */
+static void
+put_literal(sl_buf *re, char ch)
+{
+    if (strchr("$()*+.?[\\]^{|}", ch))
+        sl_buf_putc(re, '\\');
+    sl_buf_putc(re, ch);
+}
+
+/* Converts one psql pattern into up to two anchored regexes: *schema_re (NULL when the
+ * pattern has no schema part) and *name_re. allow_schema false: a dot is an error. */
+static int
+pattern_to_regex(const char *pattern, bool allow_schema, char **schema_re, char **name_re,
+                 sl_error *err)
+{
+    sl_buf part = SL_BUF_INIT;
+    char *first = NULL;
+    int dots = 0;
+    bool quoted = false;
+    for (const char *p = pattern; *p; p++) {
+        if (*p == '"') {
+            if (quoted && p[1] == '"') {
+                put_literal(&part, '"');
+                p++;
+            } else {
+                quoted = !quoted;
+            }
+        } else if (quoted) {
+            put_literal(&part, *p);
+        } else if (*p == '.') {
+            if (!allow_schema || ++dots > 1) {
+                sl_error_set(err, SL_E_USAGE, "improper qualified name (too many dotted names): %s",
+                             pattern);
+                free(first);
+                sl_buf_free(&part);
+                return -1;
+            }
+            first = sl_asprintf("^(%s)$", part.data ? part.data : "");
+            sl_buf_reset(&part);
+        } else if (*p == '*') {
+            sl_buf_puts(&part, ".*");
+        } else if (*p == '?') {
+            sl_buf_putc(&part, '.');
+        } else {
+            put_literal(&part, (char)tolower((unsigned char)*p));
+        }
+    }
+    if (quoted) {
+        sl_error_set(err, SL_E_USAGE, "unterminated quoted identifier in pattern: %s", pattern);
+        free(first);
+        sl_buf_free(&part);
+        return -1;
+    }
+    *schema_re = first;
+    *name_re = sl_asprintf("^(%s)$", part.data ? part.data : "");
+    sl_buf_free(&part);
+    return 0;
+}
+
+/* Appends one element of an array literal: NULL, or s double-quoted and escaped. */
+static void
+array_elem(sl_buf *arr, const char *s)
+{
+    if (!s) {
+        sl_buf_puts(arr, "NULL");
+        return;
+    }
+    sl_buf_putc(arr, '"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            sl_buf_putc(arr, '\\');
+        sl_buf_putc(arr, *s);
+    }
+    sl_buf_putc(arr, '"');
+}
+
+static size_t
+count_patterns(const char **pats)
+{
+    size_t n = 0;
+    while (pats && pats[n])
+        n++;
+    return n;
+}
+
+/* Builds the two regex arrays ('{...}' literals) for a pattern list. */
+static int
+patterns_to_arrays(const char **pats, bool allow_schema, char **schema_arr, char **name_arr,
+                   sl_error *err)
+{
+    sl_buf sa = SL_BUF_INIT, na = SL_BUF_INIT;
+    sl_buf_puts(&sa, "{");
+    sl_buf_puts(&na, "{");
+    for (size_t i = 0; pats && pats[i]; i++) {
+        char *s = NULL, *n = NULL;
+        if (pattern_to_regex(pats[i], allow_schema, &s, &n, err) != 0) {
+            sl_buf_free(&sa);
+            sl_buf_free(&na);
+            return -1;
+        }
+        if (i > 0) {
+            sl_buf_putc(&sa, ',');
+            sl_buf_putc(&na, ',');
+        }
+        array_elem(&sa, s);
+        array_elem(&na, n);
+        free(s);
+        free(n);
+    }
+    sl_buf_putc(&sa, '}');
+    sl_buf_putc(&na, '}');
+    *schema_arr = sl_buf_steal(&sa);
+    *name_arr = sl_buf_steal(&na);
+    return 0;
+}
+
+/* Per pattern: the OIDs it matched as an oid[] literal, NULL when none. */
+static const char schema_match_sql[] =
+    "SELECT p.i, pg_catalog.array_agg(n.oid ORDER BY n.oid) FILTER (WHERE n.oid IS NOT NULL)::pg_catalog.text "
+    "FROM pg_catalog.unnest($1::pg_catalog.text[]) WITH ORDINALITY AS p(re, i) "
+    "LEFT JOIN pg_catalog.pg_namespace n ON n.nspname ~ p.re AND " USER_SCHEMA("n") " "
+    "GROUP BY p.i ORDER BY p.i";
+
+static const char table_match_sql[] =
+    "SELECT p.i, pg_catalog.array_agg(c.oid ORDER BY c.oid) FILTER (WHERE c.oid IS NOT NULL)::pg_catalog.text "
+    "FROM pg_catalog.unnest($1::pg_catalog.text[], $2::pg_catalog.text[]) "
+    "  WITH ORDINALITY AS p(sre, re, i) "
+    "LEFT JOIN (pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+    "           ON n.oid = c.relnamespace AND " USER_SCHEMA("n") ") "
+    "  ON c.relkind IN " DUMPABLE_RELKINDS " AND c.relname ~ p.re "
+    " AND CASE WHEN p.sre IS NULL THEN pg_catalog.pg_table_is_visible(c.oid) "
+    "     ELSE n.nspname ~ p.sre END "
+    "GROUP BY p.i ORDER BY p.i";
+
+/* Resolves one flag's patterns into *oids ('{...}' literal of every matched OID). */
+static int
+match_patterns(sl_conn *c, const char *flag, const char **pats, bool tables, char **oids,
+               sl_error *err)
+{
+    char *sarr = NULL, *narr = NULL;
+    PGresult *res = NULL;
+    sl_buf all = SL_BUF_INIT;
+    int rc = -1;
+    if (patterns_to_arrays(pats, tables, &sarr, &narr, err) != 0)
+        goto done;
+    const char *params[2] = {sarr, narr};
+    int rq = tables ? sl_conn_query(c, &res, table_match_sql, 2, params, err)
+                    : sl_conn_query(c, &res, schema_match_sql, 1, params + 1, err);
+    if (rq != 0) {
+        sl_error_prefix(err, "resolving %s patterns", flag);
+        goto done;
+    }
+    sl_buf_puts(&all, "{");
+    for (int i = 0; i < PQntuples(res); i++) {
+        if (PQgetisnull(res, i, 1)) {
+            int idx = atoi(PQgetvalue(res, i, 0)) - 1;
+            sl_error_set(err, SL_E_USAGE, "no %s matched pattern \"%s\" (%s)",
+                         tables ? "relation" : "schema", pats[idx], flag);
+            goto done;
+        }
+        const char *v = PQgetvalue(res, i, 1); /* "{1,2}" */
+        size_t len = strlen(v);
+        if (len > 2) {
+            if (all.len > 1)
+                sl_buf_putc(&all, ',');
+            sl_buf_append(&all, v + 1, len - 2);
+        }
+    }
+    sl_buf_putc(&all, '}');
+    *oids = sl_buf_steal(&all);
+    rc = 0;
+done:
+    PQclear(res);
+    free(sarr);
+    free(narr);
+    sl_buf_free(&all);
+    return rc;
+}
+
+/* The final sets, from the matched OIDs ($1 include schemas or NULL = all, $2 excluded
+ * schemas, $3 included relations or NULL = all in the schemas, $4 excluded relations,
+ * $5 relations whose data is excluded). */
+static const char final_sql[] =
+    "WITH s AS (SELECT n.oid FROM pg_catalog.pg_namespace n WHERE " USER_SCHEMA("n") " "
+    "  AND ($1::pg_catalog.oid[] IS NULL OR n.oid = ANY ($1::pg_catalog.oid[])) "
+    "  AND n.oid <> ALL ($2::pg_catalog.oid[])), "
+    "r0 AS (SELECT c.oid, c.relkind FROM pg_catalog.pg_class c "
+    "  WHERE c.relkind IN " DUMPABLE_RELKINDS " AND c.relnamespace IN (SELECT oid FROM s) "
+    "  AND ($3::pg_catalog.oid[] IS NULL OR c.oid = ANY ($3::pg_catalog.oid[])) "
+    "  AND c.oid <> ALL ($4::pg_catalog.oid[]) AND c.relpersistence <> 't'), "
+    /* a sequence goes with the table owning it: identity sequences only with their table,
+     * owned sequences also when -t names only the table */
+    "r AS (SELECT oid, relkind FROM r0 WHERE NOT (relkind = 'S' AND EXISTS ("
+    "    SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 1259 AND d.objid = r0.oid "
+    "    AND d.refclassid = 1259 AND d.deptype = 'i' AND d.refobjid NOT IN (SELECT oid FROM r0)))"
+    "  UNION SELECT c.oid, c.relkind FROM pg_catalog.pg_depend d "
+    "  JOIN pg_catalog.pg_class c ON c.oid = d.objid WHERE d.classid = 1259 "
+    "  AND d.refclassid = 1259 AND d.deptype IN ('a', 'i') AND c.relkind = 'S' "
+    "  AND d.refobjid IN (SELECT oid FROM r0)) "
+    "SELECT (SELECT COALESCE(pg_catalog.array_agg(oid ORDER BY oid), '{}') FROM s)::text, "
+    "  (SELECT COALESCE(pg_catalog.array_agg(oid ORDER BY oid), '{}') FROM r)::text, "
+    "  (SELECT COALESCE(pg_catalog.array_agg(oid ORDER BY oid), '{}') FROM r "
+    "   WHERE relkind = 'r' AND oid <> ALL ($5::pg_catalog.oid[]))::text";
+
+int
+sl_dump_filter_resolve(sl_dump_filter *f, sl_conn *c, sl_error *err)
+{
+    char *inc_s = NULL, *exc_s = NULL, *inc_t = NULL, *exc_t = NULL, *exc_d = NULL;
+    PGresult *res = NULL;
+    int rc = -1;
+    sl_dump_filter_clear(f);
+    if (sl_conn_exec(c, "RESET search_path", err) != 0)
+        goto done;
+    if (count_patterns(f->include_schemas) &&
+        match_patterns(c, "-n", f->include_schemas, false, &inc_s, err) != 0)
+        goto done;
+    if (count_patterns(f->exclude_schemas) &&
+        match_patterns(c, "-N", f->exclude_schemas, false, &exc_s, err) != 0)
+        goto done;
+    if (count_patterns(f->include_tables) &&
+        match_patterns(c, "-t", f->include_tables, true, &inc_t, err) != 0)
+        goto done;
+    if (count_patterns(f->exclude_tables) &&
+        match_patterns(c, "-T", f->exclude_tables, true, &exc_t, err) != 0)
+        goto done;
+    if (count_patterns(f->exclude_table_data) &&
+        match_patterns(c, "--exclude-table-data", f->exclude_table_data, true, &exc_d, err) != 0)
+        goto done;
+    const char *params[5] = {inc_s, exc_s ? exc_s : "{}", inc_t, exc_t ? exc_t : "{}",
+                             exc_d ? exc_d : "{}"};
+    if (sl_conn_query(c, &res, final_sql, 5, params, err) != 0) {
+        sl_error_prefix(err, "resolving the backup's filters");
+        goto done;
+    }
+    f->schema_oids = sl_strdup(PQgetvalue(res, 0, 0));
+    f->table_oids = sl_strdup(PQgetvalue(res, 0, 1));
+    f->data_table_oids = sl_strdup(PQgetvalue(res, 0, 2));
+    f->tables_only = inc_t != NULL;
+    if (sl_conn_exec(c, "SET search_path = ''", err) != 0)
+        goto done;
+    rc = 0;
+done:
+    if (rc != 0)
+        sl_dump_filter_clear(f);
+    PQclear(res);
+    free(inc_s);
+    free(exc_s);
+    free(inc_t);
+    free(exc_t);
+    free(exc_d);
+    return rc;
+}
+
+void
+sl_dump_filter_clear(sl_dump_filter *f)
+{
+    free(f->schema_oids);
+    free(f->table_oids);
+    free(f->data_table_oids);
+    f->schema_oids = f->table_oids = f->data_table_oids = NULL;
+    f->tables_only = false;
+}

@@ -1,0 +1,444 @@
+/* dump/relation.c: relations and their parts, one query per family (relation.h).
+ * Every query takes $1 = the dumped relations (f->table_oids); the SQL text of each item is
+ * assembled by the server (format('%I'), pg_get_* deparsers) with search_path = '', so every
+ * name is qualified. Sequence values need one more query that reads each sequence relation:
+ * it is built here as one UNION ALL statement per batch of sequences. */
+#include "dump/relation.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/mem.h"
+#include "dump/type.h"
+
+#define SEQ_BATCH 2000 /* sequences read per UNION ALL statement */
+
+#define QN(nsp, name) "format('%I.%I', " nsp ".nspname, " name ")"
+#define COLL_QN(oidexpr)                                                                  \
+    "(SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co "             \
+    "JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = " oidexpr ")"
+/* A CHECK constraint that calls a user-defined function is emitted on its own. */
+#define CALLS_USER_FUNCTION(con)                                                          \
+    "EXISTS (SELECT 1 FROM pg_depend fd WHERE fd.classid = 2606 AND fd.objid = " con     \
+    " AND fd.refclassid = 1255 AND fd.refobjid >= 16384)"
+#define INLINE_CHECK(co)                                                                   \
+    co ".contype = 'c' AND " co ".conislocal AND " co ".convalidated AND NOT "            \
+    CALLS_USER_FUNCTION(co ".oid")
+/* "ALTER TABLE ONLY" or "ALTER FOREIGN TABLE ONLY" for a pg_class alias. */
+#define ALTER_ONLY(c) \
+    "CASE WHEN " c ".relkind = 'f' THEN 'ALTER FOREIGN TABLE ONLY ' ELSE 'ALTER TABLE ONLY ' END"
+/* reloptions array -> "k='v', k2='v2'" (prefix for toast options) */
+#define RELOPTS(arr, prefix)                                                               \
+    "(SELECT string_agg(" prefix " || split_part(o, '=', 1) || '=' || "                   \
+    "quote_literal(substr(o, strpos(o, '=') + 1)), ', ') FROM unnest(" arr ") o)"
+#define FDWOPTS(arr)                                                                       \
+    "(SELECT string_agg(quote_ident(o.option_name) || ' ' || quote_literal(o.option_value), " \
+    "', ') FROM pg_options_to_table(" arr ") o)"
+
+static const char sequences_sql[] =
+    "SELECT 1259, c.oid, n.nspname, c.relname, "
+    "  format(E'CREATE %sSEQUENCE %s\\n    AS %s\\n    START WITH %s\\n    INCREMENT BY %s"
+    "\\n    MINVALUE %s\\n    MAXVALUE %s\\n    CACHE %s%s;\\n', "
+    "    CASE WHEN c.relpersistence = 'u' THEN 'UNLOGGED ' ELSE '' END, " QN("n", "c.relname") ", "
+    "    format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax, "
+    "    s.seqcache, CASE WHEN s.seqcycle THEN E'\\n    CYCLE' ELSE '' END) "
+    "  || COALESCE((SELECT format(E'ALTER SEQUENCE %s OWNED BY %I.%I.%I;\\n', "
+    "      " QN("n", "c.relname") ", tn.nspname, t.relname, a.attname) "
+    "    FROM pg_depend d JOIN pg_class t ON t.oid = d.refobjid "
+    "    JOIN pg_namespace tn ON tn.oid = t.relnamespace "
+    "    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid "
+    "    WHERE d.classid = 1259 AND d.objid = c.oid AND d.refclassid = 1259 "
+    "    AND d.deptype = 'a' AND t.oid = ANY ($1::oid[])), ''), "
+    "  'SEQUENCE', 10, 400, 0, 0 "
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "JOIN pg_sequence s ON s.seqrelid = c.oid "
+    "WHERE c.relkind = 'S' AND c.oid = ANY ($1::oid[]) "
+    "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 1259 AND d.objid = c.oid "
+    "  AND d.deptype = 'i')";
+
+/* Column definition inside CREATE TABLE (alias a: attribute, c: its table). */
+#define COLUMN_DEF                                                                           \
+    "quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod) "                \
+    "|| CASE WHEN a.attfdwoptions IS NOT NULL "                                            \
+    "   THEN ' OPTIONS (' || " FDWOPTS("a.attfdwoptions") " || ')' ELSE '' END "            \
+    "|| CASE WHEN a.attcollation <> 0 AND a.attcollation <> at.typcollation "              \
+    "   THEN ' COLLATE ' || " COLL_QN("a.attcollation") " ELSE '' END "                     \
+    "|| CASE WHEN a.attgenerated = 's' THEN ' GENERATED ALWAYS AS (' || "                  \
+    "   (SELECT pg_get_expr(ad.adbin, ad.adrelid) FROM pg_attrdef ad "                      \
+    "    WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum) || ') STORED' ELSE '' END " \
+    "|| CASE WHEN a.attidentity IN ('a', 'd') THEN ' GENERATED ' || "                       \
+    "   CASE a.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END || ' AS IDENTITY (' " \
+    "   || (SELECT format('SEQUENCE NAME %I.%I START WITH %s INCREMENT BY %s MINVALUE %s "    \
+    "       MAXVALUE %s CACHE %s%s', sn.nspname, sc.relname, s.seqstart, s.seqincrement, "    \
+    "       s.seqmin, s.seqmax, s.seqcache, CASE WHEN s.seqcycle THEN ' CYCLE' ELSE '' END) " \
+    "     FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid "                     \
+    "     JOIN pg_class sc ON sc.oid = d.objid "                                            \
+    "     JOIN pg_namespace sn ON sn.oid = sc.relnamespace "                                \
+    "     WHERE d.classid = 1259 AND d.refclassid = 1259 AND d.refobjid = a.attrelid "      \
+    "     AND d.refobjsubid = a.attnum AND d.deptype = 'i') || ')' ELSE '' END "             \
+    "|| CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END"
+
+/* Statements after CREATE TABLE for column properties CREATE TABLE cannot say for inherited
+ * columns, or at all (alias a, c, q = the quoted table name). */
+#define COLUMN_EXTRAS                                                                        \
+    "CASE WHEN a.attnotnull AND (NOT a.attislocal OR c.reloftype <> 0) "                    \
+    "  THEN format(E'%s%s ALTER COLUMN %I SET NOT NULL;\\n', " ALTER_ONLY("c") ", q, a.attname) " \
+    "  ELSE '' END "                                                                         \
+    "|| CASE WHEN a.attinhcount > 0 AND NOT a.atthasdef AND EXISTS (SELECT 1 FROM "         \
+    "  pg_inherits i JOIN pg_attribute pa ON pa.attrelid = i.inhparent "                    \
+    "  AND pa.attname = a.attname WHERE i.inhrelid = c.oid AND pa.atthasdef) "              \
+    "  THEN format(E'%s%s ALTER COLUMN %I DROP DEFAULT;\\n', " ALTER_ONLY("c") ", q, a.attname) " \
+    "  ELSE '' END "                                                                         \
+    "|| CASE WHEN a.attstattarget >= 0 THEN format(E'%s%s ALTER COLUMN %I SET STATISTICS %s;\\n', " \
+    "  " ALTER_ONLY("c") ", q, a.attname, a.attstattarget) ELSE '' END "                      \
+    "|| CASE WHEN a.attstorage <> at.typstorage THEN format(E'%s%s ALTER COLUMN %I SET STORAGE %s;\\n', " \
+    "  " ALTER_ONLY("c") ", q, a.attname, CASE a.attstorage WHEN 'p' THEN 'PLAIN' "         \
+    "  WHEN 'e' THEN 'EXTERNAL' WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END) ELSE '' END "     \
+    "|| CASE WHEN a.attoptions IS NOT NULL THEN format(E'%s%s ALTER COLUMN %I SET (%s);\\n', " \
+    "  " ALTER_ONLY("c") ", q, a.attname, " RELOPTS("a.attoptions", "''") ") ELSE '' END "    \
+    "|| CASE WHEN a.attcompression <> '' THEN format(E'%s%s ALTER COLUMN %I SET COMPRESSION %s;\\n', " \
+    "  " ALTER_ONLY("c") ", q, a.attname, CASE a.attcompression WHEN 'l' THEN 'lz4' "       \
+    "  ELSE 'pglz' END) ELSE '' END"
+
+static const char tables_sql[] =
+    "SELECT 1259, c.oid, n.nspname, c.relname, "
+    "  'CREATE ' || CASE WHEN c.relkind = 'f' THEN 'FOREIGN ' "
+    "    WHEN c.relpersistence = 'u' THEN 'UNLOGGED ' ELSE '' END || 'TABLE ' || q "
+    "  || CASE WHEN c.reloftype <> 0 THEN ' OF ' || format_type(c.reloftype, NULL) ELSE '' END "
+    "  || CASE WHEN c.relispartition THEN ' PARTITION OF ' || inh.list ELSE '' END "
+    "  || CASE WHEN el.list IS NOT NULL THEN E' (\\n    ' || el.list || E'\\n)' "
+    "     WHEN c.relispartition OR c.reloftype <> 0 THEN '' ELSE ' ()' END "
+    "  || CASE WHEN NOT c.relispartition AND inh.list IS NOT NULL "
+    "     THEN E'\\nINHERITS (' || inh.list || ')' ELSE '' END "
+    "  || CASE WHEN c.relispartition THEN E'\\n' || pg_get_expr(c.relpartbound, c.oid) ELSE '' END "
+    "  || CASE WHEN c.relkind = 'p' THEN E'\\nPARTITION BY ' || pg_get_partkeydef(c.oid) ELSE '' END "
+    "  || CASE WHEN c.relkind = 'r' AND am.amname <> 'heap' "
+    "     THEN E'\\nUSING ' || quote_ident(am.amname) ELSE '' END "
+    "  || CASE WHEN c.relkind = 'f' THEN (SELECT E'\\nSERVER ' || quote_ident(fs.srvname) "
+    "     || COALESCE(' OPTIONS (' || " FDWOPTS("ft.ftoptions") " || ')', '') "
+    "     FROM pg_foreign_table ft JOIN pg_foreign_server fs ON fs.oid = ft.ftserver "
+    "     WHERE ft.ftrelid = c.oid) ELSE '' END "
+    "  || COALESCE(E'\\nWITH (' || NULLIF(concat_ws(', ', " RELOPTS("c.reloptions", "''") ", "
+    "     " RELOPTS("tc.reloptions", "'toast.'") "), '') || ')', '') "
+    "  || CASE WHEN c.reltablespace <> 0 THEN E'\\nTABLESPACE ' || "
+    "     (SELECT quote_ident(spcname) FROM pg_tablespace WHERE oid = c.reltablespace) ELSE '' END "
+    "  || E';\\n' || COALESCE(ex.list, '') "
+    "  || CASE c.relreplident WHEN 'f' THEN format(E'ALTER TABLE ONLY %s REPLICA IDENTITY FULL;\\n', q) "
+    "     WHEN 'n' THEN format(E'ALTER TABLE ONLY %s REPLICA IDENTITY NOTHING;\\n', q) ELSE '' END, "
+    "  CASE WHEN c.relkind = 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, 10, 410, 0, 0 "
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "LEFT JOIN pg_am am ON am.oid = c.relam "
+    "LEFT JOIN pg_class tc ON tc.oid = c.reltoastrelid "
+    "CROSS JOIN LATERAL (SELECT " QN("n", "c.relname") " AS q) qq "
+    "CROSS JOIN LATERAL (SELECT string_agg(format('%I.%I', pn.nspname, p.relname), ', ' "
+    "    ORDER BY i.inhseqno) AS list FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent "
+    "    JOIN pg_namespace pn ON pn.oid = p.relnamespace WHERE i.inhrelid = c.oid) inh "
+    "CROSS JOIN LATERAL (SELECT string_agg(e.def, E',\\n    ' ORDER BY e.grp, e.ord, e.nm) AS list "
+    "  FROM (SELECT 1 AS grp, a.attnum AS ord, '' AS nm, " COLUMN_DEF " AS def "
+    "    FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid "
+    "    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attislocal "
+    "    AND c.reloftype = 0 AND NOT c.relispartition "
+    "    UNION ALL "
+    "    SELECT 2, 0, co.conname, format('CONSTRAINT %I %s', co.conname, "
+    "      pg_get_constraintdef(co.oid)) FROM pg_constraint co "
+    "    WHERE co.conrelid = c.oid AND " INLINE_CHECK("co") ") e) el "
+    "CROSS JOIN LATERAL (SELECT string_agg(" COLUMN_EXTRAS ", '' ORDER BY a.attnum) AS list "
+    "  FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid "
+    "  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) ex "
+    "WHERE c.relkind IN ('r', 'p', 'f') AND c.oid = ANY ($1::oid[])";
+
+/* Objects written inside another item: generated columns' expressions, CHECK constraints
+ * written inside CREATE TABLE or inherited with the table, and the foreign keys and triggers
+ * that a partition receives from its parent's. */
+static const char parts_sql[] =
+    "SELECT 2604, ad.oid, NULL, NULL, NULL, 'PART', 0, 0, 1259, ad.adrelid "
+    "FROM pg_attrdef ad JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum "
+    "WHERE a.attgenerated <> '' AND ad.adrelid = ANY ($1::oid[]) "
+    "UNION ALL "
+    "SELECT 2606, co.oid, NULL, NULL, NULL, 'PART', 0, 0, 1259, co.conrelid "
+    "FROM pg_constraint co WHERE co.conrelid = ANY ($1::oid[]) AND ("
+    "  (co.contype = 'c' AND NOT co.conislocal) OR (" INLINE_CHECK("co") ") "
+    "  OR (co.contype = 'f' AND co.conparentid <> 0)) "
+    "UNION ALL "
+    "SELECT 2620, t.oid, NULL, NULL, NULL, 'PART', 0, 0, 1259, t.tgrelid "
+    "FROM pg_trigger t WHERE t.tgrelid = ANY ($1::oid[]) AND t.tgparentid <> 0";
+
+static const char defaults_sql[] =
+    "SELECT 2604, ad.oid, n.nspname, c.relname || '.' || a.attname, "
+    "  format(E'%s %s ALTER COLUMN %I SET DEFAULT %s;\\n', "
+    "    CASE c.relkind WHEN 'v' THEN 'ALTER VIEW' WHEN 'f' THEN 'ALTER FOREIGN TABLE ONLY' "
+    "    ELSE 'ALTER TABLE ONLY' END, " QN("n", "c.relname") ", a.attname, "
+    "    pg_get_expr(ad.adbin, ad.adrelid)), "
+    "  'DEFAULT', 10, 420, 0, 0 "
+    "FROM pg_attrdef ad JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum "
+    "JOIN pg_class c ON c.oid = ad.adrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE a.attgenerated = '' AND ad.adrelid = ANY ($1::oid[])";
+
+/* Views and materialized views (with the refresh of populated ones). check_option is a view
+ * option that CREATE VIEW spells as a clause. */
+static const char views_sql[] =
+    "SELECT 1259, c.oid, n.nspname, c.relname, "
+    "  CASE WHEN c.relkind = 'v' THEN 'CREATE VIEW ' || q "
+    "    || COALESCE(' WITH (' || (SELECT string_agg(split_part(o, '=', 1) || '=' || "
+    "       quote_literal(substr(o, strpos(o, '=') + 1)), ', ') FROM unnest(c.reloptions) o "
+    "       WHERE o NOT LIKE 'check\\_option=%') || ')', '') "
+    "    || E' AS\\n' || rtrim(pg_get_viewdef(c.oid), ';') "
+    "    || COALESCE((SELECT E'\\n  WITH ' || upper(substr(o, 14)) || ' CHECK OPTION' "
+    "       FROM unnest(c.reloptions) o WHERE o LIKE 'check\\_option=%'), '') || E';\\n' "
+    "  ELSE 'CREATE MATERIALIZED VIEW ' || q "
+    "    || CASE WHEN am.amname <> 'heap' THEN ' USING ' || quote_ident(am.amname) ELSE '' END "
+    "    || COALESCE(' WITH (' || " RELOPTS("c.reloptions", "''") " || ')', '') "
+    "    || CASE WHEN c.reltablespace <> 0 THEN ' TABLESPACE ' || "
+    "       (SELECT quote_ident(spcname) FROM pg_tablespace WHERE oid = c.reltablespace) ELSE '' END "
+    "    || E' AS\\n' || rtrim(pg_get_viewdef(c.oid), ';') || E'\\n  WITH NO DATA;\\n' END, "
+    "  CASE WHEN c.relkind = 'v' THEN 'VIEW' ELSE 'MATERIALIZED VIEW' END, 10, "
+    "  CASE WHEN c.relkind = 'v' THEN 430 ELSE 440 END, 0, 0 "
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "LEFT JOIN pg_am am ON am.oid = c.relam "
+    "CROSS JOIN LATERAL (SELECT " QN("n", "c.relname") " AS q) qq "
+    "WHERE c.relkind IN ('v', 'm') AND c.oid = ANY ($1::oid[]) "
+    "UNION ALL "
+    "SELECT 1259, c.oid, n.nspname, c.relname, "
+    "  format(E'REFRESH MATERIALIZED VIEW %s;\\n', " QN("n", "c.relname") "), "
+    "  'MATVIEW REFRESH', 50, 800, 1259, c.oid "
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind = 'm' AND c.relispopulated AND c.oid = ANY ($1::oid[])";
+
+/* Indexes not made by a constraint, their attachment to a partitioned parent index, CLUSTER ON
+ * and REPLICA IDENTITY USING INDEX. */
+static const char indexes_sql[] =
+    "WITH x AS (SELECT i.*, ic.relname AS iname, ic.reltablespace AS ispc, n.nspname, "
+    "    " QN("n", "ic.relname") " AS qi, " QN("tn", "t.relname") " AS qt, t.relreplident "
+    "  FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
+    "  JOIN pg_namespace n ON n.oid = ic.relnamespace "
+    "  JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace "
+    "  WHERE i.indrelid = ANY ($1::oid[])) "
+    "SELECT 1259, x.indexrelid, x.nspname, x.iname, pg_get_indexdef(x.indexrelid) || E';\\n' "
+    "  || CASE WHEN x.ispc <> 0 THEN format(E'ALTER INDEX %s SET TABLESPACE %I;\\n', x.qi, "
+    "     (SELECT spcname FROM pg_tablespace WHERE oid = x.ispc)) ELSE '' END "
+    "  || COALESCE((SELECT string_agg(format(E'ALTER INDEX %s ALTER COLUMN %s SET STATISTICS %s;\\n', "
+    "     x.qi, a.attnum, a.attstattarget), '' ORDER BY a.attnum) FROM pg_attribute a "
+    "     WHERE a.attrelid = x.indexrelid AND a.attstattarget >= 0), ''), "
+    "  'INDEX', 30, 600, 0, 0 FROM x "
+    "WHERE NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = x.indexrelid "
+    "  AND co.conrelid = x.indrelid AND co.contype IN ('p', 'u', 'x')) "
+    "UNION ALL "
+    "SELECT 1259, x.indexrelid, x.nspname, x.iname, "
+    "  format(E'ALTER INDEX %I.%I ATTACH PARTITION %s;\\n', pn.nspname, p.relname, x.qi), "
+    "  'INDEX ATTACH', 40, 740, 1259, x.indexrelid "
+    "FROM x JOIN pg_inherits ih ON ih.inhrelid = x.indexrelid "
+    "JOIN pg_class p ON p.oid = ih.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace "
+    "JOIN pg_index pi ON pi.indexrelid = p.oid WHERE pi.indrelid = ANY ($1::oid[]) "
+    "UNION ALL "
+    "SELECT 1259, x.indexrelid, x.nspname, x.iname, "
+    "  format(E'ALTER TABLE %s CLUSTER ON %I;\\n', x.qt, x.iname), "
+    "  'CLUSTER', 40, 750, 1259, x.indexrelid FROM x WHERE x.indisclustered "
+    "UNION ALL "
+    "SELECT 1259, x.indexrelid, x.nspname, x.iname, "
+    "  format(E'ALTER TABLE ONLY %s REPLICA IDENTITY USING INDEX %I;\\n', x.qt, x.iname), "
+    "  'REPLICA IDENTITY', 40, 750, 1259, x.indexrelid FROM x "
+    "WHERE x.indisreplident AND x.relreplident = 'i'";
+
+/* Constraints of tables that are not written inside CREATE TABLE (see parts_sql). */
+static const char constraints_sql[] =
+    "SELECT 2606, co.oid, n.nspname, c.relname || '.' || co.conname, "
+    "  format(E'ALTER TABLE %s%s ADD CONSTRAINT %I %s;\\n', "
+    "    CASE WHEN co.contype IN ('p', 'u', 'x') THEN 'ONLY ' ELSE '' END, "
+    "    " QN("n", "c.relname") ", co.conname, pg_get_constraintdef(co.oid)), "
+    "  CASE co.contype WHEN 'f' THEN 'FK CONSTRAINT' WHEN 'c' THEN 'CHECK CONSTRAINT' "
+    "    ELSE 'CONSTRAINT' END, "
+    "  CASE WHEN co.contype IN ('p', 'u', 'x') THEN 30 "
+    "    WHEN co.contype = 'c' AND co.convalidated THEN 10 ELSE 40 END, "
+    "  CASE co.contype WHEN 'f' THEN 700 WHEN 'c' THEN CASE WHEN co.convalidated THEN 425 "
+    "    ELSE 705 END ELSE 610 END, 0, 0 "
+    "FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE co.conrelid = ANY ($1::oid[]) AND ("
+    "  co.contype IN ('p', 'u', 'x') "
+    "  OR (co.contype = 'f' AND co.conparentid = 0) "
+    "  OR (co.contype = 'c' AND co.conislocal AND NOT (" INLINE_CHECK("co") ")))";
+
+/* Triggers (a constraint trigger stands for its pg_constraint row), rules, statistics. */
+static const char triggers_sql[] =
+    "SELECT CASE WHEN t.tgconstraint <> 0 THEN 2606 ELSE 2620 END, "
+    "  CASE WHEN t.tgconstraint <> 0 THEN t.tgconstraint ELSE t.oid END, "
+    "  n.nspname, c.relname || '.' || t.tgname, "
+    "  pg_get_triggerdef(t.oid, false) || E';\\n' || CASE t.tgenabled "
+    "    WHEN 'D' THEN format(E'ALTER TABLE %s DISABLE TRIGGER %I;\\n', q, t.tgname) "
+    "    WHEN 'R' THEN format(E'ALTER TABLE %s ENABLE REPLICA TRIGGER %I;\\n', q, t.tgname) "
+    "    WHEN 'A' THEN format(E'ALTER TABLE %s ENABLE ALWAYS TRIGGER %I;\\n', q, t.tgname) "
+    "    ELSE '' END, "
+    "  'TRIGGER', 40, 710, 0, 0 "
+    "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "CROSS JOIN LATERAL (SELECT " QN("n", "c.relname") " AS q) qq "
+    "WHERE t.tgrelid = ANY ($1::oid[]) AND NOT t.tgisinternal AND t.tgparentid = 0 "
+    "UNION ALL "
+    "SELECT 2618, r.oid, n.nspname, c.relname || '.' || r.rulename, "
+    "  pg_get_ruledef(r.oid) || E'\\n' || CASE r.ev_enabled "
+    "    WHEN 'D' THEN format(E'ALTER TABLE %s DISABLE RULE %I;\\n', q, r.rulename) "
+    "    WHEN 'R' THEN format(E'ALTER TABLE %s ENABLE REPLICA RULE %I;\\n', q, r.rulename) "
+    "    WHEN 'A' THEN format(E'ALTER TABLE %s ENABLE ALWAYS RULE %I;\\n', q, r.rulename) "
+    "    ELSE '' END, "
+    "  'RULE', 40, 720, 0, 0 "
+    "FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "CROSS JOIN LATERAL (SELECT " QN("n", "c.relname") " AS q) qq "
+    "WHERE r.ev_class = ANY ($1::oid[]) AND r.rulename <> '_RETURN' "
+    "UNION ALL "
+    "SELECT 3381, s.oid, n.nspname, s.stxname, "
+    "  pg_get_statisticsobjdef(s.oid) || E';\\n' || CASE WHEN s.stxstattarget >= 0 "
+    "    THEN format(E'ALTER STATISTICS %I.%I SET STATISTICS %s;\\n', n.nspname, s.stxname, "
+    "    s.stxstattarget) ELSE '' END, "
+    "  'STATISTICS', 40, 730, 0, 0 "
+    "FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace "
+    "WHERE s.stxrelid = ANY ($1::oid[])";
+
+static const char *const families[][2] = {
+    {"sequences", sequences_sql},
+    {"tables", tables_sql},
+    {"inline table parts", parts_sql},
+    {"column defaults", defaults_sql},
+    {"views", views_sql},
+    {"indexes", indexes_sql},
+    {"constraints", constraints_sql},
+    {"triggers, rules and statistics", triggers_sql},
+};
+
+int
+sl_dump_read_relations(sl_conn *c, const sl_dump_filter *f, sl_dump_items *out,
+                       sl_dump_deps *deps, sl_error *err)
+{
+    if (f->data_only)
+        return 0;
+    const char *p[1] = {f->table_oids};
+    for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)
+        if (sl__dump_read_family(c, families[i][0], families[i][1], 1, p, out, deps, err) != 0)
+            return -1;
+    return 0;
+}
+
+/* ---- sequence values ----------------------------------------------------------------------- */
+
+static const char seqlist_sql[] =
+    "SELECT c.oid, n.nspname, c.relname, " QN("n", "c.relname") ", "
+    "  quote_literal(" QN("n", "c.relname") ") "
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind = 'S' AND c.oid = ANY ($1::oid[]) ORDER BY c.oid";
+
+/* Reads last_value and is_called of rows [from, to) of the sequence list in one statement. */
+static int
+read_sequence_batch(sl_conn *c, const PGresult *list, int from, int to, sl_dump_items *out,
+                    sl_error *err)
+{
+    sl_buf q = SL_BUF_INIT;
+    PGresult *res = NULL;
+    int rc = -1;
+    for (int i = from; i < to; i++)
+        sl_buf_printf(&q, "%sSELECT %d, last_value, is_called FROM %s",
+                      i > from ? " UNION ALL " : "", i, PQgetvalue(list, i, 3));
+    if (sl_conn_query(c, &res, q.data, 0, NULL, err) != 0) {
+        sl_error_prefix(err, "reading sequence values");
+        goto done;
+    }
+    for (int r = 0; r < PQntuples(res); r++) {
+        int i = atoi(PQgetvalue(res, r, 0));
+        char *sql = sl_asprintf("SELECT pg_catalog.setval(%s, %s, %s);\n", PQgetvalue(list, i, 4),
+                                PQgetvalue(res, r, 1),
+                                strcmp(PQgetvalue(res, r, 2), "t") == 0 ? "true" : "false");
+        sl_dump_item it = {
+            .phase = 20, /* SL_PHASE_DATA */
+            .priority = SL_PRIO_SEQUENCE_SET,
+            .kind = "SEQUENCE SET",
+            .schema = PQgetvalue(list, i, 1),
+            .name = PQgetvalue(list, i, 2),
+            .sql = sql,
+            .classid = SL_CLASS_RELATION,
+            .objid = (uint32_t)strtoul(PQgetvalue(list, i, 0), NULL, 10),
+            .ref_classid = SL_CLASS_RELATION,
+            .ref_objid = (uint32_t)strtoul(PQgetvalue(list, i, 0), NULL, 10),
+        };
+        sl_dump_items_add(out, &it);
+        free(sql);
+    }
+    rc = 0;
+done:
+    PQclear(res);
+    sl_buf_free(&q);
+    return rc;
+}
+
+int
+sl_dump_read_sequence_values(sl_conn *c, const sl_dump_filter *f, sl_dump_items *out,
+                             sl_error *err)
+{
+    if (f->schema_only)
+        return 0;
+    PGresult *list = NULL;
+    const char *p[1] = {f->table_oids};
+    if (sl_conn_query(c, &list, seqlist_sql, 1, p, err) != 0) {
+        sl_error_prefix(err, "listing sequences");
+        return -1;
+    }
+    int rc = 0;
+    for (int i = 0; i < PQntuples(list) && rc == 0; i += SEQ_BATCH) {
+        int to = i + SEQ_BATCH < PQntuples(list) ? i + SEQ_BATCH : PQntuples(list);
+        rc = read_sequence_batch(c, list, i, to, out, err);
+    }
+    PQclear(list);
+    return rc;
+}
+
+/* ---- tables whose rows are copied ------------------------------------------------------------ */
+
+static const char data_tables_sql[] =
+    "SELECT c.oid, n.nspname, c.relname, " QN("n", "c.relname") ", "
+    "  COALESCE('(' || (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) "
+    "    FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+    "    AND a.attgenerated = '') || ')', ''), "
+    "  c.relpages, pg_relation_size(c.oid), COALESCE(am.amname = 'heap', false) "
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "LEFT JOIN pg_am am ON am.oid = c.relam "
+    "WHERE c.relkind = 'r' AND c.oid = ANY ($1::oid[]) ORDER BY n.nspname, c.relname";
+
+int
+sl_dump_read_tables(sl_conn *c, const sl_dump_filter *f, sl_dump_table **out, size_t *n,
+                    sl_error *err)
+{
+    PGresult *res = NULL;
+    const char *p[1] = {f->data_table_oids};
+    if (sl_conn_query(c, &res, data_tables_sql, 1, p, err) != 0) {
+        sl_error_prefix(err, "listing tables");
+        return -1;
+    }
+    size_t count = (size_t)PQntuples(res);
+    sl_dump_table *t = sl_calloc(count + 1, sizeof *t);
+    for (size_t i = 0; i < count; i++) {
+        int r = (int)i;
+        t[i].oid = (uint32_t)strtoul(PQgetvalue(res, r, 0), NULL, 10);
+        t[i].schema = sl_strdup(PQgetvalue(res, r, 1));
+        t[i].name = sl_strdup(PQgetvalue(res, r, 2));
+        t[i].qualified = sl_strdup(PQgetvalue(res, r, 3));
+        t[i].copy_columns = sl_strdup(PQgetvalue(res, r, 4));
+        t[i].pages = strtoll(PQgetvalue(res, r, 5), NULL, 10);
+        t[i].bytes = strtoll(PQgetvalue(res, r, 6), NULL, 10);
+        t[i].is_heap = strcmp(PQgetvalue(res, r, 7), "t") == 0;
+    }
+    PQclear(res);
+    *out = t;
+    *n = count;
+    return 0;
+}
+
+void
+sl_dump_tables_free(sl_dump_table *t, size_t n)
+{
+    for (size_t i = 0; t && i < n; i++) {
+        free(t[i].schema);
+        free(t[i].name);
+        free(t[i].qualified);
+        free(t[i].copy_columns);
+    }
+    free(t);
+}

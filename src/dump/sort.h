@@ -1,0 +1,79 @@
+/* dump/sort.h: orders the items of all catalog readers so that a restore runs without errors.
+ * Input: the items (dump/item.h) and the dependencies among catalog objects, as pg_depend rows
+ * (plus rows the readers add for parts they emit inline, e.g. a CHECK constraint written inside
+ * CREATE TABLE, recorded with deptype 'i' on the table).
+ * How objects map to items: an item is found by its (classid, objid). An object that is not an
+ * item itself is attributed to the object it is an internal part of (deptype 'i', followed
+ * transitively: a view's _RETURN rule to the view, an array type to its element type, a table's
+ * row type to the table, a constraint's index to the constraint). Members of extensions
+ * (deptype 'e') are never items.
+ * Item roles:
+ *   primary    ref_classid == 0: the object's definition; edges to the object land here.
+ *   secondary  ref_classid != 0 (comment, ACL, matview refresh, index attach, sequence set):
+ *              follows its ref object; a secondary of kind K of object A also follows the
+ *              secondaries of kind K of every object A depends on (matviews refresh in
+ *              dependency order).
+ *   shell      kind "SHELL TYPE": the early declaration of a base type; dependencies of
+ *              functions on the type land on the shell (the type's I/O functions), all others on
+ *              the full type, which follows its shell.
+ * Phases: an item never precedes what it depends on, so when an item depends on one of a later
+ * phase (a view using GROUP BY on a primary key), that one is moved to the earlier phase; a
+ * secondary moves to the phase of what it follows when that is later.
+ * Order: topological, ties broken by (phase, priority, schema, name, kind, reader order), so the
+ * same database always gives the same file. A cycle fails with SL_E_UNSUPPORTED naming its
+ * objects (readers emit the parts that can close a cycle, such as column defaults, separately,
+ * so real databases do not have them).
+ * Memory: O(items + dependencies); time O((items + edges) log items). */
+#ifndef SL_DUMP_SORT_H
+#define SL_DUMP_SORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "dump/item.h"
+
+typedef struct sl_dump_dep {
+    uint32_t classid, objid;          /* the dependent object */
+    uint32_t ref_classid, ref_objid;  /* the object it depends on */
+    char deptype;                     /* pg_depend.deptype: 'n', 'a', 'i', 'e', 'P', 'S' */
+} sl_dump_dep;
+
+typedef struct sl_dump_deps {
+    sl_dump_dep *v;
+    size_t n;
+    size_t cap;
+} sl_dump_deps;
+
+#define SL_DUMP_DEPS_INIT {NULL, 0, 0}
+
+/* Catalog OIDs used as classids (fixed in PostgreSQL's catalogs). */
+enum {
+    SL_CLASS_TYPE = 1247,        /* pg_type */
+    SL_CLASS_PROC = 1255,        /* pg_proc */
+    SL_CLASS_RELATION = 1259,    /* pg_class */
+    SL_CLASS_ATTRDEF = 2604,     /* pg_attrdef */
+    SL_CLASS_CONSTRAINT = 2606,  /* pg_constraint */
+    SL_CLASS_NAMESPACE = 2615,   /* pg_namespace */
+    SL_CLASS_REWRITE = 2618,     /* pg_rewrite */
+    SL_CLASS_TRIGGER = 2620,     /* pg_trigger */
+    SL_CLASS_COLLATION = 3456,   /* pg_collation */
+    SL_CLASS_EXTENSION = 3079,   /* pg_extension */
+    SL_CLASS_STATISTIC_EXT = 3381, /* pg_statistic_ext */
+};
+
+void sl_dump_deps_add(sl_dump_deps *d, uint32_t classid, uint32_t objid, uint32_t ref_classid,
+                      uint32_t ref_objid, char deptype);
+void sl_dump_deps_free(sl_dump_deps *d);
+
+/* Sorts items in place (and may change their phase as described above). */
+SL_MUSTCHECK int sl_dump_sort(sl_dump_items *items, const sl_dump_deps *deps, sl_error *err);
+
+/* Completeness: objs holds n (classid, objid) pairs, every object the catalogs have in what is
+ * being dumped. Returns the index of the first one that no item stands for (directly, or as an
+ * internal part of an item) and that is not a member of an extension; -1 when all are handled.
+ * A secondary item stands for its own (classid, objid) only when that differs from its ref. */
+long sl_dump_find_unhandled(const sl_dump_items *items, const sl_dump_deps *deps,
+                            const uint32_t *objs, size_t n);
+
+#endif
