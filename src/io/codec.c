@@ -283,9 +283,11 @@ run_gzip(sl_inflater *z, const unsigned char **in, size_t *in_len, unsigned char
         uInt avail_in = z->z.avail_in, avail_out = z->z.avail_out;
         int zr = inflate(&z->z, Z_NO_FLUSH);
         size_t used = avail_in - z->z.avail_in;
-        *in += used;
-        *in_len -= used;
-        z->consumed += used;
+        if (used) {  /* *in may be NULL when there is no input */
+            *in += used;
+            *in_len -= used;
+            z->consumed += used;
+        }
         *out_len += avail_out - z->z.avail_out;
         if (used)
             z->boundary = false;
@@ -324,9 +326,11 @@ run_zstd(sl_inflater *z, const unsigned char **in, size_t *in_len, unsigned char
             return -1;
         }
         size_t produced = ob.pos - *out_len;
-        *in += ib.pos;
-        *in_len -= ib.pos;
-        z->consumed += ib.pos;
+        if (ib.pos) {
+            *in += ib.pos;
+            *in_len -= ib.pos;
+            z->consumed += ib.pos;
+        }
         *out_len = ob.pos;
         if (ib.pos)
             z->boundary = false;
@@ -353,8 +357,9 @@ sl_inflater_run(sl_inflater *z, const unsigned char **in, size_t *in_len, unsign
         return run_zstd(z, in, in_len, out, out_cap, out_len, err);
     case SL_CODEC_NONE: {
         size_t n = out_cap - *out_len < *in_len ? out_cap - *out_len : *in_len;
-        if (n)
-            memcpy(out + *out_len, *in, n);
+        if (n == 0)
+            return 0;
+        memcpy(out + *out_len, *in, n);
         *in += n;
         *in_len -= n;
         *out_len += n;
