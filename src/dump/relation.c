@@ -70,7 +70,7 @@ static const char sequences_sql[] =
     "|| CASE WHEN a.attidentity IN ('a', 'd') THEN ' GENERATED ' || "                       \
     "   CASE a.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END || ' AS IDENTITY (' " \
     "   || (SELECT format('SEQUENCE NAME %I.%I START WITH %s INCREMENT BY %s MINVALUE %s "    \
-    "       MAXVALUE %s CACHE %s%s', sn.nspname, sc.relname, s.seqstart, s.seqincrement, "    \
+    "MAXVALUE %s CACHE %s%s', sn.nspname, sc.relname, s.seqstart, s.seqincrement, "    \
     "       s.seqmin, s.seqmax, s.seqcache, CASE WHEN s.seqcycle THEN ' CYCLE' ELSE '' END) " \
     "     FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid "                     \
     "     JOIN pg_class sc ON sc.oid = d.objid "                                            \
@@ -156,13 +156,16 @@ static const char parts_sql[] =
     "FROM pg_attrdef ad JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum "
     "WHERE a.attgenerated <> '' AND ad.adrelid = ANY ($1::oid[]) "
     "UNION ALL "
-    "SELECT 2606, co.oid, NULL, NULL, NULL, 'PART', 0, 0, 1259, co.conrelid "
+    "SELECT 2606, co.oid, NULL, NULL, NULL, 'PART', 0, 0, "
+    "  CASE WHEN co.contype = 'f' THEN 2606 ELSE 1259 END, "
+    "  CASE WHEN co.contype = 'f' THEN co.conparentid ELSE co.conrelid END "
     "FROM pg_constraint co WHERE co.conrelid = ANY ($1::oid[]) AND ("
     "  (co.contype = 'c' AND NOT co.conislocal) OR (" INLINE_CHECK("co") ") "
     "  OR (co.contype = 'f' AND co.conparentid <> 0)) "
     "UNION ALL "
     "SELECT 2620, t.oid, NULL, NULL, NULL, 'PART', 0, 0, 1259, t.tgrelid "
-    "FROM pg_trigger t WHERE t.tgrelid = ANY ($1::oid[]) AND t.tgparentid <> 0";
+    "FROM pg_trigger t WHERE t.tgrelid = ANY ($1::oid[]) AND t.tgparentid <> 0 "
+    "AND NOT t.tgisinternal";
 
 static const char defaults_sql[] =
     "SELECT 2604, ad.oid, n.nspname, c.relname || '.' || a.attname, "
