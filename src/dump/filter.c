@@ -235,6 +235,12 @@ sl_dump_filter_resolve(sl_dump_filter *f, sl_conn *c, sl_error *err)
     PGresult *res = NULL;
     int rc = -1;
     sl_dump_filter_clear(f);
+    /* an empty list means no filter, as NULL does: readers may test either */
+    const char ***lists[] = {&f->include_schemas, &f->exclude_schemas, &f->include_tables,
+                             &f->exclude_tables, &f->exclude_table_data};
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+        if (*lists[i] && !(*lists[i])[0])
+            *lists[i] = NULL;
     if (sl_conn_exec(c, "RESET search_path", err) != 0)
         goto done;
     if (count_patterns(f->include_schemas) &&

@@ -172,7 +172,7 @@ static const char types_sql[] =
     "    FROM pg_range r JOIN pg_type st ON st.oid = r.rngsubtype "
     "    JOIN pg_opclass opc ON opc.oid = r.rngsubopc "
     "    JOIN pg_namespace opn ON opn.oid = opc.opcnamespace WHERE r.rngtypid = t.oid) "
-    "  WHEN 'b' THEN format(E'CREATE TYPE %s (\\n    INPUT = %s,\\n    OUTPUT = %s%s%s%s%s%s%s,"
+    "  WHEN 'b' THEN format(E'CREATE TYPE %s (\\n    INPUT = %s,\\n    OUTPUT = %s%s%s%s%s%s%s%s,"
     "\\n    INTERNALLENGTH = %s%s,\\n    ALIGNMENT = %s,\\n    STORAGE = %s,"
     "\\n    CATEGORY = %L%s%s%s%s%s\\n);\\n', t.qn, t.typinput::regproc::text, "
     "    t.typoutput::regproc::text, "
