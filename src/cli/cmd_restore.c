@@ -1,0 +1,194 @@
+/* cli/cmd_restore.c: "sluice restore FILE": restore a sluice backup file or a plain pg_dump
+ * script into a database (restore/restore.h does the work). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/progress.h"
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "restore/restore.h"
+
+enum {
+    OPT_DATABASE = SL_OPT_COMMAND_BASE,
+    OPT_CREATE,
+    OPT_CLEAN,
+    OPT_SINGLE_TXN,
+    OPT_EXIT_ON_ERROR,
+    OPT_CONTINUE_ON_ERROR,
+    OPT_NO_OWNER,
+    OPT_NO_PRIVILEGES,
+};
+
+static const char usage[] =
+    "Restore a sluice backup file (.sql, .sql.gz, .sql.zst) or a plain pg_dump -Fp script\n"
+    "(plain, gzip or zstd: detected by content) into a database.\n\n"
+    "Usage:\n"
+    "  sluice restore FILE --database DB [OPTION]...\n\n"
+    "Target:\n"
+    "      --database=DB          the database to restore into (or -d DB)\n"
+    "      --create               create the database first (CREATE DATABASE ... TEMPLATE\n"
+    "                             template0, from the maintenance database postgres); refused\n"
+    "                             when it exists, unless --clean is given too: then it is\n"
+    "                             dropped and created again\n"
+    "      --clean                empty the existing database first: drop its event triggers,\n"
+    "                             publications, large objects, extensions (but plpgsql),\n"
+    "                             foreign data wrappers and every schema with CASCADE, then\n"
+    "                             recreate schema public as a fresh PostgreSQL 15 database has\n"
+    "                             it (owner pg_database_owner, its standard comment, USAGE for\n"
+    "                             PUBLIC). Roles and database settings are kept.\n"
+    "  Without --create or --clean, a database holding any object (a table, function, type,\n"
+    "  ... or a schema other than public) is refused (exit 8) and left untouched.\n\n"
+    "Restore:\n"
+    "  -j, --jobs=N               connections for the parallel phases of a sluice backup:\n"
+    "                             table data, then indexes, then constraints (default 1); a\n"
+    "                             plain script always runs in order on one connection\n"
+    "  -1, --single-transaction   all or nothing: one connection, BEGIN ... COMMIT; table data\n"
+    "                             is loaded with COPY ... FREEZE where the table was created in\n"
+    "                             that transaction; implies --exit-on-error\n"
+    "      --exit-on-error        stop at the first failing statement (the default)\n"
+    "      --continue-on-error    log each failing statement and go on; the count is printed\n"
+    "                             at the end and the exit code is 5 if any failed\n"
+    "      --no-owner             skip ALTER ... OWNER TO and SET SESSION AUTHORIZATION\n"
+    "      --no-privileges        skip GRANT, REVOKE and ALTER DEFAULT PRIVILEGES\n"
+    "  maintenance_work_mem is 256MB on restore connections (index builds) unless\n"
+    "  --maintenance-work-mem says otherwise. psql's \\connect DB switches database (plain\n"
+    "  scripts); \\restrict and \\unrestrict are accepted and ignored; other meta-commands\n"
+    "  are errors.\n\n";
+
+static const struct option longopts[] = {
+    SL_CLI_COMMON_LONGOPTS,
+    {"database", required_argument, NULL, OPT_DATABASE},
+    {"create", no_argument, NULL, OPT_CREATE},
+    {"clean", no_argument, NULL, OPT_CLEAN},
+    {"jobs", required_argument, NULL, 'j'},
+    {"single-transaction", no_argument, NULL, OPT_SINGLE_TXN},
+    {"exit-on-error", no_argument, NULL, OPT_EXIT_ON_ERROR},
+    {"continue-on-error", no_argument, NULL, OPT_CONTINUE_ON_ERROR},
+    {"no-owner", no_argument, NULL, OPT_NO_OWNER},
+    {"no-privileges", no_argument, NULL, OPT_NO_PRIVILEGES},
+    {NULL, 0, NULL, 0},
+};
+
+static int
+restore_opt(sl_restore_opts *o, int opt, const char *arg, sl_error *err)
+{
+    switch (opt) {
+    case OPT_DATABASE:
+        o->database = arg;
+        return 1;
+    case OPT_CREATE:
+        o->create = true;
+        return 1;
+    case OPT_CLEAN:
+        o->clean = true;
+        return 1;
+    case 'j':
+        return sl_cli_parse_int("-j", arg, 1, 256, &o->jobs, err) == 0 ? 1 : -1;
+    case '1':
+    case OPT_SINGLE_TXN:
+        o->single_transaction = true;
+        return 1;
+    case OPT_EXIT_ON_ERROR:
+        o->continue_on_error = false;
+        return 1;
+    case OPT_CONTINUE_ON_ERROR:
+        o->continue_on_error = true;
+        return 1;
+    case OPT_NO_OWNER:
+        o->no_owner = true;
+        return 1;
+    case OPT_NO_PRIVILEGES:
+        o->no_privileges = true;
+        return 1;
+    }
+    return 0;
+}
+
+/* Parses the flags; -1 with *code set when the command is done (help or bad usage). */
+static int
+parse(int argc, char **argv, sl_cli_common *common, sl_restore_opts *o, int *code)
+{
+    sl_error err;
+    sl_error_clear(&err);
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, ":j:1" SL_CLI_COMMON_SHORT, longopts, NULL)) != -1) {
+        if (opt == '?' || opt == ':') {
+            *code = sl_cli_getopt_failed("restore", opt, argv);
+            return -1;
+        }
+        int r = restore_opt(o, opt, optarg, &err);
+        if (r == 0)
+            r = sl_cli_common_opt(common, opt, optarg, &err);
+        if (r < 0) {
+            *code = sl_cli_usage_error("restore", "%s", err.message);
+            return -1;
+        }
+    }
+    if (common->help) {
+        fputs(usage, stdout);
+        fputs(sl_cli_common_help, stdout);
+        *code = 0;
+        return -1;
+    }
+    if (optind >= argc) {
+        *code = sl_cli_usage_error("restore", "no backup file given");
+        return -1;
+    }
+    if (optind + 1 < argc) {
+        *code = sl_cli_usage_error("restore", "unexpected argument \"%s\"", argv[optind + 1]);
+        return -1;
+    }
+    o->input = argv[optind];
+    if (!o->database)
+        o->database = sl_conninfo_get(common->conninfo, "dbname");
+    if (!o->database || !*o->database) {
+        *code = sl_cli_usage_error("restore", "no target database: give --database DB");
+        return -1;
+    }
+    if (o->single_transaction && o->continue_on_error) {
+        *code = sl_cli_usage_error("restore", "--continue-on-error cannot be used with "
+                                              "--single-transaction (one failure aborts it all)");
+        return -1;
+    }
+    return 0;
+}
+
+int
+sl_cmd_restore(int argc, char **argv)
+{
+    sl_cli_common common;
+    sl_restore_opts opts = {.jobs = 1};
+    sl_restore_summary sum = {0};
+    sl_error err;
+    sl_error_clear(&err);
+    int code = 0;
+    sl_cli_common_init(&common);
+    if (parse(argc, argv, &common, &opts, &code) != 0)
+        goto done;
+    if (sl_cli_common_finish(&common, &err) != 0) {
+        code = sl_cli_fail(&err);
+        goto done;
+    }
+    opts.quiet = common.verbosity < 0;
+    opts.progress_tty = isatty(STDERR_FILENO) && !opts.quiet && !common.json_log;
+    int rc = sl_restore_run(common.conninfo, &common.conn_opts, &opts, &sum, &err);
+    char size[32], errors[48] = "";
+    if (sum.errors)
+        snprintf(errors, sizeof errors, ", %lld failed", (long long)sum.errors);
+    sl_log(rc == 0 ? SL_LOG_INFO : SL_LOG_WARN,
+           "restore %s: %lld segments, %lld statements%s, %lld rows, %s of SQL in %.1f s",
+           rc == 0 ? "done" : "incomplete", (long long)sum.segments, (long long)sum.statements,
+           errors, (long long)sum.rows, sl_progress_size(sum.bytes, size, sizeof size),
+           sum.elapsed_s);
+    if (rc != 0)
+        code = sl_cli_fail(&err);
+done:
+    sl_cli_common_free(&common);
+    return code;
+}

@@ -1,0 +1,837 @@
+/* restore/restore.c: the restore engine (restore/restore.h).
+ *
+ * Design. An engine holds the file reader, the target conninfo and `jobs` workers; a worker is
+ * one connection (opened once, the preamble run on it once) and, during a parallel phase, one
+ * thread. Every piece of SQL text -- the preamble kept in memory, one segment of a sluice file,
+ * a whole plain script -- goes through run_items(): a source of decompressed chunks, a splitter,
+ * and one connection. COPY data goes straight from the decompressed chunk to PQputCopyData.
+ *
+ * The end of a COPY is held back until the next item or the end of the segment: a segment's
+ * checksum is only known at its end, so a corrupt TABLE DATA segment has its COPY aborted
+ * instead of committed.
+ *
+ * Stopping: the first fatal error (any error without --continue-on-error, or a lost connection,
+ * a corrupt file) is kept in eng->first, sets eng->stop and cancels the statements running on
+ * the other connections; workers look at eng->stop between items, and the errors caused by
+ * the cancel are not reported. Parallel phases hand out segments through an atomic counter. */
+#include "restore/restore.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/progress.h"
+#include "io/bfile.h"
+#include "pg/copy.h"
+#include "restore/splitter.h"
+#include "restore/target.h"
+
+#define PREAMBLE_MAX ((size_t)16 << 20)
+#define DEADLOCK_RETRIES 5
+#define DEFAULT_MAINTENANCE_WORK_MEM "256MB"
+
+enum { RUN_OK = 0, RUN_FAIL = -1, RUN_RETRY = 1 };
+
+typedef struct engine engine;
+
+typedef struct worker {
+    engine *eng;
+    int id;
+    sl_conn *conn;
+    pthread_t thread;
+} worker;
+
+struct engine {
+    const sl_restore_opts *opts;
+    sl_bfile_reader *reader;
+    sl_conninfo *target;  /* a plain script's \connect replaces it */
+    sl_conn_opts conn_opts;
+    sl_buf preamble;
+    worker *workers;
+    int nworkers;
+    sl_progress *progress;
+    atomic_llong statements, errors, segments, rows, bytes;
+    atomic_bool stop;
+    pthread_mutex_t lock;
+    bool failed;
+    sl_error first;
+    const sl_bfile_entry **work;  /* a parallel phase's segments */
+    size_t nwork;
+    atomic_size_t next;
+};
+
+/* Decompressed text: a stream of the file, or the preamble in memory. */
+typedef struct source {
+    sl_bfile_stream *stream;
+    const char *mem;
+    size_t mem_len;
+    bool mem_sent;
+} source;
+
+/* What is being run, for messages. */
+typedef struct where {
+    const sl_bfile_entry *entry;  /* a segment, or NULL */
+    const char *label;            /* when entry is NULL: "the preamble", "file x.sql" */
+} where;
+
+/* One pass of run_items(). */
+typedef struct run {
+    worker *w;
+    const where *wh;
+    bool plain;               /* a plain script: \connect allowed */
+    bool can_retry;           /* a deadlock may be retried */
+    uint64_t skip;            /* statements already done by an earlier attempt */
+    uint64_t idx;             /* statements seen */
+    uint64_t retry_at;
+    sl_copy_writer *cw;
+    bool copy_skip;           /* the COPY failed or was skipped: drop its data */
+    bool end_pending;         /* COPY data complete; end it before the next item */
+    uint64_t copy_line, copy_offset;
+    char copy_head[96];
+    sl_buf sql;               /* scratch for rewritten statements */
+} run;
+
+static int
+source_read(source *src, const char **data, size_t *len, sl_error *err)
+{
+    if (src->stream)
+        return sl_bfile_stream_read(src->stream, data, len, err);
+    if (src->mem_sent)
+        return 0;
+    src->mem_sent = true;
+    *data = src->mem;
+    *len = src->mem_len;
+    return 1;
+}
+
+/* The first line of a statement, cut short, for messages. */
+static void
+head_of(const char *text, size_t len, char *out, size_t cap)
+{
+    size_t n = 0;
+    while (n < len && n + 4 < cap && text[n] != '\n' && text[n] != '\r')
+        n++;
+    memcpy(out, text, n);
+    out[n] = '\0';
+    if (n < len)
+        strcat(out, "...");
+}
+
+static void
+set_location(sl_error *err, const where *wh, uint64_t line, uint64_t offset, const char *head)
+{
+    const sl_bfile_entry *e = wh->entry;
+    if (e)
+        sl_error_context(err, "statement at line %llu (offset %llu) of segment %d (%s%s%s%s%s): %s",
+                         (unsigned long long)line, (unsigned long long)offset, e->seq, e->kind,
+                         e->name ? " " : "", e->schema && e->name ? e->schema : "",
+                         e->schema && e->name ? "." : "", e->name ? e->name : "", head);
+    else
+        sl_error_context(err, "statement at line %llu (offset %llu) of %s: %s",
+                         (unsigned long long)line, (unsigned long long)offset, wh->label, head);
+}
+
+static void
+set_failed(engine *eng, worker *self, const sl_error *err)
+{
+    pthread_mutex_lock(&eng->lock);
+    if (!eng->failed) {
+        eng->failed = true;
+        eng->first = *err;
+        atomic_store(&eng->stop, true);
+        for (int i = 0; i < eng->nworkers; i++)
+            if (&eng->workers[i] != self && eng->workers[i].conn)
+                sl_conn_cancel(eng->workers[i].conn);
+    }
+    pthread_mutex_unlock(&eng->lock);
+}
+
+/* A statement (or meta-command) failed: RUN_OK to go on (--continue-on-error, logged and
+ * counted), RUN_RETRY for a deadlock that may be retried, RUN_FAIL to stop. */
+static int
+statement_failed(run *r, uint64_t line, uint64_t offset, const char *head, sl_error *err)
+{
+    engine *eng = r->w->eng;
+    set_location(err, r->wh, line, offset, head);
+    if (atomic_load(&eng->stop))
+        return RUN_FAIL;
+    if (err->kind == SL_E_SERVER && strcmp(err->sqlstate, "40P01") == 0 && r->can_retry) {
+        r->retry_at = r->idx - 1;
+        return RUN_RETRY;
+    }
+    bool recoverable = err->kind == SL_E_SERVER || err->kind == SL_E_UNSUPPORTED;
+    if (!eng->opts->continue_on_error || !recoverable ||
+        PQstatus(sl_conn_pg(r->w->conn)) != CONNECTION_OK)
+        return RUN_FAIL;
+    sl_log_error(err);
+    atomic_fetch_add(&eng->errors, 1);
+    sl_error_clear(err);
+    return RUN_OK;
+}
+
+/* ---- statement filters (--no-owner, --no-privileges) ---- */
+
+static const char *
+skip_space_and_comments(const char *p)
+{
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+            p++;
+        if (p[0] != '/' || p[1] != '*')
+            return p;
+        const char *e = strstr(p + 2, "*/");
+        if (!e)
+            return p;
+        p = e + 2;
+    }
+}
+
+static bool
+starts_with_words(const char *p, const char *words)
+{
+    size_t n = strlen(words);
+    if (strncasecmp(p, words, n) != 0)
+        return false;
+    char c = p[n];
+    return !(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'));
+}
+
+/* "ALTER ... OWNER TO role;" with nothing after the role. */
+static bool
+is_owner_statement(const char *p)
+{
+    if (!starts_with_words(p, "ALTER"))
+        return false;
+    const char *last = NULL;
+    for (const char *q = p; (q = strcasestr(q, " OWNER TO ")) != NULL; q++)
+        last = q;
+    if (!last)
+        return false;
+    const char *s = last + 10;
+    if (*s == '"') {
+        for (s++; *s; s++) {
+            if (*s == '"' && s[1] == '"')
+                s++;
+            else if (*s == '"')
+                break;
+        }
+        if (!*s)
+            return false;
+        s++;
+    } else {
+        while (*s && *s != ';' && *s != ' ' && *s != '\n' && *s != '\r' && *s != '\t')
+            s++;
+    }
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' || *s == ';')
+        s++;
+    return *s == '\0';
+}
+
+static bool
+filtered(const sl_restore_opts *opts, const char *text)
+{
+    const char *p = skip_space_and_comments(text);
+    if (opts->no_privileges && (starts_with_words(p, "GRANT") || starts_with_words(p, "REVOKE") ||
+                                starts_with_words(p, "ALTER DEFAULT PRIVILEGES")))
+        return true;
+    if (opts->no_owner &&
+        (starts_with_words(p, "SET SESSION AUTHORIZATION") || is_owner_statement(p)))
+        return true;
+    return false;
+}
+
+/* ---- COPY ---- */
+
+/* The relation of "COPY name (cols) FROM stdin;" as written (quotes kept), or false. */
+static bool
+copy_relation(const char *text, sl_buf *out)
+{
+    const char *p = skip_space_and_comments(text);
+    if (!starts_with_words(p, "COPY"))
+        return false;
+    p += 4;
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    const char *start = p;
+    while (*p && *p != ' ' && *p != '(' && *p != '\n' && *p != '\r' && *p != '\t') {
+        if (*p == '"') {
+            for (p++; *p && !(*p == '"' && p[1] != '"'); p++)
+                if (*p == '"')
+                    p++;
+            if (!*p)
+                return false;
+        }
+        p++;
+    }
+    if (p == start)
+        return false;
+    sl_buf_append(out, start, (size_t)(p - start));
+    return true;
+}
+
+/* In --single-transaction mode, "COPY t (...) FROM stdin;" becomes "... WITH (FREEZE);" when
+ * t is a plain table created or truncated in this transaction (its pg_class row was written
+ * by it), which is the only case the server accepts. Returns the SQL to run. */
+static const char *
+copy_sql(run *r, const sl_split_item *it)
+{
+    engine *eng = r->w->eng;
+    if (!eng->opts->single_transaction)
+        return it->text;
+    size_t n = it->len;
+    while (n > 0 && (it->text[n - 1] == ' ' || it->text[n - 1] == '\n' || it->text[n - 1] == '\r'))
+        n--;
+    static const char tail[] = "FROM stdin;";
+    size_t tl = sizeof tail - 1;
+    if (n < tl + 1 || strncasecmp(it->text + n - tl, tail, tl) != 0 ||
+        (it->text[n - tl - 1] != ' ' && it->text[n - tl - 1] != '\n'))
+        return it->text;
+    sl_buf_reset(&r->sql);
+    if (!copy_relation(it->text, &r->sql))
+        return it->text;
+    PGresult *res = NULL;
+    sl_error qerr;
+    sl_error_clear(&qerr);
+    const char *params[] = {r->sql.data};
+    bool freeze = false;
+    if (sl_conn_query(r->w->conn, &res,
+                      "SELECT c.relkind = 'r' AND c.xmin::text::bigint ="
+                      " pg_catalog.txid_current() % 4294967296"
+                      " FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass($1)",
+                      1, params, &qerr) == 0) {
+        freeze = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+        PQclear(res);
+    }
+    if (!freeze)
+        return it->text;
+    sl_buf_reset(&r->sql);
+    sl_buf_append(&r->sql, it->text, n - 1);
+    sl_buf_puts(&r->sql, " WITH (FREEZE);");
+    return r->sql.data;
+}
+
+static int
+copy_finish(run *r, sl_error *err)
+{
+    if (!r->end_pending)
+        return RUN_OK;
+    r->end_pending = false;
+    uint64_t rows = 0;
+    sl_copy_writer *cw = r->cw;
+    r->cw = NULL;
+    if (sl_copy_writer_end(cw, &rows, err) != 0)
+        return statement_failed(r, r->copy_line, r->copy_offset, r->copy_head, err);
+    atomic_fetch_add(&r->w->eng->rows, (long long)rows);
+    sl_progress_add(r->w->eng->progress, (int64_t)rows, 0);
+    return RUN_OK;
+}
+
+/* ---- items ---- */
+
+static int
+run_meta(run *r, const sl_split_item *it, sl_error *err)
+{
+    engine *eng = r->w->eng;
+    char *name = NULL, *arg = NULL;
+    int rc = RUN_OK;
+    if (sl_splitter_parse_meta(it->text, &name, &arg, err) != 0) {
+        set_location(err, r->wh, it->line, it->offset, it->text);
+        return RUN_FAIL;
+    }
+    if (strcmp(name, "restrict") == 0 || strcmp(name, "unrestrict") == 0) {
+        SL_DEBUG("ignoring \\%s at line %llu (it only guards psql)", name,
+                 (unsigned long long)it->line);
+    } else if ((strcmp(name, "connect") == 0 || strcmp(name, "c") == 0) && r->plain && arg &&
+               !eng->opts->single_transaction) {
+        sl_conninfo *ci = sl_conninfo_with_dbname(eng->target, arg);
+        sl_conn *c = NULL;
+        if (sl_conn_open(&c, ci, &eng->conn_opts, err) != 0) {
+            sl_conninfo_free(ci);
+            set_location(err, r->wh, it->line, it->offset, it->text);
+            rc = RUN_FAIL;
+        } else {
+            SL_INFO("\\connect at line %llu: now restoring into database \"%s\"",
+                    (unsigned long long)it->line, arg);
+            sl_conn_close(r->w->conn);
+            r->w->conn = c;
+            sl_conninfo_free(eng->target);
+            eng->target = ci;
+        }
+    } else {
+        if (strcmp(name, "connect") == 0 || strcmp(name, "c") == 0)
+            sl_error_set(err, SL_E_UNSUPPORTED, "\\%s %s is not supported here%s", name,
+                         arg ? arg : "",
+                         eng->opts->single_transaction ? " (--single-transaction)" : "");
+        else
+            sl_error_set(err, SL_E_UNSUPPORTED, "unsupported psql meta-command \\%s at line %llu",
+                         name, (unsigned long long)it->line);
+        rc = statement_failed(r, it->line, it->offset, it->text, err);
+    }
+    free(name);
+    free(arg);
+    return rc;
+}
+
+static int
+run_statement(run *r, const sl_split_item *it, sl_error *err)
+{
+    engine *eng = r->w->eng;
+    uint64_t idx = r->idx++;
+    if (idx < r->skip || filtered(eng->opts, it->text)) {
+        r->copy_skip = it->copy_in;
+        return RUN_OK;
+    }
+    char head[96];
+    head_of(it->text, it->len, head, sizeof head);
+    atomic_fetch_add(&eng->statements, 1);
+    if (!it->copy_in) {
+        if (sl_conn_exec(r->w->conn, it->text, err) != 0)
+            return statement_failed(r, it->line, it->offset, head, err);
+        return RUN_OK;
+    }
+    r->copy_line = it->line;
+    r->copy_offset = it->offset;
+    memcpy(r->copy_head, head, sizeof r->copy_head);
+    r->copy_skip = false;
+    if (sl_copy_writer_open(&r->cw, r->w->conn, copy_sql(r, it), err) != 0) {
+        r->cw = NULL;
+        r->copy_skip = true;
+        return statement_failed(r, it->line, it->offset, head, err);
+    }
+    return RUN_OK;
+}
+
+static int
+run_item(run *r, const sl_split_item *it, sl_error *err)
+{
+    if (it->kind != SL_SPLIT_COPY_DATA) {
+        int rc = copy_finish(r, err);
+        if (rc != RUN_OK)
+            return rc;
+    }
+    switch (it->kind) {
+    case SL_SPLIT_STATEMENT:
+        return run_statement(r, it, err);
+    case SL_SPLIT_COPY_DATA:
+        if (r->cw && !r->copy_skip && sl_copy_writer_put(r->cw, it->text, it->len, err) != 0) {
+            set_location(err, r->wh, r->copy_line, r->copy_offset, r->copy_head);
+            return RUN_FAIL;
+        }
+        return RUN_OK;
+    case SL_SPLIT_COPY_END:
+        r->end_pending = r->cw != NULL;
+        r->copy_skip = false;
+        return RUN_OK;
+    case SL_SPLIT_META:
+        return run_meta(r, it, err);
+    }
+    return RUN_OK;
+}
+
+/* Runs the statements of src on w's connection. RUN_RETRY leaves in *retry_at the statement
+ * to resume from. */
+static int
+run_items(worker *w, source *src, const where *wh, bool plain, bool can_retry, uint64_t skip,
+          uint64_t *retry_at, sl_error *err)
+{
+    engine *eng = w->eng;
+    run r = {.w = w, .wh = wh, .plain = plain, .can_retry = can_retry, .skip = skip};
+    sl_buf_init(&r.sql);
+    sl_splitter *sp = sl_splitter_new(NULL);
+    int rc = RUN_OK;
+    for (bool more = true; more && rc == RUN_OK;) {
+        if (atomic_load(&eng->stop)) {
+            sl_error_set(err, SL_E_CANCELED, "restore stopped");
+            rc = RUN_FAIL;
+            break;
+        }
+        const char *data = NULL;
+        size_t len = 0;
+        int got = source_read(src, &data, &len, err);
+        if (got < 0) {
+            rc = RUN_FAIL;
+            break;
+        }
+        if (got == 0) {
+            sl_splitter_finish(sp);
+            more = false;
+        } else {
+            sl_splitter_feed(sp, data, len);
+            atomic_fetch_add(&eng->bytes, (long long)len);
+            sl_progress_add(eng->progress, 0, (int64_t)len);
+        }
+        sl_split_item it;
+        int n = 0;
+        while (rc == RUN_OK && (n = sl_splitter_next(sp, &it, err)) == 1)
+            rc = run_item(&r, &it, err);
+        if (rc == RUN_OK && n < 0) {
+            if (wh->entry)
+                sl_error_context(err, "segment %d (%s) at file offset %llu", wh->entry->seq,
+                                 wh->entry->kind, (unsigned long long)wh->entry->offset);
+            else
+                sl_error_context(err, "%s", wh->label);
+            rc = RUN_FAIL;
+        }
+    }
+    if (rc == RUN_OK)
+        rc = copy_finish(&r, err);  /* the segment checked out: the last COPY may commit */
+    if (r.cw) {
+        sl_copy_writer_abort(r.cw, rc == RUN_OK ? NULL : "the restore failed");
+        r.cw = NULL;
+    }
+    if (rc == RUN_RETRY)
+        *retry_at = r.retry_at;
+    sl_splitter_free(sp);
+    sl_buf_free(&r.sql);
+    return rc;
+}
+
+static void
+sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* One segment of a sluice file; a deadlock in a parallel segment resumes at the statement
+ * that lost (the ones before it are committed). */
+static int
+run_entry(worker *w, const sl_bfile_entry *e, sl_error *err)
+{
+    engine *eng = w->eng;
+    where wh = {.entry = e};
+    uint64_t skip = 0;
+    for (int attempt = 0;; attempt++) {
+        sl_bfile_stream *st = NULL;
+        if (sl_bfile_stream_open(&st, eng->reader, e, /*verify=*/true, err) != 0)
+            return RUN_FAIL;
+        source src = {.stream = st};
+        uint64_t at = 0;
+        int rc = run_items(w, &src, &wh, false, e->parallel && attempt < DEADLOCK_RETRIES, skip,
+                           &at, err);
+        sl_bfile_stream_close(st);
+        if (rc != RUN_RETRY) {
+            if (rc == RUN_OK) {
+                atomic_fetch_add(&eng->segments, 1);
+                sl_progress_item_done(eng->progress);
+            }
+            return rc;
+        }
+        SL_WARN("deadlock in segment %d (%s %s): retrying from its statement %llu", e->seq,
+                e->kind, e->name ? e->name : "", (unsigned long long)at + 1);
+        sl_error_clear(err);
+        skip = at;
+        sleep_ms(100 * (attempt + 1));
+    }
+}
+
+static void *
+worker_main(void *arg)
+{
+    worker *w = arg;
+    engine *eng = w->eng;
+    for (;;) {
+        if (atomic_load(&eng->stop))
+            break;
+        size_t i = atomic_fetch_add(&eng->next, 1);
+        if (i >= eng->nwork)
+            break;
+        sl_error err;
+        sl_error_clear(&err);
+        if (run_entry(w, eng->work[i], &err) != RUN_OK) {
+            set_failed(eng, w, &err);
+            break;
+        }
+    }
+    return NULL;
+}
+
+/* ---- connections ---- */
+
+static int
+open_worker(engine *eng, worker *w, sl_error *err)
+{
+    if (sl_conn_open(&w->conn, eng->target, &eng->conn_opts, err) != 0)
+        return -1;
+    if (eng->preamble.len == 0)
+        return 0;
+    source src = {.mem = eng->preamble.data, .mem_len = eng->preamble.len};
+    where wh = {.label = "the preamble"};
+    uint64_t unused = 0;
+    return run_items(w, &src, &wh, false, false, 0, &unused, err) == RUN_OK ? 0 : -1;
+}
+
+static int
+load_preamble(engine *eng, sl_error *err)
+{
+    for (size_t i = 0; i < sl_bfile_reader_count(eng->reader); i++) {
+        const sl_bfile_entry *e = sl_bfile_reader_entry(eng->reader, i);
+        if (e->phase != SL_PHASE_PREAMBLE)
+            continue;
+        sl_bfile_stream *st = NULL;
+        if (sl_bfile_stream_open(&st, eng->reader, e, true, err) != 0)
+            return -1;
+        const char *data;
+        size_t len;
+        int got;
+        while ((got = sl_bfile_stream_read(st, &data, &len, err)) == 1) {
+            if (eng->preamble.len + len > PREAMBLE_MAX) {
+                sl_error_set(err, SL_E_ARCHIVE, "the preamble (segment %d at offset %llu) is "
+                                                "larger than %zu bytes",
+                             e->seq, (unsigned long long)e->offset, PREAMBLE_MAX);
+                got = -1;
+                break;
+            }
+            sl_buf_append(&eng->preamble, data, len);
+        }
+        sl_bfile_stream_close(st);
+        if (got < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- phases ---- */
+
+static int
+run_parallel(engine *eng, const sl_bfile_entry **list, size_t n, sl_error *err)
+{
+    if (n == 0)
+        return 0;
+    eng->work = list;
+    eng->nwork = n;
+    atomic_store(&eng->next, 0);
+    int threads = eng->nworkers < (int)n ? eng->nworkers : (int)n;
+    if (threads == 1) {
+        worker_main(&eng->workers[0]);
+    } else {
+        int started = 0;
+        for (; started < threads; started++)
+            if (pthread_create(&eng->workers[started].thread, NULL, worker_main,
+                               &eng->workers[started]) != 0)
+                break;
+        if (started == 0) {
+            sl_error_set(err, SL_E_INTERNAL, "could not start worker threads");
+            return -1;
+        }
+        for (int i = 0; i < started; i++)
+            pthread_join(eng->workers[i].thread, NULL);
+    }
+    if (eng->failed) {
+        *err = eng->first;
+        return -1;
+    }
+    return 0;
+}
+
+static int
+run_phases(engine *eng, sl_error *err)
+{
+    size_t count = sl_bfile_reader_count(eng->reader);
+    const sl_bfile_entry **par = sl_calloc(count ? count : 1, sizeof *par);
+    int rc = -1;
+    int phase = SL_PHASE_PREAMBLE;
+    for (;;) {
+        /* the next phase above the current one */
+        bool found = false;
+        int next = 0;
+        for (size_t i = 0; i < count; i++) {
+            const sl_bfile_entry *e = sl_bfile_reader_entry(eng->reader, i);
+            if (e->phase > phase && (!found || e->phase < next)) {
+                next = e->phase;
+                found = true;
+            }
+        }
+        if (!found)
+            break;
+        phase = next;
+        size_t npar = 0;
+        SL_DEBUG("phase %d", phase);
+        for (size_t i = 0; i < count; i++) {
+            const sl_bfile_entry *e = sl_bfile_reader_entry(eng->reader, i);
+            if (e->phase != phase)
+                continue;
+            if (e->parallel && !eng->opts->single_transaction) {
+                par[npar++] = e;
+                continue;
+            }
+            if (run_entry(&eng->workers[0], e, err) != RUN_OK)
+                goto done;
+        }
+        if (run_parallel(eng, par, npar, err) != 0)
+            goto done;
+    }
+    rc = 0;
+done:
+    free(par);
+    return rc;
+}
+
+static int
+run_plain(engine *eng, sl_error *err)
+{
+    sl_bfile_stream *st = NULL;
+    if (sl_bfile_stream_open(&st, eng->reader, NULL, false, err) != 0)
+        return -1;
+    char label[1100];
+    snprintf(label, sizeof label, "file %s", eng->opts->input);
+    where wh = {.label = label};
+    source src = {.stream = st};
+    uint64_t unused = 0;
+    int rc = run_items(&eng->workers[0], &src, &wh, true, false, 0, &unused, err);
+    sl_bfile_stream_close(st);
+    if (rc == RUN_OK) {
+        atomic_fetch_add(&eng->segments, 1);
+        sl_progress_item_done(eng->progress);
+    }
+    return rc == RUN_OK ? 0 : -1;
+}
+
+/* ---- the whole run ---- */
+
+static int
+prepare_target(engine *eng, const sl_conninfo *ci, sl_error *err)
+{
+    const sl_restore_opts *o = eng->opts;
+    if (o->create &&
+        sl__restore_create(ci, &eng->conn_opts, o->database, o->clean, err) != 0)
+        return -1;
+    if (sl_conn_open(&eng->workers[0].conn, eng->target, &eng->conn_opts, err) != 0)
+        return -1;
+    if (o->create)
+        return 0;
+    if (o->clean) {
+        SL_INFO("--clean: dropping every schema, extension and large object of \"%s\"",
+                o->database);
+        return sl__restore_clean(eng->workers[0].conn, err);
+    }
+    return sl__restore_check_empty(eng->workers[0].conn, o->database, err);
+}
+
+static int
+open_connections(engine *eng, bool indexed, sl_error *err)
+{
+    /* workers[0] is open already (prepare_target); give it the preamble too */
+    if (indexed && eng->preamble.len > 0) {
+        source src = {.mem = eng->preamble.data, .mem_len = eng->preamble.len};
+        where wh = {.label = "the preamble"};
+        uint64_t unused = 0;
+        if (run_items(&eng->workers[0], &src, &wh, false, false, 0, &unused, err) != RUN_OK)
+            return -1;
+    }
+    for (int i = 1; i < eng->nworkers; i++)
+        if (open_worker(eng, &eng->workers[i], err) != 0)
+            return -1;
+    if (eng->opts->single_transaction)
+        return sl_conn_exec(eng->workers[0].conn, "BEGIN", err);
+    return 0;
+}
+
+static void
+set_totals(engine *eng, bool indexed)
+{
+    int64_t items = 0, bytes = 0;
+    if (indexed) {
+        for (size_t i = 0; i < sl_bfile_reader_count(eng->reader); i++) {
+            const sl_bfile_entry *e = sl_bfile_reader_entry(eng->reader, i);
+            if (e->phase == SL_PHASE_PREAMBLE)
+                continue;
+            items++;
+            bytes += (int64_t)e->raw_length;
+        }
+    } else {
+        items = 1;
+    }
+    sl_progress_set_totals(eng->progress, items, bytes);
+}
+
+static void
+engine_free(engine *eng)
+{
+    for (int i = 0; i < eng->nworkers; i++)
+        sl_conn_close(eng->workers[i].conn);
+    free(eng->workers);
+    sl_progress_free(eng->progress);
+    sl_buf_free(&eng->preamble);
+    sl_conninfo_free(eng->target);
+    sl_bfile_reader_close(eng->reader);
+    pthread_mutex_destroy(&eng->lock);
+}
+
+static int
+restore_body(engine *eng, const sl_conninfo *ci, sl_error *err)
+{
+    const sl_restore_opts *o = eng->opts;
+    if (sl_bfile_reader_open(&eng->reader, o->input, err) != 0)
+        return -1;
+    bool indexed = sl_bfile_reader_indexed(eng->reader);
+    if (indexed && load_preamble(eng, err) != 0)
+        return -1;
+    eng->nworkers = indexed && !o->single_transaction ? (o->jobs > 0 ? o->jobs : 1) : 1;
+    if (!indexed && o->jobs > 1)
+        SL_INFO("%s is a plain script: its statements run in order on one connection",
+                o->input);
+    eng->workers = sl_calloc((size_t)eng->nworkers, sizeof *eng->workers);
+    for (int i = 0; i < eng->nworkers; i++) {
+        eng->workers[i].eng = eng;
+        eng->workers[i].id = i;
+    }
+    if (prepare_target(eng, ci, err) != 0 || open_connections(eng, indexed, err) != 0)
+        return -1;
+    SL_INFO("restoring %s (%s, %s) into \"%s\" with %d connection%s", o->input,
+            indexed ? "sluice backup" : "plain script",
+            sl_codec_name(sl_bfile_reader_codec(eng->reader)), o->database, eng->nworkers,
+            eng->nworkers == 1 ? "" : "s");
+    set_totals(eng, indexed);
+    sl_progress_start(eng->progress);
+    int rc = indexed ? run_phases(eng, err) : run_plain(eng, err);
+    if (rc == 0 && o->single_transaction)
+        rc = sl_conn_exec(eng->workers[0].conn, "COMMIT", err);
+    sl_progress_stop(eng->progress);
+    return rc;
+}
+
+int
+sl_restore_run(const sl_conninfo *ci, const sl_conn_opts *conn_opts, const sl_restore_opts *opts,
+               sl_restore_summary *summary, sl_error *err)
+{
+    engine eng;
+    memset(&eng, 0, sizeof eng);
+    eng.opts = opts;
+    eng.conn_opts = *conn_opts;
+    if (!eng.conn_opts.maintenance_work_mem)
+        eng.conn_opts.maintenance_work_mem = DEFAULT_MAINTENANCE_WORK_MEM;  /* index builds */
+    eng.conn_opts.lock_timeout = NULL;  /* a restore waits for its own DDL as long as it takes */
+    eng.target = sl_conninfo_with_dbname(ci, opts->database);
+    pthread_mutex_init(&eng.lock, NULL);
+    eng.progress = sl_progress_new(&(sl_progress_opts){
+        .label = "restore",
+        .interval_s = opts->progress_interval_s,
+        .tty = opts->progress_tty,
+        .quiet = opts->quiet,
+    });
+    int rc = restore_body(&eng, ci, err);
+    if (rc != 0 && eng.failed && err->kind == SL_E_NONE)
+        *err = eng.first;
+    sl_progress_figures f;
+    sl_progress_read(eng.progress, &f);
+    summary->segments = atomic_load(&eng.segments);
+    summary->statements = atomic_load(&eng.statements);
+    summary->rows = atomic_load(&eng.rows);
+    summary->bytes = atomic_load(&eng.bytes);
+    summary->errors = atomic_load(&eng.errors);
+    summary->elapsed_s = f.elapsed_s;
+    if (rc == 0 && summary->errors > 0) {
+        sl_error_set(err, SL_E_SERVER, "%lld statement%s failed (--continue-on-error)",
+                     (long long)summary->errors, summary->errors == 1 ? "" : "s");
+        rc = -1;
+    }
+    engine_free(&eng);
+    return rc;
+}

@@ -1,0 +1,51 @@
+/* restore/restore.h: restore a sluice backup file or a plain pg_dump -Fp script into a database.
+ * sl_restore_run() opens the file first (a bad index or trailer fails with SL_E_ARCHIVE before
+ * any connection is made), then prepares the target (--create / --clean / refusal of a
+ * non-empty database, restore/target.h), then runs the script:
+ *   plain script: every statement in order on one connection (\connect switches database);
+ *   sluice file:  the preamble (phase 0) on every connection, then each phase in increasing
+ *                 order; within a phase the segments not marked parallel run in file order on
+ *                 the first connection, then the parallel ones on `jobs` connections at once.
+ *                 A phase starts only when the previous one has completed.
+ * COPY data is streamed to the server in bounded chunks (pg/copy.h): memory does not grow with
+ * the size of a table or of the file.
+ * Errors: -1 with err set. By default the first failing statement stops the restore
+ * (SL_E_SERVER with the server's message and SQLSTATE, the context naming the statement's line
+ * and offset, the segment and its object). With continue_on_error each failure is logged and
+ * counted in summary->errors and the run goes on; it then returns -1 with SL_E_SERVER when
+ * any failed. A corrupt or truncated file is SL_E_ARCHIVE naming the offset.
+ * Threads: one thread per worker for parallel segments; all joined before returning. */
+#ifndef SL_RESTORE_RESTORE_H
+#define SL_RESTORE_RESTORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "pg/conn.h"
+
+typedef struct sl_restore_opts {
+    const char *input;           /* file to restore */
+    const char *database;        /* target database (a plain name) */
+    bool create;                 /* CREATE DATABASE first (refused when it exists, unless clean) */
+    bool clean;                  /* empty the target first (drop and recreate with create) */
+    int jobs;                    /* connections for parallel segments (>= 1) */
+    bool single_transaction;     /* one connection, BEGIN ... COMMIT, COPY FREEZE when allowed */
+    bool continue_on_error;      /* log failed statements and go on (not with single_transaction) */
+    bool no_owner;               /* skip ALTER ... OWNER TO and SET SESSION AUTHORIZATION */
+    bool no_privileges;          /* skip GRANT, REVOKE and ALTER DEFAULT PRIVILEGES */
+    bool progress_tty;           /* draw a progress bar */
+    bool quiet;
+    int progress_interval_s;
+} sl_restore_opts;
+
+typedef struct sl_restore_summary {
+    int64_t segments, statements, rows, bytes, errors;
+    double elapsed_s;
+} sl_restore_summary;
+
+SL_MUSTCHECK int sl_restore_run(const sl_conninfo *ci, const sl_conn_opts *conn_opts,
+                                const sl_restore_opts *opts, sl_restore_summary *summary,
+                                sl_error *err);
+
+#endif

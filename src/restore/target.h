@@ -1,0 +1,25 @@
+/* restore/target.h: getting the target database ready before anything is restored into it.
+ * sl__restore_create(): on the maintenance database "postgres", CREATE DATABASE "db" TEMPLATE
+ *   template0; when it exists: SL_E_REFUSED, or with drop_existing DROP DATABASE first.
+ * sl__restore_check_empty(): SL_E_REFUSED when the database holds any user object (a schema
+ *   other than public, an extension other than plpgsql, anything in public, large objects,
+ *   event triggers, publications, foreign data wrappers or servers), naming one of them.
+ * sl__restore_clean(): empties the database in one transaction: event triggers, publications,
+ *   large objects, extensions but plpgsql, foreign data wrappers and every non-system schema
+ *   (CASCADE), then recreates public as PostgreSQL 15 makes it: owned by pg_database_owner,
+ *   with its standard comment and USAGE for PUBLIC. Roles and database settings stay.
+ * All take a connection the caller owns; -1 with err set, 0 on success. */
+#ifndef SL_RESTORE_TARGET_H
+#define SL_RESTORE_TARGET_H
+
+#include <stdbool.h>
+
+#include "base/error.h"
+#include "pg/conn.h"
+
+SL_MUSTCHECK int sl__restore_create(const sl_conninfo *ci, const sl_conn_opts *conn_opts,
+                                    const char *dbname, bool drop_existing, sl_error *err);
+SL_MUSTCHECK int sl__restore_check_empty(sl_conn *c, const char *dbname, sl_error *err);
+SL_MUSTCHECK int sl__restore_clean(sl_conn *c, sl_error *err);
+
+#endif
