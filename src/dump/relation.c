@@ -262,10 +262,9 @@ static const char constraints_sql[] =
     "  OR (co.contype = 'f' AND co.conparentid = 0) "
     "  OR (co.contype = 'c' AND co.conislocal AND NOT (" INLINE_CHECK("co") ")))";
 
-/* Triggers (a constraint trigger stands for its pg_constraint row), rules, statistics. */
+/* Triggers (a constraint trigger's pg_constraint row is internal to it), rules, statistics. */
 static const char triggers_sql[] =
-    "SELECT CASE WHEN t.tgconstraint <> 0 THEN 2606 ELSE 2620 END, "
-    "  CASE WHEN t.tgconstraint <> 0 THEN t.tgconstraint ELSE t.oid END, "
+    "SELECT 2620, t.oid, "
     "  n.nspname, c.relname || '.' || t.tgname, "
     "  pg_get_triggerdef(t.oid, false) || E';\\n' || CASE t.tgenabled "
     "    WHEN 'D' THEN format(E'ALTER TABLE %s DISABLE TRIGGER %I;\\n', q, t.tgname) "
