@@ -230,7 +230,7 @@ sl__acl_read(const sl__decor_ctx *ctx, sl_dump_items *out, sl_error *err)
             .object = prefix ? NULL : cur_identity,
             .prefix = prefix,
             .grantee = PQgetvalue(res, r, 4),
-            .grantor = ctx->f->no_owner ? NULL : sl__decor_text(res, r, 5),
+            .grantor = sl__decor_text(res, r, 5),
             .grant_option = strcmp(PQgetvalue(res, r, 6), "t") == 0,
         };
         sl__acl_append(&sql, &s);

@@ -50,7 +50,12 @@
     "given(classid, objid) AS (SELECT DISTINCT * FROM unnest($1::oid[], $2::oid[]))"
 
 /* Owners: one COALESCE over every catalog that has an owner column. Indexes follow their
- * table; the public schema owned by pg_database_owner is how every PG15 database starts. */
+ * table; the public schema owned by pg_database_owner is how every PG15 database starts.
+ * A sequence linked to a column (serial: deptype 'a') must always have its table's owner, so
+ * PostgreSQL refuses to give it another one by itself: its item changes the table's owner
+ * first (which carries the sequence along once linked) and then the sequence's (for when the
+ * link is made later), so either order of restore works. Identity sequences (deptype 'i')
+ * are part of their table and follow its owner. */
 #define OWNER_COLS                                                                          \
     "COALESCE(c.relowner, p.proowner, t.typowner, n.nspowner, co.collowner, cv.conowner,"   \
     " op.oprowner, opc.opcowner, opf.opfowner, tsd.dictowner, tsc.cfgowner, fdw.fdwowner,"  \
@@ -65,10 +70,16 @@ static const char owner_sql[] =
     "  UNION SELECT 'pg_publication'::regclass, oid FROM pg_publication WHERE $3\n"
     "  UNION SELECT 'pg_largeobject'::regclass, oid FROM pg_largeobject_metadata WHERE $3)\n"
     "SELECT o.classid, o.objid, " TARGET_SQL " AS target,\n"
-    "       quote_ident(pg_get_userbyid(" OWNER_COLS ")) AS owner, i.identity\n"
+    "       quote_ident(pg_get_userbyid(" OWNER_COLS ")) AS owner, i.identity,\n"
+    "       CASE WHEN dep.refobjid IN (SELECT objid FROM given\n"
+    "                                  WHERE classid = 'pg_class'::regclass)\n"
+    "            THEN dep.refobjid::regclass::text END AS linked_table\n"
     "FROM obj o\n"
     " LEFT JOIN pg_class c ON o.classid = 'pg_class'::regclass AND c.oid = o.objid"
     "  AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S', 'c')\n"
+    " LEFT JOIN pg_depend dep ON c.relkind = 'S' AND dep.classid = 'pg_class'::regclass"
+    "  AND dep.objid = c.oid AND dep.refclassid = 'pg_class'::regclass"
+    "  AND dep.deptype IN ('a', 'i')\n"
     " LEFT JOIN pg_namespace n ON o.classid = 'pg_namespace'::regclass AND n.oid = o.objid"
     "  AND NOT (n.nspname = 'public' AND n.nspowner = 'pg_database_owner'::regrole)\n"
     OWNER_JOIN("p", "pg_proc") OWNER_JOIN("t", "pg_type") OWNER_JOIN("co", "pg_collation")
@@ -81,7 +92,7 @@ static const char owner_sql[] =
     OWNER_JOIN("lo", "pg_largeobject_metadata") "\n"
     " CROSS JOIN LATERAL pg_identify_object(o.classid, o.objid, 0) i\n"
     " CROSS JOIN LATERAL pg_identify_object_as_address(o.classid, o.objid, 0) a\n"
-    "WHERE " OWNER_COLS " IS NOT NULL\n"
+    "WHERE " OWNER_COLS " IS NOT NULL AND dep.deptype IS DISTINCT FROM 'i'\n"
     "ORDER BY o.classid, o.objid";
 
 /* Comments ($4) and security labels. Besides the objects themselves, their parts that may
@@ -274,6 +285,9 @@ read_owners(const sl__decor_ctx *ctx, sl_dump_items *out, sl_error *err)
         else if (!obj && classid == PG_PUBLICATION)
             phase = SL_PHASE_FINAL;  /* publications are created in the last phase */
         sl_buf_reset(&sql);
+        if (!PQgetisnull(res, r, 5))
+            sl_buf_printf(&sql, "ALTER TABLE %s OWNER TO %s;\n", PQgetvalue(res, r, 5),
+                          PQgetvalue(res, r, 3));
         sl_buf_printf(&sql, "ALTER %s OWNER TO %s;\n", PQgetvalue(res, r, 2),
                       PQgetvalue(res, r, 3));
         sl_dump_item it = {

@@ -23,7 +23,8 @@
  * privileges are objects of their own: their items carry their catalog identity.
  *
  * Filter: data_only emits nothing; no_owner, no_privileges and no_comments drop their family
- * (no_owner also drops the SET SESSION AUTHORIZATION around grants made by another grantor).
+ * (grants made by a role other than the owner keep their SET SESSION AUTHORIZATION even with
+ * no_owner, as pg_dump does: that role holds the grant option whoever owns the object).
  *
  * Ownership: `objects` is only read; `out` receives copies (sl_dump_items_add). On failure some
  * items may already have been appended to `out`; the caller frees the list either way.
