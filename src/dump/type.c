@@ -50,6 +50,12 @@ sl__dump_read_family(sl_conn *c, const char *what, const char *sql, int nparams,
     int rc = -1;
     for (int i = 0; i < PQntuples(res); i++) {
         const char *kind = get_str(res, i, 5);
+        if (kind && strcmp(kind, "UNSUPPORTED") == 0) {
+            /* the query found a state no dump can reproduce; sql says why */
+            sl_error_set(err, SL_E_UNSUPPORTED, "cannot back up %s.%s: %s",
+                         PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4));
+            goto done;
+        }
         if (kind && strcmp(kind, "PART") == 0) {
             sl_dump_deps_add(deps, get_oid(res, i, 0), get_oid(res, i, 1), get_oid(res, i, 8),
                              get_oid(res, i, 9), 'i');

@@ -50,7 +50,8 @@ SL_MUSTCHECK int sl_dump_read_types(sl_conn *c, const sl_dump_filter *f, sl_dump
  *   priority int, ref_classid oid, ref_objid oid
  * kind must be one of the static strings sl__dump_kind() knows. The kind "PART" makes no item:
  * it records that (classid, objid) is emitted inside the item (ref_classid, ref_objid), as a
- * deptype 'i' row in *deps (e.g. a CHECK constraint written inside CREATE TABLE). */
+ * deptype 'i' row in *deps (e.g. a CHECK constraint written inside CREATE TABLE). The kind
+ * "UNSUPPORTED" fails the read with SL_E_UNSUPPORTED naming schema.name, sql giving the reason. */
 SL_MUSTCHECK int sl__dump_read_family(sl_conn *c, const char *what, const char *sql, int nparams,
                                       const char *const *params, sl_dump_items *out,
                                       sl_dump_deps *deps, sl_error *err);
