@@ -30,7 +30,8 @@ sl_codec_parse(sl_codec *out, const char *spec, sl_error *err)
         c.kind = SL_CODEC_NONE;
     } else {
         sl_error_set(err, SL_E_USAGE,
-                     "invalid compression \"%s\": expected gzip[:LEVEL], zstd[:LEVEL] or none", spec);
+                     "invalid compression \"%s\": expected gzip[:LEVEL], zstd[:LEVEL] or none",
+                     spec);
         return -1;
     }
     if (colon) {

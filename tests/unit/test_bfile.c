@@ -119,7 +119,8 @@ write_small(const char *path, sl_codec_kind kind)
     sl_buf t = SL_BUF_INIT;
     assert_int_equal(sl_bfile_writer_open(&w, path, &(sl_codec){kind, 0}, &err), 0);
     write_preamble(w);
-    const char ddl[] = "CREATE TABLE public.a (id int, v text);\nCREATE TABLE public.b (id int, v text);\n";
+    const char ddl[] = "CREATE TABLE public.a (id int, v text);\n"
+                       "CREATE TABLE public.b (id int, v text);\n";
     write_segment(w, ddl, strlen(ddl), 7,
                   &(sl_bfile_meta){.phase = SL_PHASE_PRE_DATA, .kind = "PRE-DATA", .rows = -1});
     table_text(&t, "a", 20, 1);
@@ -382,6 +383,8 @@ test_concurrent_none(void **state)
 }
 
 /* The owner (direct) segment moves behind a queued one of a lower phase. */
+#define META(ph, k) (&(sl_bfile_meta){.phase = (ph), .kind = (k), .rows = -1})
+
 static void
 test_owner_yields_to_lower_phase(void **state)
 {
@@ -395,12 +398,8 @@ test_owner_yields_to_lower_phase(void **state)
     assert_int_equal(sl_bfile_segment_open(w, &b, &err), 0);  /* spools */
     assert_int_equal(sl_bfile_segment_write(a, "CREATE INDEX i ON t (a);\n", 25, &err), 0);
     assert_int_equal(sl_bfile_segment_write(b, "CREATE TABLE t (a int);\n", 24, &err), 0);
-    assert_int_equal(sl_bfile_segment_commit(
-                         b, &(sl_bfile_meta){.phase = SL_PHASE_PRE_DATA, .kind = "PRE-DATA", .rows = -1},
-                         &err), 0);
-    assert_int_equal(sl_bfile_segment_commit(
-                         a, &(sl_bfile_meta){.phase = SL_PHASE_INDEX, .kind = "INDEX", .rows = -1},
-                         &err), 0);
+    assert_int_equal(sl_bfile_segment_commit(b, META(SL_PHASE_PRE_DATA, "PRE-DATA"), &err), 0);
+    assert_int_equal(sl_bfile_segment_commit(a, META(SL_PHASE_INDEX, "INDEX"), &err), 0);
     close_writer(w);
     sl_bfile_reader *r = NULL;
     assert_int_equal(sl_bfile_reader_open(&r, f->path, &err), 0);
@@ -423,11 +422,9 @@ test_phase_order_is_enforced(void **state)
     sl_error err = {0};
     assert_int_equal(sl_bfile_writer_open(&w, f->path, &(sl_codec){SL_CODEC_NONE, 0}, &err), 0);
     write_preamble(w);
-    write_segment(w, "x;\n", 3, 10, &(sl_bfile_meta){.phase = SL_PHASE_INDEX, .kind = "INDEX", .rows = -1});
+    write_segment(w, "x;\n", 3, 10, META(SL_PHASE_INDEX, "INDEX"));
     assert_int_equal(sl_bfile_segment_open(w, &s, &err), 0);
-    assert_int_equal(sl_bfile_segment_commit(
-                         s, &(sl_bfile_meta){.phase = SL_PHASE_PRE_DATA, .kind = "PRE-DATA", .rows = -1},
-                         &err), -1);
+    assert_int_equal(sl_bfile_segment_commit(s, META(SL_PHASE_PRE_DATA, "PRE-DATA"), &err), -1);
     assert_int_equal(err.kind, SL_E_INTERNAL);
     assert_non_null(strstr(err.message, "phase 10 was committed after phase 30"));
     assert_int_equal(sl_bfile_writer_close(w, NULL, &err), -1);
@@ -594,7 +591,8 @@ test_checksum_message_names_segment(void **state)
     sl_verify_report rep;
     assert_int_equal(sl_verify_file(f->path, &rep, &err), -1);
     char want[100];
-    snprintf(want, sizeof want, "checksum mismatch in segment 2 (TABLE DATA public.a) at offset %llu",
+    snprintf(want, sizeof want,
+             "checksum mismatch in segment 2 (TABLE DATA public.a) at offset %llu",
              (unsigned long long)at);
     if (!strstr(err.message, want))
         fail_msg("message \"%s\"", err.message);
@@ -667,7 +665,8 @@ test_plain_scripts(void **state)
     sl_error err = {0};
     assert_int_equal(sl_verify_file(src, &rep, &err), -1);
     assert_int_equal(err.kind, SL_E_ARCHIVE);
-    assert_non_null(strstr(err.message, "is truncated: the compressed member at offset 0 is incomplete"));
+    assert_non_null(
+        strstr(err.message, "is truncated: the compressed member at offset 0 is incomplete"));
 }
 
 static void

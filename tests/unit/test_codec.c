@@ -283,8 +283,8 @@ test_inflates_foreign_gzip(void **state)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    snprintf(cmd, sizeof cmd, "printf 'abc\\n' | gzip -c > %s && printf 'def\\n' | gzip -9 -c >> %s",
-             path, path);
+    snprintf(cmd, sizeof cmd,
+             "printf 'abc\\n' | gzip -c > %s && printf 'def\\n' | gzip -9 -c >> %s", path, path);
     assert_int_equal(system(cmd), 0);
     FILE *f = fopen(path, "rb");
     unsigned char buf[256];
