@@ -11,8 +11,13 @@
  *          the index offset, length and SHA-256. gunzip outputs nothing for them.
  *   zstd:  the index is a skippable frame (magic 0x184D2A5B); the trailer is a fixed-size
  *          skippable frame. zstd -d skips both.
- *   none:  the index is one SQL comment line "-- sluice-index: {json}"; the trailer is a
- *          fixed-width comment line. psql ignores both.
+ *   none:  the index is one SQL comment line "-- sluice-index: {json}" (preceded by a newline
+ *          in case the last segment lacks one); the trailer is a fixed-width comment line
+ *          "-- sluice-trailer 1 ...". psql ignores both.
+ *   The exact bytes are in io/bfile_format.h. The index JSON is
+ *   {"format":1,"codec":"gzip|zstd|none","header":{database, server_version, ...},
+ *    "entries":[{"seq","phase","parallel","kind","schema","name","rows","offset","length",
+ *                "raw_length","sha256"}...]}.
  * Every byte is covered by a checksum: each entry carries the SHA-256 of its segment's stored
  * (compressed) bytes, the trailer the SHA-256 of the index. Segments tile the file from offset 0
  * to the index, in order. The first segment (phase 0, kind "PREAMBLE") starts with the line
@@ -28,13 +33,17 @@
  *   _close() frees w also when it fails (and then leaves nothing behind, like _abort()).
  *   Segments may be open in several threads at once (one segment per thread). A segment's text
  *   is cut into blocks (SL_BFILE_BLOCK bytes) and each block is compressed in the thread that
- *   writes it. Segments land in the file in the order they are committed; a segment that is
- *   written while another one owns the file goes to a temporary spool file in the output
- *   directory and is appended when it commits, so memory stays bounded by a few blocks per
- *   thread whatever the size of a table. The file is written as NAME.partial (mode 0600),
+ *   writes it (one member per block). A segment that is written while another one owns the
+ *   file goes to an unlinked spool file in the output directory and is copied in when it
+ *   commits, so memory stays bounded by two blocks per open segment whatever the size of a
+ *   table. Names (kind, schema, name, header fields) must be UTF-8 (the index is JSON). The file is written as NAME.partial (mode 0600),
  *   fsynced and renamed to NAME by _close(); _abort() removes every trace.
- * Reading: sl_bfile_reader_open() reads the trailer and index (a file without the sluice
- *   preamble is a plain script: no index, read as one stream, compression detected by content).
+ * Reading: sl_bfile_reader_open() reads the trailer and index and checks them (trailer shape,
+ *   index SHA-256, entries tiling the file from 0 to the index, phases non-decreasing); it does
+ *   not read the segments. A file with neither a trailer nor the signature at the start of its
+ *   decompressed text is a plain script (pg_dump -Fp, maybe compressed): no index, read as one
+ *   stream, compression detected by content. A file that starts with the signature but has no
+ *   trailer is refused as truncated.
  *   sl_bfile_stream_open() streams one segment (or the whole file) decompressed; each stream has
  *   its own file descriptor, so restore workers read segments in parallel.
  * Errors: SL_E_ARCHIVE for anything wrong with the file, always naming the byte offset; SL_E_IO
@@ -105,7 +114,7 @@ void sl_bfile_segment_abort(sl_bfile_segment *s);
 SL_MUSTCHECK int sl_bfile_writer_close(sl_bfile_writer *w, const sl_bfile_header *hdr,
                                        sl_error *err);
 void sl_bfile_writer_abort(sl_bfile_writer *w);
-/* Bytes written to the file so far (compressed), for progress. */
+/* Stored (compressed) bytes produced so far, spooled ones included, for progress. */
 uint64_t sl_bfile_writer_bytes(sl_bfile_writer *w);
 
 /* One index entry, as read back. */
@@ -135,7 +144,9 @@ const char *sl_bfile_reader_path(const sl_bfile_reader *r);
 uint64_t sl_bfile_reader_size(const sl_bfile_reader *r);  /* bytes in the file */
 
 /* entry NULL streams the whole file (every segment in order, or a plain script). With
- * verify=true the stream checks the entry's SHA-256 and raw length at its end. */
+ * verify=true the stream checks each entry's SHA-256 and raw length at its end (a plain script
+ * has nothing to check). Every segment must end on a member boundary. A chunk from _read()
+ * stays valid until the next call on the same stream. */
 SL_MUSTCHECK int sl_bfile_stream_open(sl_bfile_stream **out, const sl_bfile_reader *r,
                                       const sl_bfile_entry *entry, bool verify, sl_error *err);
 SL_MUSTCHECK int sl_bfile_stream_read(sl_bfile_stream *s, const char **data, size_t *len,
