@@ -149,8 +149,8 @@ static const char schema_match_sql[] =
 
 static const char table_match_sql[] =
     "SELECT p.i, pg_catalog.array_agg(c.oid ORDER BY c.oid) FILTER (WHERE c.oid IS NOT NULL)::pg_catalog.text "
-    "FROM pg_catalog.unnest($1::pg_catalog.text[], $2::pg_catalog.text[]) "
-    "  WITH ORDINALITY AS p(sre, re, i) "
+    "FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
+    "  pg_catalog.unnest($2::pg_catalog.text[])) WITH ORDINALITY AS p(sre, re, i) "
     "LEFT JOIN (pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
     "           ON n.oid = c.relnamespace AND " USER_SCHEMA("n") ") "
     "  ON c.relkind IN " DUMPABLE_RELKINDS " AND c.relname ~ p.re "
