@@ -1,0 +1,296 @@
+"""sluice restore of plain pg_dump -Fp scripts and hand-written scripts: the result equals what
+psql makes of the same script; target refusal, --create, --clean, errors with their line and
+SQLSTATE, --continue-on-error, --single-transaction, \\connect, damaged input."""
+import gzip
+import os
+import re
+
+import pytest
+
+import compare
+
+REFUSED, SERVER, ARCHIVE, USAGE, UNSUPPORTED = 8, 5, 4, 2, 7
+
+# Every quoting form the splitter must get right, as pg_dump writes it back out.
+VARIED_SQL = r"""
+CREATE SCHEMA other;
+CREATE TYPE other.mood AS ENUM ('sad', 'ok', 'happy;');
+CREATE TABLE public.items (id int PRIMARY KEY, name text, note text, m other.mood);
+CREATE TABLE other."Odd; Name" (id serial PRIMARY KEY, item int REFERENCES public.items (id),
+                                 payload bytea, j jsonb);
+INSERT INTO public.items VALUES
+  (1, 'semi;colon', E'tab\there\nnewline\\backslash', 'ok'),
+  (2, 'quote''s', '$$dollar$$ -- not a comment /* nor this', NULL),
+  (3, E'\\.', E'line1\n\\.\nline3', 'happy;'),
+  (4, 'ünïcödé €', E'\r\n crlf', 'sad');
+INSERT INTO other."Odd; Name" (item, payload, j)
+  SELECT 1 + i % 4, decode(repeat('00ff5c0a', i), 'hex'), jsonb_build_object('k', 'v;' || i)
+  FROM generate_series(1, 300) i;
+CREATE FUNCTION public.add1(a int) RETURNS int LANGUAGE plpgsql
+  AS $$ BEGIN RETURN a + 1; END; $$;
+CREATE FUNCTION other.atomic_f(a int) RETURNS int LANGUAGE sql
+BEGIN ATOMIC
+  SELECT CASE WHEN a > 0 THEN a * 2 ELSE -a END;
+END;
+CREATE PROCEDURE other.p(x int) LANGUAGE sql
+BEGIN ATOMIC
+  INSERT INTO public.items (id, name) VALUES (x, 'from p;');
+  UPDATE public.items SET note = CASE WHEN x > 0 THEN 'pos' ELSE 'neg' END WHERE id = x;
+END;
+CREATE FUNCTION other.tagged() RETURNS text LANGUAGE sql AS $fn$ SELECT $$;'$$::text $fn$;
+CREATE VIEW other.v AS SELECT id, name FROM public.items WHERE name <> ';';
+CREATE INDEX items_name ON public.items (name);
+COMMENT ON TABLE public.items IS 'semi; colon ''comment''';
+"""
+
+
+def run_fail(proc, code, *needles):
+    out = proc.stderr + proc.stdout
+    assert proc.returncode == code, f"exit {proc.returncode}, expected {code}:\n{out}"
+    for n in needles:
+        assert n in out, f"{n!r} not in:\n{out}"
+
+
+def user_tables(pg, db):
+    return sorted(r[0] for r in pg.query(
+        "SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n "
+        "ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname NOT IN "
+        "('pg_catalog', 'information_schema') ORDER BY 1", db))
+
+
+@pytest.fixture(scope="module")
+def varied(pg):
+    name = f"varied_{os.getpid()}"
+    pg.create_db(name)
+    pg.psql(name, "-c", VARIED_SQL)
+    yield name
+    pg.drop_db(name)
+
+
+@pytest.fixture(scope="module")
+def dump_script(pg, varied, tmp_path_factory):
+    """pg_dump -Fp of the varied database: plain, and gzipped under a name that hides it."""
+    d = tmp_path_factory.mktemp("dumps")
+    text = pg.pg_dump(varied)
+    plain = d / "varied.sql"
+    plain.write_text(text)
+    gz = d / "varied.dump"
+    gz.write_bytes(gzip.compress(text.encode()))
+    return {"plain": str(plain), "gzip": str(gz), "text": text}
+
+
+@pytest.mark.parametrize("form", ["plain", "gzip"])
+def test_pg_dump_script_like_psql(pg, sluice, fresh_db, dump_script, form):
+    by_sluice, by_psql = fresh_db("rs"), fresh_db("rp")
+    proc = sluice.run("restore", dump_script[form], "--database", by_sluice)
+    assert proc.returncode == 0, proc.stderr
+    assert "restore done" in proc.stderr, proc.stderr
+    pg.psql(by_psql, "-f", dump_script["plain"])
+    compare.assert_same(pg.conninfo(by_psql), pg.conninfo(by_sluice))
+    assert pg.query("SELECT other.atomic_f(-4), public.add1(1), other.tagged()", by_sluice) == [
+        (4, 2, ";'")]
+    assert pg.query("SELECT count(*) FROM other.\"Odd; Name\"", by_sluice) == [(300,)]
+
+
+def test_refuses_non_empty_database(pg, sluice, fresh_db, dump_script):
+    db = fresh_db("full")
+    pg.execute("CREATE TABLE keep (x int); INSERT INTO keep VALUES (7)", db)
+    proc = sluice.run("restore", dump_script["plain"], "--database", db)
+    run_fail(proc, REFUSED, f'"{db}"', "not empty", "relation public.keep", "--clean",
+             "--create")
+    assert user_tables(pg, db) == ["public.keep"]
+    # a schema of its own counts too, even when empty
+    db2 = fresh_db("full")
+    pg.execute("CREATE SCHEMA lonely", db2)
+    proc = sluice.run("restore", dump_script["plain"], "-d", db2)
+    run_fail(proc, REFUSED, "schema lonely")
+    assert user_tables(pg, db2) == []
+
+
+def test_create(pg, sluice, fresh_db, dump_script):
+    name = fresh_db("cr")
+    pg.drop_db(name)  # fresh_db drops it again at the end
+    proc = sluice.run("restore", dump_script["gzip"], "--database", name, "--create")
+    assert proc.returncode == 0, proc.stderr
+    assert "public.items" in user_tables(pg, name)
+    # again: it exists now
+    proc = sluice.run("restore", dump_script["gzip"], "--database", name, "--create")
+    run_fail(proc, REFUSED, f'database "{name}" already exists', "--clean")
+    # --create --clean drops and recreates it
+    pg.execute("CREATE TABLE public.extra (x int)", name)
+    proc = sluice.run("restore", dump_script["gzip"], "--database", name, "--create", "--clean")
+    assert proc.returncode == 0, proc.stderr
+    assert "public.extra" not in user_tables(pg, name)
+    by_psql = fresh_db("crp")
+    pg.psql(by_psql, "-f", dump_script["plain"])
+    compare.assert_same(pg.conninfo(by_psql), pg.conninfo(name))
+
+
+def test_clean(pg, sluice, fresh_db, dump_script):
+    db = fresh_db("cl")
+    pg.psql(db, "-c", "CREATE SCHEMA junk; CREATE TABLE junk.t (x int); "
+                      "CREATE TABLE public.items (y text); CREATE FUNCTION public.f() "
+                      "RETURNS int LANGUAGE sql AS 'SELECT 1'; SELECT lo_create(0); "
+                      "COMMENT ON SCHEMA public IS 'changed'; REVOKE USAGE ON SCHEMA public "
+                      "FROM PUBLIC;")
+    proc = sluice.run("restore", dump_script["plain"], "--database", db, "--clean")
+    assert proc.returncode == 0, proc.stderr
+    by_psql = fresh_db("clp")
+    pg.psql(by_psql, "-f", dump_script["plain"])
+    compare.assert_same(pg.conninfo(by_psql), pg.conninfo(db))
+    # public is back as PostgreSQL makes it
+    assert pg.query("SELECT nspowner::regrole::text, nspacl::text, "
+                    "obj_description(oid, 'pg_namespace') FROM pg_namespace "
+                    "WHERE nspname = 'public'", db) == pg.query(
+        "SELECT nspowner::regrole::text, nspacl::text, obj_description(oid, 'pg_namespace') "
+        "FROM pg_namespace WHERE nspname = 'public'", by_psql)
+    assert pg.query("SELECT count(*) FROM pg_largeobject_metadata", db) == [(0,)]
+
+
+def test_clean_then_empty_script(pg, sluice, fresh_db, tmp_path):
+    """--clean alone leaves a database that is not refused any more."""
+    db = fresh_db("ce")
+    pg.execute("CREATE TABLE t (x int)", db)
+    script = tmp_path / "empty.sql"
+    script.write_text("-- nothing but a comment\n")
+    assert sluice.run("restore", script, "--database", db, "--clean").returncode == 0
+    assert user_tables(pg, db) == []
+    assert sluice.run("restore", script, "--database", db).returncode == 0
+
+
+ERROR_SCRIPT = ("CREATE TABLE a (x int);\n"
+                "INSERT INTO a VALUES (1);\n"
+                "\n"
+                "SELECT *\n  FROM missing_table;\n"
+                "CREATE TABLE b (y int);\n"
+                "INSERT INTO b VALUES ('not a number');\n"
+                "CREATE TABLE c (z int);\n")
+
+
+def test_error_stops_with_location(pg, sluice, fresh_db, tmp_path):
+    db = fresh_db("er")
+    script = tmp_path / "bad.sql"
+    script.write_text(ERROR_SCRIPT)
+    proc = sluice.run("restore", script, "--database", db)
+    run_fail(proc, SERVER, "missing_table", "42P01", "line 4", "offset 51", str(script))
+    assert user_tables(pg, db) == ["public.a"]
+
+
+def test_continue_on_error_counts(pg, sluice, fresh_db, tmp_path):
+    db = fresh_db("co")
+    script = tmp_path / "bad.sql"
+    script.write_text(ERROR_SCRIPT)
+    proc = sluice.run("restore", script, "--database", db, "--continue-on-error")
+    run_fail(proc, SERVER, "42P01", "22P02", "line 7", "2 statements failed")
+    assert user_tables(pg, db) == ["public.a", "public.b", "public.c"]
+
+
+def test_single_transaction_all_or_nothing(pg, sluice, fresh_db, tmp_path, dump_script):
+    db = fresh_db("st")
+    script = tmp_path / "bad.sql"
+    script.write_text(ERROR_SCRIPT)
+    proc = sluice.run("restore", script, "--database", db, "--single-transaction")
+    run_fail(proc, SERVER, "42P01")
+    assert user_tables(pg, db) == []
+    proc = sluice.run("restore", dump_script["plain"], "--database", db, "-1", "-v")
+    assert proc.returncode == 0, proc.stderr
+    assert "WITH (FREEZE)" in proc.stderr  # the debug log shows the COPY as sent
+    by_psql = fresh_db("stp")
+    pg.psql(by_psql, "-f", dump_script["plain"])
+    compare.assert_same(pg.conninfo(by_psql), pg.conninfo(db))
+    proc = sluice.run("restore", script, "--database", db, "-1", "--continue-on-error")
+    run_fail(proc, USAGE, "--single-transaction")
+
+
+def test_copy_error_names_copy_statement(pg, sluice, fresh_db, tmp_path):
+    db = fresh_db("ce")
+    script = tmp_path / "copy.sql"
+    script.write_text("CREATE TABLE t (a int, b text);\n"
+                      "COPY public.t (a, b) FROM stdin;\n1\tone\nxx\ttwo\n\\.\n"
+                      "CREATE TABLE after (x int);\n")
+    proc = sluice.run("restore", script, "--database", db)
+    run_fail(proc, SERVER, "22P02", "line 2", "COPY public.t")
+    assert pg.query("SELECT count(*) FROM t", db) == [(0,)]
+    assert user_tables(pg, db) == ["public.t"]
+
+
+def test_meta_commands(pg, sluice, fresh_db, tmp_path):
+    db, other = fresh_db("mc"), fresh_db("mc")
+    script = tmp_path / "meta.sql"
+    script.write_text("\\restrict AbCdEf123\n"
+                      "CREATE TABLE here (x int);\n"
+                      f"\\connect {other}\n"
+                      "CREATE TABLE there (x int);\n"
+                      "\\unrestrict AbCdEf123\n")
+    proc = sluice.run("restore", script, "--database", db)
+    assert proc.returncode == 0, proc.stderr
+    assert user_tables(pg, db) == ["public.here"]
+    assert user_tables(pg, other) == ["public.there"]
+    bad = tmp_path / "badmeta.sql"
+    bad.write_text("CREATE TABLE one (x int);\n\\set ON_ERROR_STOP on\nCREATE TABLE two (x int);\n")
+    db2 = fresh_db("mc")
+    proc = sluice.run("restore", bad, "--database", db2)
+    run_fail(proc, UNSUPPORTED, "\\set", "line 2")
+    assert user_tables(pg, db2) == ["public.one"]
+
+
+def test_no_owner_no_privileges(pg, sluice, fresh_db, tmp_path):
+    role = f"rs_owner_{os.getpid()}"
+    src = fresh_db("own")
+    pg.execute(f'DROP ROLE IF EXISTS "{role}"')
+    pg.execute(f'CREATE ROLE "{role}"')
+    try:
+        pg.psql(src, "-c", f'CREATE TABLE t (x int); ALTER TABLE t OWNER TO "{role}"; '
+                           f'GRANT SELECT ON t TO PUBLIC; CREATE SCHEMA s AUTHORIZATION "{role}"')
+        script = tmp_path / "own.sql"
+        script.write_text(pg.pg_dump(src))
+        plain, skipped = fresh_db("own"), fresh_db("own")
+        assert sluice.run("restore", script, "--database", plain).returncode == 0
+        assert pg.query("SELECT relowner::regrole::text, relacl IS NULL FROM pg_class "
+                        "WHERE relname = 't'", plain) == [(role, False)]
+        proc = sluice.run("restore", script, "--database", skipped, "--no-owner",
+                          "--no-privileges")
+        assert proc.returncode == 0, proc.stderr
+        assert pg.query("SELECT relowner::regrole::text, relacl IS NULL FROM pg_class "
+                        "WHERE relname = 't'", skipped) == [("postgres", True)]
+        assert pg.query("SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 's'",
+                        skipped) == [("postgres",)]
+    finally:
+        for db in list(pg.query("SELECT datname FROM pg_database WHERE datname LIKE 'own\\_%'")):
+            pg.drop_db(db[0])
+        pg.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def test_truncated_gzip(pg, sluice, fresh_db, tmp_path, dump_script):
+    data = open(dump_script["gzip"], "rb").read()
+    bad = tmp_path / "cut.sql.gz"
+    bad.write_bytes(data[: len(data) * 2 // 3])
+    db = fresh_db("tg")
+    proc = sluice.run("restore", bad, "--database", db)
+    run_fail(proc, ARCHIVE, "offset")
+    assert re.search(r"offset\D{0,4}\d+", proc.stderr), proc.stderr
+
+
+def test_unterminated_quote_in_script(pg, sluice, fresh_db, tmp_path):
+    db = fresh_db("uq")
+    script = tmp_path / "uq.sql"
+    script.write_text("CREATE TABLE ok (x int);\nSELECT 'never closed;\n")
+    proc = sluice.run("restore", script, "--database", db)
+    run_fail(proc, ARCHIVE, "unterminated quoted string starting at line 2")
+    assert user_tables(pg, db) == ["public.ok"]
+
+
+def test_usage_errors(sluice, tmp_path):
+    script = tmp_path / "x.sql"
+    script.write_text("SELECT 1;\n")
+    run_fail(sluice.run("restore", script, env={"PGDATABASE": ""}), USAGE, "--database")
+    run_fail(sluice.run("restore", "--database", "x"), USAGE, "no backup file")
+    run_fail(sluice.run("restore", script, "--database", "x", "-j", "0"), USAGE, "-j")
+    run_fail(sluice.run("restore", script, "--database", "x", "--bogus"), USAGE, "--bogus")
+    run_fail(sluice.run("restore", tmp_path / "missing.sql", "--database", "x"), 6,
+             "missing.sql")
+    help_text = sluice.run("restore", "--help")
+    assert help_text.returncode == 0
+    for flag in ("--clean", "--create", "--single-transaction", "--continue-on-error",
+                 "pg_database_owner", "-j"):
+        assert flag in help_text.stdout
