@@ -25,7 +25,8 @@ static const char deps_sql[] =
     "WHERE deptype IN ('n', 'a', 'i', 'e', 'P', 'S') AND objid >= 16384";
 
 /* Every object the backup must stand for: $1 dumped schemas, $2 dumped relations, $3 the whole
- * database (no -n/-N/-t: objects outside schemas too), $4 only relations (-t). Array types and
+ * database (no -n/-N/-t: objects outside schemas too), $4 only relations (-t), $5 --no-privileges
+ * (default privileges are then left out on purpose). Array types and
  * tables' row types are left out: they are made with their element type or table. */
 static const char objects_sql[] =
     "SELECT 'pg_class'::regclass::oid, c.oid FROM pg_class c WHERE c.oid = ANY ($2::oid[]) "
@@ -83,7 +84,7 @@ static const char objects_sql[] =
     OUTSIDE_SCHEMAS("pg_transform", "")
     OUTSIDE_SCHEMAS("pg_am", "")
     OUTSIDE_SCHEMAS("pg_publication", "")
-    OUTSIDE_SCHEMAS("pg_default_acl", "")
+    OUTSIDE_SCHEMAS("pg_default_acl", "AND NOT $5::bool")  /* $5: --no-privileges */
     OUTSIDE_SCHEMAS("pg_subscription",
                     "AND x.subdbid = (SELECT oid FROM pg_database "
                     "WHERE datname = current_database())")
@@ -122,12 +123,12 @@ check_complete(sl_conn *c, const sl_dump_filter *f, const sl_dump_items *items,
 {
     bool whole = !has_patterns(f->include_schemas) && !has_patterns(f->exclude_schemas) &&
                  !f->tables_only;
-    const char *p[4] = {f->schema_oids, f->table_oids, whole ? "true" : "false",
-                        f->tables_only ? "true" : "false"};
+    const char *p[5] = {f->schema_oids, f->table_oids, whole ? "true" : "false",
+                        f->tables_only ? "true" : "false", f->no_privileges ? "true" : "false"};
     PGresult *res = NULL, *desc = NULL;
     uint32_t *objs = NULL;
     int rc = -1;
-    if (sl_conn_query(c, &res, objects_sql, 4, p, err) != 0) {
+    if (sl_conn_query(c, &res, objects_sql, 5, p, err) != 0) {
         sl_error_prefix(err, "listing the objects to dump");
         goto done;
     }
