@@ -1,0 +1,281 @@
+/* cli/cmd_backup.c: "sluice backup single DB": flags in, sl_dump_run(), summary out. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/progress.h"
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "dump/dump.h"
+
+enum {
+    OPT_COMPRESS = SL_OPT_COMMAND_BASE,
+    OPT_EXCLUDE_TABLE_DATA,
+    OPT_NO_COMMENTS,
+    OPT_NOTIFY_CHANNEL,
+    OPT_CHUNK_SIZE,
+    OPT_PROGRESS_INTERVAL,
+};
+
+static const char usage[] =
+    "Back up one database into a psql-restorable SQL file, compressed in parallel.\n\n"
+    "Usage:\n"
+    "  sluice backup single DBNAME [OPTION]...\n\n"
+    "Output:\n"
+    "  -o, --output=FILE          backup file (default DBNAME.sql.gz, or .sql.zst / .sql\n"
+    "                             by --compress); written as FILE.partial, mode 0600,\n"
+    "                             renamed when complete\n"
+    "      --compress=METHOD[:LEVEL]  gzip (default, level 1-9), zstd (1-19) or none;\n"
+    "                             by default taken from the output name (.gz, .zst, .sql)\n"
+    "  -j, --jobs=N               worker connections and compressors (default 1); large\n"
+    "                             tables are split so that all N work on one table\n"
+    "      --chunk-size=MB        split tables larger than this into ranges (default 64)\n"
+    "      --notify-channel=NAME  also publish progress as JSON with NOTIFY NAME\n"
+    "      --progress-interval=S  seconds between progress lines when not on a terminal\n"
+    "                             (default 10)\n"
+    "Selection (patterns as in psql: * and ?, \"quoted\" for exact case):\n"
+    "  -n, --schema=PATTERN       only these schemas (repeatable)\n"
+    "  -N, --exclude-schema=PATTERN  not these schemas\n"
+    "  -t, --table=PATTERN        only these tables (repeatable)\n"
+    "  -T, --exclude-table=PATTERN  not these tables\n"
+    "      --exclude-table-data=PATTERN  the table's definition but not its rows\n"
+    "  -s, --schema-only          definitions only\n"
+    "  -a, --data-only            rows only\n"
+    "  -O, --no-owner             no ALTER ... OWNER TO\n"
+    "  -x, --no-privileges        no GRANT / REVOKE\n"
+    "      --no-comments          no COMMENT ON\n\n";
+
+static const struct option longopts[] = {
+    SL_CLI_COMMON_LONGOPTS,
+    {"output", required_argument, NULL, 'o'},
+    {"jobs", required_argument, NULL, 'j'},
+    {"compress", required_argument, NULL, OPT_COMPRESS},
+    {"schema", required_argument, NULL, 'n'},
+    {"exclude-schema", required_argument, NULL, 'N'},
+    {"table", required_argument, NULL, 't'},
+    {"exclude-table", required_argument, NULL, 'T'},
+    {"exclude-table-data", required_argument, NULL, OPT_EXCLUDE_TABLE_DATA},
+    {"schema-only", no_argument, NULL, 's'},
+    {"data-only", no_argument, NULL, 'a'},
+    {"no-owner", no_argument, NULL, 'O'},
+    {"no-privileges", no_argument, NULL, 'x'},
+    {"no-comments", no_argument, NULL, OPT_NO_COMMENTS},
+    {"notify-channel", required_argument, NULL, OPT_NOTIFY_CHANNEL},
+    {"chunk-size", required_argument, NULL, OPT_CHUNK_SIZE},
+    {"progress-interval", required_argument, NULL, OPT_PROGRESS_INTERVAL},
+    {NULL, 0, NULL, 0},
+};
+
+/* A growable NULL-terminated array of borrowed argv strings. */
+typedef struct {
+    const char **v;
+    size_t n;
+} patterns;
+
+static void
+patterns_add(patterns *p, const char *s)
+{
+    p->v = sl_realloc(p->v, (p->n + 2) * sizeof *p->v);
+    p->v[p->n++] = s;
+    p->v[p->n] = NULL;
+}
+
+typedef struct backup_args {
+    sl_cli_common common;
+    sl_dump_opts dump;
+    sl_dump_filter filter;
+    patterns n, N, t, T, xd;
+    const char *compress;
+    const char *output;
+    const char *dbname;
+    char *default_output;
+} backup_args;
+
+static void
+handle_signal(int sig)
+{
+    (void)sig;
+    sl_dump_interrupt();
+}
+
+static int
+parse_one(backup_args *a, int opt, const char *arg, sl_error *err)
+{
+    int chunk_mb = 0;
+    switch (opt) {
+    case 'o': a->output = arg; return 0;
+    case 'j': return sl_cli_parse_int("--jobs", arg, 1, 64, &a->dump.jobs, err);
+    case OPT_COMPRESS: a->compress = arg; return 0;
+    case 'n': patterns_add(&a->n, arg); return 0;
+    case 'N': patterns_add(&a->N, arg); return 0;
+    case 't': patterns_add(&a->t, arg); return 0;
+    case 'T': patterns_add(&a->T, arg); return 0;
+    case OPT_EXCLUDE_TABLE_DATA: patterns_add(&a->xd, arg); return 0;
+    case 's': a->filter.schema_only = true; return 0;
+    case 'a': a->filter.data_only = true; return 0;
+    case 'O': a->filter.no_owner = true; return 0;
+    case 'x': a->filter.no_privileges = true; return 0;
+    case OPT_NO_COMMENTS: a->filter.no_comments = true; return 0;
+    case OPT_NOTIFY_CHANNEL: a->dump.notify_channel = arg; return 0;
+    case OPT_CHUNK_SIZE:
+        if (sl_cli_parse_int("--chunk-size", arg, 1, 1 << 20, &chunk_mb, err) != 0)
+            return -1;
+        a->dump.chunk_bytes = (int64_t)chunk_mb << 20;
+        return 0;
+    case OPT_PROGRESS_INTERVAL:
+        return sl_cli_parse_int("--progress-interval", arg, 1, 86400,
+                                &a->dump.progress_interval_s, err);
+    }
+    sl_error_set(err, SL_E_USAGE, "unhandled option");
+    return -1;
+}
+
+static const char *
+extension_for(sl_codec_kind kind)
+{
+    return kind == SL_CODEC_GZIP ? ".sql.gz" : kind == SL_CODEC_ZSTD ? ".sql.zst" : ".sql";
+}
+
+/* The compression comes from --compress, else from the output name; the two must agree so that
+ * "x.sql.gz" always holds gzip and gunzip users are never surprised. */
+static int
+settle_output(backup_args *a, sl_error *err)
+{
+    if (a->compress) {
+        if (sl_codec_parse(&a->dump.codec, a->compress, err) != 0)
+            return -1;
+    } else {
+        a->dump.codec.kind = a->output ? sl_codec_from_filename(a->output) : SL_CODEC_GZIP;
+    }
+    if (!a->output && (strchr(a->dbname, '=') || strchr(a->dbname, '/'))) {
+        sl_error_set(err, SL_E_USAGE,
+                     "give --output when the database is named by a URL or conninfo string");
+        return -1;
+    }
+    if (!a->output) {
+        a->default_output = sl_asprintf("%s%s", a->dbname, extension_for(a->dump.codec.kind));
+        a->output = a->default_output;
+    } else if (a->compress && sl_codec_from_filename(a->output) != a->dump.codec.kind &&
+               sl_codec_from_filename(a->output) != SL_CODEC_NONE) {
+        sl_error_set(err, SL_E_USAGE,
+                     "output \"%s\" does not match --compress=%s: name it *%s", a->output,
+                     a->compress, extension_for(a->dump.codec.kind));
+        return -1;
+    }
+    a->dump.output = a->output;
+    return 0;
+}
+
+static int
+parse_args(backup_args *a, int argc, char **argv, sl_error *err, int *exit_code)
+{
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, ":" SL_CLI_COMMON_SHORT "o:j:n:N:t:T:saOx", longopts,
+                              NULL)) != -1) {
+        if (opt == '?' || opt == ':') {
+            *exit_code = sl_cli_getopt_failed("backup", opt, argv);
+            return -1;
+        }
+        int common = sl_cli_common_opt(&a->common, opt, optarg, err);
+        if (common < 0 || (common == 0 && parse_one(a, opt, optarg, err) != 0)) {
+            *exit_code = sl_cli_fail(err);
+            return -1;
+        }
+    }
+    if (a->common.help) {
+        fputs(usage, stdout);
+        fputs(sl_cli_common_help, stdout);
+        *exit_code = 0;
+        return -1;
+    }
+    if (optind >= argc || strcmp(argv[optind], "single") != 0) {
+        *exit_code = sl_cli_usage_error(
+            "backup", optind < argc ? "unknown backup kind \"%s\": expected \"single DBNAME\""
+                                    : "missing \"single DBNAME\"%s",
+            optind < argc ? argv[optind] : "");
+        return -1;
+    }
+    optind++;
+    if (optind < argc)
+        a->dbname = argv[optind++];
+    else
+        a->dbname = sl_conninfo_get(a->common.conninfo, "dbname");
+    if (!a->dbname || optind < argc) {
+        *exit_code = sl_cli_usage_error("backup", optind < argc ? "unexpected argument \"%s\""
+                                                                : "missing the database name%s",
+                                        optind < argc ? argv[optind] : "");
+        return -1;
+    }
+    if (a->filter.schema_only && a->filter.data_only) {
+        *exit_code = sl_cli_usage_error("backup", "--schema-only and --data-only exclude each other");
+        return -1;
+    }
+    return 0;
+}
+
+static void
+log_summary(const backup_args *a, const sl_dump_summary *s)
+{
+    char in[32], out[32], rate[32];
+    double mbs = s->elapsed_s > 0 ? s->bytes_in / s->elapsed_s : 0;
+    SL_INFO("backup of \"%s\" complete: %s, %lld tables, %lld rows, %lld large objects, %s of "
+            "data into %s (%s) in %.1f s (%s/s)",
+            a->dbname, a->output, (long long)s->tables, (long long)s->rows,
+            (long long)s->blobs, sl_progress_size(s->bytes_in, in, sizeof in),
+            sl_progress_size(s->bytes_out, out, sizeof out),
+            sl_codec_name(a->dump.codec.kind), s->elapsed_s,
+            sl_progress_size((int64_t)mbs, rate, sizeof rate));
+}
+
+int
+sl_cmd_backup(int argc, char **argv)
+{
+    backup_args a;
+    memset(&a, 0, sizeof a);
+    sl_cli_common_init(&a.common);
+    a.dump.jobs = 1;
+    a.dump.filter = &a.filter;
+    sl_error err;
+    sl_error_clear(&err);
+    int code = 0;
+    if (parse_args(&a, argc, argv, &err, &code) != 0)
+        goto done;
+    a.filter.include_schemas = a.n.v;
+    a.filter.exclude_schemas = a.N.v;
+    a.filter.include_tables = a.t.v;
+    a.filter.exclude_tables = a.T.v;
+    a.filter.exclude_table_data = a.xd.v;
+    if (sl_cli_common_finish(&a.common, &err) != 0 || settle_output(&a, &err) != 0) {
+        code = sl_cli_fail(&err);
+        goto done;
+    }
+    sl_conninfo_set(a.common.conninfo, "dbname", a.dbname);
+    a.dump.quiet = a.common.verbosity < 0;
+    a.dump.progress_tty = isatty(STDERR_FILENO) && !a.common.json_log && !a.dump.quiet;
+    signal(SIGINT, handle_signal);
+    signal(SIGTERM, handle_signal);
+    sl_dump_summary summary;
+    if (sl_dump_run(a.common.conninfo, &a.common.conn_opts, &a.dump, &summary, &err) != 0) {
+        sl_error_prefix(&err, "backup of \"%s\" failed", a.dbname);
+        code = sl_cli_fail(&err);
+        goto done;
+    }
+    log_summary(&a, &summary);
+done:
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    sl_dump_filter_clear(&a.filter);
+    sl_cli_common_free(&a.common);
+    free(a.n.v);
+    free(a.N.v);
+    free(a.t.v);
+    free(a.T.v);
+    free(a.xd.v);
+    free(a.default_output);
+    return code;
+}

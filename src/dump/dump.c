@@ -1,0 +1,722 @@
+/* dump/dump.c: the backup of one database.
+ *
+ * Design note.
+ * States: (1) a probe connection reads the database encoding; (2) the pool opens `jobs`
+ *   connections that share one exported snapshot; (3) the leader (the caller's thread) reads
+ *   the catalog inside the snapshot, locks the tables whose rows are copied (ACCESS SHARE, with
+ *   lock_timeout) and writes the preamble and pre-data segments; (4) `jobs` worker threads pull
+ *   tasks (a table, a ctid range of a large table, a batch of large objects) from one array,
+ *   biggest first, each streaming COPY TO STDOUT into its own segment; (5) the leader writes the
+ *   sequence values and one segment per post-data item, then the index and trailer.
+ * Invariants: every connection reads the same snapshot; a segment holds whole statements; the
+ *   file's phases never go backwards because the leader commits pre-data before the workers
+ *   start and post-data after they are joined.
+ * Cancel: the first failure is kept in `first_err`, `failed` is set and every busy connection
+ *   gets a cancel request, so workers blocked in COPY return at once; a signal handler does the
+ *   same through sl_dump_interrupt(), which only uses async-signal-safe calls (PQcancel).
+ *   The writer is then aborted: no NAME and no NAME.partial remain. */
+#include "dump/dump.h"
+
+#include <libpq/libpq-fs.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/progress.h"
+#include "dump/catalog.h"
+#include "io/bfile.h"
+#include "pg/copy.h"
+#include "pg/pool.h"
+
+#define BLOB_READ_CHUNK (64 * 1024)
+#define BLOBS_PER_TASK 256
+#define DEFAULT_CHUNK_BYTES (64LL * 1024 * 1024)
+#define MAX_SLOTS 256
+
+typedef enum {
+    TASK_TABLE,  /* one table, or one ctid range of it */
+    TASK_BLOBS,  /* a batch of large objects */
+} task_kind;
+
+typedef struct task {
+    task_kind kind;
+    const sl_dump_table *table;
+    int64_t first_page;  /* -1: the whole table */
+    int64_t end_page;    /* -1: open-ended (the last range also takes pages added since) */
+    const uint32_t *blobs;
+    size_t nblobs;
+    int64_t weight;      /* bytes expected, for biggest-first scheduling */
+} task;
+
+typedef struct dump_ctx {
+    const sl_dump_opts *opts;
+    sl_pool *pool;
+    sl_bfile_writer *writer;
+    sl_progress *progress;
+    task *tasks;
+    size_t ntasks;
+    atomic_size_t next_task;
+    atomic_bool failed;
+    pthread_mutex_t err_mu;
+    sl_error first_err;
+    /* Cancel handles of the connections in use, for sl_dump_interrupt(). */
+    PGcancel *cancels[MAX_SLOTS];
+    _Atomic int ncancels;
+} dump_ctx;
+
+/* The dump running in this process, for the signal handler. */
+static dump_ctx *_Atomic active_dump;
+
+static void
+cancel_all(dump_ctx *d)
+{
+    char errbuf[256];
+    int n = atomic_load(&d->ncancels);
+    for (int i = 0; i < n; i++)
+        if (d->cancels[i])
+            PQcancel(d->cancels[i], errbuf, sizeof errbuf);
+}
+
+void
+sl_dump_interrupt(void)
+{
+    dump_ctx *d = atomic_load(&active_dump);
+    if (!d)
+        return;
+    if (!atomic_exchange(&d->failed, true)) {
+        d->first_err.kind = SL_E_CANCELED;
+        strcpy(d->first_err.message, "backup interrupted by a signal");
+    }
+    cancel_all(d);
+}
+
+/* Keeps the first error; later ones are usually "canceling statement" echoes of it. */
+static void
+record_failure(dump_ctx *d, const sl_error *err)
+{
+    pthread_mutex_lock(&d->err_mu);
+    if (!atomic_load(&d->failed)) {
+        d->first_err = *err;
+        atomic_store(&d->failed, true);
+        pthread_mutex_unlock(&d->err_mu);
+        cancel_all(d);
+        sl_pool_cancel_all(d->pool);
+        return;
+    }
+    pthread_mutex_unlock(&d->err_mu);
+}
+
+static void
+register_cancel(dump_ctx *d, sl_conn *c)
+{
+    int i = atomic_fetch_add(&d->ncancels, 1);
+    if (i < MAX_SLOTS)
+        d->cancels[i] = PQgetCancel(sl_conn_pg(c));
+}
+
+/* ---- segments of SQL text ------------------------------------------------------------ */
+
+static int
+write_text_segment(dump_ctx *d, const char *text, size_t len, const sl_bfile_meta *meta,
+                   sl_error *err)
+{
+    sl_bfile_segment *seg = NULL;
+    if (sl_bfile_segment_open(d->writer, &seg, err) != 0)
+        return -1;
+    if (sl_bfile_segment_write(seg, text, len, err) != 0) {
+        sl_bfile_segment_abort(seg);
+        return -1;
+    }
+    return sl_bfile_segment_commit(seg, meta, err);
+}
+
+static void
+iso_now(char *buf, size_t cap)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int
+write_preamble(dump_ctx *d, const char *dbname, const char *encoding, const char *version,
+               sl_error *err)
+{
+    char started[32];
+    iso_now(started, sizeof started);
+    sl_buf b = SL_BUF_INIT;
+    sl_buf_puts(&b, SL_BFILE_SIGNATURE);
+    sl_buf_printf(&b,
+                  "--\n-- database: %s\n-- server version: %s\n-- started: %s\n--\n"
+                  "-- Restore with: sluice restore FILE --database DB (parallel with -j N),\n"
+                  "-- or with psql: gunzip -c FILE | psql -d DB (zstd -dc for .zst).\n--\n\n",
+                  dbname, version, started);
+    sl_buf_printf(&b,
+                  "SET statement_timeout = 0;\n"
+                  "SET lock_timeout = 0;\n"
+                  "SET idle_in_transaction_session_timeout = 0;\n"
+                  "SET client_encoding = '%s';\n"
+                  "SET standard_conforming_strings = on;\n"
+                  "SELECT pg_catalog.set_config('search_path', '', false);\n"
+                  "SET check_function_bodies = false;\n"
+                  "SET xmloption = content;\n"
+                  "SET client_min_messages = warning;\n"
+                  "SET row_security = off;\n\n",
+                  encoding);
+    sl_bfile_meta meta = {.phase = SL_PHASE_PREAMBLE, .kind = "PREAMBLE", .rows = -1};
+    int rc = write_text_segment(d, b.data, b.len, &meta, err);
+    sl_buf_free(&b);
+    return rc;
+}
+
+/* Writes all items of one phase as a single sequential segment (empty phases write none). */
+static int
+write_phase_segment(dump_ctx *d, const sl_dump_items *items, int phase, const char *kind,
+                    sl_error *err)
+{
+    sl_buf b = SL_BUF_INIT;
+    for (size_t i = 0; i < items->n; i++) {
+        const sl_dump_item *it = &items->v[i];
+        if (it->phase != phase)
+            continue;
+        sl_buf_printf(&b, "-- %s %s%s%s\n", it->kind, it->schema ? it->schema : "",
+                      it->schema ? "." : "", it->name ? it->name : "");
+        sl_buf_puts(&b, it->sql);
+        sl_buf_putc(&b, '\n');
+    }
+    int rc = 0;
+    if (b.len) {
+        sl_bfile_meta meta = {.phase = phase, .kind = kind, .rows = -1};
+        rc = write_text_segment(d, b.data, b.len, &meta, err);
+    }
+    sl_buf_free(&b);
+    return rc;
+}
+
+/* Post-data items that may run at the same time get a segment each, so a restore can spread
+ * index builds over its workers. */
+static int
+write_parallel_items(dump_ctx *d, const sl_dump_items *items, int phase, sl_error *err)
+{
+    for (size_t i = 0; i < items->n; i++) {
+        const sl_dump_item *it = &items->v[i];
+        if (it->phase != phase)
+            continue;
+        sl_bfile_meta meta = {.phase = phase, .parallel = true, .kind = it->kind,
+                              .schema = it->schema, .name = it->name, .rows = -1};
+        if (write_text_segment(d, it->sql, strlen(it->sql), &meta, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- data tasks ---------------------------------------------------------------------- */
+
+static int
+compare_tasks(const void *a, const void *b)
+{
+    const task *x = a, *y = b;
+    return x->weight < y->weight ? 1 : x->weight > y->weight ? -1 : 0;
+}
+
+static void
+add_task(dump_ctx *d, size_t *cap, const task *t)
+{
+    if (d->ntasks == *cap) {
+        *cap = *cap ? *cap * 2 : 64;
+        d->tasks = sl_realloc(d->tasks, *cap * sizeof *d->tasks);
+    }
+    d->tasks[d->ntasks++] = *t;
+}
+
+/* A heap table bigger than one chunk is cut into ctid page ranges; the last range is open so
+ * that pages added after the size was read (invisible rows, but pages all the same) are still
+ * scanned. */
+static void
+plan_tasks(dump_ctx *d, const sl_dump_catalog *cat, const uint32_t *blobs, size_t nblobs,
+           int64_t block_size)
+{
+    size_t cap = 0;
+    int64_t chunk = d->opts->chunk_bytes > 0 ? d->opts->chunk_bytes : DEFAULT_CHUNK_BYTES;
+    for (size_t i = 0; i < cat->ntables; i++) {
+        const sl_dump_table *t = &cat->tables[i];
+        int64_t pages = t->bytes / block_size;
+        int64_t chunk_pages = chunk / block_size;
+        if (!t->is_heap || t->bytes <= chunk || chunk_pages < 1) {
+            add_task(d, &cap, &(task){.kind = TASK_TABLE, .table = t, .first_page = -1,
+                                      .end_page = -1, .weight = t->bytes});
+            continue;
+        }
+        for (int64_t p = 0; p < pages; p += chunk_pages) {
+            int64_t end = p + chunk_pages >= pages ? -1 : p + chunk_pages;
+            add_task(d, &cap, &(task){.kind = TASK_TABLE, .table = t, .first_page = p,
+                                      .end_page = end, .weight = chunk});
+        }
+    }
+    for (size_t i = 0; i < nblobs; i += BLOBS_PER_TASK) {
+        size_t n = nblobs - i < BLOBS_PER_TASK ? nblobs - i : BLOBS_PER_TASK;
+        add_task(d, &cap, &(task){.kind = TASK_BLOBS, .blobs = blobs + i, .nblobs = n,
+                                  .weight = (int64_t)n * BLOB_READ_CHUNK});
+    }
+    qsort(d->tasks, d->ntasks, sizeof *d->tasks, compare_tasks);
+}
+
+/* "(a, b)" -> "a, b" for a SELECT list; "" when the table has no columns. */
+static void
+select_list(const char *copy_columns, sl_buf *out)
+{
+    size_t n = copy_columns ? strlen(copy_columns) : 0;
+    if (n >= 2 && copy_columns[0] == '(' && copy_columns[n - 1] == ')')
+        sl_buf_append(out, copy_columns + 1, n - 2);
+}
+
+static void
+copy_out_sql(const task *t, sl_buf *sql)
+{
+    const sl_dump_table *tb = t->table;
+    const char *cols = tb->copy_columns && strcmp(tb->copy_columns, "()") != 0
+                           ? tb->copy_columns
+                           : "";
+    if (t->first_page < 0) {
+        sl_buf_printf(sql, "COPY %s %s TO STDOUT", tb->qualified, cols);
+        return;
+    }
+    sl_buf_puts(sql, "COPY (SELECT ");
+    sl_buf list = SL_BUF_INIT;
+    select_list(cols, &list);
+    sl_buf_puts(sql, list.len ? list.data : "");
+    sl_buf_free(&list);
+    sl_buf_printf(sql, " FROM ONLY %s WHERE ctid >= '(%lld,0)'::pg_catalog.tid", tb->qualified,
+                  (long long)t->first_page);
+    if (t->end_page >= 0)
+        sl_buf_printf(sql, " AND ctid < '(%lld,0)'::pg_catalog.tid", (long long)t->end_page);
+    sl_buf_puts(sql, ") TO STDOUT");
+}
+
+static int
+run_table_task(dump_ctx *d, sl_conn *c, const task *t, sl_error *err)
+{
+    const sl_dump_table *tb = t->table;
+    sl_buf sql = SL_BUF_INIT, head = SL_BUF_INIT;
+    sl_bfile_segment *seg = NULL;
+    sl_copy_reader *r = NULL;
+    int64_t rows = 0;
+    int rc = -1;
+    const char *cols = tb->copy_columns && strcmp(tb->copy_columns, "()") != 0
+                           ? tb->copy_columns
+                           : "";
+    copy_out_sql(t, &sql);
+    SL_DEBUG("%s", sql.data);
+    sl_buf_printf(&head, "COPY %s %s FROM stdin;\n", tb->qualified, cols);
+    if (sl_bfile_segment_open(d->writer, &seg, err) != 0)
+        goto done;
+    if (sl_bfile_segment_write(seg, head.data, head.len, err) != 0)
+        goto done;
+    if (sl_copy_reader_open(&r, c, sql.data, err) != 0)
+        goto done;
+    for (;;) {
+        const char *data;
+        size_t len;
+        int got = sl_copy_reader_next(r, &data, &len, err);
+        if (got < 0)
+            goto done;
+        if (got == 0)
+            break;
+        if (sl_bfile_segment_write(seg, data, len, err) != 0)
+            goto done;
+        rows++;  /* text COPY sends exactly one row per message */
+        sl_progress_add(d->progress, 1, (int64_t)len);
+        if ((rows & 0xfff) == 0)
+            sl_progress_set_bytes_out(d->progress, (int64_t)sl_bfile_writer_bytes(d->writer));
+    }
+    if (sl_bfile_segment_write(seg, "\\.\n\n", 4, err) != 0)
+        goto done;
+    sl_bfile_meta meta = {.phase = SL_PHASE_DATA, .parallel = true, .kind = "TABLE DATA",
+                          .schema = tb->schema, .name = tb->name, .rows = rows};
+    rc = sl_bfile_segment_commit(seg, &meta, err);
+    seg = NULL;  /* commit frees the segment whatever it returns */
+done:
+    if (rc != 0)
+        sl_error_context(err, "table %s", tb->qualified);
+    sl_copy_reader_close(r);
+    sl_bfile_segment_abort(seg);
+    sl_buf_free(&sql);
+    sl_buf_free(&head);
+    return rc;
+}
+
+static void
+hex_append(sl_buf *b, const unsigned char *data, size_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+    sl_buf_reserve(b, len * 2);
+    char *p = b->data + b->len;
+    for (size_t i = 0; i < len; i++) {
+        *p++ = digits[data[i] >> 4];
+        *p++ = digits[data[i] & 15];
+    }
+    b->len += len * 2;
+    b->data[b->len] = '\0';
+}
+
+/* One large object as psql-runnable SQL, 64 KiB per statement: the descriptor numbering of a
+ * fresh transaction starts at 0, hence the BEGIN/COMMIT around each object. */
+static int
+write_blob(dump_ctx *d, sl_conn *c, sl_bfile_segment *seg, uint32_t oid, sl_buf *b,
+           sl_error *err)
+{
+    PGconn *pg = sl_conn_pg(c);
+    int fd = lo_open(pg, oid, INV_READ);
+    if (fd < 0) {
+        sl_error_set(err, SL_E_SERVER, "could not open large object %u: %s", oid,
+                     PQerrorMessage(pg));
+        return -1;
+    }
+    sl_buf_reset(b);
+    sl_buf_printf(b, "BEGIN;\nSELECT pg_catalog.lo_open('%u', 131072);\n", oid);
+    int rc = sl_bfile_segment_write(seg, b->data, b->len, err);
+    unsigned char chunk[BLOB_READ_CHUNK];
+    while (rc == 0) {
+        int n = lo_read(pg, fd, (char *)chunk, sizeof chunk);
+        if (n < 0) {
+            sl_error_set(err, SL_E_SERVER, "could not read large object %u: %s", oid,
+                         PQerrorMessage(pg));
+            rc = -1;
+            break;
+        }
+        if (n == 0)
+            break;
+        sl_buf_reset(b);
+        sl_buf_puts(b, "SELECT pg_catalog.lowrite(0, '\\x");
+        hex_append(b, chunk, (size_t)n);
+        sl_buf_puts(b, "');\n");
+        rc = sl_bfile_segment_write(seg, b->data, b->len, err);
+        sl_progress_add(d->progress, 0, n);
+    }
+    lo_close(pg, fd);
+    if (rc == 0)
+        rc = sl_bfile_segment_write(seg, "SELECT pg_catalog.lo_close(0);\nCOMMIT;\n\n", 39, err);
+    return rc;
+}
+
+static int
+run_blob_task(dump_ctx *d, sl_conn *c, const task *t, sl_error *err)
+{
+    sl_bfile_segment *seg = NULL;
+    sl_buf b = SL_BUF_INIT;
+    int rc = -1;
+    if (sl_bfile_segment_open(d->writer, &seg, err) != 0)
+        goto done;
+    for (size_t i = 0; i < t->nblobs; i++)
+        if (write_blob(d, c, seg, t->blobs[i], &b, err) != 0)
+            goto done;
+    sl_bfile_meta meta = {.phase = SL_PHASE_DATA, .parallel = true, .kind = "BLOBS",
+                          .rows = -1};
+    rc = sl_bfile_segment_commit(seg, &meta, err);
+    seg = NULL;
+done:
+    sl_bfile_segment_abort(seg);
+    sl_buf_free(&b);
+    return rc;
+}
+
+static void *
+worker_main(void *arg)
+{
+    dump_ctx *d = arg;
+    sl_conn *c = NULL;
+    sl_error err;
+    sl_error_clear(&err);
+    if (sl_pool_acquire(d->pool, &c, &err) != 0) {
+        record_failure(d, &err);
+        return NULL;
+    }
+    register_cancel(d, c);
+    while (!atomic_load(&d->failed)) {
+        size_t i = atomic_fetch_add(&d->next_task, 1);
+        if (i >= d->ntasks)
+            break;
+        const task *t = &d->tasks[i];
+        int rc = t->kind == TASK_TABLE ? run_table_task(d, c, t, &err)
+                                       : run_blob_task(d, c, t, &err);
+        if (rc != 0) {
+            record_failure(d, &err);
+            break;
+        }
+        if (t->kind == TASK_TABLE && (t->end_page < 0))
+            sl_progress_item_done(d->progress);
+    }
+    sl_pool_release(d->pool, c);
+    return NULL;
+}
+
+static int
+run_workers(dump_ctx *d, int jobs, sl_error *err)
+{
+    pthread_t threads[MAX_SLOTS];
+    int started = 0;
+    if (jobs > MAX_SLOTS / 2)
+        jobs = MAX_SLOTS / 2;
+    for (; started < jobs; started++)
+        if (pthread_create(&threads[started], NULL, worker_main, d) != 0)
+            break;
+    for (int i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    if (started == 0) {
+        sl_error_set(err, SL_E_INTERNAL, "could not start worker threads");
+        return -1;
+    }
+    if (atomic_load(&d->failed)) {
+        *err = d->first_err;
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- catalog facts the engine needs itself -------------------------------------------- */
+
+static int
+query_value(sl_conn *c, const char *sql, char **out, sl_error *err)
+{
+    PGresult *res = NULL;
+    if (sl_conn_query(c, &res, sql, 0, NULL, err) != 0)
+        return -1;
+    *out = sl_strdup(PQntuples(res) > 0 ? PQgetvalue(res, 0, 0) : "");
+    PQclear(res);
+    return 0;
+}
+
+static int
+read_blob_oids(sl_conn *c, const sl_dump_filter *f, uint32_t **oids, size_t *n, sl_error *err)
+{
+    *oids = NULL;
+    *n = 0;
+    if (f->schema_only || f->tables_only || (f->include_schemas && f->include_schemas[0]))
+        return 0;
+    PGresult *res = NULL;
+    if (sl_conn_query(c, &res, "SELECT oid FROM pg_catalog.pg_largeobject_metadata ORDER BY oid",
+                      0, NULL, err) != 0)
+        return -1;
+    *n = (size_t)PQntuples(res);
+    *oids = sl_calloc(*n ? *n : 1, sizeof **oids);
+    for (size_t i = 0; i < *n; i++)
+        (*oids)[i] = (uint32_t)strtoul(PQgetvalue(res, (int)i, 0), NULL, 10);
+    PQclear(res);
+    return 0;
+}
+
+/* ACCESS SHARE locks on every table whose rows are copied, so that none can be dropped or
+ * altered while the backup runs; lock_timeout (30s by default) keeps a busy table from
+ * stalling the backup forever. Batched to keep statements short. */
+static int
+lock_tables(sl_conn *c, const sl_dump_catalog *cat, sl_error *err)
+{
+    sl_buf sql = SL_BUF_INIT;
+    int rc = 0;
+    for (size_t i = 0; i < cat->ntables && rc == 0; i++) {
+        sl_buf_puts(&sql, sql.len ? ", " : "LOCK TABLE ONLY ");
+        sl_buf_puts(&sql, cat->tables[i].qualified);
+        if ((i + 1) % 500 == 0 || i + 1 == cat->ntables) {
+            sl_buf_puts(&sql, " IN ACCESS SHARE MODE");
+            rc = sl_conn_exec(c, sql.data, err);
+            sl_buf_reset(&sql);
+        }
+    }
+    sl_buf_free(&sql);
+    if (rc != 0)
+        sl_error_prefix(err, "could not lock the tables to back up");
+    return rc;
+}
+
+/* ---- progress over NOTIFY ------------------------------------------------------------ */
+
+typedef struct notifier {
+    sl_conn *conn;
+    const char *channel;
+    bool broken;
+} notifier;
+
+static void
+notify_progress(const char *json, void *arg)
+{
+    notifier *n = arg;
+    if (n->broken)
+        return;
+    const char *params[2] = {n->channel, json};
+    PGresult *res = NULL;
+    sl_error err;
+    if (sl_conn_query(n->conn, &res, "SELECT pg_catalog.pg_notify($1, $2)", 2, params, &err)
+        != 0) {
+        SL_WARN("progress notifications stop: %s", err.message);
+        n->broken = true;
+        return;
+    }
+    PQclear(res);
+}
+
+/* ---- the whole backup ------------------------------------------------------------------ */
+
+static int
+open_pool(dump_ctx *d, const sl_conninfo *ci, const sl_conn_opts *copts, char **encoding,
+          char **version, sl_pool **pool, sl_error *err)
+{
+    sl_conn *probe = NULL;
+    int rc = -1;
+    if (sl_conn_open(&probe, ci, copts, err) != 0)
+        return -1;
+    if (query_value(probe,
+                    "SELECT pg_catalog.pg_encoding_to_char(encoding) FROM pg_catalog.pg_database"
+                    " WHERE datname = pg_catalog.current_database()",
+                    encoding, err) != 0 ||
+        query_value(probe, "SELECT pg_catalog.current_setting('server_version')", version, err)
+            != 0)
+        goto done;
+    sl_conninfo *wci = sl_conninfo_with_dbname(ci, NULL);
+    sl_conninfo_set(wci, "client_encoding", *encoding);
+    rc = sl_pool_open(pool, wci, copts,
+                      SL_POOL_OPTS(.min = 1, .max = d->opts->jobs, .snapshot = true), err);
+    sl_conninfo_free(wci);
+done:
+    sl_conn_close(probe);
+    return rc;
+}
+
+static int
+write_schema_and_data(dump_ctx *d, const sl_dump_catalog *cat,
+                      const char *dbname, const char *encoding, const char *version,
+                      sl_error *err)
+{
+    const sl_dump_filter *f = d->opts->filter;
+    if (write_preamble(d, dbname, encoding, version, err) != 0)
+        return -1;
+    if (write_phase_segment(d, &cat->items, SL_PHASE_PRE_DATA, "PRE-DATA", err) != 0)
+        return -1;
+    if (!f->schema_only && d->ntasks > 0 && run_workers(d, d->opts->jobs, err) != 0)
+        return -1;
+    if (write_phase_segment(d, &cat->items, SL_PHASE_DATA, "SEQUENCE SET", err) != 0 ||
+        write_parallel_items(d, &cat->items, SL_PHASE_INDEX, err) != 0 ||
+        write_parallel_items(d, &cat->items, SL_PHASE_POST, err) != 0 ||
+        write_phase_segment(d, &cat->items, SL_PHASE_FINAL, "FINAL", err) != 0)
+        return -1;
+    return 0;
+}
+
+static int
+dump_in_snapshot(dump_ctx *d, sl_conn **leaderp, const char *encoding, const char *version,
+                 sl_dump_summary *summary, sl_error *err)
+{
+    sl_dump_filter *f = d->opts->filter;
+    sl_dump_catalog *cat = NULL;
+    uint32_t *blobs = NULL;
+    size_t nblobs = 0;
+    char *dbname = NULL, *block = NULL;
+    sl_conn *leader = *leaderp;
+    int rc = -1;
+    if (sl_conn_exec(leader, "SET search_path = ''", err) != 0 ||
+        query_value(leader, "SELECT pg_catalog.current_database()", &dbname, err) != 0 ||
+        query_value(leader, "SELECT pg_catalog.current_setting('block_size')", &block, err) != 0)
+        goto done;
+    if (sl_dump_filter_resolve(f, leader, err) != 0 ||
+        sl_dump_catalog_read(&cat, leader, f, err) != 0)
+        goto done;
+    if (read_blob_oids(leader, f, &blobs, &nblobs, err) != 0)
+        goto done;
+    if (!f->schema_only && lock_tables(leader, cat, err) != 0)
+        goto done;
+    if (!f->schema_only)
+        plan_tasks(d, cat, blobs, nblobs, atoll(block) > 0 ? atoll(block) : 8192);
+    int64_t total_bytes = 0;
+    for (size_t i = 0; i < cat->ntables; i++)
+        total_bytes += cat->tables[i].bytes;
+    sl_progress_set_totals(d->progress, f->schema_only ? 0 : (int64_t)cat->ntables,
+                           f->schema_only ? 0 : total_bytes);
+    SL_INFO("backing up database \"%s\" (%zu tables, %zu large objects, snapshot %s, %d jobs)",
+            dbname, cat->ntables, nblobs, sl_pool_snapshot(d->pool), d->opts->jobs);
+    /* The workers take every connection of the pool, this one included: its transaction, and
+     * so the locks, stay open while it is idle in the pool. */
+    sl_pool_release(d->pool, leader);
+    *leaderp = NULL;
+    sl_progress_start(d->progress);
+    rc = write_schema_and_data(d, cat, dbname, encoding, version, err);
+    sl_progress_set_bytes_out(d->progress, (int64_t)sl_bfile_writer_bytes(d->writer));
+    sl_progress_stop(d->progress);
+    if (rc == 0) {
+        char started[32];
+        iso_now(started, sizeof started);
+        sl_bfile_header hdr = {.database = dbname, .server_version = version,
+                               .snapshot = sl_pool_snapshot(d->pool), .started_at = started,
+                               .sluice_version = "1"};
+        sl_bfile_writer *w = d->writer;
+        d->writer = NULL;  /* close frees it, success or not */
+        rc = sl_bfile_writer_close(w, &hdr, err);
+        summary->tables = (int64_t)cat->ntables;
+        summary->blobs = (int64_t)nblobs;
+    }
+done:
+    sl_dump_catalog_free(cat);
+    free(blobs);
+    free(dbname);
+    free(block);
+    return rc;
+}
+
+int
+sl_dump_run(const sl_conninfo *ci, const sl_conn_opts *conn_opts, const sl_dump_opts *opts,
+            sl_dump_summary *summary, sl_error *err)
+{
+    dump_ctx d = {.opts = opts};
+    notifier note = {.channel = opts->notify_channel};
+    char *encoding = NULL, *version = NULL;
+    sl_conn *leader = NULL;
+    int rc = -1;
+    memset(summary, 0, sizeof *summary);
+    pthread_mutex_init(&d.err_mu, NULL);
+    atomic_store(&active_dump, &d);
+    if (opts->notify_channel && sl_conn_open(&note.conn, ci, conn_opts, err) != 0)
+        goto done;
+    if (open_pool(&d, ci, conn_opts, &encoding, &version, &d.pool, err) != 0)
+        goto done;
+    if (sl_bfile_writer_open(&d.writer, opts->output, &opts->codec, err) != 0)
+        goto done;
+    d.progress = sl_progress_new(&(sl_progress_opts){
+        .label = "backup", .tty = opts->progress_tty, .quiet = opts->quiet,
+        .interval_s = opts->progress_interval_s,
+        .callback = note.conn ? notify_progress : NULL, .callback_arg = &note});
+    if (sl_pool_acquire(d.pool, &leader, err) != 0)
+        goto done;
+    register_cancel(&d, leader);
+    rc = dump_in_snapshot(&d, &leader, encoding, version, summary, err);
+done:
+    if (rc != 0 && atomic_load(&d.failed) && d.first_err.kind == SL_E_CANCELED)
+        *err = d.first_err;
+    atomic_store(&active_dump, NULL);
+    if (leader)
+        sl_pool_release(d.pool, leader);
+    sl_bfile_writer_abort(d.writer);  /* NULL after a successful close */
+    if (d.progress) {
+        sl_progress_figures fig;
+        sl_progress_read(d.progress, &fig);
+        summary->rows = fig.rows;
+        summary->bytes_in = fig.bytes_in;
+        summary->bytes_out = fig.bytes_out;
+        summary->elapsed_s = fig.elapsed_s;
+    }
+    sl_progress_free(d.progress);
+    sl_pool_close(d.pool);
+    sl_conn_close(note.conn);
+    for (int i = 0; i < atomic_load(&d.ncancels) && i < MAX_SLOTS; i++)
+        PQfreeCancel(d.cancels[i]);
+    free(d.tasks);
+    free(encoding);
+    free(version);
+    pthread_mutex_destroy(&d.err_mu);
+    return rc;
+}
