@@ -313,6 +313,8 @@ graph_dep_edges(graph *g, const sl_dump_deps *deps)
         if (!target)
             target = keymap_find(&g->mp.holder, tk);
         if (!target)
+            target = keymap_find(&g->mp.shell, tk); /* a type that is only a shell */
+        if (!target)
             continue;
         size_t to = (size_t)*target;
         long *h = keymap_find(&g->mp.holder, fk);

@@ -1,0 +1,209 @@
+/* Unit tests for dump/sort.c: dependency order, tie-breaks, phases, shells, cycles and the
+ * completeness check, on hand-made items and pg_depend rows (no server). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dump/sort.h"
+
+enum { PRE = 10, DATA = 20, INDEX = 30, POST = 40, FINAL = 50 };
+enum { REL = SL_CLASS_RELATION, PROC = SL_CLASS_PROC, TYPE = SL_CLASS_TYPE, CON = 2606 };
+
+static void
+add(sl_dump_items *l, const char *kind, const char *name, int phase, int prio, uint32_t classid,
+    uint32_t objid, uint32_t ref_classid, uint32_t ref_objid)
+{
+    sl_dump_item it = {.phase = phase, .priority = prio, .kind = kind, .schema = "s",
+                       .name = (char *)name, .sql = "x;\n", .classid = classid, .objid = objid,
+                       .ref_classid = ref_classid, .ref_objid = ref_objid};
+    sl_dump_items_add(l, &it);
+}
+
+static long
+pos(const sl_dump_items *l, const char *kind, const char *name)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->v[i].kind, kind) == 0 && strcmp(l->v[i].name, name) == 0)
+            return (long)i;
+    fail_msg("no %s %s", kind, name);
+    return -1;
+}
+
+/* A view on a table whose rule references a function: view after both, through pg_rewrite. */
+static void
+test_follows_dependencies_through_internal_parts(void **state)
+{
+    (void)state;
+    sl_dump_items l = SL_DUMP_ITEMS_INIT;
+    sl_dump_deps d = SL_DUMP_DEPS_INIT;
+    add(&l, "VIEW", "a_view", PRE, 430, REL, 100, 0, 0);
+    add(&l, "FUNCTION", "z_func", PRE, 310, PROC, 200, 0, 0);
+    add(&l, "TABLE", "z_table", PRE, 410, REL, 300, 0, 0);
+    sl_dump_deps_add(&d, 2618, 400, REL, 100, 'i');  /* _RETURN rule is part of the view */
+    sl_dump_deps_add(&d, 2618, 400, REL, 300, 'n');  /* rule uses the table */
+    sl_dump_deps_add(&d, 2618, 400, PROC, 200, 'n'); /* and the function */
+    sl_dump_deps_add(&d, TYPE, 500, REL, 300, 'i');  /* the table's row type */
+    sl_dump_deps_add(&d, PROC, 200, TYPE, 500, 'n'); /* function takes the row type */
+    sl_error err;
+    assert_int_equal(sl_dump_sort(&l, &d, &err), 0);
+    assert_true(pos(&l, "TABLE", "z_table") < pos(&l, "FUNCTION", "z_func"));
+    assert_true(pos(&l, "FUNCTION", "z_func") < pos(&l, "VIEW", "a_view"));
+    sl_dump_items_free(&l);
+    sl_dump_deps_free(&d);
+}
+
+/* Without dependencies: (phase, priority, schema, name); the result is always the same. */
+static void
+test_tie_break_is_deterministic(void **state)
+{
+    (void)state;
+    sl_dump_items l = SL_DUMP_ITEMS_INIT;
+    sl_dump_deps d = SL_DUMP_DEPS_INIT;
+    add(&l, "INDEX", "b", INDEX, 600, REL, 1, 0, 0);
+    add(&l, "TABLE", "b", PRE, 410, REL, 2, 0, 0);
+    add(&l, "TABLE", "a", PRE, 410, REL, 3, 0, 0);
+    add(&l, "SCHEMA", "z", PRE, 100, 2615, 4, 0, 0);
+    sl_error err;
+    assert_int_equal(sl_dump_sort(&l, &d, &err), 0);
+    const char *want[] = {"z", "a", "b", "b"};
+    for (size_t i = 0; i < 4; i++)
+        assert_string_equal(l.v[i].name, want[i]);
+    assert_string_equal(l.v[3].kind, "INDEX");
+    sl_dump_items_free(&l);
+}
+
+/* A view in pre-data that needs a primary key pulls the key into pre-data; a comment on a
+ * foreign key (a secondary) never pulls the key's dependencies forward. */
+static void
+test_phases_follow_dependencies(void **state)
+{
+    (void)state;
+    sl_dump_items l = SL_DUMP_ITEMS_INIT;
+    sl_dump_deps d = SL_DUMP_DEPS_INIT;
+    add(&l, "TABLE", "t", PRE, 410, REL, 1, 0, 0);
+    add(&l, "CONSTRAINT", "t_pkey", INDEX, 610, CON, 2, 0, 0);
+    add(&l, "VIEW", "v", PRE, 430, REL, 3, 0, 0);
+    add(&l, "CONSTRAINT", "u_key", INDEX, 610, CON, 5, 0, 0);
+    add(&l, "FK CONSTRAINT", "fk", POST, 700, CON, 6, 0, 0);
+    add(&l, "COMMENT", "fk", PRE, 1110, 0, 0, CON, 6);
+    add(&l, "MATVIEW REFRESH", "v", FINAL, 800, REL, 3, REL, 3);
+    sl_dump_deps_add(&d, CON, 2, REL, 1, 'a');
+    sl_dump_deps_add(&d, 2618, 9, REL, 3, 'i');
+    sl_dump_deps_add(&d, 2618, 9, CON, 2, 'n');
+    sl_dump_deps_add(&d, CON, 6, CON, 5, 'n');
+    sl_error err;
+    assert_int_equal(sl_dump_sort(&l, &d, &err), 0);
+    assert_int_equal(l.v[pos(&l, "CONSTRAINT", "t_pkey")].phase, PRE);
+    assert_true(pos(&l, "CONSTRAINT", "t_pkey") < pos(&l, "VIEW", "v"));
+    assert_int_equal(l.v[pos(&l, "CONSTRAINT", "u_key")].phase, INDEX);
+    assert_int_equal(l.v[pos(&l, "COMMENT", "fk")].phase, POST);
+    assert_true(pos(&l, "FK CONSTRAINT", "fk") < pos(&l, "COMMENT", "fk"));
+    for (size_t i = 1; i < l.n; i++)
+        assert_true(l.v[i - 1].phase <= l.v[i].phase);
+    sl_dump_items_free(&l);
+    sl_dump_deps_free(&d);
+}
+
+/* Refreshes of materialized views follow each other in dependency order. */
+static void
+test_secondaries_follow_dependency_order(void **state)
+{
+    (void)state;
+    sl_dump_items l = SL_DUMP_ITEMS_INIT;
+    sl_dump_deps d = SL_DUMP_DEPS_INIT;
+    add(&l, "MATERIALIZED VIEW", "a_top", PRE, 440, REL, 1, 0, 0);
+    add(&l, "MATERIALIZED VIEW", "b_base", PRE, 440, REL, 2, 0, 0);
+    add(&l, "MATVIEW REFRESH", "a_top", FINAL, 800, REL, 1, REL, 1);
+    add(&l, "MATVIEW REFRESH", "b_base", FINAL, 800, REL, 2, REL, 2);
+    sl_dump_deps_add(&d, 2618, 7, REL, 1, 'i');
+    sl_dump_deps_add(&d, 2618, 7, REL, 2, 'n');
+    sl_error err;
+    assert_int_equal(sl_dump_sort(&l, &d, &err), 0);
+    assert_true(pos(&l, "MATVIEW REFRESH", "b_base") < pos(&l, "MATVIEW REFRESH", "a_top"));
+    sl_dump_items_free(&l);
+    sl_dump_deps_free(&d);
+}
+
+/* A base type and its I/O functions: shell, functions, then the full type, then its users. */
+static void
+test_shell_type_breaks_the_io_function_cycle(void **state)
+{
+    (void)state;
+    sl_dump_items l = SL_DUMP_ITEMS_INIT;
+    sl_dump_deps d = SL_DUMP_DEPS_INIT;
+    add(&l, "SHELL TYPE", "t", PRE, 200, TYPE, 1, 0, 0);
+    add(&l, "TYPE", "t", PRE, 210, TYPE, 1, 0, 0);
+    add(&l, "FUNCTION", "t_in", PRE, 310, PROC, 2, 0, 0);
+    add(&l, "TABLE", "a_user", PRE, 410, REL, 3, 0, 0);
+    sl_dump_deps_add(&d, TYPE, 1, PROC, 2, 'n');
+    sl_dump_deps_add(&d, PROC, 2, TYPE, 1, 'n');
+    sl_dump_deps_add(&d, REL, 3, TYPE, 1, 'n');
+    sl_error err;
+    assert_int_equal(sl_dump_sort(&l, &d, &err), 0);
+    assert_true(pos(&l, "SHELL TYPE", "t") < pos(&l, "FUNCTION", "t_in"));
+    assert_true(pos(&l, "FUNCTION", "t_in") < pos(&l, "TYPE", "t"));
+    assert_true(pos(&l, "TYPE", "t") < pos(&l, "TABLE", "a_user"));
+    sl_dump_items_free(&l);
+    sl_dump_deps_free(&d);
+}
+
+static void
+test_cycle_is_reported_with_its_objects(void **state)
+{
+    (void)state;
+    sl_dump_items l = SL_DUMP_ITEMS_INIT;
+    sl_dump_deps d = SL_DUMP_DEPS_INIT;
+    add(&l, "VIEW", "v1", PRE, 430, REL, 1, 0, 0);
+    add(&l, "FUNCTION", "f", PRE, 310, PROC, 2, 0, 0);
+    add(&l, "TABLE", "free", PRE, 410, REL, 3, 0, 0);
+    sl_dump_deps_add(&d, REL, 1, PROC, 2, 'n');
+    sl_dump_deps_add(&d, PROC, 2, REL, 1, 'n');
+    sl_error err;
+    sl_error_clear(&err);
+    assert_int_equal(sl_dump_sort(&l, &d, &err), -1);
+    assert_int_equal(err.kind, SL_E_UNSUPPORTED);
+    assert_non_null(strstr(err.message, "dependency cycle"));
+    assert_non_null(strstr(err.message, "VIEW s.v1"));
+    assert_non_null(strstr(err.message, "FUNCTION s.f"));
+    assert_null(strstr(err.message, "free"));
+    sl_dump_items_free(&l);
+    sl_dump_deps_free(&d);
+}
+
+static void
+test_unhandled_objects_are_found(void **state)
+{
+    (void)state;
+    sl_dump_items l = SL_DUMP_ITEMS_INIT;
+    sl_dump_deps d = SL_DUMP_DEPS_INIT;
+    add(&l, "TABLE", "t", PRE, 410, REL, 1, 0, 0);
+    add(&l, "COMMENT", "f", FINAL, 1110, 0, 0, PROC, 9); /* decorates, does not define, f */
+    sl_dump_deps_add(&d, REL, 2, REL, 1, 'i');        /* toast table: part of t */
+    sl_dump_deps_add(&d, TYPE, 3, 3079, 50, 'e');     /* extension member */
+    sl_dump_deps_add(&d, TYPE, 4, TYPE, 3, 'i');      /* its array type */
+    uint32_t handled[] = {REL, 1, REL, 2, TYPE, 3, TYPE, 4};
+    assert_int_equal(sl_dump_find_unhandled(&l, &d, handled, 4), -1);
+    uint32_t missing[] = {REL, 1, PROC, 9, REL, 2};
+    assert_int_equal(sl_dump_find_unhandled(&l, &d, missing, 3), 1);
+    sl_dump_items_free(&l);
+    sl_dump_deps_free(&d);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_follows_dependencies_through_internal_parts),
+        cmocka_unit_test(test_tie_break_is_deterministic),
+        cmocka_unit_test(test_phases_follow_dependencies),
+        cmocka_unit_test(test_secondaries_follow_dependency_order),
+        cmocka_unit_test(test_shell_type_breaks_the_io_function_cycle),
+        cmocka_unit_test(test_cycle_is_reported_with_its_objects),
+        cmocka_unit_test(test_unhandled_objects_are_found),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
