@@ -232,7 +232,8 @@ FILTER_DB = f"""
 
 def _tables_in(path):
     text = open(path).read()
-    return set(re.findall(r"^CREATE TABLE (\S+) ", text, flags=re.M))
+    ident = r'(?:"(?:[^"]|"")*"|[^\s."]+)'
+    return set(re.findall(rf"^CREATE TABLE ({ident}\.{ident})", text, flags=re.M))
 
 
 @pytest.mark.parametrize("flags, expected", [
