@@ -89,7 +89,8 @@ static const char owner_sql[] =
     OWNER_JOIN("fdw", "pg_foreign_data_wrapper") OWNER_JOIN("srv", "pg_foreign_server")
     OWNER_JOIN("evt", "pg_event_trigger") OWNER_JOIN("pub", "pg_publication")
     OWNER_JOIN("stx", "pg_statistic_ext") OWNER_JOIN("lan", "pg_language")
-    OWNER_JOIN("lo", "pg_largeobject_metadata") "\n"
+    " LEFT JOIN pg_largeobject_metadata lo ON o.classid = 'pg_largeobject'::regclass"
+    "  AND lo.oid = o.objid\n"
     " CROSS JOIN LATERAL pg_identify_object(o.classid, o.objid, 0) i\n"
     " CROSS JOIN LATERAL pg_identify_object_as_address(o.classid, o.objid, 0) a\n"
     "WHERE " OWNER_COLS " IS NOT NULL AND dep.deptype IS DISTINCT FROM 'i'\n"

@@ -50,15 +50,19 @@ static const char publication_sql[] =
     "                            WHERE g.classid = 'pg_class'::regclass)\n"
     "ORDER BY 1, 2";
 
-/* Rows: oid, name, sql (without the owner), owner (quoted), name (quoted). */
+/* Rows: oid, name, sql (without the owner), owner (quoted), name (quoted). A slot named after
+ * the subscription is left implicit: that is the default, and CREATE SUBSCRIPTION accepts a
+ * subscription name that would be refused as an explicit slot_name (upper case, spaces). */
 static const char subscription_sql[] =
     "SELECT s.oid, s.subname,\n"
     "       format(E'CREATE SUBSCRIPTION %I CONNECTION %L PUBLICATION %s '\n"
-    "              'WITH (connect = false, slot_name = %s%s%s%s%s%s);\\n',\n"
+    "              'WITH (connect = false%s%s%s%s%s%s);\\n',\n"
     "              s.subname, s.subconninfo,\n"
     "              (SELECT string_agg(quote_ident(p), ', ' ORDER BY u.ord)\n"
     "               FROM unnest(s.subpublications) WITH ORDINALITY u(p, ord)),\n"
-    "              COALESCE(quote_literal(s.subslotname), 'NONE'),\n"
+    "              CASE WHEN s.subslotname IS NULL THEN ', slot_name = NONE'\n"
+    "                   WHEN s.subslotname <> s.subname\n"
+    "                   THEN format(', slot_name = %L', s.subslotname) ELSE '' END,\n"
     "              CASE WHEN s.subbinary THEN ', binary = true' ELSE '' END,\n"
     "              CASE WHEN s.substream THEN ', streaming = on' ELSE '' END,\n"
     "              CASE WHEN s.subtwophasestate <> 'd' THEN ', two_phase = on' ELSE '' END,\n"

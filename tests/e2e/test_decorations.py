@@ -353,14 +353,17 @@ CREATE SUBSCRIPTION "Deco Sub" CONNECTION 'host=127.0.0.1 port=1 dbname=nowhere'
     PUBLICATION p1, "P 2" WITH (connect = false, binary = true, streaming = on);
 CREATE SUBSCRIPTION sub_noslot CONNECTION 'dbname=nowhere'
     PUBLICATION p1 WITH (connect = false, slot_name = NONE, synchronous_commit = 'local');
-ALTER SUBSCRIPTION sub_noslot OWNER TO "{r1}";
+CREATE SUBSCRIPTION sub_slot CONNECTION 'dbname=nowhere'
+    PUBLICATION p1 WITH (connect = false, slot_name = 'other_slot', disable_on_error = true);
 """)
     dst = None
     try:
         text, dst = backup_restore(pg, sluice, fresh_db, tmp_path, src)
         assert "connect = false" in text
         shown = assert_same_schema(pg, src, dst)
-        assert "CREATE SUBSCRIPTION \"Deco Sub\"" in shown and "slot_name = NONE" in shown
+        for want in ('CREATE SUBSCRIPTION "Deco Sub"', "slot_name = NONE",
+                     "slot_name = 'other_slot'", "disable_on_error = true", "binary = true"):
+            assert want in shown, f"pg_dump of the source should show {want!r}"
     finally:
         for db in (src, dst):  # a database holding subscriptions cannot be dropped
             if db:
