@@ -294,3 +294,83 @@ def test_usage_errors(sluice, tmp_path):
     for flag in ("--clean", "--create", "--single-transaction", "--continue-on-error",
                  "pg_database_owner", "-j"):
         assert flag in help_text.stdout
+
+
+# -- sluice's own backup files ------------------------------------------------------------------
+
+EXT = {"gzip": ".sql.gz", "zstd": ".sql.zst", "none": ".sql"}
+
+
+@pytest.fixture(scope="module")
+def sluice_files(pg, varied, tmp_path_factory):
+    """sluice backups of the varied database, one per compression, with a larger table added so
+    that -j 4 has several data segments to share."""
+    from conftest import Sluice
+    pg.execute("CREATE TABLE IF NOT EXISTS public.wide AS SELECT g AS id, md5(g::text) AS h, "
+               "repeat(E'x\\t;', g % 50) AS t FROM generate_series(1, 20000) g", varied)
+    d = tmp_path_factory.mktemp("sluice_files")
+    files = {}
+    for compress, ext in EXT.items():
+        path = str(d / f"varied{ext}")
+        proc = Sluice(pg).run("backup", "single", varied, "-o", path, "-j", 2)
+        assert proc.returncode == 0, proc.stderr
+        files[compress] = path
+    return files
+
+
+@pytest.mark.parametrize("jobs", [1, 4])
+@pytest.mark.parametrize("compress", ["gzip", "zstd", "none"])
+def test_sluice_file_jobs(pg, sluice, fresh_db, varied, sluice_files, compress, jobs):
+    target = fresh_db("sj")
+    proc = sluice.run("restore", sluice_files[compress], "--database", target, "-j", jobs)
+    assert proc.returncode == 0, proc.stderr
+    assert f"with {jobs} connection" in proc.stderr, proc.stderr
+    compare.assert_same(pg.conninfo(varied), pg.conninfo(target))
+
+
+def test_sluice_file_j1_equals_j4(pg, sluice, fresh_db, sluice_files):
+    one, four = fresh_db("j1"), fresh_db("j4")
+    for db, jobs in ((one, 1), (four, 4)):
+        proc = sluice.run("restore", sluice_files["zstd"], "--database", db, "-j", jobs)
+        assert proc.returncode == 0, proc.stderr
+    compare.assert_same(pg.conninfo(one), pg.conninfo(four))
+
+
+def test_sluice_file_single_transaction(pg, sluice, fresh_db, varied, sluice_files):
+    target = fresh_db("s1")
+    proc = sluice.run("restore", sluice_files["gzip"], "--database", target,
+                      "--single-transaction", "-j", 4, "-v")
+    assert proc.returncode == 0, proc.stderr
+    assert "with 1 connection" in proc.stderr, proc.stderr
+    assert "WITH (FREEZE)" in proc.stderr
+    compare.assert_same(pg.conninfo(varied), pg.conninfo(target))
+
+
+def test_sluice_file_corrupt_table_data_not_committed(pg, sluice, fresh_db, sluice_files,
+                                                      tmp_path):
+    """A changed byte inside one table's rows (still valid COPY text) fails that segment's
+    checksum: exit 4 naming the offset, and the COPY is not committed."""
+    data = bytearray(open(sluice_files["none"], "rb").read())
+    pos = data.index(b"\t" + "c4ca4238a0b923820dcc509a6f75849b".encode())  # md5('1') of wide
+    data[pos + 1] = ord("d")
+    bad = tmp_path / "flipped.sql"
+    bad.write_bytes(bytes(data))
+    target = fresh_db("fl")
+    proc = sluice.run("restore", bad, "--database", target)
+    run_fail(proc, ARCHIVE, "offset")
+    assert pg.query("SELECT count(*) FROM public.wide", target) == [(0,)]
+
+
+def test_sluice_file_refused_before_touching(pg, sluice, fresh_db, sluice_files, tmp_path):
+    data = open(sluice_files["gzip"], "rb").read()
+    bad = tmp_path / "cut.sql.gz"
+    bad.write_bytes(data[:-10])
+    target = fresh_db("cut")
+    proc = sluice.run("restore", bad, "--database", target, "-j", 2)
+    run_fail(proc, ARCHIVE, "offset")
+    assert user_tables(pg, target) == []
+    # --create makes nothing either
+    name = f"never_{os.getpid()}"
+    proc = sluice.run("restore", bad, "--database", name, "--create")
+    run_fail(proc, ARCHIVE, "offset")
+    assert pg.query(f"SELECT count(*) FROM pg_database WHERE datname = '{name}'") == [(0,)]
