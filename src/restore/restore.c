@@ -127,6 +127,7 @@ static void
 set_location(sl_error *err, const where *wh, uint64_t line, uint64_t offset, const char *head)
 {
     const sl_bfile_entry *e = wh->entry;
+    err->context[0] = '\0';  /* the location replaces what a lower layer said */
     if (e)
         sl_error_context(err, "statement at line %llu (offset %llu) of segment %d (%s%s%s%s%s): %s",
                          (unsigned long long)line, (unsigned long long)offset, e->seq, e->kind,
@@ -399,7 +400,9 @@ run_statement(run *r, const sl_split_item *it, sl_error *err)
     r->copy_offset = it->offset;
     memcpy(r->copy_head, head, sizeof r->copy_head);
     r->copy_skip = false;
-    if (sl_copy_writer_open(&r->cw, r->w->conn, copy_sql(r, it), err) != 0) {
+    const char *sql = copy_sql(r, it);
+    SL_DEBUG("COPY at line %llu: %.300s", (unsigned long long)it->line, sql);
+    if (sl_copy_writer_open(&r->cw, r->w->conn, sql, err) != 0) {
         r->cw = NULL;
         r->copy_skip = true;
         return statement_failed(r, it->line, it->offset, head, err);
