@@ -212,8 +212,8 @@ static const char final_sql[] =
     "  AND n.oid <> ALL ($2::pg_catalog.oid[])), "
     "r0 AS (SELECT c.oid, c.relkind FROM pg_catalog.pg_class c "
     "  WHERE c.relkind IN " DUMPABLE_RELKINDS " AND c.relnamespace IN (SELECT oid FROM s) "
-    "  AND ($3::pg_catalog.oid[] IS NULL OR c.oid = ANY ($3::pg_catalog.oid[])) "
-    "  AND c.oid <> ALL ($4::pg_catalog.oid[]) AND c.relpersistence <> 't'), "
+    "  AND ($3::pg_catalog.oid[] IS NULL OR c.oid IN (SELECT pg_catalog.unnest($3::pg_catalog.oid[]))) "
+    "  AND c.oid NOT IN (SELECT pg_catalog.unnest($4::pg_catalog.oid[])) AND c.relpersistence <> 't'), "
     /* a sequence goes with the table owning it: identity sequences only with their table,
      * owned sequences also when -t names only the table */
     "r AS (SELECT oid, relkind FROM r0 WHERE NOT (relkind = 'S' AND EXISTS ("
@@ -226,7 +226,7 @@ static const char final_sql[] =
     "SELECT (SELECT COALESCE(pg_catalog.array_agg(oid ORDER BY oid), '{}') FROM s)::text, "
     "  (SELECT COALESCE(pg_catalog.array_agg(oid ORDER BY oid), '{}') FROM r)::text, "
     "  (SELECT COALESCE(pg_catalog.array_agg(oid ORDER BY oid), '{}') FROM r "
-    "   WHERE relkind = 'r' AND oid <> ALL ($5::pg_catalog.oid[]))::text";
+    "   WHERE relkind = 'r' AND oid NOT IN (SELECT pg_catalog.unnest($5::pg_catalog.oid[])))::text";
 
 int
 sl_dump_filter_resolve(sl_dump_filter *f, sl_conn *c, sl_error *err)

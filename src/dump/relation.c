@@ -49,11 +49,11 @@ static const char sequences_sql[] =
     "    JOIN pg_namespace tn ON tn.oid = t.relnamespace "
     "    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid "
     "    WHERE d.classid = 1259 AND d.objid = c.oid AND d.refclassid = 1259 "
-    "    AND d.deptype = 'a' AND t.oid = ANY ($1::oid[])), ''), "
+    "    AND d.deptype = 'a' AND t.oid IN (SELECT unnest($1::oid[]))), ''), "
     "  'SEQUENCE', 10, 400, 0, 0 "
     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
     "JOIN pg_sequence s ON s.seqrelid = c.oid "
-    "WHERE c.relkind = 'S' AND c.oid = ANY ($1::oid[]) "
+    "WHERE c.relkind = 'S' AND c.oid IN (SELECT unnest($1::oid[])) "
     "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 1259 AND d.objid = c.oid "
     "  AND d.deptype = 'i')";
 
@@ -151,7 +151,7 @@ static const char tables_sql[] =
     "CROSS JOIN LATERAL (SELECT string_agg(" COLUMN_EXTRAS ", '' ORDER BY a.attnum) AS list "
     "  FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid "
     "  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) ex "
-    "WHERE c.relkind IN ('r', 'p', 'f') AND c.oid = ANY ($1::oid[])";
+    "WHERE c.relkind IN ('r', 'p', 'f') AND c.oid IN (SELECT unnest($1::oid[]))";
 
 /* Objects written inside another item: generated columns' expressions, CHECK constraints
  * written inside CREATE TABLE or inherited with the table, and the foreign keys and triggers
@@ -159,17 +159,17 @@ static const char tables_sql[] =
 static const char parts_sql[] =
     "SELECT 2604, ad.oid, NULL, NULL, NULL, 'PART', 0, 0, 1259, ad.adrelid "
     "FROM pg_attrdef ad JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum "
-    "WHERE a.attgenerated <> '' AND ad.adrelid = ANY ($1::oid[]) "
+    "WHERE a.attgenerated <> '' AND ad.adrelid IN (SELECT unnest($1::oid[])) "
     "UNION ALL "
     "SELECT 2606, co.oid, NULL, NULL, NULL, 'PART', 0, 0, "
     "  CASE WHEN co.contype = 'f' THEN 2606 ELSE 1259 END, "
     "  CASE WHEN co.contype = 'f' THEN co.conparentid ELSE co.conrelid END "
-    "FROM pg_constraint co WHERE co.conrelid = ANY ($1::oid[]) AND ("
+    "FROM pg_constraint co WHERE co.conrelid IN (SELECT unnest($1::oid[])) AND ("
     "  (co.contype = 'c' AND NOT co.conislocal) OR (" INLINE_CHECK("co") ") "
     "  OR (co.contype = 'f' AND co.conparentid <> 0)) "
     "UNION ALL "
     "SELECT 2620, t.oid, NULL, NULL, NULL, 'PART', 0, 0, 1259, t.tgrelid "
-    "FROM pg_trigger t WHERE t.tgrelid = ANY ($1::oid[]) AND t.tgparentid <> 0 "
+    "FROM pg_trigger t WHERE t.tgrelid IN (SELECT unnest($1::oid[])) AND t.tgparentid <> 0 "
     "AND NOT t.tgisinternal";
 
 static const char defaults_sql[] =
@@ -181,7 +181,7 @@ static const char defaults_sql[] =
     "  'DEFAULT', 10, 420, 0, 0 "
     "FROM pg_attrdef ad JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum "
     "JOIN pg_class c ON c.oid = ad.adrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE a.attgenerated = '' AND ad.adrelid = ANY ($1::oid[])";
+    "WHERE a.attgenerated = '' AND ad.adrelid IN (SELECT unnest($1::oid[]))";
 
 /* Views and materialized views (with the refresh of populated ones). check_option is a view
  * option that CREATE VIEW spells as a clause. */
@@ -205,13 +205,13 @@ static const char views_sql[] =
     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
     "LEFT JOIN pg_am am ON am.oid = c.relam "
     "CROSS JOIN LATERAL (SELECT " QN("n", "c.relname") " AS q) qq "
-    "WHERE c.relkind IN ('v', 'm') AND c.oid = ANY ($1::oid[]) "
+    "WHERE c.relkind IN ('v', 'm') AND c.oid IN (SELECT unnest($1::oid[])) "
     "UNION ALL "
     "SELECT 1259, c.oid, n.nspname, c.relname, "
     "  format(E'REFRESH MATERIALIZED VIEW %s;\\n', " QN("n", "c.relname") "), "
     "  'MATVIEW REFRESH', 50, 800, 1259, c.oid "
     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE c.relkind = 'm' AND c.relispopulated AND c.oid = ANY ($1::oid[])";
+    "WHERE c.relkind = 'm' AND c.relispopulated AND c.oid IN (SELECT unnest($1::oid[]))";
 
 /* Indexes not made by a constraint, their attachment to a partitioned parent index, CLUSTER ON
  * and REPLICA IDENTITY USING INDEX. */
@@ -221,7 +221,7 @@ static const char indexes_sql[] =
     "  FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
     "  JOIN pg_namespace n ON n.oid = ic.relnamespace "
     "  JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace "
-    "  WHERE i.indrelid = ANY ($1::oid[])) "
+    "  WHERE i.indrelid IN (SELECT unnest($1::oid[]))) "
     "SELECT 1259, x.indexrelid, x.nspname, x.iname, pg_get_indexdef(x.indexrelid) || E';\\n' "
     "  || CASE WHEN x.ispc <> 0 THEN format(E'ALTER INDEX %s SET TABLESPACE %I;\\n', x.qi, "
     "     (SELECT spcname FROM pg_tablespace WHERE oid = x.ispc)) ELSE '' END "
@@ -237,7 +237,7 @@ static const char indexes_sql[] =
     "  'INDEX ATTACH', 40, 740, 1259, x.indexrelid "
     "FROM x JOIN pg_inherits ih ON ih.inhrelid = x.indexrelid "
     "JOIN pg_class p ON p.oid = ih.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace "
-    "JOIN pg_index pi ON pi.indexrelid = p.oid WHERE pi.indrelid = ANY ($1::oid[]) "
+    "JOIN pg_index pi ON pi.indexrelid = p.oid WHERE pi.indrelid IN (SELECT unnest($1::oid[])) "
     "UNION ALL "
     "SELECT 1259, x.indexrelid, x.nspname, x.iname, "
     "  format(E'ALTER TABLE %s CLUSTER ON %I;\\n', x.qt, x.iname), "
@@ -262,7 +262,7 @@ static const char constraints_sql[] =
     "    ELSE 705 END ELSE 610 END, 0, 0 "
     "FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid "
     "JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE co.conrelid = ANY ($1::oid[]) AND ("
+    "WHERE co.conrelid IN (SELECT unnest($1::oid[])) AND ("
     "  co.contype IN ('p', 'u', 'x') "
     "  OR (co.contype = 'f' AND co.conparentid = 0) "
     "  OR (co.contype = 'c' AND co.conislocal AND NOT (" INLINE_CHECK("co") ")))";
@@ -280,7 +280,7 @@ static const char triggers_sql[] =
     "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
     "JOIN pg_namespace n ON n.oid = c.relnamespace "
     "CROSS JOIN LATERAL (SELECT " QN("n", "c.relname") " AS q) qq "
-    "WHERE t.tgrelid = ANY ($1::oid[]) AND NOT t.tgisinternal AND t.tgparentid = 0 "
+    "WHERE t.tgrelid IN (SELECT unnest($1::oid[])) AND NOT t.tgisinternal AND t.tgparentid = 0 "
     "UNION ALL "
     "SELECT 2618, r.oid, n.nspname, c.relname || '.' || r.rulename, "
     "  pg_get_ruledef(r.oid) || E'\\n' || CASE r.ev_enabled "
@@ -292,7 +292,7 @@ static const char triggers_sql[] =
     "FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class "
     "JOIN pg_namespace n ON n.oid = c.relnamespace "
     "CROSS JOIN LATERAL (SELECT " QN("n", "c.relname") " AS q) qq "
-    "WHERE r.ev_class = ANY ($1::oid[]) AND r.rulename <> '_RETURN' "
+    "WHERE r.ev_class IN (SELECT unnest($1::oid[])) AND r.rulename <> '_RETURN' "
     "UNION ALL "
     "SELECT 3381, s.oid, n.nspname, s.stxname, "
     "  pg_get_statisticsobjdef(s.oid) || E';\\n' || CASE WHEN s.stxstattarget >= 0 "
@@ -300,7 +300,7 @@ static const char triggers_sql[] =
     "    s.stxstattarget) ELSE '' END, "
     "  'STATISTICS', 40, 730, 0, 0 "
     "FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace "
-    "WHERE s.stxrelid = ANY ($1::oid[])";
+    "WHERE s.stxrelid IN (SELECT unnest($1::oid[]))";
 
 static const char *const families[][2] = {
     {"sequences", sequences_sql},
@@ -332,7 +332,7 @@ static const char seqlist_sql[] =
     "SELECT c.oid, n.nspname, c.relname, " QN("n", "c.relname") ", "
     "  quote_literal(" QN("n", "c.relname") ") "
     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE c.relkind = 'S' AND c.oid = ANY ($1::oid[]) ORDER BY c.oid";
+    "WHERE c.relkind = 'S' AND c.oid IN (SELECT unnest($1::oid[])) ORDER BY c.oid";
 
 /* Reads last_value and is_called of rows [from, to) of the sequence list in one statement. */
 static int
@@ -407,7 +407,7 @@ static const char data_tables_sql[] =
     "  c.relpages, pg_relation_size(c.oid), COALESCE(am.amname = 'heap', false) "
     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
     "LEFT JOIN pg_am am ON am.oid = c.relam "
-    "WHERE c.relkind = 'r' AND c.oid = ANY ($1::oid[]) ORDER BY n.nspname, c.relname";
+    "WHERE c.relkind = 'r' AND c.oid IN (SELECT unnest($1::oid[])) ORDER BY n.nspname, c.relname";
 
 int
 sl_dump_read_tables(sl_conn *c, const sl_dump_filter *f, sl_dump_table **out, size_t *n,

@@ -103,7 +103,7 @@ static const char schemas_sql[] =
     "  CASE WHEN n.nspname = 'public' THEN 'CREATE SCHEMA IF NOT EXISTS public;' "
     "       ELSE format('CREATE SCHEMA %I;', n.nspname) END || E'\\n', "
     "  'SCHEMA', 10, 100, 0, 0 "
-    "FROM pg_namespace n WHERE n.oid = ANY ($1::oid[]) AND " NOT_EXT_MEMBER("2615", "n.oid");
+    "FROM pg_namespace n WHERE n.oid IN (SELECT unnest($1::oid[])) AND " NOT_EXT_MEMBER("2615", "n.oid");
 
 /* $2: true when the whole database is dumped (no -n/-N): extensions living in pg_catalog
  * are then included too. */
@@ -112,7 +112,7 @@ static const char extensions_sql[] =
     "  format(E'CREATE EXTENSION IF NOT EXISTS %I WITH SCHEMA %I;\\n', x.extname, n.nspname), "
     "  'EXTENSION', 10, 110, 0, 0 "
     "FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace "
-    "WHERE x.oid >= 16384 AND (x.extnamespace = ANY ($1::oid[]) "
+    "WHERE x.oid >= 16384 AND (x.extnamespace IN (SELECT unnest($1::oid[])) "
     "  OR ($2::bool AND n.nspname = 'pg_catalog'))";
 
 static const char collations_sql[] =
@@ -125,7 +125,7 @@ static const char collations_sql[] =
     "         ELSE format(', lc_collate = %L, lc_ctype = %L', c.collcollate, c.collctype) END), "
     "  'COLLATION', 10, 205, 0, 0 "
     "FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace "
-    "WHERE c.collnamespace = ANY ($1::oid[]) AND " NOT_EXT_MEMBER("3456", "c.oid");
+    "WHERE c.collnamespace IN (SELECT unnest($1::oid[])) AND " NOT_EXT_MEMBER("3456", "c.oid");
 
 /* Types of every kind but arrays, multiranges (made with their range) and table row types.
  * Shell items come first for base types and for ranges with a canonical function, whose
@@ -134,7 +134,7 @@ static const char types_sql[] =
     "WITH t AS ("
     "  SELECT t.*, n.nspname, " QN("n", "t.typname") " AS qn FROM pg_type t "
     "  JOIN pg_namespace n ON n.oid = t.typnamespace "
-    "  WHERE t.typnamespace = ANY ($1::oid[]) AND " NOT_EXT_MEMBER("1247", "t.oid") " "
+    "  WHERE t.typnamespace IN (SELECT unnest($1::oid[])) AND " NOT_EXT_MEMBER("1247", "t.oid") " "
     "  AND t.typtype IN ('b', 'c', 'd', 'e', 'r', 'p') "
     "  AND NOT EXISTS (SELECT 1 FROM pg_type e WHERE e.typarray = t.oid) "
     "  AND (t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c') "
