@@ -148,7 +148,8 @@ static const char comment_sql[] =
 
 /* ---- context ---- */
 
-/* Orders by object, then by phase (the earliest item is where the object is created). */
+/* Orders by object, then the object's definition before its secondary items (a matview's
+ * refresh), then by phase: the first item of an object is where it is created. */
 static int
 ref_cmp(const void *a, const void *b)
 {
@@ -157,6 +158,8 @@ ref_cmp(const void *a, const void *b)
         return x->classid < y->classid ? -1 : 1;
     if (x->objid != y->objid)
         return x->objid < y->objid ? -1 : 1;
+    if (x->secondary != y->secondary)
+        return x->secondary ? 1 : -1;
     if (x->phase != y->phase)
         return x->phase < y->phase ? -1 : 1;
     return x->index < y->index ? -1 : (x->index > y->index);
@@ -174,6 +177,12 @@ before_object(const sl__decor_ref *x, uint32_t classid, uint32_t objid)
     return x->classid < classid || (x->classid == classid && x->objid < objid);
 }
 
+static bool
+has_patterns(const char **patterns)
+{
+    return patterns && patterns[0];
+}
+
 static void
 ctx_build(sl__decor_ctx *ctx, sl_conn *c, const sl_dump_filter *f, const sl_dump_items *objects)
 {
@@ -181,8 +190,8 @@ ctx_build(sl__decor_ctx *ctx, sl_conn *c, const sl_dump_filter *f, const sl_dump
     ctx->conn = c;
     ctx->f = f;
     ctx->objects = objects;
-    ctx->everything_on = f->include_schemas == NULL && f->include_tables == NULL &&
-                         !f->tables_only;
+    ctx->everything_on = !has_patterns(f->include_schemas) &&
+                         !has_patterns(f->include_tables) && !f->tables_only;
     ctx->everything = ctx->everything_on ? "true" : "false";
     ctx->schemas = f->schema_oids;
     ctx->refs = sl_malloc((objects->n ? objects->n : 1) * sizeof *ctx->refs);
@@ -190,7 +199,8 @@ ctx_build(sl__decor_ctx *ctx, sl_conn *c, const sl_dump_filter *f, const sl_dump
         const sl_dump_item *it = &objects->v[i];
         if (it->classid == 0 || it->objid == 0 || it->objsubid != 0)
             continue;
-        ctx->refs[ctx->nrefs++] = (sl__decor_ref){it->classid, it->objid, it->phase, i};
+        ctx->refs[ctx->nrefs++] =
+            (sl__decor_ref){it->classid, it->objid, it->ref_classid != 0, it->phase, i};
     }
     qsort(ctx->refs, ctx->nrefs, sizeof *ctx->refs, ref_cmp);
 

@@ -70,6 +70,7 @@ SL_MUSTCHECK int sl_dump_read_decorations(sl_conn *c, const sl_dump_filter *f,
 typedef struct sl__decor_ref {
     uint32_t classid;
     uint32_t objid;
+    bool secondary;  /* the item follows another one (item.h ref_classid != 0) */
     int phase;
     size_t index;
 } sl__decor_ref;
@@ -79,7 +80,7 @@ typedef struct sl__decor_ctx {
     sl_conn *conn;
     const sl_dump_filter *f;
     const sl_dump_items *objects;
-    sl__decor_ref *refs;   /* sorted by (classid, objid), then by the item's phase */
+    sl__decor_ref *refs;   /* sorted by (classid, objid, secondary, phase) */
     size_t nrefs;
     char *classids;        /* "{1259,1255,...}": the server's $1 */
     char *objids;          /* "{16384,16390,...}": the server's $2, pairwise with classids */
@@ -88,7 +89,8 @@ typedef struct sl__decor_ctx {
     const char *schemas;   /* f->schema_oids (may be NULL: every schema) */
 } sl__decor_ctx;
 
-/* The object's item (its earliest phase), or NULL when the backup does not hold it. */
+/* The object's item (its definition, else its earliest phase), or NULL when the backup does
+ * not hold it. */
 const sl_dump_item *sl__decor_find(const sl__decor_ctx *ctx, uint32_t classid, uint32_t objid);
 /* Runs one of the family queries with $1 classids, $2 objids, $3 everything, then `extra`
  * parameters ($4...). *res is the caller's to PQclear on success. */
