@@ -398,3 +398,49 @@ END$$;
     assert logged.count("aclexplode(p.cur)") == 2  # the ACL query mentions it twice
     assert text.count("COMMENT ON TABLE") == 300
     assert_same_schema(pg, src, dst)
+
+
+def test_filters_keep_only_the_decorations_of_what_is_dumped(pg, roles, fresh_db, sluice,
+                                                             tmp_path):
+    src = make_source(pg, fresh_db, fill("""
+CREATE SCHEMA "Deco S";
+CREATE SCHEMA other;
+CREATE TABLE "Deco S".t (id int);
+CREATE TABLE "Deco S".t2 (id int);
+CREATE TABLE other.o (id int);
+COMMENT ON TABLE "Deco S".t IS 'keep me';
+COMMENT ON COLUMN "Deco S".t.id IS 'keep my column';
+COMMENT ON TABLE "Deco S".t2 IS 'not with -t';
+COMMENT ON TABLE other.o IS 'not with -n';
+COMMENT ON SCHEMA "Deco S" IS 'schema comment';
+GRANT SELECT ON "Deco S".t TO "{r1}";
+GRANT SELECT ON other.o TO "{r1}";
+GRANT USAGE ON SCHEMA "Deco S" TO {r2};
+ALTER DEFAULT PRIVILEGES IN SCHEMA "Deco S" GRANT SELECT ON TABLES TO {r2};
+ALTER DEFAULT PRIVILEGES IN SCHEMA other GRANT SELECT ON TABLES TO {r2};
+ALTER DEFAULT PRIVILEGES GRANT USAGE ON TYPES TO {r2};
+ALTER TABLE "Deco S".t ENABLE ROW LEVEL SECURITY;
+CREATE POLICY p ON "Deco S".t USING (id > 0);
+SELECT lo_create(424242);
+CREATE PUBLICATION pub FOR TABLE "Deco S".t;
+"""))
+    by_schema = tmp_path / "n.sql"
+    sluice.run("backup", "single", src, "--schema-only", "-n", '"Deco S"', "-o", by_schema,
+               check=True)
+    text = by_schema.read_text()
+    for want in ("'keep me'", "'keep my column'", "'not with -t'", "'schema comment'",
+                 f'TO "{R1}"', "IN SCHEMA \"Deco S\" GRANT SELECT ON TABLES", "CREATE POLICY p",
+                 "ENABLE ROW LEVEL SECURITY"):
+        assert want in text, f"-n should keep {want!r}"
+    for unwanted in ("'not with -n'", "other", "ON TYPES", "lo_create", "PUBLICATION"):
+        assert unwanted not in text, f"-n should leave out {unwanted!r}"
+
+    by_table = tmp_path / "t.sql"
+    sluice.run("backup", "single", src, "--schema-only", "-t", '"Deco S".t', "-o", by_table,
+               check=True)
+    text = by_table.read_text()
+    for want in ("'keep me'", "'keep my column'", f'TO "{R1}"', "CREATE POLICY p"):
+        assert want in text, f"-t should keep {want!r}"
+    for unwanted in ("'not with -t'", "'schema comment'", "DEFAULT PRIVILEGES",
+                     "ON SCHEMA", "lo_create", "PUBLICATION"):
+        assert unwanted not in text, f"-t should leave out {unwanted!r}"
