@@ -318,6 +318,12 @@ INSERT INTO vehicles VALUES (1, 'generic', 0), (2, NULL, 3);
 INSERT INTO cars VALUES (10, 'sedan', 4, 4), (11, 'coupe', 4, 2);
 INSERT INTO trucks VALUES (20, 'big rig', 18, 12.5);
 INSERT INTO sports_cars VALUES (30, 'fast', 4, 2, 320);
+-- Enough rows in a parent and a child that a backup splitting tables into block ranges splits
+-- them too (a range query without ONLY would repeat the children's rows).
+INSERT INTO vehicles SELECT 1000 + i, 'v ' || md5(i::text) || md5((-i)::text), i % 9
+FROM generate_series(1, 20000) i;
+INSERT INTO cars SELECT 100000 + i, 'c ' || md5(i::text) || md5((-i)::text), 4, i % 5
+FROM generate_series(1, 20000) i;
 
 -- A typed table.
 CREATE TABLE people OF person (name WITH OPTIONS PRIMARY KEY, m WITH OPTIONS DEFAULT 'ok');
