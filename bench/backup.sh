@@ -10,7 +10,7 @@
 #   SCALE=100         pgbench scale (SCALE=10 or 1 for a quick run)
 #   BIGTABLE_MB=1024  approximate heap size of bench_big in MB (0: no big table)
 #   JOBS=2            -j for sluice, pg_dump -Fd and pg_restore, and the wire limit's parallelism
-#   SLUICE=build/sluice   the binary to measure (built in build/ with cmake when missing)
+#   SLUICE=PATH       the binary to measure (default: build/sluice, (re)built as Release first)
 #   BENCH_DIR=/tmp/...    where the cluster, backups and logs go (default: a new temp dir)
 #   KEEP=1            keep BENCH_DIR afterwards
 # Smoke run: SCALE=1 BIGTABLE_MB=50 bench/backup.sh
@@ -23,6 +23,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SCALE=${SCALE:-100}
 BIGTABLE_MB=${BIGTABLE_MB:-1024}
 JOBS=${JOBS:-2}
+SLUICE_GIVEN=${SLUICE:+1}
 SLUICE=${SLUICE:-$ROOT/build/sluice}
 PGBIN=${SLUICE_PG_BINDIR:-/usr/lib/postgresql/15/bin}
 PY=/usr/bin/python3
@@ -31,11 +32,12 @@ TIME=/usr/bin/time
 for tool in "$TIME" "$PY" "$PGBIN/pgbench" "$PGBIN/pg_dump" "$PGBIN/pg_restore" "$PGBIN/psql"; do
     [ -x "$tool" ] || { echo "missing $tool: run scripts/install-deps.sh" >&2; exit 2; }
 done
-if [ ! -x "$SLUICE" ]; then
-    echo "== building sluice in $ROOT/build"
+if [ -z "$SLUICE_GIVEN" ]; then  # measure the current tree, built as a release
+    echo "== building sluice (Release) in $ROOT/build"
     cmake -S "$ROOT" -B "$ROOT/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
     make -C "$ROOT/build" -j2 sluice >/dev/null
 fi
+[ -x "$SLUICE" ] || { echo "no sluice binary at $SLUICE" >&2; exit 2; }
 
 BENCH_DIR=${BENCH_DIR:-$(mktemp -d /tmp/sluice-bench.XXXXXX)}
 mkdir -p "$BENCH_DIR"
