@@ -5,6 +5,7 @@ Exit codes (base/error_kinds.def): 2 usage, 3 connect, 4 archive, 5 server, 6 io
 """
 import os
 import re
+import signal
 import subprocess
 import threading
 import time
@@ -143,6 +144,49 @@ def doomed_cluster():
         c.destroy()
 
 
+def wait_for_copy(cluster, still_running, timeout=120):
+    """True once a COPY ... TO STDOUT runs on the cluster (sluice is streaming table data)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and still_running():
+        rows = cluster.query("SELECT count(*) FROM pg_stat_activity "
+                             "WHERE query ILIKE 'COPY%TO STDOUT%' AND pid <> pg_backend_pid()")
+        if rows[0][0] > 0:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_interrupted_backup(doomed_cluster, tmp_path):
+    """SIGINT while streaming: exit 9, no file, and the server's sessions end with it.
+    (Runs before test_server_stopped_mid_backup, which stops this cluster.)"""
+    from conftest import sluice_bin
+    out = tmp_path / "big.sql.zst"
+    proc = subprocess.Popen([sluice_bin(), "backup", "single", "big", "-o", str(out), "-j", "2"],
+                            env=doomed_cluster.env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for_copy(doomed_cluster, lambda: proc.poll() is None), \
+            "the backup never started copying data (or finished too soon)"
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 9, f"exit {proc.returncode}:\n{err}"
+    assert err.strip(), "no message"
+    assert_empty_dir(tmp_path)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        left = doomed_cluster.query("SELECT count(*) FROM pg_stat_activity "
+                                    "WHERE application_name LIKE 'sluice%'")[0][0]
+        if left == 0:
+            break
+        time.sleep(0.2)
+    assert left == 0, f"{left} sluice sessions still on the server after the interrupt"
+
+
 def test_server_stopped_mid_backup(doomed_cluster, tmp_path):
     from conftest import Sluice
     sluice = Sluice(doomed_cluster)
@@ -155,17 +199,8 @@ def test_server_stopped_mid_backup(doomed_cluster, tmp_path):
     t = threading.Thread(target=run)
     t.start()
     # Stop the server once sluice is streaming table data.
-    deadline = time.monotonic() + 120
-    copying = False
-    while time.monotonic() < deadline and t.is_alive():
-        rows = doomed_cluster.query(
-            "SELECT count(*) FROM pg_stat_activity WHERE query ILIKE 'COPY%TO STDOUT%' "
-            "AND pid <> pg_backend_pid()")
-        if rows[0][0] > 0:
-            copying = True
-            break
-        time.sleep(0.05)
-    assert copying, "the backup never started copying data (or finished too soon)"
+    assert wait_for_copy(doomed_cluster, t.is_alive), \
+        "the backup never started copying data (or finished too soon)"
     time.sleep(0.3)
     doomed_cluster.stop("fast")
     t.join(300)
@@ -216,10 +251,10 @@ def test_output_directory_missing(sluice, small_db, tmp_path):
 
 def test_restore_missing_file(pg, sluice, tmp_path):
     missing = tmp_path / "nope.sql.gz"
-    proc = sluice.run("restore", missing, "--database", f"never_{os.getpid()}", "--create")
+    target = f"never_{os.getpid()}"
+    proc = sluice.run("restore", missing, "--database", target, "--create")
     assert_fails(proc, IO, str(missing))
-    assert not pg.query("SELECT 1 FROM pg_database WHERE datname = %s" % (
-        f"'never_{os.getpid()}'"))
+    assert not pg.query(f"SELECT 1 FROM pg_database WHERE datname = '{target}'")
     proc = sluice.run("verify", missing)
     assert_fails(proc, IO, str(missing))
 
