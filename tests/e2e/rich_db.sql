@@ -165,7 +165,16 @@ CREATE TABLE all_types (
     c_hstore      ext.hstore,
     c_citext      citext,
     c_ltree       ltree,
-    c_tsrange_arr tsrange[]
+    c_tsrange_arr tsrange[],
+    c_jsonpath    jsonpath,
+    c_refcursor   refcursor,
+    c_tid         tid,
+    c_xid         xid,
+    c_cid         cid,
+    c_txid_snap   txid_snapshot,
+    c_bpchar      bpchar,
+    c_timetz_arr  timetz[],
+    c_box_arr     box[]
 );
 COMMENT ON TABLE all_types IS 'one column per built-in type';
 COMMENT ON COLUMN all_types.c_text IS 'text with "tabs", newlines and ''quotes''';
@@ -220,6 +229,14 @@ INSERT INTO all_types VALUES
  '{-1}', '{{NULL,NULL}}', '{"\\.", "\t", "\n", "COPY t FROM stdin;"}', '{{""}}', '{null}', 'ecstatic',
  '{ecstatic}', 'back\slash', ROW('', '', ''), ROW('', ROW('', '', ''), '{""}', NULL), '{}', 42, 'x@y.z', 'twenty chars exactly',
  'a=>"", b=>"\\"', 'ÅNGSTRÖM', 'a', '{NULL}');
+UPDATE all_types SET c_jsonpath = '$.a[*] ? (@ > 1 && @ like_regex "^x" flag "i")',
+    c_refcursor = 'cur "1"', c_tid = '(4294967295,65535)', c_xid = '4294967295', c_cid = '7',
+    c_txid_snap = '10:20:10,14', c_bpchar = 'trailing   ', c_timetz_arr = '{00:00+00,NULL}',
+    c_box_arr = '{(1,1),(0,0);(2,2),(1,1)}' WHERE id = 1;
+UPDATE all_types SET c_jsonpath = 'strict $."key with space".**{2 to last}', c_refcursor = '',
+    c_tid = '(0,0)', c_xid = '0', c_cid = '0', c_txid_snap = '1:1:', c_bpchar = '',
+    c_timetz_arr = '{}', c_box_arr = '{}' WHERE id = 2;
+
 -- A row that is NULL in every nullable column.
 INSERT INTO all_types (id, c_posint) VALUES (4, 7);
 
@@ -301,6 +318,10 @@ ALTER TABLE with_dropped DROP COLUMN b;
 ALTER TABLE with_dropped DROP COLUMN d;
 ALTER TABLE with_dropped ADD COLUMN f text DEFAULT 'added later';
 ALTER TABLE with_dropped REPLICA IDENTITY FULL;
+
+CREATE TABLE serials (a smallserial, b serial, c bigserial PRIMARY KEY, v text);
+INSERT INTO serials (v) SELECT 'row ' || i FROM generate_series(1, 10) i;
+INSERT INTO serials (a, b, c, v) VALUES (-1, -1, -1, 'explicit');
 
 CREATE UNLOGGED TABLE cache_unlogged (k text PRIMARY KEY, v jsonb) WITH (fillfactor = 50);
 INSERT INTO cache_unlogged SELECT 'k' || i, jsonb_build_object('v', i) FROM generate_series(1, 100) i;
