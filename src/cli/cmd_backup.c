@@ -19,6 +19,7 @@ enum {
     OPT_NOTIFY_CHANNEL,
     OPT_CHUNK_SIZE,
     OPT_PROGRESS_INTERVAL,
+    OPT_LARGE_VALUE_SIZE,
 };
 
 static const char usage[] =
@@ -34,6 +35,8 @@ static const char usage[] =
     "  -j, --jobs=N               worker connections and compressors (default 1); large\n"
     "                             tables are split so that all N work on one table\n"
     "      --chunk-size=MB        split tables larger than this into ranges (default 64)\n"
+    "      --large-value-size=MB  read bytea/text values above this in slices, so memory\n"
+    "                             stays bounded whatever a value's size (default 4)\n"
     "      --notify-channel=NAME  also publish progress as JSON with NOTIFY NAME\n"
     "      --progress-interval=S  seconds between progress lines when not on a terminal\n"
     "                             (default 10)\n"
@@ -67,6 +70,7 @@ static const struct option longopts[] = {
     {"notify-channel", required_argument, NULL, OPT_NOTIFY_CHANNEL},
     {"chunk-size", required_argument, NULL, OPT_CHUNK_SIZE},
     {"progress-interval", required_argument, NULL, OPT_PROGRESS_INTERVAL},
+    {"large-value-size", required_argument, NULL, OPT_LARGE_VALUE_SIZE},
     {NULL, 0, NULL, 0},
 };
 
@@ -125,6 +129,11 @@ parse_one(backup_args *a, int opt, const char *arg, sl_error *err)
         if (sl_cli_parse_int("--chunk-size", arg, 1, 1 << 20, &chunk_mb, err) != 0)
             return -1;
         a->dump.chunk_bytes = (int64_t)chunk_mb << 20;
+        return 0;
+    case OPT_LARGE_VALUE_SIZE:
+        if (sl_cli_parse_int("--large-value-size", arg, 1, 1024, &chunk_mb, err) != 0)
+            return -1;
+        a->dump.large_value_bytes = (int64_t)chunk_mb << 20;
         return 0;
     case OPT_PROGRESS_INTERVAL:
         return sl_cli_parse_int("--progress-interval", arg, 1, 86400,

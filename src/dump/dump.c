@@ -31,6 +31,7 @@
 #include "base/mem.h"
 #include "base/progress.h"
 #include "dump/catalog.h"
+#include "dump/widerow.h"
 #include "io/bfile.h"
 #include "pg/copy.h"
 #include "pg/pool.h"
@@ -38,6 +39,7 @@
 #define BLOB_READ_CHUNK (64 * 1024)
 #define BLOBS_PER_TASK 256
 #define DEFAULT_CHUNK_BYTES (64LL * 1024 * 1024)
+#define DEFAULT_LARGE_VALUE_BYTES (4LL * 1024 * 1024)
 #define MAX_SLOTS 256
 
 typedef enum {
@@ -60,6 +62,8 @@ typedef struct dump_ctx {
     sl_pool *pool;
     sl_bfile_writer *writer;
     sl_progress *progress;
+    const sl_dump_catalog *cat;
+    sl_widerow_plan *wide;
     task *tasks;
     size_t ntasks;
     atomic_size_t next_task;
@@ -278,66 +282,131 @@ select_list(const char *copy_columns, sl_buf *out)
         sl_buf_append(out, copy_columns + 1, n - 2);
 }
 
+/* The task's ctid range as a condition on alias.ctid ("" for a whole table). */
 static void
-copy_out_sql(const task *t, sl_buf *sql)
+range_where(const task *t, const char *alias, sl_buf *out)
+{
+    if (t->first_page < 0)
+        return;
+    sl_buf_printf(out, "%sctid >= '(%lld,0)'::pg_catalog.tid", alias, (long long)t->first_page);
+    if (t->end_page >= 0)
+        sl_buf_printf(out, " AND %sctid < '(%lld,0)'::pg_catalog.tid", alias,
+                      (long long)t->end_page);
+}
+
+static void
+copy_out_sql(const task *t, const char *cols, sl_buf *sql)
 {
     const sl_dump_table *tb = t->table;
-    const char *cols = tb->copy_columns && strcmp(tb->copy_columns, "()") != 0
-                           ? tb->copy_columns
-                           : "";
     if (t->first_page < 0) {
         sl_buf_printf(sql, "COPY %s %s TO STDOUT", tb->qualified, cols);
         return;
     }
     sl_buf_puts(sql, "COPY (SELECT ");
-    sl_buf list = SL_BUF_INIT;
-    select_list(cols, &list);
-    sl_buf_puts(sql, list.len ? list.data : "");
-    sl_buf_free(&list);
-    sl_buf_printf(sql, " FROM ONLY %s WHERE ctid >= '(%lld,0)'::pg_catalog.tid", tb->qualified,
-                  (long long)t->first_page);
-    if (t->end_page >= 0)
-        sl_buf_printf(sql, " AND ctid < '(%lld,0)'::pg_catalog.tid", (long long)t->end_page);
+    select_list(cols, sql);
+    sl_buf_printf(sql, " FROM ONLY %s WHERE ", tb->qualified);
+    range_where(t, "", sql);
     sl_buf_puts(sql, ") TO STDOUT");
+}
+
+typedef struct segment_sink {
+    sl_bfile_segment *seg;
+    sl_progress *progress;
+} segment_sink;
+
+static int
+emit_to_segment(void *arg, const char *data, size_t len, sl_error *err)
+{
+    segment_sink *s = arg;
+    sl_progress_add(s->progress, 0, (int64_t)len);
+    return sl_bfile_segment_write(s->seg, data, len, err);
+}
+
+/* Rows of a table that may hold large values: ordinary rows go out as COPY sends them (minus
+ * the flag and ctid), the wide ones are remembered and written afterwards in slices. */
+static int
+stream_rows(dump_ctx *d, sl_conn *c, const task *t, const sl_widerow_table *w,
+            sl_bfile_segment *seg, int64_t *rows, sl_error *err)
+{
+    sl_buf sql = SL_BUF_INIT, where = SL_BUF_INIT, ctid = SL_BUF_INIT, wide_rows = SL_BUF_INIT;
+    sl_copy_reader *r = NULL;
+    int rc = -1;
+    const char *cols = t->table->copy_columns && strcmp(t->table->copy_columns, "()") != 0
+                           ? t->table->copy_columns
+                           : "";
+    if (w) {
+        range_where(t, "t.", &where);
+        sl_widerow_copy_sql(d->wide, w, t->table, where.data ? where.data : "", &sql);
+    } else {
+        copy_out_sql(t, cols, &sql);
+    }
+    SL_DEBUG("%s", sql.data);
+    if (sl_copy_reader_open(&r, c, sql.data, err) != 0)
+        goto done;
+    for (;;) {
+        const char *data;
+        size_t len, keep = 0;
+        int got = sl_copy_reader_next(r, &data, &len, err);
+        if (got < 0)
+            goto done;
+        if (got == 0)
+            break;
+        if (w) {
+            int wide = sl_widerow_split_line(data, len, &keep, &ctid, err);
+            if (wide < 0)
+                goto done;
+            if (wide) {
+                sl_buf_append(&wide_rows, ctid.data, ctid.len + 1);  /* NUL-separated */
+                continue;
+            }
+            if (sl_bfile_segment_write(seg, data, keep, err) != 0 ||
+                sl_bfile_segment_write(seg, "\n", 1, err) != 0)
+                goto done;
+        } else if (sl_bfile_segment_write(seg, data, len, err) != 0) {
+            goto done;
+        }
+        (*rows)++;  /* text COPY sends exactly one row per message */
+        sl_progress_add(d->progress, 1, (int64_t)len);
+        if ((*rows & 0xfff) == 0)
+            sl_progress_set_bytes_out(d->progress, (int64_t)sl_bfile_writer_bytes(d->writer));
+    }
+    sl_copy_reader_close(r);
+    r = NULL;
+    segment_sink sink = {seg, d->progress};
+    for (size_t off = 0; off < wide_rows.len; off += strlen(wide_rows.data + off) + 1) {
+        if (sl_widerow_write(c, w, t->table, wide_rows.data + off, emit_to_segment, &sink, err)
+            != 0)
+            goto done;
+        (*rows)++;
+        sl_progress_add(d->progress, 1, 0);
+    }
+    rc = 0;
+done:
+    sl_copy_reader_close(r);
+    sl_buf_free(&sql);
+    sl_buf_free(&where);
+    sl_buf_free(&ctid);
+    sl_buf_free(&wide_rows);
+    return rc;
 }
 
 static int
 run_table_task(dump_ctx *d, sl_conn *c, const task *t, sl_error *err)
 {
     const sl_dump_table *tb = t->table;
-    sl_buf sql = SL_BUF_INIT, head = SL_BUF_INIT;
+    const sl_widerow_table *w = sl_widerow_for(d->wide, (size_t)(tb - d->cat->tables));
+    sl_buf head = SL_BUF_INIT;
     sl_bfile_segment *seg = NULL;
-    sl_copy_reader *r = NULL;
     int64_t rows = 0;
     int rc = -1;
     const char *cols = tb->copy_columns && strcmp(tb->copy_columns, "()") != 0
                            ? tb->copy_columns
                            : "";
-    copy_out_sql(t, &sql);
-    SL_DEBUG("%s", sql.data);
     sl_buf_printf(&head, "COPY %s %s FROM stdin;\n", tb->qualified, cols);
-    if (sl_bfile_segment_open(d->writer, &seg, err) != 0)
-        goto done;
-    if (sl_bfile_segment_write(seg, head.data, head.len, err) != 0)
-        goto done;
-    if (sl_copy_reader_open(&r, c, sql.data, err) != 0)
-        goto done;
-    for (;;) {
-        const char *data;
-        size_t len;
-        int got = sl_copy_reader_next(r, &data, &len, err);
-        if (got < 0)
-            goto done;
-        if (got == 0)
-            break;
-        if (sl_bfile_segment_write(seg, data, len, err) != 0)
-            goto done;
-        rows++;  /* text COPY sends exactly one row per message */
-        sl_progress_add(d->progress, 1, (int64_t)len);
-        if ((rows & 0xfff) == 0)
-            sl_progress_set_bytes_out(d->progress, (int64_t)sl_bfile_writer_bytes(d->writer));
-    }
-    if (sl_bfile_segment_write(seg, "\\.\n\n", 4, err) != 0)
+    if (sl_bfile_segment_open(d->writer, &seg, err) != 0 ||
+        sl_bfile_segment_write(seg, head.data, head.len, err) != 0 ||
+        stream_rows(d, c, t, w, seg, &rows, err) != 0 ||
+        sl_bfile_segment_write(seg, "\\.\n\n", 4, err) != 0)
         goto done;
     sl_bfile_meta meta = {.phase = SL_PHASE_DATA, .parallel = true, .kind = "TABLE DATA",
                           .schema = tb->schema, .name = tb->name, .rows = rows};
@@ -346,9 +415,7 @@ run_table_task(dump_ctx *d, sl_conn *c, const task *t, sl_error *err)
 done:
     if (rc != 0)
         sl_error_context(err, "table %s", tb->qualified);
-    sl_copy_reader_close(r);
     sl_bfile_segment_abort(seg);
-    sl_buf_free(&sql);
     sl_buf_free(&head);
     return rc;
 }
@@ -631,8 +698,14 @@ dump_in_snapshot(dump_ctx *d, sl_conn **leaderp, const char *encoding, const cha
         goto done;
     if (!f->schema_only && lock_tables(leader, cat, err) != 0)
         goto done;
-    if (!f->schema_only)
+    if (!f->schema_only) {
+        int64_t large = d->opts->large_value_bytes > 0 ? d->opts->large_value_bytes
+                                                       : DEFAULT_LARGE_VALUE_BYTES;
+        if (sl_widerow_plan_read(&d->wide, leader, cat, large, err) != 0)
+            goto done;
         plan_tasks(d, cat, blobs, nblobs, atoll(block) > 0 ? atoll(block) : 8192);
+    }
+    d->cat = cat;
     int64_t total_bytes = 0;
     for (size_t i = 0; i < cat->ntables; i++)
         total_bytes += cat->tables[i].bytes;
@@ -661,6 +734,8 @@ dump_in_snapshot(dump_ctx *d, sl_conn **leaderp, const char *encoding, const cha
         summary->blobs = (int64_t)nblobs;
     }
 done:
+    sl_widerow_plan_free(d->wide);
+    d->wide = NULL;
     sl_dump_catalog_free(cat);
     free(blobs);
     free(dbname);

@@ -25,6 +25,7 @@ typedef struct sl_dump_opts {
     sl_dump_filter *filter;
     const char *notify_channel;  /* NULL, or NOTIFY progress JSON on this channel */
     int64_t chunk_bytes;         /* split tables larger than this into ctid ranges (0: auto) */
+    int64_t large_value_bytes;   /* values above this are read in slices (0: 4 MiB) */
     bool progress_tty;           /* draw a progress bar */
     bool quiet;
     int progress_interval_s;
