@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/log.h"
 #include "base/mem.h"
 
 #define MAX_OWNER_CHAIN 32 /* internal-part chains are short (array -> type -> table) */
@@ -307,6 +308,14 @@ graph_dep_edges(graph *g, const sl_dump_deps *deps)
         uint64_t tk = resolve(&g->mp, mkkey(d->ref_classid, d->ref_objid), NULL);
         if (!fk || !tk || fk == tk)
             continue;
+        /* A partition's clone of its parent's trigger, FK or index ('P' on the parent's) is
+         * made by whichever of the two comes second: the parent's object creates it on the
+         * existing partitions, the partition receives it when attached. When the clone is not
+         * an item but written as part of another (a clone trigger as part of its partition),
+         * the 'P' row orders nothing: followed, it would make the partition wait for the
+         * parent's trigger and pull that trigger into pre-data, where it fires on the data. */
+        if (d->deptype == 'P' && fk != mkkey(d->classid, d->objid))
+            continue;
         long *target = NULL;
         if (d->classid == SL_CLASS_PROC)
             target = keymap_find(&g->mp.shell, tk);
@@ -337,6 +346,9 @@ adjust_phases(graph *g)
         for (size_t i = 0; i < g->e.n; i++) {
             sl_dump_item *a = &v[g->e.from[i]], *b = &v[g->e.to[i]];
             if (!is_secondary(a) && !is_secondary(b) && b->phase > a->phase) {
+                SL_DEBUG("sort: %s %s.%s moves from phase %d to %d, needed by %s %s.%s",
+                         b->kind, b->schema ? b->schema : "", b->name ? b->name : "", b->phase,
+                         a->phase, a->kind, a->schema ? a->schema : "", a->name ? a->name : "");
                 b->phase = a->phase;
                 changed = true;
             }

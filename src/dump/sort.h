@@ -6,7 +6,9 @@
  * item itself is attributed to the object it is an internal part of (deptype 'i', followed
  * transitively: a view's _RETURN rule to the view, an array type to its element type, a table's
  * row type to the table, a constraint's index to the constraint). Members of extensions
- * (deptype 'e') are never items.
+ * (deptype 'e') are never items. A partition clone's 'P' row (on the parent's trigger, FK or
+ * index) counts only when the clone is an item itself: a clone written as part of another item
+ * (its partition) is made by the parent's object, which that item therefore does not wait for.
  * Item roles:
  *   primary    ref_classid == 0: the object's definition; edges to the object land here.
  *   secondary  ref_classid != 0 (comment, ACL, matview refresh, index attach, sequence set):

@@ -5,6 +5,8 @@ script with psql into another fresh database, and compares `pg_dump --schema-onl
 (pg_dump is the oracle here only). Several cases live in a schema whose name needs quoting.
 Also: an object sluice cannot dump stops the backup naming it, and the -n/-N/-t/-T filters.
 """
+import json
+import os
 import re
 import subprocess
 import threading
@@ -217,6 +219,86 @@ def test_unfinished_detach_stops_backup(pg, sluice, fresh_db, tmp_path):
     assert proc.returncode == 7, proc.stderr
     assert "public.p_one" in proc.stderr and "DETACH PARTITION" in proc.stderr
     assert not out.exists() and not (tmp_path / "x.sql.partial").exists()
+
+
+# Where a statement must land (io/bfile.h phases): a partition's clones of its parent's trigger,
+# FK and indexes never pull the parent's object into pre-data, where a trigger would fire while
+# the partitions' rows are restored.
+PRE_DATA, INDEX, POST = 10, 30, 40
+PARTITIONED_DB = """
+    CREATE TABLE public.log (n int);
+    CREATE FUNCTION public.log_row() RETURNS trigger LANGUAGE plpgsql
+        AS $$BEGIN INSERT INTO public.log VALUES (1); RETURN NULL; END$$;
+    CREATE TABLE public.r (id int PRIMARY KEY);
+    CREATE TABLE public.p (id int, k int REFERENCES public.r, v int CONSTRAINT p_v CHECK (v > 0),
+        PRIMARY KEY (id, k)) PARTITION BY RANGE (id);
+    CREATE TABLE public.p1 PARTITION OF public.p FOR VALUES FROM (0) TO (100);
+    CREATE TABLE public.p2 (id int NOT NULL, k int NOT NULL, v int CONSTRAINT p_v CHECK (v > 0));
+    CREATE INDEX p2_own_v ON public.p2 (v);
+    ALTER TABLE public.p ATTACH PARTITION public.p2 FOR VALUES FROM (100) TO (200);
+    CREATE TABLE public.p3 PARTITION OF public.p FOR VALUES FROM (200) TO (300)
+        PARTITION BY RANGE (id);
+    CREATE TABLE public.p31 PARTITION OF public.p3 FOR VALUES FROM (200) TO (250);
+    CREATE INDEX p_v_idx ON public.p (v);
+    CREATE TRIGGER p_trg AFTER INSERT ON public.p FOR EACH ROW EXECUTE FUNCTION public.log_row();
+    CREATE TABLE public.q (pid int, pk int, FOREIGN KEY (pid, pk) REFERENCES public.p);
+"""
+
+PHASE_CASES = [
+    ("CREATE TRIGGER p_trg ", POST),
+    ("ALTER TABLE public.p ADD CONSTRAINT p_k_fkey ", POST),
+    ("ALTER TABLE public.q ADD CONSTRAINT q_pid_pk_fkey ", POST),
+    ("CREATE INDEX p_v_idx ON ONLY public.p ", INDEX),
+    ("CREATE INDEX p31_v_idx ON public.p31 ", INDEX),
+    ("CREATE INDEX p2_own_v ON public.p2 ", INDEX),
+    ("ALTER TABLE ONLY public.p ADD CONSTRAINT p_pkey ", INDEX),
+    ("ALTER TABLE ONLY public.p31 ADD CONSTRAINT p31_pkey ", INDEX),
+    ("CREATE TABLE public.p31 PARTITION OF public.p3", PRE_DATA),
+]
+
+
+def _phase_of(path, statement):
+    """The phase of the segment holding the one line that starts with `statement`."""
+    text = open(path, "rb").read()
+    index = json.loads(re.search(rb"^-- sluice-index: (.*)$", text, flags=re.M).group(1))
+    at = [m.start() for m in re.finditer(rb"^" + re.escape(statement.encode()), text, flags=re.M)]
+    assert len(at) == 1, f"{statement!r} found {len(at)} times"
+    for e in index["entries"]:
+        if e["offset"] <= at[0] < e["offset"] + e["length"]:
+            return e["phase"]
+    raise AssertionError(f"{statement!r} is in no segment")
+
+
+@pytest.fixture(scope="module")
+def partitioned_backup(pg, tmp_path_factory):
+    db = f"schema_parts_{os.getpid()}"
+    pg.create_db(db)
+    pg.psql(db, "-c", PARTITIONED_DB)
+    yield db, tmp_path_factory.mktemp("parts")
+    pg.drop_db(db)
+
+
+@pytest.mark.parametrize("statement, phase", PHASE_CASES)
+def test_partition_clones_keep_phases(pg, sluice, partitioned_backup, statement, phase):
+    db, tmp = partitioned_backup
+    out = tmp / "parts.sql"
+    if not out.exists():
+        sluice.run("backup", "single", db, "-o", out, "--schema-only", "--compress", "none",
+                   check=True)
+    assert _phase_of(out, statement) == phase
+
+
+@pytest.mark.parametrize("table", ["p1", "p3", "p31"])
+def test_partition_alone_leaves_out_its_clones(pg, sluice, partitioned_backup, table):
+    """-t on a partition: the clones of the parent's FK and trigger go with the parent, which
+    is not dumped (as pg_dump leaves them out)."""
+    db, tmp = partitioned_backup
+    out = tmp / f"{table}.sql"
+    sluice.run("backup", "single", db, "-o", out, "--schema-only", "--compress", "none",
+               "-t", f"public.{table}", check=True)
+    text = open(out).read()
+    assert f"CREATE TABLE public.{table} PARTITION OF" in text
+    assert "FOREIGN KEY" not in text and "CREATE TRIGGER" not in text
 
 
 FILTER_DB = f"""

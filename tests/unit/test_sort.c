@@ -193,6 +193,38 @@ test_unhandled_objects_are_found(void **state)
     sl_dump_deps_free(&d);
 }
 
+/* A trigger on a partitioned table is cloned to each partition; the clone is written as part
+ * of the partition (deptype 'i' added by the reader) and has a 'P' row on the parent's trigger.
+ * That row must not make the partition wait for the trigger: the trigger stays in POST. A clone
+ * that is an item itself (the partition's index) still follows the parent's index. */
+static void
+test_partition_clone_does_not_pull_parent_trigger(void **state)
+{
+    (void)state;
+    enum { TRG = 2620 };
+    sl_dump_items l = SL_DUMP_ITEMS_INIT;
+    sl_dump_deps d = SL_DUMP_DEPS_INIT;
+    add(&l, "TABLE", "p", PRE, 410, REL, 1, 0, 0);
+    add(&l, "TABLE", "p1", PRE, 410, REL, 2, 0, 0);
+    add(&l, "TRIGGER", "p_trg", POST, 710, TRG, 3, 0, 0);
+    add(&l, "INDEX", "p_idx", INDEX, 600, REL, 5, 0, 0);
+    add(&l, "INDEX", "a_p1_idx", INDEX, 600, REL, 6, 0, 0);
+    sl_dump_deps_add(&d, REL, 2, REL, 1, 'n');   /* partition of p */
+    sl_dump_deps_add(&d, TRG, 3, REL, 1, 'a');
+    sl_dump_deps_add(&d, TRG, 4, REL, 2, 'i');   /* the clone, written with p1 */
+    sl_dump_deps_add(&d, TRG, 4, TRG, 3, 'P');
+    sl_dump_deps_add(&d, TRG, 4, REL, 2, 'S');
+    sl_dump_deps_add(&d, REL, 6, REL, 5, 'P');   /* p1's index clones p's */
+    sl_dump_deps_add(&d, REL, 6, REL, 2, 'S');
+    sl_error err;
+    assert_int_equal(sl_dump_sort(&l, &d, &err), 0);
+    assert_int_equal(l.v[pos(&l, "TRIGGER", "p_trg")].phase, POST);
+    assert_int_equal(l.v[pos(&l, "TABLE", "p1")].phase, PRE);
+    assert_true(pos(&l, "INDEX", "p_idx") < pos(&l, "INDEX", "a_p1_idx"));
+    sl_dump_items_free(&l);
+    sl_dump_deps_free(&d);
+}
+
 int
 main(void)
 {
@@ -204,6 +236,7 @@ main(void)
         cmocka_unit_test(test_shell_type_breaks_the_io_function_cycle),
         cmocka_unit_test(test_cycle_is_reported_with_its_objects),
         cmocka_unit_test(test_unhandled_objects_are_found),
+        cmocka_unit_test(test_partition_clone_does_not_pull_parent_trigger),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
