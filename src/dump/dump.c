@@ -205,21 +205,108 @@ write_phase_segment(dump_ctx *d, const sl_dump_items *items, int phase, const ch
     return rc;
 }
 
-/* Post-data items that may run at the same time get a segment each, so a restore can spread
- * index builds over its workers. */
+/* Groups of a parallel phase: an object and the items that decorate it (its comment, owner,
+ * grants) share a segment, so a restore worker never runs a COMMENT ON before the object it
+ * names exists. Groups are found through an open-addressing table keyed by catalog identity. */
+typedef struct group_slot {
+    uint32_t classid, objid;
+    size_t group;  /* index into the group list + 1; 0 = empty slot */
+} group_slot;
+
+static size_t
+slot_find(group_slot *slots, size_t cap, uint32_t classid, uint32_t objid)
+{
+    size_t h = ((size_t)classid * 2654435761u ^ (size_t)objid * 40503u) & (cap - 1);
+    while (slots[h].group && (slots[h].classid != classid || slots[h].objid != objid))
+        h = (h + 1) & (cap - 1);
+    return h;
+}
+
+static int
+write_group(dump_ctx *d, const sl_dump_items *items, const size_t *members, size_t n, int phase,
+            sl_buf *text, sl_error *err)
+{
+    const sl_dump_item *first = &items->v[members[0]];
+    sl_buf_reset(text);
+    for (size_t i = 0; i < n; i++)
+        sl_buf_puts(text, items->v[members[i]].sql);
+    sl_bfile_meta meta = {.phase = phase, .parallel = true, .kind = first->kind,
+                          .schema = first->schema, .name = first->name, .rows = -1};
+    return write_text_segment(d, text->data, text->len, &meta, err);
+}
+
+/* Items of a phase that may run at the same time get a segment per group, so a restore can
+ * spread index builds and foreign keys over its workers. */
 static int
 write_parallel_items(dump_ctx *d, const sl_dump_items *items, int phase, sl_error *err)
 {
+    size_t cap = 16;
+    while (cap < items->n * 2)
+        cap *= 2;
+    group_slot *slots = sl_calloc(cap, sizeof *slots);
+    size_t *group_of = sl_calloc(items->n ? items->n : 1, sizeof *group_of);
+    size_t ngroups = 0;
     for (size_t i = 0; i < items->n; i++) {
         const sl_dump_item *it = &items->v[i];
         if (it->phase != phase)
             continue;
-        sl_bfile_meta meta = {.phase = phase, .parallel = true, .kind = it->kind,
-                              .schema = it->schema, .name = it->name, .rows = -1};
-        if (write_text_segment(d, it->sql, strlen(it->sql), &meta, err) != 0)
+        uint32_t cls = it->ref_classid ? it->ref_classid : it->classid;
+        uint32_t obj = it->ref_classid ? it->ref_objid : it->objid;
+        size_t h = slot_find(slots, cap, cls, obj);
+        if (slots[h].group) {
+            group_of[i] = slots[h].group;
+            continue;
+        }
+        group_of[i] = ++ngroups;
+        h = slot_find(slots, cap, it->classid, it->objid);
+        if (!slots[h].group)
+            slots[h] = (group_slot){it->classid, it->objid, ngroups};
+    }
+    /* Members of each group, in item order, then one segment per group in order of first
+     * appearance (which keeps the sorted order of the objects themselves). */
+    size_t *members = sl_calloc(items->n ? items->n : 1, sizeof *members);
+    sl_buf text = SL_BUF_INIT;
+    int rc = 0;
+    size_t *start = sl_calloc(ngroups + 2, sizeof *start);
+    for (size_t i = 0; i < items->n; i++)
+        if (group_of[i])
+            start[group_of[i] + 1]++;
+    for (size_t g = 1; g <= ngroups + 1; g++)
+        start[g] += start[g - 1];
+    size_t *fill = sl_calloc(ngroups + 1, sizeof *fill);
+    for (size_t i = 0; i < items->n; i++)
+        if (group_of[i])
+            members[start[group_of[i]] + fill[group_of[i]]++] = i;
+    for (size_t g = 1; g <= ngroups && rc == 0; g++)
+        rc = write_group(d, items, members + start[g], start[g + 1] - start[g], phase, &text,
+                         err);
+    sl_buf_free(&text);
+    free(fill);
+    free(start);
+    free(members);
+    free(group_of);
+    free(slots);
+    return rc;
+}
+
+/* Phases between the data and the final one run in parallel at restore; the others in order. */
+static int
+write_post_data(dump_ctx *d, const sl_dump_items *items, sl_error *err)
+{
+    int phase = SL_PHASE_DATA;
+    for (;;) {
+        int next = -1;
+        for (size_t i = 0; i < items->n; i++)
+            if (items->v[i].phase > phase && (next < 0 || items->v[i].phase < next))
+                next = items->v[i].phase;
+        if (next < 0)
+            return 0;
+        phase = next;
+        int rc = phase < SL_PHASE_FINAL ? write_parallel_items(d, items, phase, err)
+                                        : write_phase_segment(d, items, phase, "FINAL", err);
+        if (rc != 0)
             return -1;
     }
-    return 0;
 }
 
 /* ---- data tasks ---------------------------------------------------------------------- */
@@ -669,9 +756,7 @@ write_schema_and_data(dump_ctx *d, const sl_dump_catalog *cat,
     if (!f->schema_only && d->ntasks > 0 && run_workers(d, d->opts->jobs, err) != 0)
         return -1;
     if (write_phase_segment(d, &cat->items, SL_PHASE_DATA, "SEQUENCE SET", err) != 0 ||
-        write_parallel_items(d, &cat->items, SL_PHASE_INDEX, err) != 0 ||
-        write_parallel_items(d, &cat->items, SL_PHASE_POST, err) != 0 ||
-        write_phase_segment(d, &cat->items, SL_PHASE_FINAL, "FINAL", err) != 0)
+        write_post_data(d, &cat->items, err) != 0)
         return -1;
     return 0;
 }

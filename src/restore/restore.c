@@ -698,10 +698,49 @@ run_plain(engine *eng, sl_error *err)
 
 /* ---- the whole run ---- */
 
+/* A backup without pre-data (backup --data-only) holds rows for tables that must exist. */
+static bool
+data_only_backup(const engine *eng)
+{
+    if (!sl_bfile_reader_indexed(eng->reader))
+        return false;
+    for (size_t i = 0; i < sl_bfile_reader_count(eng->reader); i++)
+        if (sl_bfile_reader_entry(eng->reader, i)->phase == SL_PHASE_PRE_DATA)
+            return false;
+    return true;
+}
+
+/* Rows of a data-only backup go into tables whose triggers and foreign keys exist already:
+ * as pg_restore --disable-triggers does, they are loaded with triggers off (every connection
+ * runs the preamble, so the setting goes there), which needs a superuser. */
+static int
+prepare_data_only(engine *eng, sl_error *err)
+{
+    sl_conn *c = eng->workers[0].conn;
+    if (sl__restore_check_tables_empty(c, eng->reader, eng->opts->database, err) != 0)
+        return -1;
+    const char *super = PQparameterStatus(sl_conn_pg(c), "is_superuser");
+    if (super && strcmp(super, "on") == 0) {
+        sl_buf_puts(&eng->preamble, "SET session_replication_role = replica;\n");
+        return 0;
+    }
+    SL_WARN("data-only restore as a non-superuser: triggers of the target tables will fire "
+            "and foreign keys are checked row by row");
+    return 0;
+}
+
 static int
 prepare_target(engine *eng, const sl_conninfo *ci, sl_error *err)
 {
     const sl_restore_opts *o = eng->opts;
+    bool data_only = data_only_backup(eng);
+    if (data_only && (o->create || o->clean)) {
+        sl_error_set(err, SL_E_REFUSED,
+                     "\"%s\" is a data-only backup: its tables must already exist in \"%s\", "
+                     "so --create and --clean do not apply (restore the schema first)",
+                     o->input, o->database);
+        return -1;
+    }
     if (o->create &&
         sl__restore_create(ci, &eng->conn_opts, o->database, o->clean, err) != 0)
         return -1;
@@ -714,6 +753,8 @@ prepare_target(engine *eng, const sl_conninfo *ci, sl_error *err)
                 o->database);
         return sl__restore_clean(eng->workers[0].conn, err);
     }
+    if (data_only)
+        return prepare_data_only(eng, err);
     return sl__restore_check_empty(eng->workers[0].conn, o->database, err);
 }
 

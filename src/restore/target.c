@@ -2,9 +2,11 @@
 #include "restore/target.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/buf.h"
 #include "base/log.h"
+#include "base/mem.h"
 
 /* One row naming a user object, if there is any. Only public is searched for objects: any
  * other non-system schema is itself reported. */
@@ -158,4 +160,85 @@ done:
     sl_conn_close(c);
     sl_conninfo_free(maint);
     return rc;
+}
+
+#define TABLES_PER_QUERY 500
+
+/* Runs sql and returns, in *found, the first value of its first row (NULL when no row). */
+static int
+first_value(sl_conn *c, const char *sql, char **found, sl_error *err)
+{
+    PGresult *res = NULL;
+    *found = NULL;
+    if (sl_conn_query(c, &res, sql, 0, NULL, err) != 0)
+        return -1;
+    if (PQntuples(res) > 0)
+        *found = sl_strdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return 0;
+}
+
+/* Checks one batch of tables [from, to) of the backup's TABLE DATA entries. */
+static int
+check_table_batch(sl_conn *c, const sl_bfile_reader *r, size_t from, size_t to,
+                  const char *dbname, sl_error *err)
+{
+    sl_buf missing = SL_BUF_INIT, rows = SL_BUF_INIT;
+    char *found = NULL;
+    int rc = -1;
+    for (size_t i = from; i < to; i++) {
+        const sl_bfile_entry *e = sl_bfile_reader_entry(r, i);
+        if (strcmp(e->kind, "TABLE DATA") != 0 || !e->schema || !e->name)
+            continue;
+        char *s = sl_conn_quote_ident(c, e->schema), *t = sl_conn_quote_ident(c, e->name);
+        char *qualified = sl_asprintf("%s.%s", s, t);
+        char *lit = sl_conn_quote_literal(c, qualified);
+        sl_buf_printf(&missing, "%s(%s)", missing.len ? ", " : "SELECT x FROM (VALUES ", lit);
+        sl_buf_printf(&rows, "%sSELECT %s WHERE EXISTS (SELECT 1 FROM ONLY %s)",
+                      rows.len ? " UNION ALL " : "", lit, qualified);
+        free(s);
+        free(t);
+        free(qualified);
+        free(lit);
+    }
+    if (!missing.len)
+        return 0;
+    sl_buf_puts(&missing, ") v(x) WHERE pg_catalog.to_regclass(x) IS NULL LIMIT 1");
+    if (first_value(c, missing.data, &found, err) != 0)
+        goto done;
+    if (found) {
+        sl_error_set(err, SL_E_REFUSED,
+                     "table %s of this data-only backup does not exist in database \"%s\": "
+                     "restore the schema first",
+                     found, dbname);
+        goto done;
+    }
+    if (first_value(c, rows.data, &found, err) != 0)
+        goto done;
+    if (found) {
+        sl_error_set(err, SL_E_REFUSED,
+                     "table %s in database \"%s\" already holds rows: a data-only restore "
+                     "only fills empty tables",
+                     found, dbname);
+        goto done;
+    }
+    rc = 0;
+done:
+    free(found);
+    sl_buf_free(&missing);
+    sl_buf_free(&rows);
+    return rc;
+}
+
+int
+sl__restore_check_tables_empty(sl_conn *c, const sl_bfile_reader *r, const char *dbname,
+                               sl_error *err)
+{
+    size_t n = sl_bfile_reader_count(r);
+    for (size_t from = 0; from < n; from += TABLES_PER_QUERY) {
+        size_t to = n - from < TABLES_PER_QUERY ? n : from + TABLES_PER_QUERY;
+        if (check_table_batch(c, r, from, to, dbname, err) != 0)
+            return -1;
+    }
+    return 0;
 }

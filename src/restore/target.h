@@ -8,6 +8,8 @@
  *   large objects, extensions but plpgsql, foreign data wrappers and every non-system schema
  *   (CASCADE), then recreates public as PostgreSQL 15 makes it: owned by pg_database_owner,
  *   with its standard comment and USAGE for PUBLIC. Roles and database settings stay.
+ * sl__restore_check_tables_empty(): for a data-only backup: SL_E_REFUSED when one of the
+ *   backup's tables is missing from the database, or already holds rows.
  * All take a connection the caller owns; -1 with err set, 0 on success. */
 #ifndef SL_RESTORE_TARGET_H
 #define SL_RESTORE_TARGET_H
@@ -15,11 +17,14 @@
 #include <stdbool.h>
 
 #include "base/error.h"
+#include "io/bfile.h"
 #include "pg/conn.h"
 
 SL_MUSTCHECK int sl__restore_create(const sl_conninfo *ci, const sl_conn_opts *conn_opts,
                                     const char *dbname, bool drop_existing, sl_error *err);
 SL_MUSTCHECK int sl__restore_check_empty(sl_conn *c, const char *dbname, sl_error *err);
 SL_MUSTCHECK int sl__restore_clean(sl_conn *c, sl_error *err);
+SL_MUSTCHECK int sl__restore_check_tables_empty(sl_conn *c, const sl_bfile_reader *r,
+                                                const char *dbname, sl_error *err);
 
 #endif
