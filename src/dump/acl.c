@@ -27,9 +27,13 @@ static const char acl_sql[] =
     "  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')\n"
     "  UNION ALL\n"
     "  SELECT o.classid, o.objid, a.attnum, a.attname, 'c', c.relowner, a.attacl\n"
-    "  FROM obj o JOIN pg_class c ON o.classid = 'pg_class'::regclass AND c.oid = o.objid\n"
-    "  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped\n"
-    "  WHERE a.attacl IS NOT NULL AND c.relkind IN ('r', 'p', 'v', 'm', 'f')\n"
+    /* few columns have an ACL: find them first (OFFSET 0 keeps the planner from probing
+     * pg_attribute once per relation instead) */
+    "  FROM (SELECT attrelid, attnum, attname, attacl FROM pg_attribute\n"
+    "        WHERE attacl IS NOT NULL AND attnum > 0 AND NOT attisdropped OFFSET 0) a\n"
+    "  JOIN pg_class c ON c.oid = a.attrelid\n"
+    "  JOIN obj o ON o.classid = 'pg_class'::regclass AND o.objid = c.oid\n"
+    "  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')\n"
     "  UNION ALL\n"
     "  SELECT o.classid, o.objid, 0, NULL, 'T', t.typowner, t.typacl\n"
     "  FROM obj o JOIN pg_class c ON o.classid = 'pg_class'::regclass AND c.oid = o.objid\n"
@@ -75,7 +79,10 @@ static const char acl_sql[] =
     "  FROM src s\n"
     "  LEFT JOIN pg_default_acl d ON s.classid = 'pg_default_acl'::regclass AND d.oid = s.objid\n"
     "  LEFT JOIN pg_init_privs ip ON ip.classoid = s.classid AND ip.objoid = s.objid\n"
-    "       AND ip.objsubid = s.attnum),\n"
+    "       AND ip.objsubid = s.attnum\n"
+    /* an object with no ACL and no initial privileges has its default: nothing to compare */
+    "  WHERE s.acl IS NOT NULL OR ip.initprivs IS NOT NULL\n"
+    "        OR s.classid = 'pg_default_acl'::regclass),\n"
     "items AS (\n"
     "  SELECT p.classid, p.objid, p.attnum, p.attname, p.owner, 0 AS step, b.*\n"
     "  FROM pair p\n"

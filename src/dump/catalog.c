@@ -189,6 +189,11 @@ sl_dump_catalog_read(sl_dump_catalog **out, sl_conn *c, sl_dump_filter *f, sl_er
 {
     sl_dump_catalog *cat = sl_calloc(1, sizeof *cat);
     int rc = -1;
+    /* The planner costs the catalog queries high (sub-queries per table, deparsers) while they
+     * run in a fraction of a second; JIT-compiling them would cost seconds per query on a
+     * database with many tables (pg_dump turns it off for the same reason). */
+    if (sl_conn_server_version(c) >= 110000 && sl_conn_exec(c, "SET jit = off", err) != 0)
+        goto done;
     if (f->schema_oids == NULL) {
         if (sl_dump_filter_resolve(f, c, err) != 0)
             goto done;

@@ -243,6 +243,9 @@ sl_dump_filter_resolve(sl_dump_filter *f, sl_conn *c, sl_error *err)
             *lists[i] = NULL;
     if (sl_conn_exec(c, "RESET search_path", err) != 0)
         goto done;
+    /* as for the catalog queries (dump/catalog.c): JIT would cost more than these queries */
+    if (sl_conn_server_version(c) >= 110000 && sl_conn_exec(c, "SET jit = off", err) != 0)
+        goto done;
     if (count_patterns(f->include_schemas) &&
         match_patterns(c, "-n", f->include_schemas, false, &inc_s, err) != 0)
         goto done;
