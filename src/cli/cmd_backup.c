@@ -139,7 +139,7 @@ parse_one(backup_args *a, int opt, const char *arg, sl_error *err)
         return sl_cli_parse_int("--progress-interval", arg, 1, 86400,
                                 &a->dump.progress_interval_s, err);
     }
-    sl_error_set(err, SL_E_USAGE, "unhandled option");
+    sl_error_set(err, SL_E_INTERNAL, "option %d has no handler", opt);
     return -1;
 }
 
@@ -180,44 +180,30 @@ settle_output(backup_args *a, sl_error *err)
 }
 
 static int
-parse_args(backup_args *a, int argc, char **argv, sl_error *err, int *exit_code)
+on_option(void *ctx, int opt, const char *arg, sl_error *err)
 {
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, ":" SL_CLI_COMMON_SHORT "o:j:n:N:t:T:saOx", longopts,
-                              NULL)) != -1) {
-        if (opt == '?' || opt == ':') {
-            *exit_code = sl_cli_getopt_failed("backup", opt, argv);
-            return -1;
-        }
-        int common = sl_cli_common_opt(&a->common, opt, optarg, err);
-        if (common < 0 || (common == 0 && parse_one(a, opt, optarg, err) != 0)) {
-            *exit_code = sl_cli_fail(err);
-            return -1;
-        }
-    }
-    if (a->common.help) {
-        fputs(usage, stdout);
-        fputs(sl_cli_common_help, stdout);
-        *exit_code = 0;
+    return parse_one(ctx, opt, arg, err);
+}
+
+static int
+parse_args(backup_args *a, int argc, char **argv, int *exit_code)
+{
+    const sl_cli_spec spec = {.name = "backup", .shortopts = "o:j:n:N:t:T:saOx",
+                              .longopts = longopts, .connects = true, .usage = usage,
+                              .on_opt = on_option, .ctx = a, .max_operands = 2};
+    int first;
+    if (sl_cli_parse(&spec, &a->common, argc, argv, &first, exit_code) != 0)
         return -1;
-    }
-    if (optind >= argc || strcmp(argv[optind], "single") != 0) {
+    if (first >= argc || strcmp(argv[first], "single") != 0) {
         *exit_code = sl_cli_usage_error(
-            "backup", optind < argc ? "unknown backup kind \"%s\": expected \"single DBNAME\""
-                                    : "missing \"single DBNAME\"%s",
-            optind < argc ? argv[optind] : "");
+            "backup", first < argc ? "unknown backup kind \"%s\": expected \"single DBNAME\""
+                                   : "missing \"single DBNAME\"%s",
+            first < argc ? argv[first] : "");
         return -1;
     }
-    optind++;
-    if (optind < argc)
-        a->dbname = argv[optind++];
-    else
-        a->dbname = sl_conninfo_get(a->common.conninfo, "dbname");
-    if (!a->dbname || optind < argc) {
-        *exit_code = sl_cli_usage_error("backup", optind < argc ? "unexpected argument \"%s\""
-                                                                : "missing the database name%s",
-                                        optind < argc ? argv[optind] : "");
+    a->dbname = first + 1 < argc ? argv[first + 1] : sl_conninfo_get(a->common.conninfo, "dbname");
+    if (!a->dbname) {
+        *exit_code = sl_cli_usage_error("backup", "missing the database name");
         return -1;
     }
     if (a->filter.schema_only && a->filter.data_only) {
@@ -252,7 +238,7 @@ sl_cmd_backup(int argc, char **argv)
     sl_error err;
     sl_error_clear(&err);
     int code = 0;
-    if (parse_args(&a, argc, argv, &err, &code) != 0)
+    if (parse_args(&a, argc, argv, &code) != 0)
         goto done;
     a.filter.include_schemas = a.n.v;
     a.filter.exclude_schemas = a.N.v;

@@ -75,76 +75,57 @@ static const struct option longopts[] = {
 };
 
 static int
-restore_opt(sl_restore_opts *o, int opt, const char *arg, sl_error *err)
+restore_opt(void *ctx, int opt, const char *arg, sl_error *err)
 {
+    sl_restore_opts *o = ctx;
     switch (opt) {
     case OPT_DATABASE:
         o->database = arg;
-        return 1;
+        return 0;
     case OPT_CREATE:
         o->create = true;
-        return 1;
+        return 0;
     case OPT_CLEAN:
         o->clean = true;
-        return 1;
+        return 0;
     case 'j':
-        return sl_cli_parse_int("-j", arg, 1, 256, &o->jobs, err) == 0 ? 1 : -1;
+        return sl_cli_parse_int("-j", arg, 1, 256, &o->jobs, err);
     case '1':
     case OPT_SINGLE_TXN:
         o->single_transaction = true;
-        return 1;
+        return 0;
     case OPT_EXIT_ON_ERROR:
         o->continue_on_error = false;
-        return 1;
+        return 0;
     case OPT_CONTINUE_ON_ERROR:
         o->continue_on_error = true;
-        return 1;
+        return 0;
     case OPT_NO_OWNER:
         o->no_owner = true;
-        return 1;
+        return 0;
     case OPT_NO_PRIVILEGES:
         o->no_privileges = true;
-        return 1;
+        return 0;
     }
-    return 0;
+    sl_error_set(err, SL_E_INTERNAL, "option %d has no handler", opt);
+    return -1;
 }
 
 /* Parses the flags; -1 with *code set when the command is done (help or bad usage). */
 static int
 parse(int argc, char **argv, sl_cli_common *common, sl_restore_opts *o, int *code)
 {
-    sl_error err;
-    sl_error_clear(&err);
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, ":j:1" SL_CLI_COMMON_SHORT, longopts, NULL)) != -1) {
-        if (opt == '?' || opt == ':') {
-            *code = sl_cli_getopt_failed("restore", opt, argv);
-            return -1;
-        }
-        int r = restore_opt(o, opt, optarg, &err);
-        if (r == 0)
-            r = sl_cli_common_opt(common, opt, optarg, &err);
-        if (r < 0) {
-            *code = sl_cli_usage_error("restore", "%s", err.message);
-            return -1;
-        }
-    }
-    if (common->help) {
-        fputs(usage, stdout);
-        fputs(sl_cli_common_help, stdout);
-        *code = 0;
+    const sl_cli_spec spec = {.name = "restore", .shortopts = "j:1", .longopts = longopts,
+                              .connects = true, .usage = usage, .on_opt = restore_opt,
+                              .ctx = o, .max_operands = 1};
+    int first;
+    if (sl_cli_parse(&spec, common, argc, argv, &first, code) != 0)
         return -1;
-    }
-    if (optind >= argc) {
+    if (first >= argc) {
         *code = sl_cli_usage_error("restore", "no backup file given");
         return -1;
     }
-    if (optind + 1 < argc) {
-        *code = sl_cli_usage_error("restore", "unexpected argument \"%s\"", argv[optind + 1]);
-        return -1;
-    }
-    o->input = argv[optind];
+    o->input = argv[first];
     if (!o->database)
         o->database = sl_conninfo_get(common->conninfo, "dbname");
     if (!o->database || !*o->database) {

@@ -13,10 +13,6 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 
-enum {
-    OPT_JSON = SL_OPT_COMMAND_BASE,
-};
-
 static const char usage[] =
     "Show the server's version, the current user, databases and their sizes, the settings\n"
     "that matter for sluice and the replication slots with the WAL they retain.\n\n"
@@ -27,7 +23,7 @@ static const char usage[] =
 
 static const struct option longopts[] = {
     SL_CLI_COMMON_LONGOPTS,
-    {"json", no_argument, NULL, OPT_JSON},
+    {"json", no_argument, NULL, SL_OPT_JSON},
     {NULL, 0, NULL, 0},
 };
 
@@ -322,35 +318,11 @@ print_text(json_t *doc, FILE *out)
 static int
 parse_args(sl_cli_common *common, bool *json, int argc, char **argv, int *code)
 {
-    sl_error err;
-    sl_error_clear(&err);
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, ":" SL_CLI_COMMON_SHORT, longopts, NULL)) != -1) {
-        if (opt == '?' || opt == ':') {
-            *code = sl_cli_getopt_failed("status", opt, argv);
-            return -1;
-        }
-        if (opt == OPT_JSON) {
-            *json = true;
-            continue;
-        }
-        if (sl_cli_common_opt(common, opt, optarg, &err) < 0) {
-            *code = sl_cli_usage_error("status", "%s", err.message);
-            return -1;
-        }
-    }
-    if (common->help) {
-        fputs(usage, stdout);
-        fputs(sl_cli_common_help, stdout);
-        *code = 0;
-        return -1;
-    }
-    if (optind < argc) {
-        *code = sl_cli_usage_error("status", "unexpected argument \"%s\"", argv[optind]);
-        return -1;
-    }
-    return 0;
+    const sl_cli_spec spec = {.name = "status", .longopts = longopts, .connects = true,
+                              .usage = usage, .on_opt = sl_cli_json_opt, .ctx = json,
+                              .max_operands = 0};
+    int first;
+    return sl_cli_parse(&spec, common, argc, argv, &first, code);
 }
 
 int

@@ -11,10 +11,6 @@
 #include "cli/common.h"
 #include "io/verify.h"
 
-enum {
-    OPT_JSON = SL_OPT_COMMAND_BASE,
-};
-
 static const char usage[] =
     "Check a backup file end to end without a server: decompress every segment, compare its\n"
     "SHA-256 and length with the file's index, and count the rows of every table's data.\n"
@@ -32,7 +28,7 @@ static const char usage[] =
     "6 the file cannot be read; 2 bad usage.\n";
 
 static const struct option longopts[] = {
-    {"json", no_argument, NULL, OPT_JSON},
+    {"json", no_argument, NULL, SL_OPT_JSON},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"log-format", required_argument, NULL, SL_OPT_LOG_FORMAT},
@@ -143,37 +139,16 @@ print_json(const char *path, const sl_verify_report *rep, const sl_error *err)
 static int
 parse(int argc, char **argv, sl_cli_common *common, bool *json, const char **path, int *code)
 {
-    sl_error err = {0};
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, ":vq", longopts, NULL)) != -1) {
-        if (opt == '?' || opt == ':') {
-            *code = sl_cli_getopt_failed("verify", opt, argv);
-            return -1;
-        }
-        if (opt == OPT_JSON) {
-            *json = true;
-            continue;
-        }
-        if (sl_cli_common_opt(common, opt, optarg, &err) < 0) {
-            *code = sl_cli_usage_error("verify", "%s", err.message);
-            return -1;
-        }
-    }
-    if (common->help) {
-        fputs(usage, stdout);
-        *code = 0;
+    const sl_cli_spec spec = {.name = "verify", .longopts = longopts, .usage = usage,
+                              .on_opt = sl_cli_json_opt, .ctx = json, .max_operands = 1};
+    int first;
+    if (sl_cli_parse(&spec, common, argc, argv, &first, code) != 0)
         return -1;
-    }
-    if (optind >= argc) {
+    if (first >= argc) {
         *code = sl_cli_usage_error("verify", "no backup file given");
         return -1;
     }
-    if (optind + 1 < argc) {
-        *code = sl_cli_usage_error("verify", "unexpected argument \"%s\"", argv[optind + 1]);
-        return -1;
-    }
-    *path = argv[optind];
+    *path = argv[first];
     return 0;
 }
 

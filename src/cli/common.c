@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "cli/commands.h"
 
 const char sl_cli_common_help[] =
     "Connection (unset values come from PG* environment variables, .pgpass, service files):\n"
@@ -148,4 +149,56 @@ sl_cli_fail(const sl_error *err)
 {
     sl_log_error(err);
     return sl_error_exit_code(err->kind);
+}
+
+int
+sl_cli_parse(const sl_cli_spec *spec, sl_cli_common *common, int argc, char **argv,
+             int *first_operand, int *exit_code)
+{
+    char shortopts[128];
+    snprintf(shortopts, sizeof shortopts, ":%s%s", spec->connects ? SL_CLI_COMMON_SHORT : "vq",
+             spec->shortopts ? spec->shortopts : "");
+    sl_error err;
+    sl_error_clear(&err);
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, shortopts, spec->longopts, NULL)) != -1) {
+        if (opt == '?' || opt == ':') {
+            *exit_code = sl_cli_getopt_failed(spec->name, opt, argv);
+            return -1;
+        }
+        int mine = sl_cli_common_opt(common, opt, optarg, &err);
+        if (mine == 0)
+            mine = spec->on_opt && spec->on_opt(spec->ctx, opt, optarg, &err) == 0 ? 1 : -1;
+        if (mine < 0) {
+            *exit_code = sl_cli_usage_error(spec->name, "%s", err.message);
+            return -1;
+        }
+    }
+    if (common->help) {
+        fputs(spec->usage, stdout);
+        if (spec->connects)
+            fputs(sl_cli_common_help, stdout);
+        *exit_code = 0;
+        return -1;
+    }
+    if (argc - optind > spec->max_operands) {
+        *exit_code = sl_cli_usage_error(spec->name, "unexpected argument \"%s\"",
+                                        argv[optind + spec->max_operands]);
+        return -1;
+    }
+    *first_operand = optind;
+    return 0;
+}
+
+int
+sl_cli_json_opt(void *ctx, int opt, const char *arg, sl_error *err)
+{
+    (void)arg;
+    if (opt != SL_OPT_JSON) {
+        sl_error_set(err, SL_E_INTERNAL, "option %d has no handler", opt);
+        return -1;
+    }
+    *(bool *)ctx = true;
+    return 0;
 }

@@ -18,6 +18,7 @@ enum {
     SL_OPT_RETRIES,
     SL_OPT_LOG_FORMAT,
     SL_OPT_HELP,
+    SL_OPT_JSON,                 /* --json: for commands that print a report */
     SL_OPT_COMMAND_BASE = 1100,  /* commands number their own long-only options from here */
 };
 
@@ -56,6 +57,25 @@ void sl_cli_common_free(sl_cli_common *c);
 int sl_cli_common_opt(sl_cli_common *c, int opt, const char *arg, sl_error *err);
 /* After parsing: sets up logging and prompts for the password if -W was given. */
 SL_MUSTCHECK int sl_cli_common_finish(sl_cli_common *c, sl_error *err);
+/* How a command reads its flags. Shared flags go to the sl_cli_common; the command's own go to
+ * on_opt, which returns 0 when it took the option, -1 for a bad value (err set). */
+typedef struct sl_cli_spec {
+    const char *name;                /* "backup": for messages */
+    const char *shortopts;           /* the command's own short options ("o:j:") */
+    const struct option *longopts;   /* its long options, shared ones included */
+    bool connects;                   /* takes the connection flags (and shows their help) */
+    const char *usage;               /* --help text */
+    int (*on_opt)(void *ctx, int opt, const char *arg, sl_error *err);
+    void *ctx;
+    int max_operands;                /* more than this many operands is a usage error */
+} sl_cli_spec;
+
+/* Parses argv: 0 to go on (*first_operand = index of the first operand), or -1 when the
+ * command is over: help printed (*exit_code 0) or a usage error reported (*exit_code 2). */
+int sl_cli_parse(const sl_cli_spec *spec, sl_cli_common *common, int argc, char **argv,
+                 int *first_operand, int *exit_code);
+/* An on_opt for commands whose only own flag is --json: ctx is a bool set by it. */
+int sl_cli_json_opt(void *ctx, int opt, const char *arg, sl_error *err);
 /* Reports an unknown option or missing argument the way getopt saw it. Returns exit code 2. */
 int sl_cli_usage_error(const char *command, const char *fmt, ...) SL_PRINTF(2, 3);
 /* Logs err and returns the exit code its kind maps to. */
