@@ -17,6 +17,7 @@
 #include "dump/routine.h"
 #include "dump/sort.h"
 #include "dump/type.h"
+#include "io/bfile.h"
 
 /* Dependencies among user objects (built-in objects are never dumped; with PostgreSQL 15 they
  * have OIDs below FirstNormalObjectId, 16384). */
@@ -184,6 +185,23 @@ done:
     return rc;
 }
 
+/* A data-only backup carries the rows, the sequence values and the refresh of every populated
+ * materialized view (their contents come from the rows, and the refreshes must follow each
+ * other in dependency order), so the schema is read whole and the rest dropped. */
+static int
+read_data_only_items(sl_conn *c, sl_dump_filter *f, sl_dump_items *items, sl_error *err)
+{
+    sl_dump_items all = SL_DUMP_ITEMS_INIT;
+    f->data_only = false;
+    int rc = read_schema_items(c, f, &all, err);
+    f->data_only = true;
+    for (size_t i = 0; rc == 0 && i < all.n; i++)
+        if (all.v[i].phase == SL_PHASE_DATA || strcmp(all.v[i].kind, "MATVIEW REFRESH") == 0)
+            sl_dump_items_add(items, &all.v[i]);
+    sl_dump_items_free(&all);
+    return rc;
+}
+
 int
 sl_dump_catalog_read(sl_dump_catalog **out, sl_conn *c, sl_dump_filter *f, sl_error *err)
 {
@@ -201,9 +219,7 @@ sl_dump_catalog_read(sl_dump_catalog **out, sl_conn *c, sl_dump_filter *f, sl_er
         goto done;
     }
     if (f->data_only) {
-        sl_dump_deps none = SL_DUMP_DEPS_INIT;
-        if (sl_dump_read_sequence_values(c, f, &cat->items, err) != 0 ||
-            sl_dump_sort(&cat->items, &none, err) != 0)
+        if (read_data_only_items(c, f, &cat->items, err) != 0)
             goto done;
     } else if (read_schema_items(c, f, &cat->items, err) != 0) {
         goto done;
