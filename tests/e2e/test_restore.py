@@ -374,3 +374,52 @@ def test_sluice_file_refused_before_touching(pg, sluice, fresh_db, sluice_files,
     proc = sluice.run("restore", bad, "--database", name, "--create")
     run_fail(proc, ARCHIVE, "offset")
     assert pg.query(f"SELECT count(*) FROM pg_database WHERE datname = '{name}'") == [(0,)]
+
+
+@pytest.fixture
+def data_only_file(pg, sluice, fresh_db, tmp_path):
+    src = fresh_db("do_src")
+    pg.execute("CREATE TABLE t (id int PRIMARY KEY, v text);"
+               "CREATE TABLE hits (n int);"
+               "CREATE FUNCTION count_hit() RETURNS trigger LANGUAGE plpgsql AS "
+               "$$ BEGIN INSERT INTO public.hits VALUES (1); RETURN NEW; END $$;"
+               "CREATE TRIGGER t_hit AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION count_hit();"
+               "INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 50) g;"
+               "TRUNCATE hits", src)
+    schema = tmp_path / "schema.sql"
+    data = tmp_path / "data.sql.gz"
+    sluice.run("backup", "single", src, "-o", schema, "--schema-only", check=True)
+    sluice.run("backup", "single", src, "-o", data, "--data-only", check=True)
+    return src, schema, data
+
+
+def test_data_only_into_existing_schema_without_firing_triggers(pg, sluice, fresh_db,
+                                                                 data_only_file):
+    src, schema, data = data_only_file
+    target = fresh_db("do_dst")
+    sluice.run("restore", schema, "--database", target, check=True)
+    sluice.run("restore", data, "--database", target, "-j", 2, check=True)
+    assert pg.query("SELECT count(*), sum(id) FROM t", target) == [(50, 1275)]
+    assert pg.query("SELECT count(*) FROM hits", target) == [(0,)]
+
+
+@pytest.mark.parametrize("setup, flags, message", [
+    ("", [], "table \"public\".\"t\" of this data-only backup does not exist"),
+    ("CREATE TABLE t (id int, v text); CREATE TABLE hits (n int); INSERT INTO t VALUES (1, 'x')",
+     [], "already holds rows"),
+    ("", ["--clean"], "is a data-only backup"),
+])
+def test_data_only_refusals(pg, sluice, fresh_db, data_only_file, setup, flags, message):
+    _, _, data = data_only_file
+    target = fresh_db("do_bad")
+    if setup:
+        pg.execute(setup, target)
+    before = pg.query("SELECT count(*) FROM pg_class WHERE relkind = 'r' AND "
+                      "relnamespace = 'public'::regnamespace", target)
+    proc = sluice.run("restore", data, "--database", target, *flags)
+    run_fail(proc, REFUSED, message)
+    after = pg.query("SELECT count(*) FROM pg_class WHERE relkind = 'r' AND "
+                     "relnamespace = 'public'::regnamespace", target)
+    assert before == after
+    if setup:
+        assert pg.query("SELECT count(*) FROM t", target) == [(1,)]
