@@ -226,7 +226,10 @@ static const char views_sql[] =
     "WHERE c.relkind = 'm' AND c.relispopulated AND c.oid IN (SELECT unnest($1::oid[]))";
 
 /* Indexes not made by a constraint, their attachment to a partitioned parent index, CLUSTER ON
- * and REPLICA IDENTITY USING INDEX. */
+ * and REPLICA IDENTITY USING INDEX. CLUSTER ON and REPLICA IDENTITY only decorate the index
+ * (classid 0), so what needs the index waits for its definition, not for them; an attachment
+ * stands for the attached index, so what needs it (a foreign key to a partitioned table) waits
+ * until the parent's index is complete. */
 static const char indexes_sql[] =
     "WITH x AS (SELECT i.*, ic.relname AS iname, ic.reltablespace AS ispc, n.nspname, "
     "    " QN("n", "ic.relname") " AS qi, " QN("tn", "t.relname") " AS qt, t.relreplident "
@@ -251,11 +254,11 @@ static const char indexes_sql[] =
     "JOIN pg_class p ON p.oid = ih.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace "
     "JOIN pg_index pi ON pi.indexrelid = p.oid WHERE pi.indrelid IN (SELECT unnest($1::oid[])) "
     "UNION ALL "
-    "SELECT 1259, x.indexrelid, x.nspname, x.iname, "
+    "SELECT 0, 0, x.nspname, x.iname, "
     "  format(E'ALTER TABLE %s CLUSTER ON %I;\\n', x.qt, x.iname), "
     "  'CLUSTER', 40, 750, 1259, x.indexrelid FROM x WHERE x.indisclustered "
     "UNION ALL "
-    "SELECT 1259, x.indexrelid, x.nspname, x.iname, "
+    "SELECT 0, 0, x.nspname, x.iname, "
     "  format(E'ALTER TABLE ONLY %s REPLICA IDENTITY USING INDEX %I;\\n', x.qt, x.iname), "
     "  'REPLICA IDENTITY', 40, 750, 1259, x.indexrelid FROM x "
     "WHERE x.indisreplident AND x.relreplident = 'i'";

@@ -15,6 +15,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "io/bfile.h"
 
 #define MAX_OWNER_CHAIN 32 /* internal-part chains are short (array -> type -> table) */
 
@@ -212,11 +213,12 @@ resolve(const mapping *mp, uint64_t k, bool *member)
 
 typedef struct {
     size_t *from, *to; /* edge i: item from[i] comes after item to[i] */
+    bool *order_only;  /* the order is kept, but the two may run at the same time (see below) */
     size_t n, cap;
 } edges;
 
 static void
-edge_add(edges *e, size_t from, size_t to)
+edge_add_as(edges *e, size_t from, size_t to, bool order_only)
 {
     if (from == to)
         return;
@@ -224,10 +226,18 @@ edge_add(edges *e, size_t from, size_t to)
         e->cap = e->cap ? e->cap * 2 : 1024;
         e->from = sl_realloc(e->from, e->cap * sizeof *e->from);
         e->to = sl_realloc(e->to, e->cap * sizeof *e->to);
+        e->order_only = sl_realloc(e->order_only, e->cap * sizeof *e->order_only);
     }
     e->from[e->n] = from;
     e->to[e->n] = to;
+    e->order_only[e->n] = order_only;
     e->n++;
+}
+
+static void
+edge_add(edges *e, size_t from, size_t to)
+{
+    edge_add_as(e, from, to, false);
 }
 
 typedef struct {
@@ -283,17 +293,32 @@ graph_chains(graph *g)
     free(last_sec);
 }
 
-/* Secondaries of `from` follow the secondaries of the same kind of `to`. */
+/* Secondaries of `from` follow the secondaries of the same kind of `to`. That order matters
+ * only where the phase runs in order (matview refreshes in the final phase), so the edge never
+ * splits a parallel phase. */
 static void
 propagate_secondaries(graph *g, size_t from, size_t to)
 {
     for (size_t s = g->sec_head[from]; s != SIZE_MAX; s = g->sec_next[s]) {
         for (size_t t = g->sec_head[to]; t != SIZE_MAX; t = g->sec_next[t]) {
             if (strcmp(g->items->v[s].kind, g->items->v[t].kind) == 0) {
-                edge_add(&g->e, s, t);
+                edge_add_as(&g->e, s, t, true);
                 break;
             }
         }
+    }
+}
+
+/* An object finished by a later secondary of its own key (a partition's index by its attachment
+ * to the parent's index, which only then becomes valid) is ready for an item of that phase or a
+ * later one only after it: a foreign key to a partitioned table waits for the attachments. */
+static void
+edges_to_finishers(graph *g, size_t from, size_t to, bool order_only)
+{
+    for (size_t s = g->same_next[to]; s != SIZE_MAX; s = g->same_next[s]) {
+        const sl_dump_item *f = &g->items->v[s];
+        if (is_secondary(f) && f->phase <= g->items->v[from].phase)
+            edge_add_as(&g->e, from, s, order_only);
     }
 }
 
@@ -330,7 +355,9 @@ graph_dep_edges(graph *g, const sl_dump_deps *deps)
         if (!h)
             continue; /* a shell depends on nothing but its schema */
         for (size_t from = (size_t)*h; from != SIZE_MAX; from = g->same_next[from]) {
-            edge_add(&g->e, from, to);
+            /* a partition's index and its parent's are made independently of each other */
+            edge_add_as(&g->e, from, to, d->deptype == 'P');
+            edges_to_finishers(g, from, to, d->deptype == 'P');
             propagate_secondaries(g, from, to);
         }
     }
@@ -360,6 +387,53 @@ adjust_phases(graph *g)
             sl_dump_item *a = &v[g->e.from[i]], *b = &v[g->e.to[i]];
             if (is_secondary(a) && b->phase > a->phase) {
                 a->phase = b->phase;
+                changed = true;
+            }
+        }
+    }
+}
+
+/* Phases whose items a restore runs at the same time, one segment per object with the items
+ * that decorate it (dump.c; io/bfile.h). */
+static bool
+is_parallel_phase(int phase)
+{
+    return phase > SL_PHASE_DATA && phase < SL_PHASE_FINAL;
+}
+
+/* Whether dump.c writes a and b into one segment of a parallel phase: it groups an object with
+ * the items that name it as their ref. */
+static bool
+same_segment(const sl_dump_item *a, const sl_dump_item *b)
+{
+    uint64_t ka = is_secondary(a) ? mkkey(a->ref_classid, a->ref_objid)
+                                  : mkkey(a->classid, a->objid);
+    uint64_t kb = is_secondary(b) ? mkkey(b->ref_classid, b->ref_objid)
+                                  : mkkey(b->classid, b->objid);
+    return ka == kb || (is_secondary(a) && ka == mkkey(b->classid, b->objid));
+}
+
+/* An item that needs another item of the same parallel phase in another segment (a foreign key
+ * to a partitioned table needs its partitions' indexes attached, which are items of the post-data
+ * phase too) moves to the next phase, and what needs it follows it there. Phases only grow, up
+ * to SL_PHASE_FINAL, which runs in order, so this ends. */
+static void
+split_parallel_phases(graph *g)
+{
+    sl_dump_item *v = g->items->v;
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (size_t i = 0; i < g->e.n; i++) {
+            sl_dump_item *a = &v[g->e.from[i]], *b = &v[g->e.to[i]];
+            if (b->phase > a->phase) {
+                a->phase = b->phase;
+                changed = true;
+            } else if (!g->e.order_only[i] && a->phase == b->phase &&
+                       is_parallel_phase(a->phase) && !same_segment(a, b)) {
+                SL_DEBUG("sort: %s %s.%s moves from phase %d to the next one: it needs %s %s.%s",
+                         a->kind, a->schema ? a->schema : "", a->name ? a->name : "", a->phase,
+                         b->kind, b->schema ? b->schema : "", b->name ? b->name : "");
+                a->phase = a->phase == SL_PHASE_INDEX ? SL_PHASE_POST : SL_PHASE_FINAL;
                 changed = true;
             }
         }
@@ -497,6 +571,7 @@ sl_dump_sort(sl_dump_items *items, const sl_dump_deps *deps, sl_error *err)
     graph_chains(&g);
     graph_dep_edges(&g, deps);
     adjust_phases(&g);
+    split_parallel_phases(&g);
 
     /* CSR of "who waits for t": out_edge[out_start[t] .. out_start[t+1]) */
     size_t *indeg = sl_calloc(n + 1, sizeof *indeg);
@@ -547,6 +622,7 @@ done:
     free(indeg);
     free(g.e.from);
     free(g.e.to);
+    free(g.e.order_only);
     free(g.same_next);
     free(g.sec_head);
     free(g.sec_next);

@@ -20,7 +20,12 @@
  *              the full type, which follows its shell.
  * Phases: an item never precedes what it depends on, so when an item depends on one of a later
  * phase (a view using GROUP BY on a primary key), that one is moved to the earlier phase; a
- * secondary moves to the phase of what it follows when that is later.
+ * secondary moves to the phase of what it follows when that is later. The phases between
+ * SL_PHASE_DATA and SL_PHASE_FINAL are restored in parallel, one segment per object with the
+ * items naming it as their ref (dump.c): an item that needs another item of the same such phase
+ * in another segment moves to the next phase (a foreign key to a partitioned table waits there
+ * for the attachments of the partitions' indexes, which finish the parent's index). A 'P' row
+ * and the order among secondaries of one kind never move an item.
  * Order: topological, ties broken by (phase, priority, schema, name, kind, reader order), so the
  * same database always gives the same file. A cycle fails with SL_E_UNSUPPORTED naming its
  * objects (readers emit the parts that can close a cycle, such as column defaults, separately,

@@ -224,7 +224,9 @@ def test_unfinished_detach_stops_backup(pg, sluice, fresh_db, tmp_path):
 # Where a statement must land (io/bfile.h phases): a partition's clones of its parent's trigger,
 # FK and indexes never pull the parent's object into pre-data, where a trigger would fire while
 # the partitions' rows are restored.
-PRE_DATA, INDEX, POST = 10, 30, 40
+# A foreign key to a partitioned table waits for the partitions' indexes to be attached to the
+# parent's: those attachments run in parallel in post-data, so the key comes in the final phase.
+PRE_DATA, INDEX, POST, FINAL = 10, 30, 40, 50
 PARTITIONED_DB = """
     CREATE TABLE public.log (n int);
     CREATE FUNCTION public.log_row() RETURNS trigger LANGUAGE plpgsql
@@ -242,12 +244,22 @@ PARTITIONED_DB = """
     CREATE INDEX p_v_idx ON public.p (v);
     CREATE TRIGGER p_trg AFTER INSERT ON public.p FOR EACH ROW EXECUTE FUNCTION public.log_row();
     CREATE TABLE public.q (pid int, pk int, FOREIGN KEY (pid, pk) REFERENCES public.p);
+    CREATE TABLE public.u (id int NOT NULL, r int NOT NULL) PARTITION BY LIST (r);
+    CREATE TABLE public.u1 PARTITION OF public.u FOR VALUES IN (1);
+    CREATE UNIQUE INDEX u_idx ON public.u (id, r);
+    CREATE TABLE public.w (id int, r int, FOREIGN KEY (id, r) REFERENCES public.u (id, r));
+    CREATE TABLE public.e (id int PRIMARY KEY);
+    ALTER TABLE public.e CLUSTER ON e_pkey;
+    CREATE TABLE public.fe (x int REFERENCES public.e);
 """
 
 PHASE_CASES = [
     ("CREATE TRIGGER p_trg ", POST),
     ("ALTER TABLE public.p ADD CONSTRAINT p_k_fkey ", POST),
-    ("ALTER TABLE public.q ADD CONSTRAINT q_pid_pk_fkey ", POST),
+    ("ALTER TABLE public.q ADD CONSTRAINT q_pid_pk_fkey ", FINAL),
+    ("ALTER TABLE public.w ADD CONSTRAINT w_id_r_fkey ", FINAL),
+    ("ALTER TABLE public.fe ADD CONSTRAINT fe_x_fkey ", POST),
+    ("ALTER TABLE public.e CLUSTER ON e_pkey", POST),
     ("CREATE INDEX p_v_idx ON ONLY public.p ", INDEX),
     ("CREATE INDEX p31_v_idx ON public.p31 ", INDEX),
     ("CREATE INDEX p2_own_v ON public.p2 ", INDEX),

@@ -225,6 +225,56 @@ test_partition_clone_does_not_pull_parent_trigger(void **state)
     sl_dump_deps_free(&d);
 }
 
+/* A foreign key to a partitioned table needs the partitions' indexes attached to the parent's
+ * (post-data items of their own): it waits for them, in the next phase since post-data items
+ * run at the same time. A comment on a policy shares the policy's segment and stays. A plain
+ * index attached to the parent's is finished by its attachment too. */
+static void
+test_parallel_phase_dependencies_move_to_next_phase(void **state)
+{
+    (void)state;
+    enum { POL = 3256 };
+    sl_dump_items l = SL_DUMP_ITEMS_INIT;
+    sl_dump_deps d = SL_DUMP_DEPS_INIT;
+    add(&l, "TABLE", "p", PRE, 410, REL, 1, 0, 0);
+    add(&l, "TABLE", "p1", PRE, 410, REL, 2, 0, 0);
+    add(&l, "CONSTRAINT", "p_pkey", INDEX, 610, CON, 3, 0, 0);
+    add(&l, "CONSTRAINT", "p1_pkey", INDEX, 610, CON, 4, 0, 0);
+    add(&l, "INDEX ATTACH", "p1_pkey", POST, 740, REL, 5, REL, 5);
+    add(&l, "INDEX", "p_u", INDEX, 600, REL, 7, 0, 0);
+    add(&l, "INDEX", "p1_u", INDEX, 600, REL, 8, 0, 0);
+    add(&l, "INDEX ATTACH", "p1_u", POST, 740, REL, 8, REL, 8);
+    add(&l, "FK CONSTRAINT", "a_fk", POST, 700, CON, 10, 0, 0);
+    add(&l, "FK CONSTRAINT", "b_fk", POST, 700, CON, 11, 0, 0);
+    add(&l, "FK CONSTRAINT", "c_fk", POST, 700, CON, 12, 0, 0);
+    add(&l, "POLICY", "pol", POST, 1020, POL, 13, REL, 1);
+    add(&l, "COMMENT", "pol", POST, 1110, 0, 0, POL, 13);
+    sl_dump_deps_add(&d, REL, 5, CON, 4, 'i');    /* p1's pkey index, part of its constraint */
+    sl_dump_deps_add(&d, REL, 6, CON, 3, 'i');    /* p's */
+    sl_dump_deps_add(&d, REL, 5, REL, 6, 'P');
+    sl_dump_deps_add(&d, REL, 8, REL, 7, 'P');
+    sl_dump_deps_add(&d, CON, 10, REL, 6, 'n');   /* a_fk references p's pkey */
+    sl_dump_deps_add(&d, CON, 20, CON, 10, 'i');  /* its clone for p1 (written with it) */
+    sl_dump_deps_add(&d, CON, 20, REL, 5, 'n');
+    sl_dump_deps_add(&d, CON, 11, REL, 7, 'n');   /* b_fk references the unique index p_u */
+    sl_dump_deps_add(&d, CON, 21, CON, 11, 'i');
+    sl_dump_deps_add(&d, CON, 21, REL, 8, 'n');
+    sl_dump_deps_add(&d, CON, 12, CON, 3, 'n');   /* c_fk needs nothing of post-data */
+    sl_error err;
+    assert_int_equal(sl_dump_sort(&l, &d, &err), 0);
+    assert_int_equal(l.v[pos(&l, "FK CONSTRAINT", "a_fk")].phase, FINAL);
+    assert_int_equal(l.v[pos(&l, "FK CONSTRAINT", "b_fk")].phase, FINAL);
+    assert_int_equal(l.v[pos(&l, "FK CONSTRAINT", "c_fk")].phase, POST);
+    assert_int_equal(l.v[pos(&l, "COMMENT", "pol")].phase, POST);
+    assert_int_equal(l.v[pos(&l, "INDEX ATTACH", "p1_u")].phase, POST);
+    assert_true(pos(&l, "INDEX ATTACH", "p1_pkey") < pos(&l, "FK CONSTRAINT", "a_fk"));
+    assert_true(pos(&l, "INDEX ATTACH", "p1_u") < pos(&l, "FK CONSTRAINT", "b_fk"));
+    for (size_t i = 1; i < l.n; i++)
+        assert_true(l.v[i - 1].phase <= l.v[i].phase);
+    sl_dump_items_free(&l);
+    sl_dump_deps_free(&d);
+}
+
 int
 main(void)
 {
@@ -237,6 +287,7 @@ main(void)
         cmocka_unit_test(test_cycle_is_reported_with_its_objects),
         cmocka_unit_test(test_unhandled_objects_are_found),
         cmocka_unit_test(test_partition_clone_does_not_pull_parent_trigger),
+        cmocka_unit_test(test_parallel_phase_dependencies_move_to_next_phase),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
