@@ -42,6 +42,10 @@
     " WHEN i.type = 'composite type' THEN 'TYPE ' || i.identity"                           \
     " WHEN i.type = 'foreign-data wrapper' THEN 'FOREIGN DATA WRAPPER ' || i.identity"     \
     " WHEN i.type = 'statistics object' THEN 'STATISTICS ' || i.identity"                  \
+    /* an aggregate without arguments is cnt(*) to ALTER, COMMENT and SECURITY LABEL (GRANT \
+     * names it as a function, cnt()); only such an identity ends in "()" */               \
+    " WHEN i.type = 'aggregate' AND i.identity LIKE '%()'"                                 \
+    "  THEN 'AGGREGATE ' || left(i.identity, -1) || '*)'"                                  \
     " ELSE upper(i.type) || ' ' || i.identity "                                            \
     "END"
 

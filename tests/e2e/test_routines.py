@@ -115,12 +115,15 @@ CREATE AGGREGATE "My Schema".my_avg(numeric) (SFUNC = numeric_avg_accum, STYPE =
 CREATE AGGREGATE "My Schema".arr(anycompatible) (SFUNC = array_append,
     STYPE = anycompatiblearray, INITCOND = '{}');
 """, ('"My Sum"(integer)', "MINVFUNC", "SORTOP", "DESERIALFUNC")),
-    # The owner decoration (decor.c) names it cnt() from pg_identify_object, which ALTER
-    # AGGREGATE rejects: it needs cnt(*). strict: this fails loudly once that is fixed.
-    pytest.param(Case("zero-argument aggregate", """
+    # pg_identify_object names it cnt(); ALTER AGGREGATE and COMMENT ON AGGREGATE need cnt(*),
+    # while GRANT names it as a function, cnt().
+    Case("zero-argument aggregate", """
 CREATE AGGREGATE "My Schema".cnt(*) (SFUNC = int8inc, STYPE = int8, INITCOND = '0');
-""", ('"My Schema".cnt(*)',)), marks=pytest.mark.xfail(
-        strict=True, reason="decorations name a zero-argument aggregate cnt(), not cnt(*)")),
+COMMENT ON AGGREGATE "My Schema".cnt(*) IS 'counts';
+REVOKE ALL ON FUNCTION "My Schema".cnt() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION "My Schema".cnt() TO "{role}";
+""", ('"My Schema".cnt(*)', 'COMMENT ON AGGREGATE "My Schema".cnt(*)',
+      'ON FUNCTION "My Schema".cnt() TO')),
     Case("ordered-set aggregate", """
 CREATE AGGREGATE "My Schema".my_pct(float8 ORDER BY float8) (
     SFUNC = ordered_set_transition, STYPE = internal, FINALFUNC = percentile_disc_final,
