@@ -62,6 +62,10 @@ static const char objects_sql[] =
     "  WHERE NOT $4::bool AND x." nspcol " IN (SELECT unnest($1::oid[])) AND x.oid >= 16384 "
     IN_SCHEMAS("pg_proc", "pronamespace")
     IN_SCHEMAS("pg_operator", "oprnamespace")
+    /* a shell operator (never defined, only named as another's commutator or negator) is made
+     * again by the CREATE OPERATOR that names it, when that operator is dumped */
+    "  AND NOT (x.oprcode = 0 AND EXISTS (SELECT 1 FROM pg_operator o WHERE o.oprcode <> 0 "
+    "    AND x.oid IN (o.oprcom, o.oprnegate) AND o.oprnamespace IN (SELECT unnest($1::oid[])))) "
     IN_SCHEMAS("pg_opclass", "opcnamespace")
     IN_SCHEMAS("pg_opfamily", "opfnamespace")
     IN_SCHEMAS("pg_collation", "collnamespace")
