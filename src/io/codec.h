@@ -24,7 +24,7 @@ typedef enum {
 
 typedef struct sl_codec {
     sl_codec_kind kind;
-    int level;  /* 0: the kind's default (gzip 6, zstd 3) */
+    int level;  /* 0: the kind's default (gzip 1, zstd 1: see codec.c) */
 } sl_codec;
 
 /* "gzip", "gzip:9", "zstd", "zstd:19", "none". */
