@@ -49,6 +49,14 @@
     " ELSE upper(i.type) || ' ' || i.identity "                                            \
     "END"
 
+/* `a` for TARGET_SQL, computed only for the kinds TARGET_SQL takes from it (keep the two lists
+ * alike): most objects are named by their identity alone, and the call costs as much as
+ * pg_identify_object() does, once per owner, comment and label. */
+#define ADDRESS_SQL(cls, oid, sub)                                                          \
+    " LEFT JOIN LATERAL (SELECT * FROM pg_identify_object_as_address(" cls ", " oid ", " sub \
+    ") WHERE i.type IN ('table constraint', 'domain constraint', 'policy', 'trigger', 'rule'," \
+    " 'transform')) a ON true\n"
+
 /* The objects handed in ($1, $2), plus the database-wide things an unfiltered backup holds. */
 #define GIVEN_SQL \
     "given(classid, objid) AS (SELECT DISTINCT * FROM unnest($1::oid[], $2::oid[]))"
@@ -96,7 +104,7 @@ static const char owner_sql[] =
     " LEFT JOIN pg_largeobject_metadata lo ON o.classid = 'pg_largeobject'::regclass"
     "  AND lo.oid = o.objid\n"
     " CROSS JOIN LATERAL pg_identify_object(o.classid, o.objid, 0) i\n"
-    " CROSS JOIN LATERAL pg_identify_object_as_address(o.classid, o.objid, 0) a\n"
+    ADDRESS_SQL("o.classid", "o.objid", "0")
     "WHERE " OWNER_COLS " IS NOT NULL AND dep.deptype IS DISTINCT FROM 'i'\n"
     "ORDER BY o.classid, o.objid";
 
@@ -108,28 +116,32 @@ static const char comment_sql[] =
     "WITH " GIVEN_SQL ",\n"
     "cand(classid, objid, pclassid, pobjid) AS (\n"
     "  SELECT classid, objid, classid, objid FROM given\n"
-    "  UNION SELECT 'pg_publication'::regclass, oid, 'pg_publication'::regclass, oid\n"
+    "  UNION ALL SELECT 'pg_publication'::regclass, oid, 'pg_publication'::regclass, oid\n"
     "        FROM pg_publication WHERE $3\n"
-    "  UNION SELECT 'pg_largeobject'::regclass, oid, 'pg_largeobject'::regclass, oid\n"
+    "  UNION ALL SELECT 'pg_largeobject'::regclass, oid, 'pg_largeobject'::regclass, oid\n"
     "        FROM pg_largeobject_metadata WHERE $3\n"
-    "  UNION SELECT 'pg_policy'::regclass, p.oid, g.classid, g.objid FROM pg_policy p\n"
+    "  UNION ALL SELECT 'pg_policy'::regclass, p.oid, g.classid, g.objid FROM pg_policy p\n"
     "        JOIN given g ON g.classid = 'pg_class'::regclass AND g.objid = p.polrelid\n"
-    "  UNION SELECT 'pg_constraint'::regclass, k.oid, g.classid, g.objid FROM pg_constraint k\n"
+    "  UNION ALL SELECT 'pg_constraint'::regclass, k.oid, g.classid, g.objid FROM pg_constraint k\n"
     "        JOIN given g ON g.classid = 'pg_class'::regclass AND g.objid = k.conrelid\n"
-    "  UNION SELECT 'pg_constraint'::regclass, k.oid, g.classid, g.objid FROM pg_constraint k\n"
+    "  UNION ALL SELECT 'pg_constraint'::regclass, k.oid, g.classid, g.objid FROM pg_constraint k\n"
     "        JOIN given g ON g.classid = 'pg_type'::regclass AND g.objid = k.contypid\n"
-    "  UNION SELECT 'pg_class'::regclass, x.indexrelid, g.classid, g.objid FROM pg_index x\n"
+    "  UNION ALL SELECT 'pg_class'::regclass, x.indexrelid, g.classid, g.objid FROM pg_index x\n"
     "        JOIN given g ON g.classid = 'pg_class'::regclass AND g.objid = x.indrelid\n"
-    "  UNION SELECT 'pg_trigger'::regclass, tg.oid, g.classid, g.objid FROM pg_trigger tg\n"
+    "  UNION ALL SELECT 'pg_trigger'::regclass, tg.oid, g.classid, g.objid FROM pg_trigger tg\n"
     "        JOIN given g ON g.classid = 'pg_class'::regclass AND g.objid = tg.tgrelid\n"
     "        WHERE NOT tg.tgisinternal\n"
-    "  UNION SELECT 'pg_rewrite'::regclass, r.oid, g.classid, g.objid FROM pg_rewrite r\n"
+    "  UNION ALL SELECT 'pg_rewrite'::regclass, r.oid, g.classid, g.objid FROM pg_rewrite r\n"
     "        JOIN given g ON g.classid = 'pg_class'::regclass AND g.objid = r.ev_class\n"
     "        WHERE r.rulename <> '_RETURN'\n"
-    "  UNION SELECT 'pg_class'::regclass, t.typrelid, g.classid, g.objid FROM pg_type t\n"
+    "  UNION ALL SELECT 'pg_class'::regclass, t.typrelid, g.classid, g.objid FROM pg_type t\n"
     "        JOIN given g ON g.classid = 'pg_type'::regclass AND g.objid = t.oid\n"
     "        WHERE t.typtype = 'c'),\n"
+    /* duplicates (UNION ALL) and objects without a comment or a label are dropped by obj, after
+     * the cheap filter, rather than each sorted or hashed for nothing */
     "obj AS (SELECT DISTINCT ON (classid, objid) * FROM cand\n"
+    "        WHERE (classid, objid) IN (SELECT classoid, objoid FROM pg_description WHERE $4\n"
+    "                                   UNION ALL SELECT classoid, objoid FROM pg_seclabel)\n"
     "        ORDER BY classid, objid, (pclassid = classid AND pobjid = objid) DESC),\n"
     "dec AS (\n"
     "  SELECT o.*, d.objsubid, 0 AS fam, NULL::text AS provider, d.description AS text\n"
@@ -145,7 +157,7 @@ static const char comment_sql[] =
     "       i.identity\n"
     "FROM dec d\n"
     "CROSS JOIN LATERAL pg_identify_object(d.classid, d.objid, d.objsubid) i\n"
-    "CROSS JOIN LATERAL pg_identify_object_as_address(d.classid, d.objid, d.objsubid) a\n"
+    ADDRESS_SQL("d.classid", "d.objid", "d.objsubid")
     "WHERE NOT (i.type = 'schema' AND i.identity = 'public' AND d.fam = 0\n"
     "           AND d.text = 'standard public schema')\n"
     "ORDER BY d.classid, d.objid, d.fam, d.objsubid";
