@@ -1,8 +1,11 @@
 /* io/bfile_read.c: the backup file reader and its streams (io/bfile.h).
  * Opening reads only the head (to recognise a sluice file by its signature) and the tail (the
  * trailer, then the index it points to). Each check that fails names the byte offset where
- * the file stops making sense. A stream reads its byte range with pread() on its own fd, in
- * chunks of IN_CAP, and decompresses into OUT_CAP; memory is those two buffers and a decoder. */
+ * the file stops making sense. A stream reads its byte range with pread() on its own fd into
+ * IN_CAP and decompresses into OUT_CAP; memory is those two buffers and a decoder. The input
+ * is topped up whenever less than a whole member (at most SL_BFILE_BLOCK bytes of text, so
+ * MEMBER_MAX stored) is left in it, and the output holds a block: each gzip member of a sluice
+ * file is then decoded in one call (io/codec.h), about twice as fast as streaming it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -20,8 +23,9 @@
 #include "io/sink.h"
 
 #define HEAD_CAP (64u << 10)
-#define IN_CAP (256u << 10)
-#define OUT_CAP (512u << 10)
+#define MEMBER_MAX (SL_BFILE_BLOCK + (SL_BFILE_BLOCK >> 4) + (64u << 10))
+#define IN_CAP (2 * MEMBER_MAX)
+#define OUT_CAP SL_BFILE_BLOCK
 #define INDEX_MAX (256ull << 20)
 
 struct sl_bfile_reader {
@@ -508,16 +512,21 @@ end_part(sl_bfile_stream *s, sl_error *err)
     return start_part(s, err);
 }
 
+/* Moves the unconsumed input to the front and reads as much of the part as fits after it. */
 static int
 fill(sl_bfile_stream *s, sl_error *err)
 {
-    size_t n = s->end - s->pos < IN_CAP ? (size_t)(s->end - s->pos) : IN_CAP;
-    if (sl_pread_all(s->fd, s->in, n, s->pos, s->r->path, err) != 0)
+    if (s->in_len)
+        memmove(s->in, s->in_p, s->in_len);
+    size_t room = IN_CAP - s->in_len;
+    size_t n = s->end - s->pos < room ? (size_t)(s->end - s->pos) : room;
+    unsigned char *dst = s->in + s->in_len;
+    if (sl_pread_all(s->fd, dst, n, s->pos, s->r->path, err) != 0)
         return -1;
     if (s->sha)
-        sl_sha256_update(s->sha, s->in, n);
+        sl_sha256_update(s->sha, dst, n);
     s->in_p = s->in;
-    s->in_len = n;
+    s->in_len += n;
     s->chunk_off = s->pos;
     s->pos += n;
     return 0;
@@ -539,7 +548,7 @@ int
 sl_bfile_stream_read(sl_bfile_stream *s, const char **data, size_t *len, sl_error *err)
 {
     while (!s->done) {
-        if (s->in_len == 0 && s->pos < s->end && fill(s, err) != 0)
+        if (s->in_len < MEMBER_MAX && s->pos < s->end && fill(s, err) != 0)
             return -1;
         if (s->r->codec == SL_CODEC_NONE && s->in_len) {
             *data = (const char *)s->in_p;  /* plain text: hand out the read buffer itself */

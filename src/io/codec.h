@@ -2,8 +2,10 @@
  * sluice compresses a file as a sequence of independent gzip members / zstd frames, each made
  * from one block of input in whichever thread produced it, so workers compress in parallel and
  * the concatenation is still one valid stream for gunzip / zstd -d. gzip members are made with
- * libdeflate (fast, whole-buffer), zstd frames with libzstd; decompression streams with zlib's
- * inflate (member after member) and ZSTD_decompressStream.
+ * libdeflate (fast, whole-buffer), zstd frames with libzstd; decompression decodes a gzip member
+ * in one libdeflate call when the whole member is in the input and an empty output buffer of
+ * at least 64 KiB holds it, and otherwise streams with zlib's inflate (member after member);
+ * zstd streams with ZSTD_decompressStream.
  * Ownership: an sl_compressor and an sl_inflater are owned by one thread at a time; sl_codec is
  * plain data. Both accept NULL in their _free(). */
 #ifndef SL_IO_CODEC_H

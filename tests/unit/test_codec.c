@@ -300,6 +300,60 @@ test_inflates_foreign_gzip(void **state)
     sl_buf_free(&out);
 }
 
+/* With an output buffer big enough for a member and the whole input at hand, gzip members are
+ * decoded in one call each; a member larger than the buffer, and a damaged one, go through
+ * the streaming decoder, which names the damaged member's offset. */
+static void
+test_gzip_whole_members(void **state)
+{
+    (void)state;
+    sl_codec codec = {SL_CODEC_GZIP, 0};
+    sl_buf text = SL_BUF_INIT, packed = SL_BUF_INIT;
+    size_t second = 0;
+    members(&codec, &text, &packed, &second);  /* 1, 100000, 0 and 199999 bytes */
+    size_t cap = 128 << 10;
+    unsigned char *chunk = malloc(cap);
+    for (int damaged = 0; damaged <= 1; damaged++) {
+        if (damaged) {
+            packed.data[second + 40] ^= 0x55;
+            packed.data[second + 41] ^= 0x55;
+        }
+        sl_inflater *z = NULL;
+        sl_error err = {0};
+        sl_buf out = SL_BUF_INIT;
+        assert_int_equal(sl_inflater_new(&z, SL_CODEC_GZIP, &err), 0);
+        sl_inflater_reset(z, 1000);
+        const unsigned char *p = (const unsigned char *)packed.data;
+        size_t left = packed.len;
+        int rc = 0;
+        for (int calls = 0; rc == 0 && calls < 100; calls++) {
+            size_t got = 0;
+            rc = sl_inflater_run(z, &p, &left, chunk, cap, &got, &err);
+            sl_buf_append(&out, chunk, got);
+            if (got == 0 && left == 0)
+                break;
+        }
+        if (damaged) {
+            assert_int_equal(rc, -1);
+            char want[64];
+            snprintf(want, sizeof want, "at offset %zu", 1000 + second);
+            if (!strstr(err.message, want))
+                fail_msg("message \"%s\" lacks \"%s\"", err.message, want);
+        } else {
+            if (rc != 0)
+                fail_msg("%s", err.message);
+            assert_true(sl_inflater_at_boundary(z));
+            assert_int_equal(out.len, text.len);
+            assert_memory_equal(out.data, text.data, text.len);
+        }
+        sl_inflater_free(z);
+        sl_buf_free(&out);
+    }
+    free(chunk);
+    sl_buf_free(&text);
+    sl_buf_free(&packed);
+}
+
 int
 main(void)
 {
@@ -313,6 +367,7 @@ main(void)
         cmocka_unit_test(test_gzip_tool_reads_members),
         cmocka_unit_test(test_zstd_tool_reads_frames),
         cmocka_unit_test(test_inflates_foreign_gzip),
+        cmocka_unit_test(test_gzip_whole_members),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
