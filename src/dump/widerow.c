@@ -7,9 +7,10 @@
 #include "base/mem.h"
 #include "pg/copytext.h"
 
-/* Bytes of a bytea, characters of a text, per query. A compressed value is decompressed from
- * its start up to the slice's end on every query, so slices are not made smaller than this. */
-#define SLICE_UNITS (2 * 1024 * 1024)
+/* Bytes of a bytea, characters of a text, per query: bounds the client's memory (a slice, its
+ * hex or escaped form, libpq's buffer). A compressed value is decompressed from its start up to
+ * the slice's end on every query, which is what keeps slices from being smaller. */
+#define SLICE_UNITS (1024 * 1024)
 #define EMIT_BYTES (1024 * 1024)   /* hand the row over in pieces of about this size */
 
 typedef enum {
@@ -259,12 +260,18 @@ write_sliced(sl_conn *c, const sl_dump_table *t, const char *col, char kind, lon
             return -1;
         const char *v = PQgetvalue(res, 0, 0);
         size_t n = (size_t)PQgetlength(res, 0, 0);
-        if (kind == COL_BYTEA)  /* the server's text form is "\x" + hex: keep the hex */
-            sl_buf_append(&o->buf, v + 2, n >= 2 ? n - 2 : 0);
-        else
+        int rc;
+        if (kind == COL_BYTEA) {
+            /* The server's text form is "\x" + hex: the hex goes out as it came. */
+            rc = flush_if_full(o, true, err);
+            if (rc == 0 && n > 2)
+                rc = o->emit(o->arg, v + 2, n - 2, err);
+        } else {
             sl_copytext_escape(&o->buf, v, n);
+            rc = flush_if_full(o, true, err);
+        }
         PQclear(res);
-        if (flush_if_full(o, false, err) != 0)
+        if (rc != 0)
             return -1;
     }
     return 0;
