@@ -373,3 +373,19 @@ END$$;
     assert text.count("CREATE AGGREGATE") == 400
     assert 1 <= logged.count("pg_get_functiondef(") <= 2, \
         "functions must be read by one query, not one per function"
+
+
+def test_orphan_shell_operator_is_left_out_with_a_warning(pg, sluice, fresh_db, tmp_path):
+    """DROP OPERATOR leaves the commutator it named as a shell no statement can create: the
+    backup goes on without it, and says so."""
+    src = fresh_db("shell")
+    pg.execute("CREATE FUNCTION lt(int, int) RETURNS bool LANGUAGE sql AS 'SELECT $1 < $2';"
+               "CREATE OPERATOR <<< (LEFTARG = int, RIGHTARG = int, FUNCTION = lt,"
+               " COMMUTATOR = >>>);"
+               "DROP OPERATOR <<< (int, int)", src)
+    out = tmp_path / "shell.sql"
+    proc = sluice.run("backup", "single", src, "-o", out, check=True)
+    assert "shell operator public.>>>(integer,integer) is left out" in proc.stderr
+    dst = fresh_db("shell_copy")
+    pg.psql(dst, "-f", str(out))
+    assert pg.query("SELECT count(*) FROM pg_operator WHERE oid >= 16384", dst) == [(0,)]
