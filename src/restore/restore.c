@@ -13,7 +13,10 @@
  * Stopping: the first fatal error (any error without --continue-on-error, or a lost connection,
  * a corrupt file) is kept in eng->first, sets eng->stop and cancels the statements running on
  * the other connections; workers look at eng->stop between items, and the errors caused by
- * the cancel are not reported. Parallel phases hand out segments through an atomic counter. */
+ * the cancel are not reported. Parallel phases hand out segments in file order, except that a
+ * worker passes over TABLE DATA of a table that another worker is loading (a large table comes
+ * in several segments): two COPYs into one table wait on each other for its extension lock,
+ * two into different tables do not. */
 #include "restore/restore.h"
 
 #include <pthread.h>
@@ -45,6 +48,7 @@ typedef struct worker {
     int id;
     sl_conn *conn;
     pthread_t thread;
+    const sl_bfile_entry *current;  /* the segment it runs in a parallel phase (eng->lock) */
 } worker;
 
 struct engine {
@@ -61,9 +65,9 @@ struct engine {
     pthread_mutex_t lock;
     bool failed;
     sl_error first;
-    const sl_bfile_entry **work;  /* a parallel phase's segments */
+    const sl_bfile_entry **work;  /* a parallel phase's segments; NULL once handed out */
     size_t nwork;
-    atomic_size_t next;
+    size_t first_left;            /* work[0..first_left) are all handed out */
 };
 
 /* Decompressed text: a stream of the file, or the preamble in memory. */
@@ -534,24 +538,72 @@ run_entry(worker *w, const sl_bfile_entry *e, sl_error *err)
     }
 }
 
+static bool
+same_name(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Is another worker loading rows into e's table? */
+static bool
+table_busy(const engine *eng, const worker *self, const sl_bfile_entry *e)
+{
+    if (strcmp(e->kind, "TABLE DATA") != 0)
+        return false;
+    for (int i = 0; i < eng->nworkers; i++) {
+        const sl_bfile_entry *c = eng->workers[i].current;
+        if (&eng->workers[i] != self && c && strcmp(c->kind, "TABLE DATA") == 0 &&
+            same_name(c->schema, e->schema) && same_name(c->name, e->name))
+            return true;
+    }
+    return false;
+}
+
+/* The first segment left whose table no other worker is loading, else the first one left;
+ * NULL when all are handed out. */
+static const sl_bfile_entry *
+take_work(engine *eng, worker *w)
+{
+    pthread_mutex_lock(&eng->lock);
+    w->current = NULL;
+    while (eng->first_left < eng->nwork && !eng->work[eng->first_left])
+        eng->first_left++;
+    size_t pick = eng->nwork;
+    for (size_t i = eng->first_left; i < eng->nwork; i++) {
+        if (!eng->work[i])
+            continue;
+        if (pick == eng->nwork)
+            pick = i;
+        if (!table_busy(eng, w, eng->work[i])) {
+            pick = i;
+            break;
+        }
+    }
+    if (pick < eng->nwork) {
+        w->current = eng->work[pick];
+        eng->work[pick] = NULL;
+    }
+    pthread_mutex_unlock(&eng->lock);
+    return w->current;
+}
+
 static void *
 worker_main(void *arg)
 {
     worker *w = arg;
     engine *eng = w->eng;
-    for (;;) {
-        if (atomic_load(&eng->stop))
-            break;
-        size_t i = atomic_fetch_add(&eng->next, 1);
-        if (i >= eng->nwork)
-            break;
+    const sl_bfile_entry *e;
+    while (!atomic_load(&eng->stop) && (e = take_work(eng, w)) != NULL) {
         sl_error err;
         sl_error_clear(&err);
-        if (run_entry(w, eng->work[i], &err) != RUN_OK) {
+        if (run_entry(w, e, &err) != RUN_OK) {
             set_failed(eng, w, &err);
             break;
         }
     }
+    pthread_mutex_lock(&eng->lock);
+    w->current = NULL;
+    pthread_mutex_unlock(&eng->lock);
     return NULL;
 }
 
@@ -609,7 +661,7 @@ run_parallel(engine *eng, const sl_bfile_entry **list, size_t n, sl_error *err)
         return 0;
     eng->work = list;
     eng->nwork = n;
-    atomic_store(&eng->next, 0);
+    eng->first_left = 0;
     int threads = eng->nworkers < (int)n ? eng->nworkers : (int)n;
     if (threads == 1) {
         worker_main(&eng->workers[0]);
