@@ -2,7 +2,8 @@
  * sluice compresses a file as a sequence of independent gzip members / zstd frames, each made
  * from one block of input in whichever thread produced it, so workers compress in parallel and
  * the concatenation is still one valid stream for gunzip / zstd -d. gzip members are made with
- * libdeflate (fast, whole-buffer), zstd frames with libzstd; decompression decodes a gzip member
+ * ISA-L's igzip at level 1 (the default) and libdeflate at levels 2-12 (both whole-buffer),
+ * zstd frames with libzstd; decompression decodes a gzip member
  * in one libdeflate call when the whole member is in the input and an empty output buffer of
  * at least 64 KiB holds it, and otherwise streams with zlib's inflate (member after member);
  * zstd streams with ZSTD_decompressStream.

@@ -354,6 +354,38 @@ test_gzip_whole_members(void **state)
     sl_buf_free(&packed);
 }
 
+/* Bytes that do not compress, at gzip level 1 (igzip) and 6 (libdeflate): members stay
+ * within a little of their input and decode back. */
+static void
+test_gzip_incompressible(void **state)
+{
+    (void)state;
+    size_t len = (1u << 20) + 3;
+    unsigned char *raw = malloc(len);
+    unsigned seed = 12345;
+    for (size_t i = 0; i < len; i++) {
+        seed = seed * 1103515245u + 12345u;
+        raw[i] = (unsigned char)(seed >> 16);
+    }
+    for (int level = 1; level <= 6; level += 5) {
+        sl_codec codec = {SL_CODEC_GZIP, level};
+        sl_buf packed = SL_BUF_INIT, out = SL_BUF_INIT;
+        sl_error err = {0};
+        assert_int_equal(sl_codec_compress(&codec, raw, len, &packed, &err), 0);
+        assert_true(packed.len < len + len / 50);
+        bool boundary = false;
+        if (inflate_all(SL_CODEC_GZIP, (unsigned char *)packed.data, packed.len, packed.len, &out,
+                        &boundary, &err) != 0)
+            fail_msg("level %d: %s", level, err.message);
+        assert_true(boundary);
+        assert_int_equal(out.len, len);
+        assert_memory_equal(out.data, raw, len);
+        sl_buf_free(&packed);
+        sl_buf_free(&out);
+    }
+    free(raw);
+}
+
 int
 main(void)
 {
@@ -368,6 +400,7 @@ main(void)
         cmocka_unit_test(test_zstd_tool_reads_frames),
         cmocka_unit_test(test_inflates_foreign_gzip),
         cmocka_unit_test(test_gzip_whole_members),
+        cmocka_unit_test(test_gzip_incompressible),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
