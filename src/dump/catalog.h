@@ -33,6 +33,10 @@ typedef struct sl_dump_table {
     int64_t pages;         /* relpages of the main fork (for splitting into ctid ranges) */
     int64_t bytes;         /* pg_relation_size, for scheduling big tables first */
     bool is_heap;          /* an ordinary heap table that can be scanned by ctid ranges */
+    char *where;           /* NULL, or for an extension configuration table the condition its
+                            * extension gave pg_extension_config_dump() without the leading
+                            * WHERE: only the rows matching it are copied, with
+                            * COPY (SELECT cols FROM ONLY t WHERE (where) [AND ctid range]) */
 } sl_dump_table;
 
 typedef struct sl_dump_catalog {
@@ -40,7 +44,9 @@ typedef struct sl_dump_catalog {
                             * (sequence set), INDEX, POST, FINAL) */
     sl_dump_table *tables; /* tables whose rows are copied: ordinary and unlogged tables and
                             * partitions; not views, matviews, partitioned parents, foreign
-                            * tables, nor those excluded by --exclude-table-data */
+                            * tables, nor those excluded by --exclude-table-data; extension
+                            * configuration tables too (filter.h), whose CREATE EXTENSION comes
+                            * before the rows */
     size_t ntables;
 } sl_dump_catalog;
 

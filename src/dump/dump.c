@@ -376,10 +376,13 @@ select_list(const char *copy_columns, sl_buf *out)
         sl_buf_append(out, copy_columns + 1, n - 2);
 }
 
-/* The task's ctid range as a condition on alias.ctid ("" for a whole table). */
+/* The task's rows as a condition: the table's own condition (an extension configuration
+ * table's, catalog.h) and the ctid range on alias.ctid ("" for every row of the table). */
 static void
 range_where(const task *t, const char *alias, sl_buf *out)
 {
+    if (t->table->where)
+        sl_buf_printf(out, "(%s)%s", t->table->where, t->first_page < 0 ? "" : " AND ");
     if (t->first_page < 0)
         return;
     sl_buf_printf(out, "%sctid >= '(%lld,0)'::pg_catalog.tid", alias, (long long)t->first_page);
@@ -392,7 +395,7 @@ static void
 copy_out_sql(const task *t, const char *cols, sl_buf *sql)
 {
     const sl_dump_table *tb = t->table;
-    if (t->first_page < 0) {
+    if (t->first_page < 0 && !tb->where) {
         sl_buf_printf(sql, "COPY %s %s TO STDOUT", tb->qualified, cols);
         return;
     }

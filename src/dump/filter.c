@@ -213,7 +213,9 @@ static const char final_sql[] =
     "r0 AS (SELECT c.oid, c.relkind FROM pg_catalog.pg_class c "
     "  WHERE c.relkind IN " DUMPABLE_RELKINDS " AND c.relnamespace IN (SELECT oid FROM s) "
     "  AND ($3::pg_catalog.oid[] IS NULL OR c.oid IN (SELECT pg_catalog.unnest($3::pg_catalog.oid[]))) "
-    "  AND c.oid NOT IN (SELECT pg_catalog.unnest($4::pg_catalog.oid[])) AND c.relpersistence <> 't'), "
+    "  AND c.oid NOT IN (SELECT pg_catalog.unnest($4::pg_catalog.oid[])) AND c.relpersistence <> 't' "
+    "  AND c.oid NOT IN (SELECT d.objid FROM pg_catalog.pg_depend d "
+    "    WHERE d.classid = 1259 AND d.deptype = 'e')), "
     /* a sequence goes with the table owning it: identity sequences only with their table,
      * owned sequences also when -t names only the table */
     "r AS (SELECT oid, relkind FROM r0 WHERE NOT (relkind = 'S' AND EXISTS ("
@@ -222,11 +224,29 @@ static const char final_sql[] =
     "  UNION SELECT c.oid, c.relkind FROM pg_catalog.pg_depend d "
     "  JOIN pg_catalog.pg_class c ON c.oid = d.objid WHERE d.classid = 1259 "
     "  AND d.refclassid = 1259 AND d.deptype IN ('a', 'i') AND c.relkind = 'S' "
-    "  AND d.refobjid IN (SELECT oid FROM r0)) "
+    "  AND d.refobjid IN (SELECT oid FROM r0)), "
+    /* extension configuration relations whose contents are dumped (filter.h); an extension is
+     * dumped as dump/type.c's extensions_sql says: no -t, and its schema is dumped (or it lives
+     * in pg_catalog and no -n/-N is given) */
+    "cfg AS (SELECT c.oid, c.relkind FROM pg_catalog.pg_extension x "
+    "  CROSS JOIN pg_catalog.unnest(x.extconfig) AS u(oid) "
+    "  JOIN pg_catalog.pg_class c ON c.oid = u.oid "
+    "  WHERE c.relkind IN ('r', 'S') "
+    "  AND (($3::pg_catalog.oid[] IS NULL AND (x.extnamespace IN (SELECT oid FROM s) "
+    "          OR ($1::pg_catalog.oid[] IS NULL "
+    "              AND pg_catalog.cardinality($2::pg_catalog.oid[]) = 0 "
+    "              AND x.extnamespace = 'pg_catalog'::pg_catalog.regnamespace))) "
+    "       OR c.oid IN (SELECT pg_catalog.unnest($3::pg_catalog.oid[])) "
+    "       OR ($1::pg_catalog.oid[] IS NOT NULL AND c.relnamespace IN (SELECT oid FROM s))) "
+    "  AND c.oid NOT IN (SELECT pg_catalog.unnest($4::pg_catalog.oid[])) "
+    "  AND c.relnamespace <> ALL ($2::pg_catalog.oid[])) "
     "SELECT (SELECT COALESCE(pg_catalog.array_agg(oid ORDER BY oid), '{}') FROM s)::text, "
     "  (SELECT COALESCE(pg_catalog.array_agg(oid ORDER BY oid), '{}') FROM r)::text, "
-    "  (SELECT COALESCE(pg_catalog.array_agg(oid ORDER BY oid), '{}') FROM r "
-    "   WHERE relkind = 'r' AND oid NOT IN (SELECT pg_catalog.unnest($5::pg_catalog.oid[])))::text";
+    "  (SELECT COALESCE(pg_catalog.array_agg(oid ORDER BY oid), '{}') FROM "
+    "   (SELECT oid, relkind FROM r UNION SELECT oid, relkind FROM cfg) d "
+    "   WHERE relkind = 'r' AND oid NOT IN (SELECT pg_catalog.unnest($5::pg_catalog.oid[])))::text, "
+    "  (SELECT COALESCE(pg_catalog.array_agg(oid ORDER BY oid), '{}') FROM cfg "
+    "   WHERE relkind = 'S')::text";
 
 int
 sl_dump_filter_resolve(sl_dump_filter *f, sl_conn *c, sl_error *err)
@@ -270,6 +290,7 @@ sl_dump_filter_resolve(sl_dump_filter *f, sl_conn *c, sl_error *err)
     f->schema_oids = sl_strdup(PQgetvalue(res, 0, 0));
     f->table_oids = sl_strdup(PQgetvalue(res, 0, 1));
     f->data_table_oids = sl_strdup(PQgetvalue(res, 0, 2));
+    f->config_sequence_oids = sl_strdup(PQgetvalue(res, 0, 3));
     f->tables_only = inc_t != NULL;
     if (sl_conn_exec(c, "SET search_path = ''", err) != 0)
         goto done;
@@ -292,6 +313,7 @@ sl_dump_filter_clear(sl_dump_filter *f)
     free(f->schema_oids);
     free(f->table_oids);
     free(f->data_table_oids);
-    f->schema_oids = f->table_oids = f->data_table_oids = NULL;
+    free(f->config_sequence_oids);
+    f->schema_oids = f->table_oids = f->data_table_oids = f->config_sequence_oids = NULL;
     f->tables_only = false;
 }

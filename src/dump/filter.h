@@ -4,7 +4,12 @@
  * sl_dump_filter_resolve() turns the patterns into OID sets once, inside the backup's snapshot;
  * catalog readers then pass them to their queries as text arrays ('{1,2,3}') and filter with
  * "= ANY($1::oid[])", so no reader re-implements pattern matching. A pattern that matches
- * nothing is an error (SL_E_USAGE), as with pg_dump --strict-names. */
+ * nothing is an error (SL_E_USAGE), as with pg_dump --strict-names.
+ * Extension members are never in table_oids: CREATE EXTENSION makes them. The tables and
+ * sequences an extension marked with pg_extension_config_dump() hold user data, though: like
+ * pg_dump, the backup carries their rows (data_table_oids) and values (config_sequence_oids)
+ * when the extension is dumped, when -t names the table or when -n names its schema, unless
+ * -T, -N or --exclude-table-data leave it out. */
 #ifndef SL_DUMP_FILTER_H
 #define SL_DUMP_FILTER_H
 
@@ -31,7 +36,9 @@ typedef struct sl_dump_filter {
     /* Filled by sl_dump_filter_resolve(): oid[] literals such as "{2200,16384}". */
     char *schema_oids;      /* schemas whose objects are dumped */
     char *table_oids;       /* relations (tables, views, sequences, ...) that are dumped */
-    char *data_table_oids;  /* tables whose rows are dumped */
+    char *data_table_oids;  /* tables whose rows are dumped, extension configuration tables
+                             * included (see below) */
+    char *config_sequence_oids; /* extension configuration sequences whose values are dumped */
     bool tables_only;       /* -t given: no schema-level objects other than the relations */
 } sl_dump_filter;
 

@@ -347,7 +347,8 @@ static const char seqlist_sql[] =
     "SELECT c.oid, n.nspname, c.relname, " QN("n", "c.relname") ", "
     "  quote_literal(" QN("n", "c.relname") ") "
     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE c.relkind = 'S' AND c.oid IN (SELECT unnest($1::oid[])) ORDER BY c.oid";
+    "WHERE c.relkind = 'S' AND (c.oid IN (SELECT unnest($1::oid[])) "
+    "  OR c.oid IN (SELECT unnest($2::oid[]))) ORDER BY c.oid";
 
 /* Reads last_value and is_called of rows [from, to) of the sequence list in one statement. */
 static int
@@ -398,8 +399,8 @@ sl_dump_read_sequence_values(sl_conn *c, const sl_dump_filter *f, sl_dump_items 
     if (f->schema_only)
         return 0;
     PGresult *list = NULL;
-    const char *p[1] = {f->table_oids};
-    if (sl_conn_query(c, &list, seqlist_sql, 1, p, err) != 0) {
+    const char *p[2] = {f->table_oids, f->config_sequence_oids ? f->config_sequence_oids : "{}"};
+    if (sl_conn_query(c, &list, seqlist_sql, 2, p, err) != 0) {
         sl_error_prefix(err, "listing sequences");
         return -1;
     }
@@ -414,14 +415,21 @@ sl_dump_read_sequence_values(sl_conn *c, const sl_dump_filter *f, sl_dump_items 
 
 /* ---- tables whose rows are copied ------------------------------------------------------------ */
 
+/* Columns 8 and 9: an extension configuration table's condition (pg_extension.extcondition)
+ * without its WHERE, and the condition as given when it is not a WHERE clause. */
 static const char data_tables_sql[] =
     "SELECT c.oid, n.nspname, c.relname, " QN("n", "c.relname") ", "
     "  COALESCE('(' || (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) "
     "    FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
     "    AND a.attgenerated = '') || ')', ''), "
-    "  c.relpages, pg_relation_size(c.oid), COALESCE(am.amname = 'heap', false) "
+    "  c.relpages, pg_relation_size(c.oid), COALESCE(am.amname = 'heap', false), "
+    "  (regexp_match(cf.cond, '^\\s*where\\M(.*)$', 'i'))[1], "
+    "  CASE WHEN cf.cond !~* '^\\s*where\\M' THEN cf.cond END "
     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
     "LEFT JOIN pg_am am ON am.oid = c.relam "
+    "LEFT JOIN (SELECT u.oid, u.cond FROM pg_extension x "
+    "  CROSS JOIN unnest(x.extconfig, x.extcondition) AS u(oid, cond) WHERE u.cond <> '') cf "
+    "  ON cf.oid = c.oid "
     "WHERE c.relkind = 'r' AND c.oid IN (SELECT unnest($1::oid[])) ORDER BY n.nspname, c.relname";
 
 int
@@ -435,9 +443,21 @@ sl_dump_read_tables(sl_conn *c, const sl_dump_filter *f, sl_dump_table **out, si
         return -1;
     }
     size_t count = (size_t)PQntuples(res);
+    for (int r = 0; r < (int)count; r++) {
+        if (!PQgetisnull(res, r, 9)) {
+            /* pg_dump would paste it after FROM; sluice only combines WHERE conditions */
+            sl_error_set(err, SL_E_UNSUPPORTED,
+                         "cannot back up the rows of extension configuration table %s: its "
+                         "condition \"%s\" is not a WHERE clause",
+                         PQgetvalue(res, r, 3), PQgetvalue(res, r, 9));
+            PQclear(res);
+            return -1;
+        }
+    }
     sl_dump_table *t = sl_calloc(count + 1, sizeof *t);
     for (size_t i = 0; i < count; i++) {
         int r = (int)i;
+        t[i].where = PQgetisnull(res, r, 8) ? NULL : sl_strdup(PQgetvalue(res, r, 8));
         t[i].oid = (uint32_t)strtoul(PQgetvalue(res, r, 0), NULL, 10);
         t[i].schema = sl_strdup(PQgetvalue(res, r, 1));
         t[i].name = sl_strdup(PQgetvalue(res, r, 2));
@@ -461,6 +481,7 @@ sl_dump_tables_free(sl_dump_table *t, size_t n)
         free(t[i].name);
         free(t[i].qualified);
         free(t[i].copy_columns);
+        free(t[i].where);
     }
     free(t);
 }

@@ -14,6 +14,8 @@ import time
 
 import pytest
 
+import compare
+
 SD = '"Sales Data"'  # a schema name that needs quoting
 
 CASES = {
@@ -366,3 +368,134 @@ def test_pattern_matching_nothing(pg, sluice, fresh_db, tmp_path, flag, pattern,
     assert proc.returncode == 2, proc.stderr
     assert f'no {what} matched pattern "{pattern}"' in proc.stderr
     assert not out.exists()
+
+
+# Extension configuration tables and sequences (pg_extension_config_dump): the extension makes
+# them, but their rows (those matching the extension's condition) and values are user data,
+# backed up like pg_dump does and restored after CREATE EXTENSION. The extension is written
+# into the server's extension directory for this module and removed after.
+CONFIG_EXT_SCRIPT = """
+CREATE TABLE cfg (id int PRIMARY KEY, v text, standard bool NOT NULL DEFAULT false);
+INSERT INTO cfg VALUES (1, 'shipped with the extension', true);
+SELECT pg_catalog.pg_extension_config_dump('cfg', 'WHERE NOT standard');
+CREATE TABLE cfg_all (k text);
+SELECT pg_catalog.pg_extension_config_dump('cfg_all', '');
+CREATE SEQUENCE cfg_seq;
+SELECT pg_catalog.pg_extension_config_dump('cfg_seq', '');
+CREATE TABLE internal (x int);
+INSERT INTO internal VALUES (1);
+"""
+# pg_dump would paste this after FROM; sluice refuses it by name rather than guess
+BAD_CONFIG_EXT_SCRIPT = """
+CREATE TABLE odd (id int);
+SELECT pg_catalog.pg_extension_config_dump('odd', 'ORDER BY id');
+"""
+CONFIG_DB = f"""
+    CREATE SCHEMA {SD};
+    CREATE EXTENSION {{ext}} WITH SCHEMA {SD};
+    INSERT INTO {SD}.cfg VALUES (2, 'mine', false), (3, E'tab\\there, \\\\ and ü', false);
+    INSERT INTO {SD}.cfg_all VALUES ('a'), (NULL);
+    SELECT pg_catalog.setval('{SD}.cfg_seq', 42);
+    CREATE TABLE public.plain (id int);
+    INSERT INTO public.plain SELECT generate_series(1, 10);
+"""
+
+
+@pytest.fixture(scope="module")
+def config_extension(pg):
+    sharedir = subprocess.run([f"{compare.BINDIR}/pg_config", "--sharedir"], check=True,
+                              capture_output=True, text=True).stdout.strip()
+    names = {"good": f"sluice_cfg_{os.getpid()}", "bad": f"sluice_badcfg_{os.getpid()}"}
+    files = []
+    for key, script in (("good", CONFIG_EXT_SCRIPT), ("bad", BAD_CONFIG_EXT_SCRIPT)):
+        base = os.path.join(sharedir, "extension", names[key])
+        files += [base + ".control", base + "--1.0.sql"]
+        with open(base + ".control", "w") as f:
+            f.write("default_version = '1.0'\nrelocatable = false\n")
+        with open(base + "--1.0.sql", "w") as f:
+            f.write(script)
+    yield names
+    for path in files:
+        os.unlink(path)
+
+
+def _config_source(pg, fresh_db, config_extension):
+    src = fresh_db("cfg_src")
+    pg.psql(src, "-c", CONFIG_DB.format(ext=config_extension["good"]))
+    return src
+
+
+def _config_state(pg, db):
+    """The configuration table rows and sequence value (compare.py leaves out extension
+    members)."""
+    with pg.connect(db) as conn:
+        conn.execute(compare.SESSION)
+        state = {t: compare.table_digest(conn, "Sales Data", t) for t in ("cfg", "cfg_all")}
+        state["cfg_seq"] = conn.execute(f"SELECT last_value, is_called FROM {SD}.cfg_seq"
+                                        ).fetchone()
+    return state
+
+
+@pytest.mark.parametrize("restore_with", ["psql", "sluice -j 2"])
+def test_extension_config_round_trip(pg, sluice, fresh_db, tmp_path, config_extension,
+                                     restore_with):
+    src = _config_source(pg, fresh_db, config_extension)
+    out = tmp_path / "cfg.sql"
+    sluice.run("backup", "single", src, "-o", out, "--compress", "none", check=True)
+    text = out.read_text()
+    assert "shipped with the extension" not in text  # filtered by the extension's condition
+    assert "CREATE TABLE" not in text.replace("CREATE TABLE public.plain", "")
+    dst = fresh_db("cfg_dst")
+    if restore_with == "psql":
+        pg.psql(dst, "-f", str(out))
+    else:
+        sluice.run("restore", out, "--database", dst, "-j", 2, check=True)
+    compare.assert_same(pg.conninfo(src), pg.conninfo(dst))
+    assert _config_state(pg, dst) == _config_state(pg, src)
+    assert pg.query(f"SELECT count(*) FROM {SD}.cfg", dst) == [(3,)]
+
+
+def _copy_blocks_and_setvals(text):
+    """{COPY header: sorted rows} and the setval lines of a plain SQL dump."""
+    blocks, setvals, current = {}, set(), None
+    for line in text.splitlines():
+        if current is not None:
+            if line == "\\.":
+                current = None
+            else:
+                blocks[current].append(line)
+        elif line.startswith("COPY "):
+            current = line
+            blocks[current] = []
+        elif line.startswith("SELECT pg_catalog.setval("):
+            setvals.add(line)
+    return {k: sorted(v) for k, v in blocks.items()}, setvals
+
+
+@pytest.mark.parametrize("flags", [
+    [], ["-n", SD], ["-N", SD], ["-t", f"{SD}.cfg"], ["-t", f"{SD}.cfg_all", "-t", "plain"],
+    ["-T", f"{SD}.cfg"], ["--exclude-table-data", f"{SD}.cfg_all"], ["--data-only"],
+    ["--schema-only"],
+], ids=lambda f: " ".join(f) or "whole")
+def test_extension_config_follows_filters(pg, sluice, fresh_db, tmp_path, config_extension,
+                                          flags):
+    """Which configuration rows and values a filtered backup holds: the same as pg_dump's."""
+    src = _config_source(pg, fresh_db, config_extension)
+    out = tmp_path / "cfg.sql"
+    sluice.run("backup", "single", src, "-o", out, "--compress", "none", *flags, check=True)
+    ours = _copy_blocks_and_setvals(out.read_text())
+    theirs = _copy_blocks_and_setvals(pg.pg_dump(src, *flags))
+    assert ours == theirs
+
+
+def test_extension_config_condition_not_a_where_clause(pg, sluice, fresh_db, tmp_path,
+                                                       config_extension):
+    src = fresh_db("cfg_bad")
+    pg.psql(src, "-c", f"CREATE EXTENSION {config_extension['bad']}")
+    out = tmp_path / "bad.sql"
+    proc = sluice.run("backup", "single", src, "-o", out)
+    assert proc.returncode == 7, proc.stderr
+    assert ('extension configuration table public.odd: its condition "ORDER BY id" is not a '
+            'WHERE clause') in proc.stderr
+    assert not out.exists() and not (tmp_path / "bad.sql.partial").exists()
+    sluice.run("backup", "single", src, "-o", out, "--schema-only", check=True)
