@@ -21,6 +21,7 @@
 #include "io/bfile.h"
 
 #define PG_CLASS 1259u
+#define PG_CONSTRAINT 2606u
 #define PG_POLICY 3256u
 #define PG_PUBLICATION 6104u
 #define PG_LARGEOBJECT 2613u
@@ -111,7 +112,7 @@ static const char owner_sql[] =
 /* Comments ($4) and security labels. Besides the objects themselves, their parts that may
  * have no item of their own: constraints, indexes, triggers, rules and policies of dumped
  * relations, constraints of dumped domains, columns of dumped composite types. pclassid/pobjid
- * name the object a part belongs to. */
+ * name the object a part belongs to (for a constraint's index, the constraint). */
 static const char comment_sql[] =
     "WITH " GIVEN_SQL ",\n"
     "cand(classid, objid, pclassid, pobjid) AS (\n"
@@ -150,7 +151,9 @@ static const char comment_sql[] =
     "  UNION ALL\n"
     "  SELECT o.*, l.objsubid, 1, l.provider, l.label\n"
     "  FROM obj o JOIN pg_seclabel l ON l.classoid = o.classid AND l.objoid = o.objid)\n"
-    "SELECT d.classid, d.objid, d.pclassid, d.pobjid, d.fam,\n"
+    "SELECT d.classid, d.objid,\n"
+    "       CASE WHEN k.oid IS NULL THEN d.pclassid ELSE 'pg_constraint'::regclass::oid END,\n"
+    "       COALESCE(k.oid, d.pobjid), d.fam,\n"
     "       CASE WHEN d.fam = 0 THEN 'COMMENT ON '\n"
     "            ELSE format('SECURITY LABEL FOR %I ON ', d.provider) END\n"
     "       || " TARGET_SQL " || ' IS ' || quote_literal(d.text) || E';\\n' AS sql,\n"
@@ -158,6 +161,9 @@ static const char comment_sql[] =
     "FROM dec d\n"
     "CROSS JOIN LATERAL pg_identify_object(d.classid, d.objid, d.objsubid) i\n"
     ADDRESS_SQL("d.classid", "d.objid", "d.objsubid")
+    /* the index of a primary key, unique or exclusion constraint belongs to the constraint */
+    " LEFT JOIN pg_constraint k ON d.classid = 'pg_class'::regclass AND k.conindid = d.objid\n"
+    "  AND k.conrelid = d.pobjid AND k.contype IN ('p', 'u', 'x')\n"
     "WHERE NOT (i.type = 'schema' AND i.identity = 'public' AND d.fam = 0\n"
     "           AND d.text = 'standard public schema')\n"
     "ORDER BY d.classid, d.objid, d.fam, d.objsubid";
@@ -366,6 +372,10 @@ comment_place(const sl__decor_ctx *ctx, uint32_t classid, uint32_t objid, uint32
         it->ref_objid = pobjid;
         it->schema = parent->schema;
         it->name = parent->name;
+        /* a constraint's index is made by the constraint's own statement, so its comment can
+         * follow it there rather than wait for the end */
+        if (classid == PG_CLASS && pclassid == PG_CONSTRAINT)
+            it->phase = parent->phase;
     }
 }
 

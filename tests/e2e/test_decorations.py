@@ -111,6 +111,7 @@ COMMENT ON CONSTRAINT c_pos ON "Deco S".child IS 'named check';
 COMMENT ON CONSTRAINT child_id_fkey ON "Deco S".child IS 'foreign key';
 COMMENT ON CONSTRAINT d_pos ON DOMAIN "Deco S".d IS 'domain check';
 COMMENT ON INDEX "Deco S".t_w IS 'an index';
+COMMENT ON INDEX "Deco S".t_pkey IS 'the index of a primary key';
 COMMENT ON VIEW "Deco S".v IS 'a view';
 COMMENT ON MATERIALIZED VIEW "Deco S".mv IS 'a matview';
 COMMENT ON SEQUENCE "Deco S".seq IS 'a sequence';
@@ -223,6 +224,7 @@ RESET ROLE;
                 "COMMENT ON CONSTRAINT t_v_check ON \"Deco S\".t IS 'inline check'",
                 "COMMENT ON CONSTRAINT d_pos ON DOMAIN \"Deco S\".d IS 'domain check'",
                 "COMMENT ON INDEX \"Deco S\".t_w IS 'an index'",
+                "COMMENT ON INDEX \"Deco S\".t_pkey IS 'the index of a primary key'",
                 "COMMENT ON TRIGGER tr ON \"Deco S\".t IS 'a trigger'",
                 "ünïcode")),
     Case("row level security", RLS,

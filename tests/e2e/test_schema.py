@@ -252,6 +252,8 @@ PARTITIONED_DB = """
     CREATE TABLE public.w (id int, r int, FOREIGN KEY (id, r) REFERENCES public.u (id, r));
     CREATE TABLE public.e (id int PRIMARY KEY);
     ALTER TABLE public.e CLUSTER ON e_pkey;
+    COMMENT ON INDEX public.e_pkey IS 'the index of a primary key';
+    COMMENT ON CONSTRAINT e_pkey ON public.e IS 'a primary key';
     CREATE TABLE public.fe (x int REFERENCES public.e);
 """
 
@@ -262,6 +264,8 @@ PHASE_CASES = [
     ("ALTER TABLE public.w ADD CONSTRAINT w_id_r_fkey ", FINAL),
     ("ALTER TABLE public.fe ADD CONSTRAINT fe_x_fkey ", POST),
     ("ALTER TABLE public.e CLUSTER ON e_pkey", POST),
+    ("COMMENT ON INDEX public.e_pkey ", INDEX),
+    ("COMMENT ON CONSTRAINT e_pkey ON public.e ", INDEX),
     ("CREATE INDEX p_v_idx ON ONLY public.p ", INDEX),
     ("CREATE INDEX p31_v_idx ON public.p31 ", INDEX),
     ("CREATE INDEX p2_own_v ON public.p2 ", INDEX),
