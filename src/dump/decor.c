@@ -52,61 +52,69 @@
 
 /* `a` for TARGET_SQL, computed only for the kinds TARGET_SQL takes from it (keep the two lists
  * alike): most objects are named by their identity alone, and the call costs as much as
- * pg_identify_object() does, once per owner, comment and label. */
+ * pg_identify_object() does, once per owner, comment and label. OFFSET 0 keeps the sub-query
+ * whole, so the test gates the call instead of filtering its result. */
 #define ADDRESS_SQL(cls, oid, sub)                                                          \
     " LEFT JOIN LATERAL (SELECT * FROM pg_identify_object_as_address(" cls ", " oid ", " sub \
     ") WHERE i.type IN ('table constraint', 'domain constraint', 'policy', 'trigger', 'rule'," \
-    " 'transform')) a ON true\n"
+    " 'transform') OFFSET 0) a ON true\n"
 
 /* The objects handed in ($1, $2), plus the database-wide things an unfiltered backup holds. */
 #define GIVEN_SQL \
     "given(classid, objid) AS (SELECT DISTINCT * FROM unnest($1::oid[], $2::oid[]))"
 
-/* Owners: one COALESCE over every catalog that has an owner column. Indexes follow their
- * table; the public schema owned by pg_database_owner is how every PG15 database starts.
+/* Owners: for each catalog that has an owner column, one small join of that catalog with the
+ * given objects of it, combined with UNION ALL (each object is in exactly one catalog, so one
+ * row each). The given objects are grouped by catalog once, so that each join reads only its
+ * own OIDs (hashed) rather than every given pair. Indexes follow their table; the public
+ * schema owned by pg_database_owner is how every PG15 database starts.
  * A sequence linked to a column (serial: deptype 'a') must always have its table's owner, so
  * PostgreSQL refuses to give it another one by itself: its item changes the table's owner
  * first (which carries the sequence along once linked) and then the sequence's (for when the
  * link is made later), so either order of restore works. Identity sequences (deptype 'i')
- * are part of their table and follow its owner. */
-#define OWNER_COLS                                                                          \
-    "COALESCE(c.relowner, p.proowner, t.typowner, n.nspowner, co.collowner, cv.conowner,"   \
-    " op.oprowner, opc.opcowner, opf.opfowner, tsd.dictowner, tsc.cfgowner, fdw.fdwowner,"  \
-    " srv.srvowner, evt.evtowner, pub.pubowner, stx.stxowner, lan.lanowner, lo.lomowner)"
-#define OWNER_JOIN(alias, cat) \
-    " LEFT JOIN " cat " " alias " ON o.classid = '" cat "'::regclass AND " alias ".oid = o.objid"
+ * are part of their table and follow its owner. Only sequences look at pg_depend. */
+#define GIVEN_OF(cat) "(SELECT unnest(oids) FROM byclass WHERE classid = '" cat "'::regclass)"
+#define OWNED(cat, col)                                                                     \
+    "  UNION ALL SELECT '" cat "'::regclass::oid, x.oid, x." col ", NULL FROM " cat " x"       \
+    "  WHERE x.oid IN " GIVEN_OF(cat) "\n"
+/* publications and large objects: also every one of them when the whole database is dumped */
+#define OWNED_ALL(cat, rows, col)                                                           \
+    "  UNION ALL SELECT '" cat "'::regclass::oid, x.oid, x." col ", NULL FROM " rows " x"      \
+    "  WHERE $3 OR x.oid IN " GIVEN_OF(cat) "\n"
 
 static const char owner_sql[] =
-    "WITH " GIVEN_SQL ",\n"
-    "obj(classid, objid) AS (\n"
-    "  SELECT classid, objid FROM given\n"
-    "  UNION SELECT 'pg_publication'::regclass, oid FROM pg_publication WHERE $3\n"
-    "  UNION SELECT 'pg_largeobject'::regclass, oid FROM pg_largeobject_metadata WHERE $3)\n"
+    /* the pairs are distinct already (ctx_build), so they are grouped without a DISTINCT */
+    "WITH byclass(classid, oids) AS (SELECT classid, array_agg(objid)\n"
+    "  FROM unnest($1::oid[], $2::oid[]) AS g(classid, objid) GROUP BY classid),\n"
+    "own(classid, objid, owner, linked_table) AS (\n"
+    "  SELECT 'pg_class'::regclass::oid, c.oid, c.relowner,\n"
+    "         CASE WHEN dep.refobjid IS NOT NULL AND dep.refobjid IN " GIVEN_OF("pg_class") "\n"
+    "              THEN dep.refobjid::regclass::text END\n"
+    "  FROM pg_class c\n"
+    /* OFFSET 0: the relkind test gates the look-up instead of filtering its result */
+    "  LEFT JOIN LATERAL (SELECT d.refobjid, d.deptype FROM pg_depend d WHERE c.relkind = 'S'"
+    "   AND d.classid = 'pg_class'::regclass AND d.objid = c.oid"
+    "   AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') OFFSET 0) dep ON true\n"
+    "  WHERE c.oid IN " GIVEN_OF("pg_class") " AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S', 'c')"
+    "   AND dep.deptype IS DISTINCT FROM 'i'\n"
+    "  UNION ALL SELECT 'pg_namespace'::regclass::oid, n.oid, n.nspowner, NULL FROM pg_namespace n"
+    "  WHERE n.oid IN " GIVEN_OF("pg_namespace")
+    "   AND NOT (n.nspname = 'public' AND n.nspowner = 'pg_database_owner'::regrole)\n"
+    OWNED("pg_proc", "proowner") OWNED("pg_type", "typowner")
+    OWNED("pg_collation", "collowner") OWNED("pg_conversion", "conowner")
+    OWNED("pg_operator", "oprowner") OWNED("pg_opclass", "opcowner")
+    OWNED("pg_opfamily", "opfowner") OWNED("pg_ts_dict", "dictowner")
+    OWNED("pg_ts_config", "cfgowner") OWNED("pg_foreign_data_wrapper", "fdwowner")
+    OWNED("pg_foreign_server", "srvowner") OWNED("pg_event_trigger", "evtowner")
+    OWNED("pg_statistic_ext", "stxowner") OWNED("pg_language", "lanowner")
+    OWNED_ALL("pg_publication", "pg_publication", "pubowner")
+    OWNED_ALL("pg_largeobject", "pg_largeobject_metadata", "lomowner")
+    ")\n"
     "SELECT o.classid, o.objid, " TARGET_SQL " AS target,\n"
-    "       quote_ident(pg_get_userbyid(" OWNER_COLS ")) AS owner, i.identity,\n"
-    "       CASE WHEN dep.refobjid IN (SELECT objid FROM given\n"
-    "                                  WHERE classid = 'pg_class'::regclass)\n"
-    "            THEN dep.refobjid::regclass::text END AS linked_table\n"
-    "FROM obj o\n"
-    " LEFT JOIN pg_class c ON o.classid = 'pg_class'::regclass AND c.oid = o.objid"
-    "  AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S', 'c')\n"
-    " LEFT JOIN pg_depend dep ON c.relkind = 'S' AND dep.classid = 'pg_class'::regclass"
-    "  AND dep.objid = c.oid AND dep.refclassid = 'pg_class'::regclass"
-    "  AND dep.deptype IN ('a', 'i')\n"
-    " LEFT JOIN pg_namespace n ON o.classid = 'pg_namespace'::regclass AND n.oid = o.objid"
-    "  AND NOT (n.nspname = 'public' AND n.nspowner = 'pg_database_owner'::regrole)\n"
-    OWNER_JOIN("p", "pg_proc") OWNER_JOIN("t", "pg_type") OWNER_JOIN("co", "pg_collation")
-    OWNER_JOIN("cv", "pg_conversion") OWNER_JOIN("op", "pg_operator")
-    OWNER_JOIN("opc", "pg_opclass") OWNER_JOIN("opf", "pg_opfamily")
-    OWNER_JOIN("tsd", "pg_ts_dict") OWNER_JOIN("tsc", "pg_ts_config")
-    OWNER_JOIN("fdw", "pg_foreign_data_wrapper") OWNER_JOIN("srv", "pg_foreign_server")
-    OWNER_JOIN("evt", "pg_event_trigger") OWNER_JOIN("pub", "pg_publication")
-    OWNER_JOIN("stx", "pg_statistic_ext") OWNER_JOIN("lan", "pg_language")
-    " LEFT JOIN pg_largeobject_metadata lo ON o.classid = 'pg_largeobject'::regclass"
-    "  AND lo.oid = o.objid\n"
+    "       quote_ident(pg_get_userbyid(o.owner)) AS owner, i.identity, o.linked_table\n"
+    "FROM own o\n"
     " CROSS JOIN LATERAL pg_identify_object(o.classid, o.objid, 0) i\n"
     ADDRESS_SQL("o.classid", "o.objid", "0")
-    "WHERE " OWNER_COLS " IS NOT NULL AND dep.deptype IS DISTINCT FROM 'i'\n"
     "ORDER BY o.classid, o.objid";
 
 /* Comments ($4) and security labels. Besides the objects themselves, their parts that may
