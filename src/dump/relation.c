@@ -83,6 +83,7 @@ static const char sequences_sql[] =
  * columns, or at all (alias a, c, q = the quoted table name). */
 #define COLUMN_EXTRAS                                                                        \
     "CASE WHEN a.attnotnull AND (NOT a.attislocal OR c.reloftype <> 0) "                    \
+    "  AND NOT (c.relispartition AND NOT c.pof) "                                            \
     "  THEN format(E'%s%s ALTER COLUMN %I SET NOT NULL;\\n', " ALTER_ONLY("c") ", q, a.attname) " \
     "  ELSE '' END "                                                                         \
     "|| CASE WHEN a.attinhcount > 0 AND NOT a.atthasdef AND EXISTS (SELECT 1 FROM "         \
@@ -105,21 +106,28 @@ static const char sequences_sql[] =
  * CHECK constraints, per-column statements, parents), then joined to the tables: per-table
  * correlated sub-queries cost a plan node start-up each, 10,000 tables times. */
 static const char tables_sql[] =
-    "WITH rel AS (SELECT c.*, n.nspname, " QN("n", "c.relname") " AS q "
+    /* pof: a partition written as PARTITION OF its parent, which the backup holds too; a
+     * partition alone (-t) is written as a table of its own and attached later (attach_sql) */
+    "WITH rel AS (SELECT c.*, n.nspname, " QN("n", "c.relname") " AS q, "
+    "    c.relispartition AND EXISTS (SELECT 1 FROM pg_inherits pi WHERE pi.inhrelid = c.oid "
+    "      AND pi.inhparent IN (SELECT unnest($1::oid[]))) AS pof "
     "  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
     "  WHERE c.relkind IN ('r', 'p', 'f') AND c.oid IN (SELECT unnest($1::oid[]))), "
     /* one pass over the columns: their definitions (local columns of tables that are neither
      * typed nor partitions) and the statements after CREATE TABLE (every column) */
     "cols AS (SELECT a.attrelid, "
     "    string_agg(" COLUMN_DEF ", E',\\n    ' ORDER BY a.attnum) "
-    "      FILTER (WHERE a.attislocal AND c.reloftype = 0 AND NOT c.relispartition) AS list, "
+    "      FILTER (WHERE (a.attislocal OR c.relispartition) AND c.reloftype = 0 AND NOT c.pof) "
+    "      AS list, "
     "    string_agg(" COLUMN_EXTRAS ", '' ORDER BY a.attnum) AS extras "
     "  FROM rel c JOIN pg_attribute a ON a.attrelid = c.oid JOIN pg_type at ON at.oid = a.atttypid "
     "  WHERE a.attnum > 0 AND NOT a.attisdropped GROUP BY a.attrelid), "
     "checks AS (SELECT co.conrelid, string_agg(format('CONSTRAINT %I %s', co.conname, "
     "    pg_get_constraintdef(co.oid)), E',\\n    ' ORDER BY co.conname) AS list "
     "  FROM pg_constraint co WHERE co.conrelid IN (SELECT oid FROM rel) "
-    "  AND " INLINE_CHECK("co") " GROUP BY co.conrelid), "
+    "  AND (" INLINE_CHECK("co") " OR (co.contype = 'c' AND NOT co.conislocal "
+    "    AND co.conrelid IN (SELECT oid FROM rel WHERE relispartition AND NOT pof))) "
+    "  GROUP BY co.conrelid), "
     "inh AS (SELECT i.inhrelid, bool_or(i.inhdetachpending) AS pending, "
     "    string_agg(format('%I.%I', pn.nspname, p.relname), ', ' ORDER BY i.inhseqno) AS list "
     "  FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent "
@@ -131,12 +139,12 @@ static const char tables_sql[] =
     "  'CREATE ' || CASE WHEN c.relkind = 'f' THEN 'FOREIGN ' "
     "    WHEN c.relpersistence = 'u' THEN 'UNLOGGED ' ELSE '' END || 'TABLE ' || c.q "
     "  || CASE WHEN c.reloftype <> 0 THEN ' OF ' || format_type(c.reloftype, NULL) ELSE '' END "
-    "  || CASE WHEN c.relispartition THEN ' PARTITION OF ' || inh.list ELSE '' END "
+    "  || CASE WHEN c.pof THEN ' PARTITION OF ' || inh.list ELSE '' END "
     "  || CASE WHEN el.list IS NOT NULL THEN E' (\\n    ' || el.list || E'\\n)' "
-    "     WHEN c.relispartition OR c.reloftype <> 0 THEN '' ELSE ' ()' END "
+    "     WHEN c.pof OR c.reloftype <> 0 THEN '' ELSE ' ()' END "
     "  || CASE WHEN NOT c.relispartition AND inh.list IS NOT NULL "
     "     THEN E'\\nINHERITS (' || inh.list || ')' ELSE '' END "
-    "  || CASE WHEN c.relispartition THEN E'\\n' || pg_get_expr(c.relpartbound, c.oid) ELSE '' END "
+    "  || CASE WHEN c.pof THEN E'\\n' || pg_get_expr(c.relpartbound, c.oid) ELSE '' END "
     "  || CASE WHEN c.relkind = 'p' THEN E'\\nPARTITION BY ' || pg_get_partkeydef(c.oid) ELSE '' END "
     "  || CASE WHEN c.relkind = 'r' AND am.amname <> 'heap' "
     "     THEN E'\\nUSING ' || quote_ident(am.amname) ELSE '' END "
@@ -161,6 +169,23 @@ static const char tables_sql[] =
     "LEFT JOIN checks ON checks.conrelid = c.oid "
     "CROSS JOIN LATERAL (SELECT NULLIF(concat_ws(E',\\n    ', cols.list, checks.list), '') "
     "  AS list) el";
+
+/* A partition whose parent the backup does not hold (-t) is created as a table of its own
+ * (tables_sql), gets its rows, indexes and constraints, and only then is attached: ATTACH
+ * PARTITION takes the partition's indexes that match the parent's as theirs, so they keep their
+ * names, and makes the clones of the parent's foreign keys and triggers (as pg_dump's own
+ * output of such a partition would, but after the indexes rather than before, so that a
+ * database holding the parent takes it without errors). */
+static const char attach_sql[] =
+    "SELECT 1259, c.oid, n.nspname, c.relname, "
+    "  format(E'ALTER TABLE ONLY %I.%I ATTACH PARTITION %s %s;\\n', pn.nspname, p.relname, "
+    "    " QN("n", "c.relname") ", pg_get_expr(c.relpartbound, c.oid)), "
+    "  'TABLE ATTACH', 40, 745, 1259, c.oid "
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "JOIN pg_inherits i ON i.inhrelid = c.oid JOIN pg_class p ON p.oid = i.inhparent "
+    "JOIN pg_namespace pn ON pn.oid = p.relnamespace "
+    "WHERE c.relispartition AND c.oid IN (SELECT unnest($1::oid[])) "
+    "AND p.oid NOT IN (SELECT unnest($1::oid[]))";
 
 /* Objects written inside another item: generated columns' expressions, CHECK constraints
  * written inside CREATE TABLE or inherited with the table, and the foreign keys and triggers
@@ -320,6 +345,7 @@ static const char triggers_sql[] =
 static const char *const families[][2] = {
     {"sequences", sequences_sql},
     {"tables", tables_sql},
+    {"attachments of partitions whose parent is left out", attach_sql},
     {"inline table parts", parts_sql},
     {"column defaults", defaults_sql},
     {"views", views_sql},

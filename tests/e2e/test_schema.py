@@ -164,8 +164,8 @@ CASES = {
 }
 
 
-def _normalized_dump(pg, db):
-    text = pg.pg_dump(db, "--schema-only")
+def _normalized_dump(pg, db, *args):
+    text = pg.pg_dump(db, *(args or ("--schema-only",)))
     # current pg_dump brackets its output with a random \restrict key
     return re.sub(r"^\\(un)?restrict .*$", "", text, flags=re.M)
 
@@ -306,17 +306,30 @@ def test_partition_clones_keep_phases(pg, sluice, partitioned_backup, statement,
     assert _phase_of(out, statement) == phase
 
 
-@pytest.mark.parametrize("table", ["p1", "p3", "p31"])
-def test_partition_alone_leaves_out_its_clones(pg, sluice, partitioned_backup, table):
+@pytest.mark.parametrize("table", ["p1", "p2", "p3", "p31"])
+def test_partition_alone_leaves_out_its_clones(pg, sluice, fresh_db, partitioned_backup, table):
     """-t on a partition: the clones of the parent's FK and trigger go with the parent, which
-    is not dumped (as pg_dump leaves them out)."""
+    is not dumped (as pg_dump leaves them out). The partition is created as a table of its own
+    and attached after its indexes, so that the attachment takes them as the parent indexes'
+    partitions (p2's own index keeps its name): psql restores it into a database holding the
+    rest, and it comes back as pg_dump -t shows it in the source."""
     db, tmp = partitioned_backup
     out = tmp / f"{table}.sql"
     sluice.run("backup", "single", db, "-o", out, "--schema-only", "--compress", "none",
                "-t", f"public.{table}", check=True)
     text = open(out).read()
-    assert f"CREATE TABLE public.{table} PARTITION OF" in text
+    assert f"CREATE TABLE public.{table} (" in text
+    assert re.search(rf"^ALTER TABLE ONLY public\.p3? ATTACH PARTITION public\.{table} ",
+                     text, flags=re.M)
     assert "FOREIGN KEY" not in text and "CREATE TRIGGER" not in text
+    rest = fresh_db("schema_part_rest")
+    left_out = ["-T", f"public.{table}"] + (["-T", "public.p31"] if table == "p3" else [])
+    pg.psql(rest, input=pg.pg_dump(db, "--schema-only", *left_out))
+    pg.psql(rest, "-f", str(out))
+    one = ["--schema-only", "-t", f"public.{table}"]
+    assert _normalized_dump(pg, rest, *one) == _normalized_dump(pg, db, *one)
+    if table != "p3":
+        assert _normalized_dump(pg, rest) == _normalized_dump(pg, db)
 
 
 FILTER_DB = f"""
