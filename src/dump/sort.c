@@ -610,7 +610,8 @@ sl_dump_sort(sl_dump_items *items, const sl_dump_deps *deps, sl_error *err)
     sl_dump_item *sorted = sl_malloc((n + 1) * sizeof *sorted);
     for (size_t i = 0; i < n; i++)
         sorted[i] = items->v[order[i]];
-    memcpy(items->v, sorted, n * sizeof *sorted);
+    if (n > 0)  /* an empty list has no array (-t naming only an extension's table) */
+        memcpy(items->v, sorted, n * sizeof *sorted);
     free(sorted);
     rc = 0;
 done:
