@@ -14,41 +14,14 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#define SCRATCH_FILE "db.sql"
+#include "scratch.h"
 
 #include "base/buf.h"
 #include "io/bfile.h"
 #include "io/verify.h"
 
 static const sl_codec_kind all_kinds[] = {SL_CODEC_GZIP, SL_CODEC_ZSTD, SL_CODEC_NONE};
-
-typedef struct fixture {
-    char dir[64];
-    char path[128];
-} fixture;
-
-static int
-setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    strcpy(f->dir, "/tmp/sl-bfile-XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->path, sizeof f->path, "%s/db.sql", f->dir);
-    *state = f;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    fixture *f = *state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-    if (system(cmd) != 0)
-        return -1;
-    free(f);
-    return 0;
-}
 
 static size_t
 dir_entries(const char *dir)
@@ -160,7 +133,7 @@ read_all(const sl_bfile_reader *r, const sl_bfile_entry *e, bool verify, sl_buf 
 static void
 test_small_file_round_trip(void **state)
 {
-    fixture *f = *state;
+    scratch *f = *state;
     for (size_t k = 0; k < 3; k++) {
         sl_bfile_reader *r = NULL;
         sl_error err = {0};
@@ -213,7 +186,7 @@ test_small_file_round_trip(void **state)
 static void
 test_mode_0600_whatever_the_umask(void **state)
 {
-    fixture *f = *state;
+    scratch *f = *state;
     mode_t old = umask(0);
     write_small(f->path, SL_CODEC_GZIP);
     umask(old);
@@ -225,7 +198,7 @@ test_mode_0600_whatever_the_umask(void **state)
 static void
 test_abort_leaves_nothing(void **state)
 {
-    fixture *f = *state;
+    scratch *f = *state;
     sl_bfile_writer *w = NULL;
     sl_bfile_segment *s1 = NULL, *s2 = NULL;
     sl_error err = {0};
@@ -291,7 +264,7 @@ work(void *arg)
 }
 
 static void
-concurrent(fixture *f, sl_codec_kind kind)
+concurrent(scratch *f, sl_codec_kind kind)
 {
     sl_bfile_writer *w = NULL;
     sl_error err = {0};
@@ -388,7 +361,7 @@ test_concurrent_none(void **state)
 static void
 test_owner_yields_to_lower_phase(void **state)
 {
-    fixture *f = *state;
+    scratch *f = *state;
     sl_bfile_writer *w = NULL;
     sl_bfile_segment *a = NULL, *b = NULL;
     sl_error err = {0};
@@ -416,7 +389,7 @@ test_owner_yields_to_lower_phase(void **state)
 static void
 test_phase_order_is_enforced(void **state)
 {
-    fixture *f = *state;
+    scratch *f = *state;
     sl_bfile_writer *w = NULL;
     sl_bfile_segment *s = NULL;
     sl_error err = {0};
@@ -435,7 +408,7 @@ test_phase_order_is_enforced(void **state)
 static void
 test_large_index(void **state)
 {
-    fixture *f = *state;
+    scratch *f = *state;
     for (size_t k = 0; k < 3; k++) {
         sl_bfile_writer *w = NULL;
         sl_error err = {0};
@@ -511,7 +484,7 @@ expect_refused(const char *path, const char *what)
 static void
 test_truncated_files_are_refused(void **state)
 {
-    fixture *f = *state;
+    scratch *f = *state;
     char cut_path[160];
     snprintf(cut_path, sizeof cut_path, "%s.cut", f->path);
     for (size_t k = 0; k < 3; k++) {
@@ -552,7 +525,7 @@ test_truncated_files_are_refused(void **state)
 static void
 test_bit_flips_are_refused(void **state)
 {
-    fixture *f = *state;
+    scratch *f = *state;
     char bad_path[160];
     snprintf(bad_path, sizeof bad_path, "%s.bad", f->path);
     for (size_t k = 0; k < 3; k++) {
@@ -575,7 +548,7 @@ test_bit_flips_are_refused(void **state)
 static void
 test_checksum_message_names_segment(void **state)
 {
-    fixture *f = *state;
+    scratch *f = *state;
     size_t n;
     sl_bfile_reader *r = NULL;
     sl_error err = {0};
@@ -601,7 +574,7 @@ test_checksum_message_names_segment(void **state)
 static void
 test_row_count_mismatch(void **state)
 {
-    fixture *f = *state;
+    scratch *f = *state;
     sl_bfile_writer *w = NULL;
     sl_error err = {0};
     sl_buf t = SL_BUF_INIT;
@@ -624,7 +597,7 @@ test_row_count_mismatch(void **state)
 static void
 test_plain_scripts(void **state)
 {
-    fixture *f = *state;
+    scratch *f = *state;
     const char script[] = "--\n-- PostgreSQL database dump\n--\nSET statement_timeout = 0;\n"
                           "COPY public.t (a) FROM stdin;\n1\n2\n\\.\n";
     char src[160], cmd[400];
@@ -672,7 +645,7 @@ test_plain_scripts(void **state)
 static void
 test_missing_file(void **state)
 {
-    fixture *f = *state;
+    scratch *f = *state;
     char path[160];
     sl_verify_report rep;
     sl_error err = {0};
@@ -687,21 +660,21 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_small_file_round_trip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mode_0600_whatever_the_umask, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_abort_leaves_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_concurrent_gzip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_concurrent_zstd, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_concurrent_none, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_owner_yields_to_lower_phase, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_phase_order_is_enforced, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_large_index, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_truncated_files_are_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bit_flips_are_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_checksum_message_names_segment, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_row_count_mismatch, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_plain_scripts, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
+        SCRATCH_TEST(test_small_file_round_trip),
+        SCRATCH_TEST(test_mode_0600_whatever_the_umask),
+        SCRATCH_TEST(test_abort_leaves_nothing),
+        SCRATCH_TEST(test_concurrent_gzip),
+        SCRATCH_TEST(test_concurrent_zstd),
+        SCRATCH_TEST(test_concurrent_none),
+        SCRATCH_TEST(test_owner_yields_to_lower_phase),
+        SCRATCH_TEST(test_phase_order_is_enforced),
+        SCRATCH_TEST(test_large_index),
+        SCRATCH_TEST(test_truncated_files_are_refused),
+        SCRATCH_TEST(test_bit_flips_are_refused),
+        SCRATCH_TEST(test_checksum_message_names_segment),
+        SCRATCH_TEST(test_row_count_mismatch),
+        SCRATCH_TEST(test_plain_scripts),
+        SCRATCH_TEST(test_missing_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,44 +12,16 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#define SCRATCH_FILE "out.sql"
+#include "scratch.h"
 
 #include "io/checksum.h"
 #include "io/sink.h"
 
-typedef struct fixture {
-    char dir[64];
-    char path[128];
-    char partial[160];
-} fixture;
-
-static int
-setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    strcpy(f->dir, "/tmp/sl-sink-XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->path, sizeof f->path, "%s/out.sql", f->dir);
-    snprintf(f->partial, sizeof f->partial, "%s.partial", f->path);
-    *state = f;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    fixture *f = *state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-    int rc = system(cmd);
-    free(f);
-    return rc == 0 ? 0 : -1;
-}
-
 static void
 test_close_renames_with_mode_0600(void **state)
 {
-    fixture *f = *state;
+    scratch *f = *state;
     sl_sink *s = NULL;
     sl_error err = {0};
     mode_t old = umask(0);
@@ -77,7 +49,7 @@ test_close_renames_with_mode_0600(void **state)
 static void
 test_abort_unlinks(void **state)
 {
-    fixture *f = *state;
+    scratch *f = *state;
     sl_sink *s = NULL;
     sl_error err = {0};
     assert_int_equal(sl_sink_open(&s, f->path, &err), 0);
@@ -93,7 +65,7 @@ test_abort_unlinks(void **state)
 static void
 test_stale_partial_replaced(void **state)
 {
-    fixture *f = *state;
+    scratch *f = *state;
     char victim[160];
     snprintf(victim, sizeof victim, "%s/victim", f->dir);
     int fd = open(victim, O_CREAT | O_WRONLY, 0644);
@@ -115,7 +87,7 @@ test_stale_partial_replaced(void **state)
 static void
 test_missing_directory(void **state)
 {
-    fixture *f = *state;
+    scratch *f = *state;
     char path[200];
     snprintf(path, sizeof path, "%s/no/such/x.sql", f->dir);
     sl_sink *s = NULL;
@@ -131,7 +103,7 @@ test_missing_directory(void **state)
 static void
 test_spool_and_copy(void **state)
 {
-    fixture *f = *state;
+    scratch *f = *state;
     sl_error err = {0};
     int a = sl_spool_open(f->dir, &err), b = sl_spool_open(f->dir, &err);
     assert_true(a >= 0 && b >= 0);
@@ -193,11 +165,11 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_close_renames_with_mode_0600, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_abort_unlinks, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stale_partial_replaced, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_missing_directory, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_spool_and_copy, setup, teardown),
+        SCRATCH_TEST(test_close_renames_with_mode_0600),
+        SCRATCH_TEST(test_abort_unlinks),
+        SCRATCH_TEST(test_stale_partial_replaced),
+        SCRATCH_TEST(test_missing_directory),
+        SCRATCH_TEST(test_spool_and_copy),
         cmocka_unit_test(test_sha256_vectors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
