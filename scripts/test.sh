@@ -18,6 +18,9 @@ run_suite() {
     (cd "$dir" && ctest --output-on-failure --timeout 1800)
 }
 
+echo "== style check"
+scripts/style.sh
+
 echo "== build and test (RelWithDebInfo)"
 run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 

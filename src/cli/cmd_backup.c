@@ -209,7 +209,8 @@ parse_args(backup_args *a, int argc, char **argv, int *exit_code)
         return -1;
     }
     if (a->filter.schema_only && a->filter.data_only) {
-        *exit_code = sl_cli_usage_error("backup", "--schema-only and --data-only exclude each other");
+        *exit_code =
+            sl_cli_usage_error("backup", "--schema-only and --data-only exclude each other");
         return -1;
     }
     return 0;

@@ -52,7 +52,8 @@ sl_cli_parse_int(const char *flag, const char *arg, int min, int max, int *out, 
     errno = 0;
     long v = strtol(arg, &end, 10);
     if (errno || !end || *end || end == arg || v < min || v > max) {
-        sl_error_set(err, SL_E_USAGE, "invalid value \"%s\" for %s: expected an integer from %d to %d",
+        sl_error_set(err, SL_E_USAGE,
+                     "invalid value \"%s\" for %s: expected an integer from %d to %d",
                      arg, flag, min, max);
         return -1;
     }
@@ -107,7 +108,8 @@ sl_cli_common_opt(sl_cli_common *c, int opt, const char *arg, sl_error *err)
         else if (strcmp(arg, "human") == 0)
             c->json_log = false;
         else {
-            sl_error_set(err, SL_E_USAGE, "invalid value \"%s\" for --log-format: expected human or json",
+            sl_error_set(err, SL_E_USAGE,
+                         "invalid value \"%s\" for --log-format: expected human or json",
                          arg);
             return -1;
         }

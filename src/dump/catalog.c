@@ -30,7 +30,8 @@ static const char deps_sql[] =
  * (default privileges are then left out on purpose). Array types and
  * tables' row types are left out: they are made with their element type or table. */
 static const char objects_sql[] =
-    "SELECT 'pg_class'::regclass::oid, c.oid FROM pg_class c WHERE c.oid IN (SELECT unnest($2::oid[])) "
+    "SELECT 'pg_class'::regclass::oid, c.oid FROM pg_class c WHERE c.oid IN (SELECT "
+    "unnest($2::oid[])) "
     "UNION ALL SELECT 'pg_class'::regclass, i.indexrelid FROM pg_index i "
     "  WHERE i.indrelid IN (SELECT unnest($2::oid[])) "
     "UNION ALL SELECT 'pg_constraint'::regclass, co.oid FROM pg_constraint co "

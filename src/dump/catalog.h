@@ -29,7 +29,7 @@ typedef struct sl_dump_table {
     uint32_t oid;
     char *schema, *name;   /* unquoted */
     char *qualified;       /* schema-qualified, quoted: "s"."t" */
-    char *copy_columns;    /* "(a, b, \"C\")": quoted, excluding generated columns, in attnum order */
+    char *copy_columns;    /* "(a, b, \"C\")": quoted, no generated columns, in attnum order */
     int64_t pages;         /* relpages of the main fork (for splitting into ctid ranges) */
     int64_t bytes;         /* pg_relation_size, for scheduling big tables first */
     bool is_heap;          /* an ordinary heap table that can be scanned by ctid ranges */

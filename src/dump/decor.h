@@ -18,8 +18,9 @@
  * SL_PHASE_PRE_DATA); comments and security labels to the object's phase (SL_PHASE_FINAL for
  * parts that have no item of their own, such as a CHECK constraint written inside CREATE
  * TABLE; but the index of a primary key, unique or exclusion constraint goes with that
- * constraint's item, which makes it); privileges to SL_PHASE_FINAL; row security and policies to SL_PHASE_POST; large
- * objects (kind "BLOB") to SL_PHASE_PRE_DATA; publications and subscriptions to SL_PHASE_FINAL.
+ * constraint's item, which makes it); privileges to SL_PHASE_FINAL; row security and
+ * policies to SL_PHASE_POST; large objects (kind "BLOB") to SL_PHASE_PRE_DATA; publications
+ * and subscriptions to SL_PHASE_FINAL.
  * Policies, large objects, publications (and their members), subscriptions and default
  * privileges are objects of their own: their items carry their catalog identity.
  *

@@ -142,13 +142,15 @@ patterns_to_arrays(const char **pats, bool allow_schema, char **schema_arr, char
 
 /* Per pattern: the OIDs it matched as an oid[] literal, NULL when none. */
 static const char schema_match_sql[] =
-    "SELECT p.i, pg_catalog.array_agg(n.oid ORDER BY n.oid) FILTER (WHERE n.oid IS NOT NULL)::pg_catalog.text "
+    "SELECT p.i, pg_catalog.array_agg(n.oid ORDER BY n.oid) FILTER (WHERE n.oid IS NOT "
+    "NULL)::pg_catalog.text "
     "FROM pg_catalog.unnest($1::pg_catalog.text[]) WITH ORDINALITY AS p(re, i) "
     "LEFT JOIN pg_catalog.pg_namespace n ON n.nspname ~ p.re AND " USER_SCHEMA("n") " "
     "GROUP BY p.i ORDER BY p.i";
 
 static const char table_match_sql[] =
-    "SELECT p.i, pg_catalog.array_agg(c.oid ORDER BY c.oid) FILTER (WHERE c.oid IS NOT NULL)::pg_catalog.text "
+    "SELECT p.i, pg_catalog.array_agg(c.oid ORDER BY c.oid) FILTER (WHERE c.oid IS NOT "
+    "NULL)::pg_catalog.text "
     "FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
     "  pg_catalog.unnest($2::pg_catalog.text[])) WITH ORDINALITY AS p(sre, re, i) "
     "LEFT JOIN (pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
@@ -212,8 +214,10 @@ static const char final_sql[] =
     "  AND n.oid <> ALL ($2::pg_catalog.oid[])), "
     "r0 AS (SELECT c.oid, c.relkind FROM pg_catalog.pg_class c "
     "  WHERE c.relkind IN " DUMPABLE_RELKINDS " AND c.relnamespace IN (SELECT oid FROM s) "
-    "  AND ($3::pg_catalog.oid[] IS NULL OR c.oid IN (SELECT pg_catalog.unnest($3::pg_catalog.oid[]))) "
-    "  AND c.oid NOT IN (SELECT pg_catalog.unnest($4::pg_catalog.oid[])) AND c.relpersistence <> 't' "
+    "  AND ($3::pg_catalog.oid[] IS NULL OR c.oid IN (SELECT "
+    "pg_catalog.unnest($3::pg_catalog.oid[]))) "
+    "  AND c.oid NOT IN (SELECT pg_catalog.unnest($4::pg_catalog.oid[])) AND c.relpersistence <> "
+    "'t' "
     "  AND c.oid NOT IN (SELECT d.objid FROM pg_catalog.pg_depend d "
     "    WHERE d.classid = 1259 AND d.deptype = 'e')), "
     /* a sequence goes with the table owning it: identity sequences only with their table,
@@ -244,7 +248,8 @@ static const char final_sql[] =
     "  (SELECT COALESCE(pg_catalog.array_agg(oid ORDER BY oid), '{}') FROM r)::text, "
     "  (SELECT COALESCE(pg_catalog.array_agg(oid ORDER BY oid), '{}') FROM "
     "   (SELECT oid, relkind FROM r UNION SELECT oid, relkind FROM cfg) d "
-    "   WHERE relkind = 'r' AND oid NOT IN (SELECT pg_catalog.unnest($5::pg_catalog.oid[])))::text, "
+    "   WHERE relkind = 'r' AND oid NOT IN (SELECT "
+    "pg_catalog.unnest($5::pg_catalog.oid[])))::text, "
     "  (SELECT COALESCE(pg_catalog.array_agg(oid ORDER BY oid), '{}') FROM cfg "
     "   WHERE relkind = 'S')::text";
 

@@ -91,14 +91,17 @@ static const char sequences_sql[] =
     "  AND pa.attname = a.attname WHERE i.inhrelid = c.oid AND pa.atthasdef) "              \
     "  THEN format(E'%s%s ALTER COLUMN %I DROP DEFAULT;\\n', " ALTER_ONLY("c") ", q, a.attname) " \
     "  ELSE '' END "                                                                         \
-    "|| CASE WHEN a.attstattarget >= 0 THEN format(E'%s%s ALTER COLUMN %I SET STATISTICS %s;\\n', " \
+    "|| CASE WHEN a.attstattarget >= 0 THEN format(E'%s%s ALTER COLUMN %I SET STATISTICS " \
+    "%s;\\n', "                                                                            \
     "  " ALTER_ONLY("c") ", q, a.attname, a.attstattarget) ELSE '' END "                      \
-    "|| CASE WHEN a.attstorage <> at.typstorage THEN format(E'%s%s ALTER COLUMN %I SET STORAGE %s;\\n', " \
+    "|| CASE WHEN a.attstorage <> at.typstorage THEN format(E'%s%s ALTER COLUMN %I SET STORAGE " \
+    "%s;\\n', "                                                                                  \
     "  " ALTER_ONLY("c") ", q, a.attname, CASE a.attstorage WHEN 'p' THEN 'PLAIN' "         \
     "  WHEN 'e' THEN 'EXTERNAL' WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END) ELSE '' END "     \
     "|| CASE WHEN a.attoptions IS NOT NULL THEN format(E'%s%s ALTER COLUMN %I SET (%s);\\n', " \
     "  " ALTER_ONLY("c") ", q, a.attname, " RELOPTS("a.attoptions", "''") ") ELSE '' END "    \
-    "|| CASE WHEN a.attcompression <> '' THEN format(E'%s%s ALTER COLUMN %I SET COMPRESSION %s;\\n', " \
+    "|| CASE WHEN a.attcompression <> '' THEN format(E'%s%s ALTER COLUMN %I SET COMPRESSION " \
+    "%s;\\n', "                                                                               \
     "  " ALTER_ONLY("c") ", q, a.attname, CASE a.attcompression WHEN 'l' THEN 'lz4' "       \
     "  ELSE 'pglz' END) ELSE '' END"
 
@@ -145,7 +148,8 @@ static const char tables_sql[] =
     "  || CASE WHEN NOT c.relispartition AND inh.list IS NOT NULL "
     "     THEN E'\\nINHERITS (' || inh.list || ')' ELSE '' END "
     "  || CASE WHEN c.pof THEN E'\\n' || pg_get_expr(c.relpartbound, c.oid) ELSE '' END "
-    "  || CASE WHEN c.relkind = 'p' THEN E'\\nPARTITION BY ' || pg_get_partkeydef(c.oid) ELSE '' END "
+    "  || CASE WHEN c.relkind = 'p' THEN E'\\nPARTITION BY ' || pg_get_partkeydef(c.oid) ELSE '' "
+    "END "
     "  || CASE WHEN c.relkind = 'r' AND am.amname <> 'heap' "
     "     THEN E'\\nUSING ' || quote_ident(am.amname) ELSE '' END "
     "  || CASE WHEN c.relkind = 'f' THEN (SELECT E'\\nSERVER ' || quote_ident(fs.srvname) "
@@ -157,8 +161,10 @@ static const char tables_sql[] =
     "  || CASE WHEN c.reltablespace <> 0 THEN E'\\nTABLESPACE ' || "
     "     (SELECT quote_ident(spcname) FROM pg_tablespace WHERE oid = c.reltablespace) ELSE '' END "
     "  || E';\\n' || COALESCE(cols.extras, '') "
-    "  || CASE WHEN c.relkind = 'f' THEN '' ELSE CASE c.relreplident WHEN 'f' THEN format(E'ALTER TABLE ONLY %s REPLICA IDENTITY FULL;\\n', c.q) "
-    "     WHEN 'n' THEN format(E'ALTER TABLE ONLY %s REPLICA IDENTITY NOTHING;\\n', c.q) ELSE '' END END END, "
+    "  || CASE WHEN c.relkind = 'f' THEN '' ELSE CASE c.relreplident WHEN 'f' THEN "
+    "format(E'ALTER TABLE ONLY %s REPLICA IDENTITY FULL;\\n', c.q) "
+    "     WHEN 'n' THEN format(E'ALTER TABLE ONLY %s REPLICA IDENTITY NOTHING;\\n', c.q) ELSE '' "
+    "END END END, "
     "  CASE WHEN inh.pending THEN 'UNSUPPORTED' WHEN c.relkind = 'f' THEN 'FOREIGN TABLE' "
     "    ELSE 'TABLE' END, 10, 410, 0, 0 "
     "FROM rel c "
@@ -235,7 +241,8 @@ static const char views_sql[] =
     "    || CASE WHEN am.amname <> 'heap' THEN ' USING ' || quote_ident(am.amname) ELSE '' END "
     "    || COALESCE(' WITH (' || " RELOPTS("c.reloptions", "''") " || ')', '') "
     "    || CASE WHEN c.reltablespace <> 0 THEN ' TABLESPACE ' || "
-    "       (SELECT quote_ident(spcname) FROM pg_tablespace WHERE oid = c.reltablespace) ELSE '' END "
+    "       (SELECT quote_ident(spcname) FROM pg_tablespace WHERE oid = c.reltablespace) ELSE '' "
+    "END "
     "    || E' AS\\n' || rtrim(pg_get_viewdef(c.oid), ';') || E'\\n  WITH NO DATA;\\n' END, "
     "  CASE WHEN c.relkind = 'v' THEN 'VIEW' ELSE 'MATERIALIZED VIEW' END, 10, "
     "  CASE WHEN c.relkind = 'v' THEN 430 ELSE 440 END, 0, 0 "
@@ -265,7 +272,8 @@ static const char indexes_sql[] =
     "SELECT 1259, x.indexrelid, x.nspname, x.iname, pg_get_indexdef(x.indexrelid) || E';\\n' "
     "  || CASE WHEN x.ispc <> 0 THEN format(E'ALTER INDEX %s SET TABLESPACE %I;\\n', x.qi, "
     "     (SELECT spcname FROM pg_tablespace WHERE oid = x.ispc)) ELSE '' END "
-    "  || COALESCE((SELECT string_agg(format(E'ALTER INDEX %s ALTER COLUMN %s SET STATISTICS %s;\\n', "
+    "  || COALESCE((SELECT string_agg(format(E'ALTER INDEX %s ALTER COLUMN %s SET STATISTICS "
+    "%s;\\n', "
     "     x.qi, a.attnum, a.attstattarget), '' ORDER BY a.attnum) FROM pg_attribute a "
     "     WHERE a.attrelid = x.indexrelid AND a.attstattarget >= 0), ''), "
     "  'INDEX', 30, 600, 0, 0 FROM x "

@@ -209,7 +209,7 @@ resolve(const mapping *mp, uint64_t k, bool *member)
     return 0;
 }
 
-/* ---- graph ------------------------------------------------------------------------------------ */
+/* ---- graph ---------------------------------------------------------------------------- */
 
 typedef struct {
     size_t *from, *to; /* edge i: item from[i] comes after item to[i] */
@@ -440,7 +440,7 @@ split_parallel_phases(graph *g)
     }
 }
 
-/* ---- ordering --------------------------------------------------------------------------------- */
+/* ---- ordering ------------------------------------------------------------------------- */
 
 static int
 strcmp_null(const char *a, const char *b)

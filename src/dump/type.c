@@ -13,7 +13,8 @@ static const char *const kinds[] = {
     "SCHEMA", "EXTENSION", "SHELL TYPE", "COLLATION", "TYPE", "DOMAIN", "DOMAIN CONSTRAINT",
     "SEQUENCE", "TABLE", "FOREIGN TABLE", "DEFAULT", "CHECK CONSTRAINT", "VIEW",
     "MATERIALIZED VIEW", "SEQUENCE SET", "INDEX", "CONSTRAINT", "FK CONSTRAINT", "TRIGGER",
-    "RULE", "STATISTICS", "INDEX ATTACH", "TABLE ATTACH", "CLUSTER", "REPLICA IDENTITY", "MATVIEW REFRESH",
+    "RULE", "STATISTICS", "INDEX ATTACH", "TABLE ATTACH", "CLUSTER", "REPLICA IDENTITY",
+    "MATVIEW REFRESH",
 };
 
 static const char *
@@ -103,7 +104,8 @@ static const char schemas_sql[] =
     "  CASE WHEN n.nspname = 'public' THEN 'CREATE SCHEMA IF NOT EXISTS public;' "
     "       ELSE format('CREATE SCHEMA %I;', n.nspname) END || E'\\n', "
     "  'SCHEMA', 10, 100, 0, 0 "
-    "FROM pg_namespace n WHERE n.oid IN (SELECT unnest($1::oid[])) AND " NOT_EXT_MEMBER("2615", "n.oid");
+    "FROM pg_namespace n WHERE n.oid IN (SELECT unnest($1::oid[])) AND "
+    NOT_EXT_MEMBER("2615", "n.oid");
 
 /* $2: true when the whole database is dumped (no -n/-N): extensions living in pg_catalog
  * are then included too. */
@@ -205,7 +207,8 @@ static const char types_sql[] =
     "    CASE WHEN t.typispreferred THEN E',\\n    PREFERRED = true' ELSE '' END, "
     "    CASE WHEN t.typdefault IS NOT NULL "
     "      THEN E',\\n    DEFAULT = ' || quote_literal(t.typdefault) ELSE '' END, "
-    "    CASE WHEN t.typdelim <> ',' THEN E',\\n    DELIMITER = ' || quote_literal(t.typdelim::text) "
+    "    CASE WHEN t.typdelim <> ',' THEN E',\\n    DELIMITER = ' || "
+    "quote_literal(t.typdelim::text) "
     "      ELSE '' END, "
     "    CASE WHEN t.typcollation <> 0 THEN E',\\n    COLLATABLE = true' ELSE '' END, "
     "    '') "

@@ -36,8 +36,9 @@
  *   writes it (one member per block). A segment that is written while another one owns the
  *   file goes to an unlinked spool file in the output directory and is copied in when it
  *   commits, so memory stays bounded by two blocks per open segment whatever the size of a
- *   table. Names (kind, schema, name, header fields) must be UTF-8 (the index is JSON). The file is written as NAME.partial (mode 0600),
- *   fsynced and renamed to NAME by _close(); _abort() removes every trace.
+ *   table. Names (kind, schema, name, header fields) must be UTF-8 (the index is JSON). The
+ *   file is written as NAME.partial (mode 0600), fsynced and renamed to NAME by _close();
+ *   _abort() removes every trace.
  * Reading: sl_bfile_reader_open() reads the trailer and index and checks them (trailer shape,
  *   index SHA-256, entries tiling the file from 0 to the index, phases non-decreasing); it does
  *   not read the segments. A file with neither a trailer nor the signature at the start of its

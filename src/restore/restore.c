@@ -204,7 +204,8 @@ starts_with_words(const char *p, const char *words)
     if (strncasecmp(p, words, n) != 0)
         return false;
     char c = p[n];
-    return !(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'));
+    return !(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+             (c >= '0' && c <= '9'));
 }
 
 /* "ALTER ... OWNER TO role;" with nothing after the role. */

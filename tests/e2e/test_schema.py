@@ -150,10 +150,10 @@ CASES = {
         ALTER STATISTICS {SD}.st1 SET STATISTICS 50;
     """,
     "cycles_through_functions": """
-        CREATE TABLE public.rt (a int);
+        CREATE TABLE public.rt (a int, b bool);
         CREATE FUNCTION public.chk(public.rt) RETURNS bool LANGUAGE sql AS $$SELECT true$$;
         ALTER TABLE public.rt ADD CONSTRAINT rtc CHECK (public.chk(rt.*));
-        ALTER TABLE public.rt ADD COLUMN b bool DEFAULT public.chk(NULL::public.rt);
+        ALTER TABLE public.rt ALTER COLUMN b SET DEFAULT public.chk(NULL::public.rt);
         CREATE FUNCTION public.okname(t text) RETURNS bool LANGUAGE sql IMMUTABLE
             AS $$SELECT length(t) > 0$$;
         CREATE DOMAIN public.nm AS text CHECK (public.okname(VALUE));
