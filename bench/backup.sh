@@ -10,7 +10,7 @@
 #   SCALE=100         pgbench scale (SCALE=10 or 1 for a quick run)
 #   BIGTABLE_MB=1024  approximate heap size of bench_big in MB (0: no big table)
 #   JOBS=2            -j for sluice, pg_dump -Fd and pg_restore, and the wire limit's parallelism
-#   SLUICE=PATH       the binary to measure (default: build/sluice, (re)built as Release first)
+#   SLUICE=PATH       the binary to measure (default: build-release/sluice, (re)built first)
 #   BENCH_DIR=/tmp/...    where the cluster, backups and logs go (default: a new temp dir)
 #   KEEP=1            keep BENCH_DIR afterwards
 # Smoke run: SCALE=1 BIGTABLE_MB=50 bench/backup.sh
@@ -23,21 +23,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SCALE=${SCALE:-100}
 BIGTABLE_MB=${BIGTABLE_MB:-1024}
 JOBS=${JOBS:-2}
-SLUICE_GIVEN=${SLUICE:+1}
-SLUICE=${SLUICE:-$ROOT/build/sluice}
-PGBIN=${SLUICE_PG_BINDIR:-/usr/lib/postgresql/15/bin}
-PY=/usr/bin/python3
-TIME=/usr/bin/time
-
-for tool in "$TIME" "$PY" "$PGBIN/pgbench" "$PGBIN/pg_dump" "$PGBIN/pg_restore" "$PGBIN/psql"; do
-    [ -x "$tool" ] || { echo "missing $tool: run scripts/install-deps.sh" >&2; exit 2; }
-done
-if [ -z "$SLUICE_GIVEN" ]; then  # measure the current tree, built as a release
-    echo "== building sluice (Release) in $ROOT/build"
-    cmake -S "$ROOT" -B "$ROOT/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-    make -C "$ROOT/build" -j2 sluice >/dev/null
-fi
-[ -x "$SLUICE" ] || { echo "no sluice binary at $SLUICE" >&2; exit 2; }
+# shellcheck source=bench/common.sh
+. "$ROOT/bench/common.sh"
+bench_setup "$PGBIN/pgbench" "$PGBIN/pg_dump" "$PGBIN/pg_restore" "$PGBIN/psql"
 
 BENCH_DIR=${BENCH_DIR:-$(mktemp -d /tmp/sluice-bench.XXXXXX)}
 mkdir -p "$BENCH_DIR"
@@ -168,9 +156,12 @@ run "sluice backup $BIG none -j2" "$OUT/big2.sql" \
     "$SLUICE" backup single bench -t "$BIG" -j 2 --compress none -o "$OUT/big2.sql"
 rm -f "$OUT/big2.sql"
 
+# Both restores go into a database made beforehand, outside the timing (CREATE DATABASE copies
+# the template and costs the same to both tools).
 if [ -e "$OUT/b.sql.gz" ]; then
+    "${PSQL[@]}" -d postgres -c "CREATE DATABASE restored_sluice"
     run "sluice restore -j$JOBS" "" \
-        "$SLUICE" restore "$OUT/b.sql.gz" --database restored_sluice --create -j "$JOBS"
+        "$SLUICE" restore "$OUT/b.sql.gz" --database restored_sluice -j "$JOBS"
     drop_db restored_sluice
 else
     printf '%s\tSKIPPED\t-\t0\t0\n' "sluice restore -j$JOBS" >>"$RESULTS"

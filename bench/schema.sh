@@ -13,7 +13,7 @@
 #   VIEWS=N/10        number of views
 #   FUNCS=N/2         number of functions
 #   RUNS=3            timed runs of each tool, interleaved
-#   SLUICE=PATH       the binary to measure (default: build/sluice, (re)built as Release first)
+#   SLUICE=PATH       the binary to measure (default: build-release/sluice, (re)built first)
 #   PROFILE=1         after the timed runs, one more run of each with log_min_duration_statement=0
 #                     and a table of the server time of every query sluice sent
 #   BENCH_DIR=/tmp/...    where the cluster and logs go (default: a new temp dir)
@@ -31,21 +31,9 @@ SCHEMAS=${SCHEMAS:-10}
 VIEWS=${VIEWS:-$((N / 10))}
 FUNCS=${FUNCS:-$((N / 2))}
 RUNS=${RUNS:-3}
-SLUICE_GIVEN=${SLUICE:+1}
-SLUICE=${SLUICE:-$ROOT/build/sluice}
-PGBIN=${SLUICE_PG_BINDIR:-/usr/lib/postgresql/15/bin}
-PY=/usr/bin/python3
-TIME=/usr/bin/time
-
-for tool in "$TIME" "$PY" "$PGBIN/pg_dump" "$PGBIN/psql"; do
-    [ -x "$tool" ] || { echo "missing $tool: run scripts/install-deps.sh" >&2; exit 2; }
-done
-if [ -z "$SLUICE_GIVEN" ]; then  # measure the current tree, built as a release
-    echo "== building sluice (Release) in $ROOT/build"
-    cmake -S "$ROOT" -B "$ROOT/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-    make -C "$ROOT/build" -j2 sluice >/dev/null
-fi
-[ -x "$SLUICE" ] || { echo "no sluice binary at $SLUICE" >&2; exit 2; }
+# shellcheck source=bench/common.sh
+. "$ROOT/bench/common.sh"
+bench_setup "$PGBIN/pg_dump" "$PGBIN/psql"
 
 BENCH_DIR=${BENCH_DIR:-$(mktemp -d /tmp/sluice-schema-bench.XXXXXX)}
 LOG=$BENCH_DIR/log
