@@ -470,6 +470,7 @@ apply_settings(sl_conn *c, const sl_conn_opts *opts, sl_error *err)
         {"work_mem", opts->work_mem},
         {"maintenance_work_mem", opts->maintenance_work_mem},
         {"lock_timeout", opts->lock_timeout},
+        {"synchronous_commit", opts->synchronous_commit},
     };
     sl_buf sql = SL_BUF_INIT;
     int rc = -1;

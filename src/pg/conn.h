@@ -29,6 +29,7 @@ typedef struct sl_conn_opts {
     const char *work_mem;              /* NULL: server default */
     const char *maintenance_work_mem;  /* NULL: server default */
     const char *lock_timeout;          /* NULL: server default; e.g. "30s" */
+    const char *synchronous_commit;    /* NULL: server default; restore sets "off" */
     int connect_retries;               /* transient failures retried this many times; <0: none */
     bool replication;                  /* a replication=database connection (tap, later) */
 } sl_conn_opts;

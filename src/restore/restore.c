@@ -861,6 +861,19 @@ engine_free(engine *eng)
     pthread_mutex_destroy(&eng->lock);
 }
 
+/* One synchronous commit of a transaction that writes WAL (txid_current() assigns an XID)
+ * flushes the WAL of every commit before it, those of the other connections included. */
+static int
+make_durable(sl_conn *c, sl_error *err)
+{
+    if (sl_conn_exec(c, "SET synchronous_commit = on; SELECT pg_catalog.txid_current()", err) !=
+        0) {
+        sl_error_prefix(err, "could not flush the restored data to disk");
+        return -1;
+    }
+    return 0;
+}
+
 static int
 restore_body(engine *eng, const sl_conninfo *ci, sl_error *err)
 {
@@ -890,6 +903,8 @@ restore_body(engine *eng, const sl_conninfo *ci, sl_error *err)
     int rc = indexed ? run_phases(eng, err) : run_plain(eng, err);
     if (rc == 0 && o->single_transaction)
         rc = sl_conn_exec(eng->workers[0].conn, "COMMIT", err);
+    if (rc == 0)
+        rc = make_durable(eng->workers[0].conn, err);
     sl_progress_stop(eng->progress);
     return rc;
 }
@@ -905,6 +920,9 @@ sl_restore_run(const sl_conninfo *ci, const sl_conn_opts *conn_opts, const sl_re
     if (!eng.conn_opts.maintenance_work_mem)
         eng.conn_opts.maintenance_work_mem = DEFAULT_MAINTENANCE_WORK_MEM;  /* index builds */
     eng.conn_opts.lock_timeout = NULL;  /* a restore waits for its own DDL as long as it takes */
+    /* Commits of segments need not wait for their WAL to reach disk: a restore cut short by a
+     * crash is run again anyway. make_durable() flushes it all before success is reported. */
+    eng.conn_opts.synchronous_commit = "off";
     eng.target = sl_conninfo_with_dbname(ci, opts->database);
     pthread_mutex_init(&eng.lock, NULL);
     eng.progress = sl_progress_new(&(sl_progress_opts){
