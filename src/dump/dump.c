@@ -364,7 +364,8 @@ plan_tasks(dump_ctx *d, const sl_dump_catalog *cat, const uint32_t *blobs, size_
         add_task(d, &cap, &(task){.kind = TASK_BLOBS, .blobs = blobs + i, .nblobs = n,
                                   .weight = (int64_t)n * BLOB_READ_CHUNK});
     }
-    qsort(d->tasks, d->ntasks, sizeof *d->tasks, compare_tasks);
+    if (d->ntasks > 1)  /* no tables at all leaves d->tasks NULL, which qsort may not take */
+        qsort(d->tasks, d->ntasks, sizeof *d->tasks, compare_tasks);
 }
 
 /* "(a, b)" -> "a, b" for a SELECT list; "" when the table has no columns. */
