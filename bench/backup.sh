@@ -50,13 +50,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "== starting a throwaway PostgreSQL 15"
-eval "$("$PY" "$ROOT/bench/cluster.py" start sluice-bench max_wal_size=8GB \
-        checkpoint_timeout=30min maintenance_work_mem=256MB)"
-export PGHOST PGPORT PGUSER PGPASSFILE
-export PGDATABASE=bench
-PSQL=("$PGBIN/psql" -X -q -v ON_ERROR_STOP=1)
-"${PSQL[@]}" -d postgres -c "CREATE DATABASE bench"
+bench_start_cluster sluice-bench bench max_wal_size=8GB checkpoint_timeout=30min \
+    maintenance_work_mem=256MB
 
 echo "== generating data: pgbench scale $SCALE, bench_big ~${BIGTABLE_MB} MB"
 t0=$(date +%s)

@@ -19,3 +19,17 @@ bench_setup() {
     fi
     [ -x "$SLUICE" ] || { echo "no sluice binary at $SLUICE" >&2; exit 2; }
 }
+
+# Starts the bench's throwaway cluster (settings as key=value) and creates database DB in it;
+# sets PG_ROOT (for bench/cluster.py stop), exports PG* for the clients, defines PSQL.
+#   bench_start_cluster NAME DB [key=value ...]
+bench_start_cluster() {
+    local name=$1 db=$2
+    shift 2
+    echo "== starting a throwaway PostgreSQL 15"
+    eval "$("$PY" "$ROOT/bench/cluster.py" start "$name" "$@")"
+    export PGHOST PGPORT PGUSER PGPASSFILE
+    export PGDATABASE=$db
+    PSQL=("$PGBIN/psql" -X -q -v ON_ERROR_STOP=1)
+    "${PSQL[@]}" -d postgres -c "CREATE DATABASE $db"
+}

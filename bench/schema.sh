@@ -57,14 +57,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "== starting a throwaway PostgreSQL 15"
 # pg_dump and sluice lock every table in one transaction: the lock table must hold N of them.
-eval "$("$PY" "$ROOT/bench/cluster.py" start sluice-schema-bench \
-        max_locks_per_transaction=$(( N / 40 + 128 )) "log_line_prefix='%m [%p] %a '")"
-export PGHOST PGPORT PGUSER PGPASSFILE
-export PGDATABASE=schemabench
-PSQL=("$PGBIN/psql" -X -q -v ON_ERROR_STOP=1)
-"${PSQL[@]}" -d postgres -c "CREATE DATABASE schemabench"
+bench_start_cluster sluice-schema-bench schemabench \
+    max_locks_per_transaction=$(( N / 40 + 128 )) "log_line_prefix='%m [%p] %a '"
 
 echo "== creating $N tables in $SCHEMAS schemas, $VIEWS views, $FUNCS functions"
 t0=$(date +%s)
