@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/mem.h"
@@ -157,5 +158,29 @@ sl_escape_dup(const char *s)
         return NULL;
     sl_buf b = SL_BUF_INIT;
     sl_escape_text(&b, s, strlen(s));
+    return sl_buf_steal(&b);
+}
+
+json_t *
+sl_escape_json_string(const char *s)
+{
+    if (!s)
+        return json_null();
+    sl_buf b = SL_BUF_INIT;
+    sl_escape_utf8(&b, s, strlen(s));
+    json_t *j = json_stringn(b.data, b.len);
+    sl_buf_free(&b);
+    return j ? j : json_string("");
+}
+
+char *
+sl_escape_json_dumps(const json_t *doc, size_t flags)
+{
+    char *text = json_dumps(doc, flags);
+    if (!text)
+        return NULL;
+    sl_buf b = SL_BUF_INIT;
+    sl_escape_json(&b, text, strlen(text));
+    free(text);
     return sl_buf_steal(&b);
 }

@@ -14,10 +14,11 @@
  *                     written as \u007f, \u0080... (JSON writers leave them raw). In valid
  *                     UTF-8 JSON these characters only occur inside strings; a byte that is
  *                     not valid UTF-8 becomes \ufffd.
- * All three append to `out` and never fail; they are pure. */
+ * The three append to `out` and never fail; they are pure. */
 #ifndef SL_BASE_ESCAPE_H
 #define SL_BASE_ESCAPE_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "base/buf.h"
@@ -27,5 +28,11 @@ void sl_escape_utf8(sl_buf *out, const char *s, size_t len);
 void sl_escape_json(sl_buf *out, const char *s, size_t len);
 /* sl_escape_text() of a C string into a new string the caller frees; NULL gives NULL. */
 char *sl_escape_dup(const char *s);
+/* A JSON string of s after sl_escape_utf8() (json null for NULL): never NULL, so an invalid
+ * byte cannot make a field disappear. */
+json_t *sl_escape_json_string(const char *s);
+/* json_dumps() of doc passed through sl_escape_json(); the caller frees it. NULL when jansson
+ * fails. */
+char *sl_escape_json_dumps(const json_t *doc, size_t flags);
 
 #endif
