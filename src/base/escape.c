@@ -58,11 +58,12 @@ put_hex_byte(sl_buf *out, unsigned char c)
     sl_buf_puts(out, tmp);
 }
 
+/* Upper-case hex in JSON, as jansson writes its own \u escapes. */
 static void
-put_unicode(sl_buf *out, uint32_t cp)
+put_unicode(sl_buf *out, uint32_t cp, bool upper)
 {
     char tmp[16];
-    snprintf(tmp, sizeof tmp, "\\u%04x", (unsigned)cp);
+    snprintf(tmp, sizeof tmp, upper ? "\\u%04X" : "\\u%04x", (unsigned)cp);
     sl_buf_puts(out, tmp);
 }
 
@@ -100,7 +101,7 @@ sl_escape_text(sl_buf *out, const char *s, size_t len)
         } else if (cp < 0x20 || cp == 0x7f) {
             put_control(out, p[i]);
         } else if (is_special_unicode(cp)) {
-            put_unicode(out, cp);
+            put_unicode(out, cp, false);
         } else {
             sl_buf_append(out, p + i, n);
         }
@@ -139,10 +140,10 @@ sl_escape_json(sl_buf *out, const char *s, size_t len)
         uint32_t cp;
         size_t n = utf8_next(p + i, len - i, &cp);
         if (n == 0) {  /* not expected from a JSON writer: U+FFFD keeps the JSON valid */
-            sl_buf_puts(out, "\\ufffd");
+            sl_buf_puts(out, "\\uFFFD");
             n = 1;
         } else if (cp == 0x7f || is_special_unicode(cp)) {
-            put_unicode(out, cp);
+            put_unicode(out, cp, true);
         } else {
             sl_buf_append(out, p + i, n);
         }
