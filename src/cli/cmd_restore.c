@@ -62,7 +62,9 @@ static const char usage[] =
     "  maintenance_work_mem is 256MB on restore connections (index builds) unless\n"
     "  --maintenance-work-mem says otherwise. psql's \\connect DB switches database (plain\n"
     "  scripts); \\restrict and \\unrestrict are accepted and ignored; other meta-commands\n"
-    "  are errors.\n\n";
+    "  are errors.\n"
+    "  SIGINT or SIGTERM cancels the running statements and exits 9 saying what stays\n"
+    "  restored (with --single-transaction: nothing).\n\n";
 
 static const struct option longopts[] = {
     SL_CLI_COMMON_LONGOPTS,
