@@ -973,6 +973,8 @@ interrupted(const engine *eng, sl_error *err)
     if (o->single_transaction && !eng->committed) {
         sl_buf_puts(&msg, "nothing was restored (--single-transaction: its transaction was "
                           "rolled back)");
+    } else if (atomic_load(&eng->statements) == 0) {
+        sl_buf_puts(&msg, "nothing was restored yet");
     } else if (!eng->reader || !eng->done || !sl_bfile_reader_indexed(eng->reader)) {
         /* the canceled statement's location, when one was running, is err's context */
         snprintf(where, sizeof where, "%s", err->context);

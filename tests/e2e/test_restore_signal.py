@@ -150,3 +150,30 @@ def test_interrupted_plain_script_names_the_statement(pg, sluice, fresh_db, tmp_
     assert "statement at line 3" in err and "pg_advisory_xact_lock" in err
     assert_no_session_left(pg, db)
     assert rows(pg, db, "before_gate") == 2 and rows(pg, db, "after_gate") is None
+
+
+def test_interrupted_clean_leaves_the_database_as_it_was(pg, sluice, fresh_db, gated_backup):
+    """Signal while --clean waits for a lock on a table it must drop: the clean is rolled back
+    and the message says nothing was restored."""
+    db = fresh_db("sigc")
+    pg.execute("CREATE TABLE keep_me (a int); INSERT INTO keep_me VALUES (1)", db)
+    with pg.connect(db, autocommit=False) as holder:
+        holder.execute("LOCK TABLE keep_me IN ACCESS SHARE MODE")
+        proc = subprocess.Popen([sluice.bin, "restore", gated_backup, "--clean", "--database",
+                                 db], env=sluice.cluster.env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            wait_until("--clean waits for the lock", lambda: pg.query(
+                f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{db}' AND "
+                f"application_name LIKE 'sluice%' AND wait_event_type = 'Lock'")[0][0] > 0, proc)
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        holder.rollback()
+    assert proc.returncode == CANCELED, err
+    assert "restore interrupted by a signal: nothing was restored yet" in err
+    assert_no_session_left(pg, db)
+    assert rows(pg, db, "keep_me") == 1 and rows(pg, db, "gated") is None
