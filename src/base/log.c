@@ -5,7 +5,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+
+#include "base/buf.h"
+#include "base/escape.h"
 
 static pthread_mutex_t log_mutex = PTHREAD_MUTEX_INITIALIZER;
 static sl_log_level log_max = SL_LOG_INFO;
@@ -53,38 +57,51 @@ sl_log_set_clear_hook(void (*hook)(void))
     sl_log_unlock();
 }
 
+/* The whole line, built before the lock is taken: one message is one line, whatever it holds
+ * (a server's DETAIL with newlines, a table name with ESC sequences). */
 static void
-emit(sl_log_level level, const char *msg, const sl_error *err)
+format_line(sl_buf *line, sl_log_level level, const char *msg, const sl_error *err)
 {
-    sl_log_lock();
-    if (clear_hook)
-        clear_hook();
     if (log_format == SL_LOG_JSON) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         json_t *o = json_object();
         json_object_set_new(o, "ts", json_real((double)ts.tv_sec + ts.tv_nsec / 1e9));
         json_object_set_new(o, "level", json_string(level_names[level]));
-        json_object_set_new(o, "msg", json_string(msg));
+        json_object_set_new(o, "msg", sl_escape_json_string(msg));
         if (err) {
             json_object_set_new(o, "kind", json_string(sl_error_kind_name(err->kind)));
             if (err->sqlstate[0])
-                json_object_set_new(o, "sqlstate", json_string(err->sqlstate));
+                json_object_set_new(o, "sqlstate", sl_escape_json_string(err->sqlstate));
             if (err->context[0])
-                json_object_set_new(o, "context", json_string(err->context));
+                json_object_set_new(o, "context", sl_escape_json_string(err->context));
         }
-        char *line = json_dumps(o, JSON_COMPACT);
-        if (line)
-            fprintf(stderr, "%s\n", line);
-        free(line);
+        char *text = sl_escape_json_dumps(o, JSON_COMPACT);
+        if (text)
+            sl_buf_puts(line, text);
+        free(text);
         json_decref(o);
-    } else if (level == SL_LOG_INFO) {
-        fprintf(stderr, "sluice: %s\n", msg);
     } else {
-        fprintf(stderr, "sluice: %s: %s\n", level_names[level], msg);
+        sl_buf_puts(line, "sluice: ");
+        if (level != SL_LOG_INFO)
+            sl_buf_printf(line, "%s: ", level_names[level]);
+        sl_escape_text(line, msg, strlen(msg));
     }
+    sl_buf_putc(line, '\n');
+}
+
+static void
+emit(sl_log_level level, const char *msg, const sl_error *err)
+{
+    sl_buf line = SL_BUF_INIT;
+    format_line(&line, level, msg, err);
+    sl_log_lock();
+    if (clear_hook)
+        clear_hook();
+    fwrite(line.data, 1, line.len, stderr);
     fflush(stderr);
     sl_log_unlock();
+    sl_buf_free(&line);
 }
 
 void

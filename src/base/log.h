@@ -2,7 +2,10 @@
  * keeps lines whole). Human lines ("sluice: warning: ...") by default; with
  * SL_LOG_JSON one JSON object per line ({"ts":..,"level":..,"msg":..}) for machines.
  * -v raises the level to debug, -q lowers it to warnings. Never log a password or a
- * conninfo string: log host, port, user and database names only. */
+ * conninfo string: log host, port, user and database names only.
+ * Messages may hold any text (names from a database, a file or a server): the logger escapes
+ * control characters (base/escape.h), so a message is always one line and never acts on the
+ * terminal; in JSON lines it also writes DEL and C1 as \u escapes and repairs invalid UTF-8. */
 #ifndef SL_BASE_LOG_H
 #define SL_BASE_LOG_H
 

@@ -5,8 +5,10 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
+#include "base/escape.h"
 #include "base/log.h"
 #include "base/mem.h"
 
@@ -156,11 +158,14 @@ draw_bar(sl_progress *p, const sl_progress_figures *f)
         bar[i] = i < fill ? '#' : '.';
     bar[20] = '\0';
     format_line(p, f, line, sizeof line);
+    sl_buf safe = SL_BUF_INIT;  /* the bar bypasses the logger, which escapes everything else */
+    sl_escape_text(&safe, line, strlen(line));
     sl_log_lock();
-    fprintf(stderr, "\r\033[K[%s] %s", bar, line);
+    fprintf(stderr, "\r\033[K[%s] %s", bar, safe.data);
     fflush(stderr);
     atomic_store(&bar_drawn, 1);
     sl_log_unlock();
+    sl_buf_free(&safe);
 }
 
 static char *

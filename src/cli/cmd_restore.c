@@ -1,6 +1,7 @@
 /* cli/cmd_restore.c: "sluice restore FILE": restore a sluice backup file or a plain pg_dump
  * script into a database (restore/restore.h does the work). */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +62,9 @@ static const char usage[] =
     "  maintenance_work_mem is 256MB on restore connections (index builds) unless\n"
     "  --maintenance-work-mem says otherwise. psql's \\connect DB switches database (plain\n"
     "  scripts); \\restrict and \\unrestrict are accepted and ignored; other meta-commands\n"
-    "  are errors.\n\n";
+    "  are errors.\n"
+    "  SIGINT or SIGTERM cancels the running statements and exits 9 saying what stays\n"
+    "  restored (with --single-transaction: nothing).\n\n";
 
 static const struct option longopts[] = {
     SL_CLI_COMMON_LONGOPTS,
@@ -114,6 +117,13 @@ restore_opt(void *ctx, int opt, const char *arg, sl_error *err)
     return -1;
 }
 
+static void
+handle_signal(int sig)
+{
+    (void)sig;
+    (void)sl_restore_interrupt();
+}
+
 /* Parses the flags; -1 with *code set when the command is done (help or bad usage). */
 static int
 parse(int argc, char **argv, sl_cli_common *common, sl_restore_opts *o, int *code)
@@ -161,7 +171,11 @@ sl_cmd_restore(int argc, char **argv)
     }
     opts.quiet = common.verbosity < 0;
     opts.progress_tty = isatty(STDERR_FILENO) && !opts.quiet && !common.json_log;
+    signal(SIGINT, handle_signal);
+    signal(SIGTERM, handle_signal);
     int rc = sl_restore_run(common.conninfo, &common.conn_opts, &opts, &sum, &err);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     char size[32], errors[48] = "";
     if (sum.errors)
         snprintf(errors, sizeof errors, ", %lld failed", (long long)sum.errors);

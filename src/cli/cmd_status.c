@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/escape.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "cli/commands.h"
@@ -68,16 +69,18 @@ static const char slots_sql[] =
 
 /* ---- gathering -------------------------------------------------------------------------- */
 
+/* Text from the server may hold any bytes: see base/escape.h. */
 static json_t *
 text_or_null(const PGresult *res, int row, int col)
 {
-    return PQgetisnull(res, row, col) ? json_null() : json_string(PQgetvalue(res, row, col));
+    return PQgetisnull(res, row, col) ? json_null()
+                                      : sl_escape_json_string(PQgetvalue(res, row, col));
 }
 
 static json_t *
 string_or_null(const char *s)
 {
-    return s ? json_string(s) : json_null();
+    return sl_escape_json_string(s);
 }
 
 static json_t *
@@ -187,7 +190,8 @@ gather(sl_conn *c, json_t *doc, sl_error *err)
 
 /* ---- text rendering --------------------------------------------------------------------- */
 
-/* A table of strings printed with every column as wide as its widest cell. */
+/* A table of strings printed with every column as wide as its widest cell. Cells are escaped
+ * (base/escape.h): names and settings come from the server. */
 typedef struct table {
     int ncols;
     json_t *rows;  /* array of arrays of strings; row 0 is the header */
@@ -197,8 +201,11 @@ static void
 table_add(table *t, const char *const *cells)
 {
     json_t *row = json_array();
-    for (int i = 0; i < t->ncols; i++)
-        json_array_append_new(row, json_string(cells[i] ? cells[i] : "-"));
+    for (int i = 0; i < t->ncols; i++) {
+        char *cell = sl_escape_dup(cells[i] ? cells[i] : "-");
+        json_array_append_new(row, json_string(cell));
+        free(cell);
+    }
     json_array_append_new(t->rows, row);
 }
 
@@ -230,6 +237,14 @@ static const char *
 str(json_t *obj, const char *key)
 {
     return json_string_value(json_object_get(obj, key));
+}
+
+/* A string of the document as printed: escaped, "-" when null. The caller frees it. */
+static char *
+shown(json_t *obj, const char *key)
+{
+    const char *s = str(obj, key);
+    return sl_escape_dup(s ? s : "-");
 }
 
 static void
@@ -300,13 +315,19 @@ print_text(json_t *doc, FILE *out)
 {
     json_t *server = json_object_get(doc, "server");
     json_t *user = json_object_get(doc, "user");
-    fprintf(out, "Server:    PostgreSQL %s at %s:%s%s\n", str(server, "version"),
-            str(server, "host"), str(server, "port"),
+    char *version = shown(server, "version"), *host = shown(server, "host"),
+         *port = shown(server, "port"), *name = shown(user, "name"), *db = shown(doc, "database");
+    fprintf(out, "Server:    PostgreSQL %s at %s:%s%s\n", version, host, port,
             json_is_true(json_object_get(server, "in_recovery")) ? " (standby)" : "");
-    fprintf(out, "User:      %s%s%s\n", str(user, "name"),
+    fprintf(out, "User:      %s%s%s\n", name,
             json_is_true(json_object_get(user, "superuser")) ? " (superuser)" : "",
             json_is_true(json_object_get(user, "replication")) ? " (replication)" : "");
-    fprintf(out, "Database:  %s\n", str(doc, "database"));
+    fprintf(out, "Database:  %s\n", db);
+    free(version);
+    free(host);
+    free(port);
+    free(name);
+    free(db);
     print_databases(doc, out);
     print_settings(doc, out);
     print_slots(doc, out);
@@ -350,8 +371,10 @@ sl_cmd_status(int argc, char **argv)
         goto done;
     }
     if (json) {
-        json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        fputc('\n', stdout);
+        char *text = sl_escape_json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (text)
+            puts(text);
+        free(text);
     } else {
         print_text(doc, stdout);
     }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
+#include "base/escape.h"
 #include "base/log.h"
 #include "cli/commands.h"
 #include "cli/common.h"
@@ -52,65 +54,74 @@ human_size(uint64_t n, char *buf, size_t cap)
         snprintf(buf, cap, "%.1f %s", v, units[u]);
 }
 
+/* Names come from the file: printed escaped, so a hostile one cannot act on the terminal. */
 static void
 print_text(const char *path, const sl_verify_report *rep)
 {
     char stored[32], raw[32];
     human_size(rep->file_bytes, stored, sizeof stored);
     human_size(rep->raw_bytes, raw, sizeof raw);
+    char *file = sl_escape_dup(path);
     if (!rep->indexed) {
         printf("\"%s\": plain SQL script (%s), no sluice index: decompressed cleanly, %s of SQL\n",
-               path, sl_codec_name(rep->codec), raw);
+               file, sl_codec_name(rep->codec), raw);
+        free(file);
         return;
     }
-    printf("\"%s\": sluice backup", path);
-    if (rep->database)
-        printf(" of database \"%s\"", rep->database);
-    if (rep->server_version)
-        printf(" (PostgreSQL %s)", rep->server_version);
-    if (rep->started_at)
-        printf(" started %s", rep->started_at);
+    printf("\"%s\": sluice backup", file);
+    free(file);
+    char *db = sl_escape_dup(rep->database), *version = sl_escape_dup(rep->server_version),
+         *started = sl_escape_dup(rep->started_at);
+    if (db)
+        printf(" of database \"%s\"", db);
+    if (version)
+        printf(" (PostgreSQL %s)", version);
+    if (started)
+        printf(" started %s", started);
+    free(db);
+    free(version);
+    free(started);
     printf(", %s, %zu segments\n", sl_codec_name(rep->codec), rep->segments);
     if (rep->ntables) {
         printf("  %-50s %14s %16s\n", "TABLE", "ROWS", "BYTES");
+        sl_buf name = SL_BUF_INIT;
         for (size_t i = 0; i < rep->ntables; i++) {
             const sl_verify_table *t = &rep->tables[i];
-            char name[512];
-            snprintf(name, sizeof name, "%s%s%s", t->schema ? t->schema : "",
-                     t->schema ? "." : "", t->name ? t->name : "");
-            printf("  %-50s %14lld %16llu\n", name, (long long)t->rows,
+            sl_buf_reset(&name);
+            if (t->schema) {
+                sl_escape_text(&name, t->schema, strlen(t->schema));
+                sl_buf_putc(&name, '.');
+            }
+            if (t->name)
+                sl_escape_text(&name, t->name, strlen(t->name));
+            printf("  %-50s %14lld %16llu\n", name.data ? name.data : "", (long long)t->rows,
                    (unsigned long long)t->bytes);
         }
+        sl_buf_free(&name);
     }
     printf("OK: %zu tables, %lld rows, %s stored, %s of SQL; every checksum, length and row "
            "count matches the index\n",
            rep->ntables, (long long)rep->rows, stored, raw);
 }
 
-static json_t *
-str_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
 static void
 print_json(const char *path, const sl_verify_report *rep, const sl_error *err)
 {
     json_t *root = json_object();
-    json_object_set_new(root, "file", json_string(path));
+    json_object_set_new(root, "file", sl_escape_json_string(path));
     json_object_set_new(root, "ok", json_boolean(rep != NULL));
     if (!rep) {
         json_t *e = json_object();
         json_object_set_new(e, "kind", json_string(sl_error_kind_name(err->kind)));
-        json_object_set_new(e, "message", json_string(err->message));
+        json_object_set_new(e, "message", sl_escape_json_string(err->message));
         json_object_set_new(root, "error", e);
     } else {
         json_t *tables = json_array();
         json_object_set_new(root, "indexed", json_boolean(rep->indexed));
         json_object_set_new(root, "codec", json_string(sl_codec_name(rep->codec)));
-        json_object_set_new(root, "database", str_or_null(rep->database));
-        json_object_set_new(root, "server_version", str_or_null(rep->server_version));
-        json_object_set_new(root, "started_at", str_or_null(rep->started_at));
+        json_object_set_new(root, "database", sl_escape_json_string(rep->database));
+        json_object_set_new(root, "server_version", sl_escape_json_string(rep->server_version));
+        json_object_set_new(root, "started_at", sl_escape_json_string(rep->started_at));
         json_object_set_new(root, "file_bytes", json_integer((json_int_t)rep->file_bytes));
         json_object_set_new(root, "raw_bytes", json_integer((json_int_t)rep->raw_bytes));
         json_object_set_new(root, "segments", json_integer((json_int_t)rep->segments));
@@ -118,8 +129,8 @@ print_json(const char *path, const sl_verify_report *rep, const sl_error *err)
         for (size_t i = 0; i < rep->ntables; i++) {
             const sl_verify_table *t = &rep->tables[i];
             json_t *o = json_object();
-            json_object_set_new(o, "schema", str_or_null(t->schema));
-            json_object_set_new(o, "name", str_or_null(t->name));
+            json_object_set_new(o, "schema", sl_escape_json_string(t->schema));
+            json_object_set_new(o, "name", sl_escape_json_string(t->name));
             json_object_set_new(o, "rows", json_integer(t->rows));
             json_object_set_new(o, "bytes", json_integer((json_int_t)t->bytes));
             json_object_set_new(o, "stored_bytes", json_integer((json_int_t)t->stored));
@@ -128,7 +139,7 @@ print_json(const char *path, const sl_verify_report *rep, const sl_error *err)
         }
         json_object_set_new(root, "tables", tables);
     }
-    char *text = json_dumps(root, JSON_INDENT(2));
+    char *text = sl_escape_json_dumps(root, JSON_INDENT(2));
     if (text)
         puts(text);
     free(text);

@@ -11,10 +11,12 @@
  * Invariants: every connection reads the same snapshot; a segment holds whole statements; the
  *   file's phases never go backwards because the leader commits pre-data before the workers
  *   start and post-data after they are joined.
- * Cancel: the first failure is kept in `first_err`, `failed` is set and every busy connection
- *   gets a cancel request, so workers blocked in COPY return at once; a signal handler does the
- *   same through sl_dump_interrupt(), which only uses async-signal-safe calls (PQcancel).
- *   The writer is then aborted: no NAME and no NAME.partial remain. */
+ * Cancel: the first failure is kept in `first_err` (written only under `err_mu`), `failed` is
+ *   set and every busy connection gets a cancel request, so workers blocked in COPY return at
+ *   once. A signal goes through pg/interrupt.h: its handler only sets `failed` and sends the
+ *   cancel requests; it never writes `first_err`. When the run ends after a signal, its error
+ *   is "interrupted by a signal" whatever the canceled statements reported. The writer is then
+ *   aborted: no NAME and no NAME.partial remain. */
 #include "dump/dump.h"
 
 #include <libpq/libpq-fs.h>
@@ -34,6 +36,7 @@
 #include "dump/widerow.h"
 #include "io/bfile.h"
 #include "pg/copy.h"
+#include "pg/interrupt.h"
 #include "pg/pool.h"
 
 #define BLOB_READ_CHUNK (64 * 1024)
@@ -69,36 +72,13 @@ typedef struct dump_ctx {
     atomic_size_t next_task;
     atomic_bool failed;
     pthread_mutex_t err_mu;
-    sl_error first_err;
-    /* Cancel handles of the connections in use, for sl_dump_interrupt(). */
-    PGcancel *cancels[MAX_SLOTS];
-    _Atomic int ncancels;
+    sl_error first_err;  /* under err_mu */
 } dump_ctx;
 
-/* The dump running in this process, for the signal handler. */
-static dump_ctx *_Atomic active_dump;
-
-static void
-cancel_all(dump_ctx *d)
-{
-    char errbuf[256];
-    int n = atomic_load(&d->ncancels);
-    for (int i = 0; i < n; i++)
-        if (d->cancels[i])
-            PQcancel(d->cancels[i], errbuf, sizeof errbuf);
-}
-
-void
+bool
 sl_dump_interrupt(void)
 {
-    dump_ctx *d = atomic_load(&active_dump);
-    if (!d)
-        return;
-    if (!atomic_exchange(&d->failed, true)) {
-        d->first_err.kind = SL_E_CANCELED;
-        strcpy(d->first_err.message, "backup interrupted by a signal");
-    }
-    cancel_all(d);
+    return sl_interrupt_signal();
 }
 
 /* Keeps the first error; later ones are usually "canceling statement" echoes of it. */
@@ -110,19 +90,18 @@ record_failure(dump_ctx *d, const sl_error *err)
         d->first_err = *err;
         atomic_store(&d->failed, true);
         pthread_mutex_unlock(&d->err_mu);
-        cancel_all(d);
-        sl_pool_cancel_all(d->pool);
+        sl_pool_cancel_all(d->pool);  /* every busy connection: the pool lent them all */
         return;
     }
     pthread_mutex_unlock(&d->err_mu);
 }
 
+/* A signal cancels the statements of watched connections (unwatched by disarm at the end). */
 static void
 register_cancel(dump_ctx *d, sl_conn *c)
 {
-    int i = atomic_fetch_add(&d->ncancels, 1);
-    if (i < MAX_SLOTS)
-        d->cancels[i] = PQgetCancel(sl_conn_pg(c));
+    (void)d;
+    (void)sl_interrupt_watch(sl_conn_pg(c));
 }
 
 /* ---- segments of SQL text ------------------------------------------------------------ */
@@ -640,7 +619,9 @@ run_workers(dump_ctx *d, int jobs, sl_error *err)
         return -1;
     }
     if (atomic_load(&d->failed)) {
-        *err = d->first_err;
+        pthread_mutex_lock(&d->err_mu);
+        *err = d->first_err;  /* kind NONE after a signal: sl_dump_run() then names it */
+        pthread_mutex_unlock(&d->err_mu);
         return -1;
     }
     return 0;
@@ -817,6 +798,8 @@ dump_in_snapshot(dump_ctx *d, sl_conn **leaderp, const char *encoding, const cha
     rc = write_schema_and_data(d, cat, dbname, encoding, version, err);
     sl_progress_set_bytes_out(d->progress, (int64_t)sl_bfile_writer_bytes(d->writer));
     sl_progress_stop(d->progress);
+    if (rc == 0 && sl_interrupt_fired())
+        rc = -1;  /* a signal while the leader was between statements: no file either */
     if (rc == 0) {
         char started[32];
         iso_now(started, sizeof started);
@@ -850,7 +833,7 @@ sl_dump_run(const sl_conninfo *ci, const sl_conn_opts *conn_opts, const sl_dump_
     int rc = -1;
     memset(summary, 0, sizeof *summary);
     pthread_mutex_init(&d.err_mu, NULL);
-    atomic_store(&active_dump, &d);
+    sl_interrupt_arm(&d.failed);
     if (opts->notify_channel && sl_conn_open(&note.conn, ci, conn_opts, err) != 0)
         goto done;
     if (open_pool(&d, ci, conn_opts, &encoding, &version, &d.pool, err) != 0)
@@ -866,9 +849,8 @@ sl_dump_run(const sl_conninfo *ci, const sl_conn_opts *conn_opts, const sl_dump_
     register_cancel(&d, leader);
     rc = dump_in_snapshot(&d, &leader, encoding, version, summary, err);
 done:
-    if (rc != 0 && atomic_load(&d.failed) && d.first_err.kind == SL_E_CANCELED)
-        *err = d.first_err;
-    atomic_store(&active_dump, NULL);
+    if (rc != 0 && sl_interrupt_fired())
+        sl_error_set(err, SL_E_CANCELED, "backup interrupted by a signal");
     if (leader)
         sl_pool_release(d.pool, leader);
     sl_bfile_writer_abort(d.writer);  /* NULL after a successful close */
@@ -883,8 +865,7 @@ done:
     sl_progress_free(d.progress);
     sl_pool_close(d.pool);
     sl_conn_close(note.conn);
-    for (int i = 0; i < atomic_load(&d.ncancels) && i < MAX_SLOTS; i++)
-        PQfreeCancel(d.cancels[i]);
+    sl_interrupt_disarm();
     free(d.tasks);
     free(encoding);
     free(version);

@@ -36,8 +36,9 @@ typedef struct sl_dump_summary {
     double elapsed_s;
 } sl_dump_summary;
 
-/* Cancels the running backup from a signal handler (async-signal-safe: PQcancel only). */
-void sl_dump_interrupt(void);
+/* Cancels the running backup from a signal handler (async-signal-safe: pg/interrupt.h).
+ * Returns false when no backup is running. */
+bool sl_dump_interrupt(void);
 
 SL_MUSTCHECK int sl_dump_run(const sl_conninfo *ci, const sl_conn_opts *conn_opts,
                              const sl_dump_opts *opts, sl_dump_summary *summary, sl_error *err);

@@ -16,7 +16,14 @@
  * the cancel are not reported. Parallel phases hand out segments in file order, except that a
  * worker passes over TABLE DATA of a table that another worker is loading (a large table comes
  * in several segments): two COPYs into one table wait on each other for its extension lock,
- * two into different tables do not. */
+ * two into different tables do not.
+ *
+ * Signals: SIGINT/SIGTERM go through pg/interrupt.h, armed for the whole run with eng->stop as
+ * its flag. The handler only sets eng->stop and cancels the statement running on every worker
+ * connection (each is watched from when it opens); the canceled statements fail and are rolled
+ * back by the server, workers take no new segment and run no further statement, and the
+ * workers' errors go through set_failed() under eng->lock as any failure does. At the end the
+ * run reports, as its one error, what had been restored when the signal came. */
 #include "restore/restore.h"
 
 #include <pthread.h>
@@ -32,6 +39,7 @@
 #include "base/progress.h"
 #include "io/bfile.h"
 #include "pg/copy.h"
+#include "pg/interrupt.h"
 #include "restore/splitter.h"
 #include "restore/target.h"
 
@@ -49,6 +57,7 @@ typedef struct worker {
     sl_conn *conn;
     pthread_t thread;
     const sl_bfile_entry *current;  /* the segment it runs in a parallel phase (eng->lock) */
+    int watch;                      /* its pg/interrupt.h slot, -1 when not watched */
 } worker;
 
 struct engine {
@@ -68,6 +77,8 @@ struct engine {
     const sl_bfile_entry **work;  /* a parallel phase's segments; NULL once handed out */
     size_t nwork;
     size_t first_left;            /* work[0..first_left) are all handed out */
+    bool *done;                   /* per index entry: the segment completed (see interrupted) */
+    bool committed;               /* --single-transaction: its COMMIT succeeded */
 };
 
 /* Decompressed text: a stream of the file, or the preamble in memory. */
@@ -155,6 +166,14 @@ set_failed(engine *eng, worker *self, const sl_error *err)
                 sl_conn_cancel(eng->workers[i].conn);
     }
     pthread_mutex_unlock(&eng->lock);
+}
+
+/* A signal cancels the statement running on w's connection (pg/interrupt.h). */
+static void
+watch_worker(worker *w)
+{
+    sl_interrupt_unwatch(w->watch);
+    w->watch = sl_interrupt_watch(w->conn ? sl_conn_pg(w->conn) : NULL);
 }
 
 /* A statement (or meta-command) failed: RUN_OK to go on (--continue-on-error, logged and
@@ -366,6 +385,7 @@ run_meta(run *r, const sl_split_item *it, sl_error *err)
                     (unsigned long long)it->line, arg);
             sl_conn_close(r->w->conn);
             r->w->conn = c;
+            watch_worker(r->w);
             sl_conninfo_free(eng->target);
             eng->target = ci;
         }
@@ -476,8 +496,14 @@ run_items(worker *w, source *src, const where *wh, bool plain, bool can_retry, u
         }
         sl_split_item it;
         int n = 0;
-        while (rc == RUN_OK && (n = sl_splitter_next(sp, &it, err)) == 1)
+        while (rc == RUN_OK && (n = sl_splitter_next(sp, &it, err)) == 1) {
+            if (atomic_load(&eng->stop)) {  /* a signal between two statements */
+                sl_error_set(err, SL_E_CANCELED, "restore stopped");
+                rc = RUN_FAIL;
+                break;
+            }
             rc = run_item(&r, &it, err);
+        }
         if (rc == RUN_OK && n < 0) {
             if (wh->entry)
                 sl_error_context(err, "segment %d (%s) at file offset %llu", wh->entry->seq,
@@ -528,6 +554,7 @@ run_entry(worker *w, const sl_bfile_entry *e, sl_error *err)
             if (rc == RUN_OK) {
                 atomic_fetch_add(&eng->segments, 1);
                 sl_progress_item_done(eng->progress);
+                eng->done[e - sl_bfile_reader_entry(eng->reader, 0)] = true;
             }
             return rc;
         }
@@ -615,6 +642,7 @@ open_worker(engine *eng, worker *w, sl_error *err)
 {
     if (sl_conn_open(&w->conn, eng->target, &eng->conn_opts, err) != 0)
         return -1;
+    watch_worker(w);
     if (eng->preamble.len == 0)
         return 0;
     source src = {.mem = eng->preamble.data, .mem_len = eng->preamble.len};
@@ -799,6 +827,7 @@ prepare_target(engine *eng, const sl_conninfo *ci, sl_error *err)
         return -1;
     if (sl_conn_open(&eng->workers[0].conn, eng->target, &eng->conn_opts, err) != 0)
         return -1;
+    watch_worker(&eng->workers[0]);
     if (o->create)
         return 0;
     if (o->clean) {
@@ -854,6 +883,7 @@ engine_free(engine *eng)
     for (int i = 0; i < eng->nworkers; i++)
         sl_conn_close(eng->workers[i].conn);
     free(eng->workers);
+    free(eng->done);
     sl_progress_free(eng->progress);
     sl_buf_free(&eng->preamble);
     sl_conninfo_free(eng->target);
@@ -874,6 +904,106 @@ make_durable(sl_conn *c, sl_error *err)
     return 0;
 }
 
+/* True, with err set, once a signal has come: no further step starts. */
+static bool
+stopped(engine *eng, sl_error *err)
+{
+    if (!atomic_load(&eng->stop))
+        return false;
+    sl_error_set(err, SL_E_CANCELED, "restore stopped");
+    return true;
+}
+
+static int
+compare_tables(const void *a, const void *b)
+{
+    const sl_bfile_entry *x = *(const sl_bfile_entry *const *)a;
+    const sl_bfile_entry *y = *(const sl_bfile_entry *const *)b;
+    int c = strcmp(x->schema ? x->schema : "", y->schema ? y->schema : "");
+    return c ? c : strcmp(x->name ? x->name : "", y->name ? y->name : "");
+}
+
+/* "; table data complete for 2 of 3 tables (public.a, public.b)": a table counts once all
+ * its TABLE DATA segments (a large table has several) completed. */
+static void
+describe_tables(const engine *eng, sl_buf *msg)
+{
+    size_t count = sl_bfile_reader_count(eng->reader), n = 0;
+    const sl_bfile_entry *first = sl_bfile_reader_entry(eng->reader, 0);
+    const sl_bfile_entry **data = sl_calloc(count ? count : 1, sizeof *data);
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(first[i].kind, "TABLE DATA") == 0)
+            data[n++] = &first[i];
+    qsort(data, n, sizeof *data, compare_tables);
+    sl_buf names = SL_BUF_INIT;
+    size_t tables = 0, complete = 0, unnamed = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        bool all = true;
+        for (; j < n && compare_tables(&data[i], &data[j]) == 0; j++)
+            all = all && eng->done[data[j] - first];
+        tables++;
+        if (all && names.len < 400) {
+            sl_buf_printf(&names, "%s%s%s%s", names.len ? ", " : "",
+                          data[i]->schema ? data[i]->schema : "", data[i]->schema ? "." : "",
+                          data[i]->name ? data[i]->name : "");
+        } else if (all) {
+            unnamed++;
+        }
+        complete += all;
+        i = j;
+    }
+    if (tables > 0) {
+        sl_buf_printf(msg, "; table data complete for %zu of %zu tables", complete, tables);
+        if (complete > 0)
+            sl_buf_printf(msg, " (%s%s)", names.data, unnamed ? ", ..." : "");
+    }
+    sl_buf_free(&names);
+    free(data);
+}
+
+/* The one error of a run that a signal stopped: what it had restored by then. */
+static void
+interrupted(const engine *eng, sl_error *err)
+{
+    const sl_restore_opts *o = eng->opts;
+    sl_buf msg = SL_BUF_INIT;
+    char where[sizeof err->context] = "";
+    sl_buf_puts(&msg, "restore interrupted by a signal: ");
+    if (o->single_transaction && !eng->committed) {
+        sl_buf_puts(&msg, "nothing was restored (--single-transaction: its transaction was "
+                          "rolled back)");
+    } else if (atomic_load(&eng->statements) == 0) {
+        sl_buf_puts(&msg, "nothing was restored yet");
+    } else if (!eng->reader || !eng->done || !sl_bfile_reader_indexed(eng->reader)) {
+        /* the canceled statement's location, when one was running, is err's context */
+        snprintf(where, sizeof where, "%s", err->context);
+        if (where[0]) {
+            sl_buf_puts(&msg, "the statements of the script before the one in progress stay "
+                              "committed; that one was canceled and rolled back");
+        } else {
+            long long n = atomic_load(&eng->statements);
+            sl_buf_printf(&msg, "%lld statement%s of the script ran and stay%s committed", n,
+                          n == 1 ? "" : "s", n == 1 ? "s" : "");
+        }
+    } else {
+        long long total = 0, done = 0;
+        for (size_t i = 0; i < sl_bfile_reader_count(eng->reader); i++) {
+            if (sl_bfile_reader_entry(eng->reader, i)->phase == SL_PHASE_PREAMBLE)
+                continue;
+            total++;
+            done += eng->done[i];
+        }
+        sl_buf_printf(&msg, "%lld of %lld segments restored", done, total);
+        describe_tables(eng, &msg);
+        sl_buf_puts(&msg, "; the statements in progress were canceled and rolled back");
+    }
+    sl_error_set(err, SL_E_CANCELED, "%s", msg.data);
+    if (where[0])
+        sl_error_context(err, "%s", where);
+    sl_buf_free(&msg);
+}
+
 static int
 restore_body(engine *eng, const sl_conninfo *ci, sl_error *err)
 {
@@ -883,6 +1013,7 @@ restore_body(engine *eng, const sl_conninfo *ci, sl_error *err)
     bool indexed = sl_bfile_reader_indexed(eng->reader);
     if (indexed && load_preamble(eng, err) != 0)
         return -1;
+    eng->done = sl_calloc(sl_bfile_reader_count(eng->reader) + 1, sizeof *eng->done);
     eng->nworkers = indexed && !o->single_transaction ? (o->jobs > 0 ? o->jobs : 1) : 1;
     if (!indexed && o->jobs > 1)
         SL_INFO("%s is a plain script: its statements run in order on one connection",
@@ -891,8 +1022,10 @@ restore_body(engine *eng, const sl_conninfo *ci, sl_error *err)
     for (int i = 0; i < eng->nworkers; i++) {
         eng->workers[i].eng = eng;
         eng->workers[i].id = i;
+        eng->workers[i].watch = -1;
     }
-    if (prepare_target(eng, ci, err) != 0 || open_connections(eng, indexed, err) != 0)
+    if (stopped(eng, err) || prepare_target(eng, ci, err) != 0 || stopped(eng, err) ||
+        open_connections(eng, indexed, err) != 0)
         return -1;
     SL_INFO("restoring %s (%s, %s) into \"%s\" with %d connection%s", o->input,
             indexed ? "sluice backup" : "plain script",
@@ -901,12 +1034,22 @@ restore_body(engine *eng, const sl_conninfo *ci, sl_error *err)
     set_totals(eng, indexed);
     sl_progress_start(eng->progress);
     int rc = indexed ? run_phases(eng, err) : run_plain(eng, err);
-    if (rc == 0 && o->single_transaction)
+    if (rc == 0 && stopped(eng, err))
+        rc = -1;
+    if (rc == 0 && o->single_transaction) {
         rc = sl_conn_exec(eng->workers[0].conn, "COMMIT", err);
+        eng->committed = rc == 0;
+    }
     if (rc == 0)
         rc = make_durable(eng->workers[0].conn, err);
     sl_progress_stop(eng->progress);
     return rc;
+}
+
+bool
+sl_restore_interrupt(void)
+{
+    return sl_interrupt_signal();
 }
 
 int
@@ -925,6 +1068,7 @@ sl_restore_run(const sl_conninfo *ci, const sl_conn_opts *conn_opts, const sl_re
     eng.conn_opts.synchronous_commit = "off";
     eng.target = sl_conninfo_with_dbname(ci, opts->database);
     pthread_mutex_init(&eng.lock, NULL);
+    sl_interrupt_arm(&eng.stop);
     eng.progress = sl_progress_new(&(sl_progress_opts){
         .label = "restore",
         .interval_s = opts->progress_interval_s,
@@ -934,11 +1078,15 @@ sl_restore_run(const sl_conninfo *ci, const sl_conn_opts *conn_opts, const sl_re
     int rc = restore_body(&eng, ci, err);
     if (rc != 0 && eng.failed && err->kind == SL_E_NONE)
         *err = eng.first;
+    sl_interrupt_disarm();  /* every worker thread is joined: nothing else writes err now */
+    if (rc != 0 && sl_interrupt_fired())
+        interrupted(&eng, err);
     sl_progress_figures f;
     sl_progress_read(eng.progress, &f);
-    summary->segments = atomic_load(&eng.segments);
+    bool rolled_back = opts->single_transaction && !eng.committed;  /* all of it is gone */
+    summary->segments = rolled_back && rc != 0 ? 0 : atomic_load(&eng.segments);
     summary->statements = atomic_load(&eng.statements);
-    summary->rows = atomic_load(&eng.rows);
+    summary->rows = rolled_back && rc != 0 ? 0 : atomic_load(&eng.rows);
     summary->bytes = atomic_load(&eng.bytes);
     summary->errors = atomic_load(&eng.errors);
     summary->elapsed_s = f.elapsed_s;

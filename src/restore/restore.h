@@ -14,6 +14,10 @@
  * and offset, the segment and its object). With continue_on_error each failure is logged and
  * counted in summary->errors and the run goes on; it then returns -1 with SL_E_SERVER when
  * any failed. A corrupt or truncated file is SL_E_ARCHIVE naming the offset.
+ * Signals: sl_restore_interrupt(), from a SIGINT/SIGTERM handler, cancels the statements
+ * running on every connection; no further segment or statement starts, and the run fails with
+ * SL_E_CANCELED saying what had been restored: how many segments, which tables' data is
+ * complete (with --single-transaction: nothing, the transaction is rolled back).
  * Threads: one thread per worker for parallel segments; all joined before returning. */
 #ifndef SL_RESTORE_RESTORE_H
 #define SL_RESTORE_RESTORE_H
@@ -39,10 +43,14 @@ typedef struct sl_restore_opts {
     int progress_interval_s;
 } sl_restore_opts;
 
+/* segments and rows count what stays restored: 0 after a failed --single-transaction run. */
 typedef struct sl_restore_summary {
     int64_t segments, statements, rows, bytes, errors;
     double elapsed_s;
 } sl_restore_summary;
+
+/* Async-signal-safe (pg/interrupt.h); false when no restore is running. */
+bool sl_restore_interrupt(void);
 
 SL_MUSTCHECK int sl_restore_run(const sl_conninfo *ci, const sl_conn_opts *conn_opts,
                                 const sl_restore_opts *opts, sl_restore_summary *summary,

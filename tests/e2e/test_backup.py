@@ -82,18 +82,36 @@ def test_lock_timeout_fails_cleanly(pg, sluice, small_db, tmp_path):
     assert not out.exists() and no_leftovers(str(tmp_path)) == []
 
 
+def waiting_for_lock(pg, db):
+    """True once a sluice session of db waits for a lock (the blocker's)."""
+    return pg.query(f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{db}' "
+                    f"AND application_name LIKE 'sluice%' AND wait_event_type = 'Lock'")[0][0] > 0
+
+
 def test_sigint_cancels_and_removes_output(pg, sluice, small_db, tmp_path):
+    """The signal comes once the server shows the backup waiting for the blocker's lock (a
+    fixed delay would depend on how fast the machine starts it)."""
     out = tmp_path / "int.sql.gz"
     with pg.connect(small_db, autocommit=False) as blocker:
         blocker.execute("LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
-        proc = subprocess.Popen([sluice.bin, "backup", "single", small_db, "-o", str(out)],
+        proc = subprocess.Popen([sluice.bin, "backup", "single", small_db, "-o", str(out),
+                                 "--lock-timeout", "1h"],
                                 env=sluice.cluster.env(), stderr=subprocess.PIPE, text=True)
-        time.sleep(1.5)
-        proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=30)
+        try:
+            deadline = time.monotonic() + 120
+            while not waiting_for_lock(pg, small_db):
+                assert proc.poll() is None, proc.communicate()[1]
+                assert time.monotonic() < deadline, "the backup never waited for the lock"
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGINT)
+            _, stderr = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
         blocker.rollback()
     assert proc.returncode == 9, stderr
-    assert "interrupted" in stderr
+    assert "backup interrupted by a signal" in stderr
     assert not out.exists() and no_leftovers(str(tmp_path)) == []
 
 

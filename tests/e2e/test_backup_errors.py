@@ -167,7 +167,6 @@ def test_interrupted_backup(doomed_cluster, tmp_path):
     try:
         assert wait_for_copy(doomed_cluster, lambda: proc.poll() is None), \
             "the backup never started copying data (or finished too soon)"
-        time.sleep(0.3)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=120)
     finally:
@@ -175,9 +174,9 @@ def test_interrupted_backup(doomed_cluster, tmp_path):
             proc.kill()
             proc.wait()
     assert proc.returncode == 9, f"exit {proc.returncode}:\n{err}"
-    assert err.strip(), "no message"
+    assert "backup interrupted by a signal" in err
     assert_empty_dir(tmp_path)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60  # backends end as soon as the server sees the client go
     while time.monotonic() < deadline:
         left = doomed_cluster.query("SELECT count(*) FROM pg_stat_activity "
                                     "WHERE application_name LIKE 'sluice%'")[0][0]
@@ -201,7 +200,6 @@ def test_server_stopped_mid_backup(doomed_cluster, tmp_path):
     # Stop the server once sluice is streaming table data.
     assert wait_for_copy(doomed_cluster, t.is_alive), \
         "the backup never started copying data (or finished too soon)"
-    time.sleep(0.3)
     doomed_cluster.stop("fast")
     t.join(300)
     assert not t.is_alive(), "backup did not end after the server stopped"

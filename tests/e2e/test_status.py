@@ -63,32 +63,63 @@ def test_json_fields(sluice, pg):
 
 @pytest.fixture
 def slot(pg, fresh_db):
+    """A logical slot nobody consumes, and how much WAL was written after it was made."""
     db = fresh_db("status_slot")
     name = f"sluice_status_{os.getpid()}"
     pg.execute(f"SELECT pg_create_logical_replication_slot('{name}', 'test_decoding')", db)
+    made_at = pg.query("SELECT pg_current_wal_lsn()::text")[0][0]
     # WAL written after the slot's restart point is what it retains
     pg.execute("CREATE TABLE filler AS SELECT g, repeat('x', 200) AS t "
                "FROM generate_series(1, 20000) g", db)
-    yield name, db
+    generated = pg.query(f"SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '{made_at}')::bigint")[0][0]
+    yield name, db, generated
     pg.execute(f"SELECT pg_drop_replication_slot('{name}')")
 
 
+def retained_now(pg, name):
+    """What the slot retains as of now: the current WAL position minus its restart_lsn."""
+    return pg.query(f"SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint "
+                    f"FROM pg_replication_slots WHERE slot_name = '{name}'")[0][0]
+
+
+UNITS = {"bytes": 1, "kB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}
+
+
+def pretty_bytes(text):
+    """pg_size_pretty's text as the number it shows: "5368 kB" -> 5368 * 1024."""
+    number, unit = text.split()
+    return int(number) * UNITS[unit]
+
+
+def pretty(pg, n):
+    return pg.query(f"SELECT pg_size_pretty({n}::bigint)")[0][0]
+
+
 def test_replication_slot_with_retained_wal(sluice, pg, slot):
-    name, db = slot
+    """The server keeps writing WAL (checkpoints, autovacuum, other sessions), so each figure
+    is checked against the slot's retained WAL read just before and just after the call that
+    printed it: it can only grow in between, since nothing consumes the slot."""
+    name, db, generated = slot
+    assert generated > 1 << 20  # the filler table: several MB
+    before = retained_now(pg, name)
     doc = status_json(sluice)
-    slots = {s["name"]: s for s in doc["replication_slots"]}
-    s = slots[name]
+    after = retained_now(pg, name)
+    s = {s["name"]: s for s in doc["replication_slots"]}[name]
     assert s["type"] == "logical" and s["plugin"] == "test_decoding" and s["database"] == db
     assert s["active"] is False
-    assert s["restart_lsn"]
-    retained = pg.query(f"SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint "
-                        f"FROM pg_replication_slots WHERE slot_name = '{name}'")[0][0]
-    assert 1 << 20 < s["retained_wal_bytes"] <= retained  # the filler table: several MB
-    assert s["retained_wal"].endswith(("kB", "MB", "GB"))
+    assert s["restart_lsn"] == pg.query(f"SELECT restart_lsn::text FROM pg_replication_slots "
+                                        f"WHERE slot_name = '{name}'")[0][0]
+    assert generated <= before <= s["retained_wal_bytes"] <= after
+    assert s["retained_wal"] == pretty(pg, s["retained_wal_bytes"])
 
+    before = retained_now(pg, name)
     text = sluice.run("status", check=True).stdout
+    after = retained_now(pg, name)
     line = next(l for l in text.splitlines() if l.strip().startswith(name))
-    assert "logical" in line and "test_decoding" in line and s["retained_wal"] in line
+    assert "logical" in line and "test_decoding" in line
+    shown = " ".join(line.split()[-2:])  # RETAINED WAL, the last column: "5368 kB"
+    low, high = pretty_bytes(pretty(pg, before)), pretty_bytes(pretty(pg, after))
+    assert low <= pretty_bytes(shown) <= high, (before, shown, after)
 
 
 @pytest.fixture
