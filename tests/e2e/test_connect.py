@@ -87,7 +87,7 @@ def test_password_in_url_never_logged(sluice, pg):
     url = f"postgresql://{pg.user}:{pg.password}@{pg.host}:{pg.port}/postgres"
     proc = sluice.run("status", "-v", "-d", url, env=no_password_env(pg))
     assert_connected(proc)
-    assert "connected to host=" in proc.stderr
+    assert f"connected to {pg.host}:{pg.port} database \"postgres\"" in proc.stderr
     assert pg.password not in proc.stderr
     assert pg.password not in proc.stdout
 
