@@ -426,6 +426,8 @@ sl_conn_error_from_result(sl_error *err, const PGresult *res)
     }
     sl_buf b = SL_BUF_INIT;
     sl_buf_puts(&b, primary);
+    while (b.len > 0 && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == ' '))
+        b.data[--b.len] = '\0';  /* a server message quoting libpq's ends in a newline */
     if (detail)
         sl_buf_printf(&b, "; detail: %s", detail);
     if (hint)
