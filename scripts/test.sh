@@ -33,8 +33,8 @@ if [ "${1:-}" != "--fast" ]; then
     echo "== libFuzzer smoke run of the statement splitter and the backup file reader"
     CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DSL_FUZZ=ON -DSL_ASAN=ON \
         -DSL_UBSAN=ON >/dev/null
-    cmake --build build-fuzz -j "$jobs" --target fuzz_splitter fuzz_bfile
-    for target in fuzz_splitter fuzz_bfile; do
+    cmake --build build-fuzz -j "$jobs" --target fuzz_splitter fuzz_bfile fuzz_redact
+    for target in fuzz_splitter fuzz_bfile fuzz_redact; do
         corpus=$(mktemp -d)
         build-fuzz/$target -max_total_time="${FUZZ_SECONDS:-20}" "$corpus" 2>&1 | tail -n 1
         rm -rf "$corpus"

@@ -324,6 +324,10 @@ read_failure(PGconn *pg, const sl_conninfo *ci, bool timed_out, sl_conninfo_fail
     if (timed_out && f->transient)
         snprintf(f->reason, sizeof f->reason, "timeout expired");
     sl_conninfo_redact_password(f->reason, sizeof f->reason, sl_conninfo_get(ci, "password"));
+    /* a URL given as PGDATABASE is a database name to libpq, which the server repeats */
+    const char *db = PQdb(pg);
+    if (db && (strstr(db, "://") || strchr(db, '=')))
+        sl_conninfo_redact_message(f->reason, sizeof f->reason, db, strlen(db), false);
 }
 
 int

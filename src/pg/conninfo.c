@@ -337,6 +337,19 @@ pick(const sl_conninfo *ci, const char *resolved, const char *keyword)
     return ci ? known(sl_conninfo_get(ci, keyword)) : NULL;
 }
 
+/* A name as a message shows it: a database "name" that is really a URL or conninfo string
+ * (PGDATABASE is never expanded by libpq) loses its password. */
+static void
+put_name(sl_buf *b, const char *what, const char *name)
+{
+    sl_buf_printf(b, "%s \"", what);
+    if (strstr(name, "://") || strchr(name, '='))
+        sl_conninfo_redact_sql(name, strlen(name), b);
+    else
+        sl_buf_puts(b, name);
+    sl_buf_putc(b, '"');
+}
+
 const char *
 sl_conninfo_describe(const sl_conninfo *ci, const sl_conninfo_target *resolved, char *out,
                      size_t cap)
@@ -353,9 +366,9 @@ sl_conninfo_describe(const sl_conninfo *ci, const sl_conninfo_target *resolved, 
     else if (host || port)
         sl_buf_printf(&b, host ? "%s" : "port %s", host ? host : port);
     if (db)
-        sl_buf_printf(&b, "%sdatabase \"%s\"", b.len ? " " : "", db);
+        put_name(&b, b.len ? " database" : "database", db);
     if (user)
-        sl_buf_printf(&b, "%suser \"%s\"", b.len ? " as " : "", user);
+        put_name(&b, b.len ? " as user" : "user", user);
     snprintf(out, cap, "%s", b.len ? b.data : "the default server");
     sl_buf_free(&b);
     return out;

@@ -320,3 +320,14 @@ def test_usage_errors_do_not_echo_passwords(sluice, pg, args):
     proc = sluice.run(*[a.format(pw=WRONG_PW) for a in args])
     assert proc.returncode == 2, proc.stderr
     assert_clean(pg, proc)
+
+
+def test_url_in_pgdatabase_is_a_name_shown_without_its_password(sluice, pg):
+    """libpq never expands PGDATABASE: a URL there is a database name, which the server's
+    refusal repeats; neither that nor the target description shows its password."""
+    proc = sluice.run("status", "--retries", "0",
+                      env={"PGDATABASE": url(pg, "postgres", WRONG_PW)})
+    assert proc.returncode == 3, proc.stderr
+    assert "does not exist" in proc.stderr
+    assert f"postgresql://{pg.user}:[redacted]@" in proc.stderr
+    assert_clean(pg, proc)

@@ -255,6 +255,9 @@ test_describe(void **state)
     sl_conninfo_target t = {.host = "10.0.0.1", .port = "", .dbname = NULL, .user = "bob"};
     assert_string_equal(sl_conninfo_describe(ci, &t, out, sizeof out),
                         "10.0.0.1:6543 database \"sales\" as user \"bob\"");
+    sl_conninfo_target url_as_name = {.dbname = "postgres://u:Sekr1tPw@h/db"};
+    assert_string_equal(sl_conninfo_describe(NULL, &url_as_name, out, sizeof out),
+                        "database \"postgres://u:" SL_CONNINFO_REDACTED "@h/db\"");
     sl_conninfo_target only = {.user = "u"};
     assert_string_equal(sl_conninfo_describe(NULL, &only, out, sizeof out), "user \"u\"");
     sl_conninfo_free(ci);
