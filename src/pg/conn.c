@@ -188,6 +188,10 @@ wait_socket(PGconn *pg, PostgresPollingStatusType st, long long deadline)
     for (;;) {
         struct pollfd p = {.fd = PQsocket(pg),
                            .events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT};
+        if (p.fd < 0) {  /* libpq asked to wait on no socket: poll() would wait forever */
+            errno = EBADF;
+            return -1;
+        }
         int ms = -1;
         if (deadline) {
             long long left = deadline - now_ms();
