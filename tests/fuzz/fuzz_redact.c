@@ -44,14 +44,15 @@ check_form(const uint8_t *data, size_t size)
     char four[5];
     /* a password of 8 letters and digits from the first bytes, the rest is whatever SQL */
     char pw[9];
-    for (int i = 0; i < 8; i++) {
-        static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                "0123456789";
+    for (int i = 0; i < 8; i++)
         pw[i] = alnum[(i + 1 < (int)size ? data[i + 1] : i) % (sizeof alnum - 1)];
-    }
     pw[8] = '\0';
     size_t form = size ? data[0] % (sizeof forms / sizeof forms[0]) : 0;
     size_t rest = size > 9 ? 9 : size;
-    size_t noise = size - rest > 64 ? 64 : size - rest;  /* each prefix is redacted: keep it short */
+    /* every prefix is redacted: the SQL after the password is kept short */
+    size_t noise = size - rest > 64 ? 64 : size - rest;
     sl_buf stmt = SL_BUF_INIT;
     sl_buf_printf(&stmt, "%s%s%s", forms[form].open, pw, forms[form].close);
     sl_buf_append(&stmt, data + rest, noise);
