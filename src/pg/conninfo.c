@@ -608,6 +608,7 @@ find_text_secrets(const decoded *d, spans *out)
 typedef struct lexer {
     const char *s;   /* the raw input */
     size_t n;
+    bool meta;       /* a psql meta-command: its arguments are words (\setenv PGPASSWORD x) */
     spans *out;
     sl_buf text;     /* scratch: decoded text */
     size_t *map;     /* scratch: raw offset of each decoded byte */
@@ -802,7 +803,7 @@ lex_word(lexer *lx, size_t i, size_t to, int *after)
         *after = AFTER_NOTHING;
         return e;
     }
-    if (*after == AFTER_KEY_EQUALS) {
+    if (*after == AFTER_KEY_EQUALS || (lx->meta && *after == AFTER_KEY)) {
         decoded d = {.text = s + start, .len = i - start, .base = start};
         add_decoded_span(lx->out, &d, 0, d.len);
         *after = AFTER_NOTHING;
@@ -890,7 +891,10 @@ write_redacted(const char *s, size_t n, spans *sp, sl_buf *out)
 static void
 sql_spans(const char *sql, size_t len, spans *sp)
 {
-    lexer lx = {.s = sql, .n = len, .out = sp};
+    size_t lead = 0;
+    while (lead < len && is_space(sql[lead]))
+        lead++;
+    lexer lx = {.s = sql, .n = len, .out = sp, .meta = lead < len && sql[lead] == '\\'};
     sl_buf_init(&lx.text);
     lex_sql(&lx, 0, len, 0);
     sl_buf_free(&lx.text);

@@ -258,6 +258,7 @@ CREATE SUBSCRIPTION bad_sub CONNECTION 'host=127.0.0.1 password=Sp1{TOKEN} Cr2{T
     PUBLICATION p WITH (connect = false, slot_name = NONE, enabled = false, create_slot = false);
 CREATE SUBSCRIPTION bad_url CONNECTION 'postgresql://u:UrlPw{TOKEN}@[::1/db'
     PUBLICATION p WITH (connect = false, slot_name = NONE, enabled = false, create_slot = false);
+\\setenv PGPASSWORD MetaPw{TOKEN}
 """
 
 
@@ -272,14 +273,15 @@ def test_restore_failing_statements_of_a_script(sluice, pg, target_db, tmp_path,
                       env=no_password_env(pg))
     assert proc.returncode == 5, proc.stderr
     shown = messages(proc, mode)
-    assert "5 statements failed" in shown, shown
+    assert "6 statements failed" in shown, shown
     for what in ('server "no_such_server" does not exist', "invalid connection string syntax",
                  "ALTER ROLE no_such_role", "PASSWORD '[redacted]'",
                  "CONNECTION 'host=127.0.0.1 password=[redacted]'",
-                 "matching \"]\" in IPv6 host address"):
+                 "matching \"]\" in IPv6 host address",
+                 "\\setenv PGPASSWORD [redacted]"):
         assert what in shown, what
     assert_clean(pg, proc, f"Sp1{TOKEN}", f"Cr2{TOKEN}", f"MapPw{TOKEN}", f"RolePw{TOKEN}",
-                 f"UrlPw{TOKEN}")
+                 f"UrlPw{TOKEN}", f"MetaPw{TOKEN}")
 
 
 @pytest.mark.parametrize("command", ["restore", "status", "backup"])

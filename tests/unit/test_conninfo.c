@@ -343,6 +343,7 @@ static const struct {
     {"comment", "-- password=abc\nSELECT 1;", "-- password=" R "\nSELECT 1;"},
     {"meta-command", "\\connect host=h password=x dbname=d",
      "\\connect host=h password=" R " dbname=d"},
+    {"meta-command argument", "\\setenv PGPASSWORD s3cret", "\\setenv PGPASSWORD " R},
     {"meta-command URL", "\\connect postgres://u:pw@h/db", "\\connect postgres://u:" R "@h/db"},
     {"two secrets",
      "ALTER ROLE a PASSWORD 'x'; ALTER SUBSCRIPTION s CONNECTION 'password=y';",
