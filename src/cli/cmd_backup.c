@@ -25,7 +25,7 @@ enum {
 static const char usage[] =
     "Back up one database into a psql-restorable SQL file, compressed in parallel.\n\n"
     "Usage:\n"
-    "  sluice backup single DBNAME [OPTION]...\n\n"
+    "  sluice backup single DBNAME|URL|CONNINFO [OPTION]...\n\n"
     "Output:\n"
     "  -o, --output=FILE          backup file (default DBNAME.sql.gz, or .sql.zst / .sql\n"
     "                             by --compress); written as FILE.partial, mode 0600,\n"
@@ -97,7 +97,7 @@ typedef struct backup_args {
     patterns n, N, t, T, xd;
     const char *compress;
     const char *output;
-    const char *dbname;
+    char *dbname;  /* the database's name as parsed (never a URL): for the default output */
     char *default_output;
 } backup_args;
 
@@ -162,9 +162,9 @@ settle_output(backup_args *a, sl_error *err)
     } else {
         a->dump.codec.kind = a->output ? sl_codec_from_filename(a->output) : SL_CODEC_GZIP;
     }
-    if (!a->output && (strchr(a->dbname, '=') || strchr(a->dbname, '/'))) {
+    if (!a->output && (strchr(a->dbname, '/') || a->dbname[0] == '.')) {
         sl_error_set(err, SL_E_USAGE,
-                     "give --output when the database is named by a URL or conninfo string");
+                     "give --output: the database name cannot name a file in this directory");
         return -1;
     }
     if (!a->output) {
@@ -197,17 +197,30 @@ parse_args(backup_args *a, int argc, char **argv, int *exit_code)
     if (sl_cli_parse(&spec, &a->common, argc, argv, &first, exit_code) != 0)
         return -1;
     if (first >= argc || strcmp(argv[first], "single") != 0) {
+        char shown[512];
         *exit_code = sl_cli_usage_error(
             "backup", first < argc ? "unknown backup kind \"%s\": expected \"single DBNAME\""
                                    : "missing \"single DBNAME\"%s",
-            first < argc ? argv[first] : "");
+            first < argc ? sl_cli_shown_arg(argv[first], shown, sizeof shown) : "");
         return -1;
     }
-    a->dbname = first + 1 < argc ? argv[first + 1] : sl_conninfo_get(a->common.conninfo, "dbname");
-    if (!a->dbname) {
+    /* The operand may be a URL or conninfo string too: parsed now, so that a bad one is a
+     * usage error and messages name the database, never the string. */
+    if (first + 1 < argc) {
+        sl_error err;
+        sl_error_clear(&err);
+        sl_conninfo_set(a->common.conninfo, "dbname", argv[first + 1]);
+        if (sl_conninfo_check(a->common.conninfo, &err) != 0) {
+            *exit_code = sl_cli_usage_error("backup", "%s", err.message);
+            return -1;
+        }
+    }
+    const char *dbname = sl_conninfo_get(a->common.conninfo, "dbname");
+    if (!dbname || !*dbname) {
         *exit_code = sl_cli_usage_error("backup", "missing the database name");
         return -1;
     }
+    a->dbname = sl_strdup(dbname);
     if (a->filter.schema_only && a->filter.data_only) {
         *exit_code =
             sl_cli_usage_error("backup", "--schema-only and --data-only exclude each other");
@@ -219,11 +232,12 @@ parse_args(backup_args *a, int argc, char **argv, int *exit_code)
 static void
 log_summary(const backup_args *a, const sl_dump_summary *s)
 {
-    char in[32], out[32], rate[32];
+    char in[32], out[32], rate[32], target[512];
     double mbs = s->elapsed_s > 0 ? s->bytes_in / s->elapsed_s : 0;
-    SL_INFO("backup of \"%s\" complete: %s, %lld tables, %lld rows, %lld large objects, %s of "
+    SL_INFO("backup of %s complete: %s, %lld tables, %lld rows, %lld large objects, %s of "
             "data into %s (%s) in %.1f s (%s/s)",
-            a->dbname, a->output, (long long)s->tables, (long long)s->rows,
+            sl_conninfo_describe(a->common.conninfo, NULL, target, sizeof target), a->output,
+            (long long)s->tables, (long long)s->rows,
             (long long)s->blobs, sl_progress_size(s->bytes_in, in, sizeof in),
             sl_progress_size(s->bytes_out, out, sizeof out),
             sl_codec_name(a->dump.codec.kind), s->elapsed_s,
@@ -252,14 +266,15 @@ sl_cmd_backup(int argc, char **argv)
         code = sl_cli_fail(&err);
         goto done;
     }
-    sl_conninfo_set(a.common.conninfo, "dbname", a.dbname);
     a.dump.quiet = a.common.verbosity < 0;
     a.dump.progress_tty = isatty(STDERR_FILENO) && !a.common.json_log && !a.dump.quiet;
     signal(SIGINT, handle_signal);
     signal(SIGTERM, handle_signal);
     sl_dump_summary summary;
     if (sl_dump_run(a.common.conninfo, &a.common.conn_opts, &a.dump, &summary, &err) != 0) {
-        sl_error_prefix(&err, "backup of \"%s\" failed", a.dbname);
+        char target[512];
+        sl_error_prefix(&err, "backup of %s failed",
+                        sl_conninfo_describe(a.common.conninfo, NULL, target, sizeof target));
         code = sl_cli_fail(&err);
         goto done;
     }
@@ -275,5 +290,6 @@ done:
     free(a.T.v);
     free(a.xd.v);
     free(a.default_output);
+    free(a.dbname);
     return code;
 }

@@ -31,7 +31,8 @@ static const char usage[] =
     "Usage:\n"
     "  sluice restore FILE --database DB [OPTION]...\n\n"
     "Target:\n"
-    "      --database=DB          the database to restore into (or -d DB)\n"
+    "      --database=DB          the database to restore into, by name (or -d DB, where DB\n"
+    "                             may also be a URL or conninfo string naming the server)\n"
     "      --create               create the database first (CREATE DATABASE ... TEMPLATE\n"
     "                             template0, from the maintenance database postgres); refused\n"
     "                             when it exists, unless --clean is given too: then it is\n"
@@ -86,6 +87,14 @@ restore_opt(void *ctx, int opt, const char *arg, sl_error *err)
     sl_restore_opts *o = ctx;
     switch (opt) {
     case OPT_DATABASE:
+        /* A name only: a URL or conninfo string here would be taken for a database name and
+         * shown in every message, password included. */
+        if (strstr(arg, "://") || strchr(arg, '=')) {
+            sl_error_set(err, SL_E_USAGE,
+                         "--database takes a database name: give a URL or conninfo string with "
+                         "-d (a name holding \"=\" too, as -d \"dbname='a=b'\")");
+            return -1;
+        }
         o->database = arg;
         return 0;
     case OPT_CREATE:

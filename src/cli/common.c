@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/log.h"
 #include "cli/commands.h"
 
@@ -75,8 +76,10 @@ sl_cli_common_opt(sl_cli_common *c, int opt, const char *arg, sl_error *err)
         sl_conninfo_set(c->conninfo, "user", arg);
         return 1;
     case 'd':
+        /* A URL or conninfo string libpq cannot parse is refused here, before anything
+         * connects anywhere (it would otherwise be taken for a database name). */
         sl_conninfo_set(c->conninfo, "dbname", arg);
-        return 1;
+        return sl_conninfo_check(c->conninfo, err) == 0 ? 1 : -1;
     case 'W':
         c->prompt_password = true;
         return 1;
@@ -128,9 +131,19 @@ sl_cli_common_finish(sl_cli_common *c, sl_error *err)
                          : c->verbosity > 0 ? SL_LOG_DEBUG
                                             : SL_LOG_INFO;
     sl_log_setup(level, c->json_log ? SL_LOG_JSON : SL_LOG_HUMAN);
-    if (c->prompt_password && sl_conninfo_prompt_password(c->conninfo, err) != 0)
+    if (c->prompt_password && sl_conn_prompt_password(c->conninfo, err) != 0)
         return -1;
     return 0;
+}
+
+const char *
+sl_cli_shown_arg(const char *arg, char *buf, size_t cap)
+{
+    sl_buf b = SL_BUF_INIT;
+    sl_conninfo_redact_sql(arg, strlen(arg), &b);
+    snprintf(buf, cap, "%s", b.data);
+    sl_buf_free(&b);
+    return buf;
 }
 
 int
@@ -185,8 +198,10 @@ sl_cli_parse(const sl_cli_spec *spec, sl_cli_common *common, int argc, char **ar
         return -1;
     }
     if (argc - optind > spec->max_operands) {
-        *exit_code = sl_cli_usage_error(spec->name, "unexpected argument \"%s\"",
-                                        argv[optind + spec->max_operands]);
+        char shown[512];
+        *exit_code = sl_cli_usage_error(
+            spec->name, "unexpected argument \"%s\"",
+            sl_cli_shown_arg(argv[optind + spec->max_operands], shown, sizeof shown));
         return -1;
     }
     *first_operand = optind;

@@ -78,6 +78,9 @@ int sl_cli_parse(const sl_cli_spec *spec, sl_cli_common *common, int argc, char 
 int sl_cli_json_opt(void *ctx, int opt, const char *arg, sl_error *err);
 /* Reports an unknown option or missing argument the way getopt saw it. Returns exit code 2. */
 int sl_cli_usage_error(const char *command, const char *fmt, ...) SL_PRINTF(2, 3);
+/* arg (an operand, an option) as a message may show it: a password it holds (a URL, a conninfo
+ * string) redacted. Returns buf. */
+const char *sl_cli_shown_arg(const char *arg, char *buf, size_t cap);
 /* Logs err and returns the exit code its kind maps to. */
 int sl_cli_fail(const sl_error *err);
 /* Parses a positive integer flag value ("-j 4"). */

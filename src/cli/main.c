@@ -38,13 +38,15 @@ print_help(FILE *out)
 int
 sl_cli_getopt_failed(const char *command, int ret, char **argv)
 {
+    /* An unknown --name=VALUE is shown without its value: it may be a password or a URL. */
     const char *arg = argv[optind - 1];
+    int shown = (int)strcspn(arg, "=");
     if (ret == ':')
-        fprintf(stderr, "sluice %s: option \"%s\" requires a value\n", command, arg);
+        fprintf(stderr, "sluice %s: option \"%.*s\" requires a value\n", command, shown, arg);
     else if (optopt)
         fprintf(stderr, "sluice %s: unknown option \"-%c\"\n", command, optopt);
     else
-        fprintf(stderr, "sluice %s: unknown option \"%s\"\n", command, arg);
+        fprintf(stderr, "sluice %s: unknown option \"%.*s\"\n", command, shown, arg);
     fprintf(stderr, "Try \"sluice %s --help\" for more information.\n", command);
     return sl_error_exit_code(SL_E_USAGE);
 }

@@ -417,7 +417,7 @@ stream_rows(dump_ctx *d, sl_conn *c, const task *t, const sl_widerow_table *w,
     } else {
         copy_out_sql(t, cols, &sql);
     }
-    SL_DEBUG("%s", sql.data);
+    sl_conn_log_statement("COPY", sql.data);
     if (sl_copy_reader_open(&r, c, sql.data, err) != 0)
         goto done;
     for (;;) {

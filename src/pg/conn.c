@@ -1,26 +1,31 @@
-/* pg/conn.c: conninfo handling, connecting with retries, session settings, server errors.
+/* pg/conn.c: connecting with retries, session settings, statements and server errors.
  *
- * Where to connect is a list of libpq keyword/value pairs handed to PQconnectdbParams() with
+ * Connecting: the keyword/value pairs of the sl_conninfo go to PQconnectStartParams() with
  * expand_dbname=1, so -d may be a plain name, a postgres:// URL or a conninfo string, and
  * everything left unset falls through to libpq (PG* variables, .pgpass, service files, sslmode,
- * connect_timeout). libpq applies the pairs in array order, the last value winning, so the
- * array is built as: application_name, dbname (expanded), then the explicit keywords. That way
- * -h/-p/-U override what a URL says, and a URL's application_name overrides sluice's default.
+ * connect_timeout). application_name comes first so that a URL's own overrides sluice's.
  *
- * Retrying: libpq gives no PGresult (hence no SQLSTATE) for a failed connection attempt; only
- * PQerrorMessage() text. The error verbosity that would add the SQLSTATE cannot be set before
- * PQconnectdbParams() returns, and driving PQconnectPoll() ourselves would mean re-implementing
- * connect_timeout and multi-host handling. So failures are classified by the text libpq and the
- * server produce for the transient cases (class 08, 57P03, 53300). The server's texts are the
- * untranslated English ones unless lc_messages says otherwise; an unrecognised (e.g. localised)
- * message is treated as permanent, which fails fast rather than retrying forever. */
+ * Retrying: libpq keeps the SQLSTATE of a server's refusal during startup to itself (no
+ * PGresult survives a failed connection). What it does use is the connection's error
+ * verbosity when it formats that refusal, so each attempt is driven here with PQconnectPoll()
+ * on a connection whose verbosity is PQERRORS_VERBOSE from the start: the message then reads
+ * "FATAL:  53300: ..." and the SQLSTATE decides (pg/conninfo.h), whatever language the server's
+ * lc_messages gives the text. Failures on the client side (refused, unreachable, timeout) have
+ * no SQLSTATE; libpq's own words judge them, untranslated since sluice sets no locale.
+ * Driving the poll loop means applying connect_timeout here as PQconnectdb does: per host,
+ * at least 2 s. libpq gives no way to say "try the next host" from outside, so a timeout shuts
+ * the socket down: while the TCP connection is being made, libpq takes that as this address
+ * failing and goes on to the next address or host, as PQconnectdb does; once the server has
+ * answered, it ends the attempt, which is then reported as a timeout and retried. */
 #include "pg/conn.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,20 +37,11 @@
 #define BACKOFF_START_MS 200
 #define BACKOFF_CAP_MS 5000
 #define PASSWORD_MAX 1024
-
-typedef struct kv {
-    char *key;
-    char *val;
-} kv;
-
-struct sl_conninfo {
-    kv *v;
-    size_t n;
-    size_t cap;
-    /* The parsed form of "dbname" when it is a URL or conninfo string (NULL otherwise), so
-     * that get() and with_dbname() see the keywords it carries. */
-    PQconninfoOption *parsed;
-};
+/* How much of a statement a debug line shows, and how much is redacted to show it. */
+#define LOG_STATEMENT_CHARS 200
+#define LOG_STATEMENT_SCAN 4096
+/* How much of a failed statement is searched for the secrets its error must not show. */
+#define ERROR_STATEMENT_SCAN (64 * 1024)
 
 struct sl_conn {
     PGconn *pg;
@@ -53,177 +49,10 @@ struct sl_conn {
     char *desc;
 };
 
-/* ---- sl_conninfo ------------------------------------------------------------------------ */
-
-sl_conninfo *
-sl_conninfo_new(void)
-{
-    return sl_calloc(1, sizeof(sl_conninfo));
-}
-
-static void
-free_value(const char *key, char *val)
-{
-    /* A password should not linger in freed heap memory. */
-    if (val && strcmp(key, "password") == 0)
-        explicit_bzero(val, strlen(val));
-    free(val);
-}
-
-void
-sl_conninfo_free(sl_conninfo *ci)
-{
-    if (!ci)
-        return;
-    for (size_t i = 0; i < ci->n; i++) {
-        free_value(ci->v[i].key, ci->v[i].val);
-        free(ci->v[i].key);
-    }
-    free(ci->v);
-    PQconninfoFree(ci->parsed);
-    free(ci);
-}
-
-/* The test libpq itself applies (recognized_connection_string in fe-connect.c). */
-static bool
-looks_like_conninfo(const char *s)
-{
-    return strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0 ||
-           strchr(s, '=') != NULL;
-}
-
-static kv *
-find(const sl_conninfo *ci, const char *keyword)
-{
-    for (size_t i = 0; i < ci->n; i++)
-        if (strcmp(ci->v[i].key, keyword) == 0)
-            return &ci->v[i];
-    return NULL;
-}
-
-static void
-reparse_dbname(sl_conninfo *ci)
-{
-    PQconninfoFree(ci->parsed);
-    ci->parsed = NULL;
-    kv *d = find(ci, "dbname");
-    if (d && looks_like_conninfo(d->val)) {
-        char *msg = NULL;
-        ci->parsed = PQconninfoParse(d->val, &msg);  /* NULL if invalid: sl_conn_open says so */
-        PQfreemem(msg);
-    }
-}
-
-static void set_value(sl_conninfo *ci, const char *keyword, const char *value);
-
-/* Turns the keywords a URL/conninfo dbname carries into explicit ones, except those already
- * set explicitly (which override the URL anyway), so that the dbname can be replaced by a
- * plain name without losing where the URL pointed. */
-static void
-keep_dbname_keywords(sl_conninfo *ci)
-{
-    PQconninfoOption *parsed = ci->parsed;
-    ci->parsed = NULL;  /* set_value() below must not reparse while we walk it */
-    for (PQconninfoOption *o = parsed; o && o->keyword; o++)
-        if (o->val && strcmp(o->keyword, "dbname") != 0 && !find(ci, o->keyword))
-            set_value(ci, o->keyword, o->val);
-    ci->parsed = parsed;
-}
-
-void
-sl_conninfo_set(sl_conninfo *ci, const char *keyword, const char *value)
-{
-    if (value && ci->parsed && strcmp(keyword, "dbname") == 0 && !looks_like_conninfo(value))
-        keep_dbname_keywords(ci);
-    set_value(ci, keyword, value);
-}
-
-static void
-set_value(sl_conninfo *ci, const char *keyword, const char *value)
-{
-    kv *e = find(ci, keyword);
-    if (e) {
-        free_value(e->key, e->val);
-        e->val = NULL;
-        if (!value) {
-            free(e->key);
-            *e = ci->v[--ci->n];
-        }
-    }
-    if (value) {
-        if (!e) {
-            if (ci->n == ci->cap) {
-                ci->cap = ci->cap ? ci->cap * 2 : 8;
-                ci->v = sl_realloc(ci->v, ci->cap * sizeof *ci->v);
-            }
-            e = &ci->v[ci->n++];
-            e->key = sl_strdup(keyword);
-        }
-        e->val = sl_strdup(value);
-    }
-    if (strcmp(keyword, "dbname") == 0)
-        reparse_dbname(ci);
-}
-
-static const char *
-parsed_value(const sl_conninfo *ci, const char *keyword)
-{
-    for (PQconninfoOption *o = ci->parsed; o && o->keyword; o++)
-        if (strcmp(o->keyword, keyword) == 0)
-            return o->val;
-    return NULL;
-}
-
-const char *
-sl_conninfo_get(const sl_conninfo *ci, const char *keyword)
-{
-    if (ci->parsed) {
-        /* dbname is a URL/conninfo: its dbname is the database; other explicit keywords win. */
-        if (strcmp(keyword, "dbname") == 0)
-            return parsed_value(ci, "dbname");
-        kv *e = find(ci, keyword);
-        return e ? e->val : parsed_value(ci, keyword);
-    }
-    kv *e = find(ci, keyword);
-    return e ? e->val : NULL;
-}
-
-/* A dbname that libpq would expand is wrapped as a conninfo string naming only that
- * database, so that a database called "a=b" stays a database name. */
-static char *
-plain_dbname(const char *dbname)
-{
-    if (!looks_like_conninfo(dbname))
-        return sl_strdup(dbname);
-    sl_buf b = SL_BUF_INIT;
-    sl_buf_puts(&b, "dbname='");
-    for (const char *p = dbname; *p; p++) {
-        if (*p == '\'' || *p == '\\')
-            sl_buf_putc(&b, '\\');
-        sl_buf_putc(&b, *p);
-    }
-    sl_buf_putc(&b, '\'');
-    return sl_buf_steal(&b);
-}
-
-sl_conninfo *
-sl_conninfo_with_dbname(const sl_conninfo *ci, const char *dbname)
-{
-    sl_conninfo *out = sl_conninfo_new();
-    for (size_t i = 0; i < ci->n; i++)
-        set_value(out, ci->v[i].key, ci->v[i].val);
-    if (!dbname)
-        return out;
-    if (out->parsed)
-        keep_dbname_keywords(out);
-    char *d = plain_dbname(dbname);
-    set_value(out, "dbname", d);
-    free(d);
-    return out;
-}
+/* ---- the password prompt ---------------------------------------------------------------- */
 
 int
-sl_conninfo_prompt_password(sl_conninfo *ci, sl_error *err)
+sl_conn_prompt_password(sl_conninfo *ci, sl_error *err)
 {
     char pw[PASSWORD_MAX];
     struct termios saved, quiet;
@@ -274,150 +103,17 @@ done:
     return rc;
 }
 
-/* ---- failure classification ------------------------------------------------------------- */
-
-/* Texts of transient failures, as libpq (client side, class 08) and the server (57P03, 53300)
- * word them. */
-static const char *const transient_texts[] = {
-    /* class 08: the server could not be reached (yet) */
-    "Connection refused",
-    "Network is unreachable",
-    "No route to host",
-    "Connection timed out",
-    "Connection reset by peer",
-    "timeout expired",
-    "could not translate host name",
-    "server closed the connection unexpectedly",
-    "could not connect to server",
-    "Resource temporarily unavailable",
-    /* 57P03 cannot_connect_now */
-    "the database system is starting up",
-    "the database system is shutting down",
-    "the database system is in recovery mode",
-    "the database system is not yet accepting connections",
-    "the database system is not accepting connections",
-    /* 53300 too_many_connections */
-    "too many clients already",
-    "remaining connection slots are reserved",
-    "too many connections for",
-};
-
-static bool
-line_is_transient(const char *line, size_t len)
-{
-    for (size_t i = 0; i < sizeof transient_texts / sizeof transient_texts[0]; i++)
-        if (memmem(line, len, transient_texts[i], strlen(transient_texts[i])))
-            return true;
-    /* A unix socket that does not exist (yet) is the socket form of "connection refused". */
-    return memmem(line, len, "on socket", 9) && memmem(line, len, "No such file or directory", 25);
-}
-
-/* libpq writes one line per host it tried ("connection to server at ... failed: REASON"),
- * followed by indented hints and DETAIL/HINT lines. The failure is transient only if every
- * attempt failed for a transient reason: a wrong password on any host is not worth a retry. */
-bool
-sl_conn_failure_is_transient(const char *message)
-{
-    bool any = false;
-    const char *p = message ? message : "";
-    while (*p) {
-        const char *eol = strchr(p, '\n');
-        size_t len = eol ? (size_t)(eol - p) : strlen(p);
-        bool skip = len == 0 || p[0] == ' ' || p[0] == '\t' || strncmp(p, "DETAIL:", 7) == 0 ||
-                    strncmp(p, "HINT:", 5) == 0 || strncmp(p, "CONTEXT:", 8) == 0;
-        if (!skip) {
-            if (!line_is_transient(p, len))
-                return false;
-            any = true;
-        }
-        p += len + (eol ? 1 : 0);
-    }
-    return any;
-}
-
-/* The reason of the first attempt, without libpq's "connection to server at ... failed: "
- * prefix and the "FATAL:  " severity, on one line. */
-static void
-first_reason(const char *message, char *out, size_t cap)
-{
-    const char *p = message ? message : "";
-    if (strncmp(p, "connection to server ", 21) == 0) {
-        const char *f = strstr(p, " failed: ");
-        const char *eol = strchr(p, '\n');
-        if (f && (!eol || f < eol))
-            p = f + 9;
-    }
-    if (strncmp(p, "FATAL:  ", 8) == 0)
-        p += 8;
-    size_t len = strcspn(p, "\n");
-    while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\r'))
-        len--;
-    if (len == 0) {
-        p = "unknown error";
-        len = strlen(p);
-    }
-    snprintf(out, cap, "%.*s", (int)len, p);
-}
-
 /* ---- connecting ------------------------------------------------------------------------- */
 
-static const char *
-nonempty(const char *s)
-{
-    return s && *s ? s : NULL;
-}
-
 /* Where the attempt went, for messages: libpq's resolved values when it got that far,
- * otherwise what the caller asked for, otherwise libpq's defaults. */
+ * otherwise what the caller asked for. */
 static void
 describe_target(const PGconn *pg, const sl_conninfo *ci, char *out, size_t cap)
 {
-    const char *host = pg ? nonempty(PQhost(pg)) : NULL;
-    const char *port = pg ? nonempty(PQport(pg)) : NULL;
-    const char *db = pg ? nonempty(PQdb(pg)) : NULL;
-    const char *user = pg ? nonempty(PQuser(pg)) : NULL;
-    host = host ? host : nonempty(sl_conninfo_get(ci, "host"));
-    port = port ? port : nonempty(sl_conninfo_get(ci, "port"));
-    db = db ? db : nonempty(sl_conninfo_get(ci, "dbname"));
-    user = user ? user : nonempty(sl_conninfo_get(ci, "user"));
-    snprintf(out, cap, "%s:%s database \"%s\" as user \"%s\"", host ? host : "(default)",
-             port ? port : "(default)", db ? db : "(default)", user ? user : "(default)");
-}
-
-/* A libpq parse error may quote a fragment of the string, and the string may hold a password:
- * every double-quoted fragment of in becomes "..." in out. */
-static void
-redact_quoted(const char *in, char *out, size_t cap)
-{
-    sl_buf b = SL_BUF_INIT;
-    bool inside = false;
-    for (const char *r = in; *r; r++) {
-        if (*r == '"') {
-            sl_buf_puts(&b, inside ? "\"" : "\"...");
-            inside = !inside;
-        } else if (!inside && *r != '\n') {
-            sl_buf_putc(&b, *r);
-        }
-    }
-    snprintf(out, cap, "%s", b.data ? b.data : "");
-    sl_buf_free(&b);
-}
-
-static int
-check_dbname_syntax(const sl_conninfo *ci, sl_error *err)
-{
-    kv *d = find(ci, "dbname");
-    if (!d || !looks_like_conninfo(d->val) || ci->parsed)
-        return 0;
-    char *msg = NULL;
-    PQconninfoOption *o = PQconninfoParse(d->val, &msg);
-    char text[512];
-    redact_quoted(msg ? msg : "syntax error", text, sizeof text);
-    sl_error_set(err, SL_E_USAGE, "invalid connection URL or string given as the database: %s",
-                 text);
-    PQconninfoFree(o);
-    PQfreemem(msg);
-    return -1;
+    sl_conninfo_target t = {0};
+    if (pg)
+        t = (sl_conninfo_target){PQhost(pg), PQport(pg), PQdb(pg), PQuser(pg)};
+    sl_conninfo_describe(ci, &t, out, cap);
 }
 
 static void
@@ -429,34 +125,134 @@ sleep_ms(int ms)
 }
 
 static PGconn *
-connect_once(const sl_conninfo *ci, const sl_conn_opts *opts)
+start_connect(const sl_conninfo *ci, const sl_conn_opts *opts)
 {
-    size_t n = 0, cap = ci->n + 4;
+    size_t n = 0, cap = sl_conninfo_count(ci) + 3;
     const char **keys = sl_calloc(cap, sizeof *keys);
     const char **vals = sl_calloc(cap, sizeof *vals);
     keys[n] = "application_name";
     vals[n++] = opts->app_name ? opts->app_name : "sluice";
-    kv *d = find(ci, "dbname");
-    if (d) {
-        keys[n] = "dbname";
-        vals[n++] = d->val;
-    }
-    for (size_t i = 0; i < ci->n; i++) {
-        if (&ci->v[i] == d)
-            continue;
-        keys[n] = ci->v[i].key;
-        vals[n++] = ci->v[i].val;
-    }
+    sl_conninfo_params(ci, keys + n, vals + n);
+    n += sl_conninfo_count(ci);
     if (opts->replication) {
         keys[n] = "replication";
         vals[n++] = "database";
     }
-    keys[n] = NULL;
-    vals[n] = NULL;
-    PGconn *pg = PQconnectdbParams(keys, vals, /*expand_dbname=*/1);
+    PGconn *pg = PQconnectStartParams(keys, vals, /*expand_dbname=*/1);  /* copies them */
     free(keys);
     free(vals);
     return pg;
+}
+
+/* connect_timeout as libpq reads it (URL, keyword, PGCONNECT_TIMEOUT, service file), in
+ * seconds: 0 for none, at least 2 otherwise (as PQconnectdb rounds it). */
+static int
+connect_timeout_of(PGconn *pg, sl_error *err)
+{
+    PQconninfoOption *opts = PQconninfo(pg);
+    int rc = 0;
+    for (PQconninfoOption *o = opts; o && o->keyword; o++) {
+        if (strcmp(o->keyword, "connect_timeout") != 0 || !o->val || !*o->val)
+            continue;
+        char *end = NULL;
+        errno = 0;
+        long v = strtol(o->val, &end, 10);
+        while (end && *end == ' ')
+            end++;
+        if (errno || end == o->val || *end || v > 1000000) {
+            sl_error_set(err, SL_E_USAGE, "invalid connect_timeout \"%s\": expected seconds",
+                         o->val);
+            rc = -1;
+        } else {
+            rc = v <= 0 ? 0 : v < 2 ? 2 : (int)v;
+        }
+        break;
+    }
+    PQconninfoFree(opts);
+    return rc;
+}
+
+static long long
+now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until the socket is ready for what libpq asked, or the deadline (ms, 0 for none)
+ * passes: 1 ready, 0 timed out, -1 failed (errno). */
+static int
+wait_socket(PGconn *pg, PostgresPollingStatusType st, long long deadline)
+{
+    for (;;) {
+        struct pollfd p = {.fd = PQsocket(pg),
+                           .events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT};
+        if (p.fd < 0) {  /* libpq asked to wait on no socket: poll() would wait forever */
+            errno = EBADF;
+            return -1;
+        }
+        int ms = -1;
+        if (deadline) {
+            long long left = deadline - now_ms();
+            ms = left <= 0 ? 0 : left > 60000 ? 60000 : (int)left;
+        }
+        int r = poll(&p, 1, ms);
+        if (r > 0)
+            return 1;
+        if (r < 0 && errno != EINTR)
+            return -1;
+        if (deadline && now_ms() >= deadline)
+            return 0;
+    }
+}
+
+/* One connection attempt over every host and address libpq is given (see the design note).
+ * 0 with *out set (connected or failed: PQstatus says), -1 when it could not be tried. */
+static int
+connect_once(const sl_conninfo *ci, const sl_conn_opts *opts, PGconn **out, bool *timed_out,
+             sl_error *err)
+{
+    PGconn *pg = start_connect(ci, opts);
+    if (!pg) {
+        sl_error_set(err, SL_E_INTERNAL, "libpq could not allocate a connection");
+        return -1;
+    }
+    *out = pg;
+    PQsetErrorVerbosity(pg, PQERRORS_VERBOSE);
+    if (PQstatus(pg) == CONNECTION_BAD)
+        return 0;
+    int timeout = connect_timeout_of(pg, err);
+    if (timeout < 0)
+        return -1;
+    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+    char where[512] = "";
+    int sock = -1;
+    long long deadline = 0;
+    while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+        /* The timer restarts for each host, and for each new socket (the next address of a
+         * host, or the same one again without SSL). */
+        char now[512];
+        snprintf(now, sizeof now, "%s:%s", PQhost(pg) ? PQhost(pg) : "",
+                 PQport(pg) ? PQport(pg) : "");
+        if (timeout && (strcmp(now, where) != 0 || PQsocket(pg) != sock)) {
+            memcpy(where, now, sizeof where);
+            sock = PQsocket(pg);
+            deadline = now_ms() + (long long)timeout * 1000;
+        }
+        int r = wait_socket(pg, st, deadline);
+        if (r < 0) {
+            sl_error_errno(err, SL_E_CONNECT, errno, "could not wait for the server");
+            return -1;
+        }
+        if (r == 0) {
+            shutdown(PQsocket(pg), SHUT_RDWR);
+            *timed_out = true;
+            sock = -1;  /* whatever socket comes next gets a full timeout */
+        }
+        st = PQconnectPoll(pg);
+    }
+    return 0;
 }
 
 static int
@@ -514,11 +310,28 @@ wrap(PGconn *pg)
 {
     sl_conn *c = sl_calloc(1, sizeof *c);
     c->pg = pg;
+    PQsetErrorVerbosity(pg, PQERRORS_DEFAULT);
     PQsetNoticeReceiver(pg, receive_notice, NULL);
     c->cancel = PQgetCancel(pg);
-    c->desc = sl_asprintf("host=%s port=%s user=%s dbname=%s", PQhost(pg), PQport(pg),
-                          PQuser(pg), PQdb(pg));
+    char desc[512];
+    describe_target(pg, NULL, desc, sizeof desc);
+    c->desc = sl_strdup(desc);
     return c;
+}
+
+/* Why an attempt failed, with the password of ci (given with -W, or in a URL or conninfo
+ * string) out of it: libpq does not repeat it, but the text is shown as it comes. */
+static void
+read_failure(PGconn *pg, const sl_conninfo *ci, bool timed_out, sl_conninfo_failure *f)
+{
+    sl_conninfo_failure_read(PQerrorMessage(pg), f);
+    if (timed_out && f->transient)
+        snprintf(f->reason, sizeof f->reason, "timeout expired");
+    sl_conninfo_redact_password(f->reason, sizeof f->reason, sl_conninfo_get(ci, "password"));
+    /* a URL given as PGDATABASE is a database name to libpq, which the server repeats */
+    const char *db = PQdb(pg);
+    if (db && (strstr(db, "://") || strchr(db, '=')))
+        sl_conninfo_redact_message(f->reason, sizeof f->reason, db, strlen(db), false);
 }
 
 int
@@ -526,13 +339,14 @@ sl_conn_open(sl_conn **out, const sl_conninfo *ci, const sl_conn_opts *opts, sl_
 {
     static const sl_conn_opts defaults = {.connect_retries = 0};
     opts = opts ? opts : &defaults;
-    if (check_dbname_syntax(ci, err) != 0)
+    if (sl_conninfo_check(ci, err) != 0)
         return -1;
     int delay = BACKOFF_START_MS;
     for (int attempt = 0;; attempt++) {
-        PGconn *pg = connect_once(ci, opts);
-        if (!pg) {
-            sl_error_set(err, SL_E_INTERNAL, "libpq could not allocate a connection");
+        PGconn *pg = NULL;
+        bool timed_out = false;
+        if (connect_once(ci, opts, &pg, &timed_out, err) != 0) {
+            PQfinish(pg);
             return -1;
         }
         if (PQstatus(pg) == CONNECTION_OK) {
@@ -545,19 +359,21 @@ sl_conn_open(sl_conn **out, const sl_conninfo *ci, const sl_conn_opts *opts, sl_
             *out = c;
             return 0;
         }
-        char target[512], reason[512];
+        char target[512];
+        sl_conninfo_failure f;
         describe_target(pg, ci, target, sizeof target);
-        first_reason(PQerrorMessage(pg), reason, sizeof reason);
-        bool transient = sl_conn_failure_is_transient(PQerrorMessage(pg));
+        read_failure(pg, ci, timed_out, &f);
         PQfinish(pg);
-        if (!transient || attempt >= opts->connect_retries) {
-            sl_error_set(err, SL_E_CONNECT, "could not connect to %s: %s", target, reason);
-            if (transient && attempt > 0)
+        if (!f.transient || attempt >= opts->connect_retries) {
+            sl_error_set(err, SL_E_CONNECT, "could not connect to %s: %s", target, f.reason);
+            sl_error_set_sqlstate(err, f.sqlstate[0] ? f.sqlstate : NULL);
+            if (f.transient && attempt > 0)
                 sl_error_context(err, "gave up after %d retries", attempt);
             return -1;
         }
-        sl_log(SL_LOG_WARN, "could not connect to %s: %s; retry %d of %d in %.1f s", target,
-               reason, attempt + 1, opts->connect_retries, delay / 1000.0);
+        sl_log(SL_LOG_WARN, "could not connect to %s: %s%s%s%s; retry %d of %d in %.1f s",
+               target, f.reason, f.sqlstate[0] ? " (SQLSTATE " : "", f.sqlstate,
+               f.sqlstate[0] ? ")" : "", attempt + 1, opts->connect_retries, delay / 1000.0);
         sleep_ms(delay);
         delay = delay * 2 > BACKOFF_CAP_MS ? BACKOFF_CAP_MS : delay * 2;
     }
@@ -594,6 +410,15 @@ sl_conn_server_version(const sl_conn *c)
 
 /* ---- statements ------------------------------------------------------------------------- */
 
+/* The reason a libpq message gives, on one line, without libpq's and the server's prefixes. */
+static void
+first_reason(const char *message, char *out, size_t cap)
+{
+    sl_conninfo_failure f;
+    sl_conninfo_failure_read(message, &f);
+    snprintf(out, cap, "%s", f.reason);
+}
+
 void
 sl_conn_error_from_result(sl_error *err, const PGresult *res)
 {
@@ -609,6 +434,8 @@ sl_conn_error_from_result(sl_error *err, const PGresult *res)
     }
     sl_buf b = SL_BUF_INIT;
     sl_buf_puts(&b, primary);
+    while (b.len > 0 && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == ' '))
+        b.data[--b.len] = '\0';  /* a server message quoting libpq's ends in a newline */
     if (detail)
         sl_buf_printf(&b, "; detail: %s", detail);
     if (hint)
@@ -639,6 +466,28 @@ sl_conn_error_from(sl_conn *c, const PGresult *res, sl_error *err)
     sl_conn_error_from_result(err, res);
 }
 
+void
+sl_conn_log_statement(const char *label, const char *sql)
+{
+    if (!sl_log_enabled(SL_LOG_DEBUG))
+        return;
+    sl_buf b = SL_BUF_INIT;
+    sl_conninfo_redact_sql(sql, strnlen(sql, LOG_STATEMENT_SCAN), &b);
+    sl_log(SL_LOG_DEBUG, "%s: %.*s%s", label, LOG_STATEMENT_CHARS, b.data,
+           b.len > LOG_STATEMENT_CHARS ? "..." : "");
+    sl_buf_free(&b);
+}
+
+/* A server's message may repeat part of the statement (a conninfo's parse error quotes the
+ * fragment it stumbled on): the statement's secrets are taken out of it. */
+static void
+redact_error(sl_error *err, const char *sql)
+{
+    if (err)
+        sl_conninfo_redact_message(err->message, sizeof err->message, sql,
+                                   strnlen(sql, ERROR_STATEMENT_SCAN), true);
+}
+
 int
 sl_conn_exec(sl_conn *c, const char *sql, sl_error *err)
 {
@@ -650,10 +499,11 @@ sl_conn_exec(sl_conn *c, const char *sql, sl_error *err)
             sl_error_set(err, SL_E_INTERNAL, "unexpected COPY from a statement run with exec");
         else
             sl_conn_error_from(c, res, err);
+        redact_error(err, sql);
         rc = -1;
     }
     PQclear(res);
-    SL_DEBUG("exec%s: %.200s", rc ? " failed" : "", sql);
+    sl_conn_log_statement(rc ? "exec failed" : "exec", sql);
     return rc;
 }
 
@@ -663,9 +513,10 @@ sl_conn_query(sl_conn *c, PGresult **res, const char *sql, int nparams, const ch
 {
     PGresult *r = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(r);
-    SL_DEBUG("query: %.200s", sql);
+    sl_conn_log_statement("query", sql);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
         sl_conn_error_from(c, r, err);
+        redact_error(err, sql);
         PQclear(r);
         return -1;
     }

@@ -85,7 +85,10 @@ start_copy(sl_conn *conn, const char *sql, ExecStatusType want, sl_error *err)
     if (rc != 0) {
         if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT)
             PQclear(drain_results(sl_conn_pg(conn), NULL));
-        sl_error_context(err, "statement %.200s", sql);
+        sl_buf head = SL_BUF_INIT;
+        sl_conninfo_redact_sql(sql, strnlen(sql, 4096), &head);
+        sl_error_context(err, "statement %.200s", head.data);
+        sl_buf_free(&head);
     }
     return rc;
 }

@@ -125,17 +125,22 @@ source_read(source *src, const char **data, size_t *len, sl_error *err)
     return 1;
 }
 
-/* The first line of a statement, cut short, for messages. */
+/* The first line of a statement (or meta-command), cut short and with its secrets redacted
+ * (pg/conninfo.h), for messages: a statement's text reaches them only through here. */
 static void
 head_of(const char *text, size_t len, char *out, size_t cap)
 {
-    size_t n = 0;
-    while (n < len && n + 4 < cap && text[n] != '\n' && text[n] != '\r')
-        n++;
-    memcpy(out, text, n);
+    size_t line = 0;
+    while (line < len && line < 1024 && text[line] != '\n' && text[line] != '\r')
+        line++;
+    sl_buf b = SL_BUF_INIT;
+    sl_conninfo_redact_sql(text, line, &b);
+    size_t n = b.len < cap - 4 ? b.len : cap - 4;
+    memcpy(out, b.data, n);
     out[n] = '\0';
-    if (n < len)
+    if (line < len || n < b.len)
         strcat(out, "...");
+    sl_buf_free(&b);
 }
 
 static void
@@ -365,8 +370,10 @@ run_meta(run *r, const sl_split_item *it, sl_error *err)
     engine *eng = r->w->eng;
     char *name = NULL, *arg = NULL;
     int rc = RUN_OK;
+    char head[96];
+    head_of(it->text, it->len, head, sizeof head);
     if (sl_splitter_parse_meta(it->text, &name, &arg, err) != 0) {
-        set_location(err, r->wh, it->line, it->offset, it->text);
+        set_location(err, r->wh, it->line, it->offset, head);
         return RUN_FAIL;
     }
     if (strcmp(name, "restrict") == 0 || strcmp(name, "unrestrict") == 0) {
@@ -378,7 +385,7 @@ run_meta(run *r, const sl_split_item *it, sl_error *err)
         sl_conn *c = NULL;
         if (sl_conn_open(&c, ci, &eng->conn_opts, err) != 0) {
             sl_conninfo_free(ci);
-            set_location(err, r->wh, it->line, it->offset, it->text);
+            set_location(err, r->wh, it->line, it->offset, head);
             rc = RUN_FAIL;
         } else {
             SL_INFO("\\connect at line %llu: now restoring into database \"%s\"",
@@ -397,7 +404,7 @@ run_meta(run *r, const sl_split_item *it, sl_error *err)
         else
             sl_error_set(err, SL_E_UNSUPPORTED, "unsupported psql meta-command \\%s at line %llu",
                          name, (unsigned long long)it->line);
-        rc = statement_failed(r, it->line, it->offset, it->text, err);
+        rc = statement_failed(r, it->line, it->offset, head, err);
     }
     free(name);
     free(arg);
@@ -426,7 +433,11 @@ run_statement(run *r, const sl_split_item *it, sl_error *err)
     memcpy(r->copy_head, head, sizeof r->copy_head);
     r->copy_skip = false;
     const char *sql = copy_sql(r, it);
-    SL_DEBUG("COPY at line %llu: %.300s", (unsigned long long)it->line, sql);
+    if (sl_log_enabled(SL_LOG_DEBUG)) {
+        char label[48];
+        snprintf(label, sizeof label, "COPY at line %llu", (unsigned long long)it->line);
+        sl_conn_log_statement(label, sql);
+    }
     if (sl_copy_writer_open(&r->cw, r->w->conn, sql, err) != 0) {
         r->cw = NULL;
         r->copy_skip = true;

@@ -38,7 +38,7 @@ def _free_port():
 
 
 class PgCluster:
-    def __init__(self, name="sluice", settings=None):
+    def __init__(self, name="sluice", settings=None, server_env=None):
         self.root = tempfile.mkdtemp(prefix=f"{name}-pg-")
         os.chmod(self.root, 0o755)
         self.datadir = os.path.join(self.root, "data")
@@ -49,6 +49,7 @@ class PgCluster:
         self.password = "pw-" + secrets.token_hex(12)
         self.pgpass = os.path.join(self.root, "pgpass")
         self.settings = settings or {}
+        self.server_env = server_env or {}  # extra environment of the server (e.g. LOCPATH)
         self._as_root = os.geteuid() == 0
         self.running = False
 
@@ -100,7 +101,8 @@ class PgCluster:
             f.write(f"127.0.0.1:{self.port}:*:{self.user}:{self.password}\n")
         os.chmod(self.pgpass, 0o600)
         self._run([f"{BINDIR}/pg_ctl", "-D", self.datadir, "-l",
-                   os.path.join(self.datadir, "server.log"), "-w", "-t", "60", "start"])
+                   os.path.join(self.datadir, "server.log"), "-w", "-t", "60", "start"],
+                  env=dict(os.environ, **self.server_env))
         self.running = True
         return self
 

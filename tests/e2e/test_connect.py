@@ -86,7 +86,7 @@ def test_password_in_url_never_logged(sluice, pg):
     url = f"postgresql://{pg.user}:{pg.password}@{pg.host}:{pg.port}/postgres"
     proc = sluice.run("status", "-v", "-d", url, env=no_password_env(pg))
     assert_connected(proc)
-    assert "connected to host=" in proc.stderr
+    assert f"connected to {pg.host}:{pg.port} database \"postgres\"" in proc.stderr
     assert pg.password not in proc.stderr
     assert pg.password not in proc.stdout
 
@@ -303,3 +303,86 @@ def test_too_many_clients_gives_up(tiny_cluster):
     assert proc.returncode == 3
     assert proc.stderr.count("retry ") == 2
     assert "too many clients already" in proc.stderr.strip().splitlines()[-1]
+
+
+# -- retries decided by SQLSTATE, whatever the language of the server's messages ------------
+
+def generate_locale(root, name="de_DE"):
+    """A locale generated into a private directory (LOCPATH): no root, no system change."""
+    locpath = os.path.join(root, "locales")
+    os.makedirs(locpath, exist_ok=True)
+    os.chmod(root, 0o755)
+    os.chmod(locpath, 0o755)
+    proc = subprocess.run(["localedef", "-i", name, "-f", "UTF-8",
+                           os.path.join(locpath, f"{name}.UTF-8")],
+                          capture_output=True, text=True)
+    if not os.path.isdir(os.path.join(locpath, f"{name}.UTF-8", "LC_MESSAGES")):
+        pytest.fail(f"localedef could not make {name}.UTF-8 (scripts/install-deps.sh installs "
+                    f"the locales package): {proc.stderr}")
+    for dirpath, dirnames, filenames in os.walk(locpath):  # readable by the server's user
+        for n in dirnames:
+            os.chmod(os.path.join(dirpath, n), 0o755)
+        for n in filenames:
+            os.chmod(os.path.join(dirpath, n), 0o644)
+    return locpath
+
+
+@pytest.fixture(scope="module")
+def german_cluster():
+    """A server whose messages are German (lc_messages = de_DE.UTF-8)."""
+    cluster = PgCluster(name="sluice-de", settings={"lc_messages": "'de_DE.UTF-8'"})
+    try:
+        # in the cluster's own directory, which the server's user can read
+        cluster.server_env = {"LOCPATH": generate_locale(cluster.root)}
+        cluster.start()
+        cluster.execute("CREATE ROLE limited LOGIN PASSWORD 'limited-pw' CONNECTION LIMIT 0")
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+def limited_env(cluster, password):
+    env = cluster.env(PGUSER="limited", PGPASSWORD=password,
+                      PGPASSFILE=os.path.join(cluster.root, "no-such-pgpass"))
+    return env
+
+
+def test_translated_transient_failure_is_retried(german_cluster):
+    """53300 (too many connections for the role) in German is retried: the retry log line
+    appears, the limit is lifted when it does, and the next attempt gets in."""
+    from conftest import sluice_bin
+    german_cluster.execute("ALTER ROLE limited CONNECTION LIMIT 0")
+    proc = subprocess.Popen([sluice_bin(), "status", "--retries", "8"],
+                            env=limited_env(german_cluster, "limited-pw"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = []
+    try:
+        for line in proc.stderr:
+            first.append(line)
+            if "retry 1 of 8" in line:
+                german_cluster.execute("ALTER ROLE limited CONNECTION LIMIT -1")
+                break
+        out, rest = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    err = "".join(first) + rest
+    assert proc.returncode == 0, err
+    assert "PostgreSQL 15" in out
+    retry = first[-1]
+    assert "retry 1 of 8" in retry and "(SQLSTATE 53300)" in retry, err
+    assert "Verbindungen" in retry and "too many" not in retry  # the server spoke German
+
+
+def test_translated_permanent_failure_fails_at_once(german_cluster):
+    """28P01 (wrong password) in German is not worth a retry."""
+    from conftest import Sluice
+    german_cluster.execute("ALTER ROLE limited CONNECTION LIMIT -1")
+    proc = Sluice(german_cluster).run("status", "--retries", "8",
+                                      env=limited_env(german_cluster, "not-the-password"))
+    assert proc.returncode == 3, proc.stderr
+    assert "retry" not in proc.stderr
+    assert "Passwort-Authentifizierung" in proc.stderr
+    assert "(SQLSTATE 28P01)" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
