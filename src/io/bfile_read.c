@@ -536,11 +536,13 @@ static void
 decode_error(sl_bfile_stream *s, sl_error *err)
 {
     char what[600];
+    /* a frame refused for its window size is not damage: say the file cannot be read here */
+    const char *state = sl_inflater_window_refused(s->z) ? "cannot be read" : "is corrupt";
     if (s->cur) {
         describe(s->cur, what, sizeof what);
-        sl_error_prefix(err, "backup file \"%s\" is corrupt: %s", s->r->path, what);
+        sl_error_prefix(err, "backup file \"%s\" %s: %s", s->r->path, state, what);
     } else {
-        sl_error_prefix(err, "backup file \"%s\" is corrupt", s->r->path);
+        sl_error_prefix(err, "backup file \"%s\" %s", s->r->path, state);
     }
 }
 

@@ -5,10 +5,13 @@
 
 #include <isa-l/igzip_lib.h>
 #include <libdeflate.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#define ZSTD_STATIC_LINKING_ONLY  /* ZSTD_getFrameHeader(): exported by Debian's libzstd */
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include "base/mem.h"
 
@@ -253,6 +256,7 @@ struct sl_inflater {
     struct libdeflate_decompressor *fast;
     bool fast_failed;  /* the member at the boundary did not decode whole: zlib streams it */
     ZSTD_DCtx *zstd;
+    bool window_refused;    /* a zstd frame needed a window over SL_CODEC_ZSTD_WINDOW_MAX */
     uint64_t base;          /* stored offset of the run's first byte */
     uint64_t consumed;      /* stored bytes consumed since the reset */
     uint64_t member_start;  /* position in the run of the current member */
@@ -279,7 +283,8 @@ sl_inflater_new(sl_inflater **out, sl_codec_kind kind, sl_error *err)
         }
     } else if (kind == SL_CODEC_ZSTD) {
         z->zstd = ZSTD_createDCtx();
-        if (!z->zstd) {
+        if (!z->zstd || ZSTD_isError(ZSTD_DCtx_setParameter(z->zstd, ZSTD_d_windowLogMax,
+                                                            SL_CODEC_ZSTD_WINDOW_LOG_MAX))) {
             sl_error_set(err, SL_E_INTERNAL, "could not create a zstd decompressor");
             goto fail;
         }
@@ -312,6 +317,7 @@ sl_inflater_reset(sl_inflater *z, uint64_t base)
     z->member_start = 0;
     z->boundary = true;
     z->fast_failed = false;
+    z->window_refused = false;
     if (z->kind == SL_CODEC_GZIP)
         inflateReset(&z->z);
     else if (z->kind == SL_CODEC_ZSTD)
@@ -328,6 +334,12 @@ uint64_t
 sl_inflater_member_offset(const sl_inflater *z)
 {
     return z->base + z->member_start;
+}
+
+bool
+sl_inflater_window_refused(const sl_inflater *z)
+{
+    return z->window_refused;
 }
 
 /* At a member boundary with an empty output buffer: decodes the member in one call when it is
@@ -400,6 +412,37 @@ run_gzip(sl_inflater *z, const unsigned char **in, size_t *in_len, unsigned char
     return 0;
 }
 
+/* The refusal of a frame whose window is over the bound; window 0 when the decoder found out
+ * before its header could be read here (a header cut by the end of the input). */
+static int
+window_refused(sl_inflater *z, unsigned long long window, sl_error *err)
+{
+    char need[64] = "more than 8 MiB";
+    if (window)
+        snprintf(need, sizeof need, "%llu MiB", (window + (1u << 20) - 1) >> 20);
+    z->window_refused = true;
+    sl_error_set(err, SL_E_ARCHIVE,
+                 "the zstd frame at offset %llu needs a window of %s (made with zstd --long or "
+                 "--ultra?), more than the %llu MiB sluice allows (enough for zstd -19): "
+                 "decompress it first with `zstd -d --long=31`",
+                 (unsigned long long)sl_inflater_member_offset(z), need,
+                 (unsigned long long)(SL_CODEC_ZSTD_WINDOW_MAX >> 20));
+    return -1;
+}
+
+/* At a frame boundary: a frame whose header asks for a window over the bound is refused
+ * before the decoder allocates it. Skippable frames and headers not yet whole pass. */
+static int
+check_window(sl_inflater *z, const unsigned char *in, size_t in_len, sl_error *err)
+{
+    ZSTD_frameHeader h;
+    if (ZSTD_getFrameHeader(&h, in, in_len) != 0 || h.frameType != ZSTD_frame)
+        return 0;
+    if (h.windowSize > SL_CODEC_ZSTD_WINDOW_MAX)
+        return window_refused(z, h.windowSize, err);
+    return 0;
+}
+
 static int
 run_zstd(sl_inflater *z, const unsigned char **in, size_t *in_len, unsigned char *out,
          size_t out_cap, size_t *out_len, sl_error *err)
@@ -407,9 +450,13 @@ run_zstd(sl_inflater *z, const unsigned char **in, size_t *in_len, unsigned char
     while (*out_len < out_cap) {
         if (*in_len == 0 && z->boundary)
             return 0;
+        if (z->boundary && check_window(z, *in, *in_len, err) != 0)
+            return -1;
         ZSTD_inBuffer ib = {*in, *in_len, 0};
         ZSTD_outBuffer ob = {out, out_cap, *out_len};
         size_t zr = ZSTD_decompressStream(z->zstd, &ob, &ib);
+        if (ZSTD_isError(zr) && ZSTD_getErrorCode(zr) == ZSTD_error_frameParameter_windowTooLarge)
+            return window_refused(z, 0, err);
         if (ZSTD_isError(zr)) {
             sl_error_set(err, SL_E_ARCHIVE, "invalid zstd data in the frame at offset %llu: %s",
                          (unsigned long long)sl_inflater_member_offset(z), ZSTD_getErrorName(zr));

@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <malloc.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include "base/buf.h"
 #include "io/codec.h"
@@ -386,6 +389,159 @@ test_gzip_incompressible(void **state)
     free(raw);
 }
 
+/* ---- bounds of decompression ---- */
+
+/* zstd frames made with explicit parameters, streamed so that the frame header keeps the
+ * window instead of shrinking it to a known content size (as a pipe into zstd does). */
+static const struct {
+    const char *name;
+    int level;
+    int window_log;  /* 0: the level's own */
+    int ldm;         /* long distance matching, as zstd --long */
+    const char *refused;  /* NULL: accepted; else part of the message */
+} zstd_windows[] = {
+    {"zstd -1 from a pipe (window 512 KiB)", 1, 0, 0, NULL},
+    {"zstd -19 from a pipe (window 8 MiB)", 19, 0, 0, NULL},
+    {"window of exactly 8 MiB", 3, 23, 0, NULL},
+    {"window of 16 MiB", 3, 24, 0, "needs a window of 16 MiB"},
+    {"zstd --long=27", 3, 27, 1, "needs a window of 128 MiB"},
+    {"zstd --ultra -22", 22, 0, 0, "needs a window of 128 MiB"},
+    {"zstd --long=31", 1, 31, 1, "needs a window of 2048 MiB"},
+};
+
+static void
+zstd_stream_frame(int level, int window_log, int ldm, const char *text, size_t len, sl_buf *out)
+{
+    ZSTD_CCtx *c = ZSTD_createCCtx();
+    assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level)));
+    if (window_log)
+        assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, window_log)));
+    if (ldm)
+        assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_enableLongDistanceMatching,
+                                                         1)));
+    sl_buf_reserve(out, ZSTD_compressBound(len) + 64);
+    ZSTD_inBuffer in = {text, len, 0};
+    ZSTD_outBuffer o = {out->data + out->len, out->cap - out->len - 1, 0};
+    /* input first, the end later: the size is then unknown when the header is written */
+    assert_false(ZSTD_isError(ZSTD_compressStream2(c, &o, &in, ZSTD_e_continue)));
+    size_t left;
+    do {
+        left = ZSTD_compressStream2(c, &o, &in, ZSTD_e_end);
+        assert_false(ZSTD_isError(left));
+    } while (left);
+    out->len += o.pos;
+    ZSTD_freeCCtx(c);
+}
+
+static void
+test_zstd_window_is_bounded(void **state)
+{
+    (void)state;
+    sl_buf text = SL_BUF_INIT;
+    make_text(&text, 100000, 3);
+    for (size_t i = 0; i < sizeof zstd_windows / sizeof zstd_windows[0]; i++) {
+        sl_buf packed = SL_BUF_INIT;
+        sl_codec own = {SL_CODEC_ZSTD, 0};
+        /* a member of sluice's own first: the refusal names the offset of the second frame */
+        assert_int_equal(sl_codec_compress(&own, "SELECT 1;\n", 10, &packed, &(sl_error){0}),
+                         0);
+        size_t second = packed.len;
+        zstd_stream_frame(zstd_windows[i].level, zstd_windows[i].window_log,
+                          zstd_windows[i].ldm, text.data, text.len, &packed);
+        size_t pieces[] = {packed.len, 1};
+        for (size_t k = 0; k < 2; k++) {
+            sl_buf out = SL_BUF_INIT;
+            sl_error err = {0};
+            bool boundary = false;
+            int rc = inflate_all(SL_CODEC_ZSTD, (unsigned char *)packed.data, packed.len,
+                                 pieces[k], &out, &boundary, &err);
+            if (!zstd_windows[i].refused) {
+                if (rc != 0)
+                    fail_msg("%s refused: %s", zstd_windows[i].name, err.message);
+                assert_int_equal(out.len, 10 + text.len);
+                assert_memory_equal(out.data + 10, text.data, text.len);
+            } else {
+                if (rc == 0)
+                    fail_msg("%s accepted", zstd_windows[i].name);
+                /* a header cut by the end of the input is refused by the decoder itself */
+                const char *why = k == 0 ? zstd_windows[i].refused
+                                         : "needs a window of more than 8 MiB";
+                char at[64];
+                snprintf(at, sizeof at, "the zstd frame at offset %zu ", 1000 + second);
+                if (err.kind != SL_E_ARCHIVE || !strstr(err.message, why)
+                    || !strstr(err.message, at) || !strstr(err.message, "zstd -d --long=31"))
+                    fail_msg("%s (piece %zu): kind %d, \"%s\"", zstd_windows[i].name,
+                             pieces[k], err.kind, err.message);
+            }
+            sl_buf_free(&out);
+        }
+        sl_buf_free(&packed);
+    }
+    sl_buf_free(&text);
+}
+
+static size_t
+heap_in_use(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+}
+
+/* One gzip member of 256 MiB of zeros (about 256 KB stored, a thousandfold): the decoder
+ * streams it into the caller's buffer, with no allocation that grows with the member. */
+static void
+test_gzip_bomb_member_is_streamed(void **state)
+{
+    (void)state;
+    const size_t total = (size_t)256 << 20, cap = (size_t)1 << 20;
+    unsigned char *zeros = calloc(1, cap), *chunk = malloc(cap);
+    sl_buf packed = SL_BUF_INIT;
+    z_stream zs = {0};
+    assert_int_equal(deflateInit2(&zs, 9, Z_DEFLATED, 16 + 15, 9, Z_DEFAULT_STRATEGY), Z_OK);
+    sl_buf_reserve(&packed, total / 900);
+    for (size_t done = 0; done < total; done += cap) {
+        zs.next_in = zeros;
+        zs.avail_in = (uInt)cap;
+        int flush = done + cap == total ? Z_FINISH : Z_NO_FLUSH;
+        do {
+            sl_buf_reserve(&packed, 65536);
+            zs.next_out = (unsigned char *)packed.data + packed.len;
+            zs.avail_out = 65536;
+            deflate(&zs, flush);
+            packed.len += 65536 - zs.avail_out;
+        } while (zs.avail_out == 0);
+    }
+    deflateEnd(&zs);
+    free(zeros);
+    assert_true(packed.len < total / 900);
+    sl_inflater *z = NULL;
+    sl_error err = {0};
+    size_t before = heap_in_use(), peak = 0, out_total = 0;
+    assert_int_equal(sl_inflater_new(&z, SL_CODEC_GZIP, &err), 0);
+    sl_inflater_reset(z, 0);
+    const unsigned char *p = (const unsigned char *)packed.data;
+    size_t left = packed.len;
+    for (;;) {
+        size_t got = 0;
+        if (sl_inflater_run(z, &p, &left, chunk, cap, &got, &err) != 0)
+            fail_msg("%s", err.message);
+        size_t now = heap_in_use();
+        peak = now > peak ? now : peak;
+        for (size_t i = 0; i < got; i += 4096)
+            assert_int_equal(chunk[i], 0);
+        out_total += got;
+        if (got == 0 && left == 0)
+            break;
+    }
+    assert_true(sl_inflater_at_boundary(z));
+    assert_int_equal(out_total, total);
+    if (peak > before + ((size_t)1 << 20))
+        fail_msg("decoder heap grew by %zu bytes", peak - before);
+    sl_inflater_free(z);
+    free(chunk);
+    sl_buf_free(&packed);
+}
+
 int
 main(void)
 {
@@ -401,6 +557,8 @@ main(void)
         cmocka_unit_test(test_inflates_foreign_gzip),
         cmocka_unit_test(test_gzip_whole_members),
         cmocka_unit_test(test_gzip_incompressible),
+        cmocka_unit_test(test_zstd_window_is_bounded),
+        cmocka_unit_test(test_gzip_bomb_member_is_streamed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
