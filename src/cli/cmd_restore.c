@@ -60,7 +60,7 @@ static const char usage[] =
     "      --no-owner             skip ALTER ... OWNER TO and SET SESSION AUTHORIZATION\n"
     "      --no-privileges        skip GRANT, REVOKE and ALTER DEFAULT PRIVILEGES\n"
     "      --max-statement-size=MB  the memory SQL statements may take, for all connections\n"
-    "                             together (default 32, at most 1024); COPY data does not\n"
+    "                             together (default 16, at most 1024); COPY data does not\n"
     "                             count. A longer statement (an unterminated quote in a\n"
     "                             damaged or hostile file) stops the restore (exit 4)\n"
     "  maintenance_work_mem is 256MB on restore connections (index builds) unless\n"

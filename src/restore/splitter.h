@@ -40,12 +40,13 @@
 /* The default statement limit. COPY data is streamed and does not count, so the statements
  * that come near it are rare: sluice's own backups write none over 128 KiB (large values go as
  * COPY data, large objects in 64 KiB pieces), pg_dump -Fp none but function bodies and, with
- * --inserts, one row per INSERT. 32 MiB holds any function body and an --inserts row of 16 MB
- * of bytea, while a hostile script (an unterminated quote) costs at most 32 MiB, which keeps a
- * restore under 64 MB; the flag --max-statement-size raises it up to the server's 1 GiB. */
-#define SL_SPLITTER_MAX_STATEMENT ((size_t)32 << 20)
-#define SL_SPLITTER_MAX_STATEMENT_LIMIT ((size_t)1 << 30)  /* the server's own limit */
-#define SL_SPLITTER_BUDGET_FREE ((size_t)1 << 20)  /* of each statement, not counted */
+ * --inserts, one row per INSERT. 16 MiB holds any function body and an --inserts row of 8 MB
+ * of bytea (hex doubles it), while a hostile script (an unterminated quote in every parallel
+ * segment) costs at most 16 MiB for all connections: with the rest of a restore (about 12 MB
+ * of code and buffers, and 2 to 3 MB per connection) that stays well under 64 MB at -j 4. The
+ * flag --max-statement-size raises it up to the server's own limit of 1 GiB. */
+#define SL_SPLITTER_MAX_STATEMENT ((size_t)16 << 20)
+#define SL_SPLITTER_BUDGET_FREE ((size_t)256 << 10)  /* of each statement, not counted */
 #define SL_SPLITTER_COPY_CHUNK ((size_t)1 << 18)     /* 256 KiB per COPY_DATA item */
 #define SL_SPLITTER_MAX_META ((size_t)1 << 16)       /* a meta-command line */
 

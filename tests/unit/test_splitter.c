@@ -293,7 +293,7 @@ test_statement_limit(void **state)
         check_case(&limit_cases[i], 0, 1000, SL_SPLITTER_OPTS(.max_statement = 24));
     }
     /* the default: far below the server's 1 GiB, far above what a backup writes */
-    assert_int_equal(SL_SPLITTER_MAX_STATEMENT, (size_t)32 << 20);
+    assert_int_equal(SL_SPLITTER_MAX_STATEMENT, (size_t)16 << 20);
 }
 
 /* NUL bytes (inputs carry their length): refused wherever libpq or psql would cut the text,
