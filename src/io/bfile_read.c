@@ -1,12 +1,13 @@
 /* io/bfile_read.c: the backup file reader and its streams (io/bfile.h).
  * Opening reads only the head (to recognise a sluice file by its signature) and the tail (the
- * trailer, then the index it points to, streamed twice in INDEX_CHUNK pieces: io/bfile_index.h,
- * so that a large or hostile index costs what its entries need, never its text). Each check
- * that fails names the byte offset where the file stops making sense. A stream reads its byte
- * range with pread() on its own fd into IN_CAP and decompresses into OUT_CAP; memory is those two buffers and a decoder. The input
- * is topped up whenever less than a whole member (at most SL_BFILE_BLOCK bytes of text, so
- * MEMBER_MAX stored) is left in it, and the output holds a block: each gzip member of a sluice
- * file is then decoded in one call (io/codec.h), about twice as fast as streaming it. */
+ * trailer, then the index it points to, streamed twice in INDEX_CHUNK pieces: io/bfile_index.h, so
+ * that a large or hostile index costs what its entries need, never its text). Each check that
+ * fails names the byte offset where the file stops making sense. A stream reads its byte range
+ * with pread() on its own fd into IN_CAP and decompresses into OUT_CAP; memory is those two
+ * buffers and a decoder. The input is topped up whenever less than a whole member (at most
+ * SL_BFILE_BLOCK bytes of text, so MEMBER_MAX stored) is left in it, and the output holds a block:
+ * each gzip member of a sluice file is then decoded in one call (io/codec.h), about twice as fast
+ * as streaming it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
