@@ -66,7 +66,8 @@ static const char usage[] =
     "  maintenance_work_mem is 256MB on restore connections (index builds) unless\n"
     "  --maintenance-work-mem says otherwise. psql's \\connect DB switches database (plain\n"
     "  scripts); \\restrict and \\unrestrict are accepted and ignored; other meta-commands\n"
-    "  are errors.\n\n";
+    "  are errors. A zstd frame that needs a window over 8 MiB (zstd --long, --ultra -20\n"
+    "  and up) is refused (exit 4): decompress it first with zstd -d --long=31.\n\n";
 
 static const struct option longopts[] = {
     SL_CLI_COMMON_LONGOPTS,

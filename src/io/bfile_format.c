@@ -240,15 +240,18 @@ next_none(sl__bfile_unframe *u, const unsigned char **p, size_t *n, const unsign
         return -1;
     if (u->seen < prefix) {
         size_t k = prefix - u->seen < *n ? prefix - (size_t)u->seen : *n;
-        if (memcmp(*p, SL__BFILE_INDEX_PREFIX + u->seen, k) != 0)
+        if (memcmp(*p, &SL__BFILE_INDEX_PREFIX[u->seen], k) != 0)
             return -1;
         advance(u, p, n, k);
         return 0;
     }
     if (u->seen < json_end) {
         size_t k = json_end - u->seen < *n ? (size_t)(json_end - u->seen) : *n;
-        if (memchr(*p, '\n', k))
+        const unsigned char *nl = memchr(*p, '\n', k);
+        if (nl == *p)
             return -1;
+        if (nl)
+            k = (size_t)(nl - *p);  /* the JSON before it first: the same whatever the chunks */
         *json = *p;
         *len = k;
         advance(u, p, n, k);
