@@ -398,6 +398,8 @@ sl_bfile_stream_open(sl_bfile_stream **out, const sl_bfile_reader *r, const sl_b
     if (sl_inflater_new(&s->z, r->codec, err) != 0
         || (s->verify && sl_sha256_new(&s->sha, err) != 0))
         goto fail;
+    if (r->indexed)  /* segments are sluice's own frames: -j streams hold 1 MiB windows */
+        sl_inflater_own_frames_only(s->z);
     s->in = sl_malloc(IN_CAP);
     s->out = sl_malloc(OUT_CAP);
     if (!s->done && start_part(s, err) != 0)

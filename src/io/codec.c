@@ -256,7 +256,8 @@ struct sl_inflater {
     struct libdeflate_decompressor *fast;
     bool fast_failed;  /* the member at the boundary did not decode whole: zlib streams it */
     ZSTD_DCtx *zstd;
-    bool window_refused;    /* a zstd frame needed a window over SL_CODEC_ZSTD_WINDOW_MAX */
+    int window_log;         /* the zstd window bound */
+    bool window_refused;    /* a zstd frame needed a window over it */
     uint64_t base;          /* stored offset of the run's first byte */
     uint64_t consumed;      /* stored bytes consumed since the reset */
     uint64_t member_start;  /* position in the run of the current member */
@@ -269,6 +270,7 @@ sl_inflater_new(sl_inflater **out, sl_codec_kind kind, sl_error *err)
     sl_inflater *z = sl_calloc(1, sizeof *z);
     z->kind = kind;
     z->boundary = true;
+    z->window_log = SL_CODEC_ZSTD_WINDOW_LOG_MAX;
     if (kind == SL_CODEC_GZIP) {
         /* 16 + 15: gzip wrapper only, 32 KiB window. */
         if (inflateInit2(&z->z, 16 + 15) != Z_OK) {
@@ -340,6 +342,14 @@ bool
 sl_inflater_window_refused(const sl_inflater *z)
 {
     return z->window_refused;
+}
+
+void
+sl_inflater_own_frames_only(sl_inflater *z)
+{
+    z->window_log = SL_CODEC_ZSTD_OWN_WINDOW_LOG;
+    if (z->zstd)  /* lowering a bound the context already accepted cannot fail */
+        (void)ZSTD_DCtx_setParameter(z->zstd, ZSTD_d_windowLogMax, z->window_log);
 }
 
 /* At a member boundary with an empty output buffer: decodes the member in one call when it is
@@ -417,16 +427,25 @@ run_gzip(sl_inflater *z, const unsigned char **in, size_t *in_len, unsigned char
 static int
 window_refused(sl_inflater *z, unsigned long long window, sl_error *err)
 {
-    char need[64] = "more than 8 MiB";
+    char need[64];
+    unsigned long long max_mib = (1ull << z->window_log) >> 20;
     if (window)
         snprintf(need, sizeof need, "%llu MiB", (window + (1u << 20) - 1) >> 20);
+    else
+        snprintf(need, sizeof need, "more than %llu MiB", max_mib);
     z->window_refused = true;
-    sl_error_set(err, SL_E_ARCHIVE,
-                 "the zstd frame at offset %llu needs a window of %s (made with zstd --long or "
-                 "--ultra?), more than the %llu MiB sluice allows (enough for zstd -19): "
-                 "decompress it first with `zstd -d --long=31`",
-                 (unsigned long long)sl_inflater_member_offset(z), need,
-                 (unsigned long long)(SL_CODEC_ZSTD_WINDOW_MAX >> 20));
+    if (z->window_log == SL_CODEC_ZSTD_OWN_WINDOW_LOG)
+        sl_error_set(err, SL_E_ARCHIVE,
+                     "the zstd frame at offset %llu needs a window of %s, more than the %llu MiB "
+                     "of the frames sluice writes: the file was not written by sluice (`zstd -d "
+                     "--long=31` decompresses it for psql)",
+                     (unsigned long long)sl_inflater_member_offset(z), need, max_mib);
+    else
+        sl_error_set(err, SL_E_ARCHIVE,
+                     "the zstd frame at offset %llu needs a window of %s (made with zstd --long "
+                     "or --ultra?), more than the %llu MiB sluice allows (enough for zstd -19): "
+                     "decompress it first with `zstd -d --long=31`",
+                     (unsigned long long)sl_inflater_member_offset(z), need, max_mib);
     return -1;
 }
 
@@ -438,7 +457,7 @@ check_window(sl_inflater *z, const unsigned char *in, size_t in_len, sl_error *e
     ZSTD_frameHeader h;
     if (ZSTD_getFrameHeader(&h, in, in_len) != 0 || h.frameType != ZSTD_frame)
         return 0;
-    if (h.windowSize > SL_CODEC_ZSTD_WINDOW_MAX)
+    if (h.windowSize > (1ull << z->window_log))
         return window_refused(z, h.windowSize, err);
     return 0;
 }

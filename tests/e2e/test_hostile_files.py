@@ -51,19 +51,32 @@ def tables(pg, db):
 
 
 @pytest.fixture(scope="module")
-def four_tables(pg, tmp_path_factory):
-    """A real sluice backup (gzip) of four small tables with an index each."""
+def four_tables_db(pg):
     db = "hostile_src"
     pg.create_db(db)
     pg.execute("".join(f"CREATE TABLE t{i} (id int PRIMARY KEY, v text);"
                        f"INSERT INTO t{i} SELECT g, md5(g::text) FROM generate_series(1, 50) g;"
                        for i in range(4)), db)
-    path = tmp_path_factory.mktemp("hostile") / "four.sql.gz"
+    yield db
+    pg.drop_db(db)
+
+
+def backup(pg, db, path):
     proc = subprocess.run([sluice_bin(), "backup", "single", db, "-o", str(path)], env=pg.env(),
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    yield path
-    pg.drop_db(db)
+    return path
+
+
+@pytest.fixture(scope="module")
+def four_tables(pg, four_tables_db, tmp_path_factory):
+    """A real sluice backup (gzip) of four small tables with an index each."""
+    return backup(pg, four_tables_db, tmp_path_factory.mktemp("hostile") / "four.sql.gz")
+
+
+@pytest.fixture(scope="module")
+def four_tables_zstd(pg, four_tables_db, tmp_path_factory):
+    return backup(pg, four_tables_db, tmp_path_factory.mktemp("hostile") / "four.sql.zst")
 
 
 # ---- statements: an unterminated quote holds everything after it ---------------------------
@@ -186,6 +199,39 @@ def test_zstd_long_window_refused(pg, sluice, fresh_db, tmp_path, jobs):
     assert re.search(message, err), err
     assert_bounded(rss, f"restore -j {jobs}")
     assert tables(pg, target) == []
+
+
+@pytest.mark.parametrize("jobs", [1, 4])
+def test_zstd_windows_in_a_backup_are_sluices_own(pg, sluice, fresh_db, four_tables_zstd,
+                                                  tmp_path, jobs):
+    """The segments of a backup are frames of one block each (a 1 MiB window): what zstd -19
+    makes from a pipe (8 MiB) is refused there, so -j streams never hold large windows."""
+    f = SluiceFile.read(four_tables_zstd)
+    data = [i for i, e in enumerate(f.index["entries"]) if e["kind"] == "TABLE DATA"]
+    frame = tmp_path / "frame.zst"
+    zstd(frame, ["-19"], [b"SELECT '", *repeated(b"w", 64 * MIB)])
+    for i in data:
+        f.set_stored(i, frame.read_bytes(), 64 * MIB + 8)
+        f.index["entries"][i]["rows"] = 0
+    bomb = tmp_path / "window.sql.zst"
+    f.write(bomb)
+    first = f.index["entries"][data[0]]
+    message = (r"backup file \".*window\.sql\.zst\" cannot be read: segment \d+ \(TABLE DATA "
+               r"public\.t\d\): the zstd frame at offset \d+ needs a window of 8 MiB, more than the "
+               r"1 MiB of the frames sluice writes: the file was not written by sluice "
+               r"\(`zstd -d --long=31` decompresses it for psql\)")
+    code, _, err, rss = run_measured([sluice.bin, "verify", bomb], pg.env(), tmp_path)
+    assert code == ARCHIVE, err
+    assert re.search(message, err), err
+    assert f"segment {data[0]} " in err and f"at offset {first['offset']} " in err
+    assert_bounded(rss, "verify")
+    target = fresh_db("zown")
+    code, _, err, rss = run_measured([sluice.bin, "restore", bomb, "-d", target, "-j", jobs],
+                                     pg.env(), tmp_path)
+    assert code == ARCHIVE, err
+    assert re.search(message, err), err
+    assert "restore incomplete" in err
+    assert_bounded(rss, f"restore -j {jobs}")
 
 
 def test_zstd_19_scripts_still_read(pg, sluice, fresh_db, tmp_path):

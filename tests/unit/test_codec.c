@@ -392,21 +392,27 @@ test_gzip_incompressible(void **state)
 /* ---- bounds of decompression ---- */
 
 /* zstd frames made with explicit parameters, streamed so that the frame header keeps the
- * window instead of shrinking it to a known content size (as a pipe into zstd does). */
+ * window instead of shrinking it to a known content size (as a pipe into zstd does). Each is
+ * read with the general bound (8 MiB) and with the bound of sluice's own frames (1 MiB). */
 static const struct {
     const char *name;
     int level;
     int window_log;  /* 0: the level's own */
     int ldm;         /* long distance matching, as zstd --long */
-    const char *refused;  /* NULL: accepted; else part of the message */
+    const char *refused;      /* NULL: accepted; else part of the message */
+    const char *own_refused;  /* the same with the bound of sluice's own frames */
 } zstd_windows[] = {
-    {"zstd -1 from a pipe (window 512 KiB)", 1, 0, 0, NULL},
-    {"zstd -19 from a pipe (window 8 MiB)", 19, 0, 0, NULL},
-    {"window of exactly 8 MiB", 3, 23, 0, NULL},
-    {"window of 16 MiB", 3, 24, 0, "needs a window of 16 MiB"},
-    {"zstd --long=27", 3, 27, 1, "needs a window of 128 MiB"},
-    {"zstd --ultra -22", 22, 0, 0, "needs a window of 128 MiB"},
-    {"zstd --long=31", 1, 31, 1, "needs a window of 2048 MiB"},
+    {"zstd -1 from a pipe (window 512 KiB)", 1, 0, 0, NULL, NULL},
+    {"window of exactly 1 MiB", 3, 20, 0, NULL, NULL},
+    {"window of 2 MiB", 3, 21, 0, NULL, "needs a window of 2 MiB, more than the 1 MiB of the "
+                                        "frames sluice writes: the file was not written by "
+                                        "sluice (`zstd -d --long=31` decompresses it for psql)"},
+    {"zstd -19 from a pipe (window 8 MiB)", 19, 0, 0, NULL, "needs a window of 8 MiB"},
+    {"window of exactly 8 MiB", 3, 23, 0, NULL, "needs a window of 8 MiB"},
+    {"window of 16 MiB", 3, 24, 0, "needs a window of 16 MiB", "needs a window of 16 MiB"},
+    {"zstd --long=27", 3, 27, 1, "needs a window of 128 MiB", "needs a window of 128 MiB"},
+    {"zstd --ultra -22", 22, 0, 0, "needs a window of 128 MiB", "needs a window of 128 MiB"},
+    {"zstd --long=31", 1, 31, 1, "needs a window of 2048 MiB", "needs a window of 2048 MiB"},
 };
 
 static void
@@ -433,6 +439,56 @@ zstd_stream_frame(int level, int window_log, int ldm, const char *text, size_t l
     ZSTD_freeCCtx(c);
 }
 
+/* Decodes a frame of sluice's own and then the case's frame, whole or a byte at a time. */
+static void
+check_window(size_t i, bool own, const sl_buf *packed, size_t second, const sl_buf *text,
+             size_t piece)
+{
+    sl_inflater *z = NULL;
+    sl_buf out = SL_BUF_INIT;
+    sl_error err = {0};
+    unsigned char chunk[4096];
+    const unsigned char *p = (const unsigned char *)packed->data;
+    const char *refused = own ? zstd_windows[i].own_refused : zstd_windows[i].refused;
+    int rc = 0;
+    assert_int_equal(sl_inflater_new(&z, SL_CODEC_ZSTD, &err), 0);
+    if (own)
+        sl_inflater_own_frames_only(z);
+    sl_inflater_reset(z, 1000);
+    for (size_t pos = 0; pos < packed->len && rc == 0; pos += piece) {
+        size_t left = packed->len - pos < piece ? packed->len - pos : piece, got;
+        const unsigned char *q = p + pos;
+        do {
+            got = 0;
+            rc = sl_inflater_run(z, &q, &left, chunk, sizeof chunk, &got, &err);
+            sl_buf_append(&out, chunk, got);
+        } while (rc == 0 && (left || got == sizeof chunk));
+    }
+    if (!refused) {
+        if (rc != 0)
+            fail_msg("%s (own %d) refused: %s", zstd_windows[i].name, own, err.message);
+        assert_int_equal(out.len, 10 + text->len);
+        assert_memory_equal(out.data + 10, text->data, text->len);
+    } else {
+        if (rc == 0)
+            fail_msg("%s (own %d) accepted", zstd_windows[i].name, own);
+        /* a header cut by the pieces is refused by the decoder itself */
+        char why[96], at[64];
+        if (piece == 1)
+            snprintf(why, sizeof why, "needs a window of more than %d MiB", own ? 1 : 8);
+        else
+            snprintf(why, sizeof why, "%s", refused);
+        snprintf(at, sizeof at, "the zstd frame at offset %zu ", 1000 + second);
+        if (err.kind != SL_E_ARCHIVE || !sl_inflater_window_refused(z)
+            || !strstr(err.message, why) || !strstr(err.message, at)
+            || !strstr(err.message, "zstd -d --long=31"))
+            fail_msg("%s (own %d, piece %zu): kind %d, \"%s\"", zstd_windows[i].name, own,
+                     piece, err.kind, err.message);
+    }
+    sl_inflater_free(z);
+    sl_buf_free(&out);
+}
+
 static void
 test_zstd_window_is_bounded(void **state)
 {
@@ -448,34 +504,45 @@ test_zstd_window_is_bounded(void **state)
         size_t second = packed.len;
         zstd_stream_frame(zstd_windows[i].level, zstd_windows[i].window_log,
                           zstd_windows[i].ldm, text.data, text.len, &packed);
-        size_t pieces[] = {packed.len, 1};
-        for (size_t k = 0; k < 2; k++) {
-            sl_buf out = SL_BUF_INIT;
-            sl_error err = {0};
-            bool boundary = false;
-            int rc = inflate_all(SL_CODEC_ZSTD, (unsigned char *)packed.data, packed.len,
-                                 pieces[k], &out, &boundary, &err);
-            if (!zstd_windows[i].refused) {
-                if (rc != 0)
-                    fail_msg("%s refused: %s", zstd_windows[i].name, err.message);
-                assert_int_equal(out.len, 10 + text.len);
-                assert_memory_equal(out.data + 10, text.data, text.len);
-            } else {
-                if (rc == 0)
-                    fail_msg("%s accepted", zstd_windows[i].name);
-                /* a header cut by the end of the input is refused by the decoder itself */
-                const char *why = k == 0 ? zstd_windows[i].refused
-                                         : "needs a window of more than 8 MiB";
-                char at[64];
-                snprintf(at, sizeof at, "the zstd frame at offset %zu ", 1000 + second);
-                if (err.kind != SL_E_ARCHIVE || !strstr(err.message, why)
-                    || !strstr(err.message, at) || !strstr(err.message, "zstd -d --long=31"))
-                    fail_msg("%s (piece %zu): kind %d, \"%s\"", zstd_windows[i].name,
-                             pieces[k], err.kind, err.message);
-            }
-            sl_buf_free(&out);
+        for (int k = 0; k < 2; k++) {
+            check_window(i, k, &packed, second, &text, packed.len);
+            check_window(i, k, &packed, second, &text, 1);
         }
         sl_buf_free(&packed);
+    }
+    sl_buf_free(&text);
+}
+
+/* sluice's frames hold a block each, at any level: the bound of its own frames reads them. */
+static void
+test_own_frames_fit_their_bound(void **state)
+{
+    (void)state;
+    sl_buf text = SL_BUF_INIT;
+    make_text(&text, (size_t)1 << 20, 5);
+    for (int level = 1; level <= 19; level += 9) {
+        sl_codec codec = {SL_CODEC_ZSTD, level};
+        sl_buf packed = SL_BUF_INIT, out = SL_BUF_INIT;
+        sl_error err = {0};
+        sl_inflater *z = NULL;
+        unsigned char *chunk = malloc((size_t)1 << 20);
+        assert_int_equal(sl_codec_compress(&codec, text.data, text.len, &packed, &err), 0);
+        assert_int_equal(sl_inflater_new(&z, SL_CODEC_ZSTD, &err), 0);
+        sl_inflater_own_frames_only(z);
+        sl_inflater_reset(z, 0);
+        const unsigned char *p = (const unsigned char *)packed.data;
+        size_t left = packed.len, got;
+        do {
+            got = 0;
+            if (sl_inflater_run(z, &p, &left, chunk, (size_t)1 << 20, &got, &err) != 0)
+                fail_msg("level %d: %s", level, err.message);
+            sl_buf_append(&out, chunk, got);
+        } while (got);
+        assert_int_equal(out.len, text.len);
+        sl_inflater_free(z);
+        free(chunk);
+        sl_buf_free(&packed);
+        sl_buf_free(&out);
     }
     sl_buf_free(&text);
 }
@@ -558,6 +625,7 @@ main(void)
         cmocka_unit_test(test_gzip_whole_members),
         cmocka_unit_test(test_gzip_incompressible),
         cmocka_unit_test(test_zstd_window_is_bounded),
+        cmocka_unit_test(test_own_frames_fit_their_bound),
         cmocka_unit_test(test_gzip_bomb_member_is_streamed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
