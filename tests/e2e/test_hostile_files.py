@@ -167,6 +167,22 @@ def test_unterminated_strings_in_parallel_segments(pg, sluice, fresh_db, four_ta
     assert_bounded(rss, "verify")
 
 
+def test_preamble_is_bounded(pg, sluice, fresh_db, four_tables, tmp_path):
+    """The preamble is kept in memory to run on every connection: 1 MiB at most (sluice writes
+    a few hundred bytes of settings)."""
+    f = SluiceFile.read(four_tables)
+    assert f.index["entries"][0]["kind"] == "PREAMBLE"
+    chunks = [b"-- sluice backup format 1\n", *repeated(b"SET work_mem = '4MB';\n", 2 * MIB)]
+    f.set_stored(0, gzip_member(chunks), sum(map(len, chunks)))
+    path = tmp_path / "preamble.sql.gz"
+    f.write(path)
+    target = fresh_db("pre")
+    proc = sluice.run("restore", path, "-d", target, "-j", "4")
+    assert proc.returncode == ARCHIVE, proc.stderr
+    assert "the preamble (segment 0 at offset 0) is larger than 1048576 bytes" in proc.stderr
+    assert tables(pg, target) == []
+
+
 # ---- zstd: a frame may ask for a window of up to 2 GiB --------------------------------------
 
 def zstd(path, args, chunks):
