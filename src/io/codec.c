@@ -369,6 +369,8 @@ gzip_whole_member(sl_inflater *z, const unsigned char **in, size_t *in_len, unsi
     if (!z->boundary || z->fast_failed || *out_len != 0 || out_cap < FAST_MIN_OUT ||
         *in_len < 18)
         return false;
+    if ((*in)[3] & 0x02)
+        return false;  /* FHCRC: libdeflate skips the header's CRC, zlib checks it */
     size_t used = 0, produced = 0;
     if (libdeflate_gzip_decompress_ex(z->fast, *in, *in_len, out, out_cap, &used, &produced)
         != LIBDEFLATE_SUCCESS) {

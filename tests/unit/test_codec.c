@@ -547,6 +547,58 @@ test_zstd_legacy_frames_refused(void **state)
     }
 }
 
+/* A gzip member whose header carries a CRC (FHCRC) is judged the same by the one-call path
+ * (whole member, large buffer) and the streaming one: accepted when the CRC is right, refused
+ * when it is not. */
+static void
+test_gzip_header_crc(void **state)
+{
+    (void)state;
+    const char text[] = "SELECT 1;\n";
+    unsigned char member[256];
+    z_stream zs = {0};
+    gz_header h = {0};
+    h.hcrc = 1;
+    assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    assert_int_equal(deflateSetHeader(&zs, &h), Z_OK);
+    zs.next_in = (unsigned char *)text;
+    zs.avail_in = sizeof text - 1;
+    zs.next_out = member;
+    zs.avail_out = sizeof member;
+    assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    size_t n = sizeof member - zs.avail_out;
+    deflateEnd(&zs);
+    assert_true(member[3] & 0x02);  /* FHCRC */
+    for (int bad = 0; bad <= 1; bad++) {
+        if (bad)
+            member[10] ^= 0xff;  /* the header's CRC follows its first 10 bytes */
+        size_t caps[] = {(size_t)1 << 20, 100};  /* one call; streaming */
+        for (size_t k = 0; k < 2; k++) {
+            sl_inflater *z = NULL;
+            sl_error err = {0};
+            unsigned char *out = malloc(caps[k]);
+            sl_buf all = SL_BUF_INIT;
+            const unsigned char *p = member;
+            size_t left = n, got;
+            int rc;
+            assert_int_equal(sl_inflater_new(&z, SL_CODEC_GZIP, &err), 0);
+            sl_inflater_reset(z, 0);
+            do {
+                got = 0;
+                rc = sl_inflater_run(z, &p, &left, out, caps[k], &got, &err);
+                sl_buf_append(&all, out, got);
+            } while (rc == 0 && got);
+            if (bad && rc == 0)
+                fail_msg("a wrong header CRC accepted (buffer %zu)", caps[k]);
+            if (!bad && (rc != 0 || strcmp(all.data, text) != 0))
+                fail_msg("buffer %zu: %s", caps[k], err.message);
+            sl_inflater_free(z);
+            sl_buf_free(&all);
+            free(out);
+        }
+    }
+}
+
 /* sluice's frames hold a block each, at any level: the bound of its own frames reads them. */
 static void
 test_own_frames_fit_their_bound(void **state)
@@ -661,6 +713,7 @@ main(void)
         cmocka_unit_test(test_zstd_window_is_bounded),
         cmocka_unit_test(test_own_frames_fit_their_bound),
         cmocka_unit_test(test_zstd_legacy_frames_refused),
+        cmocka_unit_test(test_gzip_header_crc),
         cmocka_unit_test(test_gzip_bomb_member_is_streamed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
