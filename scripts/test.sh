@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds sluice and runs every test: C unit tests and end-to-end tests against a throwaway
 # PostgreSQL 15 that the tests start and stop themselves. Then the same again in a build with
-# AddressSanitizer and UndefinedBehaviorSanitizer, and a short libFuzzer run of the statement
-# splitter, the backup file reader and the redactor (FUZZ_SECONDS each, default 20). Run
-# scripts/install-deps.sh once first.
+# AddressSanitizer and UndefinedBehaviorSanitizer, and a short libFuzzer run of every parser
+# that takes a file's or a server's bytes (FUZZ_SECONDS each for the main ones, default 15),
+# starting from the seeds in tests/fuzz/seeds and with memory limits that are part of what
+# is checked. Run scripts/install-deps.sh once first.
 #   scripts/test.sh            both builds
 #   scripts/test.sh --fast     the normal build only
 set -euo pipefail
@@ -30,13 +31,47 @@ if [ "${1:-}" != "--fast" ]; then
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DSL_ASAN=ON -DSL_UBSAN=ON
 
-    echo "== libFuzzer smoke run of the statement splitter, the backup file reader, the redactor"
+    echo "== libFuzzer smoke run of every parser of a file's or a server's bytes"
+    # target:seconds. The splitter (SQL scripts), the backup file (reader, streams, verify),
+    # its index (framing, JSON, entries), the JSON tokenizer, the decompressors, verify's row
+    # count against the writer, the two COPY text functions that handle a server's values, and
+    # the redactor that keeps passwords out of messages.
+    fuzz_secs=${FUZZ_SECONDS:-15}
+    targets="fuzz_splitter:$fuzz_secs fuzz_bfile:$fuzz_secs fuzz_bfile_index:$fuzz_secs
+             fuzz_json_reader:$fuzz_secs fuzz_codec:$fuzz_secs fuzz_verify:$fuzz_secs
+             fuzz_copytext:5 fuzz_widerow:5 fuzz_redact:10"
+    names=()
+    for spec in $targets; do
+        names+=("${spec%%:*}")
+    done
     CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DSL_FUZZ=ON -DSL_ASAN=ON \
         -DSL_UBSAN=ON >/dev/null
-    cmake --build build-fuzz -j "$jobs" --target fuzz_splitter fuzz_bfile fuzz_redact
-    for target in fuzz_splitter fuzz_bfile fuzz_redact; do
+    cmake --build build-fuzz -j "$jobs" --target "${names[@]}"
+    # Memory is part of what is fuzzed: no single allocation over 64 MB (a zstd frame asking for
+    # a large window, an index or a statement sized by the input) and no run over 512 MB (with
+    # ASan's quarantine held to 16 MB so that the limit measures the code, not the sanitizer).
+    # A failing input is kept as build-fuzz/crash-* (or leak-, oom-, timeout-).
+    export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:quarantine_size_mb=16
+    for spec in $targets; do
+        target=${spec%%:*}
         corpus=$(mktemp -d)
-        build-fuzz/$target -max_total_time="${FUZZ_SECONDS:-20}" "$corpus" 2>&1 | tail -n 1
-        rm -rf "$corpus"
+        log=$(mktemp)
+        if [ -d "tests/fuzz/seeds/$target" ]; then
+            cp tests/fuzz/seeds/"$target"/* "$corpus"/
+        fi
+        dict=()
+        if [ -f "tests/fuzz/$target.dict" ]; then
+            dict=(-dict="tests/fuzz/$target.dict")
+        fi
+        echo "-- $target (${spec##*:} s)"
+        if ! build-fuzz/"$target" -max_total_time="${spec##*:}" -rss_limit_mb=512 \
+                -malloc_limit_mb=64 -artifact_prefix=build-fuzz/ "${dict[@]}" "$corpus" \
+                >"$log" 2>&1; then
+            tail -n 40 "$log"
+            echo "$target failed"
+            exit 1
+        fi
+        tail -n 1 "$log"
+        rm -rf "$corpus" "$log"
     done
 fi

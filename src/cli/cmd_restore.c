@@ -23,6 +23,7 @@ enum {
     OPT_CONTINUE_ON_ERROR,
     OPT_NO_OWNER,
     OPT_NO_PRIVILEGES,
+    OPT_MAX_STATEMENT_SIZE,
 };
 
 static const char usage[] =
@@ -60,10 +61,15 @@ static const char usage[] =
     "                             at the end and the exit code is 5 if any failed\n"
     "      --no-owner             skip ALTER ... OWNER TO and SET SESSION AUTHORIZATION\n"
     "      --no-privileges        skip GRANT, REVOKE and ALTER DEFAULT PRIVILEGES\n"
+    "      --max-statement-size=MB  the memory SQL statements may take, for all connections\n"
+    "                             together (default 16, at most 1024); COPY data does not\n"
+    "                             count. A longer statement (an unterminated quote in a\n"
+    "                             damaged or hostile file) stops the restore (exit 4)\n"
     "  maintenance_work_mem is 256MB on restore connections (index builds) unless\n"
     "  --maintenance-work-mem says otherwise. psql's \\connect DB switches database (plain\n"
     "  scripts); \\restrict and \\unrestrict are accepted and ignored; other meta-commands\n"
-    "  are errors.\n"
+    "  are errors. A zstd frame that needs a window over 8 MiB (zstd --long, --ultra -20\n"
+    "  and up) is refused (exit 4): decompress it first with zstd -d --long=31.\n"
     "  SIGINT or SIGTERM cancels the running statements and exits 9 saying what stays\n"
     "  restored (with --single-transaction: nothing).\n\n";
 
@@ -78,6 +84,7 @@ static const struct option longopts[] = {
     {"continue-on-error", no_argument, NULL, OPT_CONTINUE_ON_ERROR},
     {"no-owner", no_argument, NULL, OPT_NO_OWNER},
     {"no-privileges", no_argument, NULL, OPT_NO_PRIVILEGES},
+    {"max-statement-size", required_argument, NULL, OPT_MAX_STATEMENT_SIZE},
     {NULL, 0, NULL, 0},
 };
 
@@ -121,6 +128,13 @@ restore_opt(void *ctx, int opt, const char *arg, sl_error *err)
     case OPT_NO_PRIVILEGES:
         o->no_privileges = true;
         return 0;
+    case OPT_MAX_STATEMENT_SIZE: {
+        int mb = 0;
+        if (sl_cli_parse_int("--max-statement-size", arg, 1, 1024, &mb, err) != 0)
+            return -1;
+        o->max_statement = (size_t)mb << 20;
+        return 0;
+    }
     }
     sl_error_set(err, SL_E_INTERNAL, "option %d has no handler", opt);
     return -1;

@@ -26,8 +26,11 @@ static const char usage[] =
     "  -v, --verbose              more detail\n"
     "      --log-format=human|json  log lines for people or machines (default human)\n"
     "      --help                 show this help\n\n"
-    "Exit codes: 0 sound; 4 corrupt or truncated (the message names the byte offset);\n"
-    "6 the file cannot be read; 2 bad usage.\n";
+    "Memory stays bounded whatever the file holds; a zstd frame that needs a window over\n"
+    "8 MiB (zstd --long, --ultra -20 and up) is refused with exit 4: decompress it first\n"
+    "with zstd -d --long=31.\n\n"
+    "Exit codes: 0 sound; 4 corrupt or truncated (the message names the byte offset), or\n"
+    "over a limit; 6 the file cannot be read; 2 bad usage.\n";
 
 static const struct option longopts[] = {
     {"json", no_argument, NULL, SL_OPT_JSON},

@@ -36,14 +36,18 @@
  *   writes it (one member per block). A segment that is written while another one owns the
  *   file goes to an unlinked spool file in the output directory and is copied in when it
  *   commits, so memory stays bounded by two blocks per open segment whatever the size of a
- *   table. Names (kind, schema, name, header fields) must be UTF-8 (the index is JSON). The
- *   file is written as NAME.partial (mode 0600), fsynced and renamed to NAME by _close();
- *   _abort() removes every trace.
+ *   table. Names (kind, schema, name, header fields) must be UTF-8 (the index is JSON) and at
+ *   most SL_BFILE_NAME_MAX bytes (a header field that is not is left out). The file is
+ *   written as NAME.partial (mode 0600), fsynced and renamed to NAME by _close(); _abort()
+ *   removes every trace.
  * Reading: sl_bfile_reader_open() reads the trailer and index and checks them (trailer shape,
- *   index SHA-256, entries tiling the file from 0 to the index, phases non-decreasing); it does
- *   not read the segments. A file with neither a trailer nor the signature at the start of its
- *   decompressed text is a plain script (pg_dump -Fp, maybe compressed): no index, read as one
- *   stream, compression detected by content. A file that starts with the signature but has no
+ *   index SHA-256, entries tiling the file from 0 to the index, phases known and non-decreasing);
+ *   it does not read the segments. The index is read as it streams by (io/bfile_index.h): the
+ *   reader keeps the entries, about 104 bytes each plus their names, so its memory stays below
+ *   the index's size (itself below the file's, and at most 256 MiB) whatever the index holds.
+ *   A file with neither a trailer nor the signature at the start of its decompressed text is
+ *   a plain script (pg_dump -Fp, maybe compressed): no index, read as one stream, compression
+ *   detected by content. A file that starts with the signature but has no
  *   trailer is refused as truncated.
  *   sl_bfile_stream_open() streams one segment (or the whole file) decompressed; each stream has
  *   its own file descriptor, so restore workers read segments in parallel.
@@ -82,7 +86,13 @@ typedef struct sl_bfile_meta {
     int64_t rows;        /* rows in a TABLE DATA segment, -1 otherwise */
 } sl_bfile_meta;
 
-/* Phases used by dump and restore (the file stores the number, so keep them stable). */
+/* Phases used by dump and restore (the file stores the number, so keep them stable).
+ * These six numbers are the only known phases: the dump's sort moves an item between phases
+ * (dump/sort.c: to an earlier phase for what needs it, or from INDEX to POST or FINAL) but
+ * always from one of them to another, never to a number between them. A file whose index
+ * gives a segment any other phase (negative, between two of them, after FINAL) is corrupt:
+ * the reader refuses it (SL_E_ARCHIVE) and the writer refuses to commit such a segment
+ * (SL_E_INTERNAL). Within a file phases never decrease. */
 enum {
     SL_PHASE_PREAMBLE = 0,   /* session settings; run first on every restore connection */
     SL_PHASE_PRE_DATA = 10,  /* schemas, types, tables, functions...: in order, one session */
@@ -91,6 +101,13 @@ enum {
     SL_PHASE_POST = 40,      /* FKs, triggers, rules, policies, statistics...: parallel */
     SL_PHASE_FINAL = 50,     /* matview refresh, ACLs, comments, publications: in order */
 };
+
+/* Is phase one of the SL_PHASE_* values? */
+bool sl_bfile_phase_known(int64_t phase);
+
+/* The longest kind, schema, name or header field the index holds (bytes): a reader takes at
+ * most this much of any JSON string of the index. */
+#define SL_BFILE_NAME_MAX ((size_t)64 << 10)
 
 /* The header stored in the index: who and what was backed up. Strings are copied. */
 typedef struct sl_bfile_header {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "io/bfile.h"
 #include "io/checksum.h"
 
 #define TRAILER_TAG SL__BFILE_TRAILER_TAG
@@ -69,6 +70,17 @@ gz_member_parse(const unsigned char *p, size_t n, const unsigned char **payload,
     *payload = p + 16;
     *len = xlen - 4;
     return total;
+}
+
+bool
+sl_bfile_phase_known(int64_t phase)
+{
+    static const int known[] = {SL_PHASE_PREAMBLE, SL_PHASE_PRE_DATA, SL_PHASE_DATA,
+                                SL_PHASE_INDEX,    SL_PHASE_POST,     SL_PHASE_FINAL};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (phase == known[i])
+            return true;
+    return false;
 }
 
 size_t
@@ -191,35 +203,145 @@ sl__bfile_index_encode(sl_codec_kind kind, const char *json, size_t len, sl_buf 
     }
 }
 
-bool
-sl__bfile_index_decode(sl_codec_kind kind, const unsigned char *p, size_t n, sl_buf *json)
+void
+sl__bfile_unframe_init(sl__bfile_unframe *u, sl_codec_kind kind, uint64_t total)
+{
+    memset(u, 0, sizeof *u);
+    u->kind = kind;
+    u->total = total;
+}
+
+static void
+advance(sl__bfile_unframe *u, const unsigned char **p, size_t *n, size_t k)
+{
+    *p += k;
+    *n -= k;
+    u->seen += k;
+}
+
+/* Collects up to `want` header bytes; true once they are all there. */
+static bool
+collect(sl__bfile_unframe *u, const unsigned char **p, size_t *n, size_t want)
+{
+    size_t k = want - u->head_len < *n ? want - u->head_len : *n;
+    memcpy(u->head + u->head_len, *p, k);
+    u->head_len += k;
+    advance(u, p, n, k);
+    return u->head_len == want;
+}
+
+static int
+next_none(sl__bfile_unframe *u, const unsigned char **p, size_t *n, const unsigned char **json,
+          size_t *len)
 {
     const size_t prefix = sizeof SL__BFILE_INDEX_PREFIX - 1;
-    switch (kind) {
+    uint64_t json_end = u->total - 1;  /* the final newline */
+    if (u->total < prefix + 1)
+        return -1;
+    if (u->seen < prefix) {
+        size_t k = prefix - u->seen < *n ? prefix - (size_t)u->seen : *n;
+        if (memcmp(*p, &SL__BFILE_INDEX_PREFIX[u->seen], k) != 0)
+            return -1;
+        advance(u, p, n, k);
+        return 0;
+    }
+    if (u->seen < json_end) {
+        size_t k = json_end - u->seen < *n ? (size_t)(json_end - u->seen) : *n;
+        const unsigned char *nl = memchr(*p, '\n', k);
+        if (nl == *p)
+            return -1;
+        if (nl)
+            k = (size_t)(nl - *p);  /* the JSON before it first: the same whatever the chunks */
+        *json = *p;
+        *len = k;
+        advance(u, p, n, k);
+        return 1;
+    }
+    if (**p != '\n')
+        return -1;
+    advance(u, p, n, 1);
+    return 0;
+}
+
+static int
+next_zstd(sl__bfile_unframe *u, const unsigned char **p, size_t *n, const unsigned char **json,
+          size_t *len)
+{
+    if (u->head_len < 8) {
+        if (collect(u, p, n, 8)
+            && (le32(u->head) != SL__BFILE_SKIPPABLE_MAGIC || le32(u->head + 4) != u->total - 8))
+            return -1;
+        return 0;
+    }
+    *json = *p;
+    *len = *n;
+    advance(u, p, n, *n);
+    return 1;
+}
+
+static int
+next_gzip(sl__bfile_unframe *u, const unsigned char **p, size_t *n, const unsigned char **json,
+          size_t *len)
+{
+    if (u->head_len < 16) {
+        if (!collect(u, p, n, 16))
+            return 0;
+        unsigned xlen = le16(u->head + 10);
+        if (memcmp(u->head, gz_head, sizeof gz_head) != 0 || xlen < 4 || u->head[12] != 'S'
+            || u->head[13] != 'L' || le16(u->head + 14) != xlen - 4)
+            return -1;
+        u->payload = xlen - 4;
+        u->tail = 0;
+        return 0;
+    }
+    if (u->payload) {
+        size_t k = u->payload < *n ? u->payload : *n;
+        *json = *p;
+        *len = k;
+        u->payload -= k;
+        advance(u, p, n, k);
+        return 1;
+    }
+    size_t k = sizeof gz_tail - u->tail < *n ? sizeof gz_tail - u->tail : *n;
+    if (memcmp(*p, gz_tail + u->tail, k) != 0)
+        return -1;
+    u->tail += k;
+    advance(u, p, n, k);
+    if (u->tail == sizeof gz_tail) {
+        u->members++;
+        u->head_len = 0;
+    }
+    return 0;
+}
+
+int
+sl__bfile_unframe_next(sl__bfile_unframe *u, const unsigned char **p, size_t *n,
+                       const unsigned char **json, size_t *len)
+{
+    if (*n > u->total - u->seen)
+        return -1;
+    while (*n) {
+        int rc = u->kind == SL_CODEC_GZIP   ? next_gzip(u, p, n, json, len)
+                 : u->kind == SL_CODEC_ZSTD ? next_zstd(u, p, n, json, len)
+                                            : next_none(u, p, n, json, len);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+bool
+sl__bfile_unframe_done(const sl__bfile_unframe *u)
+{
+    if (u->seen != u->total)
+        return false;
+    switch (u->kind) {
     case SL_CODEC_GZIP:
-        if (n == 0)
-            return false;
-        while (n) {
-            const unsigned char *payload = NULL;
-            size_t len = 0, used = gz_member_parse(p, n, &payload, &len);
-            if (!used)
-                return false;
-            sl_buf_append(json, payload, len);
-            p += used;
-            n -= used;
-        }
-        return true;
+        return u->members > 0 && u->head_len == 0;
     case SL_CODEC_ZSTD:
-        if (n < 8 || le32(p) != SL__BFILE_SKIPPABLE_MAGIC || le32(p + 4) != n - 8)
-            return false;
-        sl_buf_append(json, p + 8, n - 8);
-        return true;
+        return u->head_len == 8;
     case SL_CODEC_NONE:
-        if (n < prefix + 1 || memcmp(p, SL__BFILE_INDEX_PREFIX, prefix) != 0 || p[n - 1] != '\n'
-            || memchr(p + prefix, '\n', n - prefix - 1))
-            return false;
-        sl_buf_append(json, p + prefix, n - prefix - 1);
-        return true;
+        return u->total >= sizeof SL__BFILE_INDEX_PREFIX;
     }
     return false;
 }

@@ -1,14 +1,15 @@
 /* io/bfile_read.c: the backup file reader and its streams (io/bfile.h).
  * Opening reads only the head (to recognise a sluice file by its signature) and the tail (the
- * trailer, then the index it points to). Each check that fails names the byte offset where
- * the file stops making sense. A stream reads its byte range with pread() on its own fd into
- * IN_CAP and decompresses into OUT_CAP; memory is those two buffers and a decoder. The input
- * is topped up whenever less than a whole member (at most SL_BFILE_BLOCK bytes of text, so
- * MEMBER_MAX stored) is left in it, and the output holds a block: each gzip member of a sluice
- * file is then decoded in one call (io/codec.h), about twice as fast as streaming it. */
+ * trailer, then the index it points to, streamed twice in INDEX_CHUNK pieces: io/bfile_index.h, so
+ * that a large or hostile index costs what its entries need, never its text). Each check that
+ * fails names the byte offset where the file stops making sense. A stream reads its byte range
+ * with pread() on its own fd into IN_CAP and decompresses into OUT_CAP; memory is those two
+ * buffers and a decoder. The input is topped up whenever less than a whole member (at most
+ * SL_BFILE_BLOCK bytes of text, so MEMBER_MAX stored) is left in it, and the output holds a block:
+ * each gzip member of a sluice file is then decoded in one call (io/codec.h), about twice as fast
+ * as streaming it. */
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "base/mem.h"
 #include "io/bfile.h"
 #include "io/bfile_format.h"
+#include "io/bfile_index.h"
 #include "io/checksum.h"
 #include "io/sink.h"
 
@@ -26,7 +28,8 @@
 #define MEMBER_MAX (SL_BFILE_BLOCK + (SL_BFILE_BLOCK >> 4) + (64u << 10))
 #define IN_CAP (2 * MEMBER_MAX)
 #define OUT_CAP SL_BFILE_BLOCK
-#define INDEX_MAX (256ull << 20)
+#define INDEX_MAX (256ull << 20)  /* what a million entries take; memory stays below it */
+#define INDEX_CHUNK ((size_t)256 << 10)
 
 struct sl_bfile_reader {
     char *path;
@@ -36,7 +39,9 @@ struct sl_bfile_reader {
     uint64_t data_end;  /* end of the last segment (the index offset), or the file size */
     sl_bfile_entry *entries;
     size_t n;
-    json_t *root;  /* keeps the entries' strings alive */
+    char *strings;            /* the entries' strings */
+    sl__bfile_field *fields;  /* the header */
+    size_t nfields;
 };
 
 static void
@@ -97,119 +102,60 @@ magic_prefix(const unsigned char *head, size_t n)
            || (n > 0 && n < sizeof zs && memcmp(head, zs, n) == 0);
 }
 
-static const char *
-opt_string(json_t *e, const char *key, bool *ok)
-{
-    json_t *v = json_object_get(e, key);
-    if (json_is_string(v))
-        return json_string_value(v);
-    if (!json_is_null(v))
-        *ok = false;
-    return NULL;
-}
-
-static bool
-get_u64(json_t *e, const char *key, uint64_t *out)
-{
-    json_t *v = json_object_get(e, key);
-    if (!json_is_integer(v) || json_integer_value(v) < 0)
-        return false;
-    *out = (uint64_t)json_integer_value(v);
-    return true;
-}
-
+/* One pass over the index's stored bytes, in chunks: each goes to the SHA-256 and to the index
+ * reader. A checksum mismatch is reported before what the reader found (damage explains it). */
 static int
-load_entry(sl_bfile_reader *r, json_t *e, size_t i, uint64_t expect_off, sl_error *err)
+index_pass(sl_bfile_reader *r, int fd, const sl__bfile_index_opts *o, const unsigned char *want,
+           unsigned char *buf, sl__bfile_index **out, sl_error *err)
 {
-    sl_bfile_entry *x = &r->entries[i];
-    bool ok = json_is_object(e);
-    json_t *kind = json_object_get(e, "kind"), *rows = json_object_get(e, "rows");
-    json_t *phase = json_object_get(e, "phase"), *par = json_object_get(e, "parallel");
-    json_t *sha = json_object_get(e, "sha256");
-    uint64_t seq = 0;
-    ok = ok && get_u64(e, "seq", &seq) && seq == i && json_is_string(kind)
-         && json_is_integer(rows) && json_is_integer(phase) && json_is_boolean(par)
-         && json_is_string(sha) && get_u64(e, "offset", &x->offset)
-         && get_u64(e, "length", &x->length) && get_u64(e, "raw_length", &x->raw_length)
-         && sl_sha256_parse_hex(json_string_value(sha), x->sha256);
-    if (ok) {
-        x->schema = opt_string(e, "schema", &ok);
-        x->name = opt_string(e, "name", &ok);
+    sl__bfile_index *x = sl__bfile_index_new(o);
+    sl_sha256 *sha = NULL;
+    sl_error perr;
+    bool parse_failed = false;
+    unsigned char got[32];
+    int rc = -1;
+    sl_error_clear(&perr);
+    if (sl_sha256_new(&sha, err) != 0)
+        goto done;
+    for (uint64_t at = 0; at < o->index_length;) {
+        size_t k = o->index_length - at < INDEX_CHUNK ? (size_t)(o->index_length - at)
+                                                      : INDEX_CHUNK;
+        if (sl_pread_all(fd, buf, k, o->index_offset + at, r->path, err) != 0)
+            goto done;
+        sl_sha256_update(sha, buf, k);
+        if (!parse_failed && sl__bfile_index_feed(x, buf, k, &perr) != 0)
+            parse_failed = true;
+        at += k;
     }
-    if (!ok) {
-        corrupt(err, r, "index entry %zu (index at offset %llu) is malformed", i,
-                (unsigned long long)r->data_end);
-        return -1;
+    if (sl_sha256_final(sha, got, err) != 0)
+        goto done;
+    if (memcmp(got, want, 32) != 0) {
+        corrupt(err, r, "the index at offset %llu does not match its checksum",
+                (unsigned long long)o->index_offset);
+        goto done;
     }
-    x->seq = (int)i;
-    x->kind = json_string_value(kind);
-    x->rows = json_integer_value(rows);
-    x->phase = (int)json_integer_value(phase);
-    x->parallel = json_is_true(par);
-    if (x->offset != expect_off || x->length > r->data_end - x->offset) {
-        corrupt(err, r, "index entry %zu says segment at offset %llu of %llu bytes, expected "
-                        "offset %llu within the %llu bytes before the index",
-                i, (unsigned long long)x->offset, (unsigned long long)x->length,
-                (unsigned long long)expect_off, (unsigned long long)r->data_end);
-        return -1;
+    if (parse_failed || sl__bfile_index_finish(x, &perr) != 0) {
+        *err = perr;
+        goto done;
     }
-    if (i > 0 && x->phase < r->entries[i - 1].phase) {
-        corrupt(err, r, "index entry %zu (segment at offset %llu) has phase %d after phase %d", i,
-                (unsigned long long)x->offset, x->phase, r->entries[i - 1].phase);
-        return -1;
-    }
-    return 0;
+    *out = x;
+    x = NULL;
+    rc = 0;
+done:
+    sl__bfile_index_free(x);
+    sl_sha256_free(sha);
+    return rc;
 }
 
-static int
-load_json(sl_bfile_reader *r, const sl_buf *text, sl_error *err)
-{
-    json_error_t jerr;
-    r->root = json_loadb(text->data ? text->data : "", text->len, JSON_REJECT_DUPLICATES, &jerr);
-    json_t *fmt = json_object_get(r->root, "format");
-    json_t *codec = json_object_get(r->root, "codec");
-    json_t *entries = json_object_get(r->root, "entries");
-    if (!json_is_object(r->root) || !json_is_integer(fmt) || !json_is_string(codec)
-        || !json_is_array(entries)) {
-        corrupt(err, r, "the index at offset %llu is not a sluice index",
-                (unsigned long long)r->data_end);
-        return -1;
-    }
-    if (json_integer_value(fmt) != SL_BFILE_FORMAT) {
-        sl_error_set(err, SL_E_ARCHIVE, "backup file \"%s\" has format %lld; this sluice reads "
-                     "format %d", r->path, (long long)json_integer_value(fmt), SL_BFILE_FORMAT);
-        return -1;
-    }
-    if (strcmp(json_string_value(codec), sl_codec_name(r->codec)) != 0) {
-        corrupt(err, r, "the index at offset %llu says %s but the file is %s",
-                (unsigned long long)r->data_end, json_string_value(codec),
-                sl_codec_name(r->codec));
-        return -1;
-    }
-    r->n = json_array_size(entries);
-    r->entries = sl_calloc(r->n, sizeof *r->entries);
-    uint64_t off = 0;
-    for (size_t i = 0; i < r->n; i++) {
-        if (load_entry(r, json_array_get(entries, i), i, off, err) != 0)
-            return -1;
-        off = r->entries[i].offset + r->entries[i].length;
-    }
-    if (off != r->data_end) {
-        corrupt(err, r, "the segments end at offset %llu but the index starts at offset %llu",
-                (unsigned long long)off, (unsigned long long)r->data_end);
-        return -1;
-    }
-    return 0;
-}
-
+/* Reads the index twice (io/bfile_index.h): once to check it and count what it holds, once to
+ * keep exactly that, so that memory follows what is kept and not the index's text. */
 static int
 load_index(sl_bfile_reader *r, int fd, uint64_t off, uint64_t len, const unsigned char *want,
            sl_error *err)
 {
     uint64_t trailer_at = r->size - sl__bfile_trailer_size(r->codec);
-    unsigned char *bytes = NULL;
-    unsigned char got[32];
-    sl_buf text = SL_BUF_INIT;
+    unsigned char *buf = NULL;
+    sl__bfile_index *x = NULL;
     int rc = -1;
     r->data_end = off;
     if (off > trailer_at || len != trailer_at - off || len > INDEX_MAX) {
@@ -218,23 +164,29 @@ load_index(sl_bfile_reader *r, int fd, uint64_t off, uint64_t len, const unsigne
                 (unsigned long long)trailer_at, (unsigned long long)off, (unsigned long long)len);
         goto done;
     }
-    bytes = sl_malloc(len ? len : 1);
-    if (sl_pread_all(fd, bytes, len, off, r->path, err) != 0
-        || sl_sha256_digest(bytes, len, got, err) != 0)
+    buf = sl_malloc(INDEX_CHUNK);
+    sl__bfile_index_opts o = {.path = r->path, .codec = r->codec, .index_offset = off,
+                              .index_length = len};
+    if (index_pass(r, fd, &o, want, buf, &x, err) != 0)
         goto done;
-    if (memcmp(got, want, 32) != 0) {
-        corrupt(err, r, "the index at offset %llu does not match its checksum",
+    o.keep = true;
+    o.capacity = sl__bfile_index_count(x);
+    o.string_bytes = sl__bfile_index_string_bytes(x);
+    sl__bfile_index_free(x);
+    x = NULL;
+    if (index_pass(r, fd, &o, want, buf, &x, err) != 0)
+        goto done;
+    if (sl__bfile_index_count(x) != o.capacity) {
+        corrupt(err, r, "the index at offset %llu changed while it was read",
                 (unsigned long long)off);
         goto done;
     }
-    if (!sl__bfile_index_decode(r->codec, bytes, len, &text)) {
-        corrupt(err, r, "the index at offset %llu is malformed", (unsigned long long)off);
-        goto done;
-    }
-    rc = load_json(r, &text, err);
+    r->n = o.capacity;
+    sl__bfile_index_take(x, &r->entries, &r->strings, &r->fields, &r->nfields);
+    rc = 0;
 done:
-    sl_buf_free(&text);
-    free(bytes);
+    sl__bfile_index_free(x);
+    free(buf);
     return rc;
 }
 
@@ -325,7 +277,12 @@ sl_bfile_reader_close(sl_bfile_reader *r)
 {
     if (!r)
         return;
-    json_decref(r->root);
+    for (size_t i = 0; i < r->nfields; i++) {
+        free(r->fields[i].key);
+        free(r->fields[i].value);
+    }
+    free(r->fields);
+    free(r->strings);
     free(r->entries);
     free(r->path);
     free(r);
@@ -358,8 +315,10 @@ sl_bfile_reader_entry(const sl_bfile_reader *r, size_t i)
 const char *
 sl_bfile_reader_header(const sl_bfile_reader *r, const char *field)
 {
-    json_t *h = json_object_get(r->root, "header");
-    return json_string_value(json_object_get(h, field));
+    for (size_t i = 0; i < r->nfields; i++)
+        if (strcmp(r->fields[i].key, field) == 0)
+            return r->fields[i].value;
+    return NULL;
 }
 
 const char *
@@ -439,6 +398,8 @@ sl_bfile_stream_open(sl_bfile_stream **out, const sl_bfile_reader *r, const sl_b
     if (sl_inflater_new(&s->z, r->codec, err) != 0
         || (s->verify && sl_sha256_new(&s->sha, err) != 0))
         goto fail;
+    if (r->indexed)  /* segments are sluice's own frames: -j streams hold 1 MiB windows */
+        sl_inflater_own_frames_only(s->z);
     s->in = sl_malloc(IN_CAP);
     s->out = sl_malloc(OUT_CAP);
     if (!s->done && start_part(s, err) != 0)
@@ -536,11 +497,13 @@ static void
 decode_error(sl_bfile_stream *s, sl_error *err)
 {
     char what[600];
+    /* a frame refused for its window size is not damage: say the file cannot be read here */
+    const char *state = sl_inflater_window_refused(s->z) ? "cannot be read" : "is corrupt";
     if (s->cur) {
         describe(s->cur, what, sizeof what);
-        sl_error_prefix(err, "backup file \"%s\" is corrupt: %s", s->r->path, what);
+        sl_error_prefix(err, "backup file \"%s\" %s: %s", s->r->path, state, what);
     } else {
-        sl_error_prefix(err, "backup file \"%s\" is corrupt", s->r->path);
+        sl_error_prefix(err, "backup file \"%s\" %s", s->r->path, state);
     }
 }
 

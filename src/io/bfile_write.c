@@ -320,11 +320,14 @@ place_owner(sl_bfile_writer *w, sl_bfile_segment *s, rec *r, sl_error *err)
     return drain(w, err);
 }
 
+/* What the index can hold and a reader takes back: UTF-8 (JSON), SL_BFILE_NAME_MAX bytes. */
 static bool
-utf8_ok(const char *s)
+name_ok(const char *s)
 {
     if (!s)
         return true;
+    if (strlen(s) > SL_BFILE_NAME_MAX)
+        return false;
     json_t *j = json_string(s);
     json_decref(j);
     return j != NULL;
@@ -360,10 +363,17 @@ sl_bfile_segment_commit(sl_bfile_segment *s, const sl_bfile_meta *meta, sl_error
         sl_error_set(err, SL_E_INTERNAL, "commit of a backup segment that already failed");
         goto fail_unlocked;
     }
-    if (!meta->kind || !utf8_ok(meta->kind) || !utf8_ok(meta->schema) || !utf8_ok(meta->name)) {
-        sl_error_set(err, SL_E_UNSUPPORTED, "backup segment %s %s.%s: names must be UTF-8",
-                     meta->kind ? meta->kind : "(no kind)", meta->schema ? meta->schema : "",
-                     meta->name ? meta->name : "");
+    if (!meta->kind || !name_ok(meta->kind) || !name_ok(meta->schema) || !name_ok(meta->name)) {
+        sl_error_set(err, SL_E_UNSUPPORTED, "backup segment %.200s %.200s.%.200s: names must be "
+                     "UTF-8 of at most %zu bytes", meta->kind ? meta->kind : "(no kind)",
+                     meta->schema ? meta->schema : "", meta->name ? meta->name : "",
+                     SL_BFILE_NAME_MAX);
+        goto fail_unlocked;
+    }
+    if (!sl_bfile_phase_known(meta->phase)) {
+        sl_error_set(err, SL_E_INTERNAL, "backup segment %.200s %.200s.%.200s: phase %d is not "
+                     "one of sluice's phases", meta->kind, meta->schema ? meta->schema : "",
+                     meta->name ? meta->name : "", meta->phase);
         goto fail_unlocked;
     }
     if (s->block_len && emit(s, s->block, s->block_len, err) != 0)
@@ -451,7 +461,7 @@ index_json(const sl_bfile_writer *w, const sl_bfile_header *hdr)
                           hdr ? hdr->snapshot : NULL, hdr ? hdr->started_at : NULL,
                           hdr ? hdr->sluice_version : NULL};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        if (vals[i] && utf8_ok(vals[i]))
+        if (vals[i] && name_ok(vals[i]))
             json_object_set_new(h, keys[i], json_string(vals[i]));
     json_object_set_new(root, "header", h);
     for (size_t i = 0; i < w->nrecs; i++) {

@@ -5,10 +5,13 @@
 
 #include <isa-l/igzip_lib.h>
 #include <libdeflate.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#define ZSTD_STATIC_LINKING_ONLY  /* ZSTD_getFrameHeader(): exported by Debian's libzstd */
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include "base/mem.h"
 
@@ -253,6 +256,11 @@ struct sl_inflater {
     struct libdeflate_decompressor *fast;
     bool fast_failed;  /* the member at the boundary did not decode whole: zlib streams it */
     ZSTD_DCtx *zstd;
+    int window_log;         /* the zstd window bound */
+    bool window_refused;    /* a zstd frame needed a window over it */
+    bool in_frame;          /* zstd: the current frame's header went to the decoder */
+    unsigned char head[ZSTD_FRAMEHEADERSIZE_MAX];  /* zstd: the next frame's header so far */
+    size_t head_len;
     uint64_t base;          /* stored offset of the run's first byte */
     uint64_t consumed;      /* stored bytes consumed since the reset */
     uint64_t member_start;  /* position in the run of the current member */
@@ -265,6 +273,7 @@ sl_inflater_new(sl_inflater **out, sl_codec_kind kind, sl_error *err)
     sl_inflater *z = sl_calloc(1, sizeof *z);
     z->kind = kind;
     z->boundary = true;
+    z->window_log = SL_CODEC_ZSTD_WINDOW_LOG_MAX;
     if (kind == SL_CODEC_GZIP) {
         /* 16 + 15: gzip wrapper only, 32 KiB window. */
         if (inflateInit2(&z->z, 16 + 15) != Z_OK) {
@@ -279,7 +288,8 @@ sl_inflater_new(sl_inflater **out, sl_codec_kind kind, sl_error *err)
         }
     } else if (kind == SL_CODEC_ZSTD) {
         z->zstd = ZSTD_createDCtx();
-        if (!z->zstd) {
+        if (!z->zstd || ZSTD_isError(ZSTD_DCtx_setParameter(z->zstd, ZSTD_d_windowLogMax,
+                                                            SL_CODEC_ZSTD_WINDOW_LOG_MAX))) {
             sl_error_set(err, SL_E_INTERNAL, "could not create a zstd decompressor");
             goto fail;
         }
@@ -312,6 +322,9 @@ sl_inflater_reset(sl_inflater *z, uint64_t base)
     z->member_start = 0;
     z->boundary = true;
     z->fast_failed = false;
+    z->window_refused = false;
+    z->in_frame = false;
+    z->head_len = 0;
     if (z->kind == SL_CODEC_GZIP)
         inflateReset(&z->z);
     else if (z->kind == SL_CODEC_ZSTD)
@@ -330,6 +343,20 @@ sl_inflater_member_offset(const sl_inflater *z)
     return z->base + z->member_start;
 }
 
+bool
+sl_inflater_window_refused(const sl_inflater *z)
+{
+    return z->window_refused;
+}
+
+void
+sl_inflater_own_frames_only(sl_inflater *z)
+{
+    z->window_log = SL_CODEC_ZSTD_OWN_WINDOW_LOG;
+    if (z->zstd)  /* lowering a bound the context already accepted cannot fail */
+        (void)ZSTD_DCtx_setParameter(z->zstd, ZSTD_d_windowLogMax, z->window_log);
+}
+
 /* At a member boundary with an empty output buffer: decodes the member in one call when it is
  * whole in the input and fits the output (sluice's members hold at most one block, so a
  * reader with a block-sized buffer always takes this path). libdeflate is about twice as fast
@@ -342,6 +369,8 @@ gzip_whole_member(sl_inflater *z, const unsigned char **in, size_t *in_len, unsi
     if (!z->boundary || z->fast_failed || *out_len != 0 || out_cap < FAST_MIN_OUT ||
         *in_len < 18)
         return false;
+    if ((*in)[3] & 0x02)
+        return false;  /* FHCRC: libdeflate skips the header's CRC, zlib checks it */
     size_t used = 0, produced = 0;
     if (libdeflate_gzip_decompress_ex(z->fast, *in, *in_len, out, out_cap, &used, &produced)
         != LIBDEFLATE_SUCCESS) {
@@ -400,6 +429,134 @@ run_gzip(sl_inflater *z, const unsigned char **in, size_t *in_len, unsigned char
     return 0;
 }
 
+/* A frame (or skippable frame) is complete and flushed: the next byte starts another. */
+static void
+end_frame(sl_inflater *z)
+{
+    z->boundary = true;
+    z->in_frame = false;
+    z->member_start = z->consumed;
+}
+
+/* The refusal of a frame whose window is over the bound; window 0 when the decoder found out
+ * before its header could be read here (a header cut by the end of the input). */
+static int
+window_refused(sl_inflater *z, unsigned long long window, sl_error *err)
+{
+    char need[64];
+    unsigned long long max_mib = (1ull << z->window_log) >> 20;
+    if (window)
+        snprintf(need, sizeof need, "%llu MiB", (window + (1u << 20) - 1) >> 20);
+    else
+        snprintf(need, sizeof need, "more than %llu MiB", max_mib);
+    z->window_refused = true;
+    if (z->window_log == SL_CODEC_ZSTD_OWN_WINDOW_LOG)
+        sl_error_set(err, SL_E_ARCHIVE,
+                     "the zstd frame at offset %llu needs a window of %s, more than the %llu MiB "
+                     "of the frames sluice writes: the file was not written by sluice (`zstd -d "
+                     "--long=31` decompresses it for psql)",
+                     (unsigned long long)sl_inflater_member_offset(z), need, max_mib);
+    else
+        sl_error_set(err, SL_E_ARCHIVE,
+                     "the zstd frame at offset %llu needs a window of %s (made with zstd --long "
+                     "or --ultra?), more than the %llu MiB sluice allows (enough for zstd -19): "
+                     "decompress it first with `zstd -d --long=31`",
+                     (unsigned long long)sl_inflater_member_offset(z), need, max_mib);
+    return -1;
+}
+
+static int
+zstd_error(sl_inflater *z, size_t zr, sl_error *err)
+{
+    if (ZSTD_getErrorCode(zr) == ZSTD_error_frameParameter_windowTooLarge)
+        return window_refused(z, 0, err);
+    sl_error_set(err, SL_E_ARCHIVE, "invalid zstd data in the frame at offset %llu: %s",
+                 (unsigned long long)sl_inflater_member_offset(z), ZSTD_getErrorName(zr));
+    return -1;
+}
+
+/* The magic numbers of zstd 0.1 to 0.7 (0xFD2FB521 to 0xFD2FB527, 0.1's is 0xFD2FB51E). */
+static bool
+legacy_magic(const unsigned char *p, size_t n)
+{
+    if (n < 4)
+        return false;
+    uint32_t m = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16
+                 | (uint32_t)p[3] << 24;
+    return m == 0xFD2FB51Eu || (m >= 0xFD2FB521u && m <= 0xFD2FB527u);
+}
+
+/* Consumes up to k stored bytes into the header being gathered. */
+static void
+take_header_bytes(sl_inflater *z, const unsigned char **in, size_t *in_len, size_t k)
+{
+    memcpy(z->head + z->head_len, *in, k);
+    z->head_len += k;
+    *in += k;
+    *in_len -= k;
+    z->consumed += k;
+    z->boundary = false;
+}
+
+/* A frame's header is gathered here, whatever the chunks it comes in, and checked before the
+ * decoder sees any of it: a frame of the current format whose window is within the bound, or
+ * a skippable frame. libzstd also decodes the formats of zstd 0.7 and older, without bounding
+ * their windows: no such frame reaches it. 1 when the header is whole and checked, 0 when it
+ * needs more input (all of it was taken), -1 on a refused frame. */
+static int
+gather_header(sl_inflater *z, const unsigned char **in, size_t *in_len, sl_error *err)
+{
+    for (;;) {
+        ZSTD_frameHeader h;
+        size_t need = ZSTD_getFrameHeader(&h, z->head, z->head_len);
+        if (ZSTD_isError(need) && z->head_len < 4) {
+            need = 4;  /* the whole magic number first, to say what it is whatever the chunks */
+        } else if (ZSTD_isError(need) && legacy_magic(z->head, z->head_len)) {
+            sl_error_set(err, SL_E_ARCHIVE, "the zstd frame at offset %llu has the format of "
+                         "zstd 0.7 or older, which sluice does not read (`zstd -d` decompresses "
+                         "it)", (unsigned long long)sl_inflater_member_offset(z));
+            return -1;
+        } else if (ZSTD_isError(need)) {
+            return zstd_error(z, need, err);
+        }
+        if (need == 0) {
+            if (h.frameType == ZSTD_frame && h.windowSize > (1ull << z->window_log))
+                return window_refused(z, h.windowSize, err);
+            return 1;
+        }
+        if (need > sizeof z->head) {
+            sl_error_set(err, SL_E_INTERNAL, "zstd frame header of %zu bytes", need);
+            return -1;
+        }
+        if (*in_len == 0)
+            return 0;
+        size_t k = need - z->head_len < *in_len ? need - z->head_len : *in_len;
+        take_header_bytes(z, in, in_len, k);
+    }
+}
+
+/* Hands the checked header to the decoder (it produces nothing yet, or ends an empty frame). */
+static int
+feed_header(sl_inflater *z, unsigned char *out, size_t out_cap, size_t *out_len, sl_error *err)
+{
+    ZSTD_inBuffer ib = {z->head, z->head_len, 0};
+    ZSTD_outBuffer ob = {out, out_cap, *out_len};
+    size_t zr = ZSTD_decompressStream(z->zstd, &ob, &ib);
+    if (ZSTD_isError(zr))
+        return zstd_error(z, zr, err);
+    if (ib.pos != ib.size) {
+        sl_error_set(err, SL_E_INTERNAL, "the zstd decoder left %zu bytes of a frame header",
+                     ib.size - ib.pos);
+        return -1;
+    }
+    *out_len = ob.pos;
+    z->head_len = 0;
+    z->in_frame = true;
+    if (zr == 0)
+        end_frame(z);
+    return 0;
+}
+
 static int
 run_zstd(sl_inflater *z, const unsigned char **in, size_t *in_len, unsigned char *out,
          size_t out_cap, size_t *out_len, sl_error *err)
@@ -407,14 +564,19 @@ run_zstd(sl_inflater *z, const unsigned char **in, size_t *in_len, unsigned char
     while (*out_len < out_cap) {
         if (*in_len == 0 && z->boundary)
             return 0;
+        if (!z->in_frame) {
+            int h = gather_header(z, in, in_len, err);
+            if (h <= 0)
+                return h;
+            if (feed_header(z, out, out_cap, out_len, err) != 0)
+                return -1;
+            continue;
+        }
         ZSTD_inBuffer ib = {*in, *in_len, 0};
         ZSTD_outBuffer ob = {out, out_cap, *out_len};
         size_t zr = ZSTD_decompressStream(z->zstd, &ob, &ib);
-        if (ZSTD_isError(zr)) {
-            sl_error_set(err, SL_E_ARCHIVE, "invalid zstd data in the frame at offset %llu: %s",
-                         (unsigned long long)sl_inflater_member_offset(z), ZSTD_getErrorName(zr));
-            return -1;
-        }
+        if (ZSTD_isError(zr))
+            return zstd_error(z, zr, err);
         size_t produced = ob.pos - *out_len;
         if (ib.pos) {
             *in += ib.pos;
@@ -422,12 +584,8 @@ run_zstd(sl_inflater *z, const unsigned char **in, size_t *in_len, unsigned char
             z->consumed += ib.pos;
         }
         *out_len = ob.pos;
-        if (ib.pos)
-            z->boundary = false;
         if (zr == 0) {
-            /* Frame (or skippable frame) complete and flushed. */
-            z->boundary = true;
-            z->member_start = z->consumed;
+            end_frame(z);
             continue;
         }
         if (ib.pos == 0 && produced == 0)

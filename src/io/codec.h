@@ -7,6 +7,13 @@
  * in one libdeflate call when the whole member is in the input and an empty output buffer of
  * at least 64 KiB holds it, and otherwise streams with zlib's inflate (member after member);
  * zstd streams with ZSTD_decompressStream.
+ * Memory of decompression is bounded whatever the input: the caller's output buffer, zlib's
+ * 32 KiB window (a gzip member that inflates a thousandfold is streamed like any other), and
+ * for zstd a window of at most SL_CODEC_ZSTD_WINDOW_MAX. That covers sluice's own frames (one
+ * block each, so a 1 MiB window, the bound of sl_inflater_own_frames_only()) and everything
+ * `zstd -1` to `zstd -19` writes (at most 8 MiB);
+ * a frame that needs more (`zstd --long`, `--ultra -20` and up) is refused before anything is
+ * allocated for it, with a message saying how to decompress it with the zstd tool.
  * Ownership: an sl_compressor and an sl_inflater are owned by one thread at a time; sl_codec is
  * plain data. Both accept NULL in their _free(). */
 #ifndef SL_IO_CODEC_H
@@ -58,6 +65,9 @@ void sl_compressor_free(sl_compressor *c);
  * file offset the member it is decoding starts (base + position in the run). Errors are
  * SL_E_ARCHIVE and name that offset. */
 typedef struct sl_inflater sl_inflater;
+#define SL_CODEC_ZSTD_WINDOW_LOG_MAX 23  /* 8 MiB: the window of zstd -19 on a large input */
+#define SL_CODEC_ZSTD_WINDOW_MAX ((uint64_t)1 << SL_CODEC_ZSTD_WINDOW_LOG_MAX)
+#define SL_CODEC_ZSTD_OWN_WINDOW_LOG 20  /* 1 MiB: sluice's frames hold one block each */
 SL_MUSTCHECK int sl_inflater_new(sl_inflater **out, sl_codec_kind kind, sl_error *err);
 /* Starts a new run whose first byte is at stored offset base. */
 void sl_inflater_reset(sl_inflater *z, uint64_t base);
@@ -73,6 +83,13 @@ SL_MUSTCHECK int sl_inflater_run(sl_inflater *z, const unsigned char **in, size_
 bool sl_inflater_at_boundary(const sl_inflater *z);
 /* Stored offset of the member being decoded (or of the next one, at a boundary). */
 uint64_t sl_inflater_member_offset(const sl_inflater *z);
+/* Lowers the zstd window bound to SL_CODEC_ZSTD_OWN_WINDOW_LOG, the most a frame sluice writes
+ * needs: for the segments of a backup file, which restore reads -j at a time. Call before
+ * the first run. */
+void sl_inflater_own_frames_only(sl_inflater *z);
+/* True after sl_inflater_run() failed on a zstd frame whose window is over the bound: the
+ * data may well be sound, sluice refuses to spend the memory (the error says what to do). */
+bool sl_inflater_window_refused(const sl_inflater *z);
 void sl_inflater_free(sl_inflater *z);
 
 #endif

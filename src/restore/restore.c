@@ -43,7 +43,7 @@
 #include "restore/splitter.h"
 #include "restore/target.h"
 
-#define PREAMBLE_MAX ((size_t)16 << 20)
+#define PREAMBLE_MAX ((size_t)1 << 20)  /* session settings: a few hundred bytes */
 #define DEADLOCK_RETRIES 5
 #define DEFAULT_MAINTENANCE_WORK_MEM "256MB"
 
@@ -66,6 +66,7 @@ struct engine {
     sl_conninfo *target;  /* a plain script's \connect replaces it */
     sl_conn_opts conn_opts;
     sl_buf preamble;
+    sl_splitter_budget *budget;  /* statement memory shared by the workers */
     worker *workers;
     int nworkers;
     sl_progress *progress;
@@ -482,7 +483,8 @@ run_items(worker *w, source *src, const where *wh, bool plain, bool can_retry, u
     engine *eng = w->eng;
     run r = {.w = w, .wh = wh, .plain = plain, .can_retry = can_retry, .skip = skip};
     sl_buf_init(&r.sql);
-    sl_splitter *sp = sl_splitter_new(NULL);
+    sl_splitter *sp = sl_splitter_new(SL_SPLITTER_OPTS(.max_statement = eng->opts->max_statement,
+                                                       .budget = eng->budget));
     int rc = RUN_OK;
     for (bool more = true; more && rc == RUN_OK;) {
         if (atomic_load(&eng->stop)) {
@@ -896,6 +898,7 @@ engine_free(engine *eng)
     free(eng->workers);
     free(eng->done);
     sl_progress_free(eng->progress);
+    sl_splitter_budget_free(eng->budget);
     sl_buf_free(&eng->preamble);
     sl_conninfo_free(eng->target);
     sl_bfile_reader_close(eng->reader);
@@ -1078,6 +1081,8 @@ sl_restore_run(const sl_conninfo *ci, const sl_conn_opts *conn_opts, const sl_re
      * crash is run again anyway. make_durable() flushes it all before success is reported. */
     eng.conn_opts.synchronous_commit = "off";
     eng.target = sl_conninfo_with_dbname(ci, opts->database);
+    eng.budget = sl_splitter_budget_new(opts->max_statement ? opts->max_statement
+                                                            : SL_SPLITTER_MAX_STATEMENT);
     pthread_mutex_init(&eng.lock, NULL);
     sl_interrupt_arm(&eng.stop);
     eng.progress = sl_progress_new(&(sl_progress_opts){

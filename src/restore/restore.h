@@ -8,7 +8,9 @@
  *                 the first connection, then the parallel ones on `jobs` connections at once.
  *                 A phase starts only when the previous one has completed.
  * COPY data is streamed to the server in bounded chunks (pg/copy.h): memory does not grow with
- * the size of a table or of the file.
+ * the size of a table or of the file. Statements are held whole, at most max_statement bytes
+ * for all connections together (restore/splitter.h: a shared budget), so a hostile file (an
+ * unterminated quote in every parallel segment) costs that much whatever -j is.
  * Errors: -1 with err set. By default the first failing statement stops the restore
  * (SL_E_SERVER with the server's message and SQLSTATE, the context naming the statement's line
  * and offset, the segment and its object). With continue_on_error each failure is logged and
@@ -23,6 +25,7 @@
 #define SL_RESTORE_RESTORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/error.h"
@@ -38,6 +41,8 @@ typedef struct sl_restore_opts {
     bool continue_on_error;      /* log failed statements and go on (not with single_transaction) */
     bool no_owner;               /* skip ALTER ... OWNER TO and SET SESSION AUTHORIZATION */
     bool no_privileges;          /* skip GRANT, REVOKE and ALTER DEFAULT PRIVILEGES */
+    size_t max_statement;        /* bytes the statements read at once may hold together (all
+                                  * connections); 0: SL_SPLITTER_MAX_STATEMENT */
     bool progress_tty;           /* draw a progress bar */
     bool quiet;
     int progress_interval_s;

@@ -13,6 +13,8 @@
  * yielded them (s->yielded). */
 #include "restore/splitter.h"
 
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,9 +62,16 @@ typedef enum {
 
 enum { STEP_DONE, STEP_ITEM, STEP_AGAIN, STEP_ERROR };
 
+struct sl_splitter_budget {
+    atomic_size_t used;
+    size_t limit;
+};
+
 struct sl_splitter {
     size_t max_statement;
     size_t max_copy_chunk;
+    sl_splitter_budget *budget;
+    size_t reserved;                 /* bytes of the statement counted in the budget */
     const unsigned char *pos, *end;  /* the fed chunk not yet consumed */
     bool finished;                   /* no more input will come */
     bool yielded;                    /* the last item used stmt/meta: reset them */
@@ -100,6 +109,48 @@ struct sl_splitter {
     uint64_t marker_line, marker_offset;
 };
 
+sl_splitter_budget *
+sl_splitter_budget_new(size_t limit)
+{
+    sl_splitter_budget *b = sl_calloc(1, sizeof *b);
+    atomic_init(&b->used, 0);
+    b->limit = limit;
+    return b;
+}
+
+void
+sl_splitter_budget_free(sl_splitter_budget *b)
+{
+    free(b);
+}
+
+/* Counts the statement's bytes beyond the free part in the shared budget, a step at a time;
+ * false when the budget cannot take them. */
+#define BUDGET_STEP ((size_t)1 << 20)
+
+static bool
+budget_take(sl_splitter *s)
+{
+    sl_splitter_budget *b = s->budget;
+    while (s->stmt.len > SL_SPLITTER_BUDGET_FREE + s->reserved) {
+        size_t before = atomic_fetch_add(&b->used, BUDGET_STEP);
+        if (before + BUDGET_STEP > b->limit) {
+            atomic_fetch_sub(&b->used, BUDGET_STEP);
+            return false;
+        }
+        s->reserved += BUDGET_STEP;
+    }
+    return true;
+}
+
+static void
+budget_release(sl_splitter *s)
+{
+    if (s->reserved)
+        atomic_fetch_sub(&s->budget->used, s->reserved);
+    s->reserved = 0;
+}
+
 sl_splitter *
 sl_splitter_new(const sl_splitter_opts *opts)
 {
@@ -108,6 +159,7 @@ sl_splitter_new(const sl_splitter_opts *opts)
                                                    : SL_SPLITTER_MAX_STATEMENT;
     s->max_copy_chunk = opts && opts->max_copy_chunk ? opts->max_copy_chunk
                                                      : SL_SPLITTER_COPY_CHUNK;
+    s->budget = opts ? opts->budget : NULL;
     s->line = 1;
     s->state = LX_NORMAL;
     return s;
@@ -118,6 +170,7 @@ sl_splitter_free(sl_splitter *s)
 {
     if (!s)
         return;
+    budget_release(s);
     sl_buf_free(&s->stmt);
     sl_buf_free(&s->tag);
     sl_buf_free(&s->meta);
@@ -152,7 +205,12 @@ sl_splitter_offset(const sl_splitter *s)
 static void
 reset_statement(sl_splitter *s)
 {
-    sl_buf_reset(&s->stmt);
+    budget_release(s);
+    /* the memory of a large statement goes back as its budget does */
+    if (s->stmt.cap > 2 * SL_SPLITTER_BUDGET_FREE)
+        sl_buf_free(&s->stmt);
+    else
+        sl_buf_reset(&s->stmt);
     s->has_content = false;
     s->paren_depth = 0;
     s->begin_depth = 0;
@@ -713,6 +771,58 @@ finish_step(sl_splitter *s, sl_split_item *item, sl_error *err)
     return STEP_DONE;
 }
 
+static bool
+budget_fits(sl_splitter *s)
+{
+    return s->stmt.len <= SL_SPLITTER_BUDGET_FREE + s->reserved || budget_take(s);
+}
+
+/* "32 MiB", or bytes for limits that are not whole MiB (tests use small ones). */
+static void
+size_text(size_t n, char *buf, size_t cap)
+{
+    if (n % ((size_t)1 << 20) == 0)
+        snprintf(buf, cap, "%zu MiB", n >> 20);
+    else
+        snprintf(buf, cap, "%zu bytes", n);
+}
+
+/* A NUL byte ends the text of a statement for libpq and a line for psql: what runs would be a
+ * cut-short statement, so a script holding one outside COPY data is refused. */
+static int
+nul_byte(sl_splitter *s, sl_error *err)
+{
+    sl_error_set(err, SL_E_ARCHIVE,
+                 "NUL byte at line %llu (offset %llu): a SQL script holds none outside COPY data "
+                 "(is this a SQL script?)",
+                 (unsigned long long)s->line, (unsigned long long)s->offset);
+    s->failed = true;
+    return -1;
+}
+
+static int
+too_long(sl_splitter *s, sl_error *err)
+{
+    char limit[48];
+    if (s->stmt.len > s->max_statement) {
+        size_text(s->max_statement, limit, sizeof limit);
+        sl_error_set(err, SL_E_ARCHIVE,
+                     "statement starting at line %llu (offset %llu) is longer than %s (an "
+                     "unterminated quote or comment?); if it is meant to be that long, raise "
+                     "the limit with --max-statement-size=MB",
+                     (unsigned long long)s->stmt_line, (unsigned long long)s->stmt_offset, limit);
+    } else {
+        size_text(s->budget->limit, limit, sizeof limit);
+        sl_error_set(err, SL_E_ARCHIVE,
+                     "statement starting at line %llu (offset %llu) does not fit: the statements "
+                     "read at the same time by the restore's connections hold more than %s "
+                     "together; raise the limit with --max-statement-size=MB or use fewer jobs",
+                     (unsigned long long)s->stmt_line, (unsigned long long)s->stmt_offset, limit);
+    }
+    s->failed = true;
+    return -1;
+}
+
 int
 sl_splitter_next(sl_splitter *s, sl_split_item *item, sl_error *err)
 {
@@ -734,6 +844,8 @@ sl_splitter_next(sl_splitter *s, sl_split_item *item, sl_error *err)
             rc = STEP_DONE;
         } else {
             unsigned char c = *s->pos;
+            if (c == '\0')
+                return nul_byte(s, err);
             rc = s->state == LX_NORMAL ? lex_normal(s, c, item, err) : lex_quoted(s, c, item, err);
             if (rc == STEP_DONE || rc == STEP_ITEM) {
                 advance(s, 1);
@@ -741,14 +853,8 @@ sl_splitter_next(sl_splitter *s, sl_split_item *item, sl_error *err)
                     s->line++;
             }
             if (rc == STEP_DONE) {
-                if (s->stmt.len > s->max_statement) {
-                    sl_error_set(err, SL_E_ARCHIVE,
-                                 "statement starting at line %llu is longer than %zu bytes (an "
-                                 "unterminated quote or comment?)",
-                                 (unsigned long long)s->stmt_line, s->max_statement);
-                    s->failed = true;
-                    return -1;
-                }
+                if (s->stmt.len > s->max_statement || (s->budget && !budget_fits(s)))
+                    return too_long(s, err);
                 continue;
             }
         }

@@ -17,12 +17,17 @@
  *   script is complete), -1 on error (err set; the splitter is then unusable).
  * Ownership: fed bytes are borrowed until _next() returns 0; they must not change until then.
  *   An item's text belongs to the splitter and stays valid until the next call to _next().
- * Memory: a statement is accumulated whole (up to opts.max_statement bytes); COPY data is never
+ * Memory: a statement is accumulated whole, up to opts.max_statement bytes; COPY data is never
  *   accumulated: each COPY_DATA item points into the fed chunk (at most max_copy_chunk bytes),
- *   so memory is bounded by the longest statement whatever the size of a table.
+ *   so memory is bounded by the longest statement whatever the size of a table. Splitters that
+ *   run at the same time (a restore's -j connections) may share a budget: the bytes of each
+ *   statement beyond its first SL_SPLITTER_BUDGET_FREE are counted in it, so together they hold
+ *   at most the budget's limit plus SL_SPLITTER_BUDGET_FREE per splitter.
  * Errors: SL_E_ARCHIVE naming the line: an unterminated quote/comment/COPY block at the end of
- *   the input, a statement over the size limit, a backslash command inside a statement, text
- *   after `COPY ... FROM stdin;` on the same line. */
+ *   the input, a statement over the size limit or the shared budget (naming its line, its
+ *   offset and restore's --max-statement-size flag), a backslash command inside a statement,
+ *   text after `COPY ... FROM stdin;` on the same line, a NUL byte outside COPY data (libpq
+ *   and psql would cut the statement there). */
 #ifndef SL_RESTORE_SPLITTER_H
 #define SL_RESTORE_SPLITTER_H
 
@@ -32,7 +37,16 @@
 
 #include "base/error.h"
 
-#define SL_SPLITTER_MAX_STATEMENT ((size_t)1 << 30)  /* 1 GiB, as the server's own limit */
+/* The default statement limit. COPY data is streamed and does not count, so the statements
+ * that come near it are rare: sluice's own backups write none over 128 KiB (large values go as
+ * COPY data, large objects in 64 KiB pieces), pg_dump -Fp none but function bodies and, with
+ * --inserts, one row per INSERT. 16 MiB holds any function body and an --inserts row of 8 MB
+ * of bytea (hex doubles it), while a hostile script (an unterminated quote in every parallel
+ * segment) costs at most 16 MiB for all connections: with the rest of a restore (about 12 MB
+ * of code and buffers, and 2 to 3 MB per connection) that stays well under 64 MB at -j 4. The
+ * flag --max-statement-size raises it up to the server's own limit of 1 GiB. */
+#define SL_SPLITTER_MAX_STATEMENT ((size_t)16 << 20)
+#define SL_SPLITTER_BUDGET_FREE ((size_t)256 << 10)  /* of each statement, not counted */
 #define SL_SPLITTER_COPY_CHUNK ((size_t)1 << 18)     /* 256 KiB per COPY_DATA item */
 #define SL_SPLITTER_MAX_META ((size_t)1 << 16)       /* a meta-command line */
 
@@ -53,9 +67,16 @@ typedef struct sl_split_item {
     bool copy_in;      /* STATEMENT: a COPY ... FROM STDIN (COPY_DATA items follow) */
 } sl_split_item;
 
+/* A statement memory budget shared by splitters in several threads (see Memory above). */
+typedef struct sl_splitter_budget sl_splitter_budget;
+sl_splitter_budget *sl_splitter_budget_new(size_t limit);
+/* Only once no splitter that uses it is left. Accepts NULL. */
+void sl_splitter_budget_free(sl_splitter_budget *b);
+
 typedef struct sl_splitter_opts {
     size_t max_statement;   /* 0: SL_SPLITTER_MAX_STATEMENT */
     size_t max_copy_chunk;  /* 0: SL_SPLITTER_COPY_CHUNK */
+    sl_splitter_budget *budget;  /* NULL: none; borrowed, must outlive the splitter */
 } sl_splitter_opts;
 #define SL_SPLITTER_OPTS(...) (&(sl_splitter_opts){__VA_ARGS__})
 

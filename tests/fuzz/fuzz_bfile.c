@@ -43,9 +43,9 @@ drain(const sl_bfile_reader *r, const sl_bfile_entry *e, bool verify)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!path[0]) {
-        snprintf(path, sizeof path, "/tmp/sl-fuzz-bfile-%d.sql", (int)getpid());
-    }
+    if (!path[0])  /* tmpfs when there is one: the file is written for every input */
+        snprintf(path, sizeof path, "%s/sl-fuzz-bfile-%d.sql",
+                 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", (int)getpid());
     FILE *f = fopen(path, "wb");
     if (!f)
         abort();

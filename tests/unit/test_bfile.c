@@ -14,11 +14,14 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <malloc.h>
 #define SCRATCH_FILE "db.sql"
 #include "scratch.h"
 
 #include "base/buf.h"
 #include "io/bfile.h"
+#include "io/bfile_format.h"
+#include "io/checksum.h"
 #include "io/verify.h"
 
 static const sl_codec_kind all_kinds[] = {SL_CODEC_GZIP, SL_CODEC_ZSTD, SL_CODEC_NONE};
@@ -656,6 +659,283 @@ test_missing_file(void **state)
     assert_non_null(strstr(err.message, "No such file"));
 }
 
+/* ---- hostile indexes ---- */
+
+/* A file of codec none with two segments (the preamble and one statement) whose index is the
+ * given JSON text, with the trailer and its checksum right. In the text, {OFF1} {LEN0} {LEN1}
+ * {SHA0} {SHA1} stand for segment 1's offset, the lengths and SHA-256s, {BIG} for 65,537
+ * letters, {FIELDS33} for 33 header fields. */
+static const char seg0[] = SL_BFILE_SIGNATURE "SET client_encoding = 'UTF8';\n";
+static const char seg1[] = "SELECT 1;\n";
+
+static void
+expand(const char *tmpl, sl_buf *out)
+{
+    char hex0[65], hex1[65];
+    unsigned char d[32];
+    sl_error err = {0};
+    assert_int_equal(sl_sha256_digest(seg0, strlen(seg0), d, &err), 0);
+    sl_sha256_hex(d, hex0);
+    assert_int_equal(sl_sha256_digest(seg1, strlen(seg1), d, &err), 0);
+    sl_sha256_hex(d, hex1);
+    for (const char *p = tmpl; *p;) {
+        const char *e = *p == '{' ? strchr(p, '}') : NULL;
+        size_t n = e ? (size_t)(e - p + 1) : 1;
+        if (n == 6 && strncmp(p, "{OFF1}", 6) == 0)
+            sl_buf_printf(out, "%zu", strlen(seg0));
+        else if (n == 6 && strncmp(p, "{LEN0}", 6) == 0)
+            sl_buf_printf(out, "%zu", strlen(seg0));
+        else if (n == 6 && strncmp(p, "{LEN1}", 6) == 0)
+            sl_buf_printf(out, "%zu", strlen(seg1));
+        else if (n == 6 && strncmp(p, "{SHA0}", 6) == 0)
+            sl_buf_puts(out, hex0);
+        else if (n == 6 && strncmp(p, "{SHA1}", 6) == 0)
+            sl_buf_puts(out, hex1);
+        else if (n == 5 && strncmp(p, "{BIG}", 5) == 0)
+            for (size_t i = 0; i <= SL_BFILE_NAME_MAX; i++)
+                sl_buf_putc(out, 'a');
+        else if (n == 10 && strncmp(p, "{FIELDS33}", 10) == 0)
+            for (int i = 0; i < 33; i++)
+                sl_buf_printf(out, "%s\"f%d\":\"v\"", i ? "," : "", i);
+        else
+            n = 1, sl_buf_putc(out, *p);
+        p += n;
+    }
+}
+
+static void
+write_with_index(const char *path, const char *json, size_t json_len)
+{
+    sl_buf file = SL_BUF_INIT, index = SL_BUF_INIT;
+    unsigned char d[32];
+    sl_error err = {0};
+    sl_buf_puts(&file, seg0);
+    sl_buf_puts(&file, seg1);
+    size_t data_end = file.len;
+    sl__bfile_index_encode(SL_CODEC_NONE, json, json_len, &index);
+    assert_int_equal(sl_sha256_digest(index.data, index.len, d, &err), 0);
+    sl_buf_append(&file, index.data, index.len);
+    sl__bfile_trailer_encode(SL_CODEC_NONE, data_end, index.len, d, &file);
+    spit(path, file.data, file.len);
+    sl_buf_free(&file);
+    sl_buf_free(&index);
+}
+
+#define E0(phase)                                                                              \
+    "{\"seq\":0,\"phase\":" phase ",\"parallel\":false,\"kind\":\"PREAMBLE\",\"schema\":null,"  \
+    "\"name\":null,\"rows\":-1,\"offset\":0,\"length\":{LEN0},\"raw_length\":{LEN0},"           \
+    "\"sha256\":\"{SHA0}\"}"
+#define E1_WITH(phase, more)                                                                   \
+    "{\"seq\":1,\"phase\":" phase ",\"parallel\":false,\"kind\":\"PRE-DATA\"," more             \
+    "\"rows\":-1,\"offset\":{OFF1},\"length\":{LEN1},\"raw_length\":{LEN1},"                     \
+    "\"sha256\":\"{SHA1}\"}"
+#define E1(phase) E1_WITH(phase, "")
+#define DOC(head, entries) "{\"format\":1,\"codec\":\"none\"" head ",\"entries\":[" entries "]}"
+
+static const struct {
+    const char *name;
+    const char *json;
+    const char *error;  /* NULL: accepted */
+} hostile_indexes[] = {
+    {"well formed", DOC(",\"header\":{\"database\":\"d\"}", E0("0") "," E1("10")), NULL},
+    {"unknown members are skipped",
+     "{\"format\":1,\"later\":{\"a\":[1,{\"b\":null}],\"c\":\"x\"},\"codec\":\"none\","
+     "\"entries\":[" E0("0") "," E1_WITH("10", "\"note\":[[],{}],") "]}",
+     NULL},
+    {"negative phase", DOC("", E0("-1") "," E1("10")),
+     "index entry 0 (segment at offset 0) has phase -1, which is not one of sluice's phases "
+     "(0, 10, 20, 30, 40, 50)"},
+    {"phase between two known ones", DOC("", E0("0") "," E1("15")),
+     "has phase 15, which is not one of sluice's phases"},
+    {"phase after the last", DOC("", E0("0") "," E1("60")), "has phase 60, which is not"},
+    {"phase that is 10 as a C int", DOC("", E0("0") "," E1("4294967306")),
+     "has phase 4294967306, which is not"},
+    {"phase beyond 64 bits", DOC("", E0("0") "," E1("99999999999999999999")),
+     "is not a sluice index: number out of the range of a 64-bit integer at byte"},
+    {"phase as a string", DOC("", E0("0") "," E1("\"10\"")), "index entry 1 (index at offset"},
+    {"phases going back", DOC("", E0("10") "," E1("0")), "has phase 0 after phase 10"},
+    {"another format", "{\"format\":2,\"codec\":\"none\",\"entries\":[]}",
+     "has format 2; this sluice reads format 1"},
+    {"another codec", "{\"format\":1,\"codec\":\"gzip\",\"entries\":[]}",
+     "says gzip but the file is none"},
+    {"entries given twice", DOC(",\"entries\":[]", E0("0") "," E1("10")),
+     "is not a sluice index"},
+    {"a root member twice", "{\"format\":1,\"format\":1,\"codec\":\"none\",\"entries\":[]}",
+     "is not a sluice index"},
+    {"an entry member twice", DOC("", E0("0") "," E1_WITH("10", "\"rows\":5,")),
+     "index entry 1 (index at offset"},
+    {"a sequence number skipped",
+     DOC("", E0("0") ",{\"seq\":2,\"phase\":10,\"parallel\":false,\"kind\":\"X\",\"rows\":-1,"
+                     "\"offset\":{OFF1},\"length\":{LEN1},\"raw_length\":{LEN1},"
+                     "\"sha256\":\"{SHA1}\"}"),
+     "index entry 1 (index at offset"},
+    {"a gap between segments",
+     DOC("", E0("0") ",{\"seq\":1,\"phase\":10,\"parallel\":false,\"kind\":\"X\",\"rows\":-1,"
+                     "\"offset\":1,\"length\":{LEN1},\"raw_length\":{LEN1},\"sha256\":\"{SHA1}\"}"),
+     "index entry 1 says segment at offset 1 of"},
+    {"segments ending before the index", DOC("", E0("0")), "the segments end at offset"},
+    {"no entries", "{\"format\":1,\"codec\":\"none\"}", "is not a sluice index"},
+    {"an array at the root", "[" E0("0") "]", "is not a sluice index"},
+    {"a fraction", DOC("", E0("0") "," E1_WITH("10", "\"x\":1.5,")),
+     "number that is not an integer at byte"},
+    {"a NUL escape in a name", DOC("", E0("0") "," E1_WITH("10", "\"name\":\"a\\u0000b\",")),
+     "\\u0000 in a string at byte"},
+    {"invalid UTF-8 in a name", DOC("", E0("0") "," E1_WITH("10", "\"name\":\"a\xc3\x28\",")),
+     "invalid UTF-8 in a string at byte"},
+    {"an overlong UTF-8 form", DOC("", E0("0") "," E1_WITH("10", "\"name\":\"\xc0\xaf\",")),
+     "invalid UTF-8 in a string at byte"},
+    {"an unpaired surrogate", DOC("", E0("0") "," E1_WITH("10", "\"name\":\"\\ud800x\",")),
+     "unpaired surrogate in a string at byte"},
+    {"a control character", DOC("", E0("0") "," E1_WITH("10", "\"name\":\"a\tb\",")),
+     "control character in a string at byte"},
+    {"a name over 64 KiB", DOC("", E0("0") "," E1_WITH("10", "\"name\":\"{BIG}\",")),
+     "string longer than 65536 bytes at byte"},
+    {"nesting too deep", DOC("", E0("0") "," E1_WITH("10", "\"x\":[[[[[[[[[1]]]]]]]]],")),
+     "nesting deeper than 8 levels at byte"},
+    {"too many header fields", DOC(",\"header\":{{FIELDS33}}", E0("0") "," E1("10")),
+     "has more than 32 header fields"},
+    {"text after the document", DOC("", E0("0") "," E1("10")) "x", "unexpected 'x' at byte"},
+    {"a document cut short", "{\"format\":1,\"codec\":\"none\",\"entries\":[",
+     "the document ends early at byte"},
+    {"a newline inside the index line", "{\"format\":1,\n\"codec\":\"none\",\"entries\":[]}",
+     "the index at offset 66 is malformed"},
+};
+
+static void
+test_hostile_indexes(void **state)
+{
+    scratch *f = *state;
+    for (size_t i = 0; i < sizeof hostile_indexes / sizeof hostile_indexes[0]; i++) {
+        sl_buf json = SL_BUF_INIT;
+        expand(hostile_indexes[i].json, &json);
+        write_with_index(f->path, json.data, json.len);
+        sl_bfile_reader *r = NULL;
+        sl_error err = {0};
+        int rc = sl_bfile_reader_open(&r, f->path, &err);
+        if (!hostile_indexes[i].error) {
+            if (rc != 0)
+                fail_msg("%s: %s", hostile_indexes[i].name, err.message);
+            assert_int_equal(sl_bfile_reader_count(r), 2);
+            assert_int_equal(sl_bfile_reader_entry(r, 1)->phase, SL_PHASE_PRE_DATA);
+            sl_bfile_reader_close(r);
+            sl_verify_report rep;
+            if (sl_verify_file(f->path, &rep, &err) != 0)
+                fail_msg("%s: verify: %s", hostile_indexes[i].name, err.message);
+            sl_verify_report_free(&rep);
+        } else if (rc == 0 || err.kind != SL_E_ARCHIVE
+                   || !strstr(err.message, hostile_indexes[i].error)) {
+            fail_msg("%s: rc %d, kind %d, \"%s\"", hostile_indexes[i].name, rc, err.kind,
+                     rc == 0 ? "(accepted)" : err.message);
+        }
+        sl_buf_free(&json);
+    }
+}
+
+/* Escapes in names come out as UTF-8; null and absent names are both NULL; the header keeps
+ * string fields only. */
+static void
+test_index_strings(void **state)
+{
+    scratch *f = *state;
+    sl_buf json = SL_BUF_INIT;
+    expand(DOC(",\"header\":{\"database\":\"caf\\u00e9 \\ud83d\\ude00\",\"n\":5,\"s\":null}",
+               E0("0") "," E1_WITH("10", "\"schema\":\"s\\\"q\\\\\",\"name\":\"\\t\\u001b[31m\",")),
+           &json);
+    write_with_index(f->path, json.data, json.len);
+    sl_bfile_reader *r = NULL;
+    sl_error err = {0};
+    if (sl_bfile_reader_open(&r, f->path, &err) != 0)
+        fail_msg("%s", err.message);
+    assert_string_equal(sl_bfile_reader_header(r, "database"), "caf\xc3\xa9 \xf0\x9f\x98\x80");
+    assert_null(sl_bfile_reader_header(r, "n"));
+    assert_null(sl_bfile_reader_header(r, "s"));
+    assert_null(sl_bfile_reader_entry(r, 0)->schema);
+    assert_null(sl_bfile_reader_entry(r, 0)->name);
+    assert_string_equal(sl_bfile_reader_entry(r, 1)->schema, "s\"q\\");
+    assert_string_equal(sl_bfile_reader_entry(r, 1)->name, "\t\x1b[31m");
+    assert_string_equal(sl_bfile_reader_entry(r, 1)->kind, "PRE-DATA");
+    sl_bfile_reader_close(r);
+    sl_buf_free(&json);
+}
+
+/* The writer never makes a file the reader refuses: unknown phases are its caller's bug. */
+static void
+test_writer_refuses_unknown_phases(void **state)
+{
+    scratch *f = *state;
+    static const int phases[] = {-1, 5, 25, 51, 1 << 30};
+    for (size_t i = 0; i < sizeof phases / sizeof phases[0]; i++) {
+        sl_bfile_writer *w = NULL;
+        sl_bfile_segment *s = NULL;
+        sl_error err = {0};
+        assert_int_equal(sl_bfile_writer_open(&w, f->path, &(sl_codec){SL_CODEC_NONE, 0}, &err),
+                         0);
+        write_preamble(w);
+        assert_int_equal(sl_bfile_segment_open(w, &s, &err), 0);
+        assert_int_equal(sl_bfile_segment_write(s, "x;\n", 3, &err), 0);
+        assert_int_equal(sl_bfile_segment_commit(s, META(phases[i], "X"), &err), -1);
+        char want[64];
+        snprintf(want, sizeof want, "phase %d is not one of sluice's phases", phases[i]);
+        assert_int_equal(err.kind, SL_E_INTERNAL);
+        if (!strstr(err.message, want))
+            fail_msg("phase %d: \"%s\"", phases[i], err.message);
+        sl_bfile_writer_abort(w);
+        assert_int_equal(dir_entries(f->dir), 0);
+    }
+    for (int phase = -1; phase <= 60; phase++)
+        assert_int_equal(sl_bfile_phase_known(phase), phase % 10 == 0 && phase >= 0 && phase <= 50);
+}
+
+static size_t
+heap_in_use(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+}
+
+/* 60,000 entries (a 13 MB index): what the reader keeps is less than the index's size, and
+ * a bad last entry is found before anything is kept. */
+static void
+test_index_memory_is_bounded(void **state)
+{
+    scratch *f = *state;
+    for (int bad = 0; bad <= 1; bad++) {
+        sl_buf json = SL_BUF_INIT;
+        const int n = 60000;
+        expand("{\"format\":1,\"codec\":\"none\",\"entries\":[" E0("0") "," E1("10"), &json);
+        for (int i = 2; i < n; i++)
+            sl_buf_printf(&json, ",{\"seq\":%d,\"phase\":50,\"parallel\":false,\"kind\":\"FINAL\","
+                          "\"name\":\"an_object_name_of_sixty_bytes_or_so_%024d\",\"rows\":-1,"
+                          "\"offset\":%zu,\"length\":0,\"raw_length\":0,\"sha256\":\"%s\"}",
+                          i, i, strlen(seg0) + strlen(seg1) + (bad && i == n - 1),
+                          "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        sl_buf_puts(&json, "]}");
+        write_with_index(f->path, json.data, json.len);
+        size_t before = heap_in_use();
+        sl_bfile_reader *r = NULL;
+        sl_error err = {0};
+        int rc = sl_bfile_reader_open(&r, f->path, &err);
+        size_t kept = heap_in_use() - before;
+        if (bad) {
+            assert_int_equal(rc, -1);
+            char want[64];
+            snprintf(want, sizeof want, "index entry %d says segment at offset", n - 1);
+            assert_non_null(strstr(err.message, want));
+            assert_true(kept < 4096);
+        } else {
+            if (rc != 0)
+                fail_msg("%s", err.message);
+            assert_int_equal(sl_bfile_reader_count(r), (size_t)n);
+            assert_string_equal(sl_bfile_reader_entry(r, n - 1)->name,
+                                "an_object_name_of_sixty_bytes_or_so_000000000000000000059999");
+            if (kept > json.len * 9 / 10)
+                fail_msg("the reader keeps %zu bytes for an index of %zu", kept, json.len);
+            sl_bfile_reader_close(r);
+        }
+        sl_buf_free(&json);
+    }
+}
+
 int
 main(void)
 {
@@ -675,6 +955,10 @@ main(void)
         SCRATCH_TEST(test_row_count_mismatch),
         SCRATCH_TEST(test_plain_scripts),
         SCRATCH_TEST(test_missing_file),
+        SCRATCH_TEST(test_hostile_indexes),
+        SCRATCH_TEST(test_index_strings),
+        SCRATCH_TEST(test_writer_refuses_unknown_phases),
+        SCRATCH_TEST(test_index_memory_is_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -264,14 +264,134 @@ test_copy_chunks_bounded(void **state)
     sl_buf_free(&expect);
 }
 
+/* Statements against a limit of 24 bytes; COPY data never counts. */
+static const split_case limit_cases[] = {
+    {"unterminated quote", "SELECT 1;\nSELECT 'aaaaaaaaaaaaaaaaaaaaaaaaaaa';\n", "[S1]SELECT 1;",
+     "statement starting at line 2 (offset 10) is longer than 24 bytes (an unterminated quote "
+     "or comment?); if it is meant to be that long, raise the limit with "
+     "--max-statement-size=MB"},
+    {"unterminated comment", "/* aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "",
+     "statement starting at line 1 (offset 0) is longer than 24 bytes"},
+    {"dollar-quoted body", "SELECT 1;\nDO $$ BEGIN NULL; NULL; END $$;", "[S1]SELECT 1;",
+     "statement starting at line 2 (offset 10) is longer than 24 bytes"},
+    {"exactly at the limit", "SELECT 'abcdefghijklmn';SELECT 1;",
+     "[S1]SELECT 'abcdefghijklmn';[S1]SELECT 1;", NULL},
+    {"leading comments do not count", "-- a comment far longer than sixteen bytes\nSELECT 1;",
+     "[S2]SELECT 1;", NULL},
+    {"COPY data far over the limit",
+     "COPY t FROM stdin;\n1\taaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n\\.\nSELECT 2;",
+     "[C1]COPY t FROM stdin;[D2]1\taaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n[E3][S4]SELECT 2;",
+     NULL},
+};
+
 static void
 test_statement_limit(void **state)
 {
     (void)state;
-    split_case tc = {"statement limit", "SELECT 1;\nSELECT 'aaaaaaaaaaaaaaaaaaaaaaaaaaa';\n",
-                     "[S1]SELECT 1;", "statement starting at line 2 is longer than 16 bytes"};
-    check_case(&tc, 0, 1, SL_SPLITTER_OPTS(.max_statement = 16));
-    check_case(&tc, 0, 1000, SL_SPLITTER_OPTS(.max_statement = 16));
+    for (size_t i = 0; i < sizeof limit_cases / sizeof limit_cases[0]; i++) {
+        check_case(&limit_cases[i], 0, 1, SL_SPLITTER_OPTS(.max_statement = 24));
+        check_case(&limit_cases[i], 0, 1000, SL_SPLITTER_OPTS(.max_statement = 24));
+    }
+    /* the default: far below the server's 1 GiB, far above what a backup writes */
+    assert_int_equal(SL_SPLITTER_MAX_STATEMENT, (size_t)16 << 20);
+}
+
+/* NUL bytes (inputs carry their length): refused wherever libpq or psql would cut the text,
+ * passed through in COPY data (the server judges the data). */
+static const struct {
+    const char *name;
+    const char *input;
+    size_t len;
+    const char *expect;
+    size_t expect_len;
+    const char *error;
+} nul_cases[] = {
+    {"in a statement", "SELECT 1;\nDELETE FROM t\0 WHERE id = 1;", 38, "[S1]SELECT 1;", 13,
+     "NUL byte at line 2 (offset 23): a SQL script holds none outside COPY data"},
+    {"in a quoted string", "SELECT 'a\0b';", 14, "", 0, "NUL byte at line 1 (offset 9)"},
+    {"in a leading comment", "-- a\0\nSELECT 1;", 15, "", 0, "NUL byte at line 1 (offset 4)"},
+    {"in a meta-command", "\\connect a\0b\n", 13, "", 0, "NUL byte at line 1 (offset 10)"},
+    {"in COPY data", "COPY t FROM stdin;\na\0b\n\\.\n", 26,
+     "[C1]COPY t FROM stdin;[D2]a\0b\n[E3]", 34, NULL},
+};
+
+static void
+test_nul_bytes(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof nul_cases / sizeof nul_cases[0]; i++) {
+        static const size_t steps[] = {1, 3, 1000};
+        for (size_t k = 0; k < 3; k++) {
+            sl_buf out = SL_BUF_INIT;
+            sl_error err = {0};
+            int rc = run_split(nul_cases[i].input, nul_cases[i].len, 0, steps[k], NULL, &out,
+                               &err);
+            size_t want_len = nul_cases[i].expect_len;
+            if (out.len != want_len || memcmp(out.data ? out.data : "", nul_cases[i].expect,
+                                              want_len) != 0)
+                fail_msg("%s (step %zu): items differ", nul_cases[i].name, steps[k]);
+            if (nul_cases[i].error) {
+                if (rc != -1 || err.kind != SL_E_ARCHIVE
+                    || !strstr(err.message, nul_cases[i].error))
+                    fail_msg("%s (step %zu): rc %d, \"%s\"", nul_cases[i].name, steps[k], rc,
+                             err.message);
+            } else if (rc != 0) {
+                fail_msg("%s: %s", nul_cases[i].name, err.message);
+            }
+            sl_buf_free(&out);
+        }
+    }
+}
+
+/* Feeds text to s until it needs more input; returns what _next() returned last. */
+static int
+feed_all(sl_splitter *s, const sl_buf *text, sl_split_item *it, sl_error *err)
+{
+    sl_splitter_feed(s, text->data, text->len);
+    return sl_splitter_next(s, it, err);
+}
+
+/* Splitters sharing a budget: statements read at the same time count together beyond the first
+ * SL_SPLITTER_BUDGET_FREE bytes of each; a yielded statement gives its share back. */
+static void
+test_shared_budget(void **state)
+{
+    (void)state;
+    const size_t mib = (size_t)1 << 20;
+    sl_splitter_budget *b = sl_splitter_budget_new(4 * mib);
+    sl_splitter_opts opts = {.max_statement = 8 * mib, .budget = b};
+    sl_splitter *one = sl_splitter_new(&opts), *two = sl_splitter_new(&opts);
+    sl_splitter *three = sl_splitter_new(&opts);
+    sl_buf big = SL_BUF_INIT;
+    sl_split_item it;
+    sl_error err = {0};
+    sl_buf_puts(&big, "SELECT 1;\nSELECT '");
+    while (big.len < 3 * mib + mib / 2)
+        sl_buf_puts(&big, "0123456789abcdef");
+    /* 3.5 MiB open in the first (3 MiB of the budget): as much does not fit in the second */
+    assert_int_equal(feed_all(one, &big, &it, &err), 1);  /* SELECT 1; */
+    assert_int_equal(sl_splitter_next(one, &it, &err), 0);
+    assert_int_equal(feed_all(two, &big, &it, &err), 1);
+    assert_int_equal(sl_splitter_next(two, &it, &err), -1);
+    assert_int_equal(err.kind, SL_E_ARCHIVE);
+    if (!strstr(err.message, "statement starting at line 2 (offset 10) does not fit: the "
+                             "statements read at the same time by the restore's connections "
+                             "hold more than 4 MiB together; raise the limit with "
+                             "--max-statement-size=MB or use fewer jobs"))
+        fail_msg("message \"%s\"", err.message);
+    sl_splitter_free(two);  /* gives back what it had taken */
+    /* the first ends its statement and yields it: its share comes back at the next call */
+    sl_splitter_feed(one, "';", 2);
+    assert_int_equal(sl_splitter_next(one, &it, &err), 1);
+    assert_int_equal(it.len, big.len - 10 + 2);
+    assert_int_equal(sl_splitter_next(one, &it, &err), 0);
+    assert_int_equal(feed_all(three, &big, &it, &err), 1);
+    if (sl_splitter_next(three, &it, &err) != 0)
+        fail_msg("third splitter: %s", err.message);
+    sl_splitter_free(one);
+    sl_splitter_free(three);
+    sl_splitter_budget_free(b);
+    sl_buf_free(&big);
 }
 
 static const struct {
@@ -330,6 +450,8 @@ main(void)
         cmocka_unit_test(test_cases_any_chunking),
         cmocka_unit_test(test_copy_chunks_bounded),
         cmocka_unit_test(test_statement_limit),
+        cmocka_unit_test(test_shared_budget),
+        cmocka_unit_test(test_nul_bytes),
         cmocka_unit_test(test_parse_meta),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,72 @@
+/* libFuzzer target for base/json_reader: any bytes must tokenize without crashing, within the
+ * reader's bounds (strings of at most MAX_STRING bytes, NUL-free; at most MAX_DEPTH nesting),
+ * and the tokens and the error must not depend on where the chunks are cut. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/json_reader.h"
+
+#define MAX_STRING 64
+#define MAX_DEPTH 8
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+transcript(const uint8_t *data, size_t size, size_t step, sl_buf *out)
+{
+    sl_json_reader *r = sl_json_reader_new(MAX_STRING, MAX_DEPTH);
+    sl_json_token t;
+    sl_error err;
+    sl_error_clear(&err);
+    int rc = 0;
+    for (size_t pos = 0;; pos += step) {
+        if (pos >= size)
+            sl_json_reader_finish(r);
+        else
+            sl_json_reader_feed(r, data + pos, size - pos < step ? size - pos : step);
+        while ((rc = sl_json_reader_next(r, &t, &err)) == 1) {
+            if (t.depth < 0 || t.depth > MAX_DEPTH)
+                abort();
+            sl_buf_printf(out, "[%d %d %lld]", (int)t.kind, t.depth, (long long)t.integer);
+            if (t.kind == SL_JSON_KEY || t.kind == SL_JSON_STRING) {
+                if (t.len > MAX_STRING || strlen(t.text) != t.len)
+                    abort();
+                sl_buf_append(out, t.text, t.len);
+            }
+        }
+        if (rc < 0) {
+            if (err.kind != SL_E_ARCHIVE)
+                abort();
+            sl_buf_printf(out, "\nerror: %s", err.message);
+            break;
+        }
+        if (pos >= size)
+            break;
+    }
+    if (rc == 0 && sl_json_reader_offset(r) != size)
+        abort();  /* a complete document used every byte */
+    sl_json_reader_free(r);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size == 0)
+        return 0;
+    size_t step = (size_t)data[0] % 13 + 1;
+    data++;
+    size--;
+    sl_buf whole = SL_BUF_INIT, cut = SL_BUF_INIT;
+    transcript(data, size, size + 1, &whole);
+    transcript(data, size, step, &cut);
+    if (whole.len != cut.len || (whole.len && memcmp(whole.data, cut.data, whole.len) != 0)) {
+        fprintf(stderr, "chunking changed the tokens (step %zu)\n", step);
+        abort();
+    }
+    sl_buf_free(&whole);
+    sl_buf_free(&cut);
+    return 0;
+}
