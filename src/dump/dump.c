@@ -31,6 +31,7 @@
 #include "base/mem.h"
 #include "base/progress.h"
 #include "dump/catalog.h"
+#include "dump/script.h"
 #include "dump/widerow.h"
 #include "io/bfile.h"
 #include "pg/copy.h"
@@ -73,6 +74,7 @@ typedef struct dump_ctx {
     /* Cancel handles of the connections in use, for sl_dump_interrupt(). */
     PGcancel *cancels[MAX_SLOTS];
     _Atomic int ncancels;
+    char restrict_key[SL_SCRIPT_KEY_LEN + 1];  /* of this backup's \restrict line */
 } dump_ctx;
 
 /* The dump running in this process, for the signal handler. */
@@ -150,6 +152,9 @@ iso_now(char *buf, size_t cap)
     strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* The preamble: sluice's signature, \restrict (before any text taken from the database), a
+ * comment saying what was backed up and the session settings every restore connection runs.
+ * The database's name and the server's version go through the comment sanitizer. */
 static int
 write_preamble(dump_ctx *d, const char *dbname, const char *encoding, const char *version,
                sl_error *err)
@@ -158,11 +163,15 @@ write_preamble(dump_ctx *d, const char *dbname, const char *encoding, const char
     iso_now(started, sizeof started);
     sl_buf b = SL_BUF_INIT;
     sl_buf_puts(&b, SL_BFILE_SIGNATURE);
+    sl_buf_printf(&b, "\\restrict %s\n--\n-- database: ", d->restrict_key);
+    sl_script_put_comment_text(&b, dbname);
+    sl_buf_puts(&b, "\n-- server version: ");
+    sl_script_put_comment_text(&b, version);
     sl_buf_printf(&b,
-                  "--\n-- database: %s\n-- server version: %s\n-- started: %s\n--\n"
+                  "\n-- started: %s\n--\n"
                   "-- Restore with: sluice restore FILE --database DB (parallel with -j N),\n"
                   "-- or with psql: gunzip -c FILE | psql -d DB (zstd -dc for .zst).\n--\n\n",
-                  dbname, version, started);
+                  started);
     sl_buf_printf(&b,
                   "SET statement_timeout = 0;\n"
                   "SET lock_timeout = 0;\n"
@@ -181,6 +190,21 @@ write_preamble(dump_ctx *d, const char *dbname, const char *encoding, const char
     return rc;
 }
 
+/* "-- KIND schema.name": names may hold anything, the sanitizer keeps them on this line. */
+static void
+put_item_comment(sl_buf *b, const sl_dump_item *it)
+{
+    sl_buf_puts(b, "-- ");
+    sl_script_put_comment_text(b, it->kind);
+    sl_buf_putc(b, ' ');
+    if (it->schema) {
+        sl_script_put_comment_text(b, it->schema);
+        sl_buf_putc(b, '.');
+    }
+    sl_script_put_comment_text(b, it->name);
+    sl_buf_putc(b, '\n');
+}
+
 /* Writes all items of one phase as a single sequential segment (empty phases write none). */
 static int
 write_phase_segment(dump_ctx *d, const sl_dump_items *items, int phase, const char *kind,
@@ -191,8 +215,7 @@ write_phase_segment(dump_ctx *d, const sl_dump_items *items, int phase, const ch
         const sl_dump_item *it = &items->v[i];
         if (it->phase != phase)
             continue;
-        sl_buf_printf(&b, "-- %s %s%s%s\n", it->kind, it->schema ? it->schema : "",
-                      it->schema ? "." : "", it->name ? it->name : "");
+        put_item_comment(&b, it);
         sl_buf_puts(&b, it->sql);
         sl_buf_putc(&b, '\n');
     }
@@ -203,6 +226,16 @@ write_phase_segment(dump_ctx *d, const sl_dump_items *items, int phase, const ch
     }
     sl_buf_free(&b);
     return rc;
+}
+
+/* The last segment: \unrestrict ends what \restrict began (psql allows meta-commands again). */
+static int
+write_unrestrict(dump_ctx *d, sl_error *err)
+{
+    char line[SL_SCRIPT_KEY_LEN + 16];
+    int n = snprintf(line, sizeof line, "\\unrestrict %s\n", d->restrict_key);
+    sl_bfile_meta meta = {.phase = SL_PHASE_FINAL, .kind = "UNRESTRICT", .rows = -1};
+    return write_text_segment(d, line, (size_t)n, &meta, err);
 }
 
 /* Groups of a parallel phase: an object and the items that decorate it (its comment, owner,
@@ -449,6 +482,12 @@ stream_rows(dump_ctx *d, sl_conn *c, const task *t, const sl_widerow_table *w,
             goto done;
         if (got == 0)
             break;
+        /* a row that is not one line could end the COPY data early for psql */
+        if (!sl_script_is_copy_row(data, len)) {
+            sl_error_set(err, SL_E_SERVER, "the server sent a malformed COPY row (row %lld of "
+                         "this part: not one line)", (long long)*rows + 1);
+            goto done;
+        }
         if (w) {
             int wide = sl_widerow_split_line(data, len, &keep, &ctid, err);
             if (wide < 0)
@@ -744,6 +783,12 @@ open_pool(dump_ctx *d, const sl_conninfo *ci, const sl_conn_opts *copts, char **
         query_value(probe, "SELECT pg_catalog.current_setting('server_version')", version, err)
             != 0)
         goto done;
+    /* written into the preamble's SET client_encoding = '...' */
+    if (!sl_script_is_word(*encoding)) {
+        sl_error_set(err, SL_E_SERVER, "the server sent a malformed encoding name for the "
+                     "database (not 1 to 63 letters, digits or underscores)");
+        goto done;
+    }
     sl_conninfo *wci = sl_conninfo_with_dbname(ci, NULL);
     sl_conninfo_set(wci, "client_encoding", *encoding);
     rc = sl_pool_open(pool, wci, copts,
@@ -767,7 +812,7 @@ write_schema_and_data(dump_ctx *d, const sl_dump_catalog *cat,
     if (!f->schema_only && d->ntasks > 0 && run_workers(d, d->opts->jobs, err) != 0)
         return -1;
     if (write_phase_segment(d, &cat->items, SL_PHASE_DATA, "SEQUENCE SET", err) != 0 ||
-        write_post_data(d, &cat->items, err) != 0)
+        write_post_data(d, &cat->items, err) != 0 || write_unrestrict(d, err) != 0)
         return -1;
     return 0;
 }
@@ -851,6 +896,8 @@ sl_dump_run(const sl_conninfo *ci, const sl_conn_opts *conn_opts, const sl_dump_
     memset(summary, 0, sizeof *summary);
     pthread_mutex_init(&d.err_mu, NULL);
     atomic_store(&active_dump, &d);
+    if (sl_script_restrict_key(d.restrict_key, err) != 0)
+        goto done;
     if (opts->notify_channel && sl_conn_open(&note.conn, ci, conn_opts, err) != 0)
         goto done;
     if (open_pool(&d, ci, conn_opts, &encoding, &version, &d.pool, err) != 0)

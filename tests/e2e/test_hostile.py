@@ -1,0 +1,269 @@
+"""A database full of hostile names and text, backed up and restored by sluice and by psql.
+
+Schemas, tables, columns, roles, the database itself, enum labels, functions, sequences,
+indexes, constraints and views are named with newlines, carriage returns, backslashes, quotes,
+`*/`, `--`, `\\!`, `\\restrict`, terminal escapes and 63-byte multibyte names; comments,
+column defaults, a function body and the rows hold the same text. Every `\\!` in there would
+create a canary file in the directory the restoring psql runs in. Each backup is restored by
+`sluice restore` and by psql 15 (which honours `\\restrict`) into a fresh database that must be
+identical to the source (compare.py), `sluice verify` must pass, and no canary may appear.
+"""
+import gzip
+import os
+import re
+import subprocess
+
+import psycopg
+import pytest
+from psycopg import sql
+
+import compare
+
+BINDIR = os.environ.get("SLUICE_PG_BINDIR", "/usr/lib/postgresql/15/bin")
+CANARY = "CANARY"
+INJECT = f"\n\\! touch {CANARY}\n"
+EXT = {"gzip": ".sql.gz", "zstd": ".sql.zst", "none": ".sql"}
+
+# Name fragments, each short enough to leave room for a prefix within 63 bytes.
+FRAGMENTS = [
+    "nl" + INJECT,
+    f"cr\r\\! touch {CANARY}\r",
+    f"crlf\r\n\\! touch {CANARY}\r\n",
+    "bs\\x\\\\",
+    "q'\"x\"'",
+    "c*/x/*",
+    "d--x",
+    f"\\! touch {CANARY}",
+    "\n\\restrict abc\n",
+    "\n\\unrestrict abc\n",
+    "\x1b[31mred\x1b[0m\x1b]0;title\x07",
+    "end\n\\.\n",
+    "f FROM stdin;\n1\n",
+    "tab\tv\x0bf\x0c",
+    "\u20ac" * 21,          # 63 bytes of 3-byte characters: NAMEDATALEN - 1 exactly
+    "\u00e9" * 31 + "x",    # 63 bytes of 2-byte characters and one ASCII
+    "\u00fc" * 40,          # 80 bytes: the server cuts it to 62 on a character boundary
+]
+
+
+def ident(*parts):
+    return sql.SQL(".").join(sql.Identifier(p) for p in parts)
+
+
+def conninfo(pg, dbname):
+    return psycopg.conninfo.make_conninfo(host=pg.host, port=pg.port, user=pg.user,
+                                          dbname=dbname, passfile=pg.pgpass)
+
+
+def run_sql(pg, dbname, statements):
+    with psycopg.connect(conninfo(pg, dbname), autocommit=True) as conn:
+        for stmt in statements:
+            conn.execute(stmt)
+
+
+def hostile_statements(schema, owner, reader):
+    """The objects of the hostile database, as composed statements."""
+    out = [
+        sql.SQL("CREATE SCHEMA {} AUTHORIZATION {}").format(ident(schema), ident(owner)),
+        sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(ident(schema), ident(reader)),
+        sql.SQL("CREATE TYPE {} AS ENUM ({})").format(
+            ident(schema, "mood" + INJECT),
+            sql.SQL(", ").join(sql.Literal(f) for f in FRAGMENTS if len(f.encode()) <= 63)),
+        sql.SQL("CREATE FUNCTION {}() RETURNS text LANGUAGE sql IMMUTABLE AS {}").format(
+            ident(schema, "fn" + INJECT),
+            sql.Literal(f"SELECT E'{INJECT.encode('unicode_escape').decode()}'::text "
+                        f"|| '\\! touch {CANARY}'")),
+        sql.SQL("ALTER FUNCTION {}() OWNER TO {}").format(ident(schema, "fn" + INJECT),
+                                                        ident(owner)),
+        sql.SQL("CREATE SEQUENCE {}").format(ident(schema, "seq" + INJECT)),
+        sql.SQL("SELECT pg_catalog.setval(pg_catalog.format('%I.%I', {}, {}), 42)").format(
+            sql.Literal(schema), sql.Literal("seq" + INJECT)),
+        sql.SQL("COMMENT ON SCHEMA {} IS {}").format(ident(schema), sql.Literal(INJECT)),
+    ]
+    for i, frag in enumerate(FRAGMENTS):
+        table, column = f"t{i}{frag}", f"c{frag}"
+        t = ident(schema, table)
+        out += [
+            sql.SQL("CREATE TABLE {} (id serial PRIMARY KEY, {} text DEFAULT {} "
+                    "CONSTRAINT {} CHECK ({} <> {}), m {}, f text DEFAULT {}())").format(
+                t, sql.Identifier(column), sql.Literal(frag), sql.Identifier(f"k{i}{frag}"),
+                sql.Identifier(column), sql.Literal("never" + frag),
+                ident(schema, "mood" + INJECT), ident(schema, "fn" + INJECT)),
+            sql.SQL("CREATE INDEX {} ON {} ({})").format(sql.Identifier(f"i{i}{frag}"), t,
+                                                         sql.Identifier(column)),
+            sql.SQL("INSERT INTO {} ({}, m) VALUES ({}, {}), (DEFAULT, NULL)").format(
+                t, sql.Identifier(column), sql.Literal(frag + INJECT),
+                sql.Literal(FRAGMENTS[0])),
+            sql.SQL("COMMENT ON TABLE {} IS {}").format(t, sql.Literal(frag)),
+            sql.SQL("COMMENT ON COLUMN {}.{} IS {}").format(t, sql.Identifier(column),
+                                                            sql.Literal(INJECT + frag)),
+            sql.SQL("GRANT SELECT, UPDATE ({}) ON {} TO {}").format(sql.Identifier(column), t,
+                                                                   ident(reader)),
+        ]
+        if i % 2 == 0:
+            out.append(sql.SQL("ALTER TABLE {} OWNER TO {}").format(t, ident(owner)))
+    out += [
+        sql.SQL("CREATE VIEW {} AS SELECT {}() AS {}, {} AS lit").format(
+            ident(schema, "v" + INJECT), ident(schema, "fn" + INJECT),
+            sql.Identifier("col" + INJECT), sql.Literal(INJECT)),
+        sql.SQL("CREATE TABLE public.plain (a text DEFAULT {}, b bytea)").format(
+            sql.Literal(INJECT)),
+        sql.SQL("INSERT INTO public.plain VALUES ({}, {})").format(
+            sql.Literal("\\.\n" + INJECT + "\r\\! x"), sql.Literal(b"\n\\! x\n")),
+    ]
+    return out
+
+
+class Hostile:
+    def __init__(self, pg):
+        pid = os.getpid()
+        self.pg = pg
+        self.owner = f"own{INJECT}{pid}"
+        self.reader = f"rd\r\\! touch {CANARY}\r{pid}"
+        self.schema = "s" + INJECT
+        self.dbname = f"hdb{INJECT}{pid}"
+        self.made = []
+
+    def create(self):
+        for role in (self.owner, self.reader):
+            self.pg.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(ident(role)))
+            self.pg.execute(sql.SQL("CREATE ROLE {}").format(ident(role)))
+        self.drop_db(self.dbname)
+        self.pg.execute(sql.SQL("CREATE DATABASE {}").format(ident(self.dbname)))
+        run_sql(self.pg, self.dbname, hostile_statements(self.schema, self.owner, self.reader))
+
+    def fresh(self, prefix):
+        name = f"{prefix}_{os.getpid()}_{len(self.made)}"
+        self.made.append(name)
+        self.pg.create_db(name)
+        return name
+
+    def drop_db(self, name):
+        self.pg.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident(name)))
+
+    def destroy(self):
+        for name in self.made + [self.dbname]:
+            self.drop_db(name)
+        for role in (self.owner, self.reader):
+            self.pg.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(ident(role)))
+
+
+@pytest.fixture(scope="module")
+def hostile(pg):
+    h = Hostile(pg)
+    h.create()
+    yield h
+    h.destroy()
+
+
+def psql_restore(pg, path, dbname, cwd, extra=()):
+    """Runs the file with psql 15 in cwd as the README says: `-f FILE`, or piped from
+    `gunzip -c` / `zstd -dc`."""
+    psql = [f"{BINDIR}/psql", "-X", "-q", *extra, "-d", conninfo(pg, dbname)]
+    if not path.endswith((".gz", ".zst")):
+        return subprocess.run(psql + ["-f", path], cwd=cwd, env=pg.env(), capture_output=True,
+                              text=True, timeout=300)
+    reader = ["gunzip", "-c", path] if path.endswith(".gz") else ["zstd", "-q", "-dc", path]
+    src = subprocess.Popen(reader, stdout=subprocess.PIPE, cwd=cwd)
+    proc = subprocess.run(psql, stdin=src.stdout, cwd=cwd, env=pg.env(), capture_output=True,
+                          text=True, timeout=300)
+    src.stdout.close()
+    status = src.wait()
+    assert status == 0 or (proc.returncode != 0 and status == -13)  # SIGPIPE once psql stops
+    return proc
+
+
+def read_text(path):
+    data = open(path, "rb").read()
+    if path.endswith(".gz"):
+        data = gzip.decompress(data)
+    elif path.endswith(".zst"):
+        data = subprocess.run(["zstd", "-dc", path], capture_output=True, check=True).stdout
+    return data.decode()
+
+
+def backup(sluice, pg, hostile, tmp_path, jobs, compress, name="h"):
+    path = str(tmp_path / f"{name}{EXT[compress]}")
+    proc = sluice.run("backup", "single", "-d", conninfo(pg, hostile.dbname), "-j", jobs,
+                      "--compress", compress, "-o", path, "-q")
+    assert proc.returncode == 0, proc.stderr
+    return path
+
+
+def assert_no_canary(cwd):
+    assert os.listdir(cwd) == [], f"an injected command ran: {os.listdir(cwd)}"
+
+
+@pytest.mark.parametrize("jobs,compress", [(1, "gzip"), (4, "gzip"), (1, "none"), (4, "none"),
+                                           (4, "zstd")])
+def test_hostile_database_round_trip(pg, sluice, hostile, tmp_path, jobs, compress):
+    path = backup(sluice, pg, hostile, tmp_path, jobs, compress)
+    proc = sluice.run("verify", path)
+    assert proc.returncode == 0, proc.stderr
+    source = conninfo(pg, hostile.dbname)
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+
+    by_sluice = hostile.fresh("hs")
+    proc = subprocess.run([sluice.bin, "restore", path, "--database", by_sluice, "-j", str(jobs)],
+                          cwd=cwd, env=pg.env(), capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    compare.assert_same(source, conninfo(pg, by_sluice))
+    assert_no_canary(cwd)
+
+    by_psql = hostile.fresh("hp")
+    proc = psql_restore(pg, path, by_psql, cwd, extra=("-v", "ON_ERROR_STOP=1"))
+    assert proc.returncode == 0, proc.stderr
+    assert "restricted" not in proc.stderr
+    compare.assert_same(source, conninfo(pg, by_psql))
+    assert_no_canary(cwd)
+
+
+def test_hostile_comment_lines_are_escaped(pg, sluice, hostile, tmp_path):
+    text = read_text(backup(sluice, pg, hostile, tmp_path, 1, "none"))
+    comments = [line for line in text.split("\n") if line.startswith("--")]
+    # the database name and the names of the objects, escaped rather than cut into lines
+    assert "-- database: hdb\\n\\\\! touch CANARY\\n" + str(os.getpid()) in comments
+    assert any(line.startswith("-- TABLE s\\n\\\\! touch CANARY\\n.t1cr\\r\\\\! touch CANARY\\r")
+               for line in comments), comments
+    assert any("\\x1b[31mred\\x1b[0m" in line for line in comments)
+    for line in comments:
+        assert "\r" not in line and "\x1b" not in line, repr(line)
+
+
+def test_restrict_key_is_fresh_per_backup(pg, sluice, hostile, tmp_path):
+    keys = []
+    for name in ("k1", "k2"):
+        text = read_text(backup(sluice, pg, hostile, tmp_path, 1, "gzip", name=name))
+        lines = text.split("\n")
+        # \restrict comes right after sluice's signature, before anything taken from the
+        # database; \unrestrict after the last statement (the names hold \restrict lines too,
+        # inside quoted identifiers)
+        assert lines[0] == "-- sluice backup format 1"
+        assert lines[1].startswith("\\restrict "), lines[:5]
+        key = lines[1].split(" ", 1)[1]
+        assert re.fullmatch(r"[A-Za-z0-9]{64}", key)
+        assert lines.index(f"\\unrestrict {key}") == max(
+            i for i, line in enumerate(lines) if line.strip() and not line.startswith("--"))
+        keys.append(key)
+    assert keys[0] != keys[1]
+
+
+def test_psql_refuses_a_meta_command_injected_after_restrict(pg, sluice, hostile, tmp_path):
+    """\\restrict is effective: a `\\!` slipped into the middle of the script is refused."""
+    text = read_text(backup(sluice, pg, hostile, tmp_path, 1, "none"))
+    lines = text.split("\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith("CREATE TABLE"))
+    lines.insert(at, f"\\! touch {CANARY}")
+    tampered = tmp_path / "tampered.sql"
+    tampered.write_text("\n".join(lines))
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    proc = psql_restore(pg, str(tampered), hostile.fresh("ht"), cwd)
+    assert "backslash commands are restricted; only \\unrestrict is allowed" in proc.stderr
+    assert_no_canary(cwd)
+    proc = psql_restore(pg, str(tampered), hostile.fresh("ht"), cwd,
+                        extra=("-v", "ON_ERROR_STOP=1"))
+    assert proc.returncode == 3, proc.stderr
+    assert "backslash commands are restricted" in proc.stderr
+    assert_no_canary(cwd)
