@@ -127,6 +127,29 @@ register_cancel(dump_ctx *d, sl_conn *c)
         d->cancels[i] = PQgetCancel(sl_conn_pg(c));
 }
 
+/* ---- sessions ------------------------------------------------------------------------ */
+
+/* Run on every connection of a backup before it reads anything: the settings that a database's
+ * or a role's own defaults (ALTER DATABASE/ROLE ... SET) must not decide. An empty search_path
+ * makes every unqualified operator and function pg_catalog's, not a look-alike some schema of
+ * the database defines; the others fix how values are printed into the script (COPY rows and
+ * the deparsed constants of defaults and views), as pg_dump sets them, so that the restore
+ * reads them back the same whatever its own settings. */
+static const char session_sql[] =
+    "SET search_path = ''; SET DateStyle = 'ISO'; SET IntervalStyle = 'postgres'; "
+    "SET extra_float_digits = 3; SET standard_conforming_strings = on; "
+    "SET quote_all_identifiers = off";
+
+static int
+prepare_session(sl_conn *c, sl_error *err)
+{
+    if (sl_conn_exec(c, session_sql, err) != 0) {
+        sl_error_prefix(err, "could not set the backup's session settings");
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- segments of SQL text ------------------------------------------------------------ */
 
 static int
@@ -644,6 +667,11 @@ worker_main(void *arg)
         return NULL;
     }
     register_cancel(d, c);
+    if (prepare_session(c, &err) != 0) {
+        record_failure(d, &err);
+        sl_pool_release(d->pool, c);
+        return NULL;
+    }
     while (!atomic_load(&d->failed)) {
         size_t i = atomic_fetch_add(&d->next_task, 1);
         if (i >= d->ntasks)
@@ -776,7 +804,8 @@ open_pool(dump_ctx *d, const sl_conninfo *ci, const sl_conn_opts *copts, char **
     int rc = -1;
     if (sl_conn_open(&probe, ci, copts, err) != 0)
         return -1;
-    if (query_value(probe,
+    if (prepare_session(probe, err) != 0 ||
+        query_value(probe,
                     "SELECT pg_catalog.pg_encoding_to_char(encoding) FROM pg_catalog.pg_database"
                     " WHERE datname = pg_catalog.current_database()",
                     encoding, err) != 0 ||
@@ -828,7 +857,7 @@ dump_in_snapshot(dump_ctx *d, sl_conn **leaderp, const char *encoding, const cha
     char *dbname = NULL, *block = NULL;
     sl_conn *leader = *leaderp;
     int rc = -1;
-    if (sl_conn_exec(leader, "SET search_path = ''", err) != 0 ||
+    if (prepare_session(leader, err) != 0 ||
         query_value(leader, "SELECT pg_catalog.current_database()", &dbname, err) != 0 ||
         query_value(leader, "SELECT pg_catalog.current_setting('block_size')", &block, err) != 0)
         goto done;

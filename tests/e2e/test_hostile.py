@@ -267,3 +267,95 @@ def test_psql_refuses_a_meta_command_injected_after_restrict(pg, sluice, hostile
     assert proc.returncode == 3, proc.stderr
     assert "backslash commands are restricted" in proc.stderr
     assert_no_canary(cwd)
+
+
+# ---- a database whose owner chose its settings ------------------------------------------------
+
+SETTINGS_SQL = """
+CREATE SCHEMA evil;
+-- operators and a function that a search_path starting with evil would pick over pg_catalog's
+CREATE FUNCTION evil.yes(name, text) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+CREATE OPERATOR evil.~ (LEFTARG = name, RIGHTARG = text, FUNCTION = evil.yes);
+CREATE FUNCTION evil.never(tid, tid) RETURNS boolean LANGUAGE sql AS 'SELECT false';
+CREATE OPERATOR evil.>= (LEFTARG = tid, RIGHTARG = tid, FUNCTION = evil.never);
+CREATE OPERATOR evil.< (LEFTARG = tid, RIGHTARG = tid, FUNCTION = evil.never);
+CREATE FUNCTION evil.pg_export_snapshot() RETURNS text LANGUAGE plpgsql AS $f$
+BEGIN
+    EXECUTE 'COPY (SELECT 1) TO ' || quote_literal(%(marker)s);
+    RETURN pg_catalog.pg_export_snapshot();
+END $f$;
+CREATE TABLE public.t_one (d date DEFAULT '2001-02-03', f float8, i interval,
+                           s text DEFAULT 'a\\b', ts timestamptz);
+INSERT INTO public.t_one VALUES ('2001-02-03', 0.1 + 0.2, '-1 day +02:03:04.5', 'x\\y',
+                                 '2001-02-03 04:05:06+07'),
+                                ('1999-12-31', 1e-300, '1 year -2 mons', NULL, NULL);
+CREATE VIEW public.v AS SELECT DATE '2001-02-03' AS d, 'a\\b'::text AS s, 0.1::float8 AS f;
+CREATE TABLE public.t_big AS SELECT g AS id, repeat('x', 200) AS pad
+  FROM generate_series(1, 20000) g;
+"""
+
+
+@pytest.fixture(scope="module")
+def hostile_settings(pg):
+    """A database whose owner set search_path, DateStyle, IntervalStyle, extra_float_digits
+    and standard_conforming_strings for every session, and planted look-alike operators and
+    a pg_export_snapshot() that writes a file with the rights of whoever calls it."""
+    name = f"hset_{os.getpid()}"
+    marker_dir = os.path.join(pg.root, f"marker-{os.getpid()}")
+    os.makedirs(marker_dir, exist_ok=True)
+    os.chmod(marker_dir, 0o777)
+    marker = os.path.join(marker_dir, "pwned")
+    pg.create_db(name)
+    with psycopg.connect(conninfo(pg, name), autocommit=True) as conn:
+        conn.execute(sql.SQL(SETTINGS_SQL.replace("%(marker)s", "{}")).format(
+            sql.Literal(marker)))
+        for setting, value in (("search_path", "evil, pg_catalog"),
+                               ("DateStyle", "'SQL, DMY'"), ("IntervalStyle", "sql_standard"),
+                               ("extra_float_digits", "-15"),
+                               ("standard_conforming_strings", "off")):
+            conn.execute(sql.SQL("ALTER DATABASE {} SET {} = " + value).format(
+                sql.Identifier(name), sql.Identifier(setting)))
+    made = []
+    yield name, marker, made
+    for db in made + [name]:
+        pg.drop_db(db)
+
+
+def test_hostile_settings_round_trip(pg, sluice, hostile_settings, tmp_path):
+    """The database's own settings neither change what the backup holds nor run its code."""
+    name, marker, made = hostile_settings
+    path = str(tmp_path / "set.sql.gz")
+    proc = sluice.run("backup", "single", name, "-j", "2", "--chunk-size", "1", "-o", path)
+    assert proc.returncode == 0, proc.stderr
+    assert not os.path.exists(marker), "the database's pg_export_snapshot() ran"
+    assert sluice.run("verify", path).returncode == 0
+    for tool in ("sluice", "psql"):
+        target = f"hsr_{os.getpid()}_{tool}"
+        made.append(target)
+        pg.create_db(target)
+        if tool == "sluice":
+            proc = sluice.run("restore", path, "--database", target, "-j", "2")
+        else:
+            proc = psql_restore(pg, path, target, str(tmp_path), extra=("-v", "ON_ERROR_STOP=1"))
+        assert proc.returncode == 0, proc.stderr
+        # pg_dump writes string literals as the session's standard_conforming_strings says:
+        # the same for both sides, so that equal values print the same
+        source = psycopg.conninfo.make_conninfo(conninfo(pg, name),
+                                                options="-c standard_conforming_strings=on")
+        compare.assert_same(source, conninfo(pg, target))
+
+
+def test_patterns_use_pg_catalog_regex_operator(pg, sluice, hostile_settings, tmp_path):
+    """-t resolves with the database's search_path (for unqualified patterns, as pg_dump), so
+    its regex operator is pg_catalog's, not one planted earlier in that search_path."""
+    name, _, made = hostile_settings
+    path = str(tmp_path / "one.sql")
+    proc = sluice.run("backup", "single", name, "-t", "public.t_one", "-o", path)
+    assert proc.returncode == 0, proc.stderr
+    target = f"hsp_{os.getpid()}"
+    made.append(target)
+    pg.create_db(target)
+    proc = sluice.run("restore", path, "--database", target)
+    assert proc.returncode == 0, proc.stderr
+    assert pg.query("SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace "
+                    "AND relkind = 'r'", target) == [("t_one",)]
