@@ -40,6 +40,8 @@ FRAGMENTS = [
     "end\n\\.\n",
     "f FROM stdin;\n1\n",
     "tab\tv\x0bf\x0c",
+    " OWNER TO x",          # a default ending like ALTER ... OWNER TO (--no-owner)
+    "GRANT x",
     "\u20ac" * 21,          # 63 bytes of 3-byte characters: NAMEDATALEN - 1 exactly
     "\u00e9" * 31 + "x",    # 63 bytes of 2-byte characters and one ASCII
     "\u00fc" * 40,          # 80 bytes: the server cuts it to 62 on a character boundary
@@ -217,6 +219,24 @@ def test_hostile_database_round_trip(pg, sluice, hostile, tmp_path, jobs, compre
     assert "restricted" not in proc.stderr
     compare.assert_same(source, conninfo(pg, by_psql))
     assert_no_canary(cwd)
+
+
+def test_hostile_database_no_owner_no_privileges(pg, sluice, hostile, tmp_path):
+    """--no-owner and --no-privileges leave out only owners and grants: names and literals
+    that look like them (a default ' OWNER TO x') are kept."""
+    path = backup(sluice, pg, hostile, tmp_path, 2, "gzip")
+    target = hostile.fresh("hn")
+    proc = sluice.run("restore", path, "--database", target, "-j", "2", "--no-owner",
+                      "--no-privileges")
+    assert proc.returncode == 0, proc.stderr
+    source, copy = conninfo(pg, hostile.dbname), conninfo(pg, target)
+    assert compare.schema_text(source, "--no-owner", "--no-privileges") == \
+        compare.schema_text(copy, "--no-owner", "--no-privileges")
+    assert compare.data_state(source) == compare.data_state(copy)
+    owners = pg.query(sql.SQL("SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class c "
+                              "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                              "WHERE n.nspname = {}").format(sql.Literal(hostile.schema)), target)
+    assert owners == [("postgres",)]
 
 
 def test_hostile_comment_lines_are_escaped(pg, sluice, hostile, tmp_path):
