@@ -379,3 +379,26 @@ def test_patterns_use_pg_catalog_regex_operator(pg, sluice, hostile_settings, tm
     assert proc.returncode == 0, proc.stderr
     assert pg.query("SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace "
                     "AND relkind = 'r'", target) == [("t_one",)]
+
+
+def test_data_only_restore_names_a_table_it_cannot_quote(pg, sluice, tmp_path):
+    """libpq refuses to quote a name that is not valid in the connection's encoding: the
+    restore says so instead of checking a table called (null).(null)."""
+    src, target = f"hq_src_{os.getpid()}", f"hq_euc_{os.getpid()}"
+    pg.create_db(src)
+    pg.drop_db(target)
+    pg.execute(f"CREATE DATABASE {target} ENCODING 'EUC_JP' LC_COLLATE 'C' LC_CTYPE 'C' "
+               "TEMPLATE template0")
+    try:
+        pg.execute('CREATE TABLE "t\u20ac" (a int); INSERT INTO "t\u20ac" VALUES (1)', src)
+        path = str(tmp_path / "d.sql")
+        proc = sluice.run("backup", "single", src, "--data-only", "-o", path)
+        assert proc.returncode == 0, proc.stderr
+        proc = sluice.run("restore", path, "--database", target)
+        assert proc.returncode == 7, proc.stderr  # unsupported
+        assert "(null)" not in proc.stderr
+        assert "table name public.t\u20ac cannot be quoted in the encoding of the target " \
+               "database (EUC_JP)" in proc.stderr, proc.stderr
+    finally:
+        pg.drop_db(src)
+        pg.drop_db(target)
