@@ -152,6 +152,20 @@ prepare_session(sl_conn *c, sl_error *err)
 
 /* ---- segments of SQL text ------------------------------------------------------------ */
 
+/* Sets meta's schema and name from an object's, as the index can hold them: UTF-8 (script.h).
+ * buf holds both strings and must outlive meta. */
+static void
+meta_names(sl_bfile_meta *meta, const char *schema, const char *name, sl_buf *buf)
+{
+    sl_buf_reset(buf);
+    sl_script_put_utf8(buf, schema);
+    size_t name_at = buf->len + 1;
+    sl_buf_append(buf, "", 1);  /* the NUL between the two */
+    sl_script_put_utf8(buf, name);
+    meta->schema = schema ? buf->data : NULL;
+    meta->name = name ? buf->data + name_at : NULL;
+}
+
 static int
 write_text_segment(dump_ctx *d, const char *text, size_t len, const sl_bfile_meta *meta,
                    sl_error *err)
@@ -286,9 +300,12 @@ write_group(dump_ctx *d, const sl_dump_items *items, const size_t *members, size
     sl_buf_reset(text);
     for (size_t i = 0; i < n; i++)
         sl_buf_puts(text, items->v[members[i]].sql);
-    sl_bfile_meta meta = {.phase = phase, .parallel = true, .kind = first->kind,
-                          .schema = first->schema, .name = first->name, .rows = -1};
-    return write_text_segment(d, text->data, text->len, &meta, err);
+    sl_bfile_meta meta = {.phase = phase, .parallel = true, .kind = first->kind, .rows = -1};
+    sl_buf names = SL_BUF_INIT;
+    meta_names(&meta, first->schema, first->name, &names);
+    int rc = write_text_segment(d, text->data, text->len, &meta, err);
+    sl_buf_free(&names);
+    return rc;
 }
 
 /* Items of a phase that may run at the same time get a segment per group, so a restore can
@@ -555,7 +572,7 @@ run_table_task(dump_ctx *d, sl_conn *c, const task *t, sl_error *err)
 {
     const sl_dump_table *tb = t->table;
     const sl_widerow_table *w = sl_widerow_for(d->wide, (size_t)(tb - d->cat->tables));
-    sl_buf head = SL_BUF_INIT;
+    sl_buf head = SL_BUF_INIT, names = SL_BUF_INIT;
     sl_bfile_segment *seg = NULL;
     int64_t rows = 0;
     int rc = -1;
@@ -569,7 +586,8 @@ run_table_task(dump_ctx *d, sl_conn *c, const task *t, sl_error *err)
         sl_bfile_segment_write(seg, "\\.\n\n", 4, err) != 0)
         goto done;
     sl_bfile_meta meta = {.phase = SL_PHASE_DATA, .parallel = true, .kind = "TABLE DATA",
-                          .schema = tb->schema, .name = tb->name, .rows = rows};
+                          .rows = rows};
+    meta_names(&meta, tb->schema, tb->name, &names);
     rc = sl_bfile_segment_commit(seg, &meta, err);
     seg = NULL;  /* commit frees the segment whatever it returns */
 done:
@@ -577,6 +595,7 @@ done:
         sl_error_context(err, "table %s", tb->qualified);
     sl_bfile_segment_abort(seg);
     sl_buf_free(&head);
+    sl_buf_free(&names);
     return rc;
 }
 
@@ -894,12 +913,16 @@ dump_in_snapshot(dump_ctx *d, sl_conn **leaderp, const char *encoding, const cha
     if (rc == 0) {
         char started[32];
         iso_now(started, sizeof started);
-        sl_bfile_header hdr = {.database = dbname, .server_version = version,
+        sl_buf db = SL_BUF_INIT;
+        sl_script_put_utf8(&db, dbname);
+        sl_buf_putc(&db, '\0');  /* data is never NULL, even for an empty name */
+        sl_bfile_header hdr = {.database = db.data, .server_version = version,
                                .snapshot = sl_pool_snapshot(d->pool), .started_at = started,
                                .sluice_version = "1"};
         sl_bfile_writer *w = d->writer;
         d->writer = NULL;  /* close frees it, success or not */
         rc = sl_bfile_writer_close(w, &hdr, err);
+        sl_buf_free(&db);
         summary->tables = (int64_t)cat->ntables;
         summary->blobs = (int64_t)nblobs;
     }

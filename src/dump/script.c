@@ -36,6 +36,52 @@ sl_script_put_comment_text(sl_buf *out, const char *text)
     }
 }
 
+/* Bytes in the well-formed UTF-8 sequence at p (1 to 4), or 0 (RFC 3629: no overlong forms,
+ * no surrogates, nothing above U+10FFFF). */
+static size_t
+utf8_sequence(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    size_t n = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+             : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
+    unsigned char lo = 0x80, hi = 0xbf;  /* the second byte's range */
+    if (p[0] == 0xe0)
+        lo = 0xa0;
+    else if (p[0] == 0xed)
+        hi = 0x9f;
+    else if (p[0] == 0xf0)
+        lo = 0x90;
+    else if (p[0] == 0xf4)
+        hi = 0x8f;
+    if (n == 0 || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+void
+sl_script_put_utf8(sl_buf *out, const char *text)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (!text)
+        return;
+    const unsigned char *p = (const unsigned char *)text;
+    while (*p) {
+        size_t n = utf8_sequence(p);
+        if (n) {
+            sl_buf_append(out, p, n);
+            p += n;
+        } else {
+            char esc[5] = {'\\', 'x', hex[*p >> 4], hex[*p & 15], '\0'};
+            sl_buf_puts(out, esc);
+            p++;
+        }
+    }
+}
+
 bool
 sl_script_is_integer(const char *s)
 {

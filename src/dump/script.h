@@ -29,6 +29,12 @@
  * nothing. The result holds no line break, so it cannot end the comment. */
 void sl_script_put_comment_text(sl_buf *out, const char *text);
 
+/* Appends text as valid UTF-8 for the backup's index (JSON, UTF-8 only): well-formed UTF-8
+ * sequences are copied, every other byte becomes "\xNN". A name read from a database in another
+ * encoding (LATIN1, or SQL_ASCII where a name may be any bytes) thus still has an index entry,
+ * the same one each time; names that are UTF-8 are unchanged. NULL appends nothing. */
+void sl_script_put_utf8(sl_buf *out, const char *text);
+
 /* A decimal integer as PostgreSQL prints a bigint: an optional '-', then 1 to 19 digits. */
 bool sl_script_is_integer(const char *s);
 

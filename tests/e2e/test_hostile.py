@@ -402,3 +402,48 @@ def test_data_only_restore_names_a_table_it_cannot_quote(pg, sluice, tmp_path):
     finally:
         pg.drop_db(src)
         pg.drop_db(target)
+
+
+def test_sql_ascii_database_with_any_bytes_in_names(pg, sluice, tmp_path):
+    """In a SQL_ASCII database a name may be any bytes, not UTF-8: the backup still works (its
+    index, which is JSON, holds such bytes as \\xNN) and restores byte for byte."""
+    pid = os.getpid()
+    names = [f"sa_{pid}", f"sa_{pid}_sluice", f"sa_{pid}_psql"]
+    for name in names:
+        pg.drop_db(name)
+        pg.execute(f"CREATE DATABASE {name} ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' "
+                   "TEMPLATE template0")
+    try:
+        pg.psql(names[0], input=b'CREATE SCHEMA "s\xe9\xff";\n'
+                                b'CREATE TABLE "s\xe9\xff"."t\xff\n\\! touch CANARY\n" '
+                                b'("c\xfe" text DEFAULT \'\xff\');\n'
+                                b'INSERT INTO "s\xe9\xff"."t\xff\n\\! touch CANARY\n" '
+                                b'VALUES (\'caf\xe9\'), (DEFAULT);\n'
+                                b'COMMENT ON TABLE "s\xe9\xff"."t\xff\n\\! touch CANARY\n" '
+                                b'IS \'\xe2\x82\';\n')
+        path = str(tmp_path / "sa.sql.gz")
+        proc = sluice.run("backup", "single", names[0], "-j", "2", "-o", path)
+        assert proc.returncode == 0, proc.stderr
+        proc = sluice.run("verify", path)
+        assert proc.returncode == 0, proc.stderr
+        assert "s\\xe9\\xff.t\\xff" in proc.stdout, proc.stdout
+        cwd = tmp_path / "cwd"
+        cwd.mkdir()
+        proc = sluice.run("restore", path, "--database", names[1])
+        assert proc.returncode == 0, proc.stderr
+        proc = psql_restore(pg, path, names[2], cwd, extra=("-v", "ON_ERROR_STOP=1"))
+        assert proc.returncode == 0, proc.stderr
+        assert_no_canary(cwd)
+
+        def dump(name):
+            out = subprocess.run([f"{BINDIR}/pg_dump", "-d", name], env=pg.env(),
+                                 capture_output=True, check=True).stdout
+            return [line for line in out.split(b"\n") if not line.startswith(b"\\restrict ")
+                    and not line.startswith(b"\\unrestrict ")]
+        source = dump(names[0])
+        assert b"caf\xe9" in b"\n".join(source)
+        assert dump(names[1]) == source
+        assert dump(names[2]) == source
+    finally:
+        for name in names:
+            pg.drop_db(name)

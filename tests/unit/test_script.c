@@ -71,6 +71,42 @@ test_comment_text_every_byte(void **state)
 }
 
 static const struct {
+    const char *name;
+    const char *in;
+    const char *want;
+} utf8[] = {
+    {"ASCII", "public.t", "public.t"},
+    {"NULL", NULL, ""},
+    {"two, three and four bytes", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
+     "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"},
+    {"LATIN1 e acute", "caf\xe9", "caf\\xe9"},
+    {"SQL_ASCII bytes", "t\xff\xfe", "t\\xff\\xfe"},
+    {"lone continuation byte", "a\x80" "b", "a\\x80b"},
+    {"truncated sequence at the end", "a\xe2\x82", "a\\xe2\\x82"},
+    {"truncated sequence before ASCII", "\xe2\x82x", "\\xe2\\x82x"},
+    {"overlong slash", "\xc0\xaf", "\\xc0\\xaf"},
+    {"overlong three bytes", "\xe0\x80\xaf", "\\xe0\\x80\\xaf"},
+    {"surrogate", "\xed\xa0\x80", "\\xed\\xa0\\x80"},
+    {"above U+10FFFF", "\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80"},
+    {"largest code point", "\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf"},
+    {"control characters are left to the comment sanitizer", "a\nb", "a\nb"},
+};
+
+static void
+test_utf8(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof utf8 / sizeof utf8[0]; i++) {
+        sl_buf b = SL_BUF_INIT;
+        sl_buf_puts(&b, "");
+        sl_script_put_utf8(&b, utf8[i].in);
+        if (strcmp(b.data ? b.data : "", utf8[i].want) != 0)
+            fail_msg("%s: got \"%s\", want \"%s\"", utf8[i].name, b.data, utf8[i].want);
+        sl_buf_free(&b);
+    }
+}
+
+static const struct {
     const char *in;
     bool want;
 } integers[] = {
@@ -176,6 +212,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_comment_text),
         cmocka_unit_test(test_comment_text_every_byte),
+        cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_integer),
         cmocka_unit_test(test_word),
         cmocka_unit_test(test_copy_row),
