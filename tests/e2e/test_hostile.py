@@ -221,6 +221,19 @@ def test_hostile_database_round_trip(pg, sluice, hostile, tmp_path, jobs, compre
     assert_no_canary(cwd)
 
 
+def test_pg_dump_script_of_the_hostile_database(pg, sluice, hostile, tmp_path):
+    """sluice restore takes pg_dump's own script of it too (pg_dump 15 writes \\restrict)."""
+    path = tmp_path / "pg_dump.sql"
+    out = subprocess.run([f"{BINDIR}/pg_dump", "-d", conninfo(pg, hostile.dbname), "-f", path],
+                         env=pg.env(), capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert path.read_text().startswith("--\n-- PostgreSQL database dump\n--\n\n\\restrict ")
+    target = hostile.fresh("hd")
+    proc = sluice.run("restore", path, "--database", target)
+    assert proc.returncode == 0, proc.stderr
+    compare.assert_same(conninfo(pg, hostile.dbname), conninfo(pg, target))
+
+
 def test_hostile_database_no_owner_no_privileges(pg, sluice, hostile, tmp_path):
     """--no-owner and --no-privileges leave out only owners and grants: names and literals
     that look like them (a default ' OWNER TO x') are kept."""
