@@ -134,11 +134,12 @@ register_cancel(dump_ctx *d, sl_conn *c)
  * makes every unqualified operator and function pg_catalog's, not a look-alike some schema of
  * the database defines; the others fix how values are printed into the script (COPY rows and
  * the deparsed constants of defaults and views), as pg_dump sets them, so that the restore
- * reads them back the same whatever its own settings. */
+ * reads them back the same whatever its own settings; large bytea values are read in slices
+ * that must come as hex (dump/widerow.c). */
 static const char session_sql[] =
     "SET search_path = ''; SET DateStyle = 'ISO'; SET IntervalStyle = 'postgres'; "
     "SET extra_float_digits = 3; SET standard_conforming_strings = on; "
-    "SET quote_all_identifiers = off";
+    "SET quote_all_identifiers = off; SET bytea_output = 'hex'";
 
 static int
 prepare_session(sl_conn *c, sl_error *err)

@@ -279,7 +279,15 @@ write_sliced(sl_conn *c, const sl_dump_table *t, const char *col, char kind, lon
         size_t n = (size_t)PQgetlength(res, 0, 0);
         int rc;
         if (kind == COL_BYTEA) {
-            /* The server's text form is "\x" + hex: the hex goes out as it came. */
+            /* The server's text form is "\x" + hex (bytea_output = hex): the hex goes out as
+             * it came, once checked, since it lands in the COPY data as it is. */
+            if (n < 2 || v[0] != '\\' || v[1] != 'x' ||
+                strspn(v + 2, "0123456789abcdefABCDEF") != n - 2) {
+                PQclear(res);
+                sl_error_set(err, SL_E_SERVER, "the server sent a slice of a bytea value of %s "
+                             "that is not hex", t->qualified);
+                return -1;
+            }
             rc = flush_if_full(o, true, err);
             if (rc == 0 && n > 2)
                 rc = o->emit(o->arg, v + 2, n - 2, err);

@@ -325,6 +325,9 @@ INSERT INTO public.t_one VALUES ('2001-02-03', 0.1 + 0.2, '-1 day +02:03:04.5', 
 CREATE VIEW public.v AS SELECT DATE '2001-02-03' AS d, 'a\\b'::text AS s, 0.1::float8 AS f;
 CREATE TABLE public.t_big AS SELECT g AS id, repeat('x', 200) AS pad
   FROM generate_series(1, 20000) g;
+-- above --large-value-size 1: read in slices, whose text form bytea_output decides
+CREATE TABLE public.t_wide (id int, b bytea);
+INSERT INTO public.t_wide VALUES (1, decode(repeat('00ff5c0a0d2e', 400000), 'hex')), (2, '\\x0a');
 """
 
 
@@ -344,7 +347,7 @@ def hostile_settings(pg):
             sql.Literal(marker)))
         for setting, value in (("search_path", "evil, pg_catalog"),
                                ("DateStyle", "'SQL, DMY'"), ("IntervalStyle", "sql_standard"),
-                               ("extra_float_digits", "-15"),
+                               ("extra_float_digits", "-15"), ("bytea_output", "escape"),
                                ("standard_conforming_strings", "off")):
             conn.execute(sql.SQL("ALTER DATABASE {} SET {} = " + value).format(
                 sql.Identifier(name), sql.Identifier(setting)))
@@ -358,7 +361,8 @@ def test_hostile_settings_round_trip(pg, sluice, hostile_settings, tmp_path):
     """The database's own settings neither change what the backup holds nor run its code."""
     name, marker, made = hostile_settings
     path = str(tmp_path / "set.sql.gz")
-    proc = sluice.run("backup", "single", name, "-j", "2", "--chunk-size", "1", "-o", path)
+    proc = sluice.run("backup", "single", name, "-j", "2", "--chunk-size", "1",
+                      "--large-value-size", "1", "-o", path)
     assert proc.returncode == 0, proc.stderr
     assert not os.path.exists(marker), "the database's pg_export_snapshot() ran"
     assert sluice.run("verify", path).returncode == 0
