@@ -7,7 +7,10 @@
  *   lock_timeout) and writes the preamble and pre-data segments; (4) `jobs` worker threads pull
  *   tasks (a table, a ctid range of a large table, a batch of large objects) from one array,
  *   biggest first, each streaming COPY TO STDOUT into its own segment; (5) the leader writes the
- *   sequence values and one segment per post-data item, then the index and trailer.
+ *   sequence values and one segment per post-data item, the \unrestrict segment, then the
+ *   index and trailer. Every connection first runs session_sql, so that the database's own
+ *   settings (search_path, DateStyle, ...) neither pick the operators and functions the
+ *   backup calls nor change how values are printed.
  * Invariants: every connection reads the same snapshot; a segment holds whole statements; the
  *   file's phases never go backwards because the leader commits pre-data before the workers
  *   start and post-data after they are joined.
