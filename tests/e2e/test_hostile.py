@@ -113,6 +113,52 @@ def hostile_statements(schema, owner, reader):
         sql.SQL("INSERT INTO public.plain VALUES ({}, {})").format(
             sql.Literal("\\.\n" + INJECT + "\r\\! x"), sql.Literal(b"\n\\! x\n")),
     ]
+    return out + more_kinds(schema, owner)
+
+
+def more_kinds(schema, owner):
+    """Other kinds of objects, each named (and where it has one, commented) with INJECT."""
+    n = lambda base: ident(schema, base + INJECT)  # noqa: E731
+    q = lambda base: sql.Identifier(base + INJECT)  # noqa: E731
+    lit = sql.Literal(INJECT)
+    t0 = ident(schema, f"t0{FRAGMENTS[0]}")
+    stmts = [
+        ("CREATE DOMAIN {} AS text CONSTRAINT {} CHECK (VALUE <> {})", n("dom"), q("dc"), lit),
+        ("CREATE TYPE {} AS ({} int, {} text)", n("comp"), q("a"), q("b")),
+        ("CREATE TYPE {} AS RANGE (subtype = int4)", n("rng")),
+        ("CREATE COLLATION {} FROM \"C\"", n("coll")),
+        ("CREATE MATERIALIZED VIEW {} AS SELECT 1 AS {}, {}::text AS lit", n("mv"), q("x"), lit),
+        ("CREATE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql AS "
+         "$$BEGIN NEW.m := NULL; RETURN NEW; END$$", n("trg")),
+        ("CREATE TRIGGER {} BEFORE INSERT ON {} FOR EACH ROW EXECUTE FUNCTION {}()", q("tr"), t0,
+         n("trg")),
+        ("ALTER TABLE {} ENABLE ROW LEVEL SECURITY", t0),
+        ("CREATE POLICY {} ON {} USING (id > 0)", q("pol"), t0),
+        ("CREATE RULE {} AS ON UPDATE TO {} DO ALSO NOTIFY {}", q("ru"), t0, q("ch")),
+        ("CREATE STATISTICS {} ON id, m FROM {}", n("st"), t0),
+        ("CREATE PUBLICATION {} FOR TABLE {}", q("pub"), t0),
+        ("CREATE TEXT SEARCH CONFIGURATION {} (COPY = pg_catalog.english)", n("ts")),
+        ("CREATE TABLE {} (k int, v text) PARTITION BY LIST (k)", n("part")),
+        ("CREATE TABLE {} PARTITION OF {} FOR VALUES IN (1)", n("p1"), n("part")),
+        ("INSERT INTO {} VALUES (1, {})", n("part"), lit),
+        ("CREATE AGGREGATE {}(int) (SFUNC = int4pl, STYPE = int)", n("agg")),
+        ("CREATE FUNCTION {}() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN END$$",
+         n("evf")),
+        ("CREATE EVENT TRIGGER {} ON ddl_command_start EXECUTE FUNCTION {}()", q("et"),
+         n("evf")),
+        ("CREATE FOREIGN DATA WRAPPER {}", q("fdw")),
+        ("CREATE SERVER {} FOREIGN DATA WRAPPER {} OPTIONS (host {})", q("srv"), q("fdw"), lit),
+        ("CREATE USER MAPPING FOR {} SERVER {} OPTIONS (user {})", ident(owner), q("srv"), lit),
+        ("SELECT pg_catalog.lo_create(4242)",),
+        ("COMMENT ON LARGE OBJECT 4242 IS {}", lit),
+    ]
+    out = [sql.SQL(text).format(*args) for text, *args in stmts]
+    for kind, name in (("DOMAIN", n("dom")), ("TYPE", n("comp")), ("MATERIALIZED VIEW", n("mv")),
+                       ("TRIGGER", sql.SQL("{} ON {}").format(q("tr"), t0)),
+                       ("POLICY", sql.SQL("{} ON {}").format(q("pol"), t0)),
+                       ("PUBLICATION", q("pub")), ("EVENT TRIGGER", q("et")),
+                       ("SERVER", q("srv")), ("AGGREGATE", sql.SQL("{}(int)").format(n("agg")))):
+        out.append(sql.SQL("COMMENT ON " + kind + " {} IS {}").format(name, lit))
     return out
 
 
