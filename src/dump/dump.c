@@ -138,11 +138,12 @@ register_cancel(dump_ctx *d, sl_conn *c)
  * the database defines; the others fix how values are printed into the script (COPY rows and
  * the deparsed constants of defaults and views), as pg_dump sets them, so that the restore
  * reads them back the same whatever its own settings; large bytea values are read in slices
- * that must come as hex (dump/widerow.c). */
+ * that must come as hex (dump/widerow.c). row_security = off makes a table whose policies
+ * would hide rows from the backup's role an error, as with pg_dump, not a silent loss. */
 static const char session_sql[] =
     "SET search_path = ''; SET DateStyle = 'ISO'; SET IntervalStyle = 'postgres'; "
     "SET extra_float_digits = 3; SET standard_conforming_strings = on; "
-    "SET quote_all_identifiers = off; SET bytea_output = 'hex'";
+    "SET quote_all_identifiers = off; SET bytea_output = 'hex'; SET row_security = off";
 
 static int
 prepare_session(sl_conn *c, sl_error *err)

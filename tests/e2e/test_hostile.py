@@ -510,3 +510,27 @@ def test_sql_ascii_database_with_any_bytes_in_names(pg, sluice, tmp_path):
     finally:
         for name in names:
             pg.drop_db(name)
+
+
+def test_row_security_never_hides_rows_silently(pg, sluice, tmp_path):
+    """A table's owner may add a row-level security policy that hides rows from the role that
+    backs it up (pg_read_all_data does not bypass it): the backup fails and says why, as
+    pg_dump does, instead of leaving the rows out."""
+    pid = os.getpid()
+    db, role, password = f"hrls_{pid}", f"hrls_reader_{pid}", f"pw-{pid}"
+    pg.create_db(db)
+    pg.execute(f"DROP ROLE IF EXISTS {role}")
+    pg.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}' IN ROLE pg_read_all_data")
+    try:
+        pg.execute("CREATE TABLE t (a int, who text); INSERT INTO t VALUES (1, 'x'), (2, 'y');"
+                   "ALTER TABLE t ENABLE ROW LEVEL SECURITY;"
+                   "CREATE POLICY p ON t USING (who = 'x')", db)
+        path = str(tmp_path / "rls.sql")
+        proc = sluice.run("backup", "single", db, "-o", path,
+                          env={"PGUSER": role, "PGPASSWORD": password})
+        assert proc.returncode == 5, proc.stderr
+        assert "row-level security" in proc.stderr and "42501" in proc.stderr, proc.stderr
+        assert not os.path.exists(path) and not os.path.exists(path + ".partial")
+    finally:
+        pg.drop_db(db)
+        pg.execute(f"DROP ROLE IF EXISTS {role}")
