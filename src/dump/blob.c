@@ -20,17 +20,19 @@ sl__blob_read(const sl__decor_ctx *ctx, sl_dump_items *out, sl_error *err)
         return -1;
     }
     for (int r = 0; r < PQntuples(res); r++) {
-        char *oid = PQgetvalue(res, r, 0);
-        char sql[96];
-        snprintf(sql, sizeof sql, "SELECT pg_catalog.lo_create('%s');\n", oid);
+        /* the OID goes into the script as the number parsed here, not as the server's text */
+        uint32_t oid = sl__decor_oid(res, r, 0);
+        char name[16], sql[96];
+        snprintf(name, sizeof name, "%u", oid);
+        snprintf(sql, sizeof sql, "SELECT pg_catalog.lo_create('%u');\n", oid);
         sl_dump_item it = {
             .phase = SL_PHASE_PRE_DATA,
             .priority = SL_DECOR_PRIO_BLOB,
             .kind = "BLOB",
-            .name = oid,
+            .name = name,
             .sql = sql,
             .classid = PG_LARGEOBJECT,
-            .objid = sl__decor_oid(res, r, 0),
+            .objid = oid,
         };
         sl_dump_items_add(out, &it);
     }

@@ -7,7 +7,10 @@
  *   lock_timeout) and writes the preamble and pre-data segments; (4) `jobs` worker threads pull
  *   tasks (a table, a ctid range of a large table, a batch of large objects) from one array,
  *   biggest first, each streaming COPY TO STDOUT into its own segment; (5) the leader writes the
- *   sequence values and one segment per post-data item, then the index and trailer.
+ *   sequence values and one segment per post-data item, the \unrestrict segment, then the
+ *   index and trailer. Every connection first runs session_sql, so that the database's own
+ *   settings (search_path, DateStyle, ...) neither pick the operators and functions the
+ *   backup calls nor change how values are printed.
  * Invariants: every connection reads the same snapshot; a segment holds whole statements; the
  *   file's phases never go backwards because the leader commits pre-data before the workers
  *   start and post-data after they are joined.
@@ -33,6 +36,7 @@
 #include "base/mem.h"
 #include "base/progress.h"
 #include "dump/catalog.h"
+#include "dump/script.h"
 #include "dump/widerow.h"
 #include "io/bfile.h"
 #include "pg/copy.h"
@@ -73,6 +77,7 @@ typedef struct dump_ctx {
     atomic_bool failed;
     pthread_mutex_t err_mu;
     sl_error first_err;  /* under err_mu */
+    char restrict_key[SL_SCRIPT_KEY_LEN + 1];  /* of this backup's \restrict line */
 } dump_ctx;
 
 bool
@@ -104,7 +109,46 @@ register_cancel(dump_ctx *d, sl_conn *c)
     (void)sl_interrupt_watch(sl_conn_pg(c));
 }
 
+/* ---- sessions ------------------------------------------------------------------------ */
+
+/* Run on every connection of a backup before it reads anything: the settings that a database's
+ * or a role's own defaults (ALTER DATABASE/ROLE ... SET) must not decide. An empty search_path
+ * makes every unqualified operator and function pg_catalog's, not a look-alike some schema of
+ * the database defines; the others fix how values are printed into the script (COPY rows and
+ * the deparsed constants of defaults and views), as pg_dump sets them, so that the restore
+ * reads them back the same whatever its own settings; large bytea values are read in slices
+ * that must come as hex (dump/widerow.c). row_security = off makes a table whose policies
+ * would hide rows from the backup's role an error, as with pg_dump, not a silent loss. */
+static const char session_sql[] =
+    "SET search_path = ''; SET DateStyle = 'ISO'; SET IntervalStyle = 'postgres'; "
+    "SET extra_float_digits = 3; SET standard_conforming_strings = on; "
+    "SET quote_all_identifiers = off; SET bytea_output = 'hex'; SET row_security = off";
+
+static int
+prepare_session(sl_conn *c, sl_error *err)
+{
+    if (sl_conn_exec(c, session_sql, err) != 0) {
+        sl_error_prefix(err, "could not set the backup's session settings");
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- segments of SQL text ------------------------------------------------------------ */
+
+/* Sets meta's schema and name from an object's, as the index can hold them: UTF-8 (script.h).
+ * buf holds both strings and must outlive meta. */
+static void
+meta_names(sl_bfile_meta *meta, const char *schema, const char *name, sl_buf *buf)
+{
+    sl_buf_reset(buf);
+    sl_script_put_utf8(buf, schema);
+    size_t name_at = buf->len + 1;
+    sl_buf_append(buf, "", 1);  /* the NUL between the two */
+    sl_script_put_utf8(buf, name);
+    meta->schema = schema ? buf->data : NULL;
+    meta->name = name ? buf->data + name_at : NULL;
+}
 
 static int
 write_text_segment(dump_ctx *d, const char *text, size_t len, const sl_bfile_meta *meta,
@@ -129,6 +173,9 @@ iso_now(char *buf, size_t cap)
     strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* The preamble: sluice's signature, \restrict (before any text taken from the database), a
+ * comment saying what was backed up and the session settings every restore connection runs.
+ * The database's name and the server's version go through the comment sanitizer. */
 static int
 write_preamble(dump_ctx *d, const char *dbname, const char *encoding, const char *version,
                sl_error *err)
@@ -137,11 +184,15 @@ write_preamble(dump_ctx *d, const char *dbname, const char *encoding, const char
     iso_now(started, sizeof started);
     sl_buf b = SL_BUF_INIT;
     sl_buf_puts(&b, SL_BFILE_SIGNATURE);
+    sl_buf_printf(&b, "\\restrict %s\n--\n-- database: ", d->restrict_key);
+    sl_script_put_comment_text(&b, dbname);
+    sl_buf_puts(&b, "\n-- server version: ");
+    sl_script_put_comment_text(&b, version);
     sl_buf_printf(&b,
-                  "--\n-- database: %s\n-- server version: %s\n-- started: %s\n--\n"
+                  "\n-- started: %s\n--\n"
                   "-- Restore with: sluice restore FILE --database DB (parallel with -j N),\n"
                   "-- or with psql: gunzip -c FILE | psql -d DB (zstd -dc for .zst).\n--\n\n",
-                  dbname, version, started);
+                  started);
     sl_buf_printf(&b,
                   "SET statement_timeout = 0;\n"
                   "SET lock_timeout = 0;\n"
@@ -160,6 +211,21 @@ write_preamble(dump_ctx *d, const char *dbname, const char *encoding, const char
     return rc;
 }
 
+/* "-- KIND schema.name": names may hold anything, the sanitizer keeps them on this line. */
+static void
+put_item_comment(sl_buf *b, const sl_dump_item *it)
+{
+    sl_buf_puts(b, "-- ");
+    sl_script_put_comment_text(b, it->kind);
+    sl_buf_putc(b, ' ');
+    if (it->schema) {
+        sl_script_put_comment_text(b, it->schema);
+        sl_buf_putc(b, '.');
+    }
+    sl_script_put_comment_text(b, it->name);
+    sl_buf_putc(b, '\n');
+}
+
 /* Writes all items of one phase as a single sequential segment (empty phases write none). */
 static int
 write_phase_segment(dump_ctx *d, const sl_dump_items *items, int phase, const char *kind,
@@ -170,8 +236,7 @@ write_phase_segment(dump_ctx *d, const sl_dump_items *items, int phase, const ch
         const sl_dump_item *it = &items->v[i];
         if (it->phase != phase)
             continue;
-        sl_buf_printf(&b, "-- %s %s%s%s\n", it->kind, it->schema ? it->schema : "",
-                      it->schema ? "." : "", it->name ? it->name : "");
+        put_item_comment(&b, it);
         sl_buf_puts(&b, it->sql);
         sl_buf_putc(&b, '\n');
     }
@@ -182,6 +247,16 @@ write_phase_segment(dump_ctx *d, const sl_dump_items *items, int phase, const ch
     }
     sl_buf_free(&b);
     return rc;
+}
+
+/* The last segment: \unrestrict ends what \restrict began (psql allows meta-commands again). */
+static int
+write_unrestrict(dump_ctx *d, sl_error *err)
+{
+    char line[SL_SCRIPT_KEY_LEN + 16];
+    int n = snprintf(line, sizeof line, "\\unrestrict %s\n", d->restrict_key);
+    sl_bfile_meta meta = {.phase = SL_PHASE_FINAL, .kind = "UNRESTRICT", .rows = -1};
+    return write_text_segment(d, line, (size_t)n, &meta, err);
 }
 
 /* Groups of a parallel phase: an object and the items that decorate it (its comment, owner,
@@ -209,9 +284,12 @@ write_group(dump_ctx *d, const sl_dump_items *items, const size_t *members, size
     sl_buf_reset(text);
     for (size_t i = 0; i < n; i++)
         sl_buf_puts(text, items->v[members[i]].sql);
-    sl_bfile_meta meta = {.phase = phase, .parallel = true, .kind = first->kind,
-                          .schema = first->schema, .name = first->name, .rows = -1};
-    return write_text_segment(d, text->data, text->len, &meta, err);
+    sl_bfile_meta meta = {.phase = phase, .parallel = true, .kind = first->kind, .rows = -1};
+    sl_buf names = SL_BUF_INIT;
+    meta_names(&meta, first->schema, first->name, &names);
+    int rc = write_text_segment(d, text->data, text->len, &meta, err);
+    sl_buf_free(&names);
+    return rc;
 }
 
 /* Items of a phase that may run at the same time get a segment per group, so a restore can
@@ -428,6 +506,12 @@ stream_rows(dump_ctx *d, sl_conn *c, const task *t, const sl_widerow_table *w,
             goto done;
         if (got == 0)
             break;
+        /* a row that is not one line could end the COPY data early for psql */
+        if (!sl_script_is_copy_row(data, len)) {
+            sl_error_set(err, SL_E_SERVER, "the server sent a malformed COPY row (row %lld of "
+                         "this part: not one line)", (long long)*rows + 1);
+            goto done;
+        }
         if (w) {
             int wide = sl_widerow_split_line(data, len, &keep, &ctid, err);
             if (wide < 0)
@@ -472,7 +556,7 @@ run_table_task(dump_ctx *d, sl_conn *c, const task *t, sl_error *err)
 {
     const sl_dump_table *tb = t->table;
     const sl_widerow_table *w = sl_widerow_for(d->wide, (size_t)(tb - d->cat->tables));
-    sl_buf head = SL_BUF_INIT;
+    sl_buf head = SL_BUF_INIT, names = SL_BUF_INIT;
     sl_bfile_segment *seg = NULL;
     int64_t rows = 0;
     int rc = -1;
@@ -486,7 +570,8 @@ run_table_task(dump_ctx *d, sl_conn *c, const task *t, sl_error *err)
         sl_bfile_segment_write(seg, "\\.\n\n", 4, err) != 0)
         goto done;
     sl_bfile_meta meta = {.phase = SL_PHASE_DATA, .parallel = true, .kind = "TABLE DATA",
-                          .schema = tb->schema, .name = tb->name, .rows = rows};
+                          .rows = rows};
+    meta_names(&meta, tb->schema, tb->name, &names);
     rc = sl_bfile_segment_commit(seg, &meta, err);
     seg = NULL;  /* commit frees the segment whatever it returns */
 done:
@@ -494,6 +579,7 @@ done:
         sl_error_context(err, "table %s", tb->qualified);
     sl_bfile_segment_abort(seg);
     sl_buf_free(&head);
+    sl_buf_free(&names);
     return rc;
 }
 
@@ -584,6 +670,11 @@ worker_main(void *arg)
         return NULL;
     }
     register_cancel(d, c);
+    if (prepare_session(c, &err) != 0) {
+        record_failure(d, &err);
+        sl_pool_release(d->pool, c);
+        return NULL;
+    }
     while (!atomic_load(&d->failed)) {
         size_t i = atomic_fetch_add(&d->next_task, 1);
         if (i >= d->ntasks)
@@ -718,13 +809,20 @@ open_pool(dump_ctx *d, const sl_conninfo *ci, const sl_conn_opts *copts, char **
     int rc = -1;
     if (sl_conn_open(&probe, ci, copts, err) != 0)
         return -1;
-    if (query_value(probe,
+    if (prepare_session(probe, err) != 0 ||
+        query_value(probe,
                     "SELECT pg_catalog.pg_encoding_to_char(encoding) FROM pg_catalog.pg_database"
                     " WHERE datname = pg_catalog.current_database()",
                     encoding, err) != 0 ||
         query_value(probe, "SELECT pg_catalog.current_setting('server_version')", version, err)
             != 0)
         goto done;
+    /* written into the preamble's SET client_encoding = '...' */
+    if (!sl_script_is_word(*encoding)) {
+        sl_error_set(err, SL_E_SERVER, "the server sent a malformed encoding name for the "
+                     "database (not 1 to 63 letters, digits or underscores)");
+        goto done;
+    }
     sl_conninfo *wci = sl_conninfo_with_dbname(ci, NULL);
     sl_conninfo_set(wci, "client_encoding", *encoding);
     rc = sl_pool_open(pool, wci, copts,
@@ -748,7 +846,7 @@ write_schema_and_data(dump_ctx *d, const sl_dump_catalog *cat,
     if (!f->schema_only && d->ntasks > 0 && run_workers(d, d->opts->jobs, err) != 0)
         return -1;
     if (write_phase_segment(d, &cat->items, SL_PHASE_DATA, "SEQUENCE SET", err) != 0 ||
-        write_post_data(d, &cat->items, err) != 0)
+        write_post_data(d, &cat->items, err) != 0 || write_unrestrict(d, err) != 0)
         return -1;
     return 0;
 }
@@ -764,7 +862,7 @@ dump_in_snapshot(dump_ctx *d, sl_conn **leaderp, const char *encoding, const cha
     char *dbname = NULL, *block = NULL;
     sl_conn *leader = *leaderp;
     int rc = -1;
-    if (sl_conn_exec(leader, "SET search_path = ''", err) != 0 ||
+    if (prepare_session(leader, err) != 0 ||
         query_value(leader, "SELECT pg_catalog.current_database()", &dbname, err) != 0 ||
         query_value(leader, "SELECT pg_catalog.current_setting('block_size')", &block, err) != 0)
         goto done;
@@ -803,12 +901,16 @@ dump_in_snapshot(dump_ctx *d, sl_conn **leaderp, const char *encoding, const cha
     if (rc == 0) {
         char started[32];
         iso_now(started, sizeof started);
-        sl_bfile_header hdr = {.database = dbname, .server_version = version,
+        sl_buf db = SL_BUF_INIT;
+        sl_script_put_utf8(&db, dbname);
+        sl_buf_putc(&db, '\0');  /* data is never NULL, even for an empty name */
+        sl_bfile_header hdr = {.database = db.data, .server_version = version,
                                .snapshot = sl_pool_snapshot(d->pool), .started_at = started,
                                .sluice_version = "1"};
         sl_bfile_writer *w = d->writer;
         d->writer = NULL;  /* close frees it, success or not */
         rc = sl_bfile_writer_close(w, &hdr, err);
+        sl_buf_free(&db);
         summary->tables = (int64_t)cat->ntables;
         summary->blobs = (int64_t)nblobs;
     }
@@ -834,6 +936,8 @@ sl_dump_run(const sl_conninfo *ci, const sl_conn_opts *conn_opts, const sl_dump_
     memset(summary, 0, sizeof *summary);
     pthread_mutex_init(&d.err_mu, NULL);
     sl_interrupt_arm(&d.failed);
+    if (sl_script_restrict_key(d.restrict_key, err) != 0)
+        goto done;
     if (opts->notify_channel && sl_conn_open(&note.conn, ci, conn_opts, err) != 0)
         goto done;
     if (open_pool(&d, ci, conn_opts, &encoding, &version, &d.pool, err) != 0)

@@ -3,6 +3,10 @@
  * the preamble, pre-data, every table's rows with COPY (large tables split into ctid ranges so
  * that all -j workers share one table), large objects, sequence values, and post-data items,
  * each as segments of the file, so that a restore can run them in parallel.
+ * For psql the script is bracketed by "\restrict KEY" (the preamble's second line, before any
+ * text from the database) and "\unrestrict KEY" (a last segment of its own, phase FINAL, kind
+ * "UNRESTRICT"), KEY fresh per backup; nothing from the database or the server is written
+ * outside quotes unless dump/script.h made it safe there.
  * Memory is bounded by a few compression blocks per worker, whatever the database size.
  * Errors: -1 with err set; the output file is then removed (no NAME, no NAME.partial).
  * Cancel: SIGINT/SIGTERM during sl_dump_run() cancel every running query and fail with

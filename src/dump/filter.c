@@ -1,11 +1,15 @@
 /* dump/filter.c: turns -n/-N/-t/-T/--exclude-table-data patterns into OID sets.
  *
  * Each psql pattern becomes an anchored POSIX regular expression (one for the schema part, one
- * for the name part) built here, so the server only ever matches with "~". All patterns of one
- * flag go to the server in one query as text arrays; the query answers, per pattern, which
- * OIDs it matched, so a pattern that matches nothing is named in the error. Unqualified table
- * patterns match relations visible in the default search_path (as psql and pg_dump do), so the
- * patterns are resolved with the session's search_path reset; the caller sets it to '' after. */
+ * for the name part) built here (sl__dump_filter_regex), so the server only ever matches with
+ * pg_catalog's "~". All patterns of one flag go to the server in one query as text array
+ * parameters, never spliced into the SQL; the query answers, per pattern, which OIDs it
+ * matched, so a pattern that matches nothing is named in the error. Unqualified table patterns
+ * match relations visible in the default search_path (as psql and pg_dump do), so the table
+ * patterns are resolved with the session's search_path reset: that search_path is the
+ * database's or the role's, which may name a schema holding look-alike operators before
+ * pg_catalog, so that query writes every operator as OPERATOR(pg_catalog.op), as pg_dump does.
+ * Everything else runs with search_path = ''. */
 #include "dump/filter.h"
 
 #include <ctype.h>
@@ -15,14 +19,16 @@
 #include "base/buf.h"
 #include "base/mem.h"
 
-/* User schemas: what pg_dump would dump (no catalogs, no toast or temporary schemas). */
-#define USER_SCHEMA(n)                                                                 \
-    n ".nspname NOT IN ('pg_catalog', 'information_schema') AND " n ".nspname !~ "    \
-    "'^pg_(toast|temp_|toast_temp_)'"
+/* User schemas: what pg_dump would dump (no catalogs, no toast or temporary schemas). Its
+ * operators are qualified for table_match_sql. */
+#define USER_SCHEMA(n)                                                                      \
+    n ".nspname OPERATOR(pg_catalog.<>) ALL (ARRAY['pg_catalog', 'information_schema']"    \
+    "::pg_catalog.name[]) AND " n ".nspname OPERATOR(pg_catalog.!~) "                       \
+    "'^pg_(toast|temp_|toast_temp_)'::pg_catalog.text"
 
 /* Relations a -t pattern can name, as with pg_dump: tables, views, matviews, sequences,
  * foreign tables and partitioned tables. */
-#define DUMPABLE_RELKINDS "('r', 'p', 'v', 'm', 'S', 'f')"
+#define DUMPABLE_RELKINDS "ARRAY['r', 'p', 'v', 'm', 'S', 'f']::pg_catalog.\"char\"[]"
 
 /* Appends a regex-escaped literal character. */
 static void
@@ -33,11 +39,9 @@ put_literal(sl_buf *re, char ch)
     sl_buf_putc(re, ch);
 }
 
-/* Converts one psql pattern into up to two anchored regexes: *schema_re (NULL when the
- * pattern has no schema part) and *name_re. allow_schema false: a dot is an error. */
-static int
-pattern_to_regex(const char *pattern, bool allow_schema, char **schema_re, char **name_re,
-                 sl_error *err)
+int
+sl__dump_filter_regex(const char *pattern, bool allow_schema, char **schema_re, char **name_re,
+                      sl_error *err)
 {
     sl_buf part = SL_BUF_INIT;
     char *first = NULL;
@@ -68,7 +72,8 @@ pattern_to_regex(const char *pattern, bool allow_schema, char **schema_re, char 
         } else if (*p == '?') {
             sl_buf_putc(&part, '.');
         } else {
-            put_literal(&part, (char)tolower((unsigned char)*p));
+            /* ASCII only, as PostgreSQL folds unquoted identifiers in a UTF-8 database */
+            put_literal(&part, *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p);
         }
     }
     if (quoted) {
@@ -101,7 +106,7 @@ array_elem(sl_buf *arr, const char *s)
 }
 
 static size_t
-count_patterns(const char **pats)
+count_patterns(const char *const *pats)
 {
     size_t n = 0;
     while (pats && pats[n])
@@ -109,9 +114,8 @@ count_patterns(const char **pats)
     return n;
 }
 
-/* Builds the two regex arrays ('{...}' literals) for a pattern list. */
-static int
-patterns_to_arrays(const char **pats, bool allow_schema, char **schema_arr, char **name_arr,
+int
+sl__dump_filter_arrays(const char **pats, bool allow_schema, char **schema_arr, char **name_arr,
                    sl_error *err)
 {
     sl_buf sa = SL_BUF_INIT, na = SL_BUF_INIT;
@@ -119,7 +123,7 @@ patterns_to_arrays(const char **pats, bool allow_schema, char **schema_arr, char
     sl_buf_puts(&na, "{");
     for (size_t i = 0; pats && pats[i]; i++) {
         char *s = NULL, *n = NULL;
-        if (pattern_to_regex(pats[i], allow_schema, &s, &n, err) != 0) {
+        if (sl__dump_filter_regex(pats[i], allow_schema, &s, &n, err) != 0) {
             sl_buf_free(&sa);
             sl_buf_free(&na);
             return -1;
@@ -140,24 +144,29 @@ patterns_to_arrays(const char **pats, bool allow_schema, char **schema_arr, char
     return 0;
 }
 
-/* Per pattern: the OIDs it matched as an oid[] literal, NULL when none. */
+/* Per pattern: the OIDs it matched as an oid[] literal, NULL when none. Runs with
+ * search_path = ''. */
 static const char schema_match_sql[] =
     "SELECT p.i, pg_catalog.array_agg(n.oid ORDER BY n.oid) FILTER (WHERE n.oid IS NOT "
     "NULL)::pg_catalog.text "
     "FROM pg_catalog.unnest($1::pg_catalog.text[]) WITH ORDINALITY AS p(re, i) "
-    "LEFT JOIN pg_catalog.pg_namespace n ON n.nspname ~ p.re AND " USER_SCHEMA("n") " "
+    "LEFT JOIN pg_catalog.pg_namespace n ON n.nspname OPERATOR(pg_catalog.~) p.re AND "
+    USER_SCHEMA("n") " "
     "GROUP BY p.i ORDER BY p.i";
 
+/* Runs with the search_path reset (see the top of the file): every operator is qualified, IN
+ * lists are "= ANY" and functions and types are pg_catalog's by name. */
 static const char table_match_sql[] =
     "SELECT p.i, pg_catalog.array_agg(c.oid ORDER BY c.oid) FILTER (WHERE c.oid IS NOT "
     "NULL)::pg_catalog.text "
     "FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
     "  pg_catalog.unnest($2::pg_catalog.text[])) WITH ORDINALITY AS p(sre, re, i) "
     "LEFT JOIN (pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-    "           ON n.oid = c.relnamespace AND " USER_SCHEMA("n") ") "
-    "  ON c.relkind IN " DUMPABLE_RELKINDS " AND c.relname ~ p.re "
+    "           ON n.oid OPERATOR(pg_catalog.=) c.relnamespace AND " USER_SCHEMA("n") ") "
+    "  ON c.relkind OPERATOR(pg_catalog.=) ANY (" DUMPABLE_RELKINDS ") "
+    "  AND c.relname OPERATOR(pg_catalog.~) p.re "
     " AND CASE WHEN p.sre IS NULL THEN pg_catalog.pg_table_is_visible(c.oid) "
-    "     ELSE n.nspname ~ p.sre END "
+    "     ELSE n.nspname OPERATOR(pg_catalog.~) p.sre END "
     "GROUP BY p.i ORDER BY p.i";
 
 /* Resolves one flag's patterns into *oids ('{...}' literal of every matched OID). */
@@ -169,11 +178,20 @@ match_patterns(sl_conn *c, const char *flag, const char **pats, bool tables, cha
     PGresult *res = NULL;
     sl_buf all = SL_BUF_INIT;
     int rc = -1;
-    if (patterns_to_arrays(pats, tables, &sarr, &narr, err) != 0)
+    if (sl__dump_filter_arrays(pats, tables, &sarr, &narr, err) != 0)
         goto done;
     const char *params[2] = {sarr, narr};
-    int rq = tables ? sl_conn_query(c, &res, table_match_sql, 2, params, err)
-                    : sl_conn_query(c, &res, schema_match_sql, 1, params + 1, err);
+    int rq;
+    if (tables) {
+        /* unqualified table patterns match what the default search_path makes visible */
+        rq = sl_conn_exec(c, "RESET search_path", err);
+        if (rq == 0)
+            rq = sl_conn_query(c, &res, table_match_sql, 2, params, err);
+        if (rq == 0)
+            rq = sl_conn_exec(c, "SET search_path = ''", err);
+    } else {
+        rq = sl_conn_query(c, &res, schema_match_sql, 1, params + 1, err);
+    }
     if (rq != 0) {
         sl_error_prefix(err, "resolving %s patterns", flag);
         goto done;
@@ -181,7 +199,12 @@ match_patterns(sl_conn *c, const char *flag, const char **pats, bool tables, cha
     sl_buf_puts(&all, "{");
     for (int i = 0; i < PQntuples(res); i++) {
         if (PQgetisnull(res, i, 1)) {
-            int idx = atoi(PQgetvalue(res, i, 0)) - 1;
+            size_t idx = strtoul(PQgetvalue(res, i, 0), NULL, 10) - 1;
+            if (idx >= count_patterns(pats)) {
+                sl_error_set(err, SL_E_SERVER, "the server answered %s patterns with a "
+                             "malformed row", flag);
+                goto done;
+            }
             sl_error_set(err, SL_E_USAGE, "no %s matched pattern \"%s\" (%s)",
                          tables ? "relation" : "schema", pats[idx], flag);
             goto done;
@@ -213,7 +236,7 @@ static const char final_sql[] =
     "  AND ($1::pg_catalog.oid[] IS NULL OR n.oid = ANY ($1::pg_catalog.oid[])) "
     "  AND n.oid <> ALL ($2::pg_catalog.oid[])), "
     "r0 AS (SELECT c.oid, c.relkind FROM pg_catalog.pg_class c "
-    "  WHERE c.relkind IN " DUMPABLE_RELKINDS " AND c.relnamespace IN (SELECT oid FROM s) "
+    "  WHERE c.relkind = ANY (" DUMPABLE_RELKINDS ") AND c.relnamespace IN (SELECT oid FROM s) "
     "  AND ($3::pg_catalog.oid[] IS NULL OR c.oid IN (SELECT "
     "pg_catalog.unnest($3::pg_catalog.oid[]))) "
     "  AND c.oid NOT IN (SELECT pg_catalog.unnest($4::pg_catalog.oid[])) AND c.relpersistence <> "
@@ -266,7 +289,7 @@ sl_dump_filter_resolve(sl_dump_filter *f, sl_conn *c, sl_error *err)
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
         if (*lists[i] && !(*lists[i])[0])
             *lists[i] = NULL;
-    if (sl_conn_exec(c, "RESET search_path", err) != 0)
+    if (sl_conn_exec(c, "SET search_path = ''", err) != 0)
         goto done;
     /* as for the catalog queries (dump/catalog.c): JIT would cost more than these queries */
     if (sl_conn_server_version(c) >= 110000 && sl_conn_exec(c, "SET jit = off", err) != 0)
@@ -297,8 +320,6 @@ sl_dump_filter_resolve(sl_dump_filter *f, sl_conn *c, sl_error *err)
     f->data_table_oids = sl_strdup(PQgetvalue(res, 0, 2));
     f->config_sequence_oids = sl_strdup(PQgetvalue(res, 0, 3));
     f->tables_only = inc_t != NULL;
-    if (sl_conn_exec(c, "SET search_path = ''", err) != 0)
-        goto done;
     rc = 0;
 done:
     if (rc != 0)

@@ -42,7 +42,21 @@ typedef struct sl_dump_filter {
     bool tables_only;       /* -t given: no schema-level objects other than the relations */
 } sl_dump_filter;
 
+/* Leaves the connection's search_path at '' (the catalog readers count on it). */
 SL_MUSTCHECK int sl_dump_filter_resolve(sl_dump_filter *f, sl_conn *c, sl_error *err);
 void sl_dump_filter_clear(sl_dump_filter *f);  /* frees the resolved arrays */
+
+/* Internal to dump/ (exposed for its tests). One psql pattern as anchored POSIX regular
+ * expressions: *schema_re for the part before the dot (NULL when there is none; with
+ * allow_schema false a dot is a usage error) and *name_re, both "^(...)$", malloc'd. Outside
+ * double quotes * is .*, ? is ., ASCII letters are folded to lower case; inside them (and "" for
+ * a quote) every character matches itself. Every regex metacharacter that is to match itself
+ * is escaped. -1 with SL_E_USAGE for a malformed pattern. */
+SL_MUSTCHECK int sl__dump_filter_regex(const char *pattern, bool allow_schema, char **schema_re,
+                                       char **name_re, sl_error *err);
+/* The regexes of a NULL-terminated pattern list as two text[] literals ("{...}", elements
+ * double-quoted with " and \ escaped; NULL for a missing schema part), sent as parameters. */
+SL_MUSTCHECK int sl__dump_filter_arrays(const char **pats, bool allow_schema, char **schema_arr,
+                                        char **name_arr, sl_error *err);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "base/buf.h"
 #include "base/mem.h"
+#include "dump/script.h"
 #include "dump/type.h"
 
 #define SEQ_BATCH 2000 /* sequences read per UNION ALL statement */
@@ -401,6 +402,16 @@ read_sequence_batch(sl_conn *c, const PGresult *list, int from, int to, sl_dump_
     }
     for (int r = 0; r < PQntuples(res); r++) {
         int i = atoi(PQgetvalue(res, r, 0));
+        /* last_value is written bare into the script: only a number may get there */
+        if (i < from || i >= to) {
+            sl_error_set(err, SL_E_SERVER, "the server sent a malformed row of sequence values");
+            goto done;
+        }
+        if (!sl_script_is_integer(PQgetvalue(res, r, 1))) {
+            sl_error_set(err, SL_E_SERVER, "the server sent a malformed last_value for sequence "
+                         "%s (not an integer)", PQgetvalue(list, i, 3));
+            goto done;
+        }
         char *sql = sl_asprintf("SELECT pg_catalog.setval(%s, %s, %s);\n", PQgetvalue(list, i, 4),
                                 PQgetvalue(res, r, 1),
                                 strcmp(PQgetvalue(res, r, 2), "t") == 0 ? "true" : "false");

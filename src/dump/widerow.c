@@ -1,5 +1,6 @@
 #include "dump/widerow.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +171,19 @@ sl_widerow_copy_sql(const sl_widerow_plan *p, const sl_widerow_table *w, const s
     sl_buf_printf(sql, ") AS w) x%s%s) TO STDOUT", where[0] ? " WHERE " : "", where);
 }
 
+/* "(page,item)" as the server prints a tid. */
+static bool
+is_tid(const char *p, size_t n)
+{
+    if (n < 5 || p[0] != '(' || p[n - 1] != ')')
+        return false;
+    size_t a = strspn(p + 1, "0123456789");
+    if (a < 1 || a > 10 || p[1 + a] != ',')
+        return false;
+    size_t b = strspn(p + 2 + a, "0123456789");
+    return b >= 1 && b <= 5 && 2 + a + b == n - 1;
+}
+
 int
 sl_widerow_split_line(const char *line, size_t len, size_t *keep, sl_buf *ctid, sl_error *err)
 {
@@ -177,8 +191,11 @@ sl_widerow_split_line(const char *line, size_t len, size_t *keep, sl_buf *ctid, 
         len--;
     const char *tab2 = memrchr(line, '\t', len);
     const char *tab1 = tab2 ? memrchr(line, '\t', (size_t)(tab2 - line)) : NULL;
-    if (!tab1 || tab2 - tab1 != 2 || (tab1[1] != 't' && tab1[1] != 'f')) {
-        sl_error_set(err, SL_E_INTERNAL, "unexpected row shape from the large-value COPY");
+    const char *tid = tab2 ? tab2 + 1 : NULL;
+    if (!tab1 || tab2 - tab1 != 2 || (tab1[1] != 't' && tab1[1] != 'f') ||
+        !is_tid(tid, len - (size_t)(tid - line))) {
+        sl_error_set(err, SL_E_SERVER, "the server sent a malformed row for the large-value "
+                     "COPY (not: columns, a t/f flag and a tid)");
         return -1;
     }
     if (tab1[1] == 'f') {
@@ -186,7 +203,7 @@ sl_widerow_split_line(const char *line, size_t len, size_t *keep, sl_buf *ctid, 
         return 0;
     }
     sl_buf_reset(ctid);
-    sl_buf_append(ctid, tab2 + 1, len - (size_t)(tab2 + 1 - line));
+    sl_buf_append(ctid, tid, len - (size_t)(tid - line));
     return 1;
 }
 
@@ -262,7 +279,15 @@ write_sliced(sl_conn *c, const sl_dump_table *t, const char *col, char kind, lon
         size_t n = (size_t)PQgetlength(res, 0, 0);
         int rc;
         if (kind == COL_BYTEA) {
-            /* The server's text form is "\x" + hex: the hex goes out as it came. */
+            /* The server's text form is "\x" + hex (bytea_output = hex): the hex goes out as
+             * it came, once checked, since it lands in the COPY data as it is. */
+            if (n < 2 || v[0] != '\\' || v[1] != 'x' ||
+                strspn(v + 2, "0123456789abcdefABCDEF") != n - 2) {
+                PQclear(res);
+                sl_error_set(err, SL_E_SERVER, "the server sent a slice of a bytea value of %s "
+                             "that is not hex", t->qualified);
+                return -1;
+            }
             rc = flush_if_full(o, true, err);
             if (rc == 0 && n > 2)
                 rc = o->emit(o->arg, v + 2, n - 2, err);

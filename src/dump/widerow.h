@@ -39,8 +39,8 @@ const sl_widerow_table *sl_widerow_for(const sl_widerow_plan *p, size_t table_in
 void sl_widerow_copy_sql(const sl_widerow_plan *p, const sl_widerow_table *w,
                          const sl_dump_table *t, const char *where, sl_buf *sql);
 /* Looks at one row of that COPY: returns 0 for an ordinary row (*keep = bytes to write, the
- * line without its two extra fields, newline excluded), 1 for a wide row (its ctid is put in
- * ctid), -1 for a line of an unexpected shape (err set). */
+ * line without its two extra fields, newline excluded), 1 for a wide row (its ctid, checked to
+ * be "(page,item)", is put in ctid), -1 with SL_E_SERVER for a line of any other shape. */
 SL_MUSTCHECK int sl_widerow_split_line(const char *line, size_t len, size_t *keep, sl_buf *ctid,
                                        sl_error *err);
 

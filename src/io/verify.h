@@ -44,4 +44,23 @@ typedef struct sl_verify_report {
 SL_MUSTCHECK int sl_verify_file(const char *path, sl_verify_report *out, sl_error *err);
 void sl_verify_report_free(sl_verify_report *rep);
 
+/* Internal to io/ (exposed for its tests): counts the rows of "COPY ... FROM stdin;" blocks in
+ * SQL text fed in chunks of any size. A line that starts with "COPY " begins a statement that
+ * may span lines (a quoted name may hold newlines, ';' or "FROM stdin"); it ends at the first
+ * ';' outside quotes, and when "FROM stdin" comes right before that ';' the lines after the
+ * statement's line are rows, up to a line "\.". Zero-initialize, feed, then finish: false
+ * when the text ends inside a COPY block. */
+typedef struct sl__verify_rows {
+    int state;
+    char quote;       /* the open quote inside a statement, or 0 */
+    char tail[16];    /* the statement's last bytes outside quotes */
+    size_t tail_len;
+    char head[2];     /* the first bytes of a data line */
+    size_t line_len;  /* bytes of the current line seen so far */
+    int64_t rows;
+} sl__verify_rows;
+
+void sl__verify_rows_feed(sl__verify_rows *c, const char *p, size_t n);
+bool sl__verify_rows_finish(sl__verify_rows *c);
+
 #endif

@@ -80,7 +80,9 @@ open_conn(sl_pool *p, sl_conn **out, sl_error *err)
             sl_conn_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", err) != 0)
             goto done;
         if (!p->snapshot) {
-            if (sl_conn_query(c, &res, "SELECT pg_export_snapshot()", 0, NULL, err) != 0) {
+            /* qualified: the database's search_path could name a look-alike function first */
+            if (sl_conn_query(c, &res, "SELECT pg_catalog.pg_export_snapshot()", 0, NULL,
+                              err) != 0) {
                 sl_error_prefix(err, "could not export a snapshot on %s", sl_conn_describe(c));
                 goto done;
             }

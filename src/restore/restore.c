@@ -30,7 +30,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "base/buf.h"
@@ -41,6 +40,7 @@
 #include "pg/copy.h"
 #include "pg/interrupt.h"
 #include "restore/splitter.h"
+#include "restore/statement.h"
 #include "restore/target.h"
 
 #define PREAMBLE_MAX ((size_t)1 << 20)  /* session settings: a few hundred bytes */
@@ -205,106 +205,7 @@ statement_failed(run *r, uint64_t line, uint64_t offset, const char *head, sl_er
     return RUN_OK;
 }
 
-/* ---- statement filters (--no-owner, --no-privileges) ---- */
-
-static const char *
-skip_space_and_comments(const char *p)
-{
-    for (;;) {
-        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-            p++;
-        if (p[0] != '/' || p[1] != '*')
-            return p;
-        const char *e = strstr(p + 2, "*/");
-        if (!e)
-            return p;
-        p = e + 2;
-    }
-}
-
-static bool
-starts_with_words(const char *p, const char *words)
-{
-    size_t n = strlen(words);
-    if (strncasecmp(p, words, n) != 0)
-        return false;
-    char c = p[n];
-    return !(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-             (c >= '0' && c <= '9'));
-}
-
-/* "ALTER ... OWNER TO role;" with nothing after the role. */
-static bool
-is_owner_statement(const char *p)
-{
-    if (!starts_with_words(p, "ALTER"))
-        return false;
-    const char *last = NULL;
-    for (const char *q = p; (q = strcasestr(q, " OWNER TO ")) != NULL; q++)
-        last = q;
-    if (!last)
-        return false;
-    const char *s = last + 10;
-    if (*s == '"') {
-        for (s++; *s; s++) {
-            if (*s == '"' && s[1] == '"')
-                s++;
-            else if (*s == '"')
-                break;
-        }
-        if (!*s)
-            return false;
-        s++;
-    } else {
-        while (*s && *s != ';' && *s != ' ' && *s != '\n' && *s != '\r' && *s != '\t')
-            s++;
-    }
-    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' || *s == ';')
-        s++;
-    return *s == '\0';
-}
-
-static bool
-filtered(const sl_restore_opts *opts, const char *text)
-{
-    const char *p = skip_space_and_comments(text);
-    if (opts->no_privileges && (starts_with_words(p, "GRANT") || starts_with_words(p, "REVOKE") ||
-                                starts_with_words(p, "ALTER DEFAULT PRIVILEGES")))
-        return true;
-    if (opts->no_owner &&
-        (starts_with_words(p, "SET SESSION AUTHORIZATION") || is_owner_statement(p)))
-        return true;
-    return false;
-}
-
 /* ---- COPY ---- */
-
-/* The relation of "COPY name (cols) FROM stdin;" as written (quotes kept), or false. */
-static bool
-copy_relation(const char *text, sl_buf *out)
-{
-    const char *p = skip_space_and_comments(text);
-    if (!starts_with_words(p, "COPY"))
-        return false;
-    p += 4;
-    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-        p++;
-    const char *start = p;
-    while (*p && *p != ' ' && *p != '(' && *p != '\n' && *p != '\r' && *p != '\t') {
-        if (*p == '"') {
-            for (p++; *p && !(*p == '"' && p[1] != '"'); p++)
-                if (*p == '"')
-                    p++;
-            if (!*p)
-                return false;
-        }
-        p++;
-    }
-    if (p == start)
-        return false;
-    sl_buf_append(out, start, (size_t)(p - start));
-    return true;
-}
 
 /* In --single-transaction mode, "COPY t (...) FROM stdin;" becomes "... WITH (FREEZE);" when
  * t is a plain table created or truncated in this transaction (its pg_class row was written
@@ -313,38 +214,26 @@ static const char *
 copy_sql(run *r, const sl_split_item *it)
 {
     engine *eng = r->w->eng;
-    if (!eng->opts->single_transaction)
+    if (!eng->opts->single_transaction || !sl_statement_copy_freeze(it->text, it->len, &r->sql))
         return it->text;
-    size_t n = it->len;
-    while (n > 0 && (it->text[n - 1] == ' ' || it->text[n - 1] == '\n' || it->text[n - 1] == '\r'))
-        n--;
-    static const char tail[] = "FROM stdin;";
-    size_t tl = sizeof tail - 1;
-    if (n < tl + 1 || strncasecmp(it->text + n - tl, tail, tl) != 0 ||
-        (it->text[n - tl - 1] != ' ' && it->text[n - tl - 1] != '\n'))
-        return it->text;
-    sl_buf_reset(&r->sql);
-    if (!copy_relation(it->text, &r->sql))
-        return it->text;
-    PGresult *res = NULL;
-    sl_error qerr;
-    sl_error_clear(&qerr);
-    const char *params[] = {r->sql.data};
+    sl_buf rel = SL_BUF_INIT;
     bool freeze = false;
-    if (sl_conn_query(r->w->conn, &res,
-                      "SELECT c.relkind = 'r' AND c.xmin::text::bigint ="
-                      " pg_catalog.txid_current() % 4294967296"
-                      " FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass($1)",
-                      1, params, &qerr) == 0) {
-        freeze = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
-        PQclear(res);
+    if (sl_statement_copy_relation(it->text, &rel)) {
+        PGresult *res = NULL;
+        sl_error qerr;
+        sl_error_clear(&qerr);
+        const char *params[] = {rel.data};
+        if (sl_conn_query(r->w->conn, &res,
+                          "SELECT c.relkind = 'r' AND c.xmin::text::bigint ="
+                          " pg_catalog.txid_current() % 4294967296"
+                          " FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass($1)",
+                          1, params, &qerr) == 0) {
+            freeze = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+            PQclear(res);
+        }
     }
-    if (!freeze)
-        return it->text;
-    sl_buf_reset(&r->sql);
-    sl_buf_append(&r->sql, it->text, n - 1);
-    sl_buf_puts(&r->sql, " WITH (FREEZE);");
-    return r->sql.data;
+    sl_buf_free(&rel);
+    return freeze ? r->sql.data : it->text;
 }
 
 static int
@@ -417,7 +306,8 @@ run_statement(run *r, const sl_split_item *it, sl_error *err)
 {
     engine *eng = r->w->eng;
     uint64_t idx = r->idx++;
-    if (idx < r->skip || filtered(eng->opts, it->text)) {
+    if (idx < r->skip ||
+        sl_statement_skipped(it->text, eng->opts->no_owner, eng->opts->no_privileges)) {
         r->copy_skip = it->copy_in;
         return RUN_OK;
     }

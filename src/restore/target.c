@@ -130,6 +130,12 @@ sl__restore_create(const sl_conninfo *ci, const sl_conn_opts *conn_opts, const c
                       params, err) != 0)
         goto done;
     quoted = sl_conn_quote_ident(c, dbname);
+    if (!quoted) {
+        const char *why = PQerrorMessage(sl_conn_pg(c));
+        sl_error_set(err, SL_E_USAGE, "database name \"%s\" cannot be quoted: %.*s", dbname,
+                     (int)strcspn(why, "\n"), why);
+        goto done;
+    }
     if (PQntuples(res) > 0) {
         if (!drop_existing) {
             sl_error_set(err, SL_E_REFUSED,
@@ -191,15 +197,28 @@ check_table_batch(sl_conn *c, const sl_bfile_reader *r, size_t from, size_t to,
         if (strcmp(e->kind, "TABLE DATA") != 0 || !e->schema || !e->name)
             continue;
         char *s = sl_conn_quote_ident(c, e->schema), *t = sl_conn_quote_ident(c, e->name);
-        char *qualified = sl_asprintf("%s.%s", s, t);
-        char *lit = sl_conn_quote_literal(c, qualified);
-        sl_buf_printf(&missing, "%s(%s)", missing.len ? ", " : "SELECT x FROM (VALUES ", lit);
-        sl_buf_printf(&rows, "%sSELECT %s WHERE EXISTS (SELECT 1 FROM ONLY %s)",
-                      rows.len ? " UNION ALL " : "", lit, qualified);
+        char *qualified = s && t ? sl_asprintf("%s.%s", s, t) : NULL;
+        char *lit = qualified ? sl_conn_quote_literal(c, qualified) : NULL;
+        bool quoted = lit != NULL;
+        if (quoted) {
+            sl_buf_printf(&missing, "%s(%s)", missing.len ? ", " : "SELECT x FROM (VALUES ",
+                          lit);
+            sl_buf_printf(&rows, "%sSELECT %s WHERE EXISTS (SELECT 1 FROM ONLY %s)",
+                          rows.len ? " UNION ALL " : "", lit, qualified);
+        } else {
+            /* libpq refuses text that is not valid in the connection's encoding */
+            const char *why = PQerrorMessage(sl_conn_pg(c));
+            sl_error_set(err, SL_E_UNSUPPORTED, "table name %s.%s cannot be quoted in the "
+                         "encoding of the target database (%s): %.*s", e->schema, e->name,
+                         pg_encoding_to_char(PQclientEncoding(sl_conn_pg(c))),
+                         (int)strcspn(why, "\n"), why);
+        }
         free(s);
         free(t);
         free(qualified);
         free(lit);
+        if (!quoted)
+            goto done;
     }
     if (!missing.len)
         return 0;
