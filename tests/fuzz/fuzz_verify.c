@@ -1,8 +1,9 @@
 /* libFuzzer target for io/verify (and the writer and reader under it): arbitrary text becomes
  * the TABLE DATA of a backup file written by the bfile writer, in two segments cut where the
- * input says; sl_verify_file() must then count the rows a simple line-by-line reading of the
- * rule in io/verify.h finds (lines between "COPY ... FROM stdin;" and "\."), or refuse a
- * segment that ends inside a COPY block, and the reader must give the text back unchanged.
+ * input says; sl_verify_file() must then count the rows a plain reading of the rule in
+ * io/verify.h finds (lines after a "COPY ... FROM stdin;" statement, whose quoted names may
+ * hold anything, up to "\."), or refuse a segment that ends inside a COPY block, and the reader
+ * must give the text back unchanged.
  * First byte: codec (mod 3); second: where the cut falls (per 256 of the text). */
 #include <stdint.h>
 #include <stdio.h>
@@ -18,28 +19,81 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char preamble[] = SL_BFILE_SIGNATURE "SET client_encoding = 'UTF8';\n";
 
-/* The rule of io/verify.h, read plainly: -1 when the text ends inside a COPY block. */
+/* Where the line that holds p[i] ends: the index of its newline, or n. */
+static size_t
+line_end(const char *p, size_t i, size_t n)
+{
+    const char *nl = memchr(p + i, '\n', n - i);
+    return nl ? (size_t)(nl - p) : n;
+}
+
+/* The end of a COPY statement that starts at p[i]: the index of the first ';' outside quotes,
+ * or n; *from_stdin tells whether the bytes outside quoted text (the quote marks included)
+ * end with "FROM stdin" there. */
+static size_t
+statement_end(const char *p, size_t i, size_t n, bool *from_stdin)
+{
+    char quote = 0;
+    char tail[10];
+    size_t kept = 0;
+    for (; i < n; i++) {
+        char ch = p[i];
+        if (quote && ch != quote)
+            continue;
+        if (quote)
+            quote = 0;
+        else if (ch == '"' || ch == '\'')
+            quote = ch;
+        else if (ch == ';')
+            break;
+        memmove(tail, tail + 1, sizeof tail - 1);
+        tail[sizeof tail - 1] = ch;
+        kept++;
+    }
+    *from_stdin = kept >= sizeof tail && memcmp(tail, "FROM stdin", sizeof tail) == 0;
+    return i;
+}
+
+/* The rule of io/verify.h, read plainly on the whole text: -1 when the text ends inside a COPY
+ * block (or on the line of its statement, after the ';'). */
 static int64_t
 expected_rows(const char *p, size_t n)
 {
-    bool in_copy = false;
     int64_t rows = 0;
-    while (n) {
-        const char *nl = memchr(p, '\n', n);
-        size_t len = nl ? (size_t)(nl - p) : n;
-        if (in_copy) {
-            if (len == 2 && p[0] == '\\' && p[1] == '.')
-                in_copy = false;
-            else
-                rows++;
-        } else if (len >= 11 && strncmp(p, "COPY ", 5) == 0
-                   && memcmp(p + len - 11, "FROM stdin;", 11) == 0) {
-            in_copy = true;
+    size_t i = 0;
+    while (i < n) {
+        bool copy = n - i >= 5 && memcmp(p + i, "COPY ", 5) == 0;
+        bool from_stdin = false;
+        if (copy) {
+            i = statement_end(p, i + 5, n, &from_stdin);
+            if (i == n)
+                return rows;  /* an unfinished statement is no COPY block */
         }
-        p += nl ? len + 1 : len;
-        n -= nl ? len + 1 : len;
+        i = line_end(p, i, n);
+        if (!from_stdin) {
+            i++;
+            continue;
+        }
+        if (i == n)
+            return -1;
+        for (i++;; i++) {  /* the data lines, up to "\." */
+            if (i >= n)
+                return -1;
+            size_t e = line_end(p, i, n);
+            bool end = e - i == 2 && p[i] == '\\' && p[i + 1] == '.';
+            if (!end)
+                rows++;
+            if (end || e == n) {
+                if (!end)
+                    return -1;  /* the last row is counted, but the block never ended */
+                i = e;
+                break;
+            }
+            i = e;
+        }
+        i++;
     }
-    return in_copy ? -1 : rows;
+    return rows;
 }
 
 static void
