@@ -1,6 +1,6 @@
 /* libFuzzer target for io/verify's COPY row counter alone: any text must be counted without
- * crashing, and the count must not depend on how the text is cut into chunks (whole, at a fuzzer-chosen
- * point, or one byte at a time).
+ * crashing, and the count must not depend on how the text is cut into chunks (whole, at a
+ * fuzzer-chosen point, or one byte at a time).
  * Build: cmake -DSL_FUZZ=ON -DCMAKE_C_COMPILER=clang ...; run: ./fuzz_verify_rows corpus/ */
 #include <stdint.h>
 #include <stdlib.h>
