@@ -33,6 +33,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "pg/interrupt.h"
 
 #define BACKOFF_START_MS 200
 #define BACKOFF_CAP_MS 5000
@@ -116,11 +117,23 @@ describe_target(const PGconn *pg, const sl_conninfo *ci, char *out, size_t cap)
     sl_conninfo_describe(ci, &t, out, cap);
 }
 
+/* A SIGINT/SIGTERM that reached an armed engine (pg/interrupt.h) ends the attempts at once:
+ * the signal's cancel requests have no statement to cancel while sluice is still connecting. */
+static bool
+interrupted(sl_error *err)
+{
+    if (!sl_interrupt_fired())
+        return false;
+    sl_error_set(err, SL_E_CANCELED, "interrupted by a signal while connecting");
+    return true;
+}
+
+/* Sleeps ms milliseconds, less when a signal interrupts an armed engine. */
 static void
 sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !sl_interrupt_fired()) {
     }
 }
 
@@ -200,7 +213,7 @@ wait_socket(PGconn *pg, PostgresPollingStatusType st, long long deadline)
         int r = poll(&p, 1, ms);
         if (r > 0)
             return 1;
-        if (r < 0 && errno != EINTR)
+        if (r < 0 && (errno != EINTR || sl_interrupt_fired()))
             return -1;
         if (deadline && now_ms() >= deadline)
             return 0;
@@ -241,6 +254,8 @@ connect_once(const sl_conninfo *ci, const sl_conn_opts *opts, PGconn **out, bool
             deadline = now_ms() + (long long)timeout * 1000;
         }
         int r = wait_socket(pg, st, deadline);
+        if (r < 0 && interrupted(err))
+            return -1;
         if (r < 0) {
             sl_error_errno(err, SL_E_CONNECT, errno, "could not wait for the server");
             return -1;
@@ -375,6 +390,8 @@ sl_conn_open(sl_conn **out, const sl_conninfo *ci, const sl_conn_opts *opts, sl_
                target, f.reason, f.sqlstate[0] ? " (SQLSTATE " : "", f.sqlstate,
                f.sqlstate[0] ? ")" : "", attempt + 1, opts->connect_retries, delay / 1000.0);
         sleep_ms(delay);
+        if (interrupted(err))
+            return -1;
         delay = delay * 2 > BACKOFF_CAP_MS ? BACKOFF_CAP_MS : delay * 2;
     }
 }

@@ -939,7 +939,8 @@ sl_splitter_parse_meta(const char *line, char **name, char **arg, sl_error *err)
     int rc = -1;
     const char *p = line;
     if (*p != '\\') {
-        sl_error_set(err, SL_E_ARCHIVE, "not a meta-command: \"%.40s\"", line);
+        /* The line itself is not shown: it may hold anything, a password among it. */
+        sl_error_set(err, SL_E_ARCHIVE, "not a meta-command: no backslash at the line's start");
         goto done;
     }
     for (p++; *p && !is_space((unsigned char)*p); p++)

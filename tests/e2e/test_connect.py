@@ -386,3 +386,36 @@ def test_translated_permanent_failure_fails_at_once(german_cluster):
     assert "Passwort-Authentifizierung" in proc.stderr
     assert "(SQLSTATE 28P01)" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", ["backup", "restore"])
+def test_signal_while_retrying_stops_at_once(sluice, pg, tmp_path, command):
+    """SIGINT while sluice waits to retry a connection ends the command with exit 9, instead of
+    going on through the remaining retries (100 of them would take minutes)."""
+    import signal
+    from conftest import sluice_bin
+    port = closed_port()
+    script = tmp_path / "one.sql"
+    script.write_text("CREATE TABLE t (a int);\n")
+    args = {"backup": ["backup", "single", "postgres", "-o", str(tmp_path / "b.sql.gz")],
+            "restore": ["restore", str(script), "--database", "postgres"]}[command]
+    proc = subprocess.Popen([sluice_bin(), *args, "-p", str(port), "--retries", "100"],
+                            env=pg.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        first = []
+        for line in proc.stderr:
+            first.append(line)
+            if "retry 1 of 100" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        _, rest = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    stderr = "".join(first) + rest
+    assert proc.returncode == 9, stderr
+    assert "interrupted by a signal" in stderr
+    assert not (tmp_path / "b.sql.gz").exists()
+    assert not (tmp_path / "b.sql.gz.partial").exists()
