@@ -55,7 +55,8 @@ def test_backup_log_and_progress_lines_escape_names(sluice, hostile_db, tmp_path
     assert proc.returncode == 0, proc.stderr
     assert_inert(proc)
     assert b"esc\\e[31mred\\e]0;owned\\x07\\r\\x7f\\u009b2J" in proc.stderr  # -v names the COPY
-    assert b"backup of \"" + hostile_db.encode() + b"\" complete" in proc.stderr
+    assert b" database \"" + hostile_db.encode() + b"\" as user " in proc.stderr
+    assert b"\" complete: " in proc.stderr
 
 
 def test_verify_listing_escapes_names(sluice, hostile_db, tmp_path):
