@@ -14,17 +14,15 @@
  * Invariants: every connection reads the same snapshot; a segment holds whole statements; the
  *   file's phases never go backwards because the leader commits pre-data before the workers
  *   start and post-data after they are joined.
- * Cancel: the first failure is kept in `first_err` (written only under `err_mu`), `failed` is
- *   set and every busy connection gets a cancel request, so workers blocked in COPY return at
- *   once. A signal goes through pg/interrupt.h: its handler only sets `failed` and sends the
- *   cancel requests; it never writes `first_err`. When the run ends after a signal, its error
- *   is "interrupted by a signal" whatever the canceled statements reported. The writer is then
- *   aborted: no NAME and no NAME.partial remain. */
+ * Cancel: threads, the first error, cancel and signals are pg/workers.h's. The first failure
+ *   stops the run and cancels the pool (every busy connection gets a cancel request and the
+ *   pool lends no more), so workers blocked in COPY return at once. A signal's handler only
+ *   stops the run and cancels the watched connections' statements. When the run ends after a
+ *   signal, its error is "interrupted by a signal" whatever the canceled statements reported.
+ *   The writer is then aborted: no NAME and no NAME.partial remain. */
 #include "dump/dump.h"
 
 #include <libpq/libpq-fs.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +38,8 @@
 #include "dump/widerow.h"
 #include "io/bfile.h"
 #include "pg/copy.h"
-#include "pg/interrupt.h"
 #include "pg/pool.h"
+#include "pg/workers.h"
 
 #define BLOB_READ_CHUNK (64 * 1024)
 #define BLOBS_PER_TASK 256
@@ -74,39 +72,38 @@ typedef struct dump_ctx {
     task *tasks;
     size_t ntasks;
     atomic_size_t next_task;
-    atomic_bool failed;
-    pthread_mutex_t err_mu;
-    sl_error first_err;  /* under err_mu */
+    sl_workers *workers;
     char restrict_key[SL_SCRIPT_KEY_LEN + 1];  /* of this backup's \restrict line */
 } dump_ctx;
 
 bool
 sl_dump_interrupt(void)
 {
-    return sl_interrupt_signal();
+    return sl_workers_interrupt();
+}
+
+/* The first failure cancels every busy connection (the pool lent them all) and makes the pool
+ * lend no more. */
+static void
+cancel_pool(void *arg)
+{
+    dump_ctx *d = arg;
+    if (d->pool)
+        sl_pool_cancel_all(d->pool);
 }
 
 /* Keeps the first error; later ones are usually "canceling statement" echoes of it. */
 static void
 record_failure(dump_ctx *d, const sl_error *err)
 {
-    pthread_mutex_lock(&d->err_mu);
-    if (!atomic_load(&d->failed)) {
-        d->first_err = *err;
-        atomic_store(&d->failed, true);
-        pthread_mutex_unlock(&d->err_mu);
-        sl_pool_cancel_all(d->pool);  /* every busy connection: the pool lent them all */
-        return;
-    }
-    pthread_mutex_unlock(&d->err_mu);
+    (void)sl_workers_fail(d->workers, err);
 }
 
 /* A signal cancels the statements of watched connections (unwatched by disarm at the end). */
 static void
 register_cancel(dump_ctx *d, sl_conn *c)
 {
-    (void)d;
-    (void)sl_interrupt_watch(sl_conn_pg(c));
+    (void)sl_workers_watch(d->workers, sl_conn_pg(c));
 }
 
 /* ---- sessions ------------------------------------------------------------------------ */
@@ -658,24 +655,25 @@ done:
     return rc;
 }
 
-static void *
-worker_main(void *arg)
+static void
+worker_main(void *arg, int id)
 {
     dump_ctx *d = arg;
     sl_conn *c = NULL;
     sl_error err;
+    (void)id;
     sl_error_clear(&err);
     if (sl_pool_acquire(d->pool, &c, &err) != 0) {
         record_failure(d, &err);
-        return NULL;
+        return;
     }
     register_cancel(d, c);
     if (prepare_session(c, &err) != 0) {
         record_failure(d, &err);
         sl_pool_release(d->pool, c);
-        return NULL;
+        return;
     }
-    while (!atomic_load(&d->failed)) {
+    while (!sl_workers_stopping(d->workers)) {
         size_t i = atomic_fetch_add(&d->next_task, 1);
         if (i >= d->ntasks)
             break;
@@ -690,29 +688,18 @@ worker_main(void *arg)
             sl_progress_item_done(d->progress);
     }
     sl_pool_release(d->pool, c);
-    return NULL;
 }
 
 static int
 run_workers(dump_ctx *d, int jobs, sl_error *err)
 {
-    pthread_t threads[MAX_SLOTS];
-    int started = 0;
     if (jobs > MAX_SLOTS / 2)
         jobs = MAX_SLOTS / 2;
-    for (; started < jobs; started++)
-        if (pthread_create(&threads[started], NULL, worker_main, d) != 0)
-            break;
-    for (int i = 0; i < started; i++)
-        pthread_join(threads[i], NULL);
-    if (started == 0) {
-        sl_error_set(err, SL_E_INTERNAL, "could not start worker threads");
+    if (sl_workers_run(d->workers, jobs, worker_main, d, err) != 0)
         return -1;
-    }
-    if (atomic_load(&d->failed)) {
-        pthread_mutex_lock(&d->err_mu);
-        *err = d->first_err;  /* kind NONE after a signal: sl_dump_run() then names it */
-        pthread_mutex_unlock(&d->err_mu);
+    if (sl_workers_stopping(d->workers)) {
+        if (!sl_workers_first_error(d->workers, err))
+            sl_error_clear(err);  /* only a signal: sl_dump_run() then names it */
         return -1;
     }
     return 0;
@@ -896,7 +883,7 @@ dump_in_snapshot(dump_ctx *d, sl_conn **leaderp, const char *encoding, const cha
     rc = write_schema_and_data(d, cat, dbname, encoding, version, err);
     sl_progress_set_bytes_out(d->progress, (int64_t)sl_bfile_writer_bytes(d->writer));
     sl_progress_stop(d->progress);
-    if (rc == 0 && sl_interrupt_fired())
+    if (rc == 0 && sl_workers_signaled(d->workers))
         rc = -1;  /* a signal while the leader was between statements: no file either */
     if (rc == 0) {
         char started[32];
@@ -934,8 +921,7 @@ sl_dump_run(const sl_conninfo *ci, const sl_conn_opts *conn_opts, const sl_dump_
     sl_conn *leader = NULL;
     int rc = -1;
     memset(summary, 0, sizeof *summary);
-    pthread_mutex_init(&d.err_mu, NULL);
-    sl_interrupt_arm(&d.failed);
+    d.workers = sl_workers_new(SL_WORKERS_OPTS(.cancel = cancel_pool, .cancel_arg = &d));
     if (sl_script_restrict_key(d.restrict_key, err) != 0)
         goto done;
     if (opts->notify_channel && sl_conn_open(&note.conn, ci, conn_opts, err) != 0)
@@ -953,7 +939,7 @@ sl_dump_run(const sl_conninfo *ci, const sl_conn_opts *conn_opts, const sl_dump_
     register_cancel(&d, leader);
     rc = dump_in_snapshot(&d, &leader, encoding, version, summary, err);
 done:
-    if (rc != 0 && sl_interrupt_fired())
+    if (rc != 0 && sl_workers_signaled(d.workers))
         sl_error_set(err, SL_E_CANCELED, "backup interrupted by a signal");
     if (leader)
         sl_pool_release(d.pool, leader);
@@ -969,10 +955,9 @@ done:
     sl_progress_free(d.progress);
     sl_pool_close(d.pool);
     sl_conn_close(note.conn);
-    sl_interrupt_disarm();
+    sl_workers_free(d.workers);  /* disarms: signals no longer reach this run */
     free(d.tasks);
     free(encoding);
     free(version);
-    pthread_mutex_destroy(&d.err_mu);
     return rc;
 }

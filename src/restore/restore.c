@@ -10,20 +10,20 @@
  * checksum is only known at its end, so a corrupt TABLE DATA segment has its COPY aborted
  * instead of committed.
  *
- * Stopping: the first fatal error (any error without --continue-on-error, or a lost connection,
- * a corrupt file) is kept in eng->first, sets eng->stop and cancels the statements running on
- * the other connections; workers look at eng->stop between items, and the errors caused by
- * the cancel are not reported. Parallel phases hand out segments in file order, except that a
- * worker passes over TABLE DATA of a table that another worker is loading (a large table comes
- * in several segments): two COPYs into one table wait on each other for its extension lock,
- * two into different tables do not.
+ * Stopping (pg/workers.h): the first fatal error (any error without --continue-on-error, or a
+ * lost connection, a corrupt file) is kept by eng->jobs, which stops the run and cancels the
+ * statements running on the worker connections; workers ask sl_workers_stopping() between
+ * items, and the errors caused by the cancel are not reported. Parallel phases hand out
+ * segments in file order, except that a worker passes over TABLE DATA of a table that another
+ * worker is loading (a large table comes in several segments): two COPYs into one table wait
+ * on each other for its extension lock, two into different tables do not.
  *
- * Signals: SIGINT/SIGTERM go through pg/interrupt.h, armed for the whole run with eng->stop as
- * its flag. The handler only sets eng->stop and cancels the statement running on every worker
- * connection (each is watched from when it opens); the canceled statements fail and are rolled
- * back by the server, workers take no new segment and run no further statement, and the
- * workers' errors go through set_failed() under eng->lock as any failure does. At the end the
- * run reports, as its one error, what had been restored when the signal came. */
+ * Signals: SIGINT/SIGTERM go through pg/workers.h, armed for the whole run. The handler only
+ * stops the run and cancels the statement running on every worker connection (each is watched
+ * from when it opens); the canceled statements fail and are rolled back by the server, workers
+ * take no new segment and run no further statement, and the workers' errors go through
+ * set_failed() as any failure does. At the end the run reports, as its one error, what had
+ * been restored when the signal came. */
 #include "restore/restore.h"
 
 #include <pthread.h>
@@ -38,7 +38,7 @@
 #include "base/progress.h"
 #include "io/bfile.h"
 #include "pg/copy.h"
-#include "pg/interrupt.h"
+#include "pg/workers.h"
 #include "restore/splitter.h"
 #include "restore/statement.h"
 #include "restore/target.h"
@@ -55,9 +55,8 @@ typedef struct worker {
     engine *eng;
     int id;
     sl_conn *conn;
-    pthread_t thread;
     const sl_bfile_entry *current;  /* the segment it runs in a parallel phase (eng->lock) */
-    int watch;                      /* its pg/interrupt.h slot, -1 when not watched */
+    int watch;                      /* its pg/workers.h watch slot, -1 when not watched */
 } worker;
 
 struct engine {
@@ -71,10 +70,8 @@ struct engine {
     int nworkers;
     sl_progress *progress;
     atomic_llong statements, errors, segments, rows, bytes;
-    atomic_bool stop;
-    pthread_mutex_t lock;
-    bool failed;
-    sl_error first;
+    sl_workers *jobs;             /* threads, the first error, cancel and signals */
+    pthread_mutex_t lock;         /* the scheduling state below and workers' `current` */
     const sl_bfile_entry **work;  /* a parallel phase's segments; NULL once handed out */
     size_t nwork;
     size_t first_left;            /* work[0..first_left) are all handed out */
@@ -159,27 +156,26 @@ set_location(sl_error *err, const where *wh, uint64_t line, uint64_t offset, con
                          (unsigned long long)line, (unsigned long long)offset, wh->label, head);
 }
 
+/* The first fatal error stops the run and cancels the statements of every worker connection
+ * (the failed one's is idle: its cancel does nothing). */
 static void
-set_failed(engine *eng, worker *self, const sl_error *err)
+set_failed(engine *eng, const sl_error *err)
 {
-    pthread_mutex_lock(&eng->lock);
-    if (!eng->failed) {
-        eng->failed = true;
-        eng->first = *err;
-        atomic_store(&eng->stop, true);
-        for (int i = 0; i < eng->nworkers; i++)
-            if (&eng->workers[i] != self && eng->workers[i].conn)
-                sl_conn_cancel(eng->workers[i].conn);
-    }
-    pthread_mutex_unlock(&eng->lock);
+    (void)sl_workers_fail(eng->jobs, err);
 }
 
-/* A signal cancels the statement running on w's connection (pg/interrupt.h). */
+static bool
+stopping(const engine *eng)
+{
+    return sl_workers_stopping(eng->jobs);
+}
+
+/* A signal, or another worker's failure, cancels the statement running on w's connection. */
 static void
 watch_worker(worker *w)
 {
-    sl_interrupt_unwatch(w->watch);
-    w->watch = sl_interrupt_watch(w->conn ? sl_conn_pg(w->conn) : NULL);
+    sl_workers_unwatch(w->eng->jobs, w->watch);
+    w->watch = sl_workers_watch(w->eng->jobs, w->conn ? sl_conn_pg(w->conn) : NULL);
 }
 
 /* A statement (or meta-command) failed: RUN_OK to go on (--continue-on-error, logged and
@@ -189,7 +185,7 @@ statement_failed(run *r, uint64_t line, uint64_t offset, const char *head, sl_er
 {
     engine *eng = r->w->eng;
     set_location(err, r->wh, line, offset, head);
-    if (atomic_load(&eng->stop))
+    if (stopping(eng))
         return RUN_FAIL;
     if (err->kind == SL_E_SERVER && strcmp(err->sqlstate, "40P01") == 0 && r->can_retry) {
         r->retry_at = r->idx - 1;
@@ -377,7 +373,7 @@ run_items(worker *w, source *src, const where *wh, bool plain, bool can_retry, u
                                                        .budget = eng->budget));
     int rc = RUN_OK;
     for (bool more = true; more && rc == RUN_OK;) {
-        if (atomic_load(&eng->stop)) {
+        if (stopping(eng)) {
             sl_error_set(err, SL_E_CANCELED, "restore stopped");
             rc = RUN_FAIL;
             break;
@@ -400,7 +396,7 @@ run_items(worker *w, source *src, const where *wh, bool plain, bool can_retry, u
         sl_split_item it;
         int n = 0;
         while (rc == RUN_OK && (n = sl_splitter_next(sp, &it, err)) == 1) {
-            if (atomic_load(&eng->stop)) {  /* a signal between two statements */
+            if (stopping(eng)) {  /* a signal between two statements */
                 sl_error_set(err, SL_E_CANCELED, "restore stopped");
                 rc = RUN_FAIL;
                 break;
@@ -518,24 +514,23 @@ take_work(engine *eng, worker *w)
     return w->current;
 }
 
-static void *
-worker_main(void *arg)
+static void
+worker_main(void *arg, int id)
 {
-    worker *w = arg;
-    engine *eng = w->eng;
+    engine *eng = arg;
+    worker *w = &eng->workers[id];
     const sl_bfile_entry *e;
-    while (!atomic_load(&eng->stop) && (e = take_work(eng, w)) != NULL) {
+    while (!stopping(eng) && (e = take_work(eng, w)) != NULL) {
         sl_error err;
         sl_error_clear(&err);
         if (run_entry(w, e, &err) != RUN_OK) {
-            set_failed(eng, w, &err);
+            set_failed(eng, &err);
             break;
         }
     }
     pthread_mutex_lock(&eng->lock);
     w->current = NULL;
     pthread_mutex_unlock(&eng->lock);
-    return NULL;
 }
 
 /* ---- connections ---- */
@@ -595,25 +590,10 @@ run_parallel(engine *eng, const sl_bfile_entry **list, size_t n, sl_error *err)
     eng->nwork = n;
     eng->first_left = 0;
     int threads = eng->nworkers < (int)n ? eng->nworkers : (int)n;
-    if (threads == 1) {
-        worker_main(&eng->workers[0]);
-    } else {
-        int started = 0;
-        for (; started < threads; started++)
-            if (pthread_create(&eng->workers[started].thread, NULL, worker_main,
-                               &eng->workers[started]) != 0)
-                break;
-        if (started == 0) {
-            sl_error_set(err, SL_E_INTERNAL, "could not start worker threads");
-            return -1;
-        }
-        for (int i = 0; i < started; i++)
-            pthread_join(eng->workers[i].thread, NULL);
-    }
-    if (eng->failed) {
-        *err = eng->first;
+    if (sl_workers_run(eng->jobs, threads, worker_main, eng, err) != 0)
         return -1;
-    }
+    if (sl_workers_first_error(eng->jobs, err))
+        return -1;
     return 0;
 }
 
@@ -792,6 +772,7 @@ engine_free(engine *eng)
     sl_buf_free(&eng->preamble);
     sl_conninfo_free(eng->target);
     sl_bfile_reader_close(eng->reader);
+    sl_workers_free(eng->jobs);
     pthread_mutex_destroy(&eng->lock);
 }
 
@@ -812,7 +793,7 @@ make_durable(sl_conn *c, sl_error *err)
 static bool
 stopped(engine *eng, sl_error *err)
 {
-    if (!atomic_load(&eng->stop))
+    if (!stopping(eng))
         return false;
     sl_error_set(err, SL_E_CANCELED, "restore stopped");
     return true;
@@ -953,7 +934,7 @@ restore_body(engine *eng, const sl_conninfo *ci, sl_error *err)
 bool
 sl_restore_interrupt(void)
 {
-    return sl_interrupt_signal();
+    return sl_workers_interrupt();
 }
 
 int
@@ -974,7 +955,7 @@ sl_restore_run(const sl_conninfo *ci, const sl_conn_opts *conn_opts, const sl_re
     eng.budget = sl_splitter_budget_new(opts->max_statement ? opts->max_statement
                                                             : SL_SPLITTER_MAX_STATEMENT);
     pthread_mutex_init(&eng.lock, NULL);
-    sl_interrupt_arm(&eng.stop);
+    eng.jobs = sl_workers_new(NULL);
     eng.progress = sl_progress_new(&(sl_progress_opts){
         .label = "restore",
         .interval_s = opts->progress_interval_s,
@@ -982,10 +963,10 @@ sl_restore_run(const sl_conninfo *ci, const sl_conn_opts *conn_opts, const sl_re
         .quiet = opts->quiet,
     });
     int rc = restore_body(&eng, ci, err);
-    if (rc != 0 && eng.failed && err->kind == SL_E_NONE)
-        *err = eng.first;
-    sl_interrupt_disarm();  /* every worker thread is joined: nothing else writes err now */
-    if (rc != 0 && sl_interrupt_fired())
+    if (rc != 0 && err->kind == SL_E_NONE)
+        (void)sl_workers_first_error(eng.jobs, err);
+    sl_workers_disarm(eng.jobs);  /* every worker thread is joined: nothing else writes err now */
+    if (rc != 0 && sl_workers_signaled(eng.jobs))
         interrupted(&eng, err);
     sl_progress_figures f;
     sl_progress_read(eng.progress, &f);
