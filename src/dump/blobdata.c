@@ -4,20 +4,7 @@
 #include <libpq/libpq-fs.h>
 
 #include "base/buf.h"
-
-static void
-hex_append(sl_buf *b, const unsigned char *data, size_t len)
-{
-    static const char digits[] = "0123456789abcdef";
-    sl_buf_reserve(b, len * 2);
-    char *p = b->data + b->len;
-    for (size_t i = 0; i < len; i++) {
-        *p++ = digits[data[i] >> 4];
-        *p++ = digits[data[i] & 15];
-    }
-    b->len += len * 2;
-    b->data[b->len] = '\0';
-}
+#include "base/hex.h"
 
 /* One large object as psql-runnable SQL, 64 KiB per statement: the descriptor numbering of a
  * fresh transaction starts at 0, hence the BEGIN/COMMIT around each object. */
@@ -48,7 +35,7 @@ write_blob(dump_ctx *d, sl_conn *c, sl_bfile_segment *seg, uint32_t oid, sl_buf 
             break;
         sl_buf_reset(b);
         sl_buf_puts(b, "SELECT pg_catalog.lowrite(0, '\\x");
-        hex_append(b, chunk, (size_t)n);
+        sl_hex_append(b, chunk, (size_t)n);
         sl_buf_puts(b, "');\n");
         rc = sl_bfile_segment_write(seg, b->data, b->len, err);
         sl_progress_add(d->progress, 0, n);

@@ -50,16 +50,12 @@ void
 sl__restore_locate(sl_error *err, const where *wh, uint64_t line, uint64_t offset,
                    const char *head)
 {
-    const sl_bfile_entry *e = wh->entry;
+    char seg[sizeof err->context];
+    const char *what = wh->entry ? sl_bfile_entry_describe(wh->entry, seg, sizeof seg)
+                                 : wh->label;
     err->context[0] = '\0';  /* the location replaces what a lower layer said */
-    if (e)
-        sl_error_context(err, "statement at line %llu (offset %llu) of segment %d (%s%s%s%s%s): %s",
-                         (unsigned long long)line, (unsigned long long)offset, e->seq, e->kind,
-                         e->name ? " " : "", e->schema && e->name ? e->schema : "",
-                         e->schema && e->name ? "." : "", e->name ? e->name : "", head);
-    else
-        sl_error_context(err, "statement at line %llu (offset %llu) of %s: %s",
-                         (unsigned long long)line, (unsigned long long)offset, wh->label, head);
+    sl_error_context(err, "statement at line %llu (offset %llu) of %s: %s",
+                     (unsigned long long)line, (unsigned long long)offset, what, head);
 }
 
 int
@@ -208,9 +204,11 @@ sl__restore_run_text(worker *w, source *src, const where *wh, bool plain, bool c
             rc = run_item(&r, &it, err);
         }
         if (rc == RUN_OK && n < 0) {
+            char seg[sizeof err->context];
             if (wh->entry)
-                sl_error_context(err, "segment %d (%s) at file offset %llu", wh->entry->seq,
-                                 wh->entry->kind, (unsigned long long)wh->entry->offset);
+                sl_error_context(err, "%s at file offset %llu",
+                                 sl_bfile_entry_describe(wh->entry, seg, sizeof seg),
+                                 (unsigned long long)wh->entry->offset);
             else
                 sl_error_context(err, "%s", wh->label);
             rc = RUN_FAIL;

@@ -7,19 +7,19 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "restore/runner.h"
 
 #define DEADLOCK_RETRIES 5
 
-static void
-sleep_ms(int ms)
+/* A signal or another worker's failure cuts the pause before a retry short. */
+static bool
+stop_waiting(void *arg)
 {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    return sl__restore_stopping(arg);
 }
 
 /* One segment of a sluice file; a deadlock in a parallel segment resumes at the statement
@@ -47,11 +47,12 @@ run_entry(worker *w, const sl_bfile_entry *e, sl_error *err)
             }
             return rc;
         }
-        SL_WARN("deadlock in segment %d (%s %s): retrying from its statement %llu", e->seq,
-                e->kind, e->name ? e->name : "", (unsigned long long)at + 1);
+        char seg[600];
+        SL_WARN("deadlock in %s: retrying from its statement %llu",
+                sl_bfile_entry_describe(e, seg, sizeof seg), (unsigned long long)at + 1);
         sl_error_clear(err);
         skip = at;
-        sleep_ms(100 * (attempt + 1));
+        sl_clock_sleep_ms(100 * (attempt + 1), stop_waiting, eng);
     }
 }
 
