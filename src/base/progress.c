@@ -11,6 +11,7 @@
 #include "base/escape.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/units.h"
 
 struct sl_progress {
     sl_progress_opts opts;
@@ -103,20 +104,6 @@ sl_progress_read(sl_progress *p, sl_progress_figures *out)
     out->elapsed_s = seconds_since(&p->started);
 }
 
-const char *
-sl_progress_size(int64_t bytes, char *buf, unsigned long cap)
-{
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = (double)bytes;
-    int u = 0;
-    while (v >= 1024 && u < 4) {
-        v /= 1024;
-        u++;
-    }
-    snprintf(buf, cap, u ? "%.1f %s" : "%.0f %s", v, units[u]);
-    return buf;
-}
-
 /* "ETA 1:02:03" from the share of bytes read; empty when the total is unknown. */
 static void
 format_eta(const sl_progress_figures *f, char *buf, size_t cap)
@@ -140,9 +127,9 @@ format_line(sl_progress *p, const sl_progress_figures *f, char *line, size_t cap
     format_eta(f, eta, sizeof eta);
     snprintf(line, cap, "%s: %lld/%lld done, %lld rows, %s read, %s written, %s/s%s",
              p->opts.label, (long long)f->items_done, (long long)f->items_total,
-             (long long)f->rows, sl_progress_size(f->bytes_in, in, sizeof in),
-             sl_progress_size(f->bytes_out, out, sizeof out),
-             sl_progress_size((int64_t)mbs, rate, sizeof rate), eta);
+             (long long)f->rows, sl_units_bytes(f->bytes_in, in, sizeof in),
+             sl_units_bytes(f->bytes_out, out, sizeof out),
+             sl_units_bytes((int64_t)mbs, rate, sizeof rate), eta);
 }
 
 static void
@@ -267,7 +254,7 @@ sl_progress_summary(sl_progress *p, const char *items_name, sl_buf *out)
     double mbs = f.elapsed_s > 0 ? f.bytes_in / f.elapsed_s : 0;
     sl_buf_printf(out, "%lld %s, %lld rows, %s read, %s written in %.1f s (%s/s)",
                   (long long)f.items_done, items_name, (long long)f.rows,
-                  sl_progress_size(f.bytes_in, in, sizeof in),
-                  sl_progress_size(f.bytes_out, wr, sizeof wr), f.elapsed_s,
-                  sl_progress_size((int64_t)mbs, rate, sizeof rate));
+                  sl_units_bytes(f.bytes_in, in, sizeof in),
+                  sl_units_bytes(f.bytes_out, wr, sizeof wr), f.elapsed_s,
+                  sl_units_bytes((int64_t)mbs, rate, sizeof rate));
 }

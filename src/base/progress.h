@@ -46,7 +46,5 @@ typedef struct sl_progress_figures {
 void sl_progress_read(sl_progress *p, sl_progress_figures *out);
 /* "12 tables, 1234567 rows, 1.2 GiB read, 300 MiB written in 12.3 s (100.0 MiB/s)". */
 void sl_progress_summary(sl_progress *p, const char *items_name, sl_buf *out);
-/* Human size: "1.2 GiB". Returns buf. */
-const char *sl_progress_size(int64_t bytes, char *buf, unsigned long cap);
 
 #endif

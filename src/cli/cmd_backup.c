@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/progress.h"
+#include "base/units.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "dump/dump.h"
@@ -238,10 +239,10 @@ log_summary(const backup_args *a, const sl_dump_summary *s)
             "data into %s (%s) in %.1f s (%s/s)",
             sl_conninfo_describe(a->common.conninfo, NULL, target, sizeof target), a->output,
             (long long)s->tables, (long long)s->rows,
-            (long long)s->blobs, sl_progress_size(s->bytes_in, in, sizeof in),
-            sl_progress_size(s->bytes_out, out, sizeof out),
+            (long long)s->blobs, sl_units_bytes(s->bytes_in, in, sizeof in),
+            sl_units_bytes(s->bytes_out, out, sizeof out),
             sl_codec_name(a->dump.codec.kind), s->elapsed_s,
-            sl_progress_size((int64_t)mbs, rate, sizeof rate));
+            sl_units_bytes((int64_t)mbs, rate, sizeof rate));
 }
 
 int

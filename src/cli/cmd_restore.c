@@ -10,6 +10,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/progress.h"
+#include "base/units.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "restore/restore.h"
@@ -205,7 +206,7 @@ sl_cmd_restore(int argc, char **argv)
     sl_log(rc == 0 ? SL_LOG_INFO : SL_LOG_WARN,
            "restore %s: %lld segments, %lld statements%s, %lld rows, %s of SQL in %.1f s",
            rc == 0 ? "done" : "incomplete", (long long)sum.segments, (long long)sum.statements,
-           errors, (long long)sum.rows, sl_progress_size(sum.bytes, size, sizeof size),
+           errors, (long long)sum.rows, sl_units_bytes(sum.bytes, size, sizeof size),
            sum.elapsed_s);
     if (rc != 0)
         code = sl_cli_fail(&err);

@@ -9,6 +9,7 @@
 #include "base/buf.h"
 #include "base/escape.h"
 #include "base/log.h"
+#include "base/units.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "io/verify.h"
@@ -41,29 +42,13 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
-static void
-human_size(uint64_t n, char *buf, size_t cap)
-{
-    const char *units[] = {"bytes", "kB", "MB", "GB", "TB"};
-    double v = (double)n;
-    int u = 0;
-    while (v >= 1024 && u < 4) {
-        v /= 1024;
-        u++;
-    }
-    if (u == 0)
-        snprintf(buf, cap, "%llu bytes", (unsigned long long)n);
-    else
-        snprintf(buf, cap, "%.1f %s", v, units[u]);
-}
-
 /* Names come from the file: printed escaped, so a hostile one cannot act on the terminal. */
 static void
 print_text(const char *path, const sl_verify_report *rep)
 {
     char stored[32], raw[32];
-    human_size(rep->file_bytes, stored, sizeof stored);
-    human_size(rep->raw_bytes, raw, sizeof raw);
+    sl_units_bytes((int64_t)rep->file_bytes, stored, sizeof stored);
+    sl_units_bytes((int64_t)rep->raw_bytes, raw, sizeof raw);
     char *file = sl_escape_dup(path);
     if (!rep->indexed) {
         printf("\"%s\": plain SQL script (%s), no sluice index: decompressed cleanly, %s of SQL\n",

@@ -40,7 +40,7 @@ typedef struct sl_dump_summary {
     double elapsed_s;
 } sl_dump_summary;
 
-/* Cancels the running backup from a signal handler (async-signal-safe: pg/interrupt.h).
+/* Cancels the running backup from a signal handler (async-signal-safe: pg/workers.h).
  * Returns false when no backup is running. */
 bool sl_dump_interrupt(void);
 

@@ -1,7 +1,7 @@
 /* dump/item.h: one dumpable object as SQL text, and the list the catalog readers fill.
- * Every catalog reader (schema.c, functions, decorations, ...) appends items for the objects it
+ * Every catalog reader (relation.c, routine.c, decor.c, ...) appends items for the objects it
  * found with sl_dump_items_add(); sort.c then orders them by pg_depend with the kind priority as
- * tie-break; dump.c writes them into the backup file by phase (io/bfile.h SL_PHASE_*).
+ * tie-break; emit.c writes them into the backup file by phase (io/bfile.h SL_PHASE_*).
  * An item is identified in the catalogs by (classid, objid, objsubid) as in pg_depend, so
  * dependencies between items of different readers are found without the readers knowing each
  * other. Ownership: the list owns every string of every item (sl_dump_items_free). */

@@ -5,10 +5,11 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "base/hex.h"
+
 void
 sl_script_put_comment_text(sl_buf *out, const char *text)
 {
-    static const char hex[] = "0123456789abcdef";
     if (!text)
         return;
     for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
@@ -27,7 +28,8 @@ sl_script_put_comment_text(sl_buf *out, const char *text)
             break;
         default:
             if (*p < 0x20 || *p == 0x7f) {
-                char esc[5] = {'\\', 'x', hex[*p >> 4], hex[*p & 15], '\0'};
+                char esc[5] = {'\\', 'x', 0, 0, '\0'};
+                sl_hex_encode(esc + 2, p, 1);
                 sl_buf_puts(out, esc);
             } else {
                 sl_buf_putc(out, (char)*p);
@@ -65,7 +67,6 @@ utf8_sequence(const unsigned char *p)
 void
 sl_script_put_utf8(sl_buf *out, const char *text)
 {
-    static const char hex[] = "0123456789abcdef";
     if (!text)
         return;
     const unsigned char *p = (const unsigned char *)text;
@@ -75,7 +76,8 @@ sl_script_put_utf8(sl_buf *out, const char *text)
             sl_buf_append(out, p, n);
             p += n;
         } else {
-            char esc[5] = {'\\', 'x', hex[*p >> 4], hex[*p & 15], '\0'};
+            char esc[5] = {'\\', 'x', 0, 0, '\0'};
+            sl_hex_encode(esc + 2, p, 1);
             sl_buf_puts(out, esc);
             p++;
         }

@@ -22,7 +22,7 @@
  * phase (a view using GROUP BY on a primary key), that one is moved to the earlier phase; a
  * secondary moves to the phase of what it follows when that is later. The phases between
  * SL_PHASE_DATA and SL_PHASE_FINAL are restored in parallel, one segment per object with the
- * items naming it as their ref (dump.c): an item that needs another item of the same such phase
+ * items naming it as their ref (emit.c): an item that needs another item of the same such phase
  * in another segment moves to the next phase (a foreign key to a partitioned table waits there
  * for the attachments of the partitions' indexes, which finish the parent's index). A 'P' row
  * and the order among secondaries of one kind never move an item.

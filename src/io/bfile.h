@@ -156,6 +156,9 @@ bool sl_bfile_reader_indexed(const sl_bfile_reader *r);   /* false: a plain scri
 sl_codec_kind sl_bfile_reader_codec(const sl_bfile_reader *r);
 size_t sl_bfile_reader_count(const sl_bfile_reader *r);
 const sl_bfile_entry *sl_bfile_reader_entry(const sl_bfile_reader *r, size_t i);
+/* The one way messages name a segment: "segment 7 (TABLE DATA public.t)". Returns buf; 200
+ * bytes hold it unless the names are long (then it is cut short). */
+const char *sl_bfile_entry_describe(const sl_bfile_entry *e, char *buf, size_t cap);
 /* The header fields (NULL when absent or not indexed). */
 const char *sl_bfile_reader_header(const sl_bfile_reader *r, const char *field);
 const char *sl_bfile_reader_path(const sl_bfile_reader *r);

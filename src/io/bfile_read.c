@@ -352,12 +352,12 @@ struct sl_bfile_stream {
     bool done;
 };
 
-/* "segment 7 (TABLE DATA public.t)" */
-static void
-describe(const sl_bfile_entry *e, char *buf, size_t cap)
+const char *
+sl_bfile_entry_describe(const sl_bfile_entry *e, char *buf, size_t cap)
 {
     snprintf(buf, cap, "segment %d (%s%s%s%s%s)", e->seq, e->kind, e->schema || e->name ? " " : "",
              e->schema ? e->schema : "", e->schema && e->name ? "." : "", e->name ? e->name : "");
+    return buf;
 }
 
 static int
@@ -439,7 +439,7 @@ end_part(sl_bfile_stream *s, sl_error *err)
 {
     char what[600];
     if (s->cur)
-        describe(s->cur, what, sizeof what);
+        sl_bfile_entry_describe(s->cur, what, sizeof what);
     if (!sl_inflater_at_boundary(s->z)) {
         if (s->cur)
             corrupt(err, s->r, "%s ends inside the compressed member at offset %llu", what,
@@ -500,7 +500,7 @@ decode_error(sl_bfile_stream *s, sl_error *err)
     /* a frame refused for its window size is not damage: say the file cannot be read here */
     const char *state = sl_inflater_window_refused(s->z) ? "cannot be read" : "is corrupt";
     if (s->cur) {
-        describe(s->cur, what, sizeof what);
+        sl_bfile_entry_describe(s->cur, what, sizeof what);
         sl_error_prefix(err, "backup file \"%s\" %s: %s", s->r->path, state, what);
     } else {
         sl_error_prefix(err, "backup file \"%s\" %s", s->r->path, state);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hex.h"
 #include "base/mem.h"
 
 struct sl_sha256 {
@@ -83,11 +84,7 @@ sl_sha256_digest(const void *data, size_t len, unsigned char digest[SL_SHA256_LE
 void
 sl_sha256_hex(const unsigned char digest[SL_SHA256_LEN], char *out)
 {
-    static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < SL_SHA256_LEN; i++) {
-        out[2 * i] = digits[digest[i] >> 4];
-        out[2 * i + 1] = digits[digest[i] & 15];
-    }
+    sl_hex_encode(out, digest, SL_SHA256_LEN);
     out[SL_SHA256_HEX_LEN] = '\0';
 }
 

@@ -116,9 +116,8 @@ is_table_data(const sl_bfile_entry *e)
 static void
 entry_desc(const sl_bfile_entry *e, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "segment %d (%s%s%s%s%s) at offset %llu", e->seq, e->kind,
-             e->schema || e->name ? " " : "", e->schema ? e->schema : "",
-             e->schema && e->name ? "." : "", e->name ? e->name : "",
+    char seg[600];
+    snprintf(buf, cap, "%s at offset %llu", sl_bfile_entry_describe(e, seg, sizeof seg),
              (unsigned long long)e->offset);
 }
 

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "pg/interrupt.h"
@@ -128,13 +129,12 @@ interrupted(sl_error *err)
     return true;
 }
 
-/* Sleeps ms milliseconds, less when a signal interrupts an armed engine. */
-static void
-sleep_ms(int ms)
+/* For sl_clock_sleep_ms(): a signal that reached an armed engine cuts the wait short. */
+static bool
+signal_came(void *arg)
 {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !sl_interrupt_fired()) {
-    }
+    (void)arg;
+    return sl_interrupt_fired();
 }
 
 static PGconn *
@@ -389,7 +389,7 @@ sl_conn_open(sl_conn **out, const sl_conninfo *ci, const sl_conn_opts *opts, sl_
         sl_log(SL_LOG_WARN, "could not connect to %s: %s%s%s%s; retry %d of %d in %.1f s",
                target, f.reason, f.sqlstate[0] ? " (SQLSTATE " : "", f.sqlstate,
                f.sqlstate[0] ? ")" : "", attempt + 1, opts->connect_retries, delay / 1000.0);
-        sleep_ms(delay);
+        sl_clock_sleep_ms(delay, signal_came, NULL);
         if (interrupted(err))
             return -1;
         delay = delay * 2 > BACKOFF_CAP_MS ? BACKOFF_CAP_MS : delay * 2;

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "base/hex.h"
+
 /* The escape letter for a byte COPY writes as a backslash sequence, or 0. */
 static char
 escape_letter(unsigned char c)
@@ -38,15 +40,7 @@ sl_copytext_escape(sl_buf *out, const char *data, size_t len)
 void
 sl_copytext_bytea(sl_buf *out, const unsigned char *data, size_t len, int continued)
 {
-    static const char digits[] = "0123456789abcdef";
     if (!continued)
         sl_buf_append(out, "\\\\x", 3);  /* bytea's "\x" with its backslash escaped */
-    sl_buf_reserve(out, len * 2);
-    char *p = out->data + out->len;
-    for (size_t i = 0; i < len; i++) {
-        *p++ = digits[data[i] >> 4];
-        *p++ = digits[data[i] & 15];
-    }
-    out->len += len * 2;
-    out->data[out->len] = '\0';
+    sl_hex_append(out, data, len);
 }

@@ -1,6 +1,6 @@
 /* pg/copytext.h: PostgreSQL's COPY text format, for values sluice writes itself.
  * COPY ... TO STDOUT produces this format for ordinary rows; the backup writes a row itself only
- * when one of its values is too large to take from the server in one message (dump/dump.c
+ * when one of its values is too large to take from the server in one message (dump/widerow.c
  * streams such values in slices), and it must then write exactly what COPY would: columns
  * separated by a tab, rows ended by a newline, NULL as \N, and in values a backslash, newline,
  * carriage return, tab, backspace, form feed and vertical tab written as \\, \n, \r, \t, \b,

@@ -88,6 +88,29 @@ sl_interrupt_disarm(void)
     wait_for_handlers();
 }
 
+/* Sends a cancel request for every watched connection; the caller counts itself in
+ * `handlers`, so no handle is freed under it. */
+static void
+cancel_watched(void)
+{
+    char errbuf[256];  /* PQcancel is signal-safe with a local buffer */
+    int n = atomic_load(&high);
+    for (int i = 0; i < n && i < SL_INTERRUPT_SLOTS; i++) {
+        PGcancel *c = atomic_load(&slots[i]);
+        if (c)
+            PQcancel(c, errbuf, (int)sizeof errbuf);
+    }
+}
+
+void
+sl_interrupt_cancel_all(void)
+{
+    atomic_fetch_add(&handlers, 1);
+    if (atomic_load(&armed))
+        cancel_watched();
+    atomic_fetch_sub(&handlers, 1);
+}
+
 bool
 sl_interrupt_signal(void)
 {
@@ -99,13 +122,7 @@ sl_interrupt_signal(void)
         atomic_bool *stop = atomic_load(&stop_flag);
         if (stop)
             atomic_store(stop, true);
-        char errbuf[256];  /* PQcancel is signal-safe with a local buffer */
-        int n = atomic_load(&high);
-        for (int i = 0; i < n && i < SL_INTERRUPT_SLOTS; i++) {
-            PGcancel *c = atomic_load(&slots[i]);
-            if (c)
-                PQcancel(c, errbuf, (int)sizeof errbuf);
-        }
+        cancel_watched();
     }
     atomic_fetch_sub(&handlers, 1);
     errno = saved_errno;

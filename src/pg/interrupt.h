@@ -13,7 +13,8 @@
  * Ownership: the module keeps its own cancel handle per watched connection (freed by unwatch
  *   or disarm), so a watched connection may be closed at any time. `stop` is borrowed until
  *   disarm, which returns only once no handler is using it. Unwatch and disarm may not be
- *   called from a signal handler; everything else is safe from any thread. */
+ *   called from a signal handler; everything else is safe from any thread.
+ * Engines use it through pg/workers.h, which adds the threads and the first-error latch. */
 #ifndef SL_PG_INTERRUPT_H
 #define SL_PG_INTERRUPT_H
 
@@ -31,6 +32,10 @@ void sl_interrupt_unwatch(int slot);  /* -1 is ignored */
 /* Whether a signal came since sl_interrupt_arm(). */
 bool sl_interrupt_fired(void);
 void sl_interrupt_disarm(void);
+/* Sends a cancel request to every watched connection, as a signal does, but sets no flag:
+ * for an engine whose own first error stops the run (pg/workers.h). Any thread; not from a
+ * signal handler (the handler calls sl_interrupt_signal()). */
+void sl_interrupt_cancel_all(void);
 /* For the signal handler: async-signal-safe. Returns false when no engine is armed. */
 bool sl_interrupt_signal(void);
 

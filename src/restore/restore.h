@@ -54,7 +54,7 @@ typedef struct sl_restore_summary {
     double elapsed_s;
 } sl_restore_summary;
 
-/* Async-signal-safe (pg/interrupt.h); false when no restore is running. */
+/* Async-signal-safe (pg/workers.h); false when no restore is running. */
 bool sl_restore_interrupt(void);
 
 SL_MUSTCHECK int sl_restore_run(const sl_conninfo *ci, const sl_conn_opts *conn_opts,

@@ -936,6 +936,31 @@ test_index_memory_is_bounded(void **state)
     }
 }
 
+/* The one "segment N (KIND schema.name)" of every message, with or without names. */
+static void
+test_entry_describe(void **state)
+{
+    (void)state;
+    static const struct {
+        sl_bfile_entry e;
+        const char *text;
+    } cases[] = {
+        {{.seq = 7, .kind = "TABLE DATA", .schema = "public", .name = "t"},
+         "segment 7 (TABLE DATA public.t)"},
+        {{.seq = 0, .kind = "PREAMBLE"}, "segment 0 (PREAMBLE)"},
+        {{.seq = 3, .kind = "EXTENSION", .name = "hstore"}, "segment 3 (EXTENSION hstore)"},
+        {{.seq = 4, .kind = "SCHEMA", .schema = "s"}, "segment 4 (SCHEMA s)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[64];
+        assert_ptr_equal(sl_bfile_entry_describe(&cases[i].e, buf, sizeof buf), buf);
+        assert_string_equal(buf, cases[i].text);
+    }
+    char small[12];
+    sl_bfile_entry_describe(&cases[0].e, small, sizeof small);
+    assert_string_equal(small, "segment 7 (");  /* cut short, still a string */
+}
+
 int
 main(void)
 {
@@ -959,6 +984,7 @@ main(void)
         SCRATCH_TEST(test_index_strings),
         SCRATCH_TEST(test_writer_refuses_unknown_phases),
         SCRATCH_TEST(test_index_memory_is_bounded),
+        cmocka_unit_test(test_entry_describe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,15 @@
+/* base/hex.h: bytes as lower-case hexadecimal, two digits a byte (bytea's \x form, large-object
+ * contents, SHA-256 digests). */
+#ifndef SL_BASE_HEX_H
+#define SL_BASE_HEX_H
+
+#include <stddef.h>
+
+#include "base/buf.h"
+
+/* Writes 2 * len digits to out (no NUL). */
+void sl_hex_encode(char *out, const unsigned char *data, size_t len);
+/* Appends 2 * len digits to b (which stays NUL-terminated). */
+void sl_hex_append(sl_buf *b, const unsigned char *data, size_t len);
+
+#endif
