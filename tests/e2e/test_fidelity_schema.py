@@ -23,6 +23,45 @@ CASES = {
         CREATE OPERATOR CLASS "Op Schema"."bare gist" FOR TYPE int4 USING gist AS STORAGE int4;
         COMMENT ON OPERATOR CLASS public.bare USING btree IS 'no members';
     """,
+    # A child of a generated column takes the parent's expression and may not write one: with
+    # INHERITS, a column of its own merged with the parent's, a grandchild, and partitions. A
+    # child's generated column under a plain parent column keeps its own expression, also a
+    # partition's (which PARTITION OF cannot say).
+    "generated_columns_inherited": """
+        CREATE TABLE public.gp (a int, b int GENERATED ALWAYS AS (a * 2) STORED);
+        CREATE TABLE public.gc () INHERITS (public.gp);
+        CREATE TABLE public.gc_own (a int, b int GENERATED ALWAYS AS (a * 2) STORED);
+        ALTER TABLE public.gc_own INHERIT public.gp;
+        CREATE TABLE public.gc_merged (c int, b int) INHERITS (public.gc);
+        CREATE TABLE public.np (a int, b int);
+        CREATE TABLE public.nc (b int GENERATED ALWAYS AS (a * 5) STORED) INHERITS (public.np);
+        CREATE TABLE public.gpp (a int NOT NULL, b int GENERATED ALWAYS AS (a + 1) STORED)
+            PARTITION BY RANGE (a);
+        CREATE TABLE public.gpp1 PARTITION OF public.gpp FOR VALUES FROM (0) TO (10);
+        CREATE TABLE public.gpp2 (a int NOT NULL, b int GENERATED ALWAYS AS (a + 1) STORED);
+        ALTER TABLE public.gpp ATTACH PARTITION public.gpp2 FOR VALUES FROM (10) TO (20);
+        CREATE TABLE public.npp (a int, b int) PARTITION BY LIST (a);
+        CREATE TABLE public.npp1 PARTITION OF public.npp FOR VALUES IN (1);
+        CREATE TABLE public.npp2 (a int NOT NULL, b int GENERATED ALWAYS AS (a * 5) STORED);
+        ALTER TABLE public.npp ATTACH PARTITION public.npp2 FOR VALUES IN (2);
+        CREATE TABLE public.npp3 PARTITION OF public.npp FOR VALUES IN (3, 4)
+            PARTITION BY LIST (a);
+        CREATE TABLE public.npp4 (a int NOT NULL, b int GENERATED ALWAYS AS (a * 9) STORED);
+        ALTER TABLE public.npp3 ATTACH PARTITION public.npp4 FOR VALUES IN (4);
+        ALTER TABLE public.npp ADD PRIMARY KEY (a);
+        CREATE INDEX npp_b ON public.npp (b);
+        CREATE TABLE public.npp_ref (a int REFERENCES public.npp);
+        CREATE VIEW public.gv AS SELECT b FROM public.gc_own;
+        CREATE INDEX gc_own_b ON public.gc_own (b);
+        INSERT INTO public.gp VALUES (1);
+        INSERT INTO public.gc VALUES (2);
+        INSERT INTO public.gc_own VALUES (3);
+        INSERT INTO public.gc_merged (a, c) VALUES (4, 4);
+        INSERT INTO public.nc VALUES (5);
+        INSERT INTO public.gpp VALUES (1), (15);
+        INSERT INTO public.npp (a) VALUES (1), (2), (4);
+        INSERT INTO public.npp_ref VALUES (2), (4);
+    """,
 }
 
 
