@@ -20,10 +20,11 @@
 #include "io/bfile.h"
 
 /* Dependencies among user objects (built-in objects are never dumped; with PostgreSQL 15 they
- * have OIDs below FirstNormalObjectId, 16384). */
+ * have OIDs below FirstNormalObjectId, 16384). 'x' (DEPENDS ON EXTENSION) puts the object after
+ * the extension its own item names. */
 static const char deps_sql[] =
     "SELECT classid, objid, refclassid, refobjid, deptype FROM pg_depend "
-    "WHERE deptype IN ('n', 'a', 'i', 'e', 'P', 'S') AND objid >= 16384";
+    "WHERE deptype IN ('n', 'a', 'i', 'e', 'P', 'S', 'x') AND objid >= 16384";
 
 /* Every object the backup must stand for: $1 dumped schemas, $2 dumped relations, $3 the whole
  * database (no -n/-N/-t: objects outside schemas too), $4 only relations (-t), $5 --no-privileges

@@ -5,6 +5,7 @@ Each case creates objects (and some rows) in a fresh database, backs it up with
 `sluice restore --create -j 2`, and with `gunzip -c | psql`. Both copies must equal the source
 by compare.py (pg_dump --schema-only, every table's rows, populated materialized views).
 """
+import os
 import subprocess
 
 import pytest
@@ -64,6 +65,60 @@ CASES = {
     """,
 }
 
+# Overloaded procedures, functions and aggregates: every statement that names one (comment,
+# owner, grant and revoke, DEPENDS ON EXTENSION) must carry its argument types. {role} is a role
+# made for the test.
+OVERLOADED_ROUTINES = """
+    CREATE SCHEMA "Ov S";
+    CREATE EXTENSION hstore;
+    CREATE PROCEDURE "Ov S".pr(a int) LANGUAGE sql AS $$SELECT 1$$;
+    CREATE PROCEDURE "Ov S".pr(a text) LANGUAGE sql AS $$SELECT 1$$;
+    CREATE PROCEDURE "Ov S".pr(INOUT a int, b text) LANGUAGE plpgsql AS $$BEGIN a := 1; END$$;
+    CREATE FUNCTION public.fn(int) RETURNS int LANGUAGE sql AS $$SELECT 1$$;
+    CREATE FUNCTION public.fn(text, VARIADIC int[]) RETURNS int LANGUAGE sql AS $$SELECT 2$$;
+    CREATE FUNCTION public.fn(OUT x int, IN y int[]) LANGUAGE sql AS $$SELECT 2$$;
+    CREATE FUNCTION public.osf(int, int) RETURNS int LANGUAGE sql AS $$SELECT $1$$;
+    CREATE AGGREGATE public.ag(int) (SFUNC = int4pl, STYPE = int);
+    CREATE AGGREGATE public.ag(int8) (SFUNC = int8pl, STYPE = int8);
+    CREATE AGGREGATE public.ag(*) (SFUNC = int8inc, STYPE = int8, INITCOND = '0');
+    CREATE AGGREGATE public.ag(text ORDER BY int) (SFUNC = public.osf, STYPE = int);
+    COMMENT ON PROCEDURE "Ov S".pr(int) IS 'pr int';
+    COMMENT ON PROCEDURE "Ov S".pr(text) IS 'pr text';
+    COMMENT ON PROCEDURE "Ov S".pr(int, text) IS 'pr inout';
+    COMMENT ON FUNCTION public.fn(int) IS 'fn int';
+    COMMENT ON FUNCTION public.fn(text, int[]) IS 'fn variadic';
+    COMMENT ON FUNCTION public.fn(int[]) IS 'fn out';
+    COMMENT ON AGGREGATE public.ag(int) IS 'ag int';
+    COMMENT ON AGGREGATE public.ag(int8) IS 'ag int8';
+    COMMENT ON AGGREGATE public.ag(*) IS 'ag star';
+    COMMENT ON AGGREGATE public.ag(text ORDER BY int) IS 'ag ordered';
+    REVOKE ALL ON PROCEDURE "Ov S".pr(int) FROM PUBLIC;
+    GRANT EXECUTE ON PROCEDURE "Ov S".pr(text) TO {role};
+    REVOKE ALL ON FUNCTION public.fn(int) FROM PUBLIC;
+    GRANT EXECUTE ON FUNCTION public.fn(text, int[]) TO {role};
+    GRANT EXECUTE ON FUNCTION public.fn(int[]) TO {role};
+    REVOKE ALL ON FUNCTION public.ag(int8) FROM PUBLIC;
+    GRANT ALL ON FUNCTION public.ag() TO {role};
+    ALTER PROCEDURE "Ov S".pr(text) OWNER TO {role};
+    ALTER FUNCTION public.fn(int[]) OWNER TO {role};
+    ALTER AGGREGATE public.ag(int8) OWNER TO {role};
+    ALTER AGGREGATE public.ag(text ORDER BY int) OWNER TO {role};
+    ALTER FUNCTION public.fn(int) DEPENDS ON EXTENSION hstore;
+    ALTER FUNCTION public.fn(text, int[]) DEPENDS ON EXTENSION hstore;
+    ALTER PROCEDURE "Ov S".pr(text) DEPENDS ON EXTENSION hstore;
+    ALTER PROCEDURE "Ov S".pr(int, text) DEPENDS ON EXTENSION hstore;
+"""
+
+
+@pytest.fixture
+def role(pg):
+    """A role that needs quoting; dropped after the test's databases (set up before them)."""
+    name = f"fid Role-{os.getpid()}"
+    pg.execute(f'DROP ROLE IF EXISTS "{name}"')
+    pg.execute(f'CREATE ROLE "{name}"')
+    yield f'"{name}"'
+    pg.execute(f'DROP ROLE IF EXISTS "{name}"')
+
 
 def _psql_restore(pg, path, db):
     gunzip = subprocess.Popen(["gzip", "-dc", str(path)], stdout=subprocess.PIPE)
@@ -96,3 +151,10 @@ def round_trip(pg, sluice, fresh_db, tmp_path, sql):
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_round_trip(pg, sluice, fresh_db, tmp_path, name):
     round_trip(pg, sluice, fresh_db, tmp_path, CASES[name])
+
+
+def test_overloaded_routines(pg, role, sluice, fresh_db, tmp_path):
+    _, out = round_trip(pg, sluice, fresh_db, tmp_path, OVERLOADED_ROUTINES.format(role=role))
+    text = subprocess.run(["gzip", "-dc", str(out)], capture_output=True, text=True).stdout
+    assert 'ALTER PROCEDURE "Ov S".pr(text) DEPENDS ON EXTENSION hstore;' in text
+    assert "ALTER FUNCTION public.fn(integer) DEPENDS ON EXTENSION hstore;" in text
