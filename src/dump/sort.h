@@ -43,7 +43,7 @@
 typedef struct sl_dump_dep {
     uint32_t classid, objid;          /* the dependent object */
     uint32_t ref_classid, ref_objid;  /* the object it depends on */
-    char deptype;                     /* pg_depend.deptype: 'n', 'a', 'i', 'e', 'P', 'S' */
+    char deptype;                     /* pg_depend.deptype: 'n', 'a', 'i', 'e', 'P', 'S', 'x' */
 } sl_dump_dep;
 
 typedef struct sl_dump_deps {

@@ -63,6 +63,22 @@ CASES = {
         INSERT INTO public.npp (a) VALUES (1), (2), (4);
         INSERT INTO public.npp_ref VALUES (2), (4);
     """,
+    # Materialized views reading materialized views, directly and through (chains of) views,
+    # named so that name order is the wrong refresh order.
+    "matview_refresh_order": """
+        CREATE TABLE public.base (a int);
+        INSERT INTO public.base SELECT generate_series(1, 10);
+        CREATE MATERIALIZED VIEW public.z_first AS SELECT a FROM public.base WHERE a > 2;
+        CREATE MATERIALIZED VIEW public.a_second AS SELECT count(*) AS n FROM public.z_first;
+        CREATE VIEW public.m_view AS SELECT a * 2 AS b FROM public.z_first;
+        CREATE VIEW public.m_view2 AS SELECT b + 1 AS c FROM public.m_view;
+        CREATE MATERIALIZED VIEW public.b_third AS SELECT sum(b) AS s FROM public.m_view;
+        CREATE MATERIALIZED VIEW public.b_fifth AS SELECT max(c) AS c FROM public.m_view2;
+        CREATE VIEW public.y_view AS SELECT s FROM public.b_third;
+        CREATE MATERIALIZED VIEW public.a_sixth AS SELECT s, n FROM public.y_view, public.a_second;
+        CREATE MATERIALIZED VIEW public.c_fourth AS SELECT n FROM public.a_second;
+        CREATE UNIQUE INDEX ON public.a_second (n);
+    """,
 }
 
 # Overloaded procedures, functions and aggregates: every statement that names one (comment,
