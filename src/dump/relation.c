@@ -99,19 +99,10 @@ static const char sequences_sql[] =
     "     AND d.refobjsubid = a.attnum AND d.deptype = 'i') || ')' ELSE '' END "             \
     "|| CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END"
 
-/* Statements after CREATE TABLE for column properties CREATE TABLE cannot say for inherited
- * columns, or at all (alias a, c, q = the quoted table name). */
-#define COLUMN_EXTRAS                                                                        \
-    "CASE WHEN a.attnotnull AND (NOT a.attislocal OR c.reloftype <> 0) "                    \
-    "  AND NOT (c.relispartition AND NOT c.pof) "                                            \
-    "  THEN format(E'%s%s ALTER COLUMN %I SET NOT NULL;\\n', " ALTER_ONLY("c") ", q, a.attname) " \
-    "  ELSE '' END "                                                                         \
-    "|| CASE WHEN a.attinhcount > 0 AND NOT a.atthasdef AND EXISTS (SELECT 1 FROM "         \
-    "  pg_inherits i JOIN pg_attribute pa ON pa.attrelid = i.inhparent "                    \
-    "  AND pa.attname = a.attname WHERE i.inhrelid = c.oid AND pa.atthasdef) "              \
-    "  THEN format(E'%s%s ALTER COLUMN %I DROP DEFAULT;\\n', " ALTER_ONLY("c") ", q, a.attname) " \
-    "  ELSE '' END "                                                                         \
-    "|| CASE WHEN a.attstattarget >= 0 THEN format(E'%s%s ALTER COLUMN %I SET STATISTICS " \
+/* The column settings a materialized view's columns have as well as a table's (alias a, c, q;
+ * at = the column's type). */
+#define COLUMN_STORAGE                                                                       \
+    "CASE WHEN a.attstattarget >= 0 THEN format(E'%s%s ALTER COLUMN %I SET STATISTICS " \
     "%s;\\n', "                                                                            \
     "  " ALTER_ONLY("c") ", q, a.attname, a.attstattarget) ELSE '' END "                      \
     "|| CASE WHEN a.attstorage <> at.typstorage THEN format(E'%s%s ALTER COLUMN %I SET STORAGE " \
@@ -124,6 +115,19 @@ static const char sequences_sql[] =
     "%s;\\n', "                                                                               \
     "  " ALTER_ONLY("c") ", q, a.attname, CASE a.attcompression WHEN 'l' THEN 'lz4' "       \
     "  ELSE 'pglz' END) ELSE '' END"
+
+/* Statements after CREATE TABLE for column properties CREATE TABLE cannot say for inherited
+ * columns, or at all (alias a, c, q = the quoted table name). */
+#define COLUMN_EXTRAS                                                                        \
+    "CASE WHEN a.attnotnull AND (NOT a.attislocal OR c.reloftype <> 0) "                    \
+    "  AND NOT (c.relispartition AND NOT c.pof) "                                            \
+    "  THEN format(E'%s%s ALTER COLUMN %I SET NOT NULL;\\n', " ALTER_ONLY("c") ", q, a.attname) " \
+    "  ELSE '' END "                                                                         \
+    "|| CASE WHEN a.attinhcount > 0 AND NOT a.atthasdef AND EXISTS (SELECT 1 FROM "         \
+    "  pg_inherits i JOIN pg_attribute pa ON pa.attrelid = i.inhparent "                    \
+    "  AND pa.attname = a.attname WHERE i.inhrelid = c.oid AND pa.atthasdef) "              \
+    "  THEN format(E'%s%s ALTER COLUMN %I DROP DEFAULT;\\n', " ALTER_ONLY("c") ", q, a.attname) " \
+    "  ELSE '' END || " COLUMN_STORAGE
 
 /* Every part of CREATE TABLE is aggregated once for all the dumped tables (columns, inline
  * CHECK constraints, per-column statements, parents), then joined to the tables: per-table
@@ -267,7 +271,10 @@ static const char views_sql[] =
     "    || CASE WHEN c.reltablespace <> 0 THEN ' TABLESPACE ' || "
     "       (SELECT quote_ident(spcname) FROM pg_tablespace WHERE oid = c.reltablespace) ELSE '' "
     "END "
-    "    || E' AS\\n' || rtrim(pg_get_viewdef(c.oid), ';') || E'\\n  WITH NO DATA;\\n' END, "
+    "    || E' AS\\n' || rtrim(pg_get_viewdef(c.oid), ';') || E'\\n  WITH NO DATA;\\n' "
+    "    || COALESCE((SELECT string_agg(" COLUMN_STORAGE ", '' ORDER BY a.attnum) "
+    "       FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid "
+    "       WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '') END, "
     "  CASE WHEN c.relkind = 'v' THEN 'VIEW' ELSE 'MATERIALIZED VIEW' END, 10, "
     "  CASE WHEN c.relkind = 'v' THEN 430 ELSE 440 END, 0, 0 "
     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "

@@ -79,6 +79,21 @@ CASES = {
         CREATE MATERIALIZED VIEW public.c_fourth AS SELECT n FROM public.a_second;
         CREATE UNIQUE INDEX ON public.a_second (n);
     """,
+    # Column settings of materialized views (populated or not), in a schema needing quotes.
+    "matview_column_settings": """
+        CREATE SCHEMA "Mv S";
+        CREATE TABLE "Mv S".t (a int, b text);
+        INSERT INTO "Mv S".t VALUES (1, 'x'), (2, repeat('y', 5000));
+        CREATE MATERIALIZED VIEW "Mv S"."M v" AS SELECT a, b, b AS "C c" FROM "Mv S".t;
+        ALTER MATERIALIZED VIEW "Mv S"."M v" ALTER COLUMN b SET COMPRESSION pglz;
+        ALTER MATERIALIZED VIEW "Mv S"."M v" ALTER COLUMN a SET STATISTICS 321;
+        ALTER MATERIALIZED VIEW "Mv S"."M v" ALTER COLUMN b SET STORAGE EXTERNAL;
+        ALTER MATERIALIZED VIEW "Mv S"."M v" ALTER COLUMN "C c" SET (n_distinct = 5);
+        ALTER MATERIALIZED VIEW "Mv S"."M v" ALTER COLUMN "C c" SET STORAGE MAIN;
+        CREATE MATERIALIZED VIEW public.mv2 AS SELECT a FROM "Mv S".t WITH NO DATA;
+        ALTER MATERIALIZED VIEW public.mv2 ALTER COLUMN a SET STATISTICS 10;
+        ALTER MATERIALIZED VIEW public.mv2 ALTER COLUMN a SET (n_distinct_inherited = -0.5);
+    """,
 }
 
 # Overloaded procedures, functions and aggregates: every statement that names one (comment,
