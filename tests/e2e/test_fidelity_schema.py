@@ -94,6 +94,65 @@ CASES = {
         ALTER MATERIALIZED VIEW public.mv2 ALTER COLUMN a SET STATISTICS 10;
         ALTER MATERIALIZED VIEW public.mv2 ALTER COLUMN a SET (n_distinct_inherited = -0.5);
     """,
+    # Base and range types made from a shell, in the regression database's style: their I/O
+    # (and canonical) functions are created on the shell; SQL functions, which cannot take or
+    # return a shell type, only after the type, as everything using those.
+    "functions_on_types_from_shells": """
+        CREATE TYPE public.int42;
+        CREATE TYPE public.text_w_default;
+        CREATE FUNCTION public.int42_in(cstring) RETURNS public.int42
+            AS 'int4in' LANGUAGE internal STRICT IMMUTABLE;
+        CREATE FUNCTION public.int42_out(public.int42) RETURNS cstring
+            AS 'int4out' LANGUAGE internal STRICT IMMUTABLE;
+        CREATE FUNCTION public.text_w_default_in(cstring) RETURNS public.text_w_default
+            AS 'textin' LANGUAGE internal STRICT IMMUTABLE;
+        CREATE FUNCTION public.text_w_default_out(public.text_w_default) RETURNS cstring
+            AS 'textout' LANGUAGE internal STRICT IMMUTABLE;
+        CREATE TYPE public.int42 (internallength = 4, input = public.int42_in,
+            output = public.int42_out, alignment = int4, default = 42, passedbyvalue);
+        CREATE TYPE public.text_w_default (internallength = variable,
+            input = public.text_w_default_in, output = public.text_w_default_out,
+            alignment = int4, default = 'zippo');
+        CREATE TABLE public.default_test (f1 public.text_w_default, f2 public.int42);
+        INSERT INTO public.default_test DEFAULT VALUES;
+        CREATE TYPE public.default_test_row AS (f1 public.text_w_default, f2 public.int42);
+        CREATE FUNCTION public.get_default_test() RETURNS SETOF public.default_test_row
+            AS ' SELECT * FROM public.default_test; ' LANGUAGE sql;
+        CREATE FUNCTION public.int42_plus(public.int42, int) RETURNS int LANGUAGE sql IMMUTABLE
+            AS $$SELECT $1::text::int + $2$$;
+        CREATE FUNCTION public.mk42(int) RETURNS public.int42 LANGUAGE sql
+            AS $$SELECT $1::text::public.int42$$;
+        CREATE TABLE public.uses (a int, b int DEFAULT public.int42_plus('1'::public.int42, 2));
+        CREATE TYPE public.myvarchar;
+        CREATE FUNCTION public.myvarcharin(cstring, oid, integer) RETURNS public.myvarchar
+            LANGUAGE internal IMMUTABLE PARALLEL SAFE STRICT AS 'varcharin';
+        CREATE FUNCTION public.myvarcharout(public.myvarchar) RETURNS cstring
+            LANGUAGE internal IMMUTABLE PARALLEL SAFE STRICT AS 'varcharout';
+        CREATE FUNCTION public.myvarcharsend(public.myvarchar) RETURNS bytea
+            LANGUAGE internal STABLE PARALLEL SAFE STRICT AS 'varcharsend';
+        CREATE FUNCTION public.myvarcharrecv(internal, oid, integer) RETURNS public.myvarchar
+            LANGUAGE internal STABLE PARALLEL SAFE STRICT AS 'varcharrecv';
+        CREATE TYPE public.myvarchar (input = public.myvarcharin, output = public.myvarcharout,
+            alignment = integer, storage = main);
+        CREATE DOMAIN public.myvarchardom AS public.myvarchar;
+        ALTER TYPE public.myvarchar SET (storage = extended);
+        ALTER TYPE public.myvarchar SET (send = public.myvarcharsend,
+            receive = public.myvarcharrecv, typmod_in = varchartypmodin,
+            typmod_out = varchartypmodout, analyze = ts_typanalyze);
+        CREATE FUNCTION public.mvc_len(public.myvarchar) RETURNS int LANGUAGE sql
+            AS $$SELECT length($1::text)$$;
+        CREATE TYPE public.r4;
+        CREATE FUNCTION public.r4_canon(public.r4) RETURNS public.r4 LANGUAGE internal
+            IMMUTABLE STRICT AS 'int4range_canonical';
+        CREATE TYPE public.r4 AS RANGE (subtype = int4, canonical = public.r4_canon);
+        CREATE FUNCTION public.r4_len(public.r4) RETURNS int LANGUAGE sql IMMUTABLE
+            AS $$SELECT upper($1) - lower($1)$$;
+        CREATE FUNCTION public.r4_mk(int) RETURNS public.r4 LANGUAGE sql IMMUTABLE
+            AS $$SELECT public.r4($1, $1 + 3)$$;
+        CREATE TABLE public.rt (r public.r4 CHECK (public.r4_len(r) < 100), m public.myvarchar,
+            d public.myvarchardom);
+        INSERT INTO public.rt VALUES (public.r4_mk(1), 'abc', 'def');
+    """,
 }
 
 # Overloaded procedures, functions and aggregates: every statement that names one (comment,
