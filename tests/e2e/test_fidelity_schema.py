@@ -197,7 +197,14 @@ OVERLOADED_ROUTINES = """
     ALTER FUNCTION public.fn(text, int[]) DEPENDS ON EXTENSION hstore;
     ALTER PROCEDURE "Ov S".pr(text) DEPENDS ON EXTENSION hstore;
     ALTER PROCEDURE "Ov S".pr(int, text) DEPENDS ON EXTENSION hstore;
+    ALTER FUNCTION public.ag(int) DEPENDS ON EXTENSION hstore;
+    ALTER FUNCTION public.ag() DEPENDS ON EXTENSION hstore;
+    ALTER FUNCTION public.ag(text, int) DEPENDS ON EXTENSION hstore;
 """
+# pg_dump leaves out an aggregate's DEPENDS ON EXTENSION: the test reads the marks themselves
+EXTENSION_MARKS = ("SELECT pg_describe_object(classid, objid, objsubid), "
+                   "pg_describe_object(refclassid, refobjid, 0) FROM pg_depend "
+                   "WHERE deptype = 'x' ORDER BY 1, 2")
 
 
 @pytest.fixture
@@ -235,7 +242,7 @@ def round_trip(pg, sluice, fresh_db, tmp_path, sql):
     copy2 = fresh_db("fid_copy2")
     _psql_restore(pg, out, copy2)
     compare.assert_same(pg.conninfo(src), pg.conninfo(copy2))
-    return src, out
+    return src, out, (copy, copy2)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -244,7 +251,13 @@ def test_round_trip(pg, sluice, fresh_db, tmp_path, name):
 
 
 def test_overloaded_routines(pg, role, sluice, fresh_db, tmp_path):
-    _, out = round_trip(pg, sluice, fresh_db, tmp_path, OVERLOADED_ROUTINES.format(role=role))
+    src, out, copies = round_trip(pg, sluice, fresh_db, tmp_path,
+                                  OVERLOADED_ROUTINES.format(role=role))
     text = subprocess.run(["gzip", "-dc", str(out)], capture_output=True, text=True).stdout
     assert 'ALTER PROCEDURE "Ov S".pr(text) DEPENDS ON EXTENSION hstore;' in text
     assert "ALTER FUNCTION public.fn(integer) DEPENDS ON EXTENSION hstore;" in text
+    assert "ALTER FUNCTION public.ag() DEPENDS ON EXTENSION hstore;" in text
+    marks = pg.query(EXTENSION_MARKS, src)
+    assert len(marks) == 7
+    for copy in copies:
+        assert pg.query(EXTENSION_MARKS, copy) == marks
