@@ -261,3 +261,9 @@ def test_overloaded_routines(pg, role, sluice, fresh_db, tmp_path):
     assert len(marks) == 7
     for copy in copies:
         assert pg.query(EXTENSION_MARKS, copy) == marks
+
+
+def test_all_together(pg, role, sluice, fresh_db, tmp_path):
+    """Every case in one database (their names do not clash), so that they also sort together."""
+    sql = "\n".join(CASES[name] for name in sorted(CASES))
+    round_trip(pg, sluice, fresh_db, tmp_path, sql + OVERLOADED_ROUTINES.format(role=role))
