@@ -19,11 +19,32 @@
 #include "dump/type.h"
 #include "io/bfile.h"
 
+/* Each materialized view and the materialized views it reads, directly or through views: a
+ * refresh follows the refreshes of the materialized views its object depends on (sort.h), and
+ * pg_depend names only the relations a view's own query reads. (reads: relation -> a view or
+ * materialized view its rules read.) */
+#define MV_READS_SQL                                                                          \
+    "WITH RECURSIVE reads(rel, ref) AS ("                                                     \
+    "  SELECT r.ev_class, d.refobjid FROM pg_rewrite r "                                      \
+    "  JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid "           \
+    "   AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> r.ev_class "                \
+    "  JOIN pg_class rc ON rc.oid = d.refobjid AND rc.relkind IN ('v', 'm') "                 \
+    "  WHERE r.ev_class >= 16384), "                                                          \
+    "mv_reads(mv, rel) AS ("                                                                  \
+    "  SELECT rd.rel, rd.ref FROM reads rd JOIN pg_class c ON c.oid = rd.rel "                \
+    "   AND c.relkind = 'm' "                                                                 \
+    "  UNION SELECT m.mv, rd.ref FROM mv_reads m JOIN reads rd ON rd.rel = m.rel "            \
+    "  JOIN pg_class c ON c.oid = m.rel AND c.relkind = 'v') "
+
 /* Dependencies among user objects (built-in objects are never dumped; with PostgreSQL 15 they
- * have OIDs below FirstNormalObjectId, 16384). */
+ * have OIDs below FirstNormalObjectId, 16384). 'x' (DEPENDS ON EXTENSION) puts the object after
+ * the extension its own item names. */
 static const char deps_sql[] =
+    MV_READS_SQL
     "SELECT classid, objid, refclassid, refobjid, deptype FROM pg_depend "
-    "WHERE deptype IN ('n', 'a', 'i', 'e', 'P', 'S') AND objid >= 16384";
+    "WHERE deptype IN ('n', 'a', 'i', 'e', 'P', 'S', 'x') AND objid >= 16384 "
+    "UNION ALL SELECT 1259, mv, 1259, rel, 'n' FROM mv_reads "
+    "WHERE (SELECT relkind FROM pg_class WHERE oid = rel) = 'm'";
 
 /* Every object the backup must stand for: $1 dumped schemas, $2 dumped relations, $3 the whole
  * database (no -n/-N/-t: objects outside schemas too), $4 only relations (-t), $5 --no-privileges

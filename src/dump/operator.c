@@ -119,8 +119,9 @@ static const char opfamily_members_sql[] =
 
 /* A class with its bound members: operators by strategy, functions by support number (with
  * their types only when they differ from the class's input type, as CREATE OPERATOR CLASS then
- * infers them), then STORAGE. A class without any item cannot be written as SQL: its text is
- * NULL and the runner stops naming it. */
+ * infers them), then STORAGE. A class with no member and no storage type of its own (STORAGE
+ * equal to the input type is stored as none) still needs one item after AS: it gets STORAGE of
+ * its input type, which CREATE OPERATOR CLASS takes as no storage type again. */
 static const char opclasses_sql[] =
     "SELECT 'pg_catalog.pg_opclass'::pg_catalog.regclass::pg_catalog.oid, c.oid, n.nspname, "
     "  c.opcname || ' USING ' || am.amname, "
@@ -129,7 +130,7 @@ static const char opclasses_sql[] =
     "  || ' FOR TYPE ' || pg_catalog.format_type(c.opcintype, NULL) "
     "  || ' USING ' || pg_catalog.quote_ident(am.amname) "
     "  || ' FAMILY ' || " SL__QNAME("fn", "f.opfname") " || E' AS\\n    ' "
-    "  || NULLIF(pg_catalog.array_to_string(ARRAY("
+    "  || COALESCE(NULLIF(pg_catalog.array_to_string(ARRAY("
     "    SELECT m.item FROM ("
     "      SELECT 1 AS k, ao.amopstrategy AS num, 'OPERATOR ' || ao.amopstrategy || ' ' "
     "        || ao.amopopr::pg_catalog.regoperator::pg_catalog.text "
@@ -148,7 +149,8 @@ static const char opclasses_sql[] =
     "      UNION ALL "
     "      SELECT 3, 0, 'STORAGE ' || pg_catalog.format_type(c.opckeytype, NULL) "
     "      WHERE c.opckeytype <> 0"
-    "    ) m ORDER BY m.k, m.num, m.item), E',\\n    '), '') || E';\\n' "
+    "    ) m ORDER BY m.k, m.num, m.item), E',\\n    '), ''), "
+    "    'STORAGE ' || pg_catalog.format_type(c.opcintype, NULL)) || E';\\n' "
     "FROM pg_catalog.pg_opclass c "
     "JOIN pg_catalog.pg_namespace n ON n.oid = c.opcnamespace "
     "JOIN pg_catalog.pg_am am ON am.oid = c.opcmethod "

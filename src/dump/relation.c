@@ -58,6 +58,24 @@ static const char sequences_sql[] =
     "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 1259 AND d.objid = c.oid "
     "  AND d.deptype = 'i')";
 
+/* A column of a table written with INHERITS (not a partition) whose parent's column is
+ * generated: the child takes the parent's expression, and CREATE TABLE refuses one written for
+ * it. (PostgreSQL 15 makes a child of a generated column use the parent's expression, so
+ * nothing is lost; a child's generated column under a plain parent column keeps its own.) A
+ * partition written on its own must repeat the expression to be attached. */
+#define INHERITS_GENERATION                                                                  \
+    "(a.attinhcount > 0 AND NOT c.relispartition AND EXISTS (SELECT 1 FROM pg_inherits gi "  \
+    " JOIN pg_attribute ga ON ga.attrelid = gi.inhparent AND ga.attname = a.attname "        \
+    " WHERE gi.inhrelid = a.attrelid AND ga.attgenerated <> ''))"
+
+/* A partition (alias c) with a generated column under a plain column of its parent: PARTITION
+ * OF cannot say so, so it is created as a table of its own and attached at once in the same
+ * item (its indexes, constraints and rows then follow as a PARTITION OF partition's do). */
+#define OWN_GENERATION                                                                       \
+    "EXISTS (SELECT 1 FROM pg_attribute ga JOIN pg_inherits gi ON gi.inhrelid = ga.attrelid " \
+    " JOIN pg_attribute pa ON pa.attrelid = gi.inhparent AND pa.attname = ga.attname "       \
+    " WHERE ga.attrelid = c.oid AND ga.attgenerated <> '' AND pa.attgenerated = '')"
+
 /* Column definition inside CREATE TABLE (alias a: attribute, c: its table). */
 #define COLUMN_DEF                                                                           \
     "quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod) "                \
@@ -65,7 +83,8 @@ static const char sequences_sql[] =
     "   THEN ' OPTIONS (' || " FDWOPTS("a.attfdwoptions") " || ')' ELSE '' END "            \
     "|| CASE WHEN a.attcollation <> 0 AND a.attcollation <> at.typcollation "              \
     "   THEN ' COLLATE ' || " COLL_QN("a.attcollation") " ELSE '' END "                     \
-    "|| CASE WHEN a.attgenerated = 's' THEN ' GENERATED ALWAYS AS (' || "                  \
+    "|| CASE WHEN a.attgenerated = 's' AND NOT " INHERITS_GENERATION " THEN "              \
+    "   ' GENERATED ALWAYS AS (' || "                                                        \
     "   (SELECT pg_get_expr(ad.adbin, ad.adrelid) FROM pg_attrdef ad "                      \
     "    WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum) || ') STORED' ELSE '' END " \
     "|| CASE WHEN a.attidentity IN ('a', 'd') THEN ' GENERATED ' || "                       \
@@ -80,19 +99,10 @@ static const char sequences_sql[] =
     "     AND d.refobjsubid = a.attnum AND d.deptype = 'i') || ')' ELSE '' END "             \
     "|| CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END"
 
-/* Statements after CREATE TABLE for column properties CREATE TABLE cannot say for inherited
- * columns, or at all (alias a, c, q = the quoted table name). */
-#define COLUMN_EXTRAS                                                                        \
-    "CASE WHEN a.attnotnull AND (NOT a.attislocal OR c.reloftype <> 0) "                    \
-    "  AND NOT (c.relispartition AND NOT c.pof) "                                            \
-    "  THEN format(E'%s%s ALTER COLUMN %I SET NOT NULL;\\n', " ALTER_ONLY("c") ", q, a.attname) " \
-    "  ELSE '' END "                                                                         \
-    "|| CASE WHEN a.attinhcount > 0 AND NOT a.atthasdef AND EXISTS (SELECT 1 FROM "         \
-    "  pg_inherits i JOIN pg_attribute pa ON pa.attrelid = i.inhparent "                    \
-    "  AND pa.attname = a.attname WHERE i.inhrelid = c.oid AND pa.atthasdef) "              \
-    "  THEN format(E'%s%s ALTER COLUMN %I DROP DEFAULT;\\n', " ALTER_ONLY("c") ", q, a.attname) " \
-    "  ELSE '' END "                                                                         \
-    "|| CASE WHEN a.attstattarget >= 0 THEN format(E'%s%s ALTER COLUMN %I SET STATISTICS " \
+/* The column settings a materialized view's columns have as well as a table's (alias a, c, q;
+ * at = the column's type). */
+#define COLUMN_STORAGE                                                                       \
+    "CASE WHEN a.attstattarget >= 0 THEN format(E'%s%s ALTER COLUMN %I SET STATISTICS " \
     "%s;\\n', "                                                                            \
     "  " ALTER_ONLY("c") ", q, a.attname, a.attstattarget) ELSE '' END "                      \
     "|| CASE WHEN a.attstorage <> at.typstorage THEN format(E'%s%s ALTER COLUMN %I SET STORAGE " \
@@ -106,17 +116,31 @@ static const char sequences_sql[] =
     "  " ALTER_ONLY("c") ", q, a.attname, CASE a.attcompression WHEN 'l' THEN 'lz4' "       \
     "  ELSE 'pglz' END) ELSE '' END"
 
+/* Statements after CREATE TABLE for column properties CREATE TABLE cannot say for inherited
+ * columns, or at all (alias a, c, q = the quoted table name). */
+#define COLUMN_EXTRAS                                                                        \
+    "CASE WHEN a.attnotnull AND (NOT a.attislocal OR c.reloftype <> 0) "                    \
+    "  AND NOT (c.relispartition AND NOT c.pof) "                                            \
+    "  THEN format(E'%s%s ALTER COLUMN %I SET NOT NULL;\\n', " ALTER_ONLY("c") ", q, a.attname) " \
+    "  ELSE '' END "                                                                         \
+    "|| CASE WHEN a.attinhcount > 0 AND NOT a.atthasdef AND EXISTS (SELECT 1 FROM "         \
+    "  pg_inherits i JOIN pg_attribute pa ON pa.attrelid = i.inhparent "                    \
+    "  AND pa.attname = a.attname WHERE i.inhrelid = c.oid AND pa.atthasdef) "              \
+    "  THEN format(E'%s%s ALTER COLUMN %I DROP DEFAULT;\\n', " ALTER_ONLY("c") ", q, a.attname) " \
+    "  ELSE '' END || " COLUMN_STORAGE
+
 /* Every part of CREATE TABLE is aggregated once for all the dumped tables (columns, inline
  * CHECK constraints, per-column statements, parents), then joined to the tables: per-table
  * correlated sub-queries cost a plan node start-up each, 10,000 tables times. */
 static const char tables_sql[] =
     /* pof: a partition written as PARTITION OF its parent, which the backup holds too; a
      * partition alone (-t) is written as a table of its own and attached later (attach_sql) */
-    "WITH rel AS (SELECT c.*, n.nspname, " QN("n", "c.relname") " AS q, "
+    "WITH rel0 AS (SELECT c.*, n.nspname, " QN("n", "c.relname") " AS q, "
     "    c.relispartition AND EXISTS (SELECT 1 FROM pg_inherits pi WHERE pi.inhrelid = c.oid "
-    "      AND pi.inhparent IN (SELECT unnest($1::oid[]))) AS pof "
+    "      AND pi.inhparent IN (SELECT unnest($1::oid[]))) AS parent_dumped "
     "  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
     "  WHERE c.relkind IN ('r', 'p', 'f') AND c.oid IN (SELECT unnest($1::oid[]))), "
+    "rel AS (SELECT c.*, c.parent_dumped AND NOT " OWN_GENERATION " AS pof FROM rel0 c), "
     /* one pass over the columns: their definitions (local columns of tables that are neither
      * typed nor partitions) and the statements after CREATE TABLE (every column) */
     "cols AS (SELECT a.attrelid, "
@@ -165,7 +189,10 @@ static const char tables_sql[] =
     "  || CASE WHEN c.relkind = 'f' THEN '' ELSE CASE c.relreplident WHEN 'f' THEN "
     "format(E'ALTER TABLE ONLY %s REPLICA IDENTITY FULL;\\n', c.q) "
     "     WHEN 'n' THEN format(E'ALTER TABLE ONLY %s REPLICA IDENTITY NOTHING;\\n', c.q) ELSE '' "
-    "END END END, "
+    "END END "
+    "  || CASE WHEN c.parent_dumped AND NOT c.pof THEN format(E'ALTER TABLE ONLY %s "
+    "ATTACH PARTITION %s %s;\\n', inh.list, c.q, pg_get_expr(c.relpartbound, c.oid)) ELSE '' END "
+    "END, "
     "  CASE WHEN inh.pending THEN 'UNSUPPORTED' WHEN c.relkind = 'f' THEN 'FOREIGN TABLE' "
     "    ELSE 'TABLE' END, 10, 410, 0, 0 "
     "FROM rel c "
@@ -244,7 +271,10 @@ static const char views_sql[] =
     "    || CASE WHEN c.reltablespace <> 0 THEN ' TABLESPACE ' || "
     "       (SELECT quote_ident(spcname) FROM pg_tablespace WHERE oid = c.reltablespace) ELSE '' "
     "END "
-    "    || E' AS\\n' || rtrim(pg_get_viewdef(c.oid), ';') || E'\\n  WITH NO DATA;\\n' END, "
+    "    || E' AS\\n' || rtrim(pg_get_viewdef(c.oid), ';') || E'\\n  WITH NO DATA;\\n' "
+    "    || COALESCE((SELECT string_agg(" COLUMN_STORAGE ", '' ORDER BY a.attnum) "
+    "       FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid "
+    "       WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '') END, "
     "  CASE WHEN c.relkind = 'v' THEN 'VIEW' ELSE 'MATERIALIZED VIEW' END, 10, "
     "  CASE WHEN c.relkind = 'v' THEN 430 ELSE 440 END, 0, 0 "
     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "

@@ -37,11 +37,27 @@ static const char languages_sql[] =
     "  AND " SL__NOT_DEPENDENT("pg_catalog.pg_language", "l.oid")
     "ORDER BY l.lanname";
 
+/* "ALTER FUNCTION|PROCEDURE ... DEPENDS ON EXTENSION e;" for each extension routine p (alias)
+ * is marked as depending on, or ''. The routine is named with its argument types (names are
+ * overloaded); the dependency list orders the routine's item after the extensions. An aggregate
+ * is altered as a function: ALTER AGGREGATE has no DEPENDS. */
+#define DEPENDS_ON_EXTENSIONS                                                              \
+    "COALESCE((SELECT pg_catalog.string_agg(pg_catalog.format("                           \
+    "    E'ALTER %s %s DEPENDS ON EXTENSION %I;\\n', "                                     \
+    "    CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END, "                  \
+    "    p.oid::pg_catalog.regprocedure, e.extname), '' ORDER BY e.extname) "              \
+    "  FROM pg_catalog.pg_depend xd "                                                     \
+    "  JOIN pg_catalog.pg_extension e ON e.oid = xd.refobjid "                            \
+    "  WHERE xd.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND xd.objid = p.oid " \
+    "    AND xd.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass "             \
+    "    AND xd.deptype = 'x'), '')"
+
 /* Functions, procedures and window functions, as the server deparses them. */
 static const char functions_sql[] =
     "SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass::pg_catalog.oid, p.oid, n.nspname, "
     "  p.proname || '(' || pg_catalog.oidvectortypes(p.proargtypes) || ')', "
     "  pg_catalog.rtrim(pg_catalog.pg_get_functiondef(p.oid), E'\\n') || E';\\n' "
+    "  || " DEPENDS_ON_EXTENSIONS " "
     "FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
     "WHERE p.prokind <> 'a' AND " SL__SCHEMA_SELECTED("n")
     "  AND " SL__NOT_DEPENDENT("pg_catalog.pg_proc", "p.oid")
@@ -88,7 +104,7 @@ static const char aggregates_sql[] =
     "    CASE p.proparallel WHEN 's' THEN 'PARALLEL = SAFE' "
     "      WHEN 'r' THEN 'PARALLEL = RESTRICTED' END, "
     "    CASE WHEN a.aggkind = 'h' THEN 'HYPOTHETICAL' END "
-    "  ], E',\\n    ') || E'\\n);\\n' "
+    "  ], E',\\n    ') || E'\\n);\\n' || " DEPENDS_ON_EXTENSIONS " "
     "FROM pg_catalog.pg_proc p "
     "JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
     "JOIN pg_catalog.pg_aggregate a ON a.aggfnoid = p.oid "

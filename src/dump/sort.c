@@ -124,8 +124,16 @@ typedef struct {
     keymap shell;   /* key -> SHELL TYPE item */
     keymap owner;   /* key -> index into deps of its first 'i' row */
     keymap member;  /* keys of extension members */
+    keymap support; /* support_key(): a type's dependency on a function (its I/O, typmod, ...) */
     const sl_dump_deps *deps;
 } mapping;
+
+/* A (type, function) pair: the type names the function as one of its support functions. */
+static uint64_t
+support_key(uint32_t type_oid, uint32_t proc_oid)
+{
+    return ((uint64_t)proc_oid << 32) | type_oid;
+}
 
 static bool
 is_shell(const sl_dump_item *it)
@@ -156,6 +164,7 @@ mapping_init(mapping *mp, const sl_dump_items *items, const sl_dump_deps *deps,
     keymap_init(&mp->shell, 16);
     keymap_init(&mp->owner, deps->n / 2 + 1);
     keymap_init(&mp->member, 64);
+    keymap_init(&mp->support, 16);
     mp->deps = deps;
     /* primaries first, so that a key's holder is its definition when there is one */
     for (int pass = 0; pass < 2; pass++) {
@@ -178,6 +187,8 @@ mapping_init(mapping *mp, const sl_dump_items *items, const sl_dump_deps *deps,
             keymap_put(&mp->owner, mkkey(d->classid, d->objid), (long)i);
         else if (d->deptype == 'e')
             keymap_put(&mp->member, mkkey(d->classid, d->objid), 1);
+        else if (d->classid == SL_CLASS_TYPE && d->ref_classid == SL_CLASS_PROC)
+            keymap_put(&mp->support, support_key(d->objid, d->ref_objid), 1);
     }
 }
 
@@ -188,6 +199,7 @@ mapping_free(mapping *mp)
     keymap_free(&mp->shell);
     keymap_free(&mp->owner);
     keymap_free(&mp->member);
+    keymap_free(&mp->support);
 }
 
 /* The key of the item that stands for object k (k itself or what it is a part of); 0 if none.
@@ -341,8 +353,11 @@ graph_dep_edges(graph *g, const sl_dump_deps *deps)
          * parent's trigger and pull that trigger into pre-data, where it fires on the data. */
         if (d->deptype == 'P' && fk != mkkey(d->classid, d->objid))
             continue;
+        /* Only the functions the type itself names need it as a shell; any other function
+         * (an SQL function cannot even be created on a shell type) waits for the whole type. */
         long *target = NULL;
-        if (d->classid == SL_CLASS_PROC)
+        if (d->classid == SL_CLASS_PROC &&
+            keymap_find(&g->mp.support, support_key((uint32_t)tk, d->objid)))
             target = keymap_find(&g->mp.shell, tk);
         if (!target)
             target = keymap_find(&g->mp.holder, tk);

@@ -15,9 +15,10 @@
  *              follows its ref object; a secondary of kind K of object A also follows the
  *              secondaries of kind K of every object A depends on (matviews refresh in
  *              dependency order).
- *   shell      kind "SHELL TYPE": the early declaration of a base type; dependencies of
- *              functions on the type land on the shell (the type's I/O functions), all others on
- *              the full type, which follows its shell.
+ *   shell      kind "SHELL TYPE": the early declaration of a base type; dependencies on the
+ *              type of the functions the type itself names (I/O, send/receive, typmod,
+ *              analyze, a range's canonical) land on the shell, all others (an SQL function
+ *              taking or returning the type) on the full type, which follows its shell.
  * Phases: an item never precedes what it depends on, so when an item depends on one of a later
  * phase (a view using GROUP BY on a primary key), that one is moved to the earlier phase; a
  * secondary moves to the phase of what it follows when that is later. The phases between
@@ -43,7 +44,7 @@
 typedef struct sl_dump_dep {
     uint32_t classid, objid;          /* the dependent object */
     uint32_t ref_classid, ref_objid;  /* the object it depends on */
-    char deptype;                     /* pg_depend.deptype: 'n', 'a', 'i', 'e', 'P', 'S' */
+    char deptype;                     /* pg_depend.deptype: 'n', 'a', 'i', 'e', 'P', 'S', 'x' */
 } sl_dump_dep;
 
 typedef struct sl_dump_deps {

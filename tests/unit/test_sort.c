@@ -151,6 +151,29 @@ test_shell_type_breaks_the_io_function_cycle(void **state)
     sl_dump_deps_free(&d);
 }
 
+/* A function on the type that the type does not name (an SQL function, which cannot take a
+ * shell type) follows the full type; the type's own I/O function still comes before it. */
+static void
+test_other_functions_on_a_shell_type_follow_the_full_type(void **state)
+{
+    (void)state;
+    sl_dump_items l = SL_DUMP_ITEMS_INIT;
+    sl_dump_deps d = SL_DUMP_DEPS_INIT;
+    add(&l, "SHELL TYPE", "t", PRE, 200, TYPE, 1, 0, 0);
+    add(&l, "TYPE", "t", PRE, 210, TYPE, 1, 0, 0);
+    add(&l, "FUNCTION", "t_in", PRE, 310, PROC, 2, 0, 0);
+    add(&l, "FUNCTION", "a_len", PRE, 310, PROC, 4, 0, 0);
+    sl_dump_deps_add(&d, TYPE, 1, PROC, 2, 'n');
+    sl_dump_deps_add(&d, PROC, 2, TYPE, 1, 'n');
+    sl_dump_deps_add(&d, PROC, 4, TYPE, 1, 'n');
+    sl_error err;
+    assert_int_equal(sl_dump_sort(&l, &d, &err), 0);
+    assert_true(pos(&l, "FUNCTION", "t_in") < pos(&l, "TYPE", "t"));
+    assert_true(pos(&l, "TYPE", "t") < pos(&l, "FUNCTION", "a_len"));
+    sl_dump_items_free(&l);
+    sl_dump_deps_free(&d);
+}
+
 static void
 test_cycle_is_reported_with_its_objects(void **state)
 {
@@ -284,6 +307,7 @@ main(void)
         cmocka_unit_test(test_phases_follow_dependencies),
         cmocka_unit_test(test_secondaries_follow_dependency_order),
         cmocka_unit_test(test_shell_type_breaks_the_io_function_cycle),
+        cmocka_unit_test(test_other_functions_on_a_shell_type_follow_the_full_type),
         cmocka_unit_test(test_cycle_is_reported_with_its_objects),
         cmocka_unit_test(test_unhandled_objects_are_found),
         cmocka_unit_test(test_partition_clone_does_not_pull_parent_trigger),
