@@ -1,6 +1,6 @@
 /* dump/catalog.c: the entry point that reads a database's schema for a backup (catalog.h).
  *
- * Queries, whatever the number of objects: the filter's (dump/filter.c), the type and relation
+ * Queries, whatever the number of objects: the filter's (pg/pattern.c), the type and relation
  * families (type.c, relation.c), the routine and decoration readers' (routine.h, decor.h), the
  * sequence values (one per 2,000 sequences), one for every pg_depend row among user objects,
  * one listing every object the backup should hold (the completeness check), and the table
@@ -131,7 +131,7 @@ static const char orphan_shells_sql[] =
     "    AND x.oid IN (o.oprcom, o.oprnegate) AND o.oprnamespace IN (SELECT unnest($1::oid[])))";
 
 static int
-warn_orphan_shells(sl_conn *c, const sl_dump_filter *f, sl_error *err)
+warn_orphan_shells(sl_conn *c, const sl_pattern_filter *f, sl_error *err)
 {
     if (f->tables_only)
         return 0;
@@ -149,7 +149,7 @@ warn_orphan_shells(sl_conn *c, const sl_dump_filter *f, sl_error *err)
 
 /* Fails with SL_E_UNSUPPORTED naming the first object no item stands for. */
 static int
-check_complete(sl_conn *c, const sl_dump_filter *f, const sl_dump_items *items,
+check_complete(sl_conn *c, const sl_pattern_filter *f, const sl_dump_items *items,
                const sl_dump_deps *deps, sl_error *err)
 {
     bool whole = !has_patterns(f->include_schemas) && !has_patterns(f->exclude_schemas) &&
@@ -191,7 +191,7 @@ done:
 
 /* Definitions and decorations of every object, checked for completeness and sorted. */
 static int
-read_schema_items(sl_conn *c, sl_dump_filter *f, sl_dump_items *items, sl_error *err)
+read_schema_items(sl_conn *c, sl_pattern_filter *f, sl_dump_items *items, sl_error *err)
 {
     sl_dump_deps deps = SL_DUMP_DEPS_INIT;
     sl_dump_items decor = SL_DUMP_ITEMS_INIT;
@@ -220,7 +220,7 @@ done:
  * materialized view (their contents come from the rows, and the refreshes must follow each
  * other in dependency order), so the schema is read whole and the rest dropped. */
 static int
-read_data_only_items(sl_conn *c, sl_dump_filter *f, sl_dump_items *items, sl_error *err)
+read_data_only_items(sl_conn *c, sl_pattern_filter *f, sl_dump_items *items, sl_error *err)
 {
     sl_dump_items all = SL_DUMP_ITEMS_INIT;
     f->data_only = false;
@@ -234,7 +234,7 @@ read_data_only_items(sl_conn *c, sl_dump_filter *f, sl_dump_items *items, sl_err
 }
 
 int
-sl_dump_catalog_read(sl_dump_catalog **out, sl_conn *c, sl_dump_filter *f, sl_error *err)
+sl_dump_catalog_read(sl_dump_catalog **out, sl_conn *c, sl_pattern_filter *f, sl_error *err)
 {
     sl_dump_catalog *cat = sl_calloc(1, sizeof *cat);
     int rc = -1;
@@ -244,7 +244,7 @@ sl_dump_catalog_read(sl_dump_catalog **out, sl_conn *c, sl_dump_filter *f, sl_er
     if (sl_conn_server_version(c) >= 110000 && sl_conn_exec(c, "SET jit = off", err) != 0)
         goto done;
     if (f->schema_oids == NULL) {
-        if (sl_dump_filter_resolve(f, c, err) != 0)
+        if (sl_pattern_filter_resolve(f, c, err) != 0)
             goto done;
     } else if (sl_conn_exec(c, "SET search_path = ''", err) != 0) {
         goto done;

@@ -1,6 +1,6 @@
 /* dump/catalog.h: everything a backup of one database needs to know about its schema.
  * sl_dump_catalog_read() runs inside the backup's REPEATABLE READ snapshot transaction and:
- *   1. resolves the filter (dump/filter.h) unless the caller already did, then sets
+ *   1. resolves the filter (pg/pattern.h) unless the caller already did, then sets
  *      search_path = '' on the connection so that the server's deparsers qualify every name;
  *   2. runs the catalog readers: schemas, extensions, collations and types (type.c), relations
  *      and everything attached to them (relation.c), routines (routine.c) and decorations
@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
-#include "dump/filter.h"
+#include "pg/pattern.h"
 #include "dump/item.h"
 #include "pg/conn.h"
 
@@ -45,12 +45,12 @@ typedef struct sl_dump_catalog {
     sl_dump_table *tables; /* tables whose rows are copied: ordinary and unlogged tables and
                             * partitions; not views, matviews, partitioned parents, foreign
                             * tables, nor those excluded by --exclude-table-data; extension
-                            * configuration tables too (filter.h), whose CREATE EXTENSION comes
+                            * configuration tables too (pg/pattern.h), whose CREATE EXTENSION comes
                             * before the rows */
     size_t ntables;
 } sl_dump_catalog;
 
-SL_MUSTCHECK int sl_dump_catalog_read(sl_dump_catalog **out, sl_conn *c, sl_dump_filter *f,
+SL_MUSTCHECK int sl_dump_catalog_read(sl_dump_catalog **out, sl_conn *c, sl_pattern_filter *f,
                                       sl_error *err);
 void sl_dump_catalog_free(sl_dump_catalog *cat);
 

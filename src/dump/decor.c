@@ -214,7 +214,7 @@ has_patterns(const char **patterns)
 }
 
 static void
-ctx_build(sl__decor_ctx *ctx, sl_conn *c, const sl_dump_filter *f, const sl_dump_items *objects)
+ctx_build(sl__decor_ctx *ctx, sl_conn *c, const sl_pattern_filter *f, const sl_dump_items *objects)
 {
     memset(ctx, 0, sizeof *ctx);
     ctx->conn = c;
@@ -412,7 +412,7 @@ read_comments(const sl__decor_ctx *ctx, sl_dump_items *out, sl_error *err)
 }
 
 int
-sl_dump_read_decorations(sl_conn *c, const sl_dump_filter *f, const sl_dump_items *objects,
+sl_dump_read_decorations(sl_conn *c, const sl_pattern_filter *f, const sl_dump_items *objects,
                          sl_dump_items *out, sl_error *err)
 {
     if (f->data_only)

@@ -38,7 +38,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
-#include "dump/filter.h"
+#include "pg/pattern.h"
 #include "dump/item.h"
 #include "pg/conn.h"
 
@@ -62,7 +62,7 @@ enum {
     SL_DECOR_PRIO_SECLABEL = 1120,
 };
 
-SL_MUSTCHECK int sl_dump_read_decorations(sl_conn *c, const sl_dump_filter *f,
+SL_MUSTCHECK int sl_dump_read_decorations(sl_conn *c, const sl_pattern_filter *f,
                                           const sl_dump_items *objects, sl_dump_items *out,
                                           sl_error *err);
 
@@ -80,7 +80,7 @@ typedef struct sl__decor_ref {
 /* What every family reader needs; built once by sl_dump_read_decorations(). */
 typedef struct sl__decor_ctx {
     sl_conn *conn;
-    const sl_dump_filter *f;
+    const sl_pattern_filter *f;
     const sl_dump_items *objects;
     sl__decor_ref *refs;   /* sorted by (classid, objid, secondary, phase) */
     size_t nrefs;

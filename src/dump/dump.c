@@ -732,7 +732,7 @@ query_value(sl_conn *c, const char *sql, char **out, sl_error *err)
 }
 
 static int
-read_blob_oids(sl_conn *c, const sl_dump_filter *f, uint32_t **oids, size_t *n, sl_error *err)
+read_blob_oids(sl_conn *c, const sl_pattern_filter *f, uint32_t **oids, size_t *n, sl_error *err)
 {
     *oids = NULL;
     *n = 0;
@@ -838,7 +838,7 @@ write_schema_and_data(dump_ctx *d, const sl_dump_catalog *cat,
                       const char *dbname, const char *encoding, const char *version,
                       sl_error *err)
 {
-    const sl_dump_filter *f = d->opts->filter;
+    const sl_pattern_filter *f = d->opts->filter;
     if (write_preamble(d, dbname, encoding, version, err) != 0)
         return -1;
     if (write_phase_segment(d, &cat->items, SL_PHASE_PRE_DATA, "PRE-DATA", err) != 0)
@@ -855,7 +855,7 @@ static int
 dump_in_snapshot(dump_ctx *d, sl_conn **leaderp, const char *encoding, const char *version,
                  sl_dump_summary *summary, sl_error *err)
 {
-    sl_dump_filter *f = d->opts->filter;
+    sl_pattern_filter *f = d->opts->filter;
     sl_dump_catalog *cat = NULL;
     uint32_t *blobs = NULL;
     size_t nblobs = 0;
@@ -866,7 +866,7 @@ dump_in_snapshot(dump_ctx *d, sl_conn **leaderp, const char *encoding, const cha
         query_value(leader, "SELECT pg_catalog.current_database()", &dbname, err) != 0 ||
         query_value(leader, "SELECT pg_catalog.current_setting('block_size')", &block, err) != 0)
         goto done;
-    if (sl_dump_filter_resolve(f, leader, err) != 0 ||
+    if (sl_pattern_filter_resolve(f, leader, err) != 0 ||
         sl_dump_catalog_read(&cat, leader, f, err) != 0)
         goto done;
     if (read_blob_oids(leader, f, &blobs, &nblobs, err) != 0)

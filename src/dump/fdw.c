@@ -60,7 +60,7 @@ static const sl__routine_family fdw_families[] = {
 };
 
 int
-sl__fdw_read(sl_conn *c, const sl_dump_filter *f, sl_dump_items *out, sl_error *err)
+sl__fdw_read(sl_conn *c, const sl_pattern_filter *f, sl_dump_items *out, sl_error *err)
 {
     return sl__routine_read_families(c, f, fdw_families,
                                      sizeof fdw_families / sizeof fdw_families[0], out, err);

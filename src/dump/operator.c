@@ -171,7 +171,7 @@ static const sl__routine_family operator_families[] = {
 };
 
 int
-sl__operator_read(sl_conn *c, const sl_dump_filter *f, sl_dump_items *out, sl_error *err)
+sl__operator_read(sl_conn *c, const sl_pattern_filter *f, sl_dump_items *out, sl_error *err)
 {
     return sl__routine_read_families(c, f, operator_families,
                                      sizeof operator_families / sizeof operator_families[0],

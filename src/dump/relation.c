@@ -364,7 +364,7 @@ static const char *const families[][2] = {
 };
 
 int
-sl_dump_read_relations(sl_conn *c, const sl_dump_filter *f, sl_dump_items *out,
+sl_dump_read_relations(sl_conn *c, const sl_pattern_filter *f, sl_dump_items *out,
                        sl_dump_deps *deps, sl_error *err)
 {
     if (f->data_only)
@@ -438,7 +438,7 @@ done:
 }
 
 int
-sl_dump_read_sequence_values(sl_conn *c, const sl_dump_filter *f, sl_dump_items *out,
+sl_dump_read_sequence_values(sl_conn *c, const sl_pattern_filter *f, sl_dump_items *out,
                              sl_error *err)
 {
     if (f->schema_only)
@@ -478,7 +478,7 @@ static const char data_tables_sql[] =
     "WHERE c.relkind = 'r' AND c.oid IN (SELECT unnest($1::oid[])) ORDER BY n.nspname, c.relname";
 
 int
-sl_dump_read_tables(sl_conn *c, const sl_dump_filter *f, sl_dump_table **out, size_t *n,
+sl_dump_read_tables(sl_conn *c, const sl_pattern_filter *f, sl_dump_table **out, size_t *n,
                     sl_error *err)
 {
     PGresult *res = NULL;

@@ -20,22 +20,22 @@
 
 #include "base/error.h"
 #include "dump/catalog.h"
-#include "dump/filter.h"
+#include "pg/pattern.h"
 #include "dump/item.h"
 #include "dump/sort.h"
 #include "pg/conn.h"
 
 /* Definitions of relations (nothing with f->data_only). */
-SL_MUSTCHECK int sl_dump_read_relations(sl_conn *c, const sl_dump_filter *f, sl_dump_items *out,
+SL_MUSTCHECK int sl_dump_read_relations(sl_conn *c, const sl_pattern_filter *f, sl_dump_items *out,
                                         sl_dump_deps *deps, sl_error *err);
 
 /* "SEQUENCE SET" items (phase DATA) with every dumped sequence's last_value and is_called
  * (nothing with f->schema_only... they are schema state too, so they are always read). */
-SL_MUSTCHECK int sl_dump_read_sequence_values(sl_conn *c, const sl_dump_filter *f,
+SL_MUSTCHECK int sl_dump_read_sequence_values(sl_conn *c, const sl_pattern_filter *f,
                                               sl_dump_items *out, sl_error *err);
 
 /* The tables whose rows are copied (f->data_table_oids), in one query. *out is malloc'd. */
-SL_MUSTCHECK int sl_dump_read_tables(sl_conn *c, const sl_dump_filter *f, sl_dump_table **out,
+SL_MUSTCHECK int sl_dump_read_tables(sl_conn *c, const sl_pattern_filter *f, sl_dump_table **out,
                                      size_t *n, sl_error *err);
 void sl_dump_tables_free(sl_dump_table *t, size_t n);
 

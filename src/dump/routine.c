@@ -222,7 +222,7 @@ add_row(const sl__routine_family *fam, PGresult *res, int i, sl_dump_items *out,
 }
 
 static int
-read_family(sl_conn *c, const sl_dump_filter *f, const sl__routine_family *fam,
+read_family(sl_conn *c, const sl_pattern_filter *f, const sl__routine_family *fam,
             sl_dump_items *out, sl_error *err)
 {
     PGresult *res = NULL;
@@ -247,7 +247,7 @@ done:
 }
 
 int
-sl__routine_read_families(sl_conn *c, const sl_dump_filter *f, const sl__routine_family *fams,
+sl__routine_read_families(sl_conn *c, const sl_pattern_filter *f, const sl__routine_family *fams,
                           size_t n, sl_dump_items *out, sl_error *err)
 {
     /* -n or -t narrows the backup to schemas or relations: objects outside schemas belong to
@@ -263,7 +263,7 @@ sl__routine_read_families(sl_conn *c, const sl_dump_filter *f, const sl__routine
 }
 
 int
-sl_dump_read_routines(sl_conn *c, const sl_dump_filter *f, sl_dump_items *out, sl_error *err)
+sl_dump_read_routines(sl_conn *c, const sl_pattern_filter *f, sl_dump_items *out, sl_error *err)
 {
     if (f->data_only || f->tables_only)
         return 0;

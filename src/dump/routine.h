@@ -34,7 +34,7 @@
 #include <stdbool.h>
 
 #include "base/error.h"
-#include "dump/filter.h"
+#include "pg/pattern.h"
 #include "dump/item.h"
 #include "pg/conn.h"
 
@@ -62,7 +62,7 @@ enum {
 };
 
 /* Needs PostgreSQL 11 or later (prokind, aggfinalmodify). Run inside the backup's snapshot. */
-SL_MUSTCHECK int sl_dump_read_routines(sl_conn *c, const sl_dump_filter *f, sl_dump_items *out,
+SL_MUSTCHECK int sl_dump_read_routines(sl_conn *c, const sl_pattern_filter *f, sl_dump_items *out,
                                        sl_error *err);
 
 /* ---- internal: shared by routine.c, operator.c, textsearch.c and fdw.c ---------------------
@@ -81,7 +81,7 @@ typedef struct sl__routine_family {
 } sl__routine_family;
 
 /* Runs the families in order, appending their items to *out. */
-SL_MUSTCHECK int sl__routine_read_families(sl_conn *c, const sl_dump_filter *f,
+SL_MUSTCHECK int sl__routine_read_families(sl_conn *c, const sl_pattern_filter *f,
                                            const sl__routine_family *fams, size_t n,
                                            sl_dump_items *out, sl_error *err);
 

@@ -88,7 +88,7 @@ static const sl__routine_family textsearch_families[] = {
 };
 
 int
-sl__textsearch_read(sl_conn *c, const sl_dump_filter *f, sl_dump_items *out, sl_error *err)
+sl__textsearch_read(sl_conn *c, const sl_pattern_filter *f, sl_dump_items *out, sl_error *err)
 {
     return sl__routine_read_families(c, f, textsearch_families,
                                      sizeof textsearch_families / sizeof textsearch_families[0],

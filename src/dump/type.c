@@ -224,7 +224,7 @@ static const char types_sql[] =
     "WHERE t.typtype = 'd' AND co.contype = 'c'";
 
 int
-sl_dump_read_types(sl_conn *c, const sl_dump_filter *f, sl_dump_items *out, sl_dump_deps *deps,
+sl_dump_read_types(sl_conn *c, const sl_pattern_filter *f, sl_dump_items *out, sl_dump_deps *deps,
                    sl_error *err)
 {
     if (f->data_only || f->tables_only)

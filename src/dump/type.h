@@ -9,7 +9,7 @@
 #define SL_DUMP_TYPE_H
 
 #include "base/error.h"
-#include "dump/filter.h"
+#include "pg/pattern.h"
 #include "dump/item.h"
 #include "dump/sort.h"
 #include "pg/conn.h"
@@ -41,7 +41,7 @@ enum {
 };
 
 /* Schemas, extensions, collations, types. Reads nothing with f->data_only or f->tables_only. */
-SL_MUSTCHECK int sl_dump_read_types(sl_conn *c, const sl_dump_filter *f, sl_dump_items *out,
+SL_MUSTCHECK int sl_dump_read_types(sl_conn *c, const sl_pattern_filter *f, sl_dump_items *out,
                                     sl_dump_deps *deps, sl_error *err);
 
 /* ---- internal ---------------------------------------------------------------------------
