@@ -256,7 +256,7 @@ sl_dump_catalog_read(sl_dump_catalog **out, sl_conn *c, sl_pattern_filter *f, sl
         goto done;
     }
     if (!f->schema_only &&
-        sl_dump_read_tables(c, f, &cat->tables, &cat->ntables, err) != 0)
+        sl_catalog_read_tables(c, f, &cat->tables, &cat->ntables, err) != 0)
         goto done;
     SL_DEBUG("catalog: %zu items, %zu tables", cat->items.n, cat->ntables);
     *out = cat;
@@ -273,6 +273,6 @@ sl_dump_catalog_free(sl_dump_catalog *cat)
     if (!cat)
         return;
     sl_dump_items_free(&cat->items);
-    sl_dump_tables_free(cat->tables, cat->ntables);
+    sl_catalog_tables_free(cat->tables, cat->ntables);
     free(cat);
 }

@@ -21,32 +21,19 @@
 #include <stdint.h>
 
 #include "base/error.h"
-#include "pg/pattern.h"
 #include "dump/item.h"
+#include "pg/catalog.h"
 #include "pg/conn.h"
-
-typedef struct sl_dump_table {
-    uint32_t oid;
-    char *schema, *name;   /* unquoted */
-    char *qualified;       /* schema-qualified, quoted: "s"."t" */
-    char *copy_columns;    /* "(a, b, \"C\")": quoted, no generated columns, in attnum order */
-    int64_t pages;         /* relpages of the main fork (for splitting into ctid ranges) */
-    int64_t bytes;         /* pg_relation_size, for scheduling big tables first */
-    bool is_heap;          /* an ordinary heap table that can be scanned by ctid ranges */
-    char *where;           /* NULL, or for an extension configuration table the condition its
-                            * extension gave pg_extension_config_dump() without the leading
-                            * WHERE: only the rows matching it are copied, with
-                            * COPY (SELECT cols FROM ONLY t WHERE (where) [AND ctid range]) */
-} sl_dump_table;
+#include "pg/pattern.h"
 
 typedef struct sl_dump_catalog {
-    sl_dump_items items;   /* every schema item, topologically sorted (phases PRE_DATA, DATA
-                            * (sequence set), INDEX, POST, FINAL) */
-    sl_dump_table *tables; /* tables whose rows are copied: ordinary and unlogged tables and
-                            * partitions; not views, matviews, partitioned parents, foreign
-                            * tables, nor those excluded by --exclude-table-data; extension
-                            * configuration tables too (pg/pattern.h), whose CREATE EXTENSION comes
-                            * before the rows */
+    sl_dump_items items;        /* every schema item, topologically sorted (phases PRE_DATA,
+                                 * DATA (sequence set), INDEX, POST, FINAL) */
+    sl_catalog_table *tables;   /* tables whose rows are copied (pg/catalog.h): ordinary and
+                                 * unlogged tables and partitions; not views, matviews,
+                                 * partitioned parents, foreign tables, nor those excluded by
+                                 * --exclude-table-data; extension configuration tables too
+                                 * (pg/pattern.h), whose CREATE EXTENSION comes before the rows */
     size_t ntables;
 } sl_dump_catalog;
 

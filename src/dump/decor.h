@@ -38,9 +38,9 @@
 #include <stdint.h>
 
 #include "base/error.h"
-#include "pg/pattern.h"
 #include "dump/item.h"
 #include "pg/conn.h"
+#include "pg/pattern.h"
 
 /* Order of decoration kinds inside a phase when no dependency decides. Owners, comments and
  * labels come after every object kind of their phase (a serial sequence must be created and

@@ -37,7 +37,7 @@
 #include "base/progress.h"
 #include "dump/catalog.h"
 #include "dump/script.h"
-#include "dump/widerow.h"
+#include "pg/widerow.h"
 #include "io/bfile.h"
 #include "pg/copy.h"
 #include "pg/interrupt.h"
@@ -56,7 +56,7 @@ typedef enum {
 
 typedef struct task {
     task_kind kind;
-    const sl_dump_table *table;
+    const sl_catalog_table *table;
     int64_t first_page;  /* -1: the whole table */
     int64_t end_page;    /* -1: open-ended (the last range also takes pages added since) */
     const uint32_t *blobs;
@@ -117,7 +117,7 @@ register_cancel(dump_ctx *d, sl_conn *c)
  * the database defines; the others fix how values are printed into the script (COPY rows and
  * the deparsed constants of defaults and views), as pg_dump sets them, so that the restore
  * reads them back the same whatever its own settings; large bytea values are read in slices
- * that must come as hex (dump/widerow.c). row_security = off makes a table whose policies
+ * that must come as hex (pg/widerow.c). row_security = off makes a table whose policies
  * would hide rows from the backup's role an error, as with pg_dump, not a silent loss. */
 static const char session_sql[] =
     "SET search_path = ''; SET DateStyle = 'ISO'; SET IntervalStyle = 'postgres'; "
@@ -398,7 +398,7 @@ plan_tasks(dump_ctx *d, const sl_dump_catalog *cat, const uint32_t *blobs, size_
     int64_t chunk = d->opts->chunk_bytes > 0 ? d->opts->chunk_bytes : DEFAULT_CHUNK_BYTES;
     int64_t jobs = d->opts->jobs > 0 ? d->opts->jobs : 1;
     for (size_t i = 0; i < cat->ntables; i++) {
-        const sl_dump_table *t = &cat->tables[i];
+        const sl_catalog_table *t = &cat->tables[i];
         int64_t pages = t->bytes / block_size;
         int64_t chunk_pages = chunk / block_size;
         if (!t->is_heap || t->bytes <= chunk || chunk_pages < 1) {
@@ -452,7 +452,7 @@ range_where(const task *t, const char *alias, sl_buf *out)
 static void
 copy_out_sql(const task *t, const char *cols, sl_buf *sql)
 {
-    const sl_dump_table *tb = t->table;
+    const sl_catalog_table *tb = t->table;
     if (t->first_page < 0 && !tb->where) {
         sl_buf_printf(sql, "COPY %s %s TO STDOUT", tb->qualified, cols);
         return;
@@ -554,7 +554,7 @@ done:
 static int
 run_table_task(dump_ctx *d, sl_conn *c, const task *t, sl_error *err)
 {
-    const sl_dump_table *tb = t->table;
+    const sl_catalog_table *tb = t->table;
     const sl_widerow_table *w = sl_widerow_for(d->wide, (size_t)(tb - d->cat->tables));
     sl_buf head = SL_BUF_INIT, names = SL_BUF_INIT;
     sl_bfile_segment *seg = NULL;
@@ -876,7 +876,7 @@ dump_in_snapshot(dump_ctx *d, sl_conn **leaderp, const char *encoding, const cha
     if (!f->schema_only) {
         int64_t large = d->opts->large_value_bytes > 0 ? d->opts->large_value_bytes
                                                        : DEFAULT_LARGE_VALUE_BYTES;
-        if (sl_widerow_plan_read(&d->wide, leader, cat, large, err) != 0)
+        if (sl_widerow_plan_read(&d->wide, leader, cat->tables, cat->ntables, large, err) != 0)
             goto done;
         plan_tasks(d, cat, blobs, nblobs, atoll(block) > 0 ? atoll(block) : 8192);
     }

@@ -18,9 +18,9 @@
 #include <stdint.h>
 
 #include "base/error.h"
-#include "pg/pattern.h"
 #include "io/codec.h"
 #include "pg/conn.h"
+#include "pg/pattern.h"
 
 typedef struct sl_dump_opts {
     const char *output;          /* file name; NAME.partial while writing */

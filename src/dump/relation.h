@@ -2,9 +2,9 @@
  * values), tables (ordinary, unlogged, partitioned, partitions, inheritance children, typed,
  * foreign), column defaults, views, materialized views (and their refresh), indexes (and their
  * attachment to partitioned indexes), constraints, triggers, rules, extended statistics,
- * CLUSTER ON and REPLICA IDENTITY; and the list of tables whose rows are copied.
- * One set-based query per family. Relations are those of f->table_oids; table rows those of
- * f->data_table_oids.
+ * CLUSTER ON and REPLICA IDENTITY. (The list of tables whose rows are copied is
+ * pg/catalog.h's.)
+ * One set-based query per family. Relations are those of f->table_oids.
  * How parts are emitted (so that restore gives back the same catalogs and no cycle arises):
  *   - columns, NOT NULL, identity and generated columns, and CHECK constraints that are valid
  *     and call no user function are written inside CREATE TABLE (recorded as parts);
@@ -20,10 +20,10 @@
 
 #include "base/error.h"
 #include "dump/catalog.h"
-#include "pg/pattern.h"
 #include "dump/item.h"
 #include "dump/sort.h"
 #include "pg/conn.h"
+#include "pg/pattern.h"
 
 /* Definitions of relations (nothing with f->data_only). */
 SL_MUSTCHECK int sl_dump_read_relations(sl_conn *c, const sl_pattern_filter *f, sl_dump_items *out,
@@ -33,10 +33,5 @@ SL_MUSTCHECK int sl_dump_read_relations(sl_conn *c, const sl_pattern_filter *f, 
  * (nothing with f->schema_only... they are schema state too, so they are always read). */
 SL_MUSTCHECK int sl_dump_read_sequence_values(sl_conn *c, const sl_pattern_filter *f,
                                               sl_dump_items *out, sl_error *err);
-
-/* The tables whose rows are copied (f->data_table_oids), in one query. *out is malloc'd. */
-SL_MUSTCHECK int sl_dump_read_tables(sl_conn *c, const sl_pattern_filter *f, sl_dump_table **out,
-                                     size_t *n, sl_error *err);
-void sl_dump_tables_free(sl_dump_table *t, size_t n);
 
 #endif

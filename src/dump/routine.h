@@ -34,9 +34,9 @@
 #include <stdbool.h>
 
 #include "base/error.h"
-#include "pg/pattern.h"
 #include "dump/item.h"
 #include "pg/conn.h"
+#include "pg/pattern.h"
 
 /* Priorities of the kinds read here (lower first inside a phase when no dependency decides). */
 enum {

@@ -9,10 +9,10 @@
 #define SL_DUMP_TYPE_H
 
 #include "base/error.h"
-#include "pg/pattern.h"
 #include "dump/item.h"
 #include "dump/sort.h"
 #include "pg/conn.h"
+#include "pg/pattern.h"
 
 /* Priorities of the kinds read by type.c and relation.c (routine.h has 300-362). */
 enum {
