@@ -39,7 +39,7 @@ get_str(const PGresult *r, int row, int col)
 }
 
 int
-sl__dump_read_family(sl_conn *c, const char *what, const char *sql, int nparams,
+sl__type_read_family(sl_conn *c, const char *what, const char *sql, int nparams,
                      const char *const *params, sl_dump_items *out, sl_dump_deps *deps,
                      sl_error *err)
 {
@@ -232,10 +232,10 @@ sl_dump_read_types(sl_conn *c, const sl_pattern_filter *f, sl_dump_items *out, s
     bool whole = !(f->include_schemas && f->include_schemas[0]) &&
                  !(f->exclude_schemas && f->exclude_schemas[0]);
     const char *p[2] = {f->schema_oids, whole ? "true" : "false"};
-    if (sl__dump_read_family(c, "schemas", schemas_sql, 1, p, out, deps, err) != 0 ||
-        sl__dump_read_family(c, "extensions", extensions_sql, 2, p, out, deps, err) != 0 ||
-        sl__dump_read_family(c, "collations", collations_sql, 1, p, out, deps, err) != 0 ||
-        sl__dump_read_family(c, "types", types_sql, 1, p, out, deps, err) != 0)
+    if (sl__type_read_family(c, "schemas", schemas_sql, 1, p, out, deps, err) != 0 ||
+        sl__type_read_family(c, "extensions", extensions_sql, 2, p, out, deps, err) != 0 ||
+        sl__type_read_family(c, "collations", collations_sql, 1, p, out, deps, err) != 0 ||
+        sl__type_read_family(c, "types", types_sql, 1, p, out, deps, err) != 0)
         return -1;
     return 0;
 }
