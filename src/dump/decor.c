@@ -19,12 +19,7 @@
 #include "dump/policy.h"
 #include "dump/publication.h"
 #include "io/bfile.h"
-
-#define PG_CLASS 1259u
-#define PG_CONSTRAINT 2606u
-#define PG_POLICY 3256u
-#define PG_PUBLICATION 6104u
-#define PG_LARGEOBJECT 2613u
+#include "pg/catalog.h"
 
 /* Needs `i` (pg_identify_object) and `a` (pg_identify_object_as_address) in scope. */
 #define TARGET_SQL                                                                          \
@@ -324,7 +319,7 @@ read_owners(const sl__decor_ctx *ctx, sl_dump_items *out, sl_error *err)
         int phase = SL_PHASE_PRE_DATA;
         if (obj && obj->phase > phase)
             phase = obj->phase;
-        else if (!obj && classid == PG_PUBLICATION)
+        else if (!obj && classid == SL_CLASS_PUBLICATION)
             phase = SL_PHASE_FINAL;  /* publications are created in the last phase */
         sl_buf_reset(&sql);
         if (!PQgetisnull(res, r, 5))
@@ -367,22 +362,22 @@ comment_place(const sl__decor_ctx *ctx, uint32_t classid, uint32_t objid, uint32
         it->name = obj->name;
         return;
     }
-    if (classid == PG_LARGEOBJECT)
+    if (classid == SL_CLASS_LARGEOBJECT)
         it->phase = SL_PHASE_PRE_DATA;
-    else if (classid == PG_POLICY)
+    else if (classid == SL_CLASS_POLICY)
         it->phase = SL_PHASE_POST;
     else
         it->phase = SL_PHASE_FINAL;
     const sl_dump_item *parent = sl__decor_find(ctx, pclassid, pobjid);
-    if (parent && classid != PG_POLICY && classid != PG_LARGEOBJECT &&
-        classid != PG_PUBLICATION) {
+    if (parent && classid != SL_CLASS_POLICY && classid != SL_CLASS_LARGEOBJECT &&
+        classid != SL_CLASS_PUBLICATION) {
         it->ref_classid = pclassid;  /* the part is created by its parent's items */
         it->ref_objid = pobjid;
         it->schema = parent->schema;
         it->name = parent->name;
         /* a constraint's index is made by the constraint's own statement, so its comment can
          * follow it there rather than wait for the end */
-        if (classid == PG_CLASS && pclassid == PG_CONSTRAINT)
+        if (classid == SL_CLASS_RELATION && pclassid == SL_CLASS_CONSTRAINT)
             it->phase = parent->phase;
     }
 }

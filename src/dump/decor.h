@@ -42,26 +42,6 @@
 #include "pg/conn.h"
 #include "pg/pattern.h"
 
-/* Order of decoration kinds inside a phase when no dependency decides. Owners, comments and
- * labels come after every object kind of their phase (a serial sequence must be created and
- * linked to its table before the table's owner changes). The kinds that live in
- * SL_PHASE_FINAL come before the other FINAL kinds: event triggers (which must not fire for the
- * restore's own statements) and materialized view refreshes (which need the privileges of the
- * tables they read, as in pg_restore's ACL pass). */
-enum {
-    SL_DECOR_PRIO_PUBLICATION = 250,
-    SL_DECOR_PRIO_PUBLICATION_MEMBER = 255,
-    SL_DECOR_PRIO_SUBSCRIPTION = 260,
-    SL_DECOR_PRIO_ACL = 270,
-    SL_DECOR_PRIO_DEFAULT_ACL = 280,    /* after every object the restore creates itself */
-    SL_DECOR_PRIO_BLOB = 1000,          /* lo_create(): before its owner and comment */
-    SL_DECOR_PRIO_ROW_SECURITY = 1010,  /* ENABLE/FORCE ROW LEVEL SECURITY */
-    SL_DECOR_PRIO_POLICY = 1020,
-    SL_DECOR_PRIO_OWNER = 1100,
-    SL_DECOR_PRIO_COMMENT = 1110,
-    SL_DECOR_PRIO_SECLABEL = 1120,
-};
-
 SL_MUSTCHECK int sl_dump_read_decorations(sl_conn *c, const sl_pattern_filter *f,
                                           const sl_dump_items *objects, sl_dump_items *out,
                                           sl_error *err);

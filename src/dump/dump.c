@@ -569,8 +569,8 @@ run_table_task(dump_ctx *d, sl_conn *c, const task *t, sl_error *err)
         stream_rows(d, c, t, w, seg, &rows, err) != 0 ||
         sl_bfile_segment_write(seg, "\\.\n\n", 4, err) != 0)
         goto done;
-    sl_bfile_meta meta = {.phase = SL_PHASE_DATA, .parallel = true, .kind = "TABLE DATA",
-                          .rows = rows};
+    sl_bfile_meta meta = {.phase = SL_PHASE_DATA, .parallel = true,
+                          .kind = SL_BFILE_KIND_TABLE_DATA, .rows = rows};
     meta_names(&meta, tb->schema, tb->name, &names);
     rc = sl_bfile_segment_commit(seg, &meta, err);
     seg = NULL;  /* commit frees the segment whatever it returns */
@@ -648,7 +648,7 @@ run_blob_task(dump_ctx *d, sl_conn *c, const task *t, sl_error *err)
     for (size_t i = 0; i < t->nblobs; i++)
         if (write_blob(d, c, seg, t->blobs[i], &b, err) != 0)
             goto done;
-    sl_bfile_meta meta = {.phase = SL_PHASE_DATA, .parallel = true, .kind = "BLOBS",
+    sl_bfile_meta meta = {.phase = SL_PHASE_DATA, .parallel = true, .kind = SL_BFILE_KIND_BLOBS,
                           .rows = -1};
     rc = sl_bfile_segment_commit(seg, &meta, err);
     seg = NULL;
@@ -845,7 +845,7 @@ write_schema_and_data(dump_ctx *d, const sl_dump_catalog *cat,
         return -1;
     if (!f->schema_only && d->ntasks > 0 && run_workers(d, d->opts->jobs, err) != 0)
         return -1;
-    if (write_phase_segment(d, &cat->items, SL_PHASE_DATA, "SEQUENCE SET", err) != 0 ||
+    if (write_phase_segment(d, &cat->items, SL_PHASE_DATA, SL_BFILE_KIND_SEQUENCE_SET, err) != 0 ||
         write_post_data(d, &cat->items, err) != 0 || write_unrestrict(d, err) != 0)
         return -1;
     return 0;

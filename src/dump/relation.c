@@ -12,10 +12,11 @@
 #include "base/mem.h"
 #include "dump/script.h"
 #include "dump/type.h"
+#include "io/bfile.h"
 
 #define SEQ_BATCH 2000 /* sequences read per UNION ALL statement */
 
-#define QN(nsp, name) "format('%I.%I', " nsp ".nspname, " name ")"
+#define QN(nsp, name) SL_CATALOG_QNAME(nsp, name)  /* pg/catalog.h, short for the SQL below */
 #define COLL_QN(oidexpr)                                                                  \
     "(SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co "             \
     "JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = " oidexpr ")"
@@ -416,9 +417,9 @@ read_sequence_batch(sl_conn *c, const PGresult *list, int from, int to, sl_dump_
                                 PQgetvalue(res, r, 1),
                                 strcmp(PQgetvalue(res, r, 2), "t") == 0 ? "true" : "false");
         sl_dump_item it = {
-            .phase = 20, /* SL_PHASE_DATA */
+            .phase = SL_PHASE_DATA,
             .priority = SL_PRIO_SEQUENCE_SET,
-            .kind = "SEQUENCE SET",
+            .kind = SL_BFILE_KIND_SEQUENCE_SET,
             .schema = PQgetvalue(list, i, 1),
             .name = PQgetvalue(list, i, 2),
             .sql = sql,

@@ -35,31 +35,9 @@
 
 #include "base/error.h"
 #include "dump/item.h"
+#include "pg/catalog.h"
 #include "pg/conn.h"
 #include "pg/pattern.h"
-
-/* Priorities of the kinds read here (lower first inside a phase when no dependency decides). */
-enum {
-    SL_PRIO_LANGUAGE = 300,
-    SL_PRIO_FUNCTION = 310,
-    SL_PRIO_ACCESS_METHOD = 315,
-    SL_PRIO_AGGREGATE = 320,
-    SL_PRIO_OPERATOR = 320,
-    SL_PRIO_OPFAMILY = 330,
-    SL_PRIO_OPCLASS = 331,
-    SL_PRIO_OPFAMILY_MEMBER = 332,
-    SL_PRIO_CAST = 340,
-    SL_PRIO_TRANSFORM = 340,
-    SL_PRIO_CONVERSION = 340,
-    SL_PRIO_TS_PARSER = 350,
-    SL_PRIO_TS_TEMPLATE = 351,
-    SL_PRIO_TS_DICT = 352,
-    SL_PRIO_TS_CONFIG = 353,
-    SL_PRIO_FDW = 360,
-    SL_PRIO_FOREIGN_SERVER = 361,
-    SL_PRIO_USER_MAPPING = 362,
-    SL_PRIO_EVENT_TRIGGER = 300, /* phase SL_PHASE_FINAL */
-};
 
 /* Needs PostgreSQL 11 or later (prokind, aggfinalmodify). Run inside the backup's snapshot. */
 SL_MUSTCHECK int sl_dump_read_routines(sl_conn *c, const sl_pattern_filter *f, sl_dump_items *out,
@@ -87,9 +65,8 @@ SL_MUSTCHECK int sl__routine_read_families(sl_conn *c, const sl_pattern_filter *
 
 /* SQL fragments every family uses (string literals, for concatenation). */
 
-/* "quote_ident(nsp).quote_ident(name)" of a namespace alias and a name expression. */
-#define SL__QNAME(nsp, name) \
-    "pg_catalog.quote_ident(" nsp ".nspname) || '.' || pg_catalog.quote_ident(" name ")"
+/* The qualified name of a namespace alias and a name expression (pg/catalog.h). */
+#define SL__QNAME(nsp, name) SL_CATALOG_QNAME(nsp, name)
 
 /* True for the namespace alias nsp when it is a user schema selected by $1. Operators are
  * unqualified: with search_path = '' only pg_catalog's can be found. */

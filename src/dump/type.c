@@ -12,9 +12,9 @@
 static const char *const kinds[] = {
     "SCHEMA", "EXTENSION", "SHELL TYPE", "COLLATION", "TYPE", "DOMAIN", "DOMAIN CONSTRAINT",
     "SEQUENCE", "TABLE", "FOREIGN TABLE", "DEFAULT", "CHECK CONSTRAINT", "VIEW",
-    "MATERIALIZED VIEW", "SEQUENCE SET", "INDEX", "CONSTRAINT", "FK CONSTRAINT", "TRIGGER",
-    "RULE", "STATISTICS", "INDEX ATTACH", "TABLE ATTACH", "CLUSTER", "REPLICA IDENTITY",
-    "MATVIEW REFRESH",
+    "MATERIALIZED VIEW", SL_BFILE_KIND_SEQUENCE_SET, "INDEX", "CONSTRAINT", "FK CONSTRAINT",
+    "TRIGGER", "RULE", "STATISTICS", "INDEX ATTACH", "TABLE ATTACH", "CLUSTER",
+    "REPLICA IDENTITY", "MATVIEW REFRESH",
 };
 
 static const char *
@@ -90,7 +90,7 @@ done:
 }
 
 /* SQL fragments. QN(nsp, name): quoted, qualified name of a namespace alias and a name. */
-#define QN(nsp, name) "format('%I.%I', " nsp ".nspname, " name ")"
+#define QN(nsp, name) SL_CATALOG_QNAME(nsp, name)  /* pg/catalog.h, short for the SQL below */
 #define NOT_EXT_MEMBER(cls, oid)                                                          \
     "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = " cls " AND e.objid = " oid \
     " AND e.deptype = 'e')"

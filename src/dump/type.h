@@ -14,32 +14,6 @@
 #include "pg/conn.h"
 #include "pg/pattern.h"
 
-/* Priorities of the kinds read by type.c and relation.c (routine.h has 300-362). */
-enum {
-    SL_PRIO_SCHEMA = 100,
-    SL_PRIO_EXTENSION = 110,
-    SL_PRIO_SHELL_TYPE = 200,
-    SL_PRIO_COLLATION = 205,
-    SL_PRIO_TYPE = 210,
-    SL_PRIO_DOMAIN_CONSTRAINT = 215,
-    SL_PRIO_SEQUENCE = 400,
-    SL_PRIO_TABLE = 410,
-    SL_PRIO_DEFAULT = 420,
-    SL_PRIO_CHECK = 425,
-    SL_PRIO_VIEW = 430,
-    SL_PRIO_MATVIEW = 440,
-    SL_PRIO_SEQUENCE_SET = 500,
-    SL_PRIO_INDEX = 600,
-    SL_PRIO_CONSTRAINT = 610,
-    SL_PRIO_FK = 700,
-    SL_PRIO_TRIGGER = 710,
-    SL_PRIO_RULE = 720,
-    SL_PRIO_STATISTICS = 730,
-    SL_PRIO_INDEX_ATTACH = 740,
-    SL_PRIO_CLUSTER = 750,
-    SL_PRIO_MATVIEW_REFRESH = 800,
-};
-
 /* Schemas, extensions, collations, types. Reads nothing with f->data_only or f->tables_only. */
 SL_MUSTCHECK int sl_dump_read_types(sl_conn *c, const sl_pattern_filter *f, sl_dump_items *out,
                                     sl_dump_deps *deps, sl_error *err);

@@ -110,7 +110,7 @@ sl__verify_rows_finish(sl__verify_rows *c)
 static bool
 is_table_data(const sl_bfile_entry *e)
 {
-    return strcmp(e->kind, "TABLE DATA") == 0;
+    return sl_bfile_kind_is(e->kind, SL_BFILE_KIND_TABLE_DATA);
 }
 
 static void

@@ -1,7 +1,8 @@
 /* pg/catalog.h: what the engines that read a database's catalogs share: the list of tables
- * whose rows are taken (with what COPY needs to take them), and the SQL fragment that prints a
- * qualified name. dump/ builds its schema items on top (dump/catalog.h); a reader of rows only
- * (tap/) needs no more than this, pg/pattern.h and pg/widerow.h.
+ * whose rows are taken (with what COPY needs to take them), the SQL fragment that prints a
+ * qualified name, and the catalog OIDs that name an object's kind. dump/ builds its schema
+ * items on top (dump/catalog.h); a reader of rows only (tap/) needs no more than this,
+ * pg/pattern.h and pg/widerow.h.
  * Calling order: inside the reading transaction, sl_pattern_filter_resolve() (which leaves
  * search_path = '', so that every name the server prints is qualified), then
  * sl_catalog_read_tables().
@@ -18,11 +19,34 @@
 #include "pg/conn.h"
 #include "pg/pattern.h"
 
+/* Catalog OIDs used as classids (pg_depend, pg_description, pg_init_privs...): fixed in
+ * PostgreSQL's catalogs. The one list of them; SQL text may still spell a number where a
+ * query compares with it (1259 is pg_class). */
+enum {
+    SL_CLASS_DEFAULT_ACL = 826,       /* pg_default_acl */
+    SL_CLASS_TYPE = 1247,             /* pg_type */
+    SL_CLASS_PROC = 1255,             /* pg_proc */
+    SL_CLASS_RELATION = 1259,         /* pg_class */
+    SL_CLASS_ATTRDEF = 2604,          /* pg_attrdef */
+    SL_CLASS_CONSTRAINT = 2606,       /* pg_constraint */
+    SL_CLASS_LARGEOBJECT = 2613,      /* pg_largeobject */
+    SL_CLASS_NAMESPACE = 2615,        /* pg_namespace */
+    SL_CLASS_REWRITE = 2618,          /* pg_rewrite */
+    SL_CLASS_TRIGGER = 2620,          /* pg_trigger */
+    SL_CLASS_EXTENSION = 3079,        /* pg_extension */
+    SL_CLASS_POLICY = 3256,           /* pg_policy */
+    SL_CLASS_STATISTIC_EXT = 3381,    /* pg_statistic_ext */
+    SL_CLASS_COLLATION = 3456,        /* pg_collation */
+    SL_CLASS_SUBSCRIPTION = 6100,     /* pg_subscription */
+    SL_CLASS_PUBLICATION = 6104,      /* pg_publication */
+    SL_CLASS_PUBLICATION_REL = 6106,  /* pg_publication_rel */
+};
+
 /* SQL (a string literal, for concatenation): the quoted, qualified name "s"."t" of the object
  * named by the expression name in the schema that the pg_namespace alias nsp stands for. The
  * functions are pg_catalog's by name, so it works whatever the search_path. */
 #define SL_CATALOG_QNAME(nsp, name) \
-    "pg_catalog.quote_ident(" nsp ".nspname) || '.' || pg_catalog.quote_ident(" name ")"
+    "(pg_catalog.quote_ident(" nsp ".nspname) || '.' || pg_catalog.quote_ident(" name "))"
 
 typedef struct sl_catalog_table {
     uint32_t oid;
