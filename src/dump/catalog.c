@@ -12,7 +12,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
-#include "dump/decor.h"
+#include "dump/decorations.h"
 #include "dump/relation.h"
 #include "dump/routine.h"
 #include "dump/sort.h"

@@ -19,7 +19,6 @@
 #define SL_DUMP_RELATION_H
 
 #include "base/error.h"
-#include "dump/catalog.h"
 #include "dump/item.h"
 #include "dump/sort.h"
 #include "pg/conn.h"
