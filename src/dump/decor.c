@@ -122,15 +122,32 @@ sl__decor_query(const sl__decor_ctx *ctx, PGresult **res, const char *what, cons
         sl_error_prefix(err, "reading %s", what);
         return -1;
     }
+    /* every value of an oid column is checked once here, so sl__decor_oid cannot misread */
+    uint32_t oid;
+    for (int col = 0; col < PQnfields(*res); col++) {
+        if (PQftype(*res, col) != SL_CATALOG_TYPE_OID)
+            continue;
+        for (int r = 0; r < PQntuples(*res); r++) {
+            if (PQgetisnull(*res, r, col) ||
+                sl_catalog_parse_oid(PQgetvalue(*res, r, col), &oid))
+                continue;
+            sl_error_set(err, SL_E_INTERNAL, "catalog query for %s returned a bad oid \"%s\"",
+                         what, PQgetvalue(*res, r, col));
+            PQclear(*res);
+            *res = NULL;
+            return -1;
+        }
+    }
     return 0;
 }
 
 uint32_t
 sl__decor_oid(const PGresult *res, int row, int col)
 {
-    if (PQgetisnull(res, row, col))
-        return 0;
-    return (uint32_t)strtoul(PQgetvalue(res, row, col), NULL, 10);
+    uint32_t oid = 0;
+    if (!PQgetisnull(res, row, col))
+        (void)sl_catalog_parse_oid(PQgetvalue(res, row, col), &oid);  /* 0 if not an oid */
+    return oid;
 }
 
 const char *

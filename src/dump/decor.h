@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "dump/item.h"
+#include "pg/catalog.h"
 #include "pg/conn.h"
 #include "pg/pattern.h"
 
@@ -47,11 +48,13 @@ void sl__decor_ctx_free(sl__decor_ctx *ctx);
  * not hold it. */
 const sl_dump_item *sl__decor_find(const sl__decor_ctx *ctx, uint32_t classid, uint32_t objid);
 /* Runs one of the family queries with $1 classids, $2 objids, $3 everything, then `extra`
- * parameters ($4...). *res is the caller's to PQclear on success. */
+ * parameters ($4...). *res is the caller's to PQclear on success. A value of a column of type
+ * oid that is not an oid fails with SL_E_INTERNAL. */
 SL_MUSTCHECK int sl__decor_query(const sl__decor_ctx *ctx, PGresult **res, const char *what,
                                  const char *sql, int nextra, const char *const *extra,
                                  sl_error *err);
-/* Value of a column as an oid (0 when NULL). */
+/* Value of a column as an oid (0 when NULL). sl__decor_query has checked every column of type
+ * oid (pg/catalog.h's parser); a column of another type that holds no oid reads as 0. */
 uint32_t sl__decor_oid(const PGresult *res, int row, int col);
 /* Value of a column, or NULL when NULL. */
 const char *sl__decor_text(const PGresult *res, int row, int col);

@@ -1,8 +1,20 @@
-/* dump/family.h: the runner that turns the rows of a routine-like catalog query into items,
- * and the SQL fragments those queries share. Used by routine.c, operator.c, textsearch.c and
- * fdw.c (whose entry point, routine.h, calls them in turn); it calls none of them.
- * Each row's classid and objid are checked to be oids, and a row without a definition fails
- * the read with SL_E_UNSUPPORTED naming the object; see routine.h for what is read. */
+/* dump/family.h: the one way catalog rows become items, and the SQL fragments the family
+ * queries share. Used by type.c and relation.c (rows that name their kind) and by routine.c,
+ * operator.c, textsearch.c and fdw.c (families of one kind, whose entry point, routine.h, calls
+ * them in turn); it calls none of them.
+ * A family is one catalog query, one row per object, in one of two column contracts:
+ *   fixed kind (sl__family_read_all):  classid oid, objid oid, schema text (NULL outside
+ *       schemas), name text, sql text; kind, phase and priority are the family's;
+ *   row kind (sl__family_read_rows):   the same five, then kind text, phase int, priority int,
+ *       ref_classid oid, ref_objid oid. kind is one of the static strings family.c lists. The
+ *       kind "PART" makes no item: it records that (classid, objid) is emitted inside the item
+ *       (ref_classid, ref_objid), as a deptype 'i' row in *deps (e.g. a CHECK constraint
+ *       written inside CREATE TABLE). The kind "UNSUPPORTED" fails the read with
+ *       SL_E_UNSUPPORTED naming schema.name, sql giving the reason.
+ * sql is complete statements, each ending in ";\n". Every oid column is parsed strictly
+ * (pg/catalog.h; NULL is 0): anything else, or a result with other columns, fails the read with
+ * SL_E_INTERNAL. A row without a definition (NULL sql, or an unknown kind or NULL name in the
+ * row-kind contract) fails it with SL_E_UNSUPPORTED naming the object, never skipping it. */
 #ifndef SL_DUMP_FAMILY_H
 #define SL_DUMP_FAMILY_H
 
@@ -11,15 +23,13 @@
 
 #include "base/error.h"
 #include "dump/item.h"
+#include "dump/sort.h"
 #include "pg/catalog.h"
 #include "pg/conn.h"
 #include "pg/pattern.h"
 
-/* A family is one catalog query. Its result has exactly these columns, one row per object:
- *   classid oid, objid oid, schema text (NULL outside schemas), name text, sql text
- * where sql is complete statements, each ending in ";\n". A schema-qualified family's query
- * takes $1 = f->schema_oids (an oid[] literal, or NULL for every schema); a global family's
- * query takes no parameter. */
+/* A family of one kind. A schema-qualified family's query takes $1 = f->schema_oids (an oid[]
+ * literal, or NULL for every schema); a global family's query takes no parameter. */
 typedef struct sl__family {
     const char *what;  /* plural noun for messages: "aggregates" */
     const char *kind;  /* item kind: "AGGREGATE" */
@@ -33,6 +43,12 @@ typedef struct sl__family {
 SL_MUSTCHECK int sl__family_read_all(sl_conn *c, const sl_pattern_filter *f,
                                      const sl__family *fams, size_t n, sl_dump_items *out,
                                      sl_error *err);
+
+/* Runs one row-kind family query (what: plural noun for messages) with the given parameters,
+ * appending its items to *out and its "PART" rows to *deps. */
+SL_MUSTCHECK int sl__family_read_rows(sl_conn *c, const char *what, const char *sql,
+                                      int nparams, const char *const *params,
+                                      sl_dump_items *out, sl_dump_deps *deps, sl_error *err);
 
 /* SQL fragments every family uses (string literals, for concatenation). */
 

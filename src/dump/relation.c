@@ -10,6 +10,7 @@
 
 #include "base/buf.h"
 #include "base/mem.h"
+#include "dump/family.h"
 #include "dump/script.h"
 #include "dump/type.h"
 #include "io/bfile.h"
@@ -372,7 +373,7 @@ sl_dump_read_relations(sl_conn *c, const sl_pattern_filter *f, sl_dump_items *ou
         return 0;
     const char *p[1] = {f->table_oids};
     for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)
-        if (sl__type_read_family(c, families[i][0], families[i][1], 1, p, out, deps, err) != 0)
+        if (sl__family_read_rows(c, families[i][0], families[i][1], 1, p, out, deps, err) != 0)
             return -1;
     return 0;
 }

@@ -7,6 +7,24 @@
 
 #include "base/mem.h"
 
+bool
+sl_catalog_parse_oid(const char *text, uint32_t *out)
+{
+    uint64_t v = 0;
+    size_t n = 0;
+    if (!text)
+        return false;
+    for (; text[n] >= '0' && text[n] <= '9'; n++) {
+        if (n == 10)
+            return false;
+        v = v * 10 + (uint64_t)(text[n] - '0');
+    }
+    if (n == 0 || text[n] != '\0' || v > UINT32_MAX)
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
 /* Columns 8 and 9: an extension configuration table's condition (pg_extension.extcondition)
  * without its WHERE, and the condition as given when it is not a WHERE clause. */
 static const char data_tables_sql[] =
@@ -36,6 +54,13 @@ sl_catalog_read_tables(sl_conn *c, const sl_pattern_filter *f, sl_catalog_table 
     }
     size_t count = (size_t)PQntuples(res);
     for (int r = 0; r < (int)count; r++) {
+        uint32_t oid;
+        if (!sl_catalog_parse_oid(PQgetvalue(res, r, 0), &oid)) {
+            sl_error_set(err, SL_E_SERVER, "listing tables: the server sent \"%s\" as an oid",
+                         PQgetvalue(res, r, 0));
+            PQclear(res);
+            return -1;
+        }
         if (!PQgetisnull(res, r, 9)) {
             /* pg_dump would paste it after FROM; sluice only combines WHERE conditions */
             sl_error_set(err, SL_E_UNSUPPORTED,
@@ -50,7 +75,7 @@ sl_catalog_read_tables(sl_conn *c, const sl_pattern_filter *f, sl_catalog_table 
     for (size_t i = 0; i < count; i++) {
         int r = (int)i;
         t[i].where = PQgetisnull(res, r, 8) ? NULL : sl_strdup(PQgetvalue(res, r, 8));
-        t[i].oid = (uint32_t)strtoul(PQgetvalue(res, r, 0), NULL, 10);
+        (void)sl_catalog_parse_oid(PQgetvalue(res, r, 0), &t[i].oid);  /* checked above */
         t[i].schema = sl_strdup(PQgetvalue(res, r, 1));
         t[i].name = sl_strdup(PQgetvalue(res, r, 2));
         t[i].qualified = sl_strdup(PQgetvalue(res, r, 3));

@@ -48,6 +48,12 @@ enum {
 #define SL_CATALOG_QNAME(nsp, name) \
     "(pg_catalog.quote_ident(" nsp ".nspname) || '.' || pg_catalog.quote_ident(" name "))"
 
+/* An oid as the server prints one in text: 1 to 10 ASCII digits, no sign, no blank, at most
+ * 4294967295. The one parser of oids in catalog rows: a row that does not hold one is the
+ * server's (or the query's) fault and is reported, never read as 0. NULL text is false. */
+bool sl_catalog_parse_oid(const char *text, uint32_t *out);
+#define SL_CATALOG_TYPE_OID 26u  /* pg_type's oid of the type oid (PQftype of an oid column) */
+
 typedef struct sl_catalog_table {
     uint32_t oid;
     char *schema, *name;   /* unquoted */

@@ -128,7 +128,14 @@ sl_widerow_plan_read(sl_widerow_plan **out, sl_conn *c, const sl_catalog_table *
     uint32_t last_oid = 0;
     size_t idx = ntables;
     for (int r = 0; r < PQntuples(res); r++) {
-        uint32_t oid = (uint32_t)strtoul(PQgetvalue(res, r, 0), NULL, 10);
+        uint32_t oid;
+        if (!sl_catalog_parse_oid(PQgetvalue(res, r, 0), &oid)) {
+            sl_error_set(err, SL_E_SERVER, "could not read the columns of tables with large "
+                         "values: the server sent \"%s\" as an oid", PQgetvalue(res, r, 0));
+            PQclear(res);
+            sl_widerow_plan_free(p);
+            return -1;
+        }
         if (oid != last_oid) {
             idx = table_index_of(tables, ntables, oid);
             last_oid = oid;
