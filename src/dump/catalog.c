@@ -1,10 +1,10 @@
 /* dump/catalog.c: the entry point that reads a database's schema for a backup (catalog.h).
  *
  * Queries, whatever the number of objects: the filter's (pg/pattern.c), the type and relation
- * families (type.c, relation.c), the routine and decoration readers' (routine.h, decor.h), the
- * sequence values (one per 2,000 sequences), one for every pg_depend row among user objects,
- * one listing every object the backup should hold (the completeness check), and the table
- * list. Everything is read inside the caller's snapshot. */
+ * families (type.c, relation.c), the routine and decoration readers' (routine.h,
+ * decorations.h), the sequence values (one per 2,000 sequences), one for every pg_depend row
+ * among user objects, one listing every object the backup should hold (the completeness
+ * check), and the table list (pg/catalog.h). Everything is read inside the caller's snapshot. */
 #include "dump/catalog.h"
 
 #include <stdlib.h>

@@ -1,6 +1,7 @@
 /* dump/item.h: one dumpable object as SQL text, and the list the catalog readers fill.
- * Every catalog reader (schema.c, functions, decorations, ...) appends items for the objects it
- * found with sl_dump_items_add(); sort.c then orders them by pg_depend with the kind priority as
+ * Every catalog reader (type.c, relation.c, routine.c and the others through family.c,
+ * decorations.c and its families) appends items for the objects it found with
+ * sl_dump_items_add(); sort.c then orders them by pg_depend with the kind priority as
  * tie-break; dump.c writes them into the backup file by phase (io/bfile.h SL_PHASE_*).
  * An item is identified in the catalogs by (classid, objid, objsubid) as in pg_depend, so
  * dependencies between items of different readers are found without the readers knowing each

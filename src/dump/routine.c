@@ -1,6 +1,7 @@
 /* dump/routine.c: languages, functions, procedures, aggregates, casts, transforms,
- * conversions and event triggers, plus the runner every family of routine.h goes through.
- * Each family is one query whose rows are already complete SQL: the server formats types
+ * conversions and event triggers, and the entry point of routine.h, which then runs the
+ * families of operator.c, textsearch.c and fdw.c. Rows become items in dump/family.c. Each
+ * family is one query whose rows are already complete SQL: the server formats types
  * (format_type), routine names (regproc/regprocedure output, qualified because the connection
  * runs with search_path = ''), identifiers and literals (quote_ident/quote_literal), and whole
  * functions (pg_get_functiondef). The C side only checks the rows and appends items. */
