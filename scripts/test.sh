@@ -34,14 +34,14 @@ if [ "${1:-}" != "--fast" ]; then
     echo "== libFuzzer smoke run of every parser of a file's or a server's bytes"
     # target:seconds. The splitter (SQL scripts), the backup file (reader, streams, verify),
     # its index (framing, JSON, entries), the JSON tokenizer, the decompressors, verify's row
-    # count against the writer and alone, the two COPY text functions that handle a server's
-    # values, the redactor that keeps passwords out of messages, and the statement lexer of
+    # count against the writer and the row counter (pg/copyscan) alone, the two COPY text
+    # functions that handle a server's values, the redactor that keeps passwords out of messages, and the statement lexer of
     # --no-owner/--no-privileges/COPY FREEZE.
     fuzz_secs=${FUZZ_SECONDS:-15}
     targets="fuzz_splitter:$fuzz_secs fuzz_bfile:$fuzz_secs fuzz_bfile_index:$fuzz_secs
              fuzz_json_reader:$fuzz_secs fuzz_codec:$fuzz_secs fuzz_verify:$fuzz_secs
              fuzz_copytext:5 fuzz_widerow:5 fuzz_redact:10 fuzz_statement:10
-             fuzz_verify_rows:5"
+             fuzz_copyscan:5"
     names=()
     for spec in $targets; do
         names+=("${spec%%:*}")

@@ -94,7 +94,7 @@ patterns_add(patterns *p, const char *s)
 typedef struct backup_args {
     sl_cli_common common;
     sl_dump_opts dump;
-    sl_dump_filter filter;
+    sl_pattern_filter filter;
     patterns n, N, t, T, xd;
     const char *compress;
     const char *output;
@@ -283,7 +283,7 @@ sl_cmd_backup(int argc, char **argv)
 done:
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-    sl_dump_filter_clear(&a.filter);
+    sl_pattern_filter_clear(&a.filter);
     sl_cli_common_free(&a.common);
     free(a.n.v);
     free(a.N.v);

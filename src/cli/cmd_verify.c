@@ -1,5 +1,5 @@
 /* cli/cmd_verify.c: "sluice verify FILE": check a backup file end to end, without a server,
- * and report its tables and row counts (io/verify.h does the work). */
+ * and report its tables and row counts (restore/verify.h does the work). */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 #include "base/units.h"
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "io/verify.h"
+#include "restore/verify.h"
 
 static const char usage[] =
     "Check a backup file end to end without a server: decompress every segment, compare its\n"

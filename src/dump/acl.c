@@ -11,8 +11,7 @@
 
 #include "base/mem.h"
 #include "io/bfile.h"
-
-#define PG_DEFAULT_ACL 826u
+#include "pg/catalog.h"
 
 /* $4: schema oids whose IN SCHEMA default privileges are dumped (NULL: all); $5: -t given. */
 static const char acl_sql[] =
@@ -185,7 +184,7 @@ flush_item(const sl__decor_ctx *ctx, uint32_t classid, uint32_t objid, char *ide
 {
     if (sql->len == 0)
         return;
-    bool defacl = classid == PG_DEFAULT_ACL;
+    bool defacl = classid == SL_CLASS_DEFAULT_ACL;
     const sl_dump_item *obj = defacl ? NULL : sl__decor_find(ctx, classid, objid);
     sl_dump_item it = {
         .phase = SL_PHASE_FINAL,

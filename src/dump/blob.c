@@ -4,8 +4,7 @@
 #include <stdio.h>
 
 #include "io/bfile.h"
-
-#define PG_LARGEOBJECT 2613u
+#include "pg/catalog.h"
 
 int
 sl__blob_read(const sl__decor_ctx *ctx, sl_dump_items *out, sl_error *err)
@@ -31,7 +30,7 @@ sl__blob_read(const sl__decor_ctx *ctx, sl_dump_items *out, sl_error *err)
             .kind = "BLOB",
             .name = name,
             .sql = sql,
-            .classid = PG_LARGEOBJECT,
+            .classid = SL_CLASS_LARGEOBJECT,
             .objid = oid,
         };
         sl_dump_items_add(out, &it);

@@ -57,7 +57,7 @@ sl__dump_blob_data(dump_ctx *d, sl_conn *c, const task *t, sl_error *err)
     for (size_t i = 0; i < t->nblobs; i++)
         if (write_blob(d, c, seg, t->blobs[i], &b, err) != 0)
             goto done;
-    sl_bfile_meta meta = {.phase = SL_PHASE_DATA, .parallel = true, .kind = "BLOBS",
+    sl_bfile_meta meta = {.phase = SL_PHASE_DATA, .parallel = true, .kind = SL_BFILE_KIND_BLOBS,
                           .rows = -1};
     rc = sl_bfile_segment_commit(seg, &meta, err);
     seg = NULL;

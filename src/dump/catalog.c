@@ -1,10 +1,10 @@
 /* dump/catalog.c: the entry point that reads a database's schema for a backup (catalog.h).
  *
- * Queries, whatever the number of objects: the filter's (dump/filter.c), the type and relation
- * families (type.c, relation.c), the routine and decoration readers' (routine.h, decor.h), the
- * sequence values (one per 2,000 sequences), one for every pg_depend row among user objects,
- * one listing every object the backup should hold (the completeness check), and the table
- * list. Everything is read inside the caller's snapshot. */
+ * Queries, whatever the number of objects: the filter's (pg/pattern.c), the type and relation
+ * families (type.c, relation.c), the routine and decoration readers' (routine.h,
+ * decorations.h), the sequence values (one per 2,000 sequences), one for every pg_depend row
+ * among user objects, one listing every object the backup should hold (the completeness
+ * check), and the table list (pg/catalog.h). Everything is read inside the caller's snapshot. */
 #include "dump/catalog.h"
 
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
-#include "dump/decor.h"
+#include "dump/decorations.h"
 #include "dump/relation.h"
 #include "dump/routine.h"
 #include "dump/sort.h"
@@ -152,7 +152,7 @@ static const char orphan_shells_sql[] =
     "    AND x.oid IN (o.oprcom, o.oprnegate) AND o.oprnamespace IN (SELECT unnest($1::oid[])))";
 
 static int
-warn_orphan_shells(sl_conn *c, const sl_dump_filter *f, sl_error *err)
+warn_orphan_shells(sl_conn *c, const sl_pattern_filter *f, sl_error *err)
 {
     if (f->tables_only)
         return 0;
@@ -170,7 +170,7 @@ warn_orphan_shells(sl_conn *c, const sl_dump_filter *f, sl_error *err)
 
 /* Fails with SL_E_UNSUPPORTED naming the first object no item stands for. */
 static int
-check_complete(sl_conn *c, const sl_dump_filter *f, const sl_dump_items *items,
+check_complete(sl_conn *c, const sl_pattern_filter *f, const sl_dump_items *items,
                const sl_dump_deps *deps, sl_error *err)
 {
     bool whole = !has_patterns(f->include_schemas) && !has_patterns(f->exclude_schemas) &&
@@ -212,7 +212,7 @@ done:
 
 /* Definitions and decorations of every object, checked for completeness and sorted. */
 static int
-read_schema_items(sl_conn *c, sl_dump_filter *f, sl_dump_items *items, sl_error *err)
+read_schema_items(sl_conn *c, sl_pattern_filter *f, sl_dump_items *items, sl_error *err)
 {
     sl_dump_deps deps = SL_DUMP_DEPS_INIT;
     sl_dump_items decor = SL_DUMP_ITEMS_INIT;
@@ -241,7 +241,7 @@ done:
  * materialized view (their contents come from the rows, and the refreshes must follow each
  * other in dependency order), so the schema is read whole and the rest dropped. */
 static int
-read_data_only_items(sl_conn *c, sl_dump_filter *f, sl_dump_items *items, sl_error *err)
+read_data_only_items(sl_conn *c, sl_pattern_filter *f, sl_dump_items *items, sl_error *err)
 {
     sl_dump_items all = SL_DUMP_ITEMS_INIT;
     f->data_only = false;
@@ -255,7 +255,7 @@ read_data_only_items(sl_conn *c, sl_dump_filter *f, sl_dump_items *items, sl_err
 }
 
 int
-sl_dump_catalog_read(sl_dump_catalog **out, sl_conn *c, sl_dump_filter *f, sl_error *err)
+sl_dump_catalog_read(sl_dump_catalog **out, sl_conn *c, sl_pattern_filter *f, sl_error *err)
 {
     sl_dump_catalog *cat = sl_calloc(1, sizeof *cat);
     int rc = -1;
@@ -265,7 +265,7 @@ sl_dump_catalog_read(sl_dump_catalog **out, sl_conn *c, sl_dump_filter *f, sl_er
     if (sl_conn_server_version(c) >= 110000 && sl_conn_exec(c, "SET jit = off", err) != 0)
         goto done;
     if (f->schema_oids == NULL) {
-        if (sl_dump_filter_resolve(f, c, err) != 0)
+        if (sl_pattern_filter_resolve(f, c, err) != 0)
             goto done;
     } else if (sl_conn_exec(c, "SET search_path = ''", err) != 0) {
         goto done;
@@ -277,7 +277,7 @@ sl_dump_catalog_read(sl_dump_catalog **out, sl_conn *c, sl_dump_filter *f, sl_er
         goto done;
     }
     if (!f->schema_only &&
-        sl_dump_read_tables(c, f, &cat->tables, &cat->ntables, err) != 0)
+        sl_catalog_read_tables(c, f, &cat->tables, &cat->ntables, err) != 0)
         goto done;
     SL_DEBUG("catalog: %zu items, %zu tables", cat->items.n, cat->ntables);
     *out = cat;
@@ -294,6 +294,6 @@ sl_dump_catalog_free(sl_dump_catalog *cat)
     if (!cat)
         return;
     sl_dump_items_free(&cat->items);
-    sl_dump_tables_free(cat->tables, cat->ntables);
+    sl_catalog_tables_free(cat->tables, cat->ntables);
     free(cat);
 }

@@ -1,10 +1,11 @@
 /* dump/catalog.h: everything a backup of one database needs to know about its schema.
  * sl_dump_catalog_read() runs inside the backup's REPEATABLE READ snapshot transaction and:
- *   1. resolves the filter (dump/filter.h) unless the caller already did, then sets
+ *   1. resolves the filter (pg/pattern.h) unless the caller already did, then sets
  *      search_path = '' on the connection so that the server's deparsers qualify every name;
  *   2. runs the catalog readers: schemas, extensions, collations and types (type.c), relations
  *      and everything attached to them (relation.c), routines (routine.c) and decorations
- *      (decor.c): a fixed number of set-based queries, whatever the number of objects;
+ *      (decorations.c), through dump/family.h and dump/decor.h: a fixed number of set-based
+ *      queries, whatever the number of objects;
  *   3. checks completeness: every object the catalogs hold in what is being dumped must be
  *      stood for by an item (or be part of one, or belong to an extension); otherwise the read
  *      fails with SL_E_UNSUPPORTED naming the object (pg_describe_object), never skipping it;
@@ -21,36 +22,23 @@
 #include <stdint.h>
 
 #include "base/error.h"
-#include "dump/filter.h"
 #include "dump/item.h"
+#include "pg/catalog.h"
 #include "pg/conn.h"
-
-typedef struct sl_dump_table {
-    uint32_t oid;
-    char *schema, *name;   /* unquoted */
-    char *qualified;       /* schema-qualified, quoted: "s"."t" */
-    char *copy_columns;    /* "(a, b, \"C\")": quoted, no generated columns, in attnum order */
-    int64_t pages;         /* relpages of the main fork (for splitting into ctid ranges) */
-    int64_t bytes;         /* pg_relation_size, for scheduling big tables first */
-    bool is_heap;          /* an ordinary heap table that can be scanned by ctid ranges */
-    char *where;           /* NULL, or for an extension configuration table the condition its
-                            * extension gave pg_extension_config_dump() without the leading
-                            * WHERE: only the rows matching it are copied, with
-                            * COPY (SELECT cols FROM ONLY t WHERE (where) [AND ctid range]) */
-} sl_dump_table;
+#include "pg/pattern.h"
 
 typedef struct sl_dump_catalog {
-    sl_dump_items items;   /* every schema item, topologically sorted (phases PRE_DATA, DATA
-                            * (sequence set), INDEX, POST, FINAL) */
-    sl_dump_table *tables; /* tables whose rows are copied: ordinary and unlogged tables and
-                            * partitions; not views, matviews, partitioned parents, foreign
-                            * tables, nor those excluded by --exclude-table-data; extension
-                            * configuration tables too (filter.h), whose CREATE EXTENSION comes
-                            * before the rows */
+    sl_dump_items items;        /* every schema item, topologically sorted (phases PRE_DATA,
+                                 * DATA (sequence set), INDEX, POST, FINAL) */
+    sl_catalog_table *tables;   /* tables whose rows are copied (pg/catalog.h): ordinary and
+                                 * unlogged tables and partitions; not views, matviews,
+                                 * partitioned parents, foreign tables, nor those excluded by
+                                 * --exclude-table-data; extension configuration tables too
+                                 * (pg/pattern.h), whose CREATE EXTENSION comes before the rows */
     size_t ntables;
 } sl_dump_catalog;
 
-SL_MUSTCHECK int sl_dump_catalog_read(sl_dump_catalog **out, sl_conn *c, sl_dump_filter *f,
+SL_MUSTCHECK int sl_dump_catalog_read(sl_dump_catalog **out, sl_conn *c, sl_pattern_filter *f,
                                       sl_error *err);
 void sl_dump_catalog_free(sl_dump_catalog *cat);
 

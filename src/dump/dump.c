@@ -69,7 +69,7 @@ query_value(sl_conn *c, const char *sql, char **out, sl_error *err)
 }
 
 static int
-read_blob_oids(sl_conn *c, const sl_dump_filter *f, uint32_t **oids, size_t *n, sl_error *err)
+read_blob_oids(sl_conn *c, const sl_pattern_filter *f, uint32_t **oids, size_t *n, sl_error *err)
 {
     *oids = NULL;
     *n = 0;
@@ -147,14 +147,14 @@ write_schema_and_data(dump_ctx *d, const sl_dump_catalog *cat,
                       const char *dbname, const char *encoding, const char *version,
                       sl_error *err)
 {
-    const sl_dump_filter *f = d->opts->filter;
+    const sl_pattern_filter *f = d->opts->filter;
     if (sl__dump_write_preamble(d, dbname, encoding, version, err) != 0)
         return -1;
     if (sl__dump_write_phase(d, &cat->items, SL_PHASE_PRE_DATA, "PRE-DATA", err) != 0)
         return -1;
     if (!f->schema_only && d->ntasks > 0 && sl__dump_run_tasks(d, d->opts->jobs, err) != 0)
         return -1;
-    if (sl__dump_write_phase(d, &cat->items, SL_PHASE_DATA, "SEQUENCE SET", err) != 0 ||
+    if (sl__dump_write_phase(d, &cat->items, SL_PHASE_DATA, SL_BFILE_KIND_SEQUENCE_SET, err) != 0 ||
         sl__dump_write_post_data(d, &cat->items, err) != 0 ||
         sl__dump_write_unrestrict(d, err) != 0)
         return -1;
@@ -165,7 +165,7 @@ static int
 dump_in_snapshot(dump_ctx *d, sl_conn **leaderp, const char *encoding, const char *version,
                  sl_dump_summary *summary, sl_error *err)
 {
-    sl_dump_filter *f = d->opts->filter;
+    sl_pattern_filter *f = d->opts->filter;
     sl_dump_catalog *cat = NULL;
     uint32_t *blobs = NULL;
     size_t nblobs = 0;
@@ -176,7 +176,7 @@ dump_in_snapshot(dump_ctx *d, sl_conn **leaderp, const char *encoding, const cha
         query_value(leader, "SELECT pg_catalog.current_database()", &dbname, err) != 0 ||
         query_value(leader, "SELECT pg_catalog.current_setting('block_size')", &block, err) != 0)
         goto done;
-    if (sl_dump_filter_resolve(f, leader, err) != 0 ||
+    if (sl_pattern_filter_resolve(f, leader, err) != 0 ||
         sl_dump_catalog_read(&cat, leader, f, err) != 0)
         goto done;
     if (read_blob_oids(leader, f, &blobs, &nblobs, err) != 0)
@@ -186,7 +186,7 @@ dump_in_snapshot(dump_ctx *d, sl_conn **leaderp, const char *encoding, const cha
     if (!f->schema_only) {
         int64_t large = d->opts->large_value_bytes > 0 ? d->opts->large_value_bytes
                                                        : DEFAULT_LARGE_VALUE_BYTES;
-        if (sl_widerow_plan_read(&d->wide, leader, cat, large, err) != 0)
+        if (sl_widerow_plan_read(&d->wide, leader, cat->tables, cat->ntables, large, err) != 0)
             goto done;
         sl__dump_plan_tasks(d, cat, blobs, nblobs, atoll(block) > 0 ? atoll(block) : 8192);
     }

@@ -18,15 +18,15 @@
 #include <stdint.h>
 
 #include "base/error.h"
-#include "dump/filter.h"
 #include "io/codec.h"
 #include "pg/conn.h"
+#include "pg/pattern.h"
 
 typedef struct sl_dump_opts {
     const char *output;          /* file name; NAME.partial while writing */
     sl_codec codec;
     int jobs;                    /* worker connections (>= 1) */
-    sl_dump_filter *filter;
+    sl_pattern_filter *filter;
     const char *notify_channel;  /* NULL, or NOTIFY progress JSON on this channel */
     int64_t chunk_bytes;         /* split tables larger than this into ctid ranges (0: auto) */
     int64_t large_value_bytes;   /* values above this are read in slices (0: 4 MiB) */

@@ -6,7 +6,7 @@
  * error message). */
 #include "dump/fdw.h"
 
-#include "dump/routine.h"
+#include "dump/family.h"
 #include "io/bfile.h"
 
 static const char wrappers_sql[] =
@@ -51,7 +51,7 @@ static const char user_mappings_sql[] =
     "WHERE " SL__NOT_DEPENDENT("pg_catalog.pg_foreign_server", "u.srvid")
     "ORDER BY u.srvname, u.usename";
 
-static const sl__routine_family fdw_families[] = {
+static const sl__family fdw_families[] = {
     {"foreign data wrappers", "FOREIGN DATA WRAPPER", SL_PHASE_PRE_DATA, SL_PRIO_FDW, true,
      wrappers_sql},
     {"foreign servers", "SERVER", SL_PHASE_PRE_DATA, SL_PRIO_FOREIGN_SERVER, true, servers_sql},
@@ -60,8 +60,8 @@ static const sl__routine_family fdw_families[] = {
 };
 
 int
-sl__fdw_read(sl_conn *c, const sl_dump_filter *f, sl_dump_items *out, sl_error *err)
+sl__fdw_read(sl_conn *c, const sl_pattern_filter *f, sl_dump_items *out, sl_error *err)
 {
-    return sl__routine_read_families(c, f, fdw_families,
-                                     sizeof fdw_families / sizeof fdw_families[0], out, err);
+    return sl__family_read_all(c, f, fdw_families, sizeof fdw_families / sizeof fdw_families[0],
+                               out, err);
 }

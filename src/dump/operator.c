@@ -7,7 +7,7 @@
  * is the same either way, and an explicit family also covers families named unlike any class. */
 #include "dump/operator.h"
 
-#include "dump/routine.h"
+#include "dump/family.h"
 #include "io/bfile.h"
 
 static const char access_methods_sql[] =
@@ -160,7 +160,7 @@ static const char opclasses_sql[] =
     "  AND " SL__NOT_DEPENDENT("pg_catalog.pg_opclass", "c.oid")
     "ORDER BY n.nspname, c.opcname, am.amname";
 
-static const sl__routine_family operator_families[] = {
+static const sl__family operator_families[] = {
     {"access methods", "ACCESS METHOD", SL_PHASE_PRE_DATA, SL_PRIO_ACCESS_METHOD, true,
      access_methods_sql},
     {"operators", "OPERATOR", SL_PHASE_PRE_DATA, SL_PRIO_OPERATOR, false, operators_sql},
@@ -173,9 +173,8 @@ static const sl__routine_family operator_families[] = {
 };
 
 int
-sl__operator_read(sl_conn *c, const sl_dump_filter *f, sl_dump_items *out, sl_error *err)
+sl__operator_read(sl_conn *c, const sl_pattern_filter *f, sl_dump_items *out, sl_error *err)
 {
-    return sl__routine_read_families(c, f, operator_families,
-                                     sizeof operator_families / sizeof operator_families[0],
-                                     out, err);
+    return sl__family_read_all(c, f, operator_families,
+                               sizeof operator_families / sizeof operator_families[0], out, err);
 }

@@ -6,11 +6,11 @@
 #define SL_DUMP_OPERATOR_H
 
 #include "base/error.h"
-#include "dump/filter.h"
 #include "dump/item.h"
 #include "pg/conn.h"
+#include "pg/pattern.h"
 
-SL_MUSTCHECK int sl__operator_read(sl_conn *c, const sl_dump_filter *f, sl_dump_items *out,
+SL_MUSTCHECK int sl__operator_read(sl_conn *c, const sl_pattern_filter *f, sl_dump_items *out,
                                    sl_error *err);
 
 #endif

@@ -2,8 +2,7 @@
 #include "dump/policy.h"
 
 #include "io/bfile.h"
-
-#define PG_POLICY 3256u
+#include "pg/catalog.h"
 
 /* Rows: classid (pg_class for the flags, pg_policy for a policy), objid, schema, name, sql. */
 static const char policy_sql[] =
@@ -51,7 +50,7 @@ sl__policy_read(const sl__decor_ctx *ctx, sl_dump_items *out, sl_error *err)
     }
     for (int r = 0; r < PQntuples(res); r++) {
         uint32_t classid = sl__decor_oid(res, r, 0), objid = sl__decor_oid(res, r, 1);
-        bool policy = classid == PG_POLICY;
+        bool policy = classid == SL_CLASS_POLICY;
         /* A policy follows its table: the second column of the row set is the table's oid for
          * the flags, and the policy's own for a policy (its table comes in column 5). */
         uint32_t table = policy ? sl__decor_oid(res, r, 5) : objid;
@@ -64,7 +63,7 @@ sl__policy_read(const sl__decor_ctx *ctx, sl_dump_items *out, sl_error *err)
             .sql = PQgetvalue(res, r, 4),
             .classid = policy ? classid : 0,
             .objid = policy ? objid : 0,
-            .ref_classid = 1259u,
+            .ref_classid = SL_CLASS_RELATION,
             .ref_objid = table,
         };
         sl_dump_items_add(out, &it);

@@ -6,10 +6,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "io/bfile.h"
-
-#define PG_PUBLICATION 6104u
-#define PG_PUBLICATION_REL 6106u
-#define PG_SUBSCRIPTION 6100u
+#include "pg/catalog.h"
 
 /* Rows: classid, objid, publication oid (0 for the publication itself), schema, name, sql.
  * $4: the dumped schemas (NULL: all). */
@@ -87,7 +84,7 @@ read_publications(const sl__decor_ctx *ctx, sl_dump_items *out, sl_error *err)
         uint32_t classid = sl__decor_oid(res, r, 0), pubid = sl__decor_oid(res, r, 2);
         const char *kind = "PUBLICATION";
         if (pubid != 0)
-            kind = classid == PG_PUBLICATION_REL ? "PUBLICATION TABLE"
+            kind = classid == SL_CLASS_PUBLICATION_REL ? "PUBLICATION TABLE"
                                                  : "PUBLICATION TABLES IN SCHEMA";
         sl_dump_item it = {
             .phase = SL_PHASE_FINAL,
@@ -98,7 +95,7 @@ read_publications(const sl__decor_ctx *ctx, sl_dump_items *out, sl_error *err)
             .sql = PQgetvalue(res, r, 5),
             .classid = classid,
             .objid = sl__decor_oid(res, r, 1),
-            .ref_classid = pubid ? PG_PUBLICATION : 0,
+            .ref_classid = pubid ? SL_CLASS_PUBLICATION : 0,
             .ref_objid = pubid,
         };
         sl_dump_items_add(out, &it);
@@ -133,7 +130,7 @@ read_subscriptions(const sl__decor_ctx *ctx, sl_dump_items *out, sl_error *err)
             .kind = "SUBSCRIPTION",
             .name = PQgetvalue(res, r, 1),
             .sql = sql.data,
-            .classid = PG_SUBSCRIPTION,
+            .classid = SL_CLASS_SUBSCRIPTION,
             .objid = sl__decor_oid(res, r, 0),
         };
         sl_dump_items_add(out, &it);

@@ -10,12 +10,14 @@
 
 #include "base/buf.h"
 #include "base/mem.h"
+#include "dump/family.h"
 #include "dump/script.h"
 #include "dump/type.h"
+#include "io/bfile.h"
 
 #define SEQ_BATCH 2000 /* sequences read per UNION ALL statement */
 
-#define QN(nsp, name) "format('%I.%I', " nsp ".nspname, " name ")"
+#define QN(nsp, name) SL_CATALOG_QNAME(nsp, name)  /* pg/catalog.h, short for the SQL below */
 #define COLL_QN(oidexpr)                                                                  \
     "(SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co "             \
     "JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = " oidexpr ")"
@@ -394,14 +396,14 @@ static const char *const families[][2] = {
 };
 
 int
-sl_dump_read_relations(sl_conn *c, const sl_dump_filter *f, sl_dump_items *out,
+sl_dump_read_relations(sl_conn *c, const sl_pattern_filter *f, sl_dump_items *out,
                        sl_dump_deps *deps, sl_error *err)
 {
     if (f->data_only)
         return 0;
     const char *p[1] = {f->table_oids};
     for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)
-        if (sl__dump_read_family(c, families[i][0], families[i][1], 1, p, out, deps, err) != 0)
+        if (sl__family_read_rows(c, families[i][0], families[i][1], 1, p, out, deps, err) != 0)
             return -1;
     return 0;
 }
@@ -446,9 +448,9 @@ read_sequence_batch(sl_conn *c, const PGresult *list, int from, int to, sl_dump_
                                 PQgetvalue(res, r, 1),
                                 strcmp(PQgetvalue(res, r, 2), "t") == 0 ? "true" : "false");
         sl_dump_item it = {
-            .phase = 20, /* SL_PHASE_DATA */
+            .phase = SL_PHASE_DATA,
             .priority = SL_PRIO_SEQUENCE_SET,
-            .kind = "SEQUENCE SET",
+            .kind = SL_BFILE_KIND_SEQUENCE_SET,
             .schema = PQgetvalue(list, i, 1),
             .name = PQgetvalue(list, i, 2),
             .sql = sql,
@@ -468,7 +470,7 @@ done:
 }
 
 int
-sl_dump_read_sequence_values(sl_conn *c, const sl_dump_filter *f, sl_dump_items *out,
+sl_dump_read_sequence_values(sl_conn *c, const sl_pattern_filter *f, sl_dump_items *out,
                              sl_error *err)
 {
     if (f->schema_only)
@@ -486,77 +488,4 @@ sl_dump_read_sequence_values(sl_conn *c, const sl_dump_filter *f, sl_dump_items 
     }
     PQclear(list);
     return rc;
-}
-
-/* ---- tables whose rows are copied ------------------------------------------------------------ */
-
-/* Columns 8 and 9: an extension configuration table's condition (pg_extension.extcondition)
- * without its WHERE, and the condition as given when it is not a WHERE clause. */
-static const char data_tables_sql[] =
-    "SELECT c.oid, n.nspname, c.relname, " QN("n", "c.relname") ", "
-    "  COALESCE('(' || (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) "
-    "    FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
-    "    AND a.attgenerated = '') || ')', ''), "
-    "  c.relpages, pg_relation_size(c.oid), COALESCE(am.amname = 'heap', false), "
-    "  (regexp_match(cf.cond, '^\\s*where\\M(.*)$', 'i'))[1], "
-    "  CASE WHEN cf.cond !~* '^\\s*where\\M' THEN cf.cond END "
-    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "LEFT JOIN pg_am am ON am.oid = c.relam "
-    "LEFT JOIN (SELECT u.oid, u.cond FROM pg_extension x "
-    "  CROSS JOIN unnest(x.extconfig, x.extcondition) AS u(oid, cond) WHERE u.cond <> '') cf "
-    "  ON cf.oid = c.oid "
-    "WHERE c.relkind = 'r' AND c.oid IN (SELECT unnest($1::oid[])) ORDER BY n.nspname, c.relname";
-
-int
-sl_dump_read_tables(sl_conn *c, const sl_dump_filter *f, sl_dump_table **out, size_t *n,
-                    sl_error *err)
-{
-    PGresult *res = NULL;
-    const char *p[1] = {f->data_table_oids};
-    if (sl_conn_query(c, &res, data_tables_sql, 1, p, err) != 0) {
-        sl_error_prefix(err, "listing tables");
-        return -1;
-    }
-    size_t count = (size_t)PQntuples(res);
-    for (int r = 0; r < (int)count; r++) {
-        if (!PQgetisnull(res, r, 9)) {
-            /* pg_dump would paste it after FROM; sluice only combines WHERE conditions */
-            sl_error_set(err, SL_E_UNSUPPORTED,
-                         "cannot back up the rows of extension configuration table %s: its "
-                         "condition \"%s\" is not a WHERE clause",
-                         PQgetvalue(res, r, 3), PQgetvalue(res, r, 9));
-            PQclear(res);
-            return -1;
-        }
-    }
-    sl_dump_table *t = sl_calloc(count + 1, sizeof *t);
-    for (size_t i = 0; i < count; i++) {
-        int r = (int)i;
-        t[i].where = PQgetisnull(res, r, 8) ? NULL : sl_strdup(PQgetvalue(res, r, 8));
-        t[i].oid = (uint32_t)strtoul(PQgetvalue(res, r, 0), NULL, 10);
-        t[i].schema = sl_strdup(PQgetvalue(res, r, 1));
-        t[i].name = sl_strdup(PQgetvalue(res, r, 2));
-        t[i].qualified = sl_strdup(PQgetvalue(res, r, 3));
-        t[i].copy_columns = sl_strdup(PQgetvalue(res, r, 4));
-        t[i].pages = strtoll(PQgetvalue(res, r, 5), NULL, 10);
-        t[i].bytes = strtoll(PQgetvalue(res, r, 6), NULL, 10);
-        t[i].is_heap = strcmp(PQgetvalue(res, r, 7), "t") == 0;
-    }
-    PQclear(res);
-    *out = t;
-    *n = count;
-    return 0;
-}
-
-void
-sl_dump_tables_free(sl_dump_table *t, size_t n)
-{
-    for (size_t i = 0; t && i < n; i++) {
-        free(t[i].schema);
-        free(t[i].name);
-        free(t[i].qualified);
-        free(t[i].copy_columns);
-        free(t[i].where);
-    }
-    free(t);
 }

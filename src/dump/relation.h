@@ -2,9 +2,9 @@
  * values), tables (ordinary, unlogged, partitioned, partitions, inheritance children, typed,
  * foreign), column defaults, views, materialized views (and their refresh), indexes (and their
  * attachment to partitioned indexes), constraints, triggers, rules, extended statistics,
- * CLUSTER ON and REPLICA IDENTITY; and the list of tables whose rows are copied.
- * One set-based query per family. Relations are those of f->table_oids; table rows those of
- * f->data_table_oids.
+ * CLUSTER ON and REPLICA IDENTITY. (The list of tables whose rows are copied is
+ * pg/catalog.h's.)
+ * One set-based query per family. Relations are those of f->table_oids.
  * How parts are emitted (so that restore gives back the same catalogs and no cycle arises):
  *   - columns, NOT NULL, identity and generated columns, and CHECK constraints that are valid
  *     and call no user function are written inside CREATE TABLE (recorded as parts);
@@ -19,24 +19,18 @@
 #define SL_DUMP_RELATION_H
 
 #include "base/error.h"
-#include "dump/catalog.h"
-#include "dump/filter.h"
 #include "dump/item.h"
 #include "dump/sort.h"
 #include "pg/conn.h"
+#include "pg/pattern.h"
 
 /* Definitions of relations (nothing with f->data_only). */
-SL_MUSTCHECK int sl_dump_read_relations(sl_conn *c, const sl_dump_filter *f, sl_dump_items *out,
+SL_MUSTCHECK int sl_dump_read_relations(sl_conn *c, const sl_pattern_filter *f, sl_dump_items *out,
                                         sl_dump_deps *deps, sl_error *err);
 
 /* "SEQUENCE SET" items (phase DATA) with every dumped sequence's last_value and is_called
  * (nothing with f->schema_only... they are schema state too, so they are always read). */
-SL_MUSTCHECK int sl_dump_read_sequence_values(sl_conn *c, const sl_dump_filter *f,
+SL_MUSTCHECK int sl_dump_read_sequence_values(sl_conn *c, const sl_pattern_filter *f,
                                               sl_dump_items *out, sl_error *err);
-
-/* The tables whose rows are copied (f->data_table_oids), in one query. *out is malloc'd. */
-SL_MUSTCHECK int sl_dump_read_tables(sl_conn *c, const sl_dump_filter *f, sl_dump_table **out,
-                                     size_t *n, sl_error *err);
-void sl_dump_tables_free(sl_dump_table *t, size_t n);
 
 #endif

@@ -34,84 +34,12 @@
 #include <stdbool.h>
 
 #include "base/error.h"
-#include "dump/filter.h"
 #include "dump/item.h"
 #include "pg/conn.h"
-
-/* Priorities of the kinds read here (lower first inside a phase when no dependency decides). */
-enum {
-    SL_PRIO_LANGUAGE = 300,
-    SL_PRIO_FUNCTION = 310,
-    SL_PRIO_ACCESS_METHOD = 315,
-    SL_PRIO_AGGREGATE = 320,
-    SL_PRIO_OPERATOR = 320,
-    SL_PRIO_OPFAMILY = 330,
-    SL_PRIO_OPCLASS = 331,
-    SL_PRIO_OPFAMILY_MEMBER = 332,
-    SL_PRIO_CAST = 340,
-    SL_PRIO_TRANSFORM = 340,
-    SL_PRIO_CONVERSION = 340,
-    SL_PRIO_TS_PARSER = 350,
-    SL_PRIO_TS_TEMPLATE = 351,
-    SL_PRIO_TS_DICT = 352,
-    SL_PRIO_TS_CONFIG = 353,
-    SL_PRIO_FDW = 360,
-    SL_PRIO_FOREIGN_SERVER = 361,
-    SL_PRIO_USER_MAPPING = 362,
-    SL_PRIO_EVENT_TRIGGER = 300, /* phase SL_PHASE_FINAL */
-};
+#include "pg/pattern.h"
 
 /* Needs PostgreSQL 11 or later (prokind, aggfinalmodify). Run inside the backup's snapshot. */
-SL_MUSTCHECK int sl_dump_read_routines(sl_conn *c, const sl_dump_filter *f, sl_dump_items *out,
+SL_MUSTCHECK int sl_dump_read_routines(sl_conn *c, const sl_pattern_filter *f, sl_dump_items *out,
                                        sl_error *err);
-
-/* ---- internal: shared by routine.c, operator.c, textsearch.c and fdw.c ---------------------
- * A family is one catalog query. Its result has exactly these columns, one row per object:
- *   classid oid, objid oid, schema text (NULL outside schemas), name text, sql text
- * where sql is complete statements, each ending in ";\n". A schema-qualified family's query
- * takes $1 = f->schema_oids (an oid[] literal, or NULL for every schema); a global family's
- * query takes no parameter. */
-typedef struct sl__routine_family {
-    const char *what;  /* plural noun for messages: "aggregates" */
-    const char *kind;  /* item kind: "AGGREGATE" */
-    int phase;
-    int priority;
-    bool global;       /* outside schemas: read only when no -n/-t filter was given */
-    const char *sql;
-} sl__routine_family;
-
-/* Runs the families in order, appending their items to *out. */
-SL_MUSTCHECK int sl__routine_read_families(sl_conn *c, const sl_dump_filter *f,
-                                           const sl__routine_family *fams, size_t n,
-                                           sl_dump_items *out, sl_error *err);
-
-/* SQL fragments every family uses (string literals, for concatenation). */
-
-/* "quote_ident(nsp).quote_ident(name)" of a namespace alias and a name expression. */
-#define SL__QNAME(nsp, name) \
-    "pg_catalog.quote_ident(" nsp ".nspname) || '.' || pg_catalog.quote_ident(" name ")"
-
-/* True for the namespace alias nsp when it is a user schema selected by $1. Operators are
- * unqualified: with search_path = '' only pg_catalog's can be found. */
-#define SL__SCHEMA_SELECTED(nsp)                                                 \
-    nsp ".nspname NOT IN ('pg_catalog', 'information_schema') "                  \
-    "AND " nsp ".nspname !~ '^pg_(toast|temp_)' "                                \
-    "AND ($1::pg_catalog.oid[] IS NULL OR " nsp ".oid = ANY ($1::pg_catalog.oid[])) "
-
-/* True when the object (catalog name cat, oid expression oid) is neither a member of an
- * extension nor an internal part of another object. */
-#define SL__NOT_DEPENDENT(cat, oid)                                                   \
-    "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend dep "                            \
-    "WHERE dep.classid = '" cat "'::pg_catalog.regclass AND dep.objid = " oid " "    \
-    "AND dep.deptype IN ('e', 'i')) "
-
-/* "k 'v', k2 'v2'" of an options array (text[] of "k=v"), or NULL when there are none. */
-#define SL__OPTIONS(arr)                                                                 \
-    "(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(o.option_name) || ' ' || "   \
-    "pg_catalog.quote_literal(o.option_value), ', ' ORDER BY o.n) "                      \
-    "FROM pg_catalog.pg_options_to_table(" arr ") WITH ORDINALITY "                      \
-    "AS o(option_name, option_value, n))"
-
-#define SL__FIRST_NORMAL_OID "16384"
 
 #endif

@@ -19,7 +19,7 @@ sl__dump_watch(dump_ctx *d, sl_conn *c)
  * the database defines; the others fix how values are printed into the script (COPY rows and
  * the deparsed constants of defaults and views), as pg_dump sets them, so that the restore
  * reads them back the same whatever its own settings; large bytea values are read in slices
- * that must come as hex (dump/widerow.c). row_security = off makes a table whose policies
+ * that must come as hex (pg/widerow.c). row_security = off makes a table whose policies
  * would hide rows from the backup's role an error, as with pg_dump, not a silent loss. */
 static const char session_sql[] =
     "SET search_path = ''; SET DateStyle = 'ISO'; SET IntervalStyle = 'postgres'; "

@@ -20,7 +20,7 @@
 #include "dump/catalog.h"
 #include "dump/dump.h"
 #include "dump/script.h"
-#include "dump/widerow.h"
+#include "pg/widerow.h"
 #include "io/bfile.h"
 #include "pg/conn.h"
 #include "pg/pool.h"

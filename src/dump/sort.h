@@ -40,6 +40,7 @@
 
 #include "base/error.h"
 #include "dump/item.h"
+#include "pg/catalog.h"
 
 typedef struct sl_dump_dep {
     uint32_t classid, objid;          /* the dependent object */
@@ -54,21 +55,6 @@ typedef struct sl_dump_deps {
 } sl_dump_deps;
 
 #define SL_DUMP_DEPS_INIT {NULL, 0, 0}
-
-/* Catalog OIDs used as classids (fixed in PostgreSQL's catalogs). */
-enum {
-    SL_CLASS_TYPE = 1247,        /* pg_type */
-    SL_CLASS_PROC = 1255,        /* pg_proc */
-    SL_CLASS_RELATION = 1259,    /* pg_class */
-    SL_CLASS_ATTRDEF = 2604,     /* pg_attrdef */
-    SL_CLASS_CONSTRAINT = 2606,  /* pg_constraint */
-    SL_CLASS_NAMESPACE = 2615,   /* pg_namespace */
-    SL_CLASS_REWRITE = 2618,     /* pg_rewrite */
-    SL_CLASS_TRIGGER = 2620,     /* pg_trigger */
-    SL_CLASS_COLLATION = 3456,   /* pg_collation */
-    SL_CLASS_EXTENSION = 3079,   /* pg_extension */
-    SL_CLASS_STATISTIC_EXT = 3381, /* pg_statistic_ext */
-};
 
 void sl_dump_deps_add(sl_dump_deps *d, uint32_t classid, uint32_t objid, uint32_t ref_classid,
                       uint32_t ref_objid, char deptype);

@@ -34,7 +34,7 @@ range_where(const task *t, const char *alias, sl_buf *out)
 static void
 copy_out_sql(const task *t, const char *cols, sl_buf *sql)
 {
-    const sl_dump_table *tb = t->table;
+    const sl_catalog_table *tb = t->table;
     if (t->first_page < 0 && !tb->where) {
         sl_buf_printf(sql, "COPY %s %s TO STDOUT", tb->qualified, cols);
         return;
@@ -136,7 +136,7 @@ done:
 int
 sl__dump_table_data(dump_ctx *d, sl_conn *c, const task *t, sl_error *err)
 {
-    const sl_dump_table *tb = t->table;
+    const sl_catalog_table *tb = t->table;
     const sl_widerow_table *w = sl_widerow_for(d->wide, (size_t)(tb - d->cat->tables));
     sl_buf head = SL_BUF_INIT, names = SL_BUF_INIT;
     sl_bfile_segment *seg = NULL;
@@ -151,8 +151,8 @@ sl__dump_table_data(dump_ctx *d, sl_conn *c, const task *t, sl_error *err)
         stream_rows(d, c, t, w, seg, &rows, err) != 0 ||
         sl_bfile_segment_write(seg, "\\.\n\n", 4, err) != 0)
         goto done;
-    sl_bfile_meta meta = {.phase = SL_PHASE_DATA, .parallel = true, .kind = "TABLE DATA",
-                          .rows = rows};
+    sl_bfile_meta meta = {.phase = SL_PHASE_DATA, .parallel = true,
+                          .kind = SL_BFILE_KIND_TABLE_DATA, .rows = rows};
     sl__dump_meta_names(&meta, tb->schema, tb->name, &names);
     rc = sl_bfile_segment_commit(seg, &meta, err);
     seg = NULL;  /* commit frees the segment whatever it returns */

@@ -39,7 +39,7 @@ sl__dump_plan_tasks(dump_ctx *d, const sl_dump_catalog *cat, const uint32_t *blo
     int64_t chunk = d->opts->chunk_bytes > 0 ? d->opts->chunk_bytes : DEFAULT_CHUNK_BYTES;
     int64_t jobs = d->opts->jobs > 0 ? d->opts->jobs : 1;
     for (size_t i = 0; i < cat->ntables; i++) {
-        const sl_dump_table *t = &cat->tables[i];
+        const sl_catalog_table *t = &cat->tables[i];
         int64_t pages = t->bytes / block_size;
         int64_t chunk_pages = chunk / block_size;
         if (!t->is_heap || t->bytes <= chunk || chunk_pages < 1) {

@@ -24,7 +24,7 @@ typedef enum {
 
 typedef struct task {
     task_kind kind;
-    const sl_dump_table *table;
+    const sl_catalog_table *table;
     int64_t first_page;  /* -1: the whole table */
     int64_t end_page;    /* -1: open-ended (the last range also takes pages added since) */
     const uint32_t *blobs;

@@ -5,7 +5,7 @@
  * query for every configuration of the database. */
 #include "dump/textsearch.h"
 
-#include "dump/routine.h"
+#include "dump/family.h"
 #include "io/bfile.h"
 
 static const char parsers_sql[] =
@@ -76,7 +76,7 @@ static const char configurations_sql[] =
     "  AND " SL__NOT_DEPENDENT("pg_catalog.pg_ts_config", "c.oid")
     "ORDER BY n.nspname, c.cfgname";
 
-static const sl__routine_family textsearch_families[] = {
+static const sl__family textsearch_families[] = {
     {"text search parsers", "TEXT SEARCH PARSER", SL_PHASE_PRE_DATA, SL_PRIO_TS_PARSER, false,
      parsers_sql},
     {"text search templates", "TEXT SEARCH TEMPLATE", SL_PHASE_PRE_DATA, SL_PRIO_TS_TEMPLATE,
@@ -88,9 +88,9 @@ static const sl__routine_family textsearch_families[] = {
 };
 
 int
-sl__textsearch_read(sl_conn *c, const sl_dump_filter *f, sl_dump_items *out, sl_error *err)
+sl__textsearch_read(sl_conn *c, const sl_pattern_filter *f, sl_dump_items *out, sl_error *err)
 {
-    return sl__routine_read_families(c, f, textsearch_families,
-                                     sizeof textsearch_families / sizeof textsearch_families[0],
-                                     out, err);
+    return sl__family_read_all(c, f, textsearch_families,
+                               sizeof textsearch_families / sizeof textsearch_families[0], out,
+                               err);
 }

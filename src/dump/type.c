@@ -6,91 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dump/family.h"
 #include "io/bfile.h"
 
-/* Kinds the family queries may return; items point at these static strings. */
-static const char *const kinds[] = {
-    "SCHEMA", "EXTENSION", "SHELL TYPE", "COLLATION", "TYPE", "DOMAIN", "DOMAIN CONSTRAINT",
-    "SEQUENCE", "TABLE", "FOREIGN TABLE", "DEFAULT", "CHECK CONSTRAINT", "VIEW",
-    "MATERIALIZED VIEW", "SEQUENCE SET", "INDEX", "CONSTRAINT", "FK CONSTRAINT", "TRIGGER",
-    "RULE", "STATISTICS", "INDEX ATTACH", "TABLE ATTACH", "CLUSTER", "REPLICA IDENTITY",
-    "MATVIEW REFRESH",
-};
-
-static const char *
-static_kind(const char *k)
-{
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-        if (strcmp(kinds[i], k) == 0)
-            return kinds[i];
-    return NULL;
-}
-
-static uint32_t
-get_oid(const PGresult *r, int row, int col)
-{
-    return PQgetisnull(r, row, col) ? 0 : (uint32_t)strtoul(PQgetvalue(r, row, col), NULL, 10);
-}
-
-static char *
-get_str(const PGresult *r, int row, int col)
-{
-    return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
-}
-
-int
-sl__dump_read_family(sl_conn *c, const char *what, const char *sql, int nparams,
-                     const char *const *params, sl_dump_items *out, sl_dump_deps *deps,
-                     sl_error *err)
-{
-    PGresult *res = NULL;
-    if (sl_conn_query(c, &res, sql, nparams, params, err) != 0) {
-        sl_error_prefix(err, "reading %s", what);
-        return -1;
-    }
-    int rc = -1;
-    for (int i = 0; i < PQntuples(res); i++) {
-        const char *kind = get_str(res, i, 5);
-        if (kind && strcmp(kind, "UNSUPPORTED") == 0) {
-            /* the query found a state no dump can reproduce; sql says why */
-            sl_error_set(err, SL_E_UNSUPPORTED, "cannot back up %s.%s: %s",
-                         PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4));
-            goto done;
-        }
-        if (kind && strcmp(kind, "PART") == 0) {
-            sl_dump_deps_add(deps, get_oid(res, i, 0), get_oid(res, i, 1), get_oid(res, i, 8),
-                             get_oid(res, i, 9), 'i');
-            continue;
-        }
-        sl_dump_item it = {
-            .phase = atoi(PQgetvalue(res, i, 6)),
-            .priority = atoi(PQgetvalue(res, i, 7)),
-            .kind = kind ? static_kind(kind) : NULL,
-            .schema = get_str(res, i, 2),
-            .name = get_str(res, i, 3),
-            .sql = get_str(res, i, 4),
-            .classid = get_oid(res, i, 0),
-            .objid = get_oid(res, i, 1),
-            .ref_classid = get_oid(res, i, 8),
-            .ref_objid = get_oid(res, i, 9),
-        };
-        if (!it.kind || !it.sql || !it.name) {
-            /* a definition the server could not produce (e.g. a NULL deparse): never skip it */
-            sl_error_set(err, SL_E_UNSUPPORTED, "cannot produce the definition of %s %s%s%s",
-                         kind ? kind : "object", it.schema ? it.schema : "",
-                         it.schema ? "." : "", it.name ? it.name : "?");
-            goto done;
-        }
-        sl_dump_items_add(out, &it);
-    }
-    rc = 0;
-done:
-    PQclear(res);
-    return rc;
-}
-
 /* SQL fragments. QN(nsp, name): quoted, qualified name of a namespace alias and a name. */
-#define QN(nsp, name) "format('%I.%I', " nsp ".nspname, " name ")"
+#define QN(nsp, name) SL_CATALOG_QNAME(nsp, name)  /* pg/catalog.h, short for the SQL below */
 #define NOT_EXT_MEMBER(cls, oid)                                                          \
     "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = " cls " AND e.objid = " oid \
     " AND e.deptype = 'e')"
@@ -224,7 +144,7 @@ static const char types_sql[] =
     "WHERE t.typtype = 'd' AND co.contype = 'c'";
 
 int
-sl_dump_read_types(sl_conn *c, const sl_dump_filter *f, sl_dump_items *out, sl_dump_deps *deps,
+sl_dump_read_types(sl_conn *c, const sl_pattern_filter *f, sl_dump_items *out, sl_dump_deps *deps,
                    sl_error *err)
 {
     if (f->data_only || f->tables_only)
@@ -232,10 +152,10 @@ sl_dump_read_types(sl_conn *c, const sl_dump_filter *f, sl_dump_items *out, sl_d
     bool whole = !(f->include_schemas && f->include_schemas[0]) &&
                  !(f->exclude_schemas && f->exclude_schemas[0]);
     const char *p[2] = {f->schema_oids, whole ? "true" : "false"};
-    if (sl__dump_read_family(c, "schemas", schemas_sql, 1, p, out, deps, err) != 0 ||
-        sl__dump_read_family(c, "extensions", extensions_sql, 2, p, out, deps, err) != 0 ||
-        sl__dump_read_family(c, "collations", collations_sql, 1, p, out, deps, err) != 0 ||
-        sl__dump_read_family(c, "types", types_sql, 1, p, out, deps, err) != 0)
+    if (sl__family_read_rows(c, "schemas", schemas_sql, 1, p, out, deps, err) != 0 ||
+        sl__family_read_rows(c, "extensions", extensions_sql, 2, p, out, deps, err) != 0 ||
+        sl__family_read_rows(c, "collations", collations_sql, 1, p, out, deps, err) != 0 ||
+        sl__family_read_rows(c, "types", types_sql, 1, p, out, deps, err) != 0)
         return -1;
     return 0;
 }

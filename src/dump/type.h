@@ -1,7 +1,7 @@
 /* dump/type.h: catalog readers for schemas, extensions, collations and types (enum, composite,
- * domain and its constraints, range with its multirange, base types and shell types), plus the
- * family-query helper that type.c and relation.c share.
- * Every family is one set-based query whose rows are items; see sl__dump_read_family().
+ * domain and its constraints, range with its multirange, base types and shell types).
+ * Every family is one set-based query whose rows dump/family.h makes items (its row-kind
+ * contract, as relation.c's).
  * Skipped: extension members (emitted as CREATE EXTENSION only), array and multirange types
  * (created with their element / range type), table row types (created with the table).
  * Errors: -1 with *err set; items appended so far stay in *out. */
@@ -9,51 +9,13 @@
 #define SL_DUMP_TYPE_H
 
 #include "base/error.h"
-#include "dump/filter.h"
 #include "dump/item.h"
 #include "dump/sort.h"
 #include "pg/conn.h"
-
-/* Priorities of the kinds read by type.c and relation.c (routine.h has 300-362). */
-enum {
-    SL_PRIO_SCHEMA = 100,
-    SL_PRIO_EXTENSION = 110,
-    SL_PRIO_SHELL_TYPE = 200,
-    SL_PRIO_COLLATION = 205,
-    SL_PRIO_TYPE = 210,
-    SL_PRIO_DOMAIN_CONSTRAINT = 215,
-    SL_PRIO_SEQUENCE = 400,
-    SL_PRIO_TABLE = 410,
-    SL_PRIO_DEFAULT = 420,
-    SL_PRIO_CHECK = 425,
-    SL_PRIO_VIEW = 430,
-    SL_PRIO_MATVIEW = 440,
-    SL_PRIO_SEQUENCE_SET = 500,
-    SL_PRIO_INDEX = 600,
-    SL_PRIO_CONSTRAINT = 610,
-    SL_PRIO_FK = 700,
-    SL_PRIO_TRIGGER = 710,
-    SL_PRIO_RULE = 720,
-    SL_PRIO_STATISTICS = 730,
-    SL_PRIO_INDEX_ATTACH = 740,
-    SL_PRIO_CLUSTER = 750,
-    SL_PRIO_MATVIEW_REFRESH = 800,
-};
+#include "pg/pattern.h"
 
 /* Schemas, extensions, collations, types. Reads nothing with f->data_only or f->tables_only. */
-SL_MUSTCHECK int sl_dump_read_types(sl_conn *c, const sl_dump_filter *f, sl_dump_items *out,
+SL_MUSTCHECK int sl_dump_read_types(sl_conn *c, const sl_pattern_filter *f, sl_dump_items *out,
                                     sl_dump_deps *deps, sl_error *err);
-
-/* ---- internal ---------------------------------------------------------------------------
- * A family query returns one row per item with exactly these columns:
- *   classid oid, objid oid, schema text, name text, sql text, kind text, phase int,
- *   priority int, ref_classid oid, ref_objid oid
- * kind must be one of the static strings sl__dump_kind() knows. The kind "PART" makes no item:
- * it records that (classid, objid) is emitted inside the item (ref_classid, ref_objid), as a
- * deptype 'i' row in *deps (e.g. a CHECK constraint written inside CREATE TABLE). The kind
- * "UNSUPPORTED" fails the read with SL_E_UNSUPPORTED naming schema.name, sql giving the reason. */
-SL_MUSTCHECK int sl__dump_read_family(sl_conn *c, const char *what, const char *sql, int nparams,
-                                      const char *const *params, sl_dump_items *out,
-                                      sl_dump_deps *deps, sl_error *err);
 
 #endif

@@ -78,9 +78,9 @@ typedef struct sl_bfile_stream sl_bfile_stream;
 typedef struct sl_bfile_meta {
     int phase;           /* restore order: phases run in increasing order; see below */
     bool parallel;       /* segments of this phase may run at the same time */
-    const char *kind;    /* "PREAMBLE", "PRE-DATA", "TABLE DATA", "BLOBS", "SEQUENCE SET",
-                          * "INDEX", "CONSTRAINT", "FK CONSTRAINT", "TRIGGER", "MATVIEW REFRESH",
-                          * "ACL", ... */
+    const char *kind;    /* SL_BFILE_KIND_* below, or "PREAMBLE", "PRE-DATA", "INDEX",
+                          * "CONSTRAINT", "FK CONSTRAINT", "TRIGGER", "MATVIEW REFRESH", "ACL",
+                          * ... */
     const char *schema;  /* NULL when not about one object */
     const char *name;    /* table / object name, NULL when not about one object */
     int64_t rows;        /* rows in a TABLE DATA segment, -1 otherwise */
@@ -104,6 +104,17 @@ enum {
 
 /* Is phase one of the SL_PHASE_* values? */
 bool sl_bfile_phase_known(int64_t phase);
+
+/* The kinds of segment that restore and verify act on (a segment's kind is stored as text in
+ * the index, so keep them stable; the other kinds, one per kind of schema item, are shown and
+ * kept but not interpreted). Compare with sl_bfile_kind_is(), never with a literal. */
+#define SL_BFILE_KIND_TABLE_DATA "TABLE DATA"      /* COPY rows of one table (or a ctid range
+                                                    * of it); rows counts them */
+#define SL_BFILE_KIND_BLOBS "BLOBS"                /* large objects' contents */
+#define SL_BFILE_KIND_SEQUENCE_SET "SEQUENCE SET"  /* setval() of every dumped sequence */
+
+/* Is kind (an index entry's, may be NULL) the SL_BFILE_KIND_* what? */
+bool sl_bfile_kind_is(const char *kind, const char *what);
 
 /* The longest kind, schema, name or header field the index holds (bytes): a reader takes at
  * most this much of any JSON string of the index. */

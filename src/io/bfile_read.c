@@ -352,6 +352,12 @@ struct sl_bfile_stream {
     bool done;
 };
 
+bool
+sl_bfile_kind_is(const char *kind, const char *what)
+{
+    return kind && strcmp(kind, what) == 0;
+}
+
 const char *
 sl_bfile_entry_describe(const sl_bfile_entry *e, char *buf, size_t cap)
 {

@@ -236,8 +236,8 @@ place(sl_bfile_writer *w, rec *r, int spool_fd, sl_error *err)
                      r->phase, w->last_phase);
         goto done;
     }
-    if (spool_fd >= 0 && sl_copy_range(spool_fd, 0, sl_sink_fd(w->sink), w->end, r->length,
-                                       sl_sink_partial(w->sink), err) != 0)
+    if (spool_fd >= 0 && sl_sink_copy_range(spool_fd, 0, sl_sink_fd(w->sink), w->end, r->length,
+                                            sl_sink_partial(w->sink), err) != 0)
         goto done;
     r->offset = w->end;
     w->end += r->length;
@@ -308,8 +308,8 @@ place_owner(sl_bfile_writer *w, sl_bfile_segment *s, rec *r, sl_error *err)
         return drain(w, err);
     }
     int fd = sl_spool_open(sl_sink_dir(w->sink), err);
-    if (fd < 0 || sl_copy_range(sl_sink_fd(w->sink), s->base, fd, 0, r->length,
-                                sl_sink_partial(w->sink), err) != 0) {
+    if (fd < 0 || sl_sink_copy_range(sl_sink_fd(w->sink), s->base, fd, 0, r->length,
+                                     sl_sink_partial(w->sink), err) != 0) {
         if (fd >= 0)
             close(fd);
         rec_free(r);

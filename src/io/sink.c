@@ -256,8 +256,8 @@ done:
 }
 
 int
-sl_copy_range(int src_fd, uint64_t src_off, int dst_fd, uint64_t dst_off, uint64_t len,
-              const char *what, sl_error *err)
+sl_sink_copy_range(int src_fd, uint64_t src_off, int dst_fd, uint64_t dst_off, uint64_t len,
+                   const char *what, sl_error *err)
 {
     while (len) {
         loff_t in = (loff_t)src_off, outp = (loff_t)dst_off;

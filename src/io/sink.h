@@ -39,7 +39,8 @@ SL_MUSTCHECK int sl_pread_all(int fd, void *data, size_t len, uint64_t off, cons
                               sl_error *err);
 /* Copies len bytes from src_fd at src_off to dst_fd at dst_off (copy_file_range where the file
  * system allows it, else a read/write loop with one 1 MiB buffer). */
-SL_MUSTCHECK int sl_copy_range(int src_fd, uint64_t src_off, int dst_fd, uint64_t dst_off,
-                               uint64_t len, const char *what, sl_error *err);
+SL_MUSTCHECK int sl_sink_copy_range(int src_fd, uint64_t src_off, int dst_fd,
+                                    uint64_t dst_off, uint64_t len, const char *what,
+                                    sl_error *err);
 
 #endif

@@ -25,7 +25,7 @@ describe_tables(const engine *eng, sl_buf *msg)
     const sl_bfile_entry *first = sl_bfile_reader_entry(eng->reader, 0);
     const sl_bfile_entry **data = sl_calloc(count ? count : 1, sizeof *data);
     for (size_t i = 0; i < count; i++)
-        if (strcmp(first[i].kind, "TABLE DATA") == 0)
+        if (sl_bfile_kind_is(first[i].kind, SL_BFILE_KIND_TABLE_DATA))
             data[n++] = &first[i];
     qsort(data, n, sizeof *data, compare_tables);
     sl_buf names = SL_BUF_INIT;

@@ -66,11 +66,11 @@ same_name(const char *a, const char *b)
 static bool
 table_busy(const engine *eng, const worker *self, const sl_bfile_entry *e)
 {
-    if (strcmp(e->kind, "TABLE DATA") != 0)
+    if (!sl_bfile_kind_is(e->kind, SL_BFILE_KIND_TABLE_DATA))
         return false;
     for (int i = 0; i < eng->nworkers; i++) {
         const sl_bfile_entry *c = eng->workers[i].current;
-        if (&eng->workers[i] != self && c && strcmp(c->kind, "TABLE DATA") == 0 &&
+        if (&eng->workers[i] != self && c && sl_bfile_kind_is(c->kind, SL_BFILE_KIND_TABLE_DATA) &&
             same_name(c->schema, e->schema) && same_name(c->name, e->name))
             return true;
     }

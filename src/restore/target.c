@@ -194,7 +194,7 @@ check_table_batch(sl_conn *c, const sl_bfile_reader *r, size_t from, size_t to,
     int rc = -1;
     for (size_t i = from; i < to; i++) {
         const sl_bfile_entry *e = sl_bfile_reader_entry(r, i);
-        if (strcmp(e->kind, "TABLE DATA") != 0 || !e->schema || !e->name)
+        if (!sl_bfile_kind_is(e->kind, SL_BFILE_KIND_TABLE_DATA) || !e->schema || !e->name)
             continue;
         char *s = sl_conn_quote_ident(c, e->schema), *t = sl_conn_quote_ident(c, e->name);
         char *qualified = s && t ? sl_asprintf("%s.%s", s, t) : NULL;

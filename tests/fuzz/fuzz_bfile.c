@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "io/bfile.h"
-#include "io/verify.h"
+#include "restore/verify.h"
 
 static char path[64];
 

@@ -1,7 +1,7 @@
-/* libFuzzer target for io/verify (and the writer and reader under it): arbitrary text becomes
- * the TABLE DATA of a backup file written by the bfile writer, in two segments cut where the
- * input says; sl_verify_file() must then count the rows a plain reading of the rule in
- * io/verify.h finds (lines after a "COPY ... FROM stdin;" statement, whose quoted names may
+/* libFuzzer target for restore/verify (and the writer and reader under it): arbitrary text
+ * becomes the TABLE DATA of a backup file written by the bfile writer, in two segments cut
+ * where the input says; sl_verify_file() must then count the rows a plain reading of the rule
+ * in pg/copyscan.h finds (lines after a "COPY ... FROM stdin;" statement, whose quoted names may
  * hold anything, up to "\."), or refuse a segment that ends inside a COPY block, and the reader
  * must give the text back unchanged.
  * First byte: codec (mod 3); second: where the cut falls (per 256 of the text). */
@@ -13,7 +13,7 @@
 
 #include "base/buf.h"
 #include "io/bfile.h"
-#include "io/verify.h"
+#include "restore/verify.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -54,7 +54,7 @@ statement_end(const char *p, size_t i, size_t n, bool *from_stdin)
     return i;
 }
 
-/* The rule of io/verify.h, read plainly on the whole text: -1 when the text ends inside a COPY
+/* The rule of pg/copyscan.h, read plainly on the whole text: -1 when the text ends inside a COPY
  * block (or on the line of its statement, after the ';'). */
 static int64_t
 expected_rows(const char *p, size_t n)

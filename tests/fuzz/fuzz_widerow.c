@@ -1,4 +1,4 @@
-/* libFuzzer target for dump/widerow's line splitter, which reads COPY lines a server sends
+/* libFuzzer target for pg/widerow's line splitter, which reads COPY lines a server sends
  * ("fields...\t[tf]\tctid"): whatever the line, it either refuses it, or keeps a prefix that
  * ends right before "\tf\t", or takes as the ctid exactly what follows the last tab of a line
  * whose flag field is "t"; it never reads or keeps more than the line. */
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "base/buf.h"
-#include "dump/widerow.h"
+#include "pg/widerow.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -22,7 +22,7 @@
 #include "io/bfile.h"
 #include "io/bfile_format.h"
 #include "io/checksum.h"
-#include "io/verify.h"
+#include "restore/verify.h"
 
 static const sl_codec_kind all_kinds[] = {SL_CODEC_GZIP, SL_CODEC_ZSTD, SL_CODEC_NONE};
 

@@ -116,7 +116,7 @@ test_spool_and_copy(void **state)
     for (size_t i = 0; i < n; i++)
         data[i] = (char)(i * 31 + (i >> 12));
     assert_int_equal(sl_pwrite_all(a, data, n, 0, "a", &err), 0);
-    assert_int_equal(sl_copy_range(a, 100, b, 7, n - 100, "b", &err), 0);
+    assert_int_equal(sl_sink_copy_range(a, 100, b, 7, n - 100, "b", &err), 0);
     assert_int_equal(sl_pread_all(b, back, n - 100, 7, "b", &err), 0);
     assert_memory_equal(back, data + 100, n - 100);
     /* reading past the end is a truncated file */

@@ -1,4 +1,4 @@
-/* Unit tests for dump/widerow.c's line splitter: a row of the large-value COPY is the table's
+/* Unit tests for pg/widerow.c's line splitter: a row of the large-value COPY is the table's
  * columns, a t/f flag and the row's ctid; an ordinary row is written without the last two. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "dump/widerow.h"
+#include "pg/widerow.h"
 
 static const struct {
     const char *name;

@@ -1,7 +1,7 @@
-/* dump/filter.c: turns -n/-N/-t/-T/--exclude-table-data patterns into OID sets.
+/* pg/pattern.c: turns -n/-N/-t/-T/--exclude-table-data patterns into OID sets.
  *
  * Each psql pattern becomes an anchored POSIX regular expression (one for the schema part, one
- * for the name part) built here (sl__dump_filter_regex), so the server only ever matches with
+ * for the name part) built here (sl_pattern_regex), so the server only ever matches with
  * pg_catalog's "~". All patterns of one flag go to the server in one query as text array
  * parameters, never spliced into the SQL; the query answers, per pattern, which OIDs it
  * matched, so a pattern that matches nothing is named in the error. Unqualified table patterns
@@ -10,7 +10,7 @@
  * database's or the role's, which may name a schema holding look-alike operators before
  * pg_catalog, so that query writes every operator as OPERATOR(pg_catalog.op), as pg_dump does.
  * Everything else runs with search_path = ''. */
-#include "dump/filter.h"
+#include "pg/pattern.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -40,8 +40,8 @@ put_literal(sl_buf *re, char ch)
 }
 
 int
-sl__dump_filter_regex(const char *pattern, bool allow_schema, char **schema_re, char **name_re,
-                      sl_error *err)
+sl_pattern_regex(const char *pattern, bool allow_schema, char **schema_re, char **name_re,
+                 sl_error *err)
 {
     sl_buf part = SL_BUF_INIT;
     char *first = NULL;
@@ -115,15 +115,15 @@ count_patterns(const char *const *pats)
 }
 
 int
-sl__dump_filter_arrays(const char **pats, bool allow_schema, char **schema_arr, char **name_arr,
-                   sl_error *err)
+sl_pattern_arrays(const char **pats, bool allow_schema, char **schema_arr, char **name_arr,
+                  sl_error *err)
 {
     sl_buf sa = SL_BUF_INIT, na = SL_BUF_INIT;
     sl_buf_puts(&sa, "{");
     sl_buf_puts(&na, "{");
     for (size_t i = 0; pats && pats[i]; i++) {
         char *s = NULL, *n = NULL;
-        if (sl__dump_filter_regex(pats[i], allow_schema, &s, &n, err) != 0) {
+        if (sl_pattern_regex(pats[i], allow_schema, &s, &n, err) != 0) {
             sl_buf_free(&sa);
             sl_buf_free(&na);
             return -1;
@@ -178,7 +178,7 @@ match_patterns(sl_conn *c, const char *flag, const char **pats, bool tables, cha
     PGresult *res = NULL;
     sl_buf all = SL_BUF_INIT;
     int rc = -1;
-    if (sl__dump_filter_arrays(pats, tables, &sarr, &narr, err) != 0)
+    if (sl_pattern_arrays(pats, tables, &sarr, &narr, err) != 0)
         goto done;
     const char *params[2] = {sarr, narr};
     int rq;
@@ -252,7 +252,7 @@ static const char final_sql[] =
     "  JOIN pg_catalog.pg_class c ON c.oid = d.objid WHERE d.classid = 1259 "
     "  AND d.refclassid = 1259 AND d.deptype IN ('a', 'i') AND c.relkind = 'S' "
     "  AND d.refobjid IN (SELECT oid FROM r0)), "
-    /* extension configuration relations whose contents are dumped (filter.h); an extension is
+    /* extension configuration relations whose contents are dumped (pattern.h); an extension is
      * dumped as dump/type.c's extensions_sql says: no -t, and its schema is dumped (or it lives
      * in pg_catalog and no -n/-N is given) */
     "cfg AS (SELECT c.oid, c.relkind FROM pg_catalog.pg_extension x "
@@ -277,12 +277,12 @@ static const char final_sql[] =
     "   WHERE relkind = 'S')::text";
 
 int
-sl_dump_filter_resolve(sl_dump_filter *f, sl_conn *c, sl_error *err)
+sl_pattern_filter_resolve(sl_pattern_filter *f, sl_conn *c, sl_error *err)
 {
     char *inc_s = NULL, *exc_s = NULL, *inc_t = NULL, *exc_t = NULL, *exc_d = NULL;
     PGresult *res = NULL;
     int rc = -1;
-    sl_dump_filter_clear(f);
+    sl_pattern_filter_clear(f);
     /* an empty list means no filter, as NULL does: readers may test either */
     const char ***lists[] = {&f->include_schemas, &f->exclude_schemas, &f->include_tables,
                              &f->exclude_tables, &f->exclude_table_data};
@@ -291,7 +291,7 @@ sl_dump_filter_resolve(sl_dump_filter *f, sl_conn *c, sl_error *err)
             *lists[i] = NULL;
     if (sl_conn_exec(c, "SET search_path = ''", err) != 0)
         goto done;
-    /* as for the catalog queries (dump/catalog.c): JIT would cost more than these queries */
+    /* as for the catalog queries that follow: JIT would cost more than these queries */
     if (sl_conn_server_version(c) >= 110000 && sl_conn_exec(c, "SET jit = off", err) != 0)
         goto done;
     if (count_patterns(f->include_schemas) &&
@@ -323,7 +323,7 @@ sl_dump_filter_resolve(sl_dump_filter *f, sl_conn *c, sl_error *err)
     rc = 0;
 done:
     if (rc != 0)
-        sl_dump_filter_clear(f);
+        sl_pattern_filter_clear(f);
     PQclear(res);
     free(inc_s);
     free(exc_s);
@@ -334,7 +334,7 @@ done:
 }
 
 void
-sl_dump_filter_clear(sl_dump_filter *f)
+sl_pattern_filter_clear(sl_pattern_filter *f)
 {
     free(f->schema_oids);
     free(f->table_oids);

@@ -1,4 +1,4 @@
-/* Unit tests for io/verify.c's row counter: rows of COPY ... FROM stdin blocks, whatever the
+/* Unit tests for pg/copyscan.c: rows of COPY ... FROM stdin blocks, whatever the
  * names of the tables and however the text is cut into chunks. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "io/verify.h"
+#include "pg/copyscan.h"
 
 static const struct {
     const char *name;
@@ -42,9 +42,9 @@ static const struct {
 };
 
 static void
-check(size_t i, const char *chunks_desc, sl__verify_rows *c)
+check(size_t i, const char *chunks_desc, sl_copyscan *c)
 {
-    bool complete = sl__verify_rows_finish(c);
+    bool complete = sl_copyscan_finish(c);
     if (c->rows != cases[i].rows || complete != cases[i].complete)
         fail_msg("%s (%s): %lld rows, %s; want %lld, %s", cases[i].name, chunks_desc,
                  (long long)c->rows, complete ? "complete" : "inside COPY",
@@ -56,8 +56,8 @@ test_whole(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        sl__verify_rows c = {0};
-        sl__verify_rows_feed(&c, cases[i].text, strlen(cases[i].text));
+        sl_copyscan c = {0};
+        sl_copyscan_feed(&c, cases[i].text, strlen(cases[i].text));
         check(i, "whole", &c);
     }
 }
@@ -70,14 +70,14 @@ test_chunked(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t n = strlen(cases[i].text);
         for (size_t cut = 0; cut <= n; cut++) {
-            sl__verify_rows c = {0};
-            sl__verify_rows_feed(&c, cases[i].text, cut);
-            sl__verify_rows_feed(&c, cases[i].text + cut, n - cut);
+            sl_copyscan c = {0};
+            sl_copyscan_feed(&c, cases[i].text, cut);
+            sl_copyscan_feed(&c, cases[i].text + cut, n - cut);
             check(i, "two chunks", &c);
         }
-        sl__verify_rows c = {0};
+        sl_copyscan c = {0};
         for (size_t k = 0; k < n; k++)
-            sl__verify_rows_feed(&c, cases[i].text + k, 1);
+            sl_copyscan_feed(&c, cases[i].text + k, 1);
         check(i, "bytes", &c);
     }
 }

@@ -1,4 +1,4 @@
-#include "dump/widerow.h"
+#include "pg/widerow.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -89,33 +89,33 @@ static const char plan_query[] =
     " ORDER BY a.attrelid, a.attnum";
 
 static size_t
-table_index_of(const sl_dump_catalog *cat, uint32_t oid)
+table_index_of(const sl_catalog_table *tables, size_t ntables, uint32_t oid)
 {
-    for (size_t i = 0; i < cat->ntables; i++)
-        if (cat->tables[i].oid == oid)
+    for (size_t i = 0; i < ntables; i++)
+        if (tables[i].oid == oid)
             return i;
-    return cat->ntables;
+    return ntables;
 }
 
 static void
-oid_array(const sl_dump_catalog *cat, sl_buf *out)
+oid_array(const sl_catalog_table *tables, size_t ntables, sl_buf *out)
 {
     sl_buf_putc(out, '{');
-    for (size_t i = 0; i < cat->ntables; i++)
-        sl_buf_printf(out, "%s%u", i ? "," : "", cat->tables[i].oid);
+    for (size_t i = 0; i < ntables; i++)
+        sl_buf_printf(out, "%s%u", i ? "," : "", tables[i].oid);
     sl_buf_putc(out, '}');
 }
 
 int
-sl_widerow_plan_read(sl_widerow_plan **out, sl_conn *c, const sl_dump_catalog *cat,
-                     int64_t threshold_bytes, sl_error *err)
+sl_widerow_plan_read(sl_widerow_plan **out, sl_conn *c, const sl_catalog_table *tables,
+                     size_t ntables, int64_t threshold_bytes, sl_error *err)
 {
     sl_widerow_plan *p = sl_calloc(1, sizeof *p);
     p->threshold = threshold_bytes;
-    p->ntables = cat->ntables;
-    p->by_table = sl_calloc(cat->ntables ? cat->ntables : 1, sizeof *p->by_table);
+    p->ntables = ntables;
+    p->by_table = sl_calloc(ntables ? ntables : 1, sizeof *p->by_table);
     sl_buf oids = SL_BUF_INIT;
-    oid_array(cat, &oids);
+    oid_array(tables, ntables, &oids);
     const char *params[1] = {oids.data};
     PGresult *res = NULL;
     int rc = sl_conn_query(c, &res, plan_query, 1, params, err);
@@ -126,16 +126,23 @@ sl_widerow_plan_read(sl_widerow_plan **out, sl_conn *c, const sl_dump_catalog *c
         return -1;
     }
     uint32_t last_oid = 0;
-    size_t idx = cat->ntables;
+    size_t idx = ntables;
     for (int r = 0; r < PQntuples(res); r++) {
-        uint32_t oid = (uint32_t)strtoul(PQgetvalue(res, r, 0), NULL, 10);
+        uint32_t oid;
+        if (!sl_catalog_parse_oid(PQgetvalue(res, r, 0), &oid)) {
+            sl_error_set(err, SL_E_SERVER, "could not read the columns of tables with large "
+                         "values: the server sent \"%s\" as an oid", PQgetvalue(res, r, 0));
+            PQclear(res);
+            sl_widerow_plan_free(p);
+            return -1;
+        }
         if (oid != last_oid) {
-            idx = table_index_of(cat, oid);
+            idx = table_index_of(tables, ntables, oid);
             last_oid = oid;
-            if (idx < cat->ntables)
+            if (idx < ntables)
                 p->by_table[idx] = sl_calloc(1, sizeof(sl_widerow_table));
         }
-        if (idx < cat->ntables)
+        if (idx < ntables)
             table_add_col(p->by_table[idx], PQgetvalue(res, r, 1), PQgetvalue(res, r, 2)[0]);
     }
     PQclear(res);
@@ -152,7 +159,7 @@ sl_widerow_plan_read(sl_widerow_plan **out, sl_conn *c, const sl_dump_catalog *c
 }
 
 void
-sl_widerow_copy_sql(const sl_widerow_plan *p, const sl_widerow_table *w, const sl_dump_table *t,
+sl_widerow_copy_sql(const sl_widerow_plan *p, const sl_widerow_table *w, const sl_catalog_table *t,
                     const char *where, sl_buf *sql)
 {
     sl_buf_puts(sql, "COPY (SELECT ");
@@ -227,7 +234,7 @@ flush_if_full(row_out *o, bool force, sl_error *err)
 
 /* Lengths of the sliced columns and whole values of the others, in one query. */
 static int
-fetch_row_head(sl_conn *c, const sl_widerow_table *w, const sl_dump_table *t, const char *ctid,
+fetch_row_head(sl_conn *c, const sl_widerow_table *w, const sl_catalog_table *t, const char *ctid,
                PGresult **res, sl_error *err)
 {
     sl_buf sql = SL_BUF_INIT;
@@ -252,7 +259,7 @@ fetch_row_head(sl_conn *c, const sl_widerow_table *w, const sl_dump_table *t, co
 }
 
 static int
-write_sliced(sl_conn *c, const sl_dump_table *t, const char *col, char kind, long long total,
+write_sliced(sl_conn *c, const sl_catalog_table *t, const char *col, char kind, long long total,
              const char *ctid, row_out *o, sl_error *err)
 {
     char sql[1024];
@@ -303,7 +310,7 @@ write_sliced(sl_conn *c, const sl_dump_table *t, const char *col, char kind, lon
 }
 
 int
-sl_widerow_write(sl_conn *c, const sl_widerow_table *w, const sl_dump_table *t, const char *ctid,
+sl_widerow_write(sl_conn *c, const sl_widerow_table *w, const sl_catalog_table *t, const char *ctid,
                  sl_widerow_emit emit, void *arg, sl_error *err)
 {
     PGresult *head = NULL;

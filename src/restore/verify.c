@@ -1,5 +1,5 @@
-/* io/verify.c: end-to-end check of a backup file (io/verify.h). */
-#include "io/verify.h"
+/* restore/verify.c: end-to-end check of a backup file (restore/verify.h). */
+#include "restore/verify.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,110 +7,12 @@
 
 #include "base/mem.h"
 #include "io/bfile.h"
-
-enum {
-    ROWS_LINE_START,  /* at the start of a line outside COPY data: is it "COPY "? */
-    ROWS_OTHER_LINE,  /* in a line that is not a COPY statement */
-    ROWS_STATEMENT,   /* in a COPY statement, up to its ';' */
-    ROWS_AFTER,       /* after the ';' of COPY ... FROM stdin, up to the end of that line */
-    ROWS_DATA,        /* in COPY data: one row per line, up to a line "\." */
-};
-
-static bool
-ends_with(const char *tail, size_t len, const char *word)
-{
-    size_t n = strlen(word);
-    return len >= n && memcmp(tail + len - n, word, n) == 0;
-}
-
-/* One byte of a COPY statement: quotes are followed so that a quoted name holding ';', a
- * newline or "FROM stdin" ends nothing. */
-static void
-statement_byte(sl__verify_rows *c, char ch)
-{
-    if (c->quote) {
-        if (ch == c->quote)
-            c->quote = 0;  /* a doubled quote closes and opens again */
-        else
-            return;        /* quoted text never reaches the tail */
-    } else if (ch == '"' || ch == '\'') {
-        c->quote = ch;
-    } else if (ch == ';') {
-        c->state = ends_with(c->tail, c->tail_len, "FROM stdin") ? ROWS_AFTER : ROWS_OTHER_LINE;
-        c->tail_len = 0;
-        return;
-    }
-    if (c->tail_len == sizeof c->tail) {
-        memmove(c->tail, c->tail + 1, sizeof c->tail - 1);
-        c->tail_len--;
-    }
-    c->tail[c->tail_len++] = ch;
-}
-
-/* A line of COPY data ends: "\." ends the data, anything else is a row. */
-static void
-data_line_end(sl__verify_rows *c)
-{
-    if (c->line_len == 2 && c->head[0] == '\\' && c->head[1] == '.')
-        c->state = ROWS_LINE_START;
-    else
-        c->rows++;
-    c->line_len = 0;
-}
-
-/* Rows are counted a line at a time (memchr); statements, which are short, a byte at a time. */
-void
-sl__verify_rows_feed(sl__verify_rows *c, const char *p, size_t n)
-{
-    while (n) {
-        if (c->state == ROWS_DATA || c->state == ROWS_OTHER_LINE || c->state == ROWS_AFTER) {
-            const char *nl = memchr(p, '\n', n);
-            size_t k = nl ? (size_t)(nl - p) : n;
-            if (c->state == ROWS_DATA) {
-                for (size_t i = 0; i < k && c->line_len + i < sizeof c->head; i++)
-                    c->head[c->line_len + i] = p[i];
-                c->line_len += k;
-            }
-            if (!nl)
-                return;
-            if (c->state == ROWS_DATA)
-                data_line_end(c);
-            else
-                c->state = c->state == ROWS_AFTER ? ROWS_DATA : ROWS_LINE_START;
-            c->line_len = 0;
-            p += k + 1;
-            n -= k + 1;
-            continue;
-        }
-        char ch = *p++;
-        n--;
-        if (c->state == ROWS_STATEMENT) {
-            statement_byte(c, ch);
-        } else if (ch == '\n') {
-            c->line_len = 0;  /* ROWS_LINE_START: an empty line or a short one */
-        } else if (ch != "COPY "[c->line_len]) {
-            c->state = ROWS_OTHER_LINE;
-        } else if (++c->line_len == 5) {
-            c->state = ROWS_STATEMENT;
-            c->quote = 0;
-            c->tail_len = 0;
-            c->line_len = 0;
-        }
-    }
-}
-
-bool
-sl__verify_rows_finish(sl__verify_rows *c)
-{
-    if (c->state == ROWS_DATA && c->line_len)
-        data_line_end(c);  /* a last line without its newline still counts */
-    return c->state != ROWS_DATA && c->state != ROWS_AFTER;
-}
+#include "pg/copyscan.h"
 
 static bool
 is_table_data(const sl_bfile_entry *e)
 {
-    return strcmp(e->kind, "TABLE DATA") == 0;
+    return sl_bfile_kind_is(e->kind, SL_BFILE_KIND_TABLE_DATA);
 }
 
 static void
@@ -127,7 +29,7 @@ check_part(const sl_bfile_reader *r, const sl_bfile_entry *e, sl_verify_report *
            sl_error *err)
 {
     sl_bfile_stream *s = NULL;
-    sl__verify_rows rc = {0};
+    sl_copyscan rc = {0};
     const size_t sig = sizeof SL_BFILE_SIGNATURE - 1;
     char head[sizeof SL_BFILE_SIGNATURE] = "";
     size_t head_len = 0;
@@ -146,7 +48,7 @@ check_part(const sl_bfile_reader *r, const sl_bfile_entry *e, sl_verify_report *
             head_len += k;
         }
         if (table)
-            sl__verify_rows_feed(&rc, data, len);
+            sl_copyscan_feed(&rc, data, len);
     }
     if (got < 0)
         goto done;
@@ -160,7 +62,7 @@ check_part(const sl_bfile_reader *r, const sl_bfile_entry *e, sl_verify_report *
                      "\"%.*s\"", sl_bfile_reader_path(r), what, (int)sig - 1, SL_BFILE_SIGNATURE);
         goto done;
     }
-    if (table && !sl__verify_rows_finish(&rc)) {
+    if (table && !sl_copyscan_finish(&rc)) {
         sl_error_set(err, SL_E_ARCHIVE, "backup file \"%s\" is corrupt: %s ends inside a COPY "
                      "block (no \"\\.\" line)", sl_bfile_reader_path(r), what);
         goto done;

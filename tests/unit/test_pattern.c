@@ -1,4 +1,4 @@
-/* Unit tests for dump/filter.c: psql patterns as the regular expressions and text[] parameters
+/* Unit tests for pg/pattern.c: psql patterns as the regular expressions and text[] parameters
  * the server matches names with. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dump/filter.h"
+#include "pg/pattern.h"
 
 static const struct {
     const char *name;
@@ -46,7 +46,7 @@ test_regex(void **state)
         char *s = NULL, *n = NULL;
         sl_error err;
         sl_error_clear(&err);
-        if (sl__dump_filter_regex(good[i].pattern, good[i].allow_schema, &s, &n, &err) != 0)
+        if (sl_pattern_regex(good[i].pattern, good[i].allow_schema, &s, &n, &err) != 0)
             fail_msg("%s: refused: %s", good[i].name, err.message);
         if (good[i].schema_re ? !s || strcmp(s, good[i].schema_re) : s != NULL)
             fail_msg("%s: schema regex %s, want %s", good[i].name, s ? s : "NULL",
@@ -77,7 +77,7 @@ test_regex_refuses(void **state)
         char *s = NULL, *n = NULL;
         sl_error err;
         sl_error_clear(&err);
-        if (sl__dump_filter_regex(bad[i].pattern, bad[i].allow_schema, &s, &n, &err) == 0)
+        if (sl_pattern_regex(bad[i].pattern, bad[i].allow_schema, &s, &n, &err) == 0)
             fail_msg("accepted: %s", bad[i].pattern);
         assert_int_equal(err.kind, SL_E_USAGE);
         assert_string_equal(err.message, bad[i].message);
@@ -94,20 +94,20 @@ test_arrays(void **state)
     char *sa = NULL, *na = NULL;
     sl_error err;
     sl_error_clear(&err);
-    assert_int_equal(sl__dump_filter_arrays(pats, true, &sa, &na, &err), 0);
+    assert_int_equal(sl_pattern_arrays(pats, true, &sa, &na, &err), 0);
     /* a missing schema part is NULL; quotes and backslashes are escaped inside the element */
     assert_string_equal(sa, "{\"^(s)$\",NULL,NULL}");
     assert_string_equal(na, "{\"^(t)$\",\"^(q\\\"\\\\\\\\x)$\",\"^(a,b\\\\{\\\\})$\"}");
     free(sa);
     free(na);
     const char *none[] = {NULL};
-    assert_int_equal(sl__dump_filter_arrays(none, true, &sa, &na, &err), 0);
+    assert_int_equal(sl_pattern_arrays(none, true, &sa, &na, &err), 0);
     assert_string_equal(sa, "{}");
     assert_string_equal(na, "{}");
     free(sa);
     free(na);
     const char *wrong[] = {"ok", "a.b", NULL};
-    assert_int_equal(sl__dump_filter_arrays(wrong, false, &sa, &na, &err), -1);
+    assert_int_equal(sl_pattern_arrays(wrong, false, &sa, &na, &err), -1);
     assert_int_equal(err.kind, SL_E_USAGE);
 }
 
