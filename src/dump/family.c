@@ -105,6 +105,12 @@ add_row(const char *what, const sl__family *fam, PGresult *res, int i, sl_dump_i
         .ref_classid = oids[2],
         .ref_objid = oids[3],
     };
+    if (!sl_bfile_phase_known(it.phase)) {
+        /* a query that spelled its phase with a number instead of SL_SQL_PLACE */
+        sl_error_set(err, SL_E_INTERNAL, "catalog query for %s returned unknown phase %d",
+                     what, it.phase);
+        return -1;
+    }
     if (!it.kind || !it.sql || !it.name) {
         /* a definition the server could not produce (e.g. a NULL deparse): dumping the rest
          * would restore something else, so stop and name the object */

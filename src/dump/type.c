@@ -23,7 +23,7 @@ static const char schemas_sql[] =
     "SELECT 2615, n.oid, NULL, n.nspname, "
     "  CASE WHEN n.nspname = 'public' THEN 'CREATE SCHEMA IF NOT EXISTS public;' "
     "       ELSE format('CREATE SCHEMA %I;', n.nspname) END || E'\\n', "
-    "  'SCHEMA', 10, 100, 0, 0 "
+    "  'SCHEMA', " SL_SQL_PLACE(PRE_DATA, SCHEMA) ", 0, 0 "
     "FROM pg_namespace n WHERE n.oid IN (SELECT unnest($1::oid[])) AND "
     NOT_EXT_MEMBER("2615", "n.oid");
 
@@ -32,7 +32,7 @@ static const char schemas_sql[] =
 static const char extensions_sql[] =
     "SELECT 3079, x.oid, NULL, x.extname, "
     "  format(E'CREATE EXTENSION IF NOT EXISTS %I WITH SCHEMA %I;\\n', x.extname, n.nspname), "
-    "  'EXTENSION', 10, 110, 0, 0 "
+    "  'EXTENSION', " SL_SQL_PLACE(PRE_DATA, EXTENSION) ", 0, 0 "
     "FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace "
     "WHERE x.oid >= 16384 AND (x.extnamespace IN (SELECT unnest($1::oid[])) "
     "  OR ($2::bool AND n.nspname = 'pg_catalog'))";
@@ -45,7 +45,7 @@ static const char collations_sql[] =
     "    CASE WHEN c.collprovider = 'i' THEN format(', locale = %L', c.colliculocale) "
     "         WHEN c.collcollate = c.collctype THEN format(', locale = %L', c.collcollate) "
     "         ELSE format(', lc_collate = %L, lc_ctype = %L', c.collcollate, c.collctype) END), "
-    "  'COLLATION', 10, 205, 0, 0 "
+    "  'COLLATION', " SL_SQL_PLACE(PRE_DATA, COLLATION) ", 0, 0 "
     "FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace "
     "WHERE c.collnamespace IN (SELECT unnest($1::oid[])) AND " NOT_EXT_MEMBER("3456", "c.oid");
 
@@ -62,7 +62,7 @@ static const char types_sql[] =
     "  AND (t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c') "
     "  AND NOT (t.typtype = 'p' AND t.typisdefined)) "
     "SELECT 1247, t.oid, t.nspname, t.typname, format(E'CREATE TYPE %s;\\n', t.qn), "
-    "  'SHELL TYPE', 10, 200, 0, 0 FROM t "
+    "  'SHELL TYPE', " SL_SQL_PLACE(PRE_DATA, SHELL_TYPE) ", 0, 0 FROM t "
     "WHERE t.typtype = 'p' OR t.typtype = 'b' "
     "  OR (t.typtype = 'r' AND (SELECT rngcanonical FROM pg_range WHERE rngtypid = t.oid) <> 0) "
     "UNION ALL "
@@ -133,13 +133,16 @@ static const char types_sql[] =
     "    CASE WHEN t.typcollation <> 0 THEN E',\\n    COLLATABLE = true' ELSE '' END, "
     "    '') "
     "  END, "
-    "  CASE WHEN t.typtype = 'd' THEN 'DOMAIN' ELSE 'TYPE' END, 10, 210, 0, 0 "
+    "  CASE WHEN t.typtype = 'd' THEN 'DOMAIN' ELSE 'TYPE' END, "
+    "  " SL_SQL_PLACE(PRE_DATA, TYPE) ", 0, 0 "
     "FROM t WHERE t.typtype <> 'p' "
     "UNION ALL "
     "SELECT 2606, co.oid, t.nspname, t.typname || '.' || co.conname, "
     "  format(E'ALTER DOMAIN %s ADD CONSTRAINT %I %s;\\n', t.qn, co.conname, "
     "    pg_get_constraintdef(co.oid)), "
-    "  'DOMAIN CONSTRAINT', CASE WHEN co.convalidated THEN 10 ELSE 40 END, 215, 0, 0 "
+    "  'DOMAIN CONSTRAINT', CASE WHEN co.convalidated THEN " SL_SQL_INT(
+        SL_PHASE_PRE_DATA) " ELSE " SL_SQL_INT(SL_PHASE_POST) " END, " SL_SQL_INT(
+        SL_PRIO_DOMAIN_CONSTRAINT) ", 0, 0 "
     "FROM t JOIN pg_constraint co ON co.contypid = t.oid "
     "WHERE t.typtype = 'd' AND co.contype = 'c'";
 

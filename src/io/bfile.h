@@ -93,14 +93,14 @@ typedef struct sl_bfile_meta {
  * gives a segment any other phase (negative, between two of them, after FINAL) is corrupt:
  * the reader refuses it (SL_E_ARCHIVE) and the writer refuses to commit such a segment
  * (SL_E_INTERNAL). Within a file phases never decrease. */
-enum {
-    SL_PHASE_PREAMBLE = 0,   /* session settings; run first on every restore connection */
-    SL_PHASE_PRE_DATA = 10,  /* schemas, types, tables, functions...: in order, one session */
-    SL_PHASE_DATA = 20,      /* table data and large objects: parallel */
-    SL_PHASE_INDEX = 30,     /* indexes, primary/unique/exclusion constraints: parallel */
-    SL_PHASE_POST = 40,      /* FKs, triggers, rules, policies, statistics...: parallel */
-    SL_PHASE_FINAL = 50,     /* matview refresh, ACLs, comments, publications: in order */
-};
+/* Macros rather than an enum so that the catalog queries, which return an item's phase,
+ * can spell them by name (dump/item.h SL_SQL_INT). */
+#define SL_PHASE_PREAMBLE 0   /* session settings; run first on every restore connection */
+#define SL_PHASE_PRE_DATA 10  /* schemas, types, tables, functions...: in order, one session */
+#define SL_PHASE_DATA 20      /* table data and large objects: parallel */
+#define SL_PHASE_INDEX 30     /* indexes, primary/unique/exclusion constraints: parallel */
+#define SL_PHASE_POST 40      /* FKs, triggers, rules, policies, statistics...: parallel */
+#define SL_PHASE_FINAL 50     /* matview refresh, ACLs, comments, publications: in order */
 
 /* Is phase one of the SL_PHASE_* values? */
 bool sl_bfile_phase_known(int64_t phase);
