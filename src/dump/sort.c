@@ -409,14 +409,14 @@ adjust_phases(graph *g)
 }
 
 /* Phases whose items a restore runs at the same time, one segment per object with the items
- * that decorate it (dump.c; io/bfile.h). */
+ * that decorate it (emit.c; io/bfile.h). */
 static bool
 is_parallel_phase(int phase)
 {
     return phase > SL_PHASE_DATA && phase < SL_PHASE_FINAL;
 }
 
-/* Whether dump.c writes a and b into one segment of a parallel phase: it groups an object with
+/* Whether emit.c writes a and b into one segment of a parallel phase: it groups an object with
  * the items that name it as their ref. */
 static bool
 same_segment(const sl_dump_item *a, const sl_dump_item *b)
