@@ -235,6 +235,36 @@ static const char tables_sql[] =
     "CROSS JOIN LATERAL (SELECT NULLIF(concat_ws(E',\\n    ', cols.list, checks.list), '') "
     "  AS list) el";
 
+/* The statement that gives trigger t (alias) of table q its firing state (state: a tgenabled
+ * expression). ALTER TABLE recurses to the partitions' clones of the trigger. */
+#define TRIGGER_STATE(state)                                                               \
+    "CASE " state " WHEN 'D' THEN format(E'ALTER TABLE %s DISABLE TRIGGER %I;\\n', q, t.tgname) " \
+    "  WHEN 'R' THEN format(E'ALTER TABLE %s ENABLE REPLICA TRIGGER %I;\\n', q, t.tgname) "   \
+    "  WHEN 'A' THEN format(E'ALTER TABLE %s ENABLE ALWAYS TRIGGER %I;\\n', q, t.tgname) "    \
+    "  ELSE format(E'ALTER TABLE %s ENABLE TRIGGER %I;\\n', q, t.tgname) END"
+
+/* The clones of a partitioned table's trigger that are in a firing state other than the
+ * trigger they were cloned from (ALTER TABLE partition DISABLE TRIGGER ...), with the
+ * statements that set it, parents before their partitions: the clones are made (by CREATE
+ * TRIGGER on the parent, or ATTACH PARTITION) in their parent's state and ALTER TABLE recurses.
+ * clone_states(root, relid, sql) lists the clones, in dumped tables, of the triggers `roots`
+ * selects (alias t, a pg_trigger subset), in that order; CLONE_STATES_SQL aggregates them. */
+#define CLONE_STATES(roots)                                                                \
+    "clone_tree AS (SELECT t.oid AS root, t.oid, t.tgenabled, 0 AS depth FROM " roots " "   \
+    "  UNION ALL SELECT ct.root, k.oid, k.tgenabled, ct.depth + 1 FROM clone_tree ct "      \
+    "  JOIN pg_trigger k ON k.tgparentid = ct.oid), "                                       \
+    "clone_states AS (SELECT ct.root, c.oid AS relid, " TRIGGER_STATE("t.tgenabled") " AS sql, " \
+    "    row_number() OVER (ORDER BY ct.root, ct.depth, n.nspname, c.relname) AS n "        \
+    "  FROM clone_tree ct JOIN pg_trigger t ON t.oid = ct.oid "                              \
+    "  JOIN pg_trigger pt ON pt.oid = t.tgparentid "                                         \
+    "  JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace "  \
+    "  CROSS JOIN LATERAL (SELECT " QN("n", "c.relname") " AS q) qq "                       \
+    "  WHERE ct.depth > 0 AND t.tgenabled <> pt.tgenabled "                                  \
+    "  AND c.oid IN (SELECT unnest($1::oid[]))) "
+#define CLONE_STATES_SQL(where) \
+    "COALESCE((SELECT string_agg(cs.sql, '' ORDER BY cs.n) FROM clone_states cs WHERE " where \
+    "), '')"
+
 /* A partition whose parent the backup does not hold (-t) is created as a table of its own
  * (tables_sql), gets its rows, indexes and constraints, and only then is attached: ATTACH
  * PARTITION takes the partition's indexes that match the parent's as theirs, so they keep their
@@ -242,9 +272,14 @@ static const char tables_sql[] =
  * output of such a partition would, but after the indexes rather than before, so that a
  * database holding the parent takes it without errors). */
 static const char attach_sql[] =
+    "WITH RECURSIVE " CLONE_STATES("pg_trigger t WHERE t.oid IN (SELECT pt.oid "
+                                   "FROM pg_trigger ct JOIN pg_trigger pt ON pt.oid = ct.tgparentid "
+                                   "WHERE ct.tgrelid IN (SELECT unnest($1::oid[])) "
+                                   "AND pt.tgrelid NOT IN (SELECT unnest($1::oid[])))")
     "SELECT 1259, c.oid, n.nspname, c.relname, "
     "  format(E'ALTER TABLE ONLY %I.%I ATTACH PARTITION %s %s;\\n', pn.nspname, p.relname, "
-    "    " QN("n", "c.relname") ", pg_get_expr(c.relpartbound, c.oid)), "
+    "    " QN("n", "c.relname") ", pg_get_expr(c.relpartbound, c.oid)) "
+    "  || " CLONE_STATES_SQL("cs.relid IN (SELECT relid FROM pg_partition_tree(c.oid))") ", "
     "  'TABLE ATTACH', 40, 745, 1259, c.oid "
     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
     "JOIN pg_inherits i ON i.inhrelid = c.oid JOIN pg_class p ON p.oid = i.inhparent "
@@ -377,15 +412,17 @@ static const char constraints_sql[] =
     "  OR (co.contype = 'f' AND co.conparentid = 0) "
     "  OR (co.contype = 'c' AND co.conislocal AND NOT (" INLINE_CHECK("co") ")))";
 
-/* Triggers (a constraint trigger's pg_constraint row is internal to it), rules, statistics. */
+/* Triggers (a constraint trigger's pg_constraint row is internal to it), rules, statistics. A
+ * trigger's item also sets the states of its clones. */
 static const char triggers_sql[] =
+    "WITH RECURSIVE " CLONE_STATES("pg_trigger t JOIN pg_class tc ON tc.oid = t.tgrelid "
+                                   "WHERE tc.relkind = 'p' AND t.tgparentid = 0 "
+                                   "AND t.tgrelid IN (SELECT unnest($1::oid[]))")
     "SELECT 2620, t.oid, "
     "  n.nspname, c.relname || '.' || t.tgname, "
-    "  pg_get_triggerdef(t.oid, false) || E';\\n' || CASE t.tgenabled "
-    "    WHEN 'D' THEN format(E'ALTER TABLE %s DISABLE TRIGGER %I;\\n', q, t.tgname) "
-    "    WHEN 'R' THEN format(E'ALTER TABLE %s ENABLE REPLICA TRIGGER %I;\\n', q, t.tgname) "
-    "    WHEN 'A' THEN format(E'ALTER TABLE %s ENABLE ALWAYS TRIGGER %I;\\n', q, t.tgname) "
-    "    ELSE '' END, "
+    "  pg_get_triggerdef(t.oid, false) || E';\\n' "
+    "  || CASE WHEN t.tgenabled = 'O' THEN '' ELSE " TRIGGER_STATE("t.tgenabled") " END "
+    "  || " CLONE_STATES_SQL("cs.root = t.oid") ", "
     "  'TRIGGER', 40, 710, 0, 0 "
     "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
     "JOIN pg_namespace n ON n.oid = c.relnamespace "

@@ -62,6 +62,35 @@ CASES = {
         INSERT INTO public.ic3 VALUES (1, 'r', 2, 3);
         INSERT INTO public.gc (a) VALUES (6);
     """,
+    # Partitions' clones of their parents' triggers in another firing state than the trigger
+    # they were cloned from: at every level, back to enabled under a disabled parent, and on a
+    # partition made alone.
+    "cloned_trigger_states": """
+        CREATE FUNCTION public.tf() RETURNS trigger LANGUAGE plpgsql
+            AS $$BEGIN RETURN NEW; END$$;
+        CREATE TABLE public.tp (a int, b int) PARTITION BY LIST (a);
+        CREATE TABLE public.tp1 PARTITION OF public.tp FOR VALUES IN (1);
+        CREATE TABLE public.tp2 PARTITION OF public.tp FOR VALUES IN (2, 3, 4)
+            PARTITION BY LIST (a);
+        CREATE TABLE public.tp21 PARTITION OF public.tp2 FOR VALUES IN (2);
+        CREATE TABLE public.tp22 PARTITION OF public.tp2 FOR VALUES IN (3);
+        CREATE TABLE public.tp23 PARTITION OF public.tp2 FOR VALUES IN (4);
+        CREATE TABLE public.tp3 (b int, a int);
+        ALTER TABLE public.tp ATTACH PARTITION public.tp3 FOR VALUES IN (5);
+        CREATE TRIGGER "T on" AFTER INSERT ON public.tp FOR EACH ROW
+            EXECUTE FUNCTION public.tf();
+        CREATE TRIGGER t_off BEFORE UPDATE ON public.tp FOR EACH ROW
+            EXECUTE FUNCTION public.tf();
+        ALTER TABLE public.tp DISABLE TRIGGER t_off;
+        ALTER TABLE public.tp1 DISABLE TRIGGER "T on";
+        ALTER TABLE public.tp2 ENABLE REPLICA TRIGGER "T on";
+        ALTER TABLE public.tp22 ENABLE ALWAYS TRIGGER "T on";
+        ALTER TABLE public.tp23 ENABLE TRIGGER "T on";
+        ALTER TABLE public.tp3 ENABLE ALWAYS TRIGGER "T on";
+        ALTER TABLE public.tp2 ENABLE TRIGGER t_off;
+        ALTER TABLE public.tp21 DISABLE TRIGGER t_off;
+        INSERT INTO public.tp VALUES (1, 1), (2, 2), (5, 5);
+    """,
 }
 
 
