@@ -272,8 +272,10 @@ static const char tables_sql[] =
  * output of such a partition would, but after the indexes rather than before, so that a
  * database holding the parent takes it without errors). */
 static const char attach_sql[] =
+    /* the roots: the triggers of left-out parents that dumped partitions have clones of */
     "WITH RECURSIVE " CLONE_STATES("pg_trigger t WHERE t.oid IN (SELECT pt.oid "
-                                   "FROM pg_trigger ct JOIN pg_trigger pt ON pt.oid = ct.tgparentid "
+                                   "FROM pg_trigger ct JOIN pg_trigger pt "
+                                   "ON pt.oid = ct.tgparentid "
                                    "WHERE ct.tgrelid IN (SELECT unnest($1::oid[])) "
                                    "AND pt.tgrelid NOT IN (SELECT unnest($1::oid[])))")
     "SELECT 1259, c.oid, n.nspname, c.relname, "
