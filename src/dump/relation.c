@@ -77,7 +77,8 @@ static const char sequences_sql[] =
     " JOIN pg_attribute pa ON pa.attrelid = gi.inhparent AND pa.attname = ga.attname "       \
     " WHERE ga.attrelid = c.oid AND ga.attgenerated <> '' AND pa.attgenerated = '')"
 
-/* Column definition inside CREATE TABLE (alias a: attribute, c: its table). */
+/* Column definition inside CREATE TABLE (alias a: attribute, c: its table). An identity
+ * sequence is made with its table's persistence unless it says otherwise. */
 #define COLUMN_DEF                                                                           \
     "quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod) "                \
     "|| CASE WHEN a.attfdwoptions IS NOT NULL "                                            \
@@ -90,8 +91,11 @@ static const char sequences_sql[] =
     "    WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum) || ') STORED' ELSE '' END " \
     "|| CASE WHEN a.attidentity IN ('a', 'd') THEN ' GENERATED ' || "                       \
     "   CASE a.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END || ' AS IDENTITY (' " \
-    "   || (SELECT format('SEQUENCE NAME %I.%I START WITH %s INCREMENT BY %s MINVALUE %s "    \
-    "MAXVALUE %s CACHE %s%s', sn.nspname, sc.relname, s.seqstart, s.seqincrement, "    \
+    "   || (SELECT format('SEQUENCE NAME %I.%I%s START WITH %s INCREMENT BY %s MINVALUE %s "  \
+    "MAXVALUE %s CACHE %s%s', sn.nspname, sc.relname, "                                     \
+    "       CASE WHEN sc.relpersistence = c.relpersistence THEN '' "                         \
+    "       WHEN sc.relpersistence = 'u' THEN ' UNLOGGED' ELSE ' LOGGED' END, "              \
+    "       s.seqstart, s.seqincrement, "                                                    \
     "       s.seqmin, s.seqmax, s.seqcache, CASE WHEN s.seqcycle THEN ' CYCLE' ELSE '' END) " \
     "     FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid "                     \
     "     JOIN pg_class sc ON sc.oid = d.objid "                                            \
