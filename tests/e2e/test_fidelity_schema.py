@@ -5,7 +5,6 @@ Each case creates objects (and some rows) in a fresh database, backs it up with
 `sluice restore --create -j 2`, and with `gunzip -c | psql`. Both copies must equal the source
 by compare.py (pg_dump --schema-only, every table's rows, populated materialized views).
 """
-import os
 import subprocess
 
 import pytest
@@ -205,16 +204,6 @@ OVERLOADED_ROUTINES = """
 EXTENSION_MARKS = ("SELECT pg_describe_object(classid, objid, objsubid), "
                    "pg_describe_object(refclassid, refobjid, 0) FROM pg_depend "
                    "WHERE deptype = 'x' ORDER BY 1, 2")
-
-
-@pytest.fixture
-def role(pg):
-    """A role that needs quoting; dropped after the test's databases (set up before them)."""
-    name = f"fid Role-{os.getpid()}"
-    pg.execute(f'DROP ROLE IF EXISTS "{name}"')
-    pg.execute(f'CREATE ROLE "{name}"')
-    yield f'"{name}"'
-    pg.execute(f'DROP ROLE IF EXISTS "{name}"')
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -109,6 +109,40 @@ CASES = {
     """,
 }
 
+# Privileges that differ from what CREATE EXTENSION or initdb gave (pg_init_privs, else the
+# default): on extension members made under default privileges that revoke EXECUTE from
+# PUBLIC (pg_init_privs has the script's own GRANT and REVOKE only), and on objects in
+# pg_catalog. {role} is a role made for the test.
+PRIVILEGES = """
+    ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+    CREATE EXTENSION hstore;
+    CREATE EXTENSION pg_stat_statements;
+    GRANT EXECUTE ON FUNCTION public.akeys(public.hstore) TO {role} WITH GRANT OPTION;
+    REVOKE EXECUTE ON FUNCTION public.avals(public.hstore) FROM CURRENT_USER;
+    GRANT USAGE ON TYPE public.hstore TO {role};
+    REVOKE USAGE ON TYPE public.ghstore FROM PUBLIC;
+    GRANT SELECT ON public.pg_stat_statements TO {role};
+    REVOKE SELECT ON public.pg_stat_statements_info FROM PUBLIC;
+    GRANT EXECUTE ON FUNCTION public.pg_stat_statements_reset(oid, oid, bigint) TO {role};
+    GRANT EXECUTE ON FUNCTION pg_catalog.pg_stat_reset() TO {role};
+    REVOKE EXECUTE ON FUNCTION pg_catalog.now() FROM PUBLIC;
+    REVOKE SELECT ON pg_catalog.pg_settings FROM PUBLIC;
+    GRANT SELECT ON pg_catalog.pg_authid TO {role};
+    GRANT SELECT (srvname) ON pg_catalog.pg_foreign_server TO {role};
+    GRANT USAGE ON TYPE pg_catalog.int4 TO {role} WITH GRANT OPTION;
+    REVOKE USAGE ON TYPE pg_catalog.text FROM PUBLIC;
+    GRANT CREATE ON SCHEMA pg_catalog TO {role};
+"""
+# Every ACL (pg_dump shows those of objects in pg_catalog only where they differ from
+# pg_init_privs), with the initial privileges of the source; a copy's has no record of the
+# extensions' default privileges.
+ACLS = ("SELECT pg_describe_object(classid, objid, 0), acl::text FROM ("
+        "  SELECT 'pg_proc'::regclass AS classid, oid AS objid, proacl AS acl FROM pg_proc"
+        "  UNION ALL SELECT 'pg_class'::regclass, oid, relacl FROM pg_class"
+        "  UNION ALL SELECT 'pg_type'::regclass, oid, typacl FROM pg_type"
+        "  UNION ALL SELECT 'pg_namespace'::regclass, oid, nspacl FROM pg_namespace) x "
+        "WHERE acl IS NOT NULL ORDER BY 1, 2")
+
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_round_trip(pg, sluice, fresh_db, tmp_path, name):
@@ -146,3 +180,12 @@ def test_parent_column_added_after_own_columns(pg, sluice, fresh_db, tmp_path):
         assert compare.data_state(pg.conninfo(copy)) == want
         assert pg.query(COLUMNS, copy) == pg.query(COLUMNS, src)
         assert pg.query(CHECKS, copy) == pg.query(CHECKS, src)
+
+
+def test_privileges_against_initial_privileges(pg, role, sluice, fresh_db, tmp_path):
+    src, _, copies = round_trip(pg, sluice, fresh_db, tmp_path, PRIVILEGES.format(role=role))
+    want = pg.query(ACLS, src)
+    granted = [obj for obj, acl in want if "fid Role" in acl]
+    assert "function pg_stat_reset()" in granted and "type hstore" in granted
+    for copy in copies:
+        assert pg.query(ACLS, copy) == want
