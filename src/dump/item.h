@@ -77,6 +77,7 @@ enum {
     SL_DECOR_PRIO_OWNER = 1100,
     SL_DECOR_PRIO_COMMENT = 1110,
     SL_DECOR_PRIO_SECLABEL = 1120,
+    SL_DECOR_PRIO_DATABASE = 1200,      /* the database's own properties (database.c), last */
 };
 
 typedef struct sl_dump_item {

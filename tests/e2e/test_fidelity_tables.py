@@ -5,10 +5,12 @@ backs it up with `sluice backup single -j 2` to a gzip script and restores that 
 `sluice restore --create -j 2` and with `gunzip -c | psql`; both copies must equal the source
 by compare.py (pg_dump --schema-only, every table's rows in column order).
 """
+import os
+
 import pytest
 
 import compare
-from fidelity import backup_and_restore, round_trip
+from fidelity import backup_and_restore, psql_restore, round_trip
 
 CASES = {
     # Children whose columns are in another order than PARTITION OF or INHERITS would give:
@@ -189,3 +191,62 @@ def test_privileges_against_initial_privileges(pg, role, sluice, fresh_db, tmp_p
     assert "function pg_stat_reset()" in granted and "type hstore" in granted
     for copy in copies:
         assert pg.query(ACLS, copy) == want
+
+
+@pytest.fixture
+def other_role(pg):
+    """A second role (set up before the test's databases, dropped after them)."""
+    name = f"fid Other-{os.getpid()}"
+    pg.execute(f'DROP ROLE IF EXISTS "{name}"')
+    pg.execute(f'CREATE ROLE "{name}"')
+    yield f'"{name}"'
+    pg.execute(f'DROP ROLE IF EXISTS "{name}"')
+
+
+# The database's own properties; {db} is its quoted name, {role} and {other} roles made for
+# the test. A grant made by a role other than the owner, settings that hold lists of names, a
+# custom setting, and a comment that needs quoting and holds the DO block's dollar quote.
+DATABASE_PROPERTIES = """
+    ALTER DATABASE {db} SET work_mem = '7MB';
+    ALTER DATABASE {db} SET search_path = "$user", 'My S', public;
+    ALTER DATABASE {db} SET "myapp.Mode" = 'it''s on';
+    ALTER DATABASE {db} SET DateStyle = 'SQL, DMY';
+    ALTER ROLE {role} IN DATABASE {db} SET statement_timeout = '5s';
+    ALTER ROLE {role} IN DATABASE {db} SET temp_tablespaces = '';
+    COMMENT ON DATABASE {db} IS 'the "db"''s comment, $sluice$
+    on two lines';
+    ALTER DATABASE {db} OWNER TO {role};
+    REVOKE TEMPORARY ON DATABASE {db} FROM PUBLIC;
+    GRANT CREATE ON DATABASE {db} TO {other} WITH GRANT OPTION;
+    SET ROLE {other};
+    GRANT CREATE ON DATABASE {db} TO PUBLIC;
+    RESET ROLE;
+"""
+# What the database has, with its name and oid out of the way.
+PROPERTIES = ("SELECT pg_get_userbyid(d.datdba), d.datacl::text, "
+              "shobj_description(d.oid, 'pg_database'), ARRAY(SELECT "
+              "  (s.setrole::regrole::text, s.setconfig::text) FROM pg_db_role_setting s "
+              "  WHERE s.setdatabase = d.oid ORDER BY s.setrole)::text "
+              "FROM pg_database d WHERE d.datname = %s")
+
+
+def test_database_properties(pg, role, other_role, sluice, fresh_db, tmp_path):
+    src = fresh_db("fid_src")
+    pg.psql(src, "-c", DATABASE_PROPERTIES.format(db=f'"{src}"', role=role, other=other_role))
+    out = tmp_path / "db.sql.gz"
+    sluice.run("backup", "single", src, "-o", out, check=True)
+    want = pg.query(PROPERTIES % f"'{src}'")
+    assert want[0][0] == role.strip('"') and "My S" in want[0][3]
+    assert '"=C/\\"fid Other-' in want[0][1]  # granted by the other role
+    copy = fresh_db("fid_copy")
+    pg.drop_db(copy)
+    sluice.run("restore", out, "--database", copy, "--create", check=True)
+    assert pg.query(PROPERTIES % f"'{copy}'") == want
+    # into an existing database, by psql or without --create: its own properties stay
+    untouched = fresh_db("fid_plain")
+    before = pg.query(PROPERTIES % f"'{untouched}'")
+    psql_restore(pg, out, untouched)
+    assert pg.query(PROPERTIES % f"'{untouched}'") == before
+    untouched2 = fresh_db("fid_plain2")
+    sluice.run("restore", out, "--database", untouched2, check=True)
+    assert pg.query(PROPERTIES % f"'{untouched2}'") == before
