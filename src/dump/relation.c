@@ -174,8 +174,9 @@ static const char tables_sql[] =
     "  FROM rel0 c), "
     "rel AS (SELECT c.*, c.parent_dumped AND NOT c.alone AS pof, "
     "    c.alone OR (c.relispartition AND NOT c.parent_dumped) AS whole FROM rel1 c), "
-    /* one pass over the columns: their definitions (local columns of tables that are neither
-     * typed nor partitions) and the statements after CREATE TABLE (every column) */
+    /* one pass over the columns: their definitions (the local columns, or every column of a
+     * table written whole; none of a typed table or a PARTITION OF partition) and the
+     * statements after CREATE TABLE (every column) */
     "cols AS (SELECT a.attrelid, "
     "    string_agg(" COLUMN_DEF ", E',\\n    ' ORDER BY a.attnum) "
     "      FILTER (WHERE (a.attislocal OR c.whole) AND c.reloftype = 0 AND NOT c.pof) "
