@@ -13,12 +13,35 @@
 #include "io/bfile.h"
 #include "pg/catalog.h"
 
+#define FIRST_NORMAL_OID "16384" /* objects below are made by initdb */
+
 /* $4: schema oids whose IN SCHEMA default privileges are dumped (NULL: all); $5: -t given. */
 static const char acl_sql[] =
     "WITH given(classid, objid) AS (SELECT DISTINCT * FROM unnest($1::oid[], $2::oid[])),\n"
     "obj(classid, objid) AS (\n"
     "  SELECT classid, objid FROM given\n"
-    "  UNION SELECT 'pg_largeobject'::regclass, oid FROM pg_largeobject_metadata WHERE $3),\n"
+    "  UNION SELECT 'pg_largeobject'::regclass, oid FROM pg_largeobject_metadata WHERE $3\n"
+    /* the members of the dumped extensions, which CREATE EXTENSION makes */
+    "  UNION SELECT d.classid, d.objid FROM pg_depend d\n"
+    "  WHERE d.deptype = 'e' AND d.refclassid = 'pg_extension'::regclass\n"
+    "    AND d.refobjid IN (SELECT objid FROM given WHERE classid = 'pg_extension'::regclass)\n"
+    /* what initdb makes in pg_catalog, which every database has, as pg_dump: the objects with
+     * initial privileges or with privileges at all (few of either); information_schema has no
+     * record of its initial privileges */
+    "  UNION SELECT ip.classoid, ip.objoid FROM pg_init_privs ip\n"
+    "  WHERE $3 AND ip.privtype = 'i' AND ip.objoid IN (SELECT 'pg_catalog'::regnamespace UNION\n"
+    "    SELECT oid FROM pg_class WHERE relnamespace = 'pg_catalog'::regnamespace UNION\n"
+    "    SELECT oid FROM pg_proc WHERE pronamespace = 'pg_catalog'::regnamespace)\n"
+    "  UNION SELECT 'pg_class'::regclass, c.oid FROM pg_class c\n"
+    "  WHERE $3 AND c.relnamespace = 'pg_catalog'::regnamespace AND (c.relacl IS NOT NULL\n"
+    "    OR EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid\n"
+    "      AND a.attacl IS NOT NULL))\n"
+    "  UNION SELECT 'pg_proc'::regclass, p.oid FROM pg_proc p\n"
+    "  WHERE $3 AND p.pronamespace = 'pg_catalog'::regnamespace AND p.proacl IS NOT NULL\n"
+    "  UNION SELECT 'pg_type'::regclass, t.oid FROM pg_type t\n"
+    "  WHERE $3 AND t.typnamespace = 'pg_catalog'::regnamespace AND t.typacl IS NOT NULL\n"
+    "  UNION SELECT 'pg_language'::regclass, l.oid FROM pg_language l\n"
+    "  WHERE $3 AND l.oid < " FIRST_NORMAL_OID " AND l.lanacl IS NOT NULL),\n"
     "src(classid, objid, attnum, attname, kind, owner, acl) AS (\n"
     "  SELECT o.classid, o.objid, 0::int2, NULL::name,\n"
     "         CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::\"char\", c.relowner, c.relacl\n"
@@ -123,8 +146,13 @@ static const char acl_sql[] =
     "                      WHEN 'f' THEN 'FUNCTIONS' WHEN 'T' THEN 'TYPES'\n"
     "                      WHEN 'n' THEN 'SCHEMAS' END\n"
     "            ELSE i.type END AS type,\n"
-    "       i.identity\n"
+    /* a type by its name: the identity of a built-in one is its SQL spelling ("integer"),
+     * which GRANT ON TYPE would take for a name */
+    "       COALESCE(tn.name, i.identity)\n"
     "FROM grouped g\n"
+    "LEFT JOIN LATERAL (SELECT format('%I.%I', n.nspname, t.typname) AS name FROM pg_type t\n"
+    "  JOIN pg_namespace n ON n.oid = t.typnamespace\n"
+    "  WHERE g.classid = 'pg_type'::regclass AND t.oid = g.objid) tn ON true\n"
     "LEFT JOIN pg_default_acl d ON g.classid = 'pg_default_acl'::regclass AND d.oid = g.objid\n"
     "CROSS JOIN LATERAL pg_identify_object(g.classid, g.objid, 0) i\n"
     "ORDER BY g.classid, g.objid, g.attnum, g.step, g.ord";

@@ -12,6 +12,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "dump/database.h"
 #include "dump/decorations.h"
 #include "dump/relation.h"
 #include "dump/routine.h"
@@ -220,7 +221,8 @@ read_schema_items(sl_conn *c, sl_pattern_filter *f, sl_dump_items *items, sl_err
     if (sl_dump_read_types(c, f, items, &deps, err) != 0 ||
         sl_dump_read_relations(c, f, items, &deps, err) != 0 ||
         sl_dump_read_routines(c, f, items, err) != 0 ||
-        sl_dump_read_decorations(c, f, items, &decor, err) != 0)
+        sl_dump_read_decorations(c, f, items, &decor, err) != 0 ||
+        sl_dump_read_database(c, f, &decor, err) != 0)
         goto done;
     for (size_t i = 0; i < decor.n; i++)
         sl_dump_items_add(items, &decor.v[i]);

@@ -3,9 +3,10 @@
  *   1. resolves the filter (pg/pattern.h) unless the caller already did, then sets
  *      search_path = '' on the connection so that the server's deparsers qualify every name;
  *   2. runs the catalog readers: schemas, extensions, collations and types (type.c), relations
- *      and everything attached to them (relation.c), routines (routine.c) and decorations
- *      (decorations.c), through dump/family.h and dump/decor.h: a fixed number of set-based
- *      queries, whatever the number of objects;
+ *      and everything attached to them (relation.c), routines (routine.c), decorations
+ *      (decorations.c) and the database's own properties (database.c), through
+ *      dump/family.h and dump/decor.h: a fixed number of set-based queries, whatever the
+ *      number of objects;
  *   3. checks completeness: every object the catalogs hold in what is being dumped must be
  *      stood for by an item (or be part of one, or belong to an extension); otherwise the read
  *      fails with SL_E_UNSUPPORTED naming the object (pg_describe_object), never skipping it;

@@ -11,7 +11,7 @@
  * What is decorated: exactly the items of `objects` whose objsubid is 0 (columns, constraints,
  * indexes, triggers, rules and policies of those objects are reached through them), plus, when
  * no -n/-t filter is given, large objects, publications, subscriptions and default privileges
- * that are not tied to a schema. Database-level settings and comments are not dumped here.
+ * that are not tied to a schema. The database's own properties are dump/database.h's.
  *
  * Items (item.h): decorations carry classid/objid 0 and ref_classid/ref_objid of the object they
  * decorate, so the sorter puts them after it. Owners go to the object's phase (at least

@@ -86,6 +86,7 @@
 #define SL_DECOR_PRIO_OWNER 1100
 #define SL_DECOR_PRIO_COMMENT 1110
 #define SL_DECOR_PRIO_SECLABEL 1120
+#define SL_DECOR_PRIO_DATABASE 1200  /* the database's own properties (database.c), last */
 
 typedef struct sl_dump_item {
     int phase;          /* SL_PHASE_PRE_DATA, _INDEX, _POST, _FINAL (io/bfile.h) */

@@ -60,25 +60,25 @@ static const char sequences_sql[] =
     "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 1259 AND d.objid = c.oid "
     "  AND d.deptype = 'i')";
 
-/* A column of a table written with INHERITS (not a partition) whose parent's column is
- * generated: the child takes the parent's expression, and CREATE TABLE refuses one written for
- * it. (PostgreSQL 15 makes a child of a generated column use the parent's expression, so
- * nothing is lost; a child's generated column under a plain parent column keeps its own.) A
- * partition written on its own must repeat the expression to be attached. */
+/* A column of a table written with INHERITS (not a whole table, see tables_sql) whose parent's
+ * column is generated: the child takes the parent's expression, and CREATE TABLE refuses one
+ * written for it. (PostgreSQL 15 makes a child of a generated column use the parent's
+ * expression, so nothing is lost; a child's generated column under a plain parent column keeps
+ * its own.) A table written whole must repeat the expression to be attached or inherit. */
 #define INHERITS_GENERATION                                                                  \
-    "(a.attinhcount > 0 AND NOT c.relispartition AND EXISTS (SELECT 1 FROM pg_inherits gi "  \
+    "(a.attinhcount > 0 AND NOT c.whole AND EXISTS (SELECT 1 FROM pg_inherits gi "           \
     " JOIN pg_attribute ga ON ga.attrelid = gi.inhparent AND ga.attname = a.attname "        \
     " WHERE gi.inhrelid = a.attrelid AND ga.attgenerated <> ''))"
 
 /* A partition (alias c) with a generated column under a plain column of its parent: PARTITION
- * OF cannot say so, so it is created as a table of its own and attached at once in the same
- * item (its indexes, constraints and rows then follow as a PARTITION OF partition's do). */
+ * OF cannot say so (tables_sql creates it alone). */
 #define OWN_GENERATION                                                                       \
     "EXISTS (SELECT 1 FROM pg_attribute ga JOIN pg_inherits gi ON gi.inhrelid = ga.attrelid " \
     " JOIN pg_attribute pa ON pa.attrelid = gi.inhparent AND pa.attname = ga.attname "       \
     " WHERE ga.attrelid = c.oid AND ga.attgenerated <> '' AND pa.attgenerated = '')"
 
-/* Column definition inside CREATE TABLE (alias a: attribute, c: its table). */
+/* Column definition inside CREATE TABLE (alias a: attribute, c: its table). An identity
+ * sequence is made with its table's persistence unless it says otherwise. */
 #define COLUMN_DEF                                                                           \
     "quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod) "                \
     "|| CASE WHEN a.attfdwoptions IS NOT NULL "                                            \
@@ -91,8 +91,11 @@ static const char sequences_sql[] =
     "    WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum) || ') STORED' ELSE '' END " \
     "|| CASE WHEN a.attidentity IN ('a', 'd') THEN ' GENERATED ' || "                       \
     "   CASE a.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END || ' AS IDENTITY (' " \
-    "   || (SELECT format('SEQUENCE NAME %I.%I START WITH %s INCREMENT BY %s MINVALUE %s "    \
-    "MAXVALUE %s CACHE %s%s', sn.nspname, sc.relname, s.seqstart, s.seqincrement, "    \
+    "   || (SELECT format('SEQUENCE NAME %I.%I%s START WITH %s INCREMENT BY %s MINVALUE %s "  \
+    "MAXVALUE %s CACHE %s%s', sn.nspname, sc.relname, "                                     \
+    "       CASE WHEN sc.relpersistence = c.relpersistence THEN '' "                         \
+    "       WHEN sc.relpersistence = 'u' THEN ' UNLOGGED' ELSE ' LOGGED' END, "              \
+    "       s.seqstart, s.seqincrement, "                                                    \
     "       s.seqmin, s.seqmax, s.seqcache, CASE WHEN s.seqcycle THEN ' CYCLE' ELSE '' END) " \
     "     FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid "                     \
     "     JOIN pg_class sc ON sc.oid = d.objid "                                            \
@@ -122,7 +125,7 @@ static const char sequences_sql[] =
  * columns, or at all (alias a, c, q = the quoted table name). */
 #define COLUMN_EXTRAS                                                                        \
     "CASE WHEN a.attnotnull AND (NOT a.attislocal OR c.reloftype <> 0) "                    \
-    "  AND NOT (c.relispartition AND NOT c.pof) "                                            \
+    "  AND NOT c.whole "                                                                     \
     "  THEN format(E'%s%s ALTER COLUMN %I SET NOT NULL;\\n', " ALTER_ONLY("c") ", q, a.attname) " \
     "  ELSE '' END "                                                                         \
     "|| CASE WHEN a.attinhcount > 0 AND NOT a.atthasdef AND EXISTS (SELECT 1 FROM "         \
@@ -135,19 +138,48 @@ static const char sequences_sql[] =
  * CHECK constraints, per-column statements, parents), then joined to the tables: per-table
  * correlated sub-queries cost a plan node start-up each, 10,000 tables times. */
 static const char tables_sql[] =
-    /* pof: a partition written as PARTITION OF its parent, which the backup holds too; a
-     * partition alone (-t) is written as a table of its own and attached later (attach_sql) */
-    "WITH rel0 AS (SELECT c.*, n.nspname, " QN("n", "c.relname") " AS q, "
+    /* pcol: where each column of a child would be if PARTITION OF or INHERITS made it (the
+     * first parent having a column of that name, at that column's place; columns of the
+     * child's own follow in their order); reordered: the children whose columns are in
+     * another order, which PARTITION OF or INHERITS would lose (rows are in column order) */
+    "WITH pcol AS (SELECT DISTINCT ON (a.attrelid, a.attnum) a.attrelid, a.attnum, i.inhseqno, "
+    "    pa.attnum AS pnum "
+    "  FROM pg_inherits i JOIN pg_attribute a ON a.attrelid = i.inhrelid "
+    "  JOIN pg_attribute pa ON pa.attrelid = i.inhparent AND pa.attname = a.attname "
+    "  WHERE i.inhrelid IN (SELECT unnest($1::oid[])) AND a.attnum > 0 AND NOT a.attisdropped "
+    "  AND pa.attnum > 0 AND NOT pa.attisdropped ORDER BY a.attrelid, a.attnum, i.inhseqno), "
+    "reordered AS (SELECT o.attrelid FROM (SELECT a.attrelid, "
+    "    row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum) AS have, "
+    "    row_number() OVER (PARTITION BY a.attrelid "
+    "      ORDER BY p.inhseqno NULLS LAST, p.pnum, a.attnum) AS want "
+    "  FROM pg_attribute a LEFT JOIN pcol p ON p.attrelid = a.attrelid AND p.attnum = a.attnum "
+    "  WHERE a.attrelid IN (SELECT inhrelid FROM pg_inherits "
+    "    WHERE inhrelid IN (SELECT unnest($1::oid[]))) AND a.attnum > 0 AND NOT a.attisdropped) o "
+    "  WHERE o.have <> o.want GROUP BY o.attrelid), "
+    "rel0 AS (SELECT c.*, n.nspname, " QN("n", "c.relname") " AS q, "
     "    c.relispartition AND EXISTS (SELECT 1 FROM pg_inherits pi WHERE pi.inhrelid = c.oid "
-    "      AND pi.inhparent IN (SELECT unnest($1::oid[]))) AS parent_dumped "
+    "      AND pi.inhparent IN (SELECT unnest($1::oid[]))) AS parent_dumped, "
+    "    c.oid IN (SELECT attrelid FROM reordered) AS reordered "
     "  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
     "  WHERE c.relkind IN ('r', 'p', 'f') AND c.oid IN (SELECT unnest($1::oid[]))), "
-    "rel AS (SELECT c.*, c.parent_dumped AND NOT " OWN_GENERATION " AS pof FROM rel0 c), "
-    /* one pass over the columns: their definitions (local columns of tables that are neither
-     * typed nor partitions) and the statements after CREATE TABLE (every column) */
+    /* alone: a child that PARTITION OF or INHERITS cannot make as it is (its columns in another
+     * order, or a partition's generated column of its own), created as a table of its own with
+     * all its columns and then attached (ALTER TABLE ONLY parent ATTACH PARTITION) or made to
+     * inherit (ALTER TABLE ONLY child INHERIT parent) in the same item; its indexes,
+     * constraints and rows then follow as any child's do.
+     * pof: a partition written as PARTITION OF its parent, which the backup holds too;
+     * whole: written with all its columns and CHECK constraints, the inherited ones too (alone,
+     * or a partition whose parent is left out (-t), attached later by attach_sql) */
+    "rel1 AS (SELECT c.*, c.reordered OR (c.relispartition AND " OWN_GENERATION ") AS alone "
+    "  FROM rel0 c), "
+    "rel AS (SELECT c.*, c.parent_dumped AND NOT c.alone AS pof, "
+    "    c.alone OR (c.relispartition AND NOT c.parent_dumped) AS whole FROM rel1 c), "
+    /* one pass over the columns: their definitions (the local columns, or every column of a
+     * table written whole; none of a typed table or a PARTITION OF partition) and the
+     * statements after CREATE TABLE (every column) */
     "cols AS (SELECT a.attrelid, "
     "    string_agg(" COLUMN_DEF ", E',\\n    ' ORDER BY a.attnum) "
-    "      FILTER (WHERE (a.attislocal OR c.relispartition) AND c.reloftype = 0 AND NOT c.pof) "
+    "      FILTER (WHERE (a.attislocal OR c.whole) AND c.reloftype = 0 AND NOT c.pof) "
     "      AS list, "
     "    string_agg(" COLUMN_EXTRAS ", '' ORDER BY a.attnum) AS extras "
     "  FROM rel c JOIN pg_attribute a ON a.attrelid = c.oid JOIN pg_type at ON at.oid = a.atttypid "
@@ -156,13 +188,14 @@ static const char tables_sql[] =
     "    pg_get_constraintdef(co.oid)), E',\\n    ' ORDER BY co.conname) AS list "
     "  FROM pg_constraint co WHERE co.conrelid IN (SELECT oid FROM rel) "
     "  AND (" INLINE_CHECK("co") " OR (co.contype = 'c' AND NOT co.conislocal "
-    "    AND co.conrelid IN (SELECT oid FROM rel WHERE relispartition AND NOT pof))) "
+    "    AND co.conrelid IN (SELECT oid FROM rel WHERE whole))) "
     "  GROUP BY co.conrelid), "
     "inh AS (SELECT i.inhrelid, bool_or(i.inhdetachpending) AS pending, "
-    "    string_agg(format('%I.%I', pn.nspname, p.relname), ', ' ORDER BY i.inhseqno) AS list "
-    "  FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent "
-    "  JOIN pg_namespace pn ON pn.oid = p.relnamespace "
-    "  WHERE i.inhrelid IN (SELECT oid FROM rel) GROUP BY i.inhrelid) "
+    "    string_agg(format('%I.%I', pn.nspname, p.relname), ', ' ORDER BY i.inhseqno) AS list, "
+    "    string_agg(format(E'%s%s INHERIT %I.%I;\\n', " ALTER_ONLY("r") ", r.q, pn.nspname, "
+    "      p.relname), '' ORDER BY i.inhseqno) AS inherit "
+    "  FROM pg_inherits i JOIN rel r ON r.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent "
+    "  JOIN pg_namespace pn ON pn.oid = p.relnamespace GROUP BY i.inhrelid) "
     "SELECT 1259, c.oid, c.nspname, c.relname, "
     "  CASE WHEN inh.pending THEN 'its DETACH PARTITION CONCURRENTLY did not finish "
     "(complete it with ALTER TABLE ... DETACH PARTITION ... FINALIZE)' ELSE "
@@ -172,7 +205,7 @@ static const char tables_sql[] =
     "  || CASE WHEN c.pof THEN ' PARTITION OF ' || inh.list ELSE '' END "
     "  || CASE WHEN el.list IS NOT NULL THEN E' (\\n    ' || el.list || E'\\n)' "
     "     WHEN c.pof OR c.reloftype <> 0 THEN '' ELSE ' ()' END "
-    "  || CASE WHEN NOT c.relispartition AND inh.list IS NOT NULL "
+    "  || CASE WHEN NOT c.relispartition AND NOT c.alone AND inh.list IS NOT NULL "
     "     THEN E'\\nINHERITS (' || inh.list || ')' ELSE '' END "
     "  || CASE WHEN c.pof THEN E'\\n' || pg_get_expr(c.relpartbound, c.oid) ELSE '' END "
     "  || CASE WHEN c.relkind = 'p' THEN E'\\nPARTITION BY ' || pg_get_partkeydef(c.oid) ELSE '' "
@@ -194,6 +227,7 @@ static const char tables_sql[] =
     "END END "
     "  || CASE WHEN c.parent_dumped AND NOT c.pof THEN format(E'ALTER TABLE ONLY %s "
     "ATTACH PARTITION %s %s;\\n', inh.list, c.q, pg_get_expr(c.relpartbound, c.oid)) ELSE '' END "
+    "  || CASE WHEN c.alone AND NOT c.relispartition THEN inh.inherit ELSE '' END "
     "END, "
     "  CASE WHEN inh.pending THEN 'UNSUPPORTED' WHEN c.relkind = 'f' THEN 'FOREIGN TABLE' "
     "    ELSE 'TABLE' END, " SL_SQL_PLACE(PRE_DATA, TABLE) ", 0, 0 "
@@ -206,6 +240,36 @@ static const char tables_sql[] =
     "CROSS JOIN LATERAL (SELECT NULLIF(concat_ws(E',\\n    ', cols.list, checks.list), '') "
     "  AS list) el";
 
+/* The statement that gives trigger t (alias) of table q its firing state (state: a tgenabled
+ * expression). ALTER TABLE recurses to the partitions' clones of the trigger. */
+#define TRIGGER_STATE(state)                                                               \
+    "CASE " state " WHEN 'D' THEN format(E'ALTER TABLE %s DISABLE TRIGGER %I;\\n', q, t.tgname) " \
+    "  WHEN 'R' THEN format(E'ALTER TABLE %s ENABLE REPLICA TRIGGER %I;\\n', q, t.tgname) "   \
+    "  WHEN 'A' THEN format(E'ALTER TABLE %s ENABLE ALWAYS TRIGGER %I;\\n', q, t.tgname) "    \
+    "  ELSE format(E'ALTER TABLE %s ENABLE TRIGGER %I;\\n', q, t.tgname) END"
+
+/* The clones of a partitioned table's trigger that are in a firing state other than the
+ * trigger they were cloned from (ALTER TABLE partition DISABLE TRIGGER ...), with the
+ * statements that set it, parents before their partitions: the clones are made (by CREATE
+ * TRIGGER on the parent, or ATTACH PARTITION) in their parent's state and ALTER TABLE recurses.
+ * clone_states(root, relid, sql) lists the clones, in dumped tables, of the triggers `roots`
+ * selects (alias t, a pg_trigger subset), in that order; CLONE_STATES_SQL aggregates them. */
+#define CLONE_STATES(roots)                                                                \
+    "clone_tree AS (SELECT t.oid AS root, t.oid, t.tgenabled, 0 AS depth FROM " roots " "   \
+    "  UNION ALL SELECT ct.root, k.oid, k.tgenabled, ct.depth + 1 FROM clone_tree ct "      \
+    "  JOIN pg_trigger k ON k.tgparentid = ct.oid), "                                       \
+    "clone_states AS (SELECT ct.root, c.oid AS relid, " TRIGGER_STATE("t.tgenabled") " AS sql, " \
+    "    row_number() OVER (ORDER BY ct.root, ct.depth, n.nspname, c.relname) AS n "        \
+    "  FROM clone_tree ct JOIN pg_trigger t ON t.oid = ct.oid "                              \
+    "  JOIN pg_trigger pt ON pt.oid = t.tgparentid "                                         \
+    "  JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace "  \
+    "  CROSS JOIN LATERAL (SELECT " QN("n", "c.relname") " AS q) qq "                       \
+    "  WHERE ct.depth > 0 AND t.tgenabled <> pt.tgenabled "                                  \
+    "  AND c.oid IN (SELECT unnest($1::oid[]))) "
+#define CLONE_STATES_SQL(where) \
+    "COALESCE((SELECT string_agg(cs.sql, '' ORDER BY cs.n) FROM clone_states cs WHERE " where \
+    "), '')"
+
 /* A partition whose parent the backup does not hold (-t) is created as a table of its own
  * (tables_sql), gets its rows, indexes and constraints, and only then is attached: ATTACH
  * PARTITION takes the partition's indexes that match the parent's as theirs, so they keep their
@@ -213,9 +277,16 @@ static const char tables_sql[] =
  * output of such a partition would, but after the indexes rather than before, so that a
  * database holding the parent takes it without errors). */
 static const char attach_sql[] =
+    /* the roots: the triggers of left-out parents that dumped partitions have clones of */
+    "WITH RECURSIVE " CLONE_STATES("pg_trigger t WHERE t.oid IN (SELECT pt.oid "
+                                   "FROM pg_trigger ct JOIN pg_trigger pt "
+                                   "ON pt.oid = ct.tgparentid "
+                                   "WHERE ct.tgrelid IN (SELECT unnest($1::oid[])) "
+                                   "AND pt.tgrelid NOT IN (SELECT unnest($1::oid[])))")
     "SELECT 1259, c.oid, n.nspname, c.relname, "
     "  format(E'ALTER TABLE ONLY %I.%I ATTACH PARTITION %s %s;\\n', pn.nspname, p.relname, "
-    "    " QN("n", "c.relname") ", pg_get_expr(c.relpartbound, c.oid)), "
+    "    " QN("n", "c.relname") ", pg_get_expr(c.relpartbound, c.oid)) "
+    "  || " CLONE_STATES_SQL("cs.relid IN (SELECT relid FROM pg_partition_tree(c.oid))") ", "
     "  'TABLE ATTACH', " SL_SQL_PLACE(POST, TABLE_ATTACH) ", 1259, c.oid "
     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
     "JOIN pg_inherits i ON i.inhrelid = c.oid JOIN pg_class p ON p.oid = i.inhparent "
@@ -354,15 +425,17 @@ static const char constraints_sql[] =
     "  OR (co.contype = 'f' AND co.conparentid = 0) "
     "  OR (co.contype = 'c' AND co.conislocal AND NOT (" INLINE_CHECK("co") ")))";
 
-/* Triggers (a constraint trigger's pg_constraint row is internal to it), rules, statistics. */
+/* Triggers (a constraint trigger's pg_constraint row is internal to it), rules, statistics. A
+ * trigger's item also sets the states of its clones. */
 static const char triggers_sql[] =
+    "WITH RECURSIVE " CLONE_STATES("pg_trigger t JOIN pg_class tc ON tc.oid = t.tgrelid "
+                                   "WHERE tc.relkind = 'p' AND t.tgparentid = 0 "
+                                   "AND t.tgrelid IN (SELECT unnest($1::oid[]))")
     "SELECT 2620, t.oid, "
     "  n.nspname, c.relname || '.' || t.tgname, "
-    "  pg_get_triggerdef(t.oid, false) || E';\\n' || CASE t.tgenabled "
-    "    WHEN 'D' THEN format(E'ALTER TABLE %s DISABLE TRIGGER %I;\\n', q, t.tgname) "
-    "    WHEN 'R' THEN format(E'ALTER TABLE %s ENABLE REPLICA TRIGGER %I;\\n', q, t.tgname) "
-    "    WHEN 'A' THEN format(E'ALTER TABLE %s ENABLE ALWAYS TRIGGER %I;\\n', q, t.tgname) "
-    "    ELSE '' END, "
+    "  pg_get_triggerdef(t.oid, false) || E';\\n' "
+    "  || CASE WHEN t.tgenabled = 'O' THEN '' ELSE " TRIGGER_STATE("t.tgenabled") " END "
+    "  || " CLONE_STATES_SQL("cs.root = t.oid") ", "
     "  'TRIGGER', " SL_SQL_PLACE(POST, TRIGGER) ", 0, 0 "
     "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
     "JOIN pg_namespace n ON n.oid = c.relnamespace "

@@ -282,6 +282,7 @@ apply_settings(sl_conn *c, const sl_conn_opts *opts, sl_error *err)
         {"maintenance_work_mem", opts->maintenance_work_mem},
         {"lock_timeout", opts->lock_timeout},
         {"synchronous_commit", opts->synchronous_commit},
+        {SL_CONN_DATABASE_PROPERTIES, opts->database_properties ? "on" : NULL},
     };
     sl_buf sql = SL_BUF_INIT;
     int rc = -1;

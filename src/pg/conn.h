@@ -33,7 +33,12 @@ typedef struct sl_conn_opts {
     const char *synchronous_commit;    /* NULL: server default; restore sets "off" */
     int connect_retries;               /* transient failures retried this many times; <0: none */
     bool replication;                  /* a replication=database connection (tap, later) */
+    bool database_properties;          /* SET SL_CONN_DATABASE_PROPERTIES = on: a backup's
+                                        * database properties apply (restore --create) */
 } sl_conn_opts;
+/* The custom setting that lets a backup's DO block set the properties of the database it is
+ * restored into (dump/database.h). */
+#define SL_CONN_DATABASE_PROPERTIES "sluice.database_properties"
 #define SL_CONN_OPTS(...) (&(sl_conn_opts){__VA_ARGS__})
 
 /* Asks for the password on the terminal (no echo) and keeps it in ci. */

@@ -73,3 +73,13 @@ def fresh_db(pg, request):
     yield make
     for name in made:
         pg.drop_db(name)
+
+
+@pytest.fixture
+def role(pg):
+    """A role that needs quoting; dropped after the test's databases (set up before them)."""
+    name = f"fid Role-{os.getpid()}"
+    pg.execute(f'DROP ROLE IF EXISTS "{name}"')
+    pg.execute(f'CREATE ROLE "{name}"')
+    yield f'"{name}"'
+    pg.execute(f'DROP ROLE IF EXISTS "{name}"')

@@ -5,12 +5,11 @@ Each case creates objects (and some rows) in a fresh database, backs it up with
 `sluice restore --create -j 2`, and with `gunzip -c | psql`. Both copies must equal the source
 by compare.py (pg_dump --schema-only, every table's rows, populated materialized views).
 """
-import os
 import subprocess
 
 import pytest
 
-import compare
+from fidelity import round_trip
 
 CASES = {
     # A class whose STORAGE equals its input type is stored with no storage type; with no
@@ -205,44 +204,6 @@ OVERLOADED_ROUTINES = """
 EXTENSION_MARKS = ("SELECT pg_describe_object(classid, objid, objsubid), "
                    "pg_describe_object(refclassid, refobjid, 0) FROM pg_depend "
                    "WHERE deptype = 'x' ORDER BY 1, 2")
-
-
-@pytest.fixture
-def role(pg):
-    """A role that needs quoting; dropped after the test's databases (set up before them)."""
-    name = f"fid Role-{os.getpid()}"
-    pg.execute(f'DROP ROLE IF EXISTS "{name}"')
-    pg.execute(f'CREATE ROLE "{name}"')
-    yield f'"{name}"'
-    pg.execute(f'DROP ROLE IF EXISTS "{name}"')
-
-
-def _psql_restore(pg, path, db):
-    gunzip = subprocess.Popen(["gzip", "-dc", str(path)], stdout=subprocess.PIPE)
-    proc = subprocess.run([f"{compare.BINDIR}/psql", "-X", "-q", "-o", "/dev/null", "-v",
-                           "ON_ERROR_STOP=1", "-d", db], stdin=gunzip.stdout, env=pg.env(),
-                          capture_output=True, text=True)
-    gunzip.stdout.close()
-    assert gunzip.wait() == 0
-    assert proc.returncode == 0, f"psql failed:\n{proc.stderr[-4000:]}"
-
-
-def round_trip(pg, sluice, fresh_db, tmp_path, sql):
-    """Loads sql into a new database, backs it up and checks both restores against it."""
-    src = fresh_db("fid_src")
-    pg.psql(src, "-c", sql)
-    out = tmp_path / "f.sql.gz"
-    proc = sluice.run("backup", "single", src, "-j", 2, "-o", out)
-    assert proc.returncode == 0, f"backup failed ({proc.returncode}):\n{proc.stderr}"
-    copy = fresh_db("fid_copy")
-    pg.drop_db(copy)  # restore --create makes it
-    proc = sluice.run("restore", out, "--database", copy, "--create", "-j", 2)
-    assert proc.returncode == 0, f"restore failed ({proc.returncode}):\n{proc.stderr}"
-    compare.assert_same(pg.conninfo(src), pg.conninfo(copy))
-    copy2 = fresh_db("fid_copy2")
-    _psql_restore(pg, out, copy2)
-    compare.assert_same(pg.conninfo(src), pg.conninfo(copy2))
-    return src, out, (copy, copy2)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

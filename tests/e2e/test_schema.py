@@ -245,6 +245,9 @@ PARTITIONED_DB = """
     CREATE TABLE public.p31 PARTITION OF public.p3 FOR VALUES FROM (200) TO (250);
     CREATE INDEX p_v_idx ON public.p (v);
     CREATE TRIGGER p_trg AFTER INSERT ON public.p FOR EACH ROW EXECUTE FUNCTION public.log_row();
+    ALTER TABLE public.p2 DISABLE TRIGGER p_trg;
+    ALTER TABLE public.p3 ENABLE REPLICA TRIGGER p_trg;
+    ALTER TABLE public.p31 ENABLE ALWAYS TRIGGER p_trg;
     CREATE TABLE public.q (pid int, pk int, FOREIGN KEY (pid, pk) REFERENCES public.p);
     CREATE TABLE public.u (id int NOT NULL, r int NOT NULL) PARTITION BY LIST (r);
     CREATE TABLE public.u1 PARTITION OF public.u FOR VALUES IN (1);
@@ -311,8 +314,9 @@ def test_partition_alone_leaves_out_its_clones(pg, sluice, fresh_db, partitioned
     """-t on a partition: the clones of the parent's FK and trigger go with the parent, which
     is not dumped (as pg_dump leaves them out). The partition is created as a table of its own
     and attached after its indexes, so that the attachment takes them as the parent indexes'
-    partitions (p2's own index keeps its name): psql restores it into a database holding the
-    rest, and it comes back as pg_dump -t shows it in the source."""
+    partitions (p2's own index keeps its name), and the trigger clones it makes get their own
+    firing states: psql restores it into a database holding the rest, and it comes back as
+    pg_dump -t shows it in the source."""
     db, tmp = partitioned_backup
     out = tmp / f"{table}.sql"
     sluice.run("backup", "single", db, "-o", out, "--schema-only", "--compress", "none",
@@ -322,6 +326,9 @@ def test_partition_alone_leaves_out_its_clones(pg, sluice, fresh_db, partitioned
     assert re.search(rf"^ALTER TABLE ONLY public\.p3? ATTACH PARTITION public\.{table} ",
                      text, flags=re.M)
     assert "FOREIGN KEY" not in text and "CREATE TRIGGER" not in text
+    states = {"p2": "DISABLE", "p3": "ENABLE REPLICA", "p31": "ENABLE ALWAYS"}
+    if table in states:
+        assert f"ALTER TABLE public.{table} {states[table]} TRIGGER p_trg;" in text
     rest = fresh_db("schema_part_rest")
     left_out = ["-T", f"public.{table}"] + (["-T", "public.p31"] if table == "p3" else [])
     pg.psql(rest, input=pg.pg_dump(db, "--schema-only", *left_out))
