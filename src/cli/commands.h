@@ -6,6 +6,8 @@
 
 int sl_cmd_status(int argc, char **argv);
 int sl_cmd_backup(int argc, char **argv);
+/* "backup cluster ...": argv[0] is "cluster" (sl_cmd_backup hands it over). */
+int sl_cmd_backup_cluster(int argc, char **argv);
 int sl_cmd_restore(int argc, char **argv);
 int sl_cmd_verify(int argc, char **argv);
 

@@ -19,6 +19,7 @@ enum {
     SL_OPT_LOG_FORMAT,
     SL_OPT_HELP,
     SL_OPT_JSON,                 /* --json: for commands that print a report */
+    SL_OPT_CONNINFO_FD,
     SL_OPT_COMMAND_BASE = 1100,  /* commands number their own long-only options from here */
 };
 
@@ -36,6 +37,7 @@ enum {
     {"maintenance-work-mem", required_argument, NULL, SL_OPT_MAINT_WORK_MEM}, \
     {"lock-timeout", required_argument, NULL, SL_OPT_LOCK_TIMEOUT},       \
     {"retries", required_argument, NULL, SL_OPT_RETRIES},                 \
+    {"conninfo-fd", required_argument, NULL, SL_OPT_CONNINFO_FD},         \
     {"log-format", required_argument, NULL, SL_OPT_LOG_FORMAT},           \
     {"help", no_argument, NULL, SL_OPT_HELP}
 

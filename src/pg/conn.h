@@ -45,6 +45,12 @@ void sl_conn_close(sl_conn *c);
 /* `host:port database "db" as user "u"` as libpq resolved it: for messages; no password. */
 const char *sl_conn_describe(const sl_conn *c);
 PGconn *sl_conn_pg(sl_conn *c);
+/* The settings this live connection was made with (PQconninfo: host, port, user, the password
+ * it used, sslmode...), pointing at database dbname instead, as a conninfo string
+ * (sl_conninfo_format): what a child process needs to connect exactly as this one did. The
+ * string may hold a password: the caller sends it through a pipe, then wipes (explicit_bzero)
+ * and frees it. */
+char *sl_conn_conninfo_for(sl_conn *c, const char *dbname);
 int sl_conn_server_version(const sl_conn *c);  /* e.g. 150018 */
 
 /* Runs statements that return no rows. */

@@ -1,0 +1,150 @@
+"""sluice backup cluster: a whole server into one tar archive.
+
+Two throwaway clusters of their own (roles and tablespaces are cluster-wide, so the session
+cluster of the other tests is left alone): the source gets roles (login, nologin, memberships
+with ADMIN OPTION and a grantor, settings, a comment), a tablespace with a grant and a comment,
+and three databases (one with another owner, one in LATIN1 with another locale and a
+connection limit, one in the tablespace). The archive is checked as a tar and against its
+manifest, then restored onto the second cluster the way a user without sluice's restore would
+(psql -f globals.sql and databases.sql, then each database's backup), and compared with
+pg_dumpall --globals-only and, per database, pg_dump --schema-only and every table's rows.
+"""
+import hashlib
+import json
+import os
+import subprocess
+import tarfile
+
+import pytest
+
+import compare
+from conftest import Sluice
+from pgcluster import BINDIR, PgCluster
+
+SOURCE_SQL = """
+CREATE ROLE app_owner LOGIN PASSWORD 'secret-app' CONNECTION LIMIT 5
+    VALID UNTIL '2030-01-01 00:00:00+00';
+CREATE ROLE readers NOLOGIN;
+CREATE ROLE "Mixed Case" LOGIN CREATEDB;
+CREATE ROLE lead LOGIN CREATEROLE BYPASSRLS;
+GRANT readers TO "Mixed Case" WITH ADMIN OPTION;
+GRANT readers TO lead GRANTED BY "Mixed Case";
+ALTER ROLE app_owner SET search_path TO app, "$user", "Odd, Schema";
+ALTER ROLE app_owner SET work_mem TO '8MB';
+ALTER ROLE lead SET statement_timeout TO '1min';
+COMMENT ON ROLE readers IS 'read only, it''s a group';
+CREATE TABLESPACE extra LOCATION '{tsdir}';
+GRANT CREATE ON TABLESPACE extra TO app_owner;
+COMMENT ON TABLESPACE extra IS 'second disk';
+CREATE DATABASE app OWNER app_owner;
+CREATE DATABASE "legacy db" ENCODING LATIN1 LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0
+    CONNECTION LIMIT 10;
+CREATE DATABASE onspace TABLESPACE extra;
+CREATE DATABASE closed;
+ALTER DATABASE closed ALLOW_CONNECTIONS false;
+"""
+
+APP_SQL = """
+CREATE SCHEMA app AUTHORIZATION app_owner;
+CREATE TABLE app.items (id int PRIMARY KEY, name text);
+INSERT INTO app.items SELECT g, 'item ' || g FROM generate_series(1, 500) g;
+ALTER TABLE app.items OWNER TO app_owner;
+GRANT SELECT ON app.items TO readers;
+"""
+
+
+def globals_text(cluster):
+    out = subprocess.run([f"{BINDIR}/pg_dumpall", "--globals-only"], env=cluster.env(),
+                         capture_output=True, text=True, check=True).stdout
+    return [line for line in out.splitlines()
+            if line and not line.startswith("--") and not line.startswith("SET ")
+            and not line.startswith("\\")]
+
+
+@pytest.fixture(scope="module")
+def clusters():
+    source = PgCluster(name="cluster-src")
+    target = PgCluster(name="cluster-dst")
+    target.password = source.password  # the globals carry the superuser's password hash
+    try:
+        source.start()
+        target.start()
+        yield source, target
+    finally:
+        source.destroy()
+        target.destroy()
+
+
+def make_source(source):
+    tsdir = os.path.join(source.root, "ts")
+    os.makedirs(tsdir)
+    source._chown(tsdir)
+    for stmt in SOURCE_SQL.format(tsdir=tsdir).strip().split(";\n"):
+        source.execute(stmt)
+    source.psql("app", input=APP_SQL)
+    source.psql("legacy db", input="CREATE TABLE t (v text); "
+                "INSERT INTO t VALUES (convert_from('\\xe974e9'::bytea, 'LATIN1'));")
+    source.psql("onspace", input="CREATE TABLE s AS SELECT g FROM generate_series(1, 50) g;")
+    source.psql("postgres", input="CREATE TABLE in_postgres (a int); "
+                "INSERT INTO in_postgres VALUES (1), (2);")
+
+
+def members_of(path):
+    with tarfile.open(path) as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar.getmembers()}
+
+
+def test_cluster_round_trip(clusters, tmp_path):
+    source, target = clusters
+    make_source(source)
+    archive = tmp_path / "prod.tar"
+    proc = Sluice(source).run("backup", "cluster", "-o", archive, "--dump-jobs", "2",
+                              "-j", "2", check=True)
+    assert "closed" in proc.stderr and "does not allow connections" in proc.stderr
+    assert (archive.stat().st_mode & 0o777) == 0o600
+    assert not os.path.exists(str(archive) + ".partial")
+    assert not os.path.exists(str(archive) + ".partial.d")
+
+    # tar reads it; the manifest names every member with its size and checksum
+    members = members_of(archive)
+    manifest = json.loads(members["manifest.json"])
+    assert manifest["format"] == "sluice-cluster" and manifest["format_version"] == 1
+    listed = {m["name"]: m for m in manifest["members"]}
+    assert set(listed) == set(members) - {"manifest.json"}
+    for name, m in listed.items():
+        assert m["size"] == len(members[name])
+        assert m["sha256"] == hashlib.sha256(members[name]).hexdigest()
+    dbs = {d["name"]: d for d in manifest["databases"]}
+    assert set(dbs) == {"app", "legacy db", "onspace", "postgres"}
+    assert all(d["status"] == "ok" for d in dbs.values())
+    assert dbs["app"]["rows"] == 500 and dbs["onspace"]["rows"] == 50
+    assert bytes.fromhex(dbs["legacy db"]["name_hex"]) == b"legacy db"
+    assert [s["name"] for s in manifest["skipped"]] == ["closed"]
+    assert manifest["globals"]["passwords_saved"] is True
+    assert b"PASSWORD 'SCRAM-SHA-256$" in members["globals.sql"]
+
+    expected_globals = globals_text(source)
+    # the tablespace's directory must be free for the target cluster to use it
+    source.execute("DROP DATABASE onspace")
+    source.execute("DROP TABLESPACE extra")
+    source.execute("CREATE DATABASE onspace")  # so that the per-database comparison can run
+
+    # restore as a user would with psql: globals, databases, then each database's script
+    extract = tmp_path / "x"
+    with tarfile.open(archive) as tar:
+        tar.extractall(extract)
+    target.psql("postgres", "-f", str(extract / "globals.sql"))
+    target.psql("postgres", "-f", str(extract / "databases.sql"))
+    assert globals_text(target) == expected_globals
+    for name, d in dbs.items():
+        subprocess.run(f"gunzip -c '{extract / d['member']}' | "
+                       f"{BINDIR}/psql -X -q -v ON_ERROR_STOP=1 -d '{name}'",
+                       shell=True, env=target.env(), check=True, capture_output=True)
+    for name in ("app", "'legacy db'", "postgres"):
+        compare.assert_same(source.conninfo(name), target.conninfo(name))
+    enc = target.query("SELECT pg_encoding_to_char(encoding), datcollate, datconnlimit, "
+                       "pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'legacy db'")
+    assert enc == [("LATIN1", "C", 10, "postgres")]
+    assert target.query("SELECT spcname FROM pg_tablespace t JOIN pg_database d "
+                        "ON d.dattablespace = t.oid WHERE d.datname = 'onspace'") == [("extra",)]
+    assert target.query("SELECT count(*) FROM s", dbname="onspace") == [(50,)]
