@@ -361,8 +361,8 @@ finish_job(run *r, job *j, int status, sl_error *err)
             snprintf(j->error, sizeof j->error, "its backup was killed by signal %d",
                      WTERMSIG(status));
         if (!r->o->keep_going && !stop_requested) {
-            sl_error_set(err, kind_of_exit(j->exit_code), "the backup of database \"%s\" failed: %s",
-                         shown.data, j->error);
+            sl_error_set(err, kind_of_exit(j->exit_code),
+                         "the backup of database \"%s\" failed: %s", shown.data, j->error);
             rc = -1;
         } else if (!stop_requested) {
             SL_WARN("the backup of database \"%s\" failed (%s); going on (--continue)",

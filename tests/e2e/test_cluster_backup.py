@@ -148,3 +148,124 @@ def test_cluster_round_trip(clusters, tmp_path):
     assert target.query("SELECT spcname FROM pg_tablespace t JOIN pg_database d "
                         "ON d.dattablespace = t.oid WHERE d.datname = 'onspace'") == [("extra",)]
     assert target.query("SELECT count(*) FROM s", dbname="onspace") == [(50,)]
+
+
+def test_usage_errors(clusters, tmp_path):
+    source, _ = clusters
+    sl = Sluice(source)
+    proc = sl.run("backup", "cluster")
+    assert proc.returncode == 2 and "missing --output" in proc.stderr
+    proc = sl.run("backup", "cluster", "-o", tmp_path / "a.tar", "--databases", "app,nosuch")
+    assert proc.returncode == 2 and "does not exist" in proc.stderr and "nosuch" in proc.stderr
+    assert not os.listdir(tmp_path)
+    proc = sl.run("backup", "-o", tmp_path / "a.tar", "clustr")
+    assert proc.returncode == 2 and '"cluster"' in proc.stderr
+
+
+def test_selection_and_hostile_name(clusters, tmp_path):
+    source, _ = clusters
+    hostile = "evil\n\\! touch pwned\n'\""
+    with source.connect() as conn:
+        from psycopg import sql
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(hostile)))
+        conn.execute("CREATE DATABASE skip_me_1")
+        conn.execute("CREATE DATABASE skip_me_2")
+    try:
+        archive = tmp_path / "sel.tar"
+        Sluice(source).run("backup", "cluster", "-o", archive, "--exclude-database", "skip_me_*",
+                           "--exclude-database", "app", check=True)
+        members = members_of(archive)
+        manifest = json.loads(members["manifest.json"])
+        names = {bytes.fromhex(d["name_hex"]).decode() for d in manifest["databases"]}
+        assert hostile in names and "app" not in names
+        assert not any(n.startswith("skip_me") for n in names)
+        # databases.sql creates the hostile database under psql, nothing runs as a command
+        scratch = PgCluster(name="cluster-scratch")
+        try:
+            scratch.start()
+            (tmp_path / "databases.sql").write_bytes(members["databases.sql"])
+            subprocess.run([f"{BINDIR}/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f",
+                            "databases.sql"], cwd=tmp_path, env=scratch.env(), check=True,
+                           capture_output=True)
+            made = {r[0] for r in scratch.query("SELECT datname FROM pg_database")}
+            assert hostile in made
+        finally:
+            scratch.destroy()
+        assert not (tmp_path / "pwned").exists()
+        only = tmp_path / "only.tar"
+        Sluice(source).run("backup", "cluster", "-o", only, "--databases", "postgres,app",
+                           check=True)
+        manifest = json.loads(members_of(only)["manifest.json"])
+        assert sorted(d["name"] for d in manifest["databases"]) == ["app", "postgres"]
+    finally:
+        with source.connect() as conn:
+            from psycopg import sql
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(hostile)))
+            conn.execute("DROP DATABASE skip_me_1")
+            conn.execute("DROP DATABASE skip_me_2")
+
+
+def test_failed_database_and_non_superuser(clusters, tmp_path):
+    """A role that is not a superuser: hashes are not saved (a warning); a database it may not
+    connect to fails the run, or with --continue is marked failed in the manifest."""
+    source, _ = clusters
+    source.execute("CREATE ROLE backup_user LOGIN PASSWORD 'bu-pass'")
+    source.execute("GRANT SELECT ON in_postgres TO backup_user")
+    source.execute("CREATE DATABASE locked")
+    source.execute("REVOKE CONNECT ON DATABASE locked FROM PUBLIC")
+    env = {"PGUSER": "backup_user", "PGPASSWORD": "bu-pass"}
+    try:
+        archive = tmp_path / "nu.tar"
+        proc = Sluice(source).run("backup", "cluster", "-o", archive, "--databases",
+                                  "postgres,locked", env=env)
+        assert proc.returncode == 3, proc.stderr
+        assert 'database "locked" failed' in proc.stderr
+        assert "password hashes are not saved" in proc.stderr
+        assert "bu-pass" not in proc.stderr
+        assert os.listdir(tmp_path) == []
+        proc = Sluice(source).run("backup", "cluster", "-o", archive, "--databases",
+                                  "postgres,locked", "--continue", env=env)
+        assert proc.returncode == 3, proc.stderr
+        manifest = json.loads(members_of(archive)["manifest.json"])
+        status = {d["name"]: d["status"] for d in manifest["databases"]}
+        assert status["locked"] == "failed" and status["postgres"] == "ok"
+        assert manifest["globals"]["passwords_saved"] is False
+        assert b"PASSWORD" not in members_of(archive)["globals.sql"]
+    finally:
+        source.execute("DROP DATABASE locked")
+        source.execute("DROP OWNED BY backup_user")
+        source.execute("DROP ROLE backup_user")
+
+
+def test_interrupted_backup_leaves_nothing(clusters, tmp_path):
+    """SIGTERM while a database's backup waits for a lock: exit 9, no archive, no leftovers."""
+    import signal
+    import time
+    source, _ = clusters
+    source.execute("CREATE DATABASE busy")
+    source.psql("busy", input="CREATE TABLE t (a int);")
+    holder = source.connect("busy", autocommit=False)
+    holder.execute("LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
+    try:
+        archive = tmp_path / "int.tar"
+        sl = Sluice(source)
+        proc = subprocess.Popen([sl.bin, "backup", "cluster", "-o", str(archive),
+                                 "--databases", "busy", "--lock-timeout", "10min"],
+                                env=source.env(), stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # until the child waits for the lock
+            rows = source.query("SELECT 1 FROM pg_stat_activity WHERE datname = 'busy' "
+                                "AND wait_event_type = 'Lock'")
+            if rows:
+                break
+            time.sleep(0.1)
+        assert rows, "the backup never reached the lock"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 9, err
+        assert "interrupted" in err
+        assert os.listdir(tmp_path) == []
+    finally:
+        holder.rollback()
+        holder.close()
+        source.execute("DROP DATABASE busy WITH (FORCE)")
