@@ -53,9 +53,8 @@ checksum(const unsigned char *block)
     return sum;
 }
 
-/* A name the writer makes: printable ASCII, no leading '/', no ".." part. */
-static bool
-name_ok(const char *name)
+bool
+sl_tar_name_ok(const char *name)
 {
     size_t n = strlen(name);
     if (n == 0 || n > SL_TAR_NAME_MAX || name[0] == '/' || strstr(name, ".."))
@@ -70,7 +69,7 @@ int
 sl_tar_header(unsigned char *block, const char *name, uint64_t size, int64_t mtime,
               sl_error *err)
 {
-    if (!name_ok(name)) {
+    if (!sl_tar_name_ok(name)) {
         sl_error_set(err, SL_E_INTERNAL, "not a tar member name: %s", name);
         return -1;
     }
@@ -180,6 +179,9 @@ sl_tar_next(int fd, uint64_t size, const char *what, uint64_t *off, sl_tar_membe
     if (sl_pread_all(fd, block, SL_TAR_BLOCK, at, what, err) != 0)
         return -1;
     if (all_zero(block, SL_TAR_BLOCK)) {
+        /* two zero blocks end an archive: one alone is an archive cut short */
+        if (size - at < 2 * SL_TAR_BLOCK)
+            return bad(err, what, at, "the archive is truncated (one end block)");
         if (check_end(fd, size, what, at + SL_TAR_BLOCK, err) != 0)
             return -1;
         *off = size;

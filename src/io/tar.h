@@ -24,6 +24,9 @@
  * name the writer should never make. */
 SL_MUSTCHECK int sl_tar_header(unsigned char *block, const char *name, uint64_t size,
                                int64_t mtime, sl_error *err);
+/* A name the writer makes: 1 to SL_TAR_NAME_MAX printable ASCII bytes without blanks, no
+ * leading '/', no "..". */
+bool sl_tar_name_ok(const char *name);
 /* Bytes of zero padding after a member of size bytes. */
 uint64_t sl_tar_padding(uint64_t size);
 

@@ -138,10 +138,17 @@ header_copy(const sl_bfile_reader *r, const char *field)
 int
 sl_verify_file(const char *path, sl_verify_report *out, sl_error *err)
 {
+    return sl_verify_range(path, 0, UINT64_MAX, out, err);
+}
+
+int
+sl_verify_range(const char *path, uint64_t base, uint64_t length, sl_verify_report *out,
+                sl_error *err)
+{
     sl_bfile_reader *r = NULL;
     sl_verify_report rep = {0};
     int rc = -1;
-    if (sl_bfile_reader_open(&r, path, err) != 0)
+    if (sl_bfile_reader_open_range(&r, path, base, length, err) != 0)
         goto done;
     rep.indexed = sl_bfile_reader_indexed(r);
     rep.codec = sl_bfile_reader_codec(r);

@@ -43,6 +43,9 @@ typedef struct sl_verify_report {
 } sl_verify_report;
 
 SL_MUSTCHECK int sl_verify_file(const char *path, sl_verify_report *out, sl_error *err);
+/* The same for a backup that is length bytes of path from offset base (io/bfile.h). */
+SL_MUSTCHECK int sl_verify_range(const char *path, uint64_t base, uint64_t length,
+                                 sl_verify_report *out, sl_error *err);
 void sl_verify_report_free(sl_verify_report *rep);
 
 #endif

@@ -269,3 +269,65 @@ def test_interrupted_backup_leaves_nothing(clusters, tmp_path):
         holder.rollback()
         holder.close()
         source.execute("DROP DATABASE busy WITH (FORCE)")
+
+
+@pytest.fixture(scope="module")
+def small_archive(clusters, tmp_path_factory):
+    source, _ = clusters
+    source.execute("CREATE DATABASE small")
+    source.psql("small", input="CREATE TABLE t AS SELECT g, repeat('x', 50) AS v "
+                "FROM generate_series(1, 2000) g;")
+    path = tmp_path_factory.mktemp("small") / "small.tar"
+    Sluice(source).run("backup", "cluster", "-o", path, "--databases", "small,postgres",
+                       "--compress", "zstd", check=True)
+    yield path
+    source.execute("DROP DATABASE small")
+
+
+def test_verify_and_list(small_archive, sluice_noserver):
+    proc = sluice_noserver.run("verify", small_archive, check=True)
+    assert "sluice cluster archive" in proc.stdout and "small" in proc.stdout
+    assert "database backups verified" in proc.stdout
+    doc = json.loads(sluice_noserver.run("verify", small_archive, "--json", check=True).stdout)
+    assert doc["ok"] is True and doc["kind"] == "cluster"
+    assert {d["name"]: d["rows"] for d in doc["databases"]}["small"] == 2000
+    proc = sluice_noserver.run("list", small_archive, check=True)
+    assert "small" in proc.stdout and "2000" in proc.stdout and "ok" in proc.stdout
+    listed = json.loads(sluice_noserver.run("list", small_archive, "--json", check=True).stdout)
+    small = [d for d in listed["databases"] if d["name"] == "small"][0]
+    members = members_of(small_archive)
+    assert small["sha256"] == hashlib.sha256(members[small["member"]]).hexdigest()
+    assert small["member"].endswith(".sql.zst")
+
+
+def test_damaged_archives(small_archive, sluice_noserver, tmp_path):
+    data = small_archive.read_bytes()
+    with tarfile.open(small_archive) as tar:
+        small = [m for m in tar.getmembers() if m.name.startswith("databases/")][0]
+        manifest = tar.getmember("manifest.json")
+    cases = {
+        # cut inside the last member, and just before the end blocks
+        "truncated.tar": data[:len(data) - 3000],
+        "no_end.tar": data[:manifest.offset_data + manifest.size + 200],
+        # a byte inside a database's backup: its SHA-256 no longer matches
+        "flipped.tar": (data[:small.offset_data + 100] + bytes([data[small.offset_data + 100] ^ 1])
+                        + data[small.offset_data + 101:]),
+    }
+    for name, content in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        for cmd in ("verify", "list"):
+            proc = sluice_noserver.run(cmd, path)
+            if cmd == "list" and name == "flipped.tar":
+                assert proc.returncode == 0  # list reads the manifest only
+                continue
+            assert proc.returncode == 4, (name, cmd, proc.stderr)
+            assert "truncated" in proc.stderr or "SHA-256" in proc.stderr, proc.stderr
+        if name == "flipped.tar":
+            assert small.name in sluice_noserver.run("verify", path).stderr
+    # a tar without a manifest is not a cluster archive
+    plain = tmp_path / "plain.tar"
+    with tarfile.open(plain, "w", format=tarfile.USTAR_FORMAT) as tar:
+        tar.add(__file__, arcname="x.sql")
+    proc = sluice_noserver.run("verify", plain)
+    assert proc.returncode == 4 and "no manifest.json" in proc.stderr

@@ -1,0 +1,40 @@
+/* restore/archive.h: a cluster archive (dump/cluster.h) read back: its members found by
+ * walking the tar (io/tar.h), its manifest (io/manifest.h) read and checked against them, and
+ * with sl_archive_verify() every member's size and SHA-256 and every database's backup checked
+ * end to end as "sluice verify" checks a backup file (restore/verify.h), without extracting
+ * anything.
+ * Memory: one record per member (at most SL_ARCHIVE_MAX_MEMBERS), the manifest (at most
+ * SL_MANIFEST_MAX bytes of text), and what one verify takes.
+ * Errors: SL_E_ARCHIVE naming the member or the offset; SL_E_IO for the file system. */
+#ifndef SL_RESTORE_ARCHIVE_H
+#define SL_RESTORE_ARCHIVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "io/manifest.h"
+#include "restore/verify.h"
+
+#define SL_ARCHIVE_MAX_MEMBERS 100000
+
+typedef struct sl_archive sl_archive;
+
+/* Whether path starts with a ustar header (a cluster archive rather than a backup file). */
+bool sl_archive_is_tar(const char *path);
+
+SL_MUSTCHECK int sl_archive_open(sl_archive **out, const char *path, sl_error *err);
+void sl_archive_close(sl_archive *a);  /* accepts NULL */
+const sl_manifest *sl_archive_manifest(const sl_archive *a);
+const char *sl_archive_path(const sl_archive *a);
+/* Where member name's contents are; false when the archive has no such member. */
+bool sl_archive_find(const sl_archive *a, const char *name, uint64_t *off, uint64_t *size);
+
+/* Called for each database whose backup is in the archive, once it is verified. */
+typedef void (*sl_archive_verified_fn)(void *ctx, const sl_manifest_database *db,
+                                       const sl_verify_report *rep);
+
+SL_MUSTCHECK int sl_archive_verify(sl_archive *a, sl_archive_verified_fn each, void *ctx,
+                                   sl_error *err);
+
+#endif
