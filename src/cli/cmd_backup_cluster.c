@@ -1,7 +1,6 @@
 /* cli/cmd_backup_cluster.c: "sluice backup cluster": flags in, sl_cluster_backup() out, with
  * each database's backup started as "sluice backup single" by this same executable. */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/procs.h"
 #include "base/units.h"
 #include "cli/commands.h"
 #include "cli/common.h"
@@ -157,8 +157,7 @@ start_child(void *ctx, int conninfo_fd, const char *path, sl_error *err)
     }
     if (pid == 0) {
         /* the child: keep the pipe open across exec, default signal handling */
-        int flags = fcntl(conninfo_fd, F_GETFD);
-        fcntl(conninfo_fd, F_SETFD, flags & ~FD_CLOEXEC);
+        sl_procs_inherit(conninfo_fd);
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
         execv("/proc/self/exe", (char *const *)argv);

@@ -17,11 +17,11 @@
 #include <unistd.h>
 
 #include "base/buf.h"
-#include "base/clock.h"
 #include "base/escape.h"
 #include "base/hex.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/procs.h"
 #include "dump/globals.h"
 #include "dump/preamble.h"
 #include "io/bfile.h"
@@ -43,7 +43,6 @@ typedef struct job {
     sl_globals_database *db;
     char member[64];
     char *path;         /* the child's file */
-    pid_t pid;          /* 0: not started or ended */
     bool done, failed;
     int exit_code;      /* the child's, when it failed */
     char error[256];
@@ -267,44 +266,23 @@ fail:
 
 /* ---- the children ---- */
 
-static bool
-stopping(void *arg)
+static pid_t
+start_job(void *ctx, size_t i, sl_error *err)
 {
-    (void)arg;
-    return stop_requested != 0;
-}
-
-static int
-start_job(run *r, job *j, sl_error *err)
-{
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) {
-        sl_error_errno(err, SL_E_IO, errno, "cannot create a pipe");
-        return -1;
-    }
-    /* the child inherits the read end only (start() clears its close-on-exec there) */
+    run *r = ctx;
+    job *j = &r->jobs[i];
     char *conninfo = sl_conn_conninfo_for(r->conn, j->db->name);
     size_t len = strlen(conninfo);
-    sl__dump_iso_now(j->started_at, sizeof j->started_at);
-    pid_t pid = r->o->start(r->o->start_ctx, fds[0], j->path, err);
-    close(fds[0]);
-    int rc = -1;
-    if (pid > 0) {
-        /* a conninfo string is far below a pipe's capacity: this write never blocks */
-        ssize_t put = write(fds[1], conninfo, len);
-        if (put == (ssize_t)len) {
-            j->pid = pid;
-            rc = 0;
-        } else {
-            sl_error_errno(err, SL_E_IO, errno, "cannot pass the connection to a child");
-            kill(pid, SIGTERM);
-            waitpid(pid, NULL, 0);
-        }
-    }
-    close(fds[1]);
+    int fd = -1;
+    int rc = sl_procs_pipe_text(conninfo, len, &fd, err);
     explicit_bzero(conninfo, len);
     free(conninfo);
-    return rc;
+    if (rc != 0)
+        return -1;
+    sl__dump_iso_now(j->started_at, sizeof j->started_at);
+    pid_t pid = r->o->start(r->o->start_ctx, fd, j->path, err);
+    close(fd);
+    return pid;
 }
 
 /* Rows in a finished child's file, from its index. */
@@ -340,7 +318,6 @@ kind_of_exit(int code)
 static int
 finish_job(run *r, job *j, int status, sl_error *err)
 {
-    j->pid = 0;
     j->done = true;
     sl__dump_iso_now(j->finished_at, sizeof j->finished_at);
     sl_buf shown = SL_BUF_INIT;
@@ -374,65 +351,22 @@ finish_job(run *r, job *j, int status, sl_error *err)
     return rc;
 }
 
-static job *
-job_of(run *r, pid_t pid)
+static int
+job_finished(void *ctx, size_t i, int status, sl_error *err)
 {
-    for (size_t i = 0; i < r->njobs; i++)
-        if (r->jobs[i].pid == pid)
-            return &r->jobs[i];
-    return NULL;
-}
-
-/* Stops every running child and waits for them. */
-static void
-stop_children(run *r)
-{
-    for (size_t i = 0; i < r->njobs; i++)
-        if (r->jobs[i].pid > 0)
-            kill(r->jobs[i].pid, SIGTERM);
-    for (size_t i = 0; i < r->njobs; i++) {
-        if (r->jobs[i].pid > 0) {
-            while (waitpid(r->jobs[i].pid, NULL, 0) < 0 && errno == EINTR) {
-            }
-            r->jobs[i].pid = 0;
-            unlink(r->jobs[i].path);
-        }
-    }
+    run *r = ctx;
+    return finish_job(r, &r->jobs[i], status, err);
 }
 
 static int
 run_children(run *r, sl_error *err)
 {
-    size_t next = 0, running = 0;
-    while (next < r->njobs || running > 0) {
-        if (stop_requested) {
-            stop_children(r);
-            sl_error_set(err, SL_E_CANCELED, "cluster backup interrupted");
-            return -1;
-        }
-        while (running < (size_t)r->o->dump_jobs && next < r->njobs) {
-            if (start_job(r, &r->jobs[next++], err) != 0) {
-                stop_children(r);
-                return -1;
-            }
-            running++;
-        }
-        int status = 0;
-        pid_t pid = waitpid(-1, &status, WNOHANG);
-        if (pid == 0 || (pid < 0 && errno == EINTR)) {
-            sl_clock_sleep_ms(20, stopping, NULL);
-            continue;
-        }
-        job *j = pid > 0 ? job_of(r, pid) : NULL;
-        if (!j)
-            continue;
-        running--;
-        if (finish_job(r, j, status, err) != 0) {
-            stop_children(r);
-            return -1;
-        }
-    }
-    return 0;
+    const sl_procs_ops ops = {.start = start_job, .finished = job_finished};
+    if (sl_procs_run(r->njobs, r->o->dump_jobs, &ops, r, &stop_requested, err) == 0)
+        return 0;
+    if (err->kind == SL_E_CANCELED)
+        sl_error_set(err, SL_E_CANCELED, "cluster backup interrupted");
+    return -1;
 }
 
 /* ---- the manifest ---- */
