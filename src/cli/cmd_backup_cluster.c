@@ -75,23 +75,6 @@ handle_signal(int sig)
     sl_cluster_interrupt();
 }
 
-/* --databases a,b: names split at commas (a name holding a comma: repeat the flag). */
-static void
-add_databases(cluster_args *a, const char *arg)
-{
-    size_t n = 0;
-    while (a->databases && a->databases[n])
-        n++;
-    char *copy = sl_strdup(arg);
-    for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok;
-         tok = strtok_r(NULL, ",", &save)) {
-        a->databases = sl_realloc(a->databases, (n + 2) * sizeof *a->databases);
-        a->databases[n++] = sl_strdup(tok);
-        a->databases[n] = NULL;
-    }
-    free(copy);
-}
-
 static int
 on_option(void *ctx, int opt, const char *arg, sl_error *err)
 {
@@ -102,7 +85,7 @@ on_option(void *ctx, int opt, const char *arg, sl_error *err)
     case OPT_COMPRESS: a->compress = arg; return 0;
     case OPT_DUMP_JOBS:
         return sl_cli_parse_int("--dump-jobs", arg, 1, 64, &a->opts.dump_jobs, err);
-    case OPT_DATABASES: add_databases(a, arg); return 0;
+    case OPT_DATABASES: sl_cli_split_list(&a->databases, arg); return 0;
     case OPT_EXCLUDE_DATABASE:
         a->exclude = sl_realloc(a->exclude, (a->nexclude + 2) * sizeof *a->exclude);
         a->exclude[a->nexclude++] = arg;
@@ -235,9 +218,7 @@ done:
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     sl_cli_common_free(&a.common);
-    for (size_t i = 0; a.databases && a.databases[i]; i++)
-        free(a.databases[i]);
-    free(a.databases);
+    sl_cli_split_list_free(a.databases);
     free(a.exclude);
     return code;
 }

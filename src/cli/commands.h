@@ -9,6 +9,8 @@ int sl_cmd_backup(int argc, char **argv);
 /* "backup cluster ...": argv[0] is "cluster" (sl_cmd_backup hands it over). */
 int sl_cmd_backup_cluster(int argc, char **argv);
 int sl_cmd_restore(int argc, char **argv);
+/* "restore cluster ...": argv[0] is "cluster" (sl_cmd_restore hands it over). */
+int sl_cmd_restore_cluster(int argc, char **argv);
 int sl_cmd_verify(int argc, char **argv);
 int sl_cmd_list(int argc, char **argv);
 

@@ -50,6 +50,30 @@ sl_cli_common_free(sl_cli_common *c)
     c->conninfo = NULL;
 }
 
+void
+sl_cli_split_list(char ***list, const char *arg)
+{
+    size_t n = 0;
+    while (*list && (*list)[n])
+        n++;
+    char *copy = sl_strdup(arg);
+    for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        *list = sl_realloc(*list, (n + 2) * sizeof **list);
+        (*list)[n++] = sl_strdup(tok);
+        (*list)[n] = NULL;
+    }
+    free(copy);
+}
+
+void
+sl_cli_split_list_free(char **list)
+{
+    for (size_t i = 0; list && list[i]; i++)
+        free(list[i]);
+    free(list);
+}
+
 int
 sl_cli_parse_int(const char *flag, const char *arg, int min, int max, int *out, sl_error *err)
 {

@@ -251,7 +251,9 @@ plan(run *r, sl_error *err)
         snprintf(j->member, sizeof j->member, "databases/%04zu%s", r->njobs,
                  r->o->member_suffix);
         j->path = sl_asprintf("%s/%04zu%s", r->spool_dir, r->njobs, r->o->member_suffix);
-        sl_buf_puts(&r->creates, db->create_sql);
+        /* every cluster has a database postgres already */
+        sl_buf_puts(&r->creates,
+                    strcmp(db->name, "postgres") == 0 ? db->alter_sql : db->create_sql);
     }
     for (size_t i = 0; i < nex; i++)
         free(excluded[i]);
@@ -379,11 +381,12 @@ database_json(const job *j)
     len = len < 256 ? len : 256;  /* NAMEDATALEN is 64: never cut */
     sl_hex_encode(hex, (const unsigned char *)j->db->name, len);
     hex[2 * len] = '\0';
-    json_t *o = json_pack("{s:o, s:s, s:s, s:s, s:I, s:I, s:o, s:s, s:s}", "name",
+    json_t *o = json_pack("{s:o, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:s, s:s}", "name",
                           sl_escape_json_string(j->db->name), "name_hex", hex, "member",
                           j->member, "status", j->failed ? "failed" : "ok", "database_size",
                           (json_int_t)j->db->size, "rows", (json_int_t)j->rows, "create_sql",
-                          sl_escape_json_string(j->db->create_sql), "started_at",
+                          sl_escape_json_string(j->db->create_sql), "alter_sql",
+                          sl_escape_json_string(j->db->alter_sql), "started_at",
                           j->started_at, "finished_at", j->finished_at);
     if (j->failed)
         json_object_set_new(o, "error", json_string(j->error));

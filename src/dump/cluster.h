@@ -13,7 +13,7 @@
  *   "started_at", "finished_at" (ISO 8601 UTC), "members": [{"name", "size", "sha256"}]
  *   (every other member), "globals": {"roles", "memberships", "tablespaces",
  *   "passwords_saved"}, "databases": [{"name", "name_hex" (the exact bytes), "member",
- *   "status" ("ok" or "failed"), "error", "database_size", "tables", "rows", "create_sql",
+ *   "status" ("ok" or "failed"), "error", "database_size", "rows", "create_sql", "alter_sql",
  *   "started_at", "finished_at"}], "skipped": [{"name", "reason"}]}.
  * The archive is ARCHIVE.partial until the manifest is in and it is fsynced and renamed: an
  * interrupted run (signal, lost server, a failed database without keep_going) leaves no

@@ -162,11 +162,6 @@ sl_globals_read(sl_conn *c, sl_buf *out, sl_globals_summary *s, sl_error *err)
  * those it may as well (owner, tablespace, connection limit, template flag). */
 static const char databases_sql[] =
     "SELECT d.oid, d.datname, "
-    /* every cluster has a database postgres: it gets its owner and limit, not a CREATE */
-    "  CASE WHEN d.datname = 'postgres' THEN format(E'ALTER DATABASE %I OWNER TO %I;\\n', "
-    "    d.datname, pg_get_userbyid(d.datdba)) "
-    "    || CASE WHEN d.datconnlimit <> -1 THEN format(E'ALTER DATABASE %I CONNECTION LIMIT "
-    "%s;\\n', d.datname, d.datconnlimit) ELSE '' END ELSE "
     "  format(E'CREATE DATABASE %I WITH TEMPLATE = template0 OWNER = %I ENCODING = %L "
     "LOCALE_PROVIDER = %s LC_COLLATE = %L LC_CTYPE = %L%s%s%s%s;\\n', d.datname, "
     "    pg_get_userbyid(d.datdba), pg_encoding_to_char(d.encoding), "
@@ -177,7 +172,13 @@ static const char databases_sql[] =
     "      ELSE '' END, "
     "    CASE WHEN d.datconnlimit <> -1 THEN ' CONNECTION LIMIT = ' || d.datconnlimit "
     "      ELSE '' END, "
-    "    CASE WHEN d.datistemplate THEN ' IS_TEMPLATE = true' ELSE '' END) END, "
+    "    CASE WHEN d.datistemplate THEN ' IS_TEMPLATE = true' ELSE '' END), "
+    /* for a database the target has already (postgres, on every cluster) */
+    "  format(E'ALTER DATABASE %I OWNER TO %I;\\n', d.datname, pg_get_userbyid(d.datdba)) "
+    "    || CASE WHEN d.datconnlimit <> -1 THEN format(E'ALTER DATABASE %I CONNECTION LIMIT "
+    "%s;\\n', d.datname, d.datconnlimit) ELSE '' END "
+    "    || CASE WHEN d.datistemplate THEN format(E'ALTER DATABASE %I IS_TEMPLATE true;\\n', "
+    "      d.datname) ELSE '' END, "
     "  CASE WHEN has_database_privilege(d.oid, 'CONNECT') THEN pg_database_size(d.oid) "
     "    ELSE 0 END, d.datallowconn "
     "FROM pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace "
@@ -203,8 +204,9 @@ sl_globals_databases(sl_conn *c, sl_globals_database **out, size_t *n, sl_error 
         }
         dbs[i].name = sl_strdup(PQgetvalue(res, r, 1));
         dbs[i].create_sql = sl_strdup(PQgetvalue(res, r, 2));
-        dbs[i].size = strtoll(PQgetvalue(res, r, 3), NULL, 10);
-        dbs[i].allow_connections = strcmp(PQgetvalue(res, r, 4), "t") == 0;
+        dbs[i].alter_sql = sl_strdup(PQgetvalue(res, r, 3));
+        dbs[i].size = strtoll(PQgetvalue(res, r, 4), NULL, 10);
+        dbs[i].allow_connections = strcmp(PQgetvalue(res, r, 5), "t") == 0;
     }
     PQclear(res);
     *out = dbs;
@@ -220,6 +222,7 @@ sl_globals_databases_free(sl_globals_database *dbs, size_t n)
     for (size_t i = 0; i < n; i++) {
         free(dbs[i].name);
         free(dbs[i].create_sql);
+        free(dbs[i].alter_sql);
     }
     free(dbs);
 }

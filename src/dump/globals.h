@@ -38,9 +38,9 @@ SL_MUSTCHECK int sl_globals_read(sl_conn *c, sl_buf *out, sl_globals_summary *su
 typedef struct sl_globals_database {
     uint32_t oid;
     char *name;         /* as in pg_database: any bytes the server allows, never a path */
-    char *create_sql;   /* "CREATE DATABASE ... ;\n" with every option it is given there; for
-                         * the database postgres, which every cluster has, ALTER DATABASE
-                         * of its owner and connection limit */
+    char *create_sql;   /* "CREATE DATABASE ... ;\n" with every option it is given there */
+    char *alter_sql;    /* the same for a database the target has already (postgres): ALTER
+                         * DATABASE of its owner, connection limit and template flag */
     int64_t size;       /* pg_database_size(), bytes (0 without CONNECT on it) */
     bool allow_connections;  /* false: no backup can read it (pg_dumpall leaves it out too) */
 } sl_globals_database;

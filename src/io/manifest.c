@@ -117,6 +117,7 @@ read_database(json_t *o, sl_manifest_database *d, sl_error *err)
     if (get_int(o, "rows", &d->rows, err) != 0 ||
         get_int(o, "database_size", &d->database_size, err) != 0 ||
         get_string(o, "create_sql", true, &d->create_sql, err) != 0 ||
+        get_string(o, "alter_sql", true, &d->alter_sql, err) != 0 ||
         get_string(o, "error", false, &d->error, err) != 0 ||
         get_string(o, "started_at", false, &d->started_at, err) != 0 ||
         get_string(o, "finished_at", false, &d->finished_at, err) != 0)
@@ -209,6 +210,7 @@ sl_manifest_free(sl_manifest *m)
         free(d->name);
         free(d->error);
         free(d->create_sql);
+        free(d->alter_sql);
         free(d->started_at);
         free(d->finished_at);
     }

@@ -31,7 +31,8 @@ typedef struct sl_manifest_database {
     bool ok;             /* false: its backup failed (the member is absent) */
     char *error;         /* why, when !ok; else NULL */
     int64_t rows, database_size;
-    char *create_sql;
+    char *create_sql;    /* CREATE DATABASE with its options */
+    char *alter_sql;     /* for a database the target has already (postgres) */
     char *started_at, *finished_at;
 } sl_manifest_database;
 

@@ -166,6 +166,12 @@ sl_archive_manifest(const sl_archive *a)
     return &a->manifest;
 }
 
+int
+sl_archive_pread(const sl_archive *a, void *buf, size_t n, uint64_t off, sl_error *err)
+{
+    return sl_pread_all(a->fd, buf, n, off, a->path, err);
+}
+
 const char *
 sl_archive_path(const sl_archive *a)
 {

@@ -30,6 +30,10 @@ const char *sl_archive_path(const sl_archive *a);
 /* Where member name's contents are; false when the archive has no such member. */
 bool sl_archive_find(const sl_archive *a, const char *name, uint64_t *off, uint64_t *size);
 
+/* Reads n bytes at offset off of the archive (within a member sl_archive_find() gave). */
+SL_MUSTCHECK int sl_archive_pread(const sl_archive *a, void *buf, size_t n, uint64_t off,
+                                  sl_error *err);
+
 /* Called for each database whose backup is in the archive, once it is verified. */
 typedef void (*sl_archive_verified_fn)(void *ctx, const sl_manifest_database *db,
                                        const sl_verify_report *rep);

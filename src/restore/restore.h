@@ -33,6 +33,8 @@
 
 typedef struct sl_restore_opts {
     const char *input;           /* file to restore */
+    uint64_t input_base;         /* where the backup starts in it (an archive member) ... */
+    uint64_t input_length;       /* ... and its length; 0: the whole file */
     const char *database;        /* target database (a plain name) */
     bool create;                 /* CREATE DATABASE first (refused when it exists, unless clean) */
     bool clean;                  /* empty the target first (drop and recreate with create) */

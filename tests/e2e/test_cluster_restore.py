@@ -1,0 +1,148 @@
+"""sluice restore cluster: an archive of sluice backup cluster back onto a server.
+
+A source cluster with roles, memberships, settings, a tablespace and three databases is backed
+up; a second cluster gets it with `sluice restore cluster --confirm --dump-jobs 2 -j 2` and must
+then equal the source by pg_dumpall --globals-only and, for each database, pg_dump
+--schema-only and every table's rows. Then what a user may get wrong: no --confirm, databases
+that exist (refused before anything changes, or replaced with --clean), a subset, a damaged
+member (that database fails, the others are restored, the exit code says so).
+"""
+import os
+import subprocess
+
+import pytest
+
+import compare
+from conftest import Sluice
+from pgcluster import BINDIR, PgCluster
+
+SOURCE_SQL = [
+    "CREATE ROLE owner_a LOGIN PASSWORD 'pw-a'",
+    "CREATE ROLE grp NOLOGIN",
+    "CREATE ROLE member_b LOGIN",
+    "GRANT grp TO member_b WITH ADMIN OPTION",
+    "ALTER ROLE member_b SET search_path TO b, public",
+    "CREATE TABLESPACE spare LOCATION '{tsdir}'",
+    "COMMENT ON TABLESPACE spare IS 'spare disk'",
+    "CREATE DATABASE alpha OWNER owner_a",
+    "CREATE DATABASE beta ENCODING LATIN1 LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0",
+    "CREATE DATABASE gamma CONNECTION LIMIT 3",
+]
+
+
+def globals_text(cluster):
+    out = subprocess.run([f"{BINDIR}/pg_dumpall", "--globals-only"], env=cluster.env(),
+                         capture_output=True, text=True, check=True).stdout
+    return [line for line in out.splitlines()
+            if line and not line.startswith(("--", "SET ", "\\"))]
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    source = PgCluster(name="rcl-src")
+    target = PgCluster(name="rcl-dst")
+    target.password = source.password
+    try:
+        source.start()
+        target.start()
+        tsdir = os.path.join(source.root, "ts")
+        os.makedirs(tsdir)
+        source._chown(tsdir)
+        for stmt in SOURCE_SQL:
+            source.execute(stmt.format(tsdir=tsdir))
+        source.psql("alpha", input="CREATE TABLE a (id int PRIMARY KEY, v text); "
+                    "INSERT INTO a SELECT g, md5(g::text) FROM generate_series(1, 3000) g; "
+                    "ALTER TABLE a OWNER TO owner_a; GRANT SELECT ON a TO grp;")
+        source.psql("beta", input="CREATE TABLE b (v bytea); "
+                    "INSERT INTO b VALUES ('\\x00ff'), (NULL);")
+        source.psql("gamma", input="CREATE VIEW g AS SELECT 1 AS one;")
+        archive = tmp_path_factory.mktemp("rcl") / "all.tar"
+        Sluice(source).run("backup", "cluster", "-o", archive, "--dump-jobs", "2", check=True)
+        expected = globals_text(source)
+        # the target runs on this same machine: free the tablespace's directory for it
+        source.execute("DROP TABLESPACE spare")
+        yield source, target, archive, expected
+    finally:
+        source.destroy()
+        target.destroy()
+
+
+def test_restore_cluster(setup):
+    source, target, archive, expected = setup
+    sl = Sluice(target)
+    proc = sl.run("restore", "cluster", archive)
+    assert proc.returncode == 2 and "--confirm" in proc.stderr
+    proc = sl.run("restore", "cluster", archive, "--confirm", "--dump-jobs", "2", "-j", "2",
+                  check=True)
+    assert "alpha" in proc.stderr and "ok" in proc.stderr
+    assert globals_text(target) == expected
+    for db in ("alpha", "beta", "gamma", "postgres"):
+        compare.assert_same(source.conninfo(db), target.conninfo(db))
+    props = target.query("SELECT datname, pg_encoding_to_char(encoding), datconnlimit, "
+                         "pg_get_userbyid(datdba) FROM pg_database "
+                         "WHERE datname IN ('alpha', 'beta', 'gamma') ORDER BY 1")
+    assert props == [("alpha", "UTF8", -1, "owner_a"), ("beta", "LATIN1", -1, "postgres"),
+                     ("gamma", "UTF8", 3, "postgres")]
+
+    # again: every database exists now, refused before anything changes
+    target.execute("CREATE ROLE marker")
+    target.psql("alpha", input="INSERT INTO a VALUES (0, 'kept');")
+    proc = sl.run("restore", "cluster", archive, "--confirm")
+    assert proc.returncode == 8, proc.stderr
+    assert '"alpha"' in proc.stderr and "--clean" in proc.stderr
+    assert target.query("SELECT count(*) FROM a", dbname="alpha") == [(3001,)]
+
+    # --clean with a subset: alpha is dropped and restored, gamma is left alone
+    target.psql("gamma", input="CREATE TABLE extra (x int);")
+    sl.run("restore", "cluster", archive, "--confirm", "--clean", "--databases", "alpha",
+           check=True)
+    assert target.query("SELECT count(*) FROM a", dbname="alpha") == [(3000,)]
+    assert target.query("SELECT count(*) FROM pg_class WHERE relname = 'extra'",
+                        dbname="gamma") == [(1,)]
+    proc = sl.run("restore", "cluster", archive, "--confirm", "--databases", "nosuch")
+    assert proc.returncode == 2 and "nosuch" in proc.stderr
+
+
+def test_one_member_from_the_archive(setup, tmp_path):
+    """restore --archive-member restores one database's backup straight out of the archive;
+    a cluster archive given to plain restore says what to do."""
+    source, target, archive, _ = setup
+    sl = Sluice(target)
+    target.execute("DROP DATABASE IF EXISTS solo")
+    target.execute("CREATE DATABASE solo")
+    listed = sl.run("list", archive, "--json", check=True).stdout
+    import json
+    member = [d["member"] for d in json.loads(listed)["databases"] if d["name"] == "alpha"][0]
+    proc = sl.run("restore", archive, "--database", "solo")
+    assert proc.returncode == 2 and "restore cluster" in proc.stderr
+    proc = sl.run("restore", archive, "--database", "solo", "--archive-member", "nope.sql.gz")
+    assert proc.returncode == 2 and "no database backup named" in proc.stderr
+    # owner_a exists on the target after test_restore_cluster
+    sl.run("restore", archive, "--database", "solo", "--archive-member", member, "-j", "2",
+           check=True)
+    assert target.query("SELECT count(*) FROM a", dbname="solo") == [(3000,)]
+
+
+def test_damaged_member_fails_alone(setup, tmp_path):
+    source, target, archive, _ = setup
+    import tarfile
+    with tarfile.open(archive) as tar:
+        manifest = tar.extractfile("manifest.json").read()
+        import json
+        dbs = {d["name"]: d["member"] for d in json.loads(manifest)["databases"]}
+        beta = tar.getmember(dbs["beta"])
+    data = bytearray(archive.read_bytes())
+    data[beta.offset_data + beta.size // 2] ^= 0xFF
+    bad = tmp_path / "bad.tar"
+    bad.write_bytes(bytes(data))
+    target.execute("DROP TABLESPACE IF EXISTS spare")  # its directory, for the scratch cluster
+    scratch = PgCluster(name="rcl-scratch")
+    scratch.password = source.password
+    try:
+        scratch.start()
+        proc = Sluice(scratch).run("restore", "cluster", bad, "--confirm", "--dump-jobs", "2")
+        assert proc.returncode == 4, proc.stderr
+        assert "beta" in proc.stderr and "failed" in proc.stderr
+        assert scratch.query("SELECT count(*) FROM a", dbname="alpha") == [(3000,)]
+    finally:
+        scratch.destroy()
