@@ -10,7 +10,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "io/checksum.h"
-#include "restore/archive.h"
+#include "io/archive.h"
 
 static const char usage[] =
     "Show what a cluster archive holds: its databases with their status, sizes, row counts,\n"

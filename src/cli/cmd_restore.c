@@ -13,7 +13,7 @@
 #include "base/units.h"
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "restore/archive.h"
+#include "io/archive.h"
 #include "restore/restore.h"
 
 enum {

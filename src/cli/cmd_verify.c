@@ -12,7 +12,7 @@
 #include "base/units.h"
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "restore/archive.h"
+#include "io/archive.h"
 #include "restore/verify.h"
 
 static const char usage[] =
@@ -181,7 +181,7 @@ verify_archive(const char *path, bool json, bool quiet)
             printf("\"%s\": sluice cluster archive (PostgreSQL %s) started %s, %zu databases\n"
                    "  %-40s %14s %12s\n", file, m->server_version, m->started_at,
                    m->ndatabases, "DATABASE", "ROWS", "STORED");
-        if (sl_archive_verify(a, archive_verified, &r, &err) == 0 && r.text) {
+        if (sl_verify_archive(a, archive_verified, &r, &err) == 0 && r.text) {
             size_t failed = 0;
             for (size_t i = 0; i < m->ndatabases; i++)
                 failed += !m->databases[i].ok;

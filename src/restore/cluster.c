@@ -12,7 +12,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/procs.h"
-#include "restore/archive.h"
+#include "io/archive.h"
 #include "restore/splitter.h"
 
 static volatile sig_atomic_t stop_requested;

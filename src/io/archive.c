@@ -1,5 +1,5 @@
-/* restore/archive.c: a cluster archive read back and verified (archive.h). */
-#include "restore/archive.h"
+/* io/archive.c: a cluster archive read back (archive.h). */
+#include "io/archive.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -176,66 +176,4 @@ const char *
 sl_archive_path(const sl_archive *a)
 {
     return a->path;
-}
-
-/* A member's bytes against the manifest's SHA-256 (one 1 MiB buffer). */
-static int
-check_sha(sl_archive *a, const sl_manifest_member *mm, sl_error *err)
-{
-    uint64_t off = 0, size = 0;
-    if (!sl_archive_find(a, mm->name, &off, &size))
-        return -1;
-    sl_sha256 *h = NULL;
-    if (sl_sha256_new(&h, err) != 0)
-        return -1;
-    enum { CHUNK = 1 << 20 };
-    unsigned char *buf = sl_malloc(CHUNK);
-    int rc = 0;
-    for (uint64_t at = 0; at < size && rc == 0;) {
-        size_t n = size - at < CHUNK ? (size_t)(size - at) : CHUNK;
-        rc = sl_pread_all(a->fd, buf, n, off + at, a->path, err);
-        sl_sha256_update(h, buf, n);
-        at += n;
-    }
-    unsigned char got[SL_SHA256_LEN];
-    if (rc == 0 && (rc = sl_sha256_final(h, got, err)) == 0 &&
-        memcmp(got, mm->sha256, sizeof got) != 0) {
-        sl_error_set(err, SL_E_ARCHIVE, "%s: member %s does not match its SHA-256 in the "
-                     "manifest (damaged)", a->path, mm->name);
-        rc = -1;
-    }
-    free(buf);
-    sl_sha256_free(h);
-    return rc;
-}
-
-int
-sl_archive_verify(sl_archive *a, sl_archive_verified_fn each, void *ctx, sl_error *err)
-{
-    const sl_manifest *m = &a->manifest;
-    for (size_t i = 0; i < m->nmembers; i++)
-        if (check_sha(a, &m->members[i], err) != 0)
-            return -1;
-    for (size_t i = 0; i < m->ndatabases; i++) {
-        const sl_manifest_database *d = &m->databases[i];
-        uint64_t off = 0, size = 0;
-        if (!d->ok || !sl_archive_find(a, d->member, &off, &size))
-            continue;
-        sl_verify_report rep = {0};
-        if (sl_verify_range(a->path, off, size, &rep, err) != 0) {
-            sl_error_context(err, "member %s", d->member);
-            sl_verify_report_free(&rep);
-            return -1;
-        }
-        if (rep.rows != d->rows) {
-            sl_error_set(err, SL_E_ARCHIVE, "%s: member %s holds %lld rows, the manifest says "
-                         "%lld", a->path, d->member, (long long)rep.rows, (long long)d->rows);
-            sl_verify_report_free(&rep);
-            return -1;
-        }
-        if (each)
-            each(ctx, d, &rep);
-        sl_verify_report_free(&rep);
-    }
-    return 0;
 }

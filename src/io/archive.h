@@ -1,20 +1,18 @@
-/* restore/archive.h: a cluster archive (dump/cluster.h) read back: its members found by
- * walking the tar (io/tar.h), its manifest (io/manifest.h) read and checked against them, and
- * with sl_archive_verify() every member's size and SHA-256 and every database's backup checked
- * end to end as "sluice verify" checks a backup file (restore/verify.h), without extracting
- * anything.
- * Memory: one record per member (at most SL_ARCHIVE_MAX_MEMBERS), the manifest (at most
- * SL_MANIFEST_MAX bytes of text), and what one verify takes.
+/* io/archive.h: a cluster archive (dump/cluster.h) read back: its members found by walking
+ * the tar (io/tar.h), its manifest (io/manifest.h) read and checked against them (same
+ * members, same sizes, a backup for every database backed up). Members are read in place,
+ * never extracted; restore/verify.h checks their contents.
+ * Memory: one record per member (at most SL_ARCHIVE_MAX_MEMBERS) and the manifest (at most
+ * SL_MANIFEST_MAX bytes of text).
  * Errors: SL_E_ARCHIVE naming the member or the offset; SL_E_IO for the file system. */
-#ifndef SL_RESTORE_ARCHIVE_H
-#define SL_RESTORE_ARCHIVE_H
+#ifndef SL_IO_ARCHIVE_H
+#define SL_IO_ARCHIVE_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "base/error.h"
 #include "io/manifest.h"
-#include "restore/verify.h"
 
 #define SL_ARCHIVE_MAX_MEMBERS 100000
 
@@ -33,12 +31,5 @@ bool sl_archive_find(const sl_archive *a, const char *name, uint64_t *off, uint6
 /* Reads n bytes at offset off of the archive (within a member sl_archive_find() gave). */
 SL_MUSTCHECK int sl_archive_pread(const sl_archive *a, void *buf, size_t n, uint64_t off,
                                   sl_error *err);
-
-/* Called for each database whose backup is in the archive, once it is verified. */
-typedef void (*sl_archive_verified_fn)(void *ctx, const sl_manifest_database *db,
-                                       const sl_verify_report *rep);
-
-SL_MUSTCHECK int sl_archive_verify(sl_archive *a, sl_archive_verified_fn each, void *ctx,
-                                   sl_error *err);
 
 #endif
