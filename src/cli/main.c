@@ -18,6 +18,7 @@ static const command commands[] = {
     {"restore", sl_cmd_restore, "restore a sluice backup or a pg_dump -Fp script into a database"},
     {"verify", sl_cmd_verify, "check a backup file end to end: checksums, index, row counts"},
     {"list", sl_cmd_list, "show the databases, sizes, row counts and checksums of an archive"},
+    {"prune", sl_cmd_prune, "remove old backups from a directory by a retention policy"},
 };
 
 static void
