@@ -13,6 +13,8 @@
 #include "base/mem.h"
 #include "base/procs.h"
 #include "io/archive.h"
+#include "io/bfile.h"
+#include "restore/restore.h"
 #include "restore/splitter.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -21,6 +23,7 @@ void
 sl_cluster_restore_interrupt(void)
 {
     stop_requested = 1;
+    (void)sl_restore_interrupt();  /* a pg_dumpall script runs in this process */
 }
 
 typedef struct target {
@@ -287,6 +290,161 @@ connect_target(run *r, const sl_conninfo *ci, const sl_conn_opts *conn_opts, sl_
     return rc;
 }
 
+/* ---- pg_dumpall scripts ---- */
+
+/* The name a "CREATE DATABASE name ..." statement creates (pg_dumpall writes it quoted when
+ * it must be), malloc'd; NULL for any other statement. */
+static char *
+created_database(const char *sql)
+{
+    while (*sql == ' ' || *sql == '\n' || *sql == '\t')
+        sql++;
+    if (strncmp(sql, "CREATE DATABASE ", 16) != 0)
+        return NULL;
+    const char *p = sql + 16;
+    sl_buf name = SL_BUF_INIT;
+    if (*p == '"') {
+        for (p++; *p; p++) {
+            if (*p == '"' && p[1] == '"')
+                p++;
+            else if (*p == '"')
+                break;
+            sl_buf_putc(&name, *p);
+        }
+    } else {
+        for (; *p && *p != ' ' && *p != ';' && *p != '\n'; p++)
+            sl_buf_putc(&name, *p);
+    }
+    return name.data ? sl_buf_steal(&name) : NULL;
+}
+
+typedef struct script_scan {
+    char **names;
+    size_t n;
+    bool cluster_dump;  /* pg_dumpall's header comment was seen */
+} script_scan;
+
+static void
+scan_item(script_scan *sc, const sl_split_item *it)
+{
+    if (it->kind != SL_SPLIT_STATEMENT)
+        return;
+    char *name = created_database(it->text);
+    if (!name)
+        return;
+    sc->names = sl_realloc(sc->names, (sc->n + 1) * sizeof *sc->names);
+    sc->names[sc->n++] = name;
+}
+
+/* One pass over the script (any compression) before anything runs: is it a pg_dumpall
+ * script, and which databases does it create? */
+static int
+scan_script(const char *path, script_scan *sc, sl_error *err)
+{
+    sl_bfile_reader *br = NULL;
+    sl_bfile_stream *st = NULL;
+    sl_splitter *sp = sl_splitter_new(NULL);
+    int rc = -1, got = 0;
+    if (sl_bfile_reader_open(&br, path, err) != 0)
+        goto out;
+    if (sl_bfile_reader_indexed(br)) {
+        sl_error_set(err, SL_E_USAGE, "%s is a backup of one database: restore it with "
+                     "\"sluice restore\"", path);
+        goto out;
+    }
+    if (sl_bfile_stream_open(&st, br, NULL, false, err) != 0)
+        goto out;
+    const char *data = NULL;
+    size_t len = 0;
+    sl_split_item it;
+    bool first = true;
+    while ((got = sl_bfile_stream_read(st, &data, &len, err)) == 1) {
+        if (first && memmem(data, len, "-- PostgreSQL database cluster dump", 35))
+            sc->cluster_dump = true;
+        first = false;
+        sl_splitter_feed(sp, data, len);
+        while ((got = sl_splitter_next(sp, &it, err)) == 1)
+            scan_item(sc, &it);
+        if (got < 0)
+            goto out;
+    }
+    if (got < 0)
+        goto out;
+    sl_splitter_finish(sp);
+    while ((got = sl_splitter_next(sp, &it, err)) == 1)
+        scan_item(sc, &it);
+    if (got < 0)
+        goto out;
+    if (!sc->cluster_dump) {
+        sl_error_set(err, SL_E_USAGE, "%s is neither a cluster archive (sluice backup cluster) "
+                     "nor a pg_dumpall script", path);
+        goto out;
+    }
+    rc = 0;
+out:
+    sl_bfile_stream_close(st);
+    sl_bfile_reader_close(br);
+    sl_splitter_free(sp);
+    return rc;
+}
+
+/* A pg_dumpall script, run as psql would run it (\connect switches database), in this
+ * process; the databases it creates that exist already are refused first, or dropped with
+ * clean. */
+static int
+restore_script(run *r, const sl_conninfo *ci, const sl_conn_opts *conn_opts, sl_error *err)
+{
+    if (r->o->databases) {
+        sl_error_set(err, SL_E_USAGE, "--databases: a pg_dumpall script is restored whole");
+        return -1;
+    }
+    script_scan sc = {0};
+    int rc = -1;
+    if (scan_script(r->o->archive, &sc, err) != 0 || connect_target(r, ci, conn_opts, err) != 0)
+        goto out;
+    sl_manifest_database *dbs = sl_calloc(sc.n + 1, sizeof *dbs);
+    r->targets = sl_calloc(sc.n + 1, sizeof *r->targets);
+    for (size_t i = 0; i < sc.n; i++) {
+        dbs[i].name = sc.names[i];
+        dbs[i].ok = true;
+        r->targets[i].db = &dbs[i];
+    }
+    r->n = sc.n;
+    rc = check_existing(r, err);
+    for (size_t i = 0; rc == 0 && i < r->n && r->o->clean; i++) {
+        if (!r->targets[i].exists)
+            continue;
+        char *q = sl_conn_quote_ident(r->conn, r->targets[i].db->name);
+        char *sql = sl_asprintf("DROP DATABASE %s WITH (FORCE)", q);
+        rc = sl_conn_exec(r->conn, sql, err);
+        free(sql);
+        free(q);
+    }
+    sl_conn_close(r->conn);
+    r->conn = NULL;
+    if (rc == 0) {
+        sl_restore_opts ro = {.input = r->o->archive, .database = "postgres", .jobs = 1,
+                              .existing_roles_ok = true, .quiet = true};
+        sl_restore_summary rs;
+        sl_conninfo *target = sl_conninfo_with_dbname(ci, "postgres");
+        rc = sl_restore_run(target, conn_opts, &ro, &rs, err);
+        sl_conninfo_free(target);
+        r->sum->global_statements = (int)rs.statements;
+        r->sum->dbs = sl_calloc(r->n + 1, sizeof *r->sum->dbs);
+        r->sum->n = r->n;
+        for (size_t i = 0; i < r->n; i++) {
+            r->sum->dbs[i].name = sl_strdup(sc.names[i]);
+            r->sum->dbs[i].ok = rc == 0;
+        }
+    }
+    free(dbs);
+out:
+    for (size_t i = 0; i < sc.n; i++)
+        free(sc.names[i]);
+    free(sc.names);
+    return rc;
+}
+
 int
 sl_cluster_restore(const sl_conninfo *ci, const sl_conn_opts *conn_opts,
                    const sl_cluster_restore_opts *opts, sl_cluster_restore_summary *sum,
@@ -298,6 +456,10 @@ sl_cluster_restore(const sl_conninfo *ci, const sl_conn_opts *conn_opts,
     clock_gettime(CLOCK_MONOTONIC, &t0);
     run r = {.o = opts, .sum = sum};
     int rc = -1;
+    if (!sl_archive_is_tar(opts->archive)) {
+        rc = restore_script(&r, ci, conn_opts, err);
+        goto out;
+    }
     if (sl_archive_open(&r.archive, opts->archive, err) != 0 || select_targets(&r, err) != 0 ||
         connect_target(&r, ci, conn_opts, err) != 0 || check_existing(&r, err) != 0 ||
         restore_globals(&r, err) != 0 || restore_databases(&r, err) != 0)

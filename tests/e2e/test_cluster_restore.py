@@ -146,3 +146,45 @@ def test_damaged_member_fails_alone(setup, tmp_path):
         assert scratch.query("SELECT count(*) FROM a", dbname="alpha") == [(3000,)]
     finally:
         scratch.destroy()
+
+
+def test_pg_dumpall_script(setup, tmp_path):
+    """A pg_dumpall script (gzip) restores with restore cluster as psql would run it: existing
+    roles are kept, the databases it creates must not exist (or --clean drops them)."""
+    source, target, _, expected = setup
+    script = tmp_path / "all.sql.gz"
+    subprocess.run(f"{BINDIR}/pg_dumpall | gzip > {script}", shell=True, env=source.env(),
+                   check=True)
+    target.execute("DROP TABLESPACE IF EXISTS spare")
+    scratch = PgCluster(name="rcl-dumpall")
+    scratch.password = source.password
+    try:
+        scratch.start()
+        sl = Sluice(scratch)
+        proc = sl.run("restore", "cluster", script, "--confirm")
+        assert proc.returncode == 0, proc.stderr
+        assert globals_text(scratch) == [line for line in expected if "spare" not in line]
+        for db in ("alpha", "beta", "gamma"):
+            compare.assert_same(source.conninfo(db), scratch.conninfo(db))
+        proc = sl.run("restore", "cluster", script, "--confirm")
+        assert proc.returncode == 8 and '"alpha"' in proc.stderr
+        scratch.psql("alpha", input="CREATE TABLE stray (x int);")
+        sl.run("restore", "cluster", script, "--confirm", "--clean", check=True)
+        compare.assert_same(source.conninfo("alpha"), scratch.conninfo("alpha"))
+        proc = sl.run("restore", "cluster", script, "--confirm", "--databases", "alpha")
+        assert proc.returncode == 2 and "restored whole" in proc.stderr
+        # a name with a line break cannot reach a \connect as two lines
+        hostile = tmp_path / "hostile.sql"
+        hostile.write_text("--\n-- PostgreSQL database cluster dump\n--\n"
+                           "CREATE DATABASE \"evil\";\n\\connect \"evil\n\\! touch pwned\"\n")
+        proc = subprocess.run([sl.bin, "restore", "cluster", str(hostile), "--confirm"],
+                              env=scratch.env(), cwd=tmp_path, capture_output=True, text=True)
+        assert proc.returncode != 0
+        assert not (tmp_path / "pwned").exists()
+        # a plain pg_dump script is not a cluster dump
+        one = tmp_path / "one.sql"
+        one.write_text(source.pg_dump("alpha"))
+        proc = sl.run("restore", "cluster", one, "--confirm")
+        assert proc.returncode == 2 and "pg_dumpall" in proc.stderr
+    finally:
+        scratch.destroy()
