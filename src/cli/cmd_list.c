@@ -11,13 +11,15 @@
 #include "cli/common.h"
 #include "io/checksum.h"
 #include "io/archive.h"
+#include "restore/cluster.h"
 
 static const char usage[] =
     "Show what a cluster archive holds: its databases with their status, sizes, row counts,\n"
     "times and checksums, and its globals, from the archive's manifest. Nothing is\n"
-    "decompressed: \"sluice verify\" checks the contents.\n\n"
+    "decompressed: \"sluice verify\" checks the contents. A pg_dumpall script or a\n"
+    "dbbackup cluster archive (.tar.gz) is read through to name its databases.\n\n"
     "Usage:\n"
-    "  sluice list ARCHIVE.tar [OPTION]...\n\n"
+    "  sluice list ARCHIVE [OPTION]...\n\n"
     "Options:\n"
     "      --json                 one JSON document on stdout instead of text\n"
     "      --log-format=human|json  log lines for people or machines (default human)\n"
@@ -107,6 +109,48 @@ print_json(const char *path, const sl_manifest *m)
     json_decref(root);
 }
 
+/* Another tool's cluster backup: its kind and databases. */
+static int
+list_foreign(const char *path, bool json)
+{
+    sl_cluster_listing l;
+    sl_error err;
+    sl_error_clear(&err);
+    if (sl_cluster_list_foreign(path, &l, &err) != 0)
+        return sl_cli_fail(&err);
+    if (json) {
+        json_t *dbs = json_array();
+        for (size_t i = 0; i < l.n; i++)
+            json_array_append_new(dbs, json_pack("{s:o, s:I, s:s}", "name",
+                                                 sl_escape_json_string(l.dbs[i].name),
+                                                 "stored_bytes", (json_int_t)l.dbs[i].size,
+                                                 "format", l.dbs[i].format));
+        json_t *root = json_pack("{s:o, s:s, s:b, s:o}", "file", sl_escape_json_string(path),
+                                 "kind", l.kind, "globals", l.globals, "databases", dbs);
+        char *text = sl_escape_json_dumps(root, JSON_INDENT(2));
+        if (text)
+            puts(text);
+        free(text);
+        json_decref(root);
+    } else {
+        char *file = sl_escape_dup(path);
+        printf("\"%s\": %s, %s globals, %zu databases\n", file, l.kind,
+               l.globals ? "with" : "without", l.n);
+        free(file);
+        printf("  %-40s %10s  %s\n", "DATABASE", "STORED", "FORMAT");
+        for (size_t i = 0; i < l.n; i++) {
+            char *name = sl_escape_dup(l.dbs[i].name), size[32];
+            printf("  %-40s %10s  %s\n", name,
+                   l.dbs[i].size ? sl_units_bytes((int64_t)l.dbs[i].size, size, sizeof size)
+                                 : "-",
+                   l.dbs[i].format);
+            free(name);
+        }
+    }
+    sl_cluster_listing_free(&l);
+    return 0;
+}
+
 int
 sl_cmd_list(int argc, char **argv)
 {
@@ -125,7 +169,15 @@ sl_cmd_list(int argc, char **argv)
         code = sl_cli_usage_error("list", "no archive given");
         goto done;
     }
-    if (sl_cli_common_finish(&common, &err) != 0 || sl_archive_open(&a, argv[first], &err) != 0) {
+    if (sl_cli_common_finish(&common, &err) != 0) {
+        code = sl_cli_fail(&err);
+        goto done;
+    }
+    if (!sl_archive_is_tar(argv[first])) {
+        code = list_foreign(argv[first], json);
+        goto done;
+    }
+    if (sl_archive_open(&a, argv[first], &err) != 0) {
         code = sl_cli_fail(&err);
         goto done;
     }

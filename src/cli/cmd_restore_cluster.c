@@ -27,7 +27,16 @@ static const char usage[] =
     "Restore a cluster archive (sluice backup cluster) onto a server: roles, memberships and\n"
     "tablespaces first, then every database, several at a time.\n\n"
     "Usage:\n"
-    "  sluice restore cluster ARCHIVE.tar --confirm [OPTION]...\n\n"
+    "  sluice restore cluster ARCHIVE --confirm [OPTION]...\n\n"
+    "ARCHIVE is one of (told apart by content):\n"
+    "  - a sluice cluster archive (sluice backup cluster);\n"
+    "  - a pg_dumpall script, plain or compressed with gzip or zstd: run as psql would run\n"
+    "    it (\\connect switches database), in order, on one connection;\n"
+    "  - a compressed tar of globals.sql and dumps/NAME.sql.gz (.sql.zst, .sql) per database,\n"
+    "    as dbbackup lays out its cluster backups: globals first, then each database created\n"
+    "    with the target's default encoding and locale (the layout does not record them) and\n"
+    "    restored; its pg_dump custom-format members (dumps/NAME.dump) are reported and\n"
+    "    left out.\n\n"
     "Options:\n"
     "      --confirm              required: this changes roles and creates databases on the\n"
     "                             server the connection flags name\n"
@@ -91,12 +100,14 @@ start_child(void *ctx, int conninfo_fd, const char *archive, const char *member,
     char fd_arg[32], jobs_arg[32], member_arg[64], retries_arg[32];
     snprintf(fd_arg, sizeof fd_arg, "--conninfo-fd=%d", conninfo_fd);
     snprintf(jobs_arg, sizeof jobs_arg, "--jobs=%d", a->jobs);
-    snprintf(member_arg, sizeof member_arg, "--archive-member=%s", member);
+    snprintf(member_arg, sizeof member_arg, "--archive-member=%s", member ? member : "");
     snprintf(retries_arg, sizeof retries_arg, "--retries=%d",
              a->common.conn_opts.connect_retries);
-    const char *argv[] = {"sluice", "restore", fd_arg, "-q", jobs_arg, member_arg, retries_arg,
+    /* member NULL: archive is the database's own backup file */
+    const char *argv[] = {"sluice", "restore", fd_arg, "-q", jobs_arg, retries_arg,
                           a->common.json_log ? "--log-format=json" : "--log-format=human",
-                          "--", archive, NULL};
+                          member ? member_arg : "--", member ? "--" : archive,
+                          member ? archive : NULL, NULL};
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {

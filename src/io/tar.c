@@ -134,6 +134,53 @@ get_number(const unsigned char *field, size_t width, uint64_t *out)
     return digits > 0;
 }
 
+bool
+sl_tar_fields_read(const unsigned char *block, sl_tar_fields *f, const char **why)
+{
+    uint64_t stored = 0;
+    if (!get_number(block + OFF_CHKSUM, 8, &stored) || stored != checksum(block)) {
+        *why = "a tar header's checksum is wrong";
+        return false;
+    }
+    if (memcmp(block + OFF_MAGIC, "ustar", 5) != 0) {
+        *why = "not a ustar header";
+        return false;
+    }
+    if (!get_number(block + OFF_SIZE, 12, &f->size) ||
+        !get_number(block + OFF_MTIME, 12, &f->mtime)) {
+        *why = "a tar header's size or time is not a number";
+        return false;
+    }
+    f->type = (char)block[OFF_TYPE];
+    /* name: up to 100 bytes; POSIX ustar puts a long path's start in the 155-byte prefix
+     * (GNU tar's header uses those bytes otherwise, but never with the POSIX magic) */
+    size_t plen = 0, nlen = strnlen((const char *)block + OFF_NAME, 100);
+    if (memcmp(block + OFF_MAGIC, "ustar\0", 6) == 0)
+        plen = strnlen((const char *)block + OFF_PREFIX, 155);
+    if (nlen == 0) {
+        *why = "a member name that is empty";
+        return false;
+    }
+    size_t at = 0;
+    if (plen) {
+        memcpy(f->name, block + OFF_PREFIX, plen);
+        f->name[plen] = '/';
+        at = plen + 1;
+    }
+    memcpy(f->name + at, block + OFF_NAME, nlen);
+    f->name[at + nlen] = '\0';
+    return true;
+}
+
+bool
+sl_tar_block_is_zero(const unsigned char *block)
+{
+    for (int i = 0; i < SL_TAR_BLOCK; i++)
+        if (block[i])
+            return false;
+    return true;
+}
+
 static bool
 all_zero(const unsigned char *p, size_t n)
 {
@@ -187,24 +234,19 @@ sl_tar_next(int fd, uint64_t size, const char *what, uint64_t *off, sl_tar_membe
         *off = size;
         return 0;
     }
-    uint64_t stored = 0;
-    if (!get_number(block + OFF_CHKSUM, 8, &stored) || stored != checksum(block))
-        return bad(err, what, at, "a tar header's checksum is wrong");
-    if (memcmp(block + OFF_MAGIC, "ustar", 5) != 0)
-        return bad(err, what, at, "not a ustar header");
-    if (block[OFF_TYPE] != '0' && block[OFF_TYPE] != '\0')
+    sl_tar_fields f;
+    const char *why = NULL;
+    if (!sl_tar_fields_read(block, &f, &why))
+        return bad(err, what, at, why);
+    if (f.type != '0' && f.type != '\0')
         return bad(err, what, at, "a member that is not a regular file");
-    if (block[OFF_PREFIX] != '\0' || memchr(block + OFF_NAME, '\0', 100) == NULL ||
-        block[OFF_NAME] == '\0')
-        return bad(err, what, at, "a member name that is empty or too long");
-    uint64_t msize = 0, mtime = 0;
-    if (!get_number(block + OFF_SIZE, 12, &msize) || !get_number(block + OFF_MTIME, 12, &mtime))
-        return bad(err, what, at, "a tar header's size or time is not a number");
+    if (block[OFF_PREFIX] != '\0' || strlen(f.name) > SL_TAR_NAME_MAX)
+        return bad(err, what, at, "a member name that is too long");
+    uint64_t msize = f.size, mtime = f.mtime;
     uint64_t data = at + SL_TAR_BLOCK;
     if (msize > size - data || sl_tar_padding(msize) > size - data - msize)
         return bad(err, what, at, "the archive is truncated inside a member");
-    memcpy(m->name, block + OFF_NAME, SL_TAR_NAME_MAX);
-    m->name[SL_TAR_NAME_MAX] = '\0';
+    memcpy(m->name, f.name, strlen(f.name) + 1);
     m->size = msize;
     m->data_off = data;
     m->mtime = (int64_t)(mtime > INT64_MAX ? INT64_MAX : mtime);

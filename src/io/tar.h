@@ -30,6 +30,18 @@ bool sl_tar_name_ok(const char *name);
 /* Bytes of zero padding after a member of size bytes. */
 uint64_t sl_tar_padding(uint64_t size);
 
+/* One header block as any ustar/POSIX/GNU writer makes it: checksum, "ustar" magic, size and
+ * time (octal or base-256), type, and name (with the ustar prefix field joined by '/').
+ * false with *why set when the block is not a valid header. */
+typedef struct sl_tar_fields {
+    char type;          /* '0' or '\0' a file, '5' a directory, 'x'/'g' pax, 'L' GNU name */
+    char name[256];
+    uint64_t size;
+    uint64_t mtime;
+} sl_tar_fields;
+bool sl_tar_fields_read(const unsigned char *block, sl_tar_fields *f, const char **why);
+bool sl_tar_block_is_zero(const unsigned char *block);
+
 typedef struct sl_tar_member {
     char name[SL_TAR_NAME_MAX + 1];
     uint64_t size;

@@ -1,6 +1,8 @@
 /* restore/cluster.c: a cluster archive restored onto a server (cluster.h). */
 #include "restore/cluster.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,8 @@
 #include "base/procs.h"
 #include "io/archive.h"
 #include "io/bfile.h"
+#include "io/tar.h"
+#include "io/tarstream.h"
 #include "restore/restore.h"
 #include "restore/splitter.h"
 
@@ -28,6 +32,7 @@ sl_cluster_restore_interrupt(void)
 
 typedef struct target {
     const sl_manifest_database *db;
+    const char *file;   /* its backup as a file of its own (extracted), or NULL: in the archive */
     bool exists;
     struct timespec started;
 } target;
@@ -213,7 +218,8 @@ prepare_database(run *r, target *t, sl_error *err)
             return -1;
         t->exists = false;
     }
-    return sl_conn_exec(r->conn, t->exists ? t->db->alter_sql : t->db->create_sql, err);
+    const char *sql = t->exists ? t->db->alter_sql : t->db->create_sql;
+    return sql ? sl_conn_exec(r->conn, sql, err) : 0;
 }
 
 static pid_t
@@ -230,7 +236,8 @@ start_one(void *ctx, size_t i, sl_error *err)
     if (rc != 0)
         return -1;
     clock_gettime(CLOCK_MONOTONIC, &t->started);
-    pid_t pid = r->o->start(r->o->start_ctx, fd, r->o->archive, t->db->member, err);
+    pid_t pid = t->file ? r->o->start(r->o->start_ctx, fd, t->file, NULL, err)
+                        : r->o->start(r->o->start_ctx, fd, r->o->archive, t->db->member, err);
     close(fd);
     return pid;
 }
@@ -289,6 +296,9 @@ connect_target(run *r, const sl_conninfo *ci, const sl_conn_opts *conn_opts, sl_
     sl_conninfo_free(maint);
     return rc;
 }
+
+static int run_script(const sl_conninfo *ci, const sl_conn_opts *conn_opts, const char *path,
+                      int64_t *statements, sl_error *err);
 
 /* ---- pg_dumpall scripts ---- */
 
@@ -423,13 +433,9 @@ restore_script(run *r, const sl_conninfo *ci, const sl_conn_opts *conn_opts, sl_
     sl_conn_close(r->conn);
     r->conn = NULL;
     if (rc == 0) {
-        sl_restore_opts ro = {.input = r->o->archive, .database = "postgres", .jobs = 1,
-                              .existing_roles_ok = true, .quiet = true};
-        sl_restore_summary rs;
-        sl_conninfo *target = sl_conninfo_with_dbname(ci, "postgres");
-        rc = sl_restore_run(target, conn_opts, &ro, &rs, err);
-        sl_conninfo_free(target);
-        r->sum->global_statements = (int)rs.statements;
+        int64_t statements = 0;
+        rc = run_script(ci, conn_opts, r->o->archive, &statements, err);
+        r->sum->global_statements = (int)statements;
         r->sum->dbs = sl_calloc(r->n + 1, sizeof *r->sum->dbs);
         r->sum->n = r->n;
         for (size_t i = 0; i < r->n; i++) {
@@ -445,6 +451,337 @@ out:
     return rc;
 }
 
+/* ---- other tools' cluster archives: a compressed tar of globals.sql and dumps/NAME.sql.gz
+ * (dbbackup's layout) ---- */
+
+typedef struct tball_db {
+    char *name;
+    char *path;
+    bool custom;        /* a pg_dump -Fc member: not readable here */
+} tball_db;
+
+typedef struct tball {
+    char *dir;          /* private extraction directory (0700) */
+    char *globals;      /* its globals.sql, or NULL */
+    tball_db *dbs;
+    size_t n;
+    int fd;             /* the member being written, or -1 (skipped) */
+    const char *label;  /* the archive, for messages */
+} tball;
+
+static bool
+strip_suffix(char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    if (n <= k || strcmp(s + n - k, suffix) != 0)
+        return false;
+    s[n - k] = '\0';
+    return true;
+}
+
+static int
+tball_member(void *ctx, const char *name, uint64_t size, sl_error *err)
+{
+    (void)size;
+    tball *tb = ctx;
+    if (tb->fd >= 0)
+        close(tb->fd);
+    tb->fd = -1;
+    char *path = NULL;
+    if (strcmp(name, "globals.sql") == 0 && !tb->globals) {
+        path = tb->globals = sl_asprintf("%s/globals.sql", tb->dir);
+    } else if (strncmp(name, "dumps/", 6) == 0 && name[6] && !strchr(name + 6, '/')) {
+        char *db = sl_strdup(name + 6);
+        bool custom = strip_suffix(db, ".dump");
+        const char *ext = custom ? ".dump" : strip_suffix(db, ".sql.gz") ? ".sql.gz"
+                                             : strip_suffix(db, ".sql.zst") ? ".sql.zst"
+                                             : strip_suffix(db, ".sql") ? ".sql" : NULL;
+        if (!ext) {
+            free(db);
+            return 0;
+        }
+        tb->dbs = sl_realloc(tb->dbs, (tb->n + 1) * sizeof *tb->dbs);
+        path = sl_asprintf("%s/%04zu%s", tb->dir, tb->n + 1, ext);
+        tb->dbs[tb->n++] = (tball_db){.name = db, .path = path, .custom = custom};
+    }
+    if (!path)
+        return 0;
+    tb->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (tb->fd < 0) {
+        sl_error_errno(err, SL_E_IO, errno, "cannot create %s", path);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+tball_data(void *ctx, const void *data, size_t len, sl_error *err)
+{
+    tball *tb = ctx;
+    if (tb->fd < 0)
+        return 0;
+    const char *p = data;
+    while (len > 0) {
+        ssize_t w = write(tb->fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            sl_error_errno(err, SL_E_IO, errno, "cannot write into %s", tb->dir);
+            return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Decompresses the archive (gzip, zstd or none: by content) and extracts what it knows. */
+static int
+tball_extract(tball *tb, const char *path, sl_error *err)
+{
+    const char *tmp = getenv("TMPDIR");
+    char *templ = sl_asprintf("%s/sluice-restore-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(templ)) {
+        sl_error_errno(err, SL_E_IO, errno, "cannot create a directory like %s", templ);
+        free(templ);
+        return -1;
+    }
+    tb->dir = templ;
+    const sl_tarstream_ops ops = {.member = tball_member, .data = tball_data};
+    sl_tarstream *ts = sl_tarstream_new(&ops, tb);
+    sl_bfile_reader *br = NULL;
+    sl_bfile_stream *st = NULL;
+    int rc = -1, got = 0;
+    const char *data = NULL;
+    size_t len = 0;
+    if (sl_bfile_reader_open(&br, path, err) != 0 ||
+        sl_bfile_stream_open(&st, br, NULL, false, err) != 0)
+        goto out;
+    while ((got = sl_bfile_stream_read(st, &data, &len, err)) == 1)
+        if (sl_tarstream_feed(ts, data, len, err) != 0)
+            goto out;
+    if (got < 0 || sl_tarstream_finish(ts, err) != 0)
+        goto out;
+    rc = 0;
+out:
+    if (tb->fd >= 0)
+        close(tb->fd);
+    tb->fd = -1;
+    if (rc != 0)
+        sl_error_context(err, "%s", path);
+    sl_bfile_stream_close(st);
+    sl_bfile_reader_close(br);
+    sl_tarstream_free(ts);
+    return rc;
+}
+
+static void
+tball_free(tball *tb)
+{
+    for (size_t i = 0; i < tb->n; i++) {
+        unlink(tb->dbs[i].path);
+        free(tb->dbs[i].path);
+        free(tb->dbs[i].name);
+    }
+    free(tb->dbs);
+    if (tb->globals)
+        unlink(tb->globals);
+    free(tb->globals);
+    if (tb->dir)
+        rmdir(tb->dir);
+    free(tb->dir);
+}
+
+/* A script restored in this process (a pg_dumpall or globals script: roles may exist). */
+static int
+run_script(const sl_conninfo *ci, const sl_conn_opts *conn_opts, const char *path,
+           int64_t *statements, sl_error *err)
+{
+    sl_restore_opts ro = {.input = path, .database = "postgres", .jobs = 1,
+                          .existing_roles_ok = true, .quiet = true};
+    sl_restore_summary rs = {0};
+    sl_conninfo *target = sl_conninfo_with_dbname(ci, "postgres");
+    int rc = sl_restore_run(target, conn_opts, &ro, &rs, err);
+    sl_conninfo_free(target);
+    *statements = rs.statements;
+    return rc;
+}
+
+/* Whether path, decompressed, starts with a tar header (another tool's .tar.gz/.tar.zst). */
+static bool
+is_compressed_tar(const char *path)
+{
+    sl_bfile_reader *br = NULL;
+    sl_bfile_stream *st = NULL;
+    sl_error ignored;
+    sl_error_clear(&ignored);
+    bool yes = false;
+    const char *data = NULL;
+    size_t len = 0;
+    if (sl_bfile_reader_open(&br, path, &ignored) == 0 && !sl_bfile_reader_indexed(br) &&
+        sl_bfile_reader_codec(br) != SL_CODEC_NONE &&
+        sl_bfile_stream_open(&st, br, NULL, false, &ignored) == 0 &&
+        sl_bfile_stream_read(st, &data, &len, &ignored) == 1)
+        yes = len >= SL_TAR_BLOCK && memcmp(data + 257, "ustar", 5) == 0;
+    sl_bfile_stream_close(st);
+    sl_bfile_reader_close(br);
+    return yes;
+}
+
+static int
+restore_tarball(run *r, const sl_conninfo *ci, const sl_conn_opts *conn_opts, sl_error *err)
+{
+    tball tb = {.fd = -1};
+    sl_manifest_database *dbs = NULL;
+    int rc = -1;
+    if (tball_extract(&tb, r->o->archive, err) != 0)
+        goto out;
+    if (!tb.globals && tb.n == 0) {
+        sl_error_set(err, SL_E_USAGE, "%s is neither a cluster archive of sluice nor a "
+                     "pg_dumpall script, and holds no globals.sql or dumps/*.sql.gz",
+                     r->o->archive);
+        goto out;
+    }
+    dbs = sl_calloc(tb.n + 1, sizeof *dbs);
+    r->targets = sl_calloc(tb.n + 1, sizeof *r->targets);
+    for (size_t i = 0; i < tb.n; i++) {
+        if (!wanted(r->o, tb.dbs[i].name))
+            continue;
+        if (tb.dbs[i].custom) {
+            char *name = sl_escape_dup(tb.dbs[i].name);
+            SL_WARN("database \"%s\" is not restored: its backup is in pg_dump's custom "
+                    "format (-Fc), which this version reads only through pg_restore", name);
+            free(name);
+            continue;
+        }
+        dbs[r->n].name = tb.dbs[i].name;
+        dbs[r->n].ok = true;
+        r->targets[r->n].file = tb.dbs[i].path;
+        r->targets[r->n].db = &dbs[r->n];
+        r->n++;
+    }
+    int64_t statements = 0;
+    if (connect_target(r, ci, conn_opts, err) != 0 || check_existing(r, err) != 0 ||
+        (tb.globals && run_script(ci, conn_opts, tb.globals, &statements, err) != 0))
+        goto out;
+    r->sum->global_statements = (int)statements;
+    for (size_t i = 0; i < r->n; i++) {
+        char *q = sl_conn_quote_ident(r->conn, dbs[i].name);
+        dbs[i].create_sql = sl_asprintf("CREATE DATABASE %s TEMPLATE template0", q);
+        free(q);
+    }
+    rc = restore_databases(r, err);
+out:
+    for (size_t i = 0; dbs && i < r->n; i++) {
+        free(dbs[i].create_sql);
+    }
+    free(dbs);
+    tball_free(&tb);
+    return rc;
+}
+
+/* ---- listing ---- */
+
+static void
+listing_add(sl_cluster_listing *l, const char *name, uint64_t size, const char *format)
+{
+    l->dbs = sl_realloc(l->dbs, (l->n + 1) * sizeof *l->dbs);
+    l->dbs[l->n++] = (sl_cluster_listing_db){.name = sl_strdup(name), .size = size,
+                                             .format = format};
+}
+
+static int
+list_member(void *ctx, const char *name, uint64_t size, sl_error *err)
+{
+    (void)err;
+    sl_cluster_listing *l = ctx;
+    if (strcmp(name, "globals.sql") == 0) {
+        l->globals = true;
+        return 0;
+    }
+    if (strncmp(name, "dumps/", 6) != 0 || !name[6] || strchr(name + 6, '/'))
+        return 0;
+    char *db = sl_strdup(name + 6);
+    if (strip_suffix(db, ".dump"))
+        listing_add(l, db, size, "pg_dump custom format");
+    else if (strip_suffix(db, ".sql.gz") || strip_suffix(db, ".sql.zst") ||
+             strip_suffix(db, ".sql"))
+        listing_add(l, db, size, "SQL script");
+    free(db);
+    return 0;
+}
+
+static int
+list_data(void *ctx, const void *data, size_t len, sl_error *err)
+{
+    (void)ctx;
+    (void)data;
+    (void)len;
+    (void)err;
+    return 0;
+}
+
+static int
+list_tarball(const char *path, sl_cluster_listing *l, sl_error *err)
+{
+    const sl_tarstream_ops ops = {.member = list_member, .data = list_data};
+    sl_tarstream *ts = sl_tarstream_new(&ops, l);
+    sl_bfile_reader *br = NULL;
+    sl_bfile_stream *st = NULL;
+    int rc = -1, got = 0;
+    const char *data = NULL;
+    size_t len = 0;
+    if (sl_bfile_reader_open(&br, path, err) != 0 ||
+        sl_bfile_stream_open(&st, br, NULL, false, err) != 0)
+        goto out;
+    while ((got = sl_bfile_stream_read(st, &data, &len, err)) == 1)
+        if (sl_tarstream_feed(ts, data, len, err) != 0)
+            goto out;
+    rc = got < 0 ? -1 : sl_tarstream_finish(ts, err);
+out:
+    sl_bfile_stream_close(st);
+    sl_bfile_reader_close(br);
+    sl_tarstream_free(ts);
+    return rc;
+}
+
+int
+sl_cluster_list_foreign(const char *path, sl_cluster_listing *l, sl_error *err)
+{
+    memset(l, 0, sizeof *l);
+    if (is_compressed_tar(path)) {
+        l->kind = "dbbackup archive";
+        if (list_tarball(path, l, err) != 0)
+            goto fail;
+        return 0;
+    }
+    script_scan sc = {0};
+    int rc = scan_script(path, &sc, err);
+    l->kind = "pg_dumpall script";
+    l->globals = rc == 0;
+    for (size_t i = 0; i < sc.n; i++) {
+        if (rc == 0)
+            listing_add(l, sc.names[i], 0, "SQL script");
+        free(sc.names[i]);
+    }
+    free(sc.names);
+    if (rc == 0)
+        return 0;
+fail:
+    sl_cluster_listing_free(l);
+    return -1;
+}
+
+void
+sl_cluster_listing_free(sl_cluster_listing *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->dbs[i].name);
+    free(l->dbs);
+    l->dbs = NULL;
+    l->n = 0;
+}
+
 int
 sl_cluster_restore(const sl_conninfo *ci, const sl_conn_opts *conn_opts,
                    const sl_cluster_restore_opts *opts, sl_cluster_restore_summary *sum,
@@ -457,7 +794,8 @@ sl_cluster_restore(const sl_conninfo *ci, const sl_conn_opts *conn_opts,
     run r = {.o = opts, .sum = sum};
     int rc = -1;
     if (!sl_archive_is_tar(opts->archive)) {
-        rc = restore_script(&r, ci, conn_opts, err);
+        rc = is_compressed_tar(opts->archive) ? restore_tarball(&r, ci, conn_opts, err)
+                                              : restore_script(&r, ci, conn_opts, err);
         goto out;
     }
     if (sl_archive_open(&r.archive, opts->archive, err) != 0 || select_targets(&r, err) != 0 ||

@@ -8,6 +8,12 @@
  * caller's start(), "sluice restore ARCHIVE --archive-member M"), dump_jobs at a time, each
  * getting its connection through a pipe. A database whose restore fails is reported and the
  * others go on; the summary has one result per database.
+ * Archives of other tools, told apart by content: a pg_dumpall script (plain, gzip or zstd)
+ * is scanned for the databases it creates (refused when they exist, dropped with clean),
+ * then run in this process as psql would (restore/restore.h, roles that exist kept); a
+ * compressed tar in dbbackup's layout (globals.sql, dumps/NAME.sql[.gz|.zst]) is extracted
+ * into a private temporary directory (io/tarstream.h), its globals run in this process, and
+ * each database created and restored by a child as above.
  * Errors: -1 with err set for what stops the whole run (a bad archive, a database that
  * exists, a failed global statement, a signal: SL_E_CANCELED); a failed database is not an
  * error of the run but a result. */
@@ -16,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "base/error.h"
@@ -48,6 +55,25 @@ typedef struct sl_cluster_restore_summary {
     int global_statements, tablespaces_existing;
     double elapsed_s;
 } sl_cluster_restore_summary;
+
+/* What another tool's cluster backup holds, for "sluice list": read without restoring or
+ * extracting anything. */
+typedef struct sl_cluster_listing_db {
+    char *name;
+    uint64_t size;       /* stored bytes of its member (0 for a pg_dumpall script) */
+    const char *format;  /* "SQL script" or "pg_dump custom format" */
+} sl_cluster_listing_db;
+
+typedef struct sl_cluster_listing {
+    const char *kind;    /* "pg_dumpall script" or "dbbackup archive" */
+    bool globals;        /* roles and tablespaces are in it */
+    sl_cluster_listing_db *dbs;
+    size_t n;
+} sl_cluster_listing;
+
+SL_MUSTCHECK int sl_cluster_list_foreign(const char *path, sl_cluster_listing *out,
+                                         sl_error *err);
+void sl_cluster_listing_free(sl_cluster_listing *l);
 
 /* From a signal handler (async-signal-safe). */
 void sl_cluster_restore_interrupt(void);

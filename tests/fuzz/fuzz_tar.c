@@ -1,7 +1,6 @@
 /* libFuzzer target for io/tar.c's reader: any bytes as an archive must be walked to its end or
  * refused, in constant memory, and every member it accepts must lie inside the file.
  * Build: cmake -DSL_FUZZ=ON -DCMAKE_C_COMPILER=clang ...; run: ./fuzz_tar corpus/ */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
