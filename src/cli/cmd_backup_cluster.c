@@ -20,6 +20,7 @@ enum {
     OPT_COMPRESS = SL_OPT_COMMAND_BASE,
     OPT_DUMP_JOBS,
     OPT_DATABASES,
+    OPT_MAX_CONNECTIONS,
     OPT_EXCLUDE_DATABASE,
     OPT_CONTINUE,
 };
@@ -37,6 +38,9 @@ static const char usage[] =
     "      --compress=METHOD[:LEVEL]  each database's backup: gzip (default), zstd or none\n"
     "      --dump-jobs=N          databases backed up at the same time (default 1)\n"
     "  -j, --jobs=N               worker connections for each database (default 1)\n"
+    "      --max-connections=N    all connections together stay within N: fewer databases\n"
+    "                             run at once if need be (default: half of the server's\n"
+    "                             max_connections less its superuser reserve)\n"
     "Selection:\n"
     "      --databases=A,B        only these databases (exact names)\n"
     "      --exclude-database=PATTERN  not the databases matching it (repeatable)\n"
@@ -51,6 +55,7 @@ static const struct option longopts[] = {
     {"compress", required_argument, NULL, OPT_COMPRESS},
     {"dump-jobs", required_argument, NULL, OPT_DUMP_JOBS},
     {"databases", required_argument, NULL, OPT_DATABASES},
+    {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
     {"exclude-database", required_argument, NULL, OPT_EXCLUDE_DATABASE},
     {"continue", no_argument, NULL, OPT_CONTINUE},
     {NULL, 0, NULL, 0},
@@ -92,6 +97,9 @@ on_option(void *ctx, int opt, const char *arg, sl_error *err)
         a->exclude[a->nexclude] = NULL;
         return 0;
     case OPT_CONTINUE: a->opts.keep_going = true; return 0;
+    case OPT_MAX_CONNECTIONS:
+        return sl_cli_parse_int("--max-connections", arg, 2, 100000, &a->opts.max_connections,
+                                err);
     }
     sl_error_set(err, SL_E_INTERNAL, "option %d has no handler", opt);
     return -1;
@@ -201,6 +209,7 @@ sl_cmd_backup_cluster(int argc, char **argv)
     a.opts.member_suffix = a.codec.kind == SL_CODEC_GZIP   ? ".sql.gz"
                            : a.codec.kind == SL_CODEC_ZSTD ? ".sql.zst"
                                                            : ".sql";
+    a.opts.jobs = a.jobs;
     a.opts.databases = (const char *const *)a.databases;
     a.opts.exclude = a.exclude;
     signal(SIGINT, handle_signal);

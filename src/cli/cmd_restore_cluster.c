@@ -21,6 +21,7 @@ enum {
     OPT_CLEAN,
     OPT_DUMP_JOBS,
     OPT_DATABASES,
+    OPT_MAX_CONNECTIONS,
 };
 
 static const char usage[] =
@@ -47,6 +48,9 @@ static const char usage[] =
     "                             anything changes (postgres is restored into when empty)\n"
     "      --dump-jobs=N          databases restored at the same time (default 1)\n"
     "  -j, --jobs=N               connections for each database's restore (default 1)\n"
+    "      --max-connections=N    all connections together stay within N: fewer databases\n"
+    "                             run at once if need be (default: half of the server's\n"
+    "                             max_connections less its superuser reserve)\n"
     "Roles and tablespaces that exist already are kept (their attributes are set again).\n"
     "A database whose restore fails is reported and the others go on; the exit code is then\n"
     "that restore's.\n\n";
@@ -57,6 +61,7 @@ static const struct option longopts[] = {
     {"clean", no_argument, NULL, OPT_CLEAN},
     {"dump-jobs", required_argument, NULL, OPT_DUMP_JOBS},
     {"databases", required_argument, NULL, OPT_DATABASES},
+    {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
     {"jobs", required_argument, NULL, 'j'},
     {NULL, 0, NULL, 0},
 };
@@ -87,6 +92,9 @@ on_option(void *ctx, int opt, const char *arg, sl_error *err)
         return sl_cli_parse_int("--dump-jobs", arg, 1, 64, &a->opts.dump_jobs, err);
     case 'j': return sl_cli_parse_int("--jobs", arg, 1, 256, &a->jobs, err);
     case OPT_DATABASES: sl_cli_split_list(&a->databases, arg); return 0;
+    case OPT_MAX_CONNECTIONS:
+        return sl_cli_parse_int("--max-connections", arg, 2, 100000, &a->opts.max_connections,
+                                err);
     }
     sl_error_set(err, SL_E_INTERNAL, "option %d has no handler", opt);
     return -1;
@@ -167,6 +175,7 @@ sl_cmd_restore_cluster(int argc, char **argv)
         goto done;
     }
     a.opts.archive = argv[first];
+    a.opts.jobs = a.jobs;
     a.opts.databases = (const char *const *)a.databases;
     if (sl_cli_common_finish(&a.common, &err) != 0) {
         code = sl_cli_fail(&err);

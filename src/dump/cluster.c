@@ -363,8 +363,16 @@ job_finished(void *ctx, size_t i, int status, sl_error *err)
 static int
 run_children(run *r, sl_error *err)
 {
+    /* a child: its workers and the connection that reads the catalog first */
+    int parallel = 1;
+    if (sl_conn_fit_children(r->conn, r->o->max_connections, r->o->jobs + 1, r->o->dump_jobs,
+                             &parallel, err) != 0)
+        return -1;
+    if (parallel < r->o->dump_jobs)
+        SL_INFO("backing up %d databases at a time, not %d: the connection budget allows no "
+                "more (--max-connections)", parallel, r->o->dump_jobs);
     const sl_procs_ops ops = {.start = start_job, .finished = job_finished};
-    if (sl_procs_run(r->njobs, r->o->dump_jobs, &ops, r, &stop_requested, err) == 0)
+    if (sl_procs_run(r->njobs, parallel, &ops, r, &stop_requested, err) == 0)
         return 0;
     if (err->kind == SL_E_CANCELED)
         sl_error_set(err, SL_E_CANCELED, "cluster backup interrupted");

@@ -40,7 +40,9 @@ typedef struct sl_cluster_opts {
     const char *member_suffix;        /* ".sql.gz", ".sql.zst" or ".sql": the children's codec */
     const char *const *databases;     /* NULL: all; else exactly these names */
     const char *const *exclude;       /* NULL, or psql patterns of names left out */
-    int dump_jobs;                    /* databases at a time (>= 1) */
+    int dump_jobs;                    /* databases at a time (>= 1) ... */
+    int jobs;                         /* ... each with this many workers (>= 1) ... */
+    int max_connections;              /* ... within this budget (0: pg/conn.h's default) */
     bool keep_going;                  /* --continue: a failed database is marked, not fatal */
     sl_cluster_start_fn start;
     void *start_ctx;

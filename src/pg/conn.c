@@ -596,3 +596,31 @@ sl_conn_conninfo_for(sl_conn *c, const char *dbname)
     free(vals);
     return out.data ? sl_buf_steal(&out) : sl_strdup("");
 }
+
+int
+sl_conn_fit_children(sl_conn *c, int max_connections, int per_child, int wanted, int *fit,
+                     sl_error *err)
+{
+    int budget = max_connections;
+    if (budget <= 0) {
+        PGresult *res = NULL;
+        if (sl_conn_query(c, &res,
+                          "SELECT pg_catalog.current_setting('max_connections')::int - "
+                          "pg_catalog.current_setting('superuser_reserved_connections')::int",
+                          0, NULL, err) != 0)
+            return -1;
+        budget = atoi(PQgetvalue(res, 0, 0)) / 2;
+        PQclear(res);
+        if (budget < 2)
+            budget = 2;
+    }
+    int most = (budget - 1) / per_child;
+    if (most < 1) {
+        sl_error_set(err, SL_E_USAGE, "%d connections per database and this one do not fit "
+                     "in a budget of %d connections (--max-connections; lower -j)", per_child,
+                     budget);
+        return -1;
+    }
+    *fit = wanted < most ? wanted : most;
+    return 0;
+}

@@ -275,8 +275,15 @@ restore_databases(run *r, sl_error *err)
             return -1;
         }
     }
+    int parallel = 1;
+    if (sl_conn_fit_children(r->conn, r->o->max_connections, r->o->jobs + 1, r->o->dump_jobs,
+                             &parallel, err) != 0)
+        return -1;
+    if (parallel < r->o->dump_jobs)
+        SL_INFO("restoring %d databases at a time, not %d: the connection budget allows no "
+                "more (--max-connections)", parallel, r->o->dump_jobs);
     const sl_procs_ops ops = {.start = start_one, .finished = finished_one};
-    if (sl_procs_run(r->n, r->o->dump_jobs, &ops, r, &stop_requested, err) != 0) {
+    if (sl_procs_run(r->n, parallel, &ops, r, &stop_requested, err) != 0) {
         if (err->kind == SL_E_CANCELED)
             sl_error_set(err, SL_E_CANCELED, "cluster restore interrupted");
         return -1;

@@ -34,7 +34,9 @@ typedef pid_t (*sl_cluster_restore_start_fn)(void *ctx, int conninfo_fd, const c
 typedef struct sl_cluster_restore_opts {
     const char *archive;
     const char *const *databases;  /* NULL: every database the archive holds */
-    int dump_jobs;                 /* databases restored at the same time (>= 1) */
+    int dump_jobs;                 /* databases restored at the same time (>= 1) ... */
+    int jobs;                      /* ... each on this many connections (>= 1) ... */
+    int max_connections;           /* ... within this budget (0: pg/conn.h's default) */
     bool clean;                    /* drop a database that exists, then restore it */
     sl_cluster_restore_start_fn start;
     void *start_ctx;
