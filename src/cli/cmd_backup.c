@@ -26,7 +26,8 @@ enum {
 static const char usage[] =
     "Back up one database into a psql-restorable SQL file, compressed in parallel.\n\n"
     "Usage:\n"
-    "  sluice backup single DBNAME|URL|CONNINFO [OPTION]...\n\n"
+    "  sluice backup single DBNAME|URL|CONNINFO [OPTION]...\n"
+    "  sluice backup cluster -o FILE.tar [OPTION]...   (see sluice backup cluster --help)\n\n"
     "Output:\n"
     "  -o, --output=FILE          backup file (default DBNAME.sql.gz, or .sql.zst / .sql\n"
     "                             by --compress); written as FILE.partial, mode 0600,\n"
@@ -200,8 +201,10 @@ parse_args(backup_args *a, int argc, char **argv, int *exit_code)
     if (first >= argc || strcmp(argv[first], "single") != 0) {
         char shown[512];
         *exit_code = sl_cli_usage_error(
-            "backup", first < argc ? "unknown backup kind \"%s\": expected \"single DBNAME\""
-                                   : "missing \"single DBNAME\"%s",
+            "backup",
+            first < argc
+                ? "unknown backup kind \"%s\": expected \"single DBNAME\" or \"cluster\""
+                : "missing \"single DBNAME\" or \"cluster\"%s",
             first < argc ? sl_cli_shown_arg(argv[first], shown, sizeof shown) : "");
         return -1;
     }
@@ -248,6 +251,8 @@ log_summary(const backup_args *a, const sl_dump_summary *s)
 int
 sl_cmd_backup(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "cluster") == 0)
+        return sl_cmd_backup_cluster(argc - 1, argv + 1);
     backup_args a;
     memset(&a, 0, sizeof a);
     sl_cli_common_init(&a.common);

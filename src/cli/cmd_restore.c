@@ -13,6 +13,7 @@
 #include "base/units.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "io/archive.h"
 #include "restore/restore.h"
 
 enum {
@@ -25,13 +26,15 @@ enum {
     OPT_NO_OWNER,
     OPT_NO_PRIVILEGES,
     OPT_MAX_STATEMENT_SIZE,
+    OPT_ARCHIVE_MEMBER,
 };
 
 static const char usage[] =
     "Restore a sluice backup file (.sql, .sql.gz, .sql.zst) or a plain pg_dump -Fp script\n"
     "(plain, gzip or zstd: detected by content) into a database.\n\n"
     "Usage:\n"
-    "  sluice restore FILE --database DB [OPTION]...\n\n"
+    "  sluice restore FILE --database DB [OPTION]...\n"
+    "  sluice restore cluster ARCHIVE.tar --confirm [OPTION]...  (see restore cluster --help)\n\n"
     "Target:\n"
     "      --database=DB          the database to restore into, by name (or -d DB, where DB\n"
     "                             may also be a URL or conninfo string naming the server)\n"
@@ -55,6 +58,9 @@ static const char usage[] =
     "  A data-only backup (backup --data-only) goes into the existing tables of a database\n"
     "  that has the schema: each must exist and be empty; a superuser loads them with\n"
     "  triggers off (session_replication_role = replica), as pg_restore --disable-triggers.\n\n"
+    "      --archive-member=NAME  FILE is a cluster archive (sluice backup cluster): restore\n"
+    "                             its member NAME (databases/0001.sql.gz, as sluice list\n"
+    "                             shows), read in place\n"
     "Restore:\n"
     "  -j, --jobs=N               connections for the parallel phases of a sluice backup:\n"
     "                             table data, then indexes, then constraints (default 1); a\n"
@@ -91,14 +97,24 @@ static const struct option longopts[] = {
     {"no-owner", no_argument, NULL, OPT_NO_OWNER},
     {"no-privileges", no_argument, NULL, OPT_NO_PRIVILEGES},
     {"max-statement-size", required_argument, NULL, OPT_MAX_STATEMENT_SIZE},
+    {"archive-member", required_argument, NULL, OPT_ARCHIVE_MEMBER},
     {NULL, 0, NULL, 0},
 };
+
+typedef struct restore_args {
+    sl_restore_opts opts;
+    const char *member;
+} restore_args;
 
 static int
 restore_opt(void *ctx, int opt, const char *arg, sl_error *err)
 {
-    sl_restore_opts *o = ctx;
+    restore_args *a = ctx;
+    sl_restore_opts *o = &a->opts;
     switch (opt) {
+    case OPT_ARCHIVE_MEMBER:
+        a->member = arg;
+        return 0;
     case OPT_DATABASE:
         /* A name only: a URL or conninfo string here would be taken for a database name and
          * shown in every message, password included. */
@@ -155,11 +171,12 @@ handle_signal(int sig)
 
 /* Parses the flags; -1 with *code set when the command is done (help or bad usage). */
 static int
-parse(int argc, char **argv, sl_cli_common *common, sl_restore_opts *o, int *code)
+parse(int argc, char **argv, sl_cli_common *common, restore_args *a, int *code)
 {
+    sl_restore_opts *o = &a->opts;
     const sl_cli_spec spec = {.name = "restore", .shortopts = "j:1", .longopts = longopts,
                               .connects = true, .usage = usage, .on_opt = restore_opt,
-                              .ctx = o, .max_operands = 1};
+                              .ctx = a, .max_operands = 1};
     int first;
     if (sl_cli_parse(&spec, common, argc, argv, &first, code) != 0)
         return -1;
@@ -182,19 +199,54 @@ parse(int argc, char **argv, sl_cli_common *common, sl_restore_opts *o, int *cod
     return 0;
 }
 
+/* A cluster archive is restored whole by "restore cluster", or one member of it in place. */
+static int
+settle_input(const char *member, sl_restore_opts *o, sl_error *err)
+{
+    bool tar = sl_archive_is_tar(o->input);
+    if (!member && !tar)
+        return 0;
+    if (!tar) {
+        sl_error_set(err, SL_E_USAGE, "--archive-member: \"%s\" is not a cluster archive",
+                     o->input);
+        return -1;
+    }
+    if (!member) {
+        sl_error_set(err, SL_E_USAGE, "\"%s\" is a cluster archive: restore it with \"sluice "
+                     "restore cluster\", or one database of it with --archive-member",
+                     o->input);
+        return -1;
+    }
+    sl_archive *ar = NULL;
+    if (sl_archive_open(&ar, o->input, err) != 0)
+        return -1;
+    bool found = sl_archive_find(ar, member, &o->input_base, &o->input_length);
+    sl_archive_close(ar);
+    if (!found || strcmp(member, "manifest.json") == 0) {
+        sl_error_set(err, SL_E_USAGE, "the archive has no database backup named %s "
+                     "(sluice list shows them)", member);
+        return -1;
+    }
+    return 0;
+}
+
 int
 sl_cmd_restore(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "cluster") == 0)
+        return sl_cmd_restore_cluster(argc - 1, argv + 1);
     sl_cli_common common;
-    sl_restore_opts opts = {.jobs = 1};
+    restore_args args = {.opts = {.jobs = 1}};
+    sl_restore_opts opts = {0};
     sl_restore_summary sum = {0};
     sl_error err;
     sl_error_clear(&err);
     int code = 0;
     sl_cli_common_init(&common);
-    if (parse(argc, argv, &common, &opts, &code) != 0)
+    if (parse(argc, argv, &common, &args, &code) != 0)
         goto done;
-    if (sl_cli_common_finish(&common, &err) != 0) {
+    opts = args.opts;
+    if (sl_cli_common_finish(&common, &err) != 0 || settle_input(args.member, &opts, &err) != 0) {
         code = sl_cli_fail(&err);
         goto done;
     }

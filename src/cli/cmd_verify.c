@@ -12,6 +12,7 @@
 #include "base/units.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "io/archive.h"
 #include "restore/verify.h"
 
 static const char usage[] =
@@ -19,8 +20,10 @@ static const char usage[] =
     "SHA-256 and length with the file's index, and count the rows of every table's data.\n"
     "A plain SQL script (pg_dump -Fp, maybe gzip or zstd compressed) has no index: it is only\n"
     "decompressed end to end.\n\n"
+    "A cluster archive (sluice backup cluster) is checked member by member: every member's\n"
+    "size and SHA-256 against its manifest, and every database's backup as above.\n\n"
     "Usage:\n"
-    "  sluice verify FILE [OPTION]...\n\n"
+    "  sluice verify FILE|ARCHIVE.tar [OPTION]...\n\n"
     "Options:\n"
     "      --json                 one JSON document on stdout instead of text\n"
     "  -q, --quiet                print nothing when the file is sound (the exit code says it)\n"
@@ -134,6 +137,80 @@ print_json(const char *path, const sl_verify_report *rep, const sl_error *err)
     json_decref(root);
 }
 
+typedef struct archive_report {
+    bool text;
+    json_t *dbs;  /* --json */
+    size_t n;
+    int64_t rows;
+} archive_report;
+
+static void
+archive_verified(void *ctx, const sl_manifest_database *db, const sl_verify_report *rep)
+{
+    archive_report *r = ctx;
+    r->n++;
+    r->rows += rep->rows;
+    if (r->dbs) {
+        json_array_append_new(r->dbs, json_pack("{s:o, s:I, s:I, s:I}", "name",
+                                                sl_escape_json_string(db->name), "rows",
+                                                (json_int_t)rep->rows, "bytes",
+                                                (json_int_t)rep->raw_bytes, "stored_bytes",
+                                                (json_int_t)rep->file_bytes));
+    } else if (r->text) {
+        char stored[32];
+        char *name = sl_escape_dup(db->name);
+        printf("  %-40s %14lld %12s  OK\n", name, (long long)rep->rows,
+               sl_units_bytes((int64_t)rep->file_bytes, stored, sizeof stored));
+        free(name);
+    }
+}
+
+/* "sluice verify ARCHIVE.tar": the archive's own checks, then each database's backup. */
+static int
+verify_archive(const char *path, bool json, bool quiet)
+{
+    sl_error err;
+    sl_error_clear(&err);
+    sl_archive *a = NULL;
+    archive_report r = {.text = !json && !quiet, .dbs = json ? json_array() : NULL};
+    char *file = sl_escape_dup(path);
+    int code = 0;
+    if (sl_archive_open(&a, path, &err) == 0) {
+        const sl_manifest *m = sl_archive_manifest(a);
+        if (r.text)
+            printf("\"%s\": sluice cluster archive (PostgreSQL %s) started %s, %zu databases\n"
+                   "  %-40s %14s %12s\n", file, m->server_version, m->started_at,
+                   m->ndatabases, "DATABASE", "ROWS", "STORED");
+        if (sl_verify_archive(a, archive_verified, &r, &err) == 0 && r.text) {
+            size_t failed = 0;
+            for (size_t i = 0; i < m->ndatabases; i++)
+                failed += !m->databases[i].ok;
+            printf("OK: %zu members match the manifest's SHA-256; %zu database backups "
+                   "verified (%lld rows)%s\n", m->nmembers, r.n, (long long)r.rows,
+                   failed ? "; some databases failed at backup time and are not in it" : "");
+        }
+    }
+    if (json) {
+        json_t *root = json_pack("{s:o, s:s, s:b, s:o}", "file", sl_escape_json_string(path),
+                                 "kind", "cluster", "ok", err.kind == SL_E_NONE, "databases",
+                                 r.dbs);
+        if (err.kind != SL_E_NONE)
+            json_object_set_new(root, "error",
+                                json_pack("{s:s, s:o}", "kind", sl_error_kind_name(err.kind),
+                                          "message", sl_escape_json_string(err.message)));
+        char *text = sl_escape_json_dumps(root, JSON_INDENT(2));
+        if (text)
+            puts(text);
+        free(text);
+        json_decref(root);
+    }
+    if (err.kind != SL_E_NONE)
+        code = sl_cli_fail(&err);
+    sl_archive_close(a);
+    free(file);
+    return code;
+}
+
 /* Parses the flags; -1 with *code set when the command is done (help or bad usage). */
 static int
 parse(int argc, char **argv, sl_cli_common *common, bool *json, const char **path, int *code)
@@ -165,6 +242,10 @@ sl_cmd_verify(int argc, char **argv)
         goto done;
     if (sl_cli_common_finish(&common, &err) != 0) {
         code = sl_cli_fail(&err);
+        goto done;
+    }
+    if (sl_archive_is_tar(path)) {
+        code = verify_archive(path, json, common.verbosity < 0);
         goto done;
     }
     if (sl_verify_file(path, &rep, &err) != 0) {

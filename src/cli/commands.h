@@ -6,8 +6,14 @@
 
 int sl_cmd_status(int argc, char **argv);
 int sl_cmd_backup(int argc, char **argv);
+/* "backup cluster ...": argv[0] is "cluster" (sl_cmd_backup hands it over). */
+int sl_cmd_backup_cluster(int argc, char **argv);
 int sl_cmd_restore(int argc, char **argv);
+/* "restore cluster ...": argv[0] is "cluster" (sl_cmd_restore hands it over). */
+int sl_cmd_restore_cluster(int argc, char **argv);
 int sl_cmd_verify(int argc, char **argv);
+int sl_cmd_list(int argc, char **argv);
+int sl_cmd_prune(int argc, char **argv);
 
 /* Reports a getopt failure (unknown flag or missing value) and returns exit code 2.
  * Call with the command name when getopt_long returns '?' or ':' (opterr=0, ":" short string). */

@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "cli/commands.h"
 
 const char sl_cli_common_help[] =
@@ -18,6 +20,8 @@ const char sl_cli_common_help[] =
     "  -d, --dbname=DB|URL|CONNINFO  database, or a postgres:// URL or conninfo string\n"
     "  -W, --password             ask for the password on the terminal\n"
     "  -w, --no-password          never ask for a password\n"
+    "      --conninfo-fd=FD       read a conninfo string from file descriptor FD, as -d\n"
+    "                             takes one (a password in it stays off the command line)\n"
     "      --retries=N            retry transient connection failures N times (default 5)\n"
     "Session settings (applied on every connection):\n"
     "      --work-mem=SIZE        work_mem\n"
@@ -46,6 +50,30 @@ sl_cli_common_free(sl_cli_common *c)
     c->conninfo = NULL;
 }
 
+void
+sl_cli_split_list(char ***list, const char *arg)
+{
+    size_t n = 0;
+    while (*list && (*list)[n])
+        n++;
+    char *copy = sl_strdup(arg);
+    for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        *list = sl_realloc(*list, (n + 2) * sizeof **list);
+        (*list)[n++] = sl_strdup(tok);
+        (*list)[n] = NULL;
+    }
+    free(copy);
+}
+
+void
+sl_cli_split_list_free(char **list)
+{
+    for (size_t i = 0; list && list[i]; i++)
+        free(list[i]);
+    free(list);
+}
+
 int
 sl_cli_parse_int(const char *flag, const char *arg, int min, int max, int *out, sl_error *err)
 {
@@ -60,6 +88,45 @@ sl_cli_parse_int(const char *flag, const char *arg, int min, int max, int *out, 
     }
     *out = (int)v;
     return 0;
+}
+
+/* --conninfo-fd: the whole of what the descriptor holds (at most 64 KiB) is taken as -d's
+ * value; the copy in memory is wiped once sl_conninfo holds it. */
+static int
+read_conninfo_fd(sl_cli_common *c, const char *arg, sl_error *err)
+{
+    int fd = -1;
+    if (sl_cli_parse_int("--conninfo-fd", arg, 0, 1 << 20, &fd, err) != 0)
+        return -1;
+    enum { CAP = 64 * 1024 };
+    char *text = sl_calloc(1, CAP + 1);
+    size_t len = 0;
+    bool failed = false;
+    for (;;) {
+        ssize_t got = read(fd, text + len, CAP - len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            sl_error_errno(err, SL_E_USAGE, errno, "cannot read --conninfo-fd %d", fd);
+            failed = true;
+            break;
+        }
+        if (got == 0 || (len += (size_t)got) == CAP)
+            break;
+    }
+    close(fd);
+    int rc = -1;
+    if (!failed) {
+        if (len == CAP) {
+            sl_error_set(err, SL_E_USAGE, "--conninfo-fd %d holds more than 64 KiB", fd);
+        } else {
+            sl_conninfo_set(c->conninfo, "dbname", text);
+            rc = sl_conninfo_check(c->conninfo, err);
+        }
+    }
+    explicit_bzero(text, CAP);
+    free(text);
+    return rc == 0 ? 1 : -1;
 }
 
 int
@@ -80,6 +147,8 @@ sl_cli_common_opt(sl_cli_common *c, int opt, const char *arg, sl_error *err)
          * connects anywhere (it would otherwise be taken for a database name). */
         sl_conninfo_set(c->conninfo, "dbname", arg);
         return sl_conninfo_check(c->conninfo, err) == 0 ? 1 : -1;
+    case SL_OPT_CONNINFO_FD:
+        return read_conninfo_fd(c, arg, err);
     case 'W':
         c->prompt_password = true;
         return 1;

@@ -19,6 +19,7 @@ enum {
     SL_OPT_LOG_FORMAT,
     SL_OPT_HELP,
     SL_OPT_JSON,                 /* --json: for commands that print a report */
+    SL_OPT_CONNINFO_FD,
     SL_OPT_COMMAND_BASE = 1100,  /* commands number their own long-only options from here */
 };
 
@@ -36,6 +37,7 @@ enum {
     {"maintenance-work-mem", required_argument, NULL, SL_OPT_MAINT_WORK_MEM}, \
     {"lock-timeout", required_argument, NULL, SL_OPT_LOCK_TIMEOUT},       \
     {"retries", required_argument, NULL, SL_OPT_RETRIES},                 \
+    {"conninfo-fd", required_argument, NULL, SL_OPT_CONNINFO_FD},         \
     {"log-format", required_argument, NULL, SL_OPT_LOG_FORMAT},           \
     {"help", no_argument, NULL, SL_OPT_HELP}
 
@@ -55,6 +57,10 @@ void sl_cli_common_init(sl_cli_common *c);
 void sl_cli_common_free(sl_cli_common *c);
 /* Handles one shared option. 1 handled, 0 not a shared option, -1 bad value (err set). */
 int sl_cli_common_opt(sl_cli_common *c, int opt, const char *arg, sl_error *err);
+/* Appends the comma-separated items of arg to *list (a NULL-terminated array of copies; a
+ * name holding a comma is given by repeating the flag); _free frees the list. */
+void sl_cli_split_list(char ***list, const char *arg);
+void sl_cli_split_list_free(char **list);
 /* After parsing: sets up logging and prompts for the password if -W was given. */
 SL_MUSTCHECK int sl_cli_common_finish(sl_cli_common *c, sl_error *err);
 /* How a command reads its flags. Shared flags go to the sl_cli_common; the command's own go to

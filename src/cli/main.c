@@ -14,9 +14,11 @@ typedef struct {
 
 static const command commands[] = {
     {"status", sl_cmd_status, "show server version, settings, databases and replication slots"},
-    {"backup", sl_cmd_backup, "back up one database into a compressed SQL file (parallel)"},
+    {"backup", sl_cmd_backup, "back up one database, or a whole cluster into a tar archive"},
     {"restore", sl_cmd_restore, "restore a sluice backup or a pg_dump -Fp script into a database"},
     {"verify", sl_cmd_verify, "check a backup file end to end: checksums, index, row counts"},
+    {"list", sl_cmd_list, "show the databases, sizes, row counts and checksums of an archive"},
+    {"prune", sl_cmd_prune, "remove old backups from a directory by a retention policy"},
 };
 
 static void

@@ -106,7 +106,9 @@ static const char objects_sql[] =
     OUTSIDE_SCHEMAS("pg_event_trigger", "")
     OUTSIDE_SCHEMAS("pg_foreign_data_wrapper", "")
     OUTSIDE_SCHEMAS("pg_foreign_server", "")
-    OUTSIDE_SCHEMAS("pg_user_mapping", "")
+    /* pg_user_mapping is a superuser's only: its view shows every mapping to anyone */
+    "UNION ALL SELECT 'pg_user_mapping'::regclass, x.umid FROM pg_user_mappings x "
+    "  WHERE $3::bool AND x.umid >= 16384 "
     OUTSIDE_SCHEMAS("pg_language", "")
     OUTSIDE_SCHEMAS("pg_cast", "")
     OUTSIDE_SCHEMAS("pg_transform", "")

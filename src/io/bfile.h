@@ -162,6 +162,10 @@ typedef struct sl_bfile_entry {
 } sl_bfile_entry;
 
 SL_MUSTCHECK int sl_bfile_reader_open(sl_bfile_reader **out, const char *path, sl_error *err);
+/* The same for a backup that is length bytes of path from offset base (a member of a cluster
+ * archive, io/tar.h); offsets in the entries and in messages count from base. */
+SL_MUSTCHECK int sl_bfile_reader_open_range(sl_bfile_reader **out, const char *path,
+                                            uint64_t base, uint64_t length, sl_error *err);
 void sl_bfile_reader_close(sl_bfile_reader *r);
 bool sl_bfile_reader_indexed(const sl_bfile_reader *r);   /* false: a plain script */
 sl_codec_kind sl_bfile_reader_codec(const sl_bfile_reader *r);

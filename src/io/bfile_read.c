@@ -34,6 +34,7 @@
 struct sl_bfile_reader {
     char *path;
     uint64_t size;
+    uint64_t base;      /* where the backup starts in the file (a member of an archive) */
     sl_codec_kind codec;
     bool indexed;
     uint64_t data_end;  /* end of the last segment (the index offset), or the file size */
@@ -61,7 +62,7 @@ corrupt(sl_error *err, const sl_bfile_reader *r, const char *fmt, ...)
 /* Does the decompressed start of the file carry the sluice signature (or as much of it as a
  * cut-short file holds)? */
 static bool
-has_signature(int fd, uint64_t size, sl_codec_kind kind)
+has_signature(int fd, uint64_t base, uint64_t size, sl_codec_kind kind)
 {
     const size_t sig = sizeof SL_BFILE_SIGNATURE - 1;
     size_t n = size < HEAD_CAP ? (size_t)size : HEAD_CAP;
@@ -71,7 +72,7 @@ has_signature(int fd, uint64_t size, sl_codec_kind kind)
     sl_inflater *z = NULL;
     sl_error ignored;
     bool found = false;
-    if (n == 0 || sl_pread_all(fd, head, n, 0, "", &ignored) != 0
+    if (n == 0 || sl_pread_all(fd, head, n, base, "", &ignored) != 0
         || sl_inflater_new(&z, kind, &ignored) != 0)
         goto done;
     const unsigned char *p = head;
@@ -120,7 +121,7 @@ index_pass(sl_bfile_reader *r, int fd, const sl__bfile_index_opts *o, const unsi
     for (uint64_t at = 0; at < o->index_length;) {
         size_t k = o->index_length - at < INDEX_CHUNK ? (size_t)(o->index_length - at)
                                                       : INDEX_CHUNK;
-        if (sl_pread_all(fd, buf, k, o->index_offset + at, r->path, err) != 0)
+        if (sl_pread_all(fd, buf, k, r->base + o->index_offset + at, r->path, err) != 0)
             goto done;
         sl_sha256_update(sha, buf, k);
         if (!parse_failed && sl__bfile_index_feed(x, buf, k, &perr) != 0)
@@ -199,7 +200,7 @@ find_trailer(sl_bfile_reader *r, int fd, uint64_t *off, uint64_t *len, unsigned 
     unsigned char tail[SL__BFILE_TRAILER_MAX];
     size_t n = r->size < sizeof tail ? (size_t)r->size : sizeof tail;
     sl_error ignored;
-    if (sl_pread_all(fd, tail, n, r->size - n, r->path, &ignored) != 0)
+    if (sl_pread_all(fd, tail, n, r->base + r->size - n, r->path, &ignored) != 0)
         return false;
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         size_t ts = sl__bfile_trailer_size(kinds[i]);
@@ -219,6 +220,13 @@ find_trailer(sl_bfile_reader *r, int fd, uint64_t *off, uint64_t *len, unsigned 
 int
 sl_bfile_reader_open(sl_bfile_reader **out, const char *path, sl_error *err)
 {
+    return sl_bfile_reader_open_range(out, path, 0, UINT64_MAX, err);
+}
+
+int
+sl_bfile_reader_open_range(sl_bfile_reader **out, const char *path, uint64_t base,
+                           uint64_t length, sl_error *err)
+{
     sl_bfile_reader *r = sl_calloc(1, sizeof *r);
     r->path = sl_strdup(path);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -234,7 +242,16 @@ sl_bfile_reader_open(sl_bfile_reader **out, const char *path, sl_error *err)
                        "could not read \"%s\"", path);
         goto fail;
     }
-    r->size = (uint64_t)st.st_size;
+    if (length == UINT64_MAX) {
+        r->size = (uint64_t)st.st_size;
+    } else if (base > (uint64_t)st.st_size || length > (uint64_t)st.st_size - base) {
+        sl_error_set(err, SL_E_ARCHIVE, "\"%s\" is truncated: it ends before offset %llu",
+                     path, (unsigned long long)(base + length));
+        goto fail;
+    } else {
+        r->base = base;
+        r->size = length;
+    }
     if (find_trailer(r, fd, &off, &len, digest, &damaged_at)) {
         r->indexed = true;
         if (load_index(r, fd, off, len, digest, err) != 0)
@@ -245,7 +262,7 @@ sl_bfile_reader_open(sl_bfile_reader **out, const char *path, sl_error *err)
     } else {
         unsigned char head[4] = {0};
         size_t hn = r->size < 4 ? (size_t)r->size : 4;
-        if (sl_pread_all(fd, head, hn, 0, path, err) != 0)
+        if (sl_pread_all(fd, head, hn, r->base, path, err) != 0)
             goto fail;
         r->codec = sl_codec_detect(head, hn);
         if (magic_prefix(head, hn)) {
@@ -253,7 +270,7 @@ sl_bfile_reader_open(sl_bfile_reader **out, const char *path, sl_error *err)
                          "compressed header at offset %zu", path, hn);
             goto fail;
         }
-        if (has_signature(fd, r->size, r->codec)) {
+        if (has_signature(fd, r->base, r->size, r->codec)) {
             sl_error_set(err, SL_E_ARCHIVE,
                          "backup file \"%s\" is truncated: no index at the end (file is %llu "
                          "bytes, ends at offset %llu)", path, (unsigned long long)r->size,
@@ -488,7 +505,7 @@ fill(sl_bfile_stream *s, sl_error *err)
     size_t room = IN_CAP - s->in_len;
     size_t n = s->end - s->pos < room ? (size_t)(s->end - s->pos) : room;
     unsigned char *dst = s->in + s->in_len;
-    if (sl_pread_all(s->fd, dst, n, s->pos, s->r->path, err) != 0)
+    if (sl_pread_all(s->fd, dst, n, s->r->base + s->pos, s->r->path, err) != 0)
         return -1;
     if (s->sha)
         sl_sha256_update(s->sha, dst, n);

@@ -571,3 +571,57 @@ sl_conn_cancel(sl_conn *c)
     if (c && c->cancel && !PQcancel(c->cancel, buf, (int)sizeof buf))
         sl_log(SL_LOG_WARN, "could not cancel the statement on %s: %s", c->desc, buf);
 }
+
+char *
+sl_conn_conninfo_for(sl_conn *c, const char *dbname)
+{
+    PQconninfoOption *opts = PQconninfo(sl_conn_pg(c));
+    size_t n = 0;
+    for (PQconninfoOption *o = opts; o && o->keyword; o++)
+        n++;
+    const char **keys = sl_calloc(n + 1, sizeof *keys);
+    const char **vals = sl_calloc(n + 1, sizeof *vals);
+    size_t k = 0;
+    for (PQconninfoOption *o = opts; o && o->keyword; o++) {
+        keys[k] = o->keyword;
+        vals[k++] = strcmp(o->keyword, "dbname") == 0 ? dbname : o->val;
+    }
+    sl_buf out = SL_BUF_INIT;
+    sl_conninfo_format(&out, keys, vals, k);
+    /* libpq's copies of the values include the password: wipe them before freeing */
+    for (PQconninfoOption *o = opts; o && o->keyword; o++)
+        if (o->val)
+            explicit_bzero(o->val, strlen(o->val));
+    PQconninfoFree(opts);
+    free(keys);
+    free(vals);
+    return out.data ? sl_buf_steal(&out) : sl_strdup("");
+}
+
+int
+sl_conn_fit_children(sl_conn *c, int max_connections, int per_child, int wanted, int *fit,
+                     sl_error *err)
+{
+    int budget = max_connections;
+    if (budget <= 0) {
+        PGresult *res = NULL;
+        if (sl_conn_query(c, &res,
+                          "SELECT pg_catalog.current_setting('max_connections')::int - "
+                          "pg_catalog.current_setting('superuser_reserved_connections')::int",
+                          0, NULL, err) != 0)
+            return -1;
+        budget = atoi(PQgetvalue(res, 0, 0)) / 2;
+        PQclear(res);
+        if (budget < 2)
+            budget = 2;
+    }
+    int most = (budget - 1) / per_child;
+    if (most < 1) {
+        sl_error_set(err, SL_E_USAGE, "%d connections per database and this one do not fit "
+                     "in a budget of %d connections (--max-connections; lower -j)", per_child,
+                     budget);
+        return -1;
+    }
+    *fit = wanted < most ? wanted : most;
+    return 0;
+}

@@ -50,6 +50,18 @@ void sl_conn_close(sl_conn *c);
 /* `host:port database "db" as user "u"` as libpq resolved it: for messages; no password. */
 const char *sl_conn_describe(const sl_conn *c);
 PGconn *sl_conn_pg(sl_conn *c);
+/* How many children may run at once when each opens per_child connections, this one stays
+ * open, and all of them together stay within max_connections (0: half of what the server
+ * allows others than superusers, max_connections - superuser_reserved_connections):
+ * *fit = min(wanted, (budget - 1) / per_child). SL_E_USAGE when not even one fits. */
+SL_MUSTCHECK int sl_conn_fit_children(sl_conn *c, int max_connections, int per_child,
+                                      int wanted, int *fit, sl_error *err);
+/* The settings this live connection was made with (PQconninfo: host, port, user, the password
+ * it used, sslmode...), pointing at database dbname instead, as a conninfo string
+ * (sl_conninfo_format): what a child process needs to connect exactly as this one did. The
+ * string may hold a password: the caller sends it through a pipe, then wipes (explicit_bzero)
+ * and frees it. */
+char *sl_conn_conninfo_for(sl_conn *c, const char *dbname);
 int sl_conn_server_version(const sl_conn *c);  /* e.g. 150018 */
 
 /* Runs statements that return no rows. */

@@ -1170,3 +1170,21 @@ sl_conninfo_failure_is_transient(const char *message)
     sl_conninfo_failure_read(message, &f);
     return f.transient;
 }
+
+void
+sl_conninfo_format(sl_buf *out, const char *const *keys, const char *const *vals, size_t n)
+{
+    bool first = true;
+    for (size_t i = 0; i < n; i++) {
+        if (!vals[i] || !*vals[i])
+            continue;
+        sl_buf_printf(out, "%s%s='", first ? "" : " ", keys[i]);
+        for (const char *p = vals[i]; *p; p++) {
+            if (*p == '\\' || *p == '\'')
+                sl_buf_putc(out, '\\');
+            sl_buf_putc(out, *p);
+        }
+        sl_buf_putc(out, '\'');
+        first = false;
+    }
+}

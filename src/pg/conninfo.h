@@ -68,6 +68,13 @@ typedef struct sl_conninfo_target {
 const char *sl_conninfo_describe(const sl_conninfo *ci, const sl_conninfo_target *resolved,
                                  char *out, size_t cap);
 
+/* Appends "key='value' ..." for n pairs (a NULL or empty value is left out), each value in
+ * single quotes with \\ and \' escaped as libpq's conninfo syntax wants, so that any bytes
+ * come back unchanged through PQconninfoParse. The text may hold a password: it is for a
+ * child process's pipe, never for a message. */
+void sl_conninfo_format(sl_buf *out, const char *const *keys, const char *const *vals,
+                        size_t n);
+
 /* ---- redaction ---- */
 
 /* Appends the first len bytes of sql (a statement, part of one, or a psql meta-command) to out

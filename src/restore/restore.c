@@ -189,7 +189,8 @@ static int
 restore_body(engine *eng, const sl_conninfo *ci, sl_error *err)
 {
     const sl_restore_opts *o = eng->opts;
-    if (sl_bfile_reader_open(&eng->reader, o->input, err) != 0)
+    if (sl_bfile_reader_open_range(&eng->reader, o->input, o->input_base,
+                                   o->input_length ? o->input_length : UINT64_MAX, err) != 0)
         return -1;
     bool indexed = sl_bfile_reader_indexed(eng->reader);
     if (indexed && load_preamble(eng, err) != 0)

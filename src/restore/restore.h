@@ -33,6 +33,8 @@
 
 typedef struct sl_restore_opts {
     const char *input;           /* file to restore */
+    uint64_t input_base;         /* where the backup starts in it (an archive member) ... */
+    uint64_t input_length;       /* ... and its length; 0: the whole file */
     const char *database;        /* target database (a plain name) */
     bool create;                 /* CREATE DATABASE first (refused when it exists, unless clean) */
     bool clean;                  /* empty the target first (drop and recreate with create) */
@@ -41,6 +43,9 @@ typedef struct sl_restore_opts {
     bool continue_on_error;      /* log failed statements and go on (not with single_transaction) */
     bool no_owner;               /* skip ALTER ... OWNER TO and SET SESSION AUTHORIZATION */
     bool no_privileges;          /* skip GRANT, REVOKE and ALTER DEFAULT PRIVILEGES */
+    bool existing_roles_ok;      /* a CREATE ROLE of a role that exists is not an error (a
+                                  * pg_dumpall script creates every role, the restoring one's
+                                  * too, and sets its attributes with ALTER ROLE after) */
     size_t max_statement;        /* bytes the statements read at once may hold together (all
                                   * connections); 0: SL_SPLITTER_MAX_STATEMENT */
     bool progress_tty;           /* draw a progress bar */

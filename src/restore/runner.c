@@ -70,6 +70,12 @@ sl__restore_statement_failed(run *r, uint64_t line, uint64_t offset, const char 
         r->retry_at = r->idx - 1;
         return RUN_RETRY;
     }
+    if (eng->opts->existing_roles_ok && err->kind == SL_E_SERVER &&
+        strcmp(err->sqlstate, "42710") == 0 && strncmp(head, "CREATE ROLE ", 12) == 0) {
+        SL_INFO("%s: kept as it is", err->message);
+        sl_error_clear(err);
+        return RUN_OK;
+    }
     bool recoverable = err->kind == SL_E_SERVER || err->kind == SL_E_UNSUPPORTED;
     if (!eng->opts->continue_on_error || !recoverable ||
         PQstatus(sl_conn_pg(r->w->conn)) != CONNECTION_OK)

@@ -7,6 +7,8 @@
 
 #include "base/mem.h"
 #include "io/bfile.h"
+#include "io/checksum.h"
+#include "io/sink.h"
 #include "pg/copyscan.h"
 
 static bool
@@ -138,10 +140,17 @@ header_copy(const sl_bfile_reader *r, const char *field)
 int
 sl_verify_file(const char *path, sl_verify_report *out, sl_error *err)
 {
+    return sl_verify_range(path, 0, UINT64_MAX, out, err);
+}
+
+int
+sl_verify_range(const char *path, uint64_t base, uint64_t length, sl_verify_report *out,
+                sl_error *err)
+{
     sl_bfile_reader *r = NULL;
     sl_verify_report rep = {0};
     int rc = -1;
-    if (sl_bfile_reader_open(&r, path, err) != 0)
+    if (sl_bfile_reader_open_range(&r, path, base, length, err) != 0)
         goto done;
     rep.indexed = sl_bfile_reader_indexed(r);
     rep.codec = sl_bfile_reader_codec(r);
@@ -184,4 +193,67 @@ sl_verify_report_free(sl_verify_report *rep)
     free(rep->server_version);
     free(rep->started_at);
     memset(rep, 0, sizeof *rep);
+}
+
+/* A member's bytes against the manifest's SHA-256 (one 1 MiB buffer). */
+static int
+check_sha(sl_archive *a, const sl_manifest_member *mm, sl_error *err)
+{
+    uint64_t off = 0, size = 0;
+    if (!sl_archive_find(a, mm->name, &off, &size))
+        return -1;
+    sl_sha256 *h = NULL;
+    if (sl_sha256_new(&h, err) != 0)
+        return -1;
+    enum { CHUNK = 1 << 20 };
+    unsigned char *buf = sl_malloc(CHUNK);
+    int rc = 0;
+    for (uint64_t at = 0; at < size && rc == 0;) {
+        size_t n = size - at < CHUNK ? (size_t)(size - at) : CHUNK;
+        rc = sl_archive_pread(a, buf, n, off + at, err);
+        sl_sha256_update(h, buf, n);
+        at += n;
+    }
+    unsigned char got[SL_SHA256_LEN];
+    if (rc == 0 && (rc = sl_sha256_final(h, got, err)) == 0 &&
+        memcmp(got, mm->sha256, sizeof got) != 0) {
+        sl_error_set(err, SL_E_ARCHIVE, "%s: member %s does not match its SHA-256 in the "
+                     "manifest (damaged)", sl_archive_path(a), mm->name);
+        rc = -1;
+    }
+    free(buf);
+    sl_sha256_free(h);
+    return rc;
+}
+
+int
+sl_verify_archive(sl_archive *a, sl_archive_verified_fn each, void *ctx, sl_error *err)
+{
+    const sl_manifest *m = sl_archive_manifest(a);
+    for (size_t i = 0; i < m->nmembers; i++)
+        if (check_sha(a, &m->members[i], err) != 0)
+            return -1;
+    for (size_t i = 0; i < m->ndatabases; i++) {
+        const sl_manifest_database *d = &m->databases[i];
+        uint64_t off = 0, size = 0;
+        if (!d->ok || !sl_archive_find(a, d->member, &off, &size))
+            continue;
+        sl_verify_report rep = {0};
+        if (sl_verify_range(sl_archive_path(a), off, size, &rep, err) != 0) {
+            sl_error_context(err, "member %s", d->member);
+            sl_verify_report_free(&rep);
+            return -1;
+        }
+        if (rep.rows != d->rows) {
+            sl_error_set(err, SL_E_ARCHIVE, "%s: member %s holds %lld rows, the manifest says "
+                         "%lld", sl_archive_path(a), d->member, (long long)rep.rows,
+                         (long long)d->rows);
+            sl_verify_report_free(&rep);
+            return -1;
+        }
+        if (each)
+            each(ctx, d, &rep);
+        sl_verify_report_free(&rep);
+    }
+    return 0;
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "io/archive.h"
 #include "io/codec.h"
 
 typedef struct sl_verify_table {
@@ -43,6 +44,18 @@ typedef struct sl_verify_report {
 } sl_verify_report;
 
 SL_MUSTCHECK int sl_verify_file(const char *path, sl_verify_report *out, sl_error *err);
+/* The same for a backup that is length bytes of path from offset base (io/bfile.h). */
+SL_MUSTCHECK int sl_verify_range(const char *path, uint64_t base, uint64_t length,
+                                 sl_verify_report *out, sl_error *err);
 void sl_verify_report_free(sl_verify_report *rep);
+
+/* A cluster archive: every member's size and SHA-256 against the manifest, then every
+ * database's backup checked as sl_verify_file() does, in place. each is called for each
+ * database whose backup is in the archive, once it is verified. */
+typedef void (*sl_archive_verified_fn)(void *ctx, const sl_manifest_database *db,
+                                       const sl_verify_report *rep);
+
+SL_MUSTCHECK int sl_verify_archive(sl_archive *a, sl_archive_verified_fn each, void *ctx,
+                                   sl_error *err);
 
 #endif

@@ -117,7 +117,7 @@ def test_sigint_cancels_and_removes_output(pg, sluice, small_db, tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["backup"], "missing \"single DBNAME\""),
-    (["backup", "cluster"], "unknown backup kind \"cluster\""),
+    (["backup", "clustr"], "unknown backup kind \"clustr\""),
     (["backup", "single"], "missing the database name"),
     (["backup", "single", "x", "--schema-only", "--data-only"], "exclude each other"),
     (["backup", "single", "x", "-o", "x.sql.gz", "--compress", "zstd"], "does not match"),

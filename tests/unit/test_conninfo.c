@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libpq-fe.h>
+
 #include "pg/conninfo.h"
 
 static void
@@ -528,6 +530,38 @@ test_failure_read(void **state)
     }
 }
 
+/* What sl_conninfo_format() writes, libpq parses back to the same bytes, whatever they are. */
+static void
+test_format_round_trip(void **state)
+{
+    (void)state;
+    const char *keys[] = {"host", "port", "dbname", "user", "password", "sslmode", "options"};
+    const char *vals[] = {"/tmp/sock dir", "5432", "evil\n\\! touch x' dbname='other",
+                          "o'brien", "p\\w'd = x", NULL, ""};
+    sl_buf out = SL_BUF_INIT;
+    sl_conninfo_format(&out, keys, vals, 7);
+    char *msg = NULL;
+    PQconninfoOption *opts = PQconninfoParse(out.data, &msg);
+    assert_non_null(opts);
+    int seen = 0;
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        for (size_t i = 0; i < 7; i++) {
+            if (strcmp(o->keyword, keys[i]) != 0)
+                continue;
+            if (vals[i] && *vals[i]) {
+                assert_non_null(o->val);
+                assert_string_equal(o->val, vals[i]);
+                seen++;
+            } else {
+                assert_null(o->val);  /* NULL and "" are left out */
+            }
+        }
+    }
+    assert_int_equal(seen, 5);
+    PQconninfoFree(opts);
+    sl_buf_free(&out);
+}
+
 int
 main(void)
 {
@@ -548,6 +582,7 @@ main(void)
         cmocka_unit_test(test_redact_prefixes),
         cmocka_unit_test(test_redact_message),
         cmocka_unit_test(test_failure_read),
+        cmocka_unit_test(test_format_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,192 @@
+/* cli/cmd_list.c: "sluice list ARCHIVE": what a cluster archive holds, from its manifest
+ * (checked against the tar, restore/archive.h), without reading the backups themselves. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/escape.h"
+#include "base/units.h"
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "io/checksum.h"
+#include "io/archive.h"
+#include "restore/cluster.h"
+
+static const char usage[] =
+    "Show what a cluster archive holds: its databases with their status, sizes, row counts,\n"
+    "times and checksums, and its globals, from the archive's manifest. Nothing is\n"
+    "decompressed: \"sluice verify\" checks the contents. A pg_dumpall script or a\n"
+    "dbbackup cluster archive (.tar.gz) is read through to name its databases.\n\n"
+    "Usage:\n"
+    "  sluice list ARCHIVE [OPTION]...\n\n"
+    "Options:\n"
+    "      --json                 one JSON document on stdout instead of text\n"
+    "      --log-format=human|json  log lines for people or machines (default human)\n"
+    "      --help                 show this help\n";
+
+static const struct option longopts[] = {
+    {"json", no_argument, NULL, SL_OPT_JSON},
+    {"log-format", required_argument, NULL, SL_OPT_LOG_FORMAT},
+    {"help", no_argument, NULL, SL_OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+static void
+sha_of(const sl_manifest *m, const char *member, char *hex)
+{
+    const sl_manifest_member *mm = sl_manifest_member_find(m, member);
+    if (mm)
+        sl_sha256_hex(mm->sha256, hex);
+    else
+        strcpy(hex, "-");
+}
+
+static void
+print_text(const char *path, const sl_manifest *m)
+{
+    char *file = sl_escape_dup(path), *version = sl_escape_dup(m->server_version);
+    char *started = sl_escape_dup(m->started_at), *finished = sl_escape_dup(m->finished_at);
+    printf("\"%s\": sluice cluster archive of PostgreSQL %s, %s to %s\n", file, version, started,
+           finished);
+    printf("globals: %d roles (password hashes %s), %d memberships, %d tablespaces\n",
+           m->roles, m->passwords_saved ? "saved" : "NOT saved", m->memberships,
+           m->tablespaces);
+    printf("  %-32s %-6s %14s %10s %10s  %-20s  %s\n", "DATABASE", "STATUS", "ROWS", "SIZE",
+           "STORED", "FINISHED", "SHA-256");
+    for (size_t i = 0; i < m->ndatabases; i++) {
+        const sl_manifest_database *d = &m->databases[i];
+        const sl_manifest_member *mm = sl_manifest_member_find(m, d->member);
+        char size[32], stored[32], hex[2 * SL_SHA256_LEN + 1];
+        sha_of(m, d->member, hex);
+        char *name = sl_escape_dup(d->name), *when = sl_escape_dup(d->finished_at);
+        printf("  %-32s %-6s %14lld %10s %10s  %-20s  %s\n", name, d->ok ? "ok" : "FAILED",
+               (long long)d->rows, sl_units_bytes(d->database_size, size, sizeof size),
+               mm ? sl_units_bytes((int64_t)mm->size, stored, sizeof stored) : "-",
+               when ? when : "-", hex);
+        free(name);
+        free(when);
+    }
+    if (m->nskipped)
+        printf("%zu databases were left out at backup time (they do not allow connections)\n",
+               m->nskipped);
+    free(file);
+    free(version);
+    free(started);
+    free(finished);
+}
+
+static void
+print_json(const char *path, const sl_manifest *m)
+{
+    json_t *dbs = json_array();
+    for (size_t i = 0; i < m->ndatabases; i++) {
+        const sl_manifest_database *d = &m->databases[i];
+        const sl_manifest_member *mm = sl_manifest_member_find(m, d->member);
+        char hex[2 * SL_SHA256_LEN + 1];
+        sha_of(m, d->member, hex);
+        json_array_append_new(
+            dbs, json_pack("{s:o, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:s}", "name",
+                           sl_escape_json_string(d->name), "member", d->member, "status",
+                           d->ok ? "ok" : "failed", "rows", (json_int_t)d->rows,
+                           "database_size", (json_int_t)d->database_size, "stored_bytes",
+                           (json_int_t)(mm ? mm->size : 0), "started_at",
+                           sl_escape_json_string(d->started_at), "finished_at",
+                           sl_escape_json_string(d->finished_at), "sha256", hex));
+    }
+    json_t *root = json_pack("{s:o, s:o, s:o, s:o, s:{s:i, s:i, s:i, s:b}, s:o}", "file",
+                             sl_escape_json_string(path), "server_version",
+                             sl_escape_json_string(m->server_version), "started_at",
+                             sl_escape_json_string(m->started_at), "finished_at",
+                             sl_escape_json_string(m->finished_at), "globals", "roles",
+                             m->roles, "memberships", m->memberships, "tablespaces",
+                             m->tablespaces, "passwords_saved", m->passwords_saved,
+                             "databases", dbs);
+    char *text = sl_escape_json_dumps(root, JSON_INDENT(2));
+    if (text)
+        puts(text);
+    free(text);
+    json_decref(root);
+}
+
+/* Another tool's cluster backup: its kind and databases. */
+static int
+list_foreign(const char *path, bool json)
+{
+    sl_cluster_listing l;
+    sl_error err;
+    sl_error_clear(&err);
+    if (sl_cluster_list_foreign(path, &l, &err) != 0)
+        return sl_cli_fail(&err);
+    if (json) {
+        json_t *dbs = json_array();
+        for (size_t i = 0; i < l.n; i++)
+            json_array_append_new(dbs, json_pack("{s:o, s:I, s:s}", "name",
+                                                 sl_escape_json_string(l.dbs[i].name),
+                                                 "stored_bytes", (json_int_t)l.dbs[i].size,
+                                                 "format", l.dbs[i].format));
+        json_t *root = json_pack("{s:o, s:s, s:b, s:o}", "file", sl_escape_json_string(path),
+                                 "kind", l.kind, "globals", l.globals, "databases", dbs);
+        char *text = sl_escape_json_dumps(root, JSON_INDENT(2));
+        if (text)
+            puts(text);
+        free(text);
+        json_decref(root);
+    } else {
+        char *file = sl_escape_dup(path);
+        printf("\"%s\": %s, %s globals, %zu databases\n", file, l.kind,
+               l.globals ? "with" : "without", l.n);
+        free(file);
+        printf("  %-40s %10s  %s\n", "DATABASE", "STORED", "FORMAT");
+        for (size_t i = 0; i < l.n; i++) {
+            char *name = sl_escape_dup(l.dbs[i].name), size[32];
+            printf("  %-40s %10s  %s\n", name,
+                   l.dbs[i].size ? sl_units_bytes((int64_t)l.dbs[i].size, size, sizeof size)
+                                 : "-",
+                   l.dbs[i].format);
+            free(name);
+        }
+    }
+    sl_cluster_listing_free(&l);
+    return 0;
+}
+
+int
+sl_cmd_list(int argc, char **argv)
+{
+    sl_cli_common common;
+    sl_error err;
+    sl_error_clear(&err);
+    bool json = false;
+    int code = 0, first = 0;
+    sl_archive *a = NULL;
+    sl_cli_common_init(&common);
+    const sl_cli_spec spec = {.name = "list", .longopts = longopts, .usage = usage,
+                              .on_opt = sl_cli_json_opt, .ctx = &json, .max_operands = 1};
+    if (sl_cli_parse(&spec, &common, argc, argv, &first, &code) != 0)
+        goto done;
+    if (first >= argc) {
+        code = sl_cli_usage_error("list", "no archive given");
+        goto done;
+    }
+    if (sl_cli_common_finish(&common, &err) != 0) {
+        code = sl_cli_fail(&err);
+        goto done;
+    }
+    if (!sl_archive_is_tar(argv[first])) {
+        code = list_foreign(argv[first], json);
+        goto done;
+    }
+    if (sl_archive_open(&a, argv[first], &err) != 0) {
+        code = sl_cli_fail(&err);
+        goto done;
+    }
+    if (json)
+        print_json(argv[first], sl_archive_manifest(a));
+    else
+        print_text(argv[first], sl_archive_manifest(a));
+done:
+    sl_archive_close(a);
+    sl_cli_common_free(&common);
+    return code;
+}
