@@ -27,6 +27,7 @@ enum {
     OPT_NO_PRIVILEGES,
     OPT_MAX_STATEMENT_SIZE,
     OPT_ARCHIVE_MEMBER,
+    OPT_DATABASE_PROPERTIES,
 };
 
 static const char usage[] =
@@ -47,6 +48,8 @@ static const char usage[] =
     "                             new name: its sessions set sluice.database_properties = on,\n"
     "                             which the backup's DO block for them checks (without it,\n"
     "                             as in a psql run of the file, they are left out)\n"
+    "      --database-properties  apply those properties to the target without --create (a\n"
+    "                             database made for this restore beforehand)\n"
     "      --clean                empty the existing database first: drop its event triggers,\n"
     "                             publications, large objects, extensions (but plpgsql),\n"
     "                             foreign data wrappers and every schema with CASCADE, then\n"
@@ -98,6 +101,7 @@ static const struct option longopts[] = {
     {"no-privileges", no_argument, NULL, OPT_NO_PRIVILEGES},
     {"max-statement-size", required_argument, NULL, OPT_MAX_STATEMENT_SIZE},
     {"archive-member", required_argument, NULL, OPT_ARCHIVE_MEMBER},
+    {"database-properties", no_argument, NULL, OPT_DATABASE_PROPERTIES},
     {NULL, 0, NULL, 0},
 };
 
@@ -114,6 +118,9 @@ restore_opt(void *ctx, int opt, const char *arg, sl_error *err)
     switch (opt) {
     case OPT_ARCHIVE_MEMBER:
         a->member = arg;
+        return 0;
+    case OPT_DATABASE_PROPERTIES:
+        o->database_properties = true;
         return 0;
     case OPT_DATABASE:
         /* A name only: a URL or conninfo string here would be taken for a database name and

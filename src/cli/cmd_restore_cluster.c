@@ -112,7 +112,9 @@ start_child(void *ctx, int conninfo_fd, const char *archive, const char *member,
     snprintf(retries_arg, sizeof retries_arg, "--retries=%d",
              a->common.conn_opts.connect_retries);
     /* member NULL: archive is the database's own backup file */
-    const char *argv[] = {"sluice", "restore", fd_arg, "-q", jobs_arg, retries_arg,
+    /* the databases are made for this restore: their own settings, grants, comment apply */
+    const char *argv[] = {"sluice", "restore", fd_arg, "-q", "--database-properties", jobs_arg,
+                          retries_arg,
                           a->common.json_log ? "--log-format=json" : "--log-format=human",
                           member ? member_arg : "--", member ? "--" : archive,
                           member ? archive : NULL, NULL};

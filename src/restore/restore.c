@@ -249,7 +249,7 @@ sl_restore_run(const sl_conninfo *ci, const sl_conn_opts *conn_opts, const sl_re
      * crash is run again anyway. make_durable() flushes it all before success is reported. */
     eng.conn_opts.synchronous_commit = "off";
     /* the database is the backup's own only when the restore made it (dump/database.h) */
-    eng.conn_opts.database_properties = opts->create;
+    eng.conn_opts.database_properties = opts->create || opts->database_properties;
     eng.target = sl_conninfo_with_dbname(ci, opts->database);
     eng.budget = sl_splitter_budget_new(opts->max_statement ? opts->max_statement
                                                             : SL_SPLITTER_MAX_STATEMENT);

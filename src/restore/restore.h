@@ -37,6 +37,8 @@ typedef struct sl_restore_opts {
     uint64_t input_length;       /* ... and its length; 0: the whole file */
     const char *database;        /* target database (a plain name) */
     bool create;                 /* CREATE DATABASE first (refused when it exists, unless clean) */
+    bool database_properties;    /* the backup's database properties apply to the target (as
+                                  * with create: for a database made for this restore) */
     bool clean;                  /* empty the target first (drop and recreate with create) */
     int jobs;                    /* connections for parallel segments (>= 1) */
     bool single_transaction;     /* one connection, BEGIN ... COMMIT, COPY FREEZE when allowed */

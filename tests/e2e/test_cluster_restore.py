@@ -27,7 +27,28 @@ SOURCE_SQL = [
     "CREATE DATABASE alpha OWNER owner_a",
     "CREATE DATABASE beta ENCODING LATIN1 LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0",
     "CREATE DATABASE gamma CONNECTION LIMIT 3",
+    "ALTER DATABASE gamma SET work_mem TO '3MB'",
+    "ALTER ROLE member_b IN DATABASE alpha SET search_path TO b, \"$user\"",
+    "COMMENT ON DATABASE alpha IS 'the alpha database'",
+    "REVOKE CONNECT ON DATABASE beta FROM PUBLIC",
+    "GRANT CONNECT ON DATABASE beta TO member_b",
 ]
+
+# The databases' own properties, as the catalogs hold them (by name, not oid).
+DB_PROPS = """
+SELECT d.datname,
+       (SELECT array_agg(coalesce(r.rolname, '-') || ':' || array_to_string(s.setconfig, ',')
+                         ORDER BY 1)
+        FROM pg_db_role_setting s LEFT JOIN pg_roles r ON r.oid = s.setrole
+        WHERE s.setdatabase = d.oid),
+       shobj_description(d.oid, 'pg_database'),
+       (SELECT array_agg(format('%s>%s:%s', a.grantor::regrole,
+                                CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                                     ELSE a.grantee::regrole::text END, a.privilege_type)
+                         ORDER BY 1)
+        FROM aclexplode(d.datacl) a)
+FROM pg_database d WHERE d.datname IN ('alpha', 'beta', 'gamma') ORDER BY 1
+"""
 
 
 def globals_text(cluster):
@@ -78,6 +99,7 @@ def test_restore_cluster(setup):
     assert globals_text(target) == expected
     for db in ("alpha", "beta", "gamma", "postgres"):
         compare.assert_same(source.conninfo(db), target.conninfo(db))
+    assert target.query(DB_PROPS) == source.query(DB_PROPS)
     props = target.query("SELECT datname, pg_encoding_to_char(encoding), datconnlimit, "
                          "pg_get_userbyid(datdba) FROM pg_database "
                          "WHERE datname IN ('alpha', 'beta', 'gamma') ORDER BY 1")
