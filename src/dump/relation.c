@@ -33,8 +33,12 @@
     "CASE WHEN " c ".relkind = 'f' THEN 'ALTER FOREIGN TABLE ONLY ' ELSE 'ALTER TABLE ONLY ' END"
 /* reloptions array -> "k='v', k2='v2'" (prefix for toast options) */
 #define RELOPTS(arr, prefix)                                                               \
-    "(SELECT string_agg(" prefix " || split_part(o, '=', 1) || '=' || "                   \
+    "(SELECT string_agg(" prefix " || quote_ident(split_part(o, '=', 1)) || '=' || "      \
     "quote_literal(substr(o, strpos(o, '=') + 1)), ', ') FROM unnest(" arr ") o)"
+/* A column's options that a statement can set: some servers keep their own bookkeeping
+ * there under a pg_ name (pg_attver), which no ALTER TABLE sets and pg_dump leaves out. */
+#define ATTOPTS(a)                                                                          \
+    "(SELECT array_agg(o) FROM unnest(" a ".attoptions) o WHERE o NOT LIKE 'pg\\_%')"
 #define FDWOPTS(arr)                                                                       \
     "(SELECT string_agg(quote_ident(o.option_name) || ' ' || quote_literal(o.option_value), " \
     "', ') FROM pg_options_to_table(" arr ") o)"
@@ -114,8 +118,8 @@ static const char sequences_sql[] =
     "%s;\\n', "                                                                                  \
     "  " ALTER_ONLY("c") ", q, a.attname, CASE a.attstorage WHEN 'p' THEN 'PLAIN' "         \
     "  WHEN 'e' THEN 'EXTERNAL' WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END) ELSE '' END "     \
-    "|| CASE WHEN a.attoptions IS NOT NULL THEN format(E'%s%s ALTER COLUMN %I SET (%s);\\n', " \
-    "  " ALTER_ONLY("c") ", q, a.attname, " RELOPTS("a.attoptions", "''") ") ELSE '' END "    \
+    "|| CASE WHEN " ATTOPTS("a") " IS NOT NULL THEN format(E'%s%s ALTER COLUMN %I SET (%s);\\n', " \
+    "  " ALTER_ONLY("c") ", q, a.attname, " RELOPTS(ATTOPTS("a"), "''") ") ELSE '' END "    \
     "|| CASE WHEN a.attcompression <> '' THEN format(E'%s%s ALTER COLUMN %I SET COMPRESSION " \
     "%s;\\n', "                                                                               \
     "  " ALTER_ONLY("c") ", q, a.attname, CASE a.attcompression WHEN 'l' THEN 'lz4' "       \

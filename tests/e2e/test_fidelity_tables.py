@@ -250,3 +250,22 @@ def test_database_properties(pg, role, other_role, sluice, fresh_db, tmp_path):
     untouched2 = fresh_db("fid_plain2")
     sluice.run("restore", out, "--database", untouched2, check=True)
     assert pg.query(PROPERTIES % f"'{untouched2}'") == before
+
+
+def test_server_bookkeeping_in_column_options_is_left_out(pg, sluice, fresh_db, tmp_path):
+    """A server may keep bookkeeping of its own among a column's options under a pg_ name
+    (pg_attver on some builds: no statement sets it, pg_dump leaves it out). The backup carries
+    the options a user set (n_distinct) and nothing under a pg_ name, so it restores on any
+    PostgreSQL 15."""
+    import gzip
+    src = fresh_db("attopt")
+    pg.psql(src, "-c", "CREATE TABLE t (a int, b text); "
+            "ALTER TABLE t ALTER COLUMN a SET (n_distinct = 5);")
+    options = pg.query("SELECT attoptions FROM pg_attribute WHERE attrelid = 't'::regclass "
+                       "AND attnum = 1", dbname=src)[0][0]
+    out = tmp_path / "a.sql.gz"
+    sluice.run("backup", "single", src, "-o", out, check=True)
+    text = gzip.open(out).read().decode()
+    assert "SET (n_distinct='5')" in text
+    assert not any(o.startswith("pg_") and o.split("=")[0] in text for o in options)
+    assert "pg_attver" not in text
