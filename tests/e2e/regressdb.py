@@ -164,7 +164,7 @@ _ERROR_BLOCK = re.compile(r"^(ERROR|LINE \d+|DETAIL|HINT|CONTEXT):|^\s*\^\s*$|^\
 
 
 def _terminate_failed_copies(sql_lines, out_lines):
-    """sql_lines with a \. after each COPY FROM STDIN that the expected output says failed
+    r"""sql_lines with a \. after each COPY FROM STDIN that the expected output says failed
     before reading data."""
     patched, j = [], 0
     for i, line in enumerate(sql_lines):
