@@ -5,7 +5,8 @@ server knows. It is backed up with `sluice backup single -j N` (N = 1 and 4), wh
 with exit 0: the backup's completeness check refuses objects it does not know, so nothing is
 left out silently. Each backup is restored with `sluice restore --create -j N` and with
 `gunzip -c | psql`, and every copy must equal the source by compare.py (pg_dump --schema-only,
-every table's rows, sequences, large objects): zero differences.
+every table's rows, sequences, large objects, and a count of the objects in the catalogs, which
+sees what pg_dump does not print): zero differences.
 
 Under the sanitizers (SLUICE_SANITIZED=1, set by CMake in the ASan build) only the parallel
 backup restored by sluice runs: the others add time and no code that it does not run.
@@ -84,8 +85,9 @@ def test_round_trip(regress_pg, backups, jobs, how):
                                    timeout=1200, check=True)
         else:
             _psql_restore(regress_pg, path, copy)
-        diffs = compare.differences(regress_pg.conninfo(regressdb.DBNAME),
-                                    regress_pg.conninfo(copy), max_diff_lines=600)
+        src, dst = regress_pg.conninfo(regressdb.DBNAME), regress_pg.conninfo(copy)
+        diffs = (compare.differences(src, dst, max_diff_lines=600) +
+                 compare.object_differences(src, dst))
         assert not diffs, (f"{len(diffs)} differences between regression and {copy}:\n" +
                            "\n".join(diffs))
     finally:
