@@ -106,7 +106,8 @@ static const char opfamilies_sql[] =
 
 /* Family members that no class binds, one item each. */
 static const char opfamily_members_sql[] =
-    "SELECT 'pg_catalog.pg_amop'::pg_catalog.regclass::pg_catalog.oid, ao.oid, " MEMBER_SCHEMA ", "
+    "SELECT 'pg_catalog.pg_amop'::pg_catalog.regclass::pg_catalog.oid, ao.oid, "
+    "  " MEMBER_SCHEMA ", "
     "  f.opfname || ' USING ' || am.amname || ' OPERATOR ' || ao.amopstrategy || ' ' "
     "  || ao.amopopr::pg_catalog.regoperator::pg_catalog.text, "
     "  " ALTER_FAMILY " || E'\\n    ADD OPERATOR ' || ao.amopstrategy || ' ' "
@@ -118,7 +119,8 @@ static const char opfamily_members_sql[] =
     "WHERE " MEMBER_SELECTED("pg_catalog.pg_amop", "ao.oid")
     "  AND NOT " BOUND_TO_CLASS("pg_catalog.pg_amop", "ao.oid", "NULL")
     "UNION ALL "
-    "SELECT 'pg_catalog.pg_amproc'::pg_catalog.regclass::pg_catalog.oid, ap.oid, " MEMBER_SCHEMA ", "
+    "SELECT 'pg_catalog.pg_amproc'::pg_catalog.regclass::pg_catalog.oid, ap.oid, "
+    "  " MEMBER_SCHEMA ", "
     "  f.opfname || ' USING ' || am.amname || ' FUNCTION ' || ap.amprocnum || ' ' "
     "  || ap.amproc::pg_catalog.regprocedure::pg_catalog.text, "
     "  " ALTER_FAMILY " || E'\\n    ADD FUNCTION ' || ap.amprocnum || ' (' "
