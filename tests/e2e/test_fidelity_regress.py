@@ -61,6 +61,23 @@ CASES = {
         CREATE TABLE public.t (a public.i8a);
         INSERT INTO public.t VALUES ('1'), ('2');
     """,
+    # A partition's foreign key that was its own before ATTACH PARTITION took it over as the
+    # clone of its parent's keeps its name; so do its partitions' clones of it, and a clone
+    # renamed later. The catalog count sees them (pg_dump does not print clones).
+    "partition_foreign_key_names": """
+        CREATE TABLE public.pk (a int PRIMARY KEY);
+        CREATE TABLE public.fk (a int) PARTITION BY LIST (a);
+        ALTER TABLE public.fk ADD CONSTRAINT "Fk Top" FOREIGN KEY (a) REFERENCES public.pk;
+        CREATE TABLE public.fk1 (a int) PARTITION BY LIST (a);
+        CREATE TABLE public.fk11 PARTITION OF public.fk1 FOR VALUES IN (1);
+        ALTER TABLE public.fk1 ADD CONSTRAINT "fk1 own" FOREIGN KEY (a) REFERENCES public.pk;
+        ALTER TABLE public.fk ATTACH PARTITION public.fk1 FOR VALUES IN (1);
+        CREATE TABLE public.fk2 PARTITION OF public.fk FOR VALUES IN (2);
+        ALTER TABLE public.fk2 RENAME CONSTRAINT "Fk Top" TO fk2_renamed;
+        CREATE TABLE public.fk3 PARTITION OF public.fk FOR VALUES IN (3);
+        INSERT INTO public.pk VALUES (1), (2), (3);
+        INSERT INTO public.fk VALUES (1), (2), (3);
+    """,
 }
 
 
