@@ -28,18 +28,22 @@
 #define INLINE_CHECK(co)                                                                   \
     co ".contype = 'c' AND " co ".conislocal AND " co ".convalidated AND NOT "            \
     CALLS_USER_FUNCTION(co ".oid")
-/* A partition's clone of a foreign key is named like the constraint at the root of its
- * conparentid chain when the root is added or the partition attached. One that had a name of
- * its own (it was the partition's before ATTACH PARTITION took it over, or was renamed) gets it
- * back with a RENAME of its own (fk_renames_sql) instead of being a part of its parent's item. */
-#define FK_ROOT_NAME(co)                                                                   \
-    "(WITH RECURSIVE up(parent, name) AS (SELECT conparentid, conname FROM pg_constraint "  \
-    "WHERE oid = " co ".conparentid UNION ALL SELECT p.conparentid, p.conname "            \
-    "FROM pg_constraint p JOIN up ON p.oid = up.parent) SELECT name FROM up WHERE parent = 0)"
-#define FK_RENAMED(co)                                                                     \
-    co ".contype = 'f' AND " co ".conparentid <> 0 AND " co ".conname <> " FK_ROOT_NAME(co) \
-    " AND EXISTS (SELECT 1 FROM pg_constraint rp WHERE rp.oid = " co ".conparentid "       \
-    "AND rp.conrelid IN (SELECT unnest($1::oid[])))"
+/* Adding a foreign key to a partitioned table clones it into every partition under the same
+ * name (the server picks another only where that name is taken). Clones that have names of
+ * their own (the partition's key before ATTACH PARTITION took it over as the clone, or renamed
+ * since) are renamed back right after, in the same item, parents first. Clones are followed
+ * down by the referenced table: the rows a key to a partitioned table has for each partition
+ * it references are named by the server and keep the name it gives them. */
+#define FK_CLONE_RENAMES(co)                                                               \
+    "COALESCE((WITH RECURSIVE down(oid, depth) AS (SELECT k.oid, 1 FROM pg_constraint k "  \
+    "WHERE k.conparentid = " co ".oid AND k.confrelid = " co ".confrelid UNION ALL "       \
+    "SELECT k.oid, d.depth + 1 FROM pg_constraint k JOIN down d ON k.conparentid = d.oid " \
+    "WHERE k.confrelid = " co ".confrelid) "                                               \
+    "SELECT string_agg(format(E'ALTER TABLE ONLY %s RENAME CONSTRAINT %I TO %I;\\n', "     \
+    QN("kn", "kc.relname") ", " co ".conname, k.conname), '' ORDER BY d.depth, k.oid) "    \
+    "FROM down d JOIN pg_constraint k ON k.oid = d.oid JOIN pg_class kc ON kc.oid = k.conrelid " \
+    "JOIN pg_namespace kn ON kn.oid = kc.relnamespace WHERE k.conname <> " co ".conname "  \
+    "AND k.conrelid IN (SELECT unnest($1::oid[]))), '')"
 /* "ALTER TABLE ONLY" or "ALTER FOREIGN TABLE ONLY" for a pg_class alias. */
 #define ALTER_ONLY(c) \
     "CASE WHEN " c ".relkind = 'f' THEN 'ALTER FOREIGN TABLE ONLY ' ELSE 'ALTER TABLE ONLY ' END"
@@ -251,7 +255,7 @@ static const char parts_sql[] =
     "  AND pc.conrelid IN (SELECT unnest($1::oid[])) "
     "WHERE co.conrelid IN (SELECT unnest($1::oid[])) AND ("
     "  (co.contype = 'c' AND NOT co.conislocal) OR (" INLINE_CHECK("co") ") "
-    "  OR (co.contype = 'f' AND co.conparentid <> 0 AND NOT (" FK_RENAMED("co") "))) "
+    "  OR (co.contype = 'f' AND co.conparentid <> 0)) "
     "UNION ALL "
     "SELECT 2620, t.oid, NULL, NULL, NULL, 'PART', 0, 0, 1259, t.tgrelid "
     "FROM pg_trigger t WHERE t.tgrelid IN (SELECT unnest($1::oid[])) AND t.tgparentid <> 0 "
@@ -346,7 +350,8 @@ static const char constraints_sql[] =
     "SELECT 2606, co.oid, n.nspname, c.relname || '.' || co.conname, "
     "  format(E'ALTER TABLE %s%s ADD CONSTRAINT %I %s;\\n', "
     "    CASE WHEN co.contype IN ('p', 'u', 'x') THEN 'ONLY ' ELSE '' END, "
-    "    " QN("n", "c.relname") ", co.conname, pg_get_constraintdef(co.oid)), "
+    "    " QN("n", "c.relname") ", co.conname, pg_get_constraintdef(co.oid)) "
+    "  || CASE WHEN co.contype = 'f' THEN " FK_CLONE_RENAMES("co") " ELSE '' END, "
     "  CASE co.contype WHEN 'f' THEN 'FK CONSTRAINT' WHEN 'c' THEN 'CHECK CONSTRAINT' "
     "    ELSE 'CONSTRAINT' END, "
     "  CASE WHEN co.contype IN ('p', 'u', 'x') THEN 30 "
@@ -359,16 +364,6 @@ static const char constraints_sql[] =
     "  co.contype IN ('p', 'u', 'x') "
     "  OR (co.contype = 'f' AND co.conparentid = 0) "
     "  OR (co.contype = 'c' AND co.conislocal AND NOT (" INLINE_CHECK("co") ")))";
-
-/* Partitions' clones of foreign keys that keep a name of their own (FK_RENAMED). */
-static const char fk_renames_sql[] =
-    "SELECT 2606, co.oid, n.nspname, c.relname || '.' || co.conname, "
-    "  format(E'ALTER TABLE ONLY %s RENAME CONSTRAINT %I TO %I;\\n', " QN("n", "c.relname")
-    "    , " FK_ROOT_NAME("co") ", co.conname), "
-    "  'FK CONSTRAINT', 40, 700, 0, 0 "
-    "FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid "
-    "JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE co.conrelid IN (SELECT unnest($1::oid[])) AND " FK_RENAMED("co");
 
 /* Triggers (a constraint trigger's pg_constraint row is internal to it), rules, statistics. */
 static const char triggers_sql[] =
@@ -414,7 +409,6 @@ static const char *const families[][2] = {
     {"views", views_sql},
     {"indexes", indexes_sql},
     {"constraints", constraints_sql},
-    {"names of partitions' foreign keys", fk_renames_sql},
     {"triggers, rules and statistics", triggers_sql},
 };
 

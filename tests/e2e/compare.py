@@ -159,7 +159,13 @@ _CENSUS_CATALOGS = (
 # Objects made by users have OIDs from FirstNormalObjectId (16384) on. Left out: temporary and
 # toast schemas, and shell operators nothing refers to (only a reference creates a shell).
 _CENSUS_SQL = (
-    "SELECT x.cls::text, i.type, i.identity FROM (" +
+    "SELECT x.cls::text, i.type, COALESCE(("
+    # A foreign key to a partitioned table has a row for each partition it references, on
+    # the same table, named by the server: counted by what they are, not by that name.
+    "  SELECT format('%I on %s, for partition %s', p.conname, c.conrelid::regclass, "
+    "         c.confrelid::regclass) FROM pg_constraint c JOIN pg_constraint p "
+    "  ON p.oid = c.conparentid AND p.conrelid = c.conrelid "
+    "  WHERE x.cls = 'pg_constraint'::regclass AND c.oid = x.oid), i.identity) FROM (" +
     " UNION ALL ".join(f"SELECT '{c.replace('_metadata', '')}'::regclass AS cls, oid "
                        f"FROM {c} WHERE oid >= 16384" for c in _CENSUS_CATALOGS) +
     ") x CROSS JOIN LATERAL pg_identify_object(x.cls, x.oid, 0) i "

@@ -63,7 +63,9 @@ CASES = {
     """,
     # A partition's foreign key that was its own before ATTACH PARTITION took it over as the
     # clone of its parent's keeps its name; so do its partitions' clones of it, and a clone
-    # renamed later. The catalog count sees them (pg_dump does not print clones).
+    # renamed later; also with a partitioned referenced table, for whose partitions the key has
+    # rows of its own that the server names. The catalog count sees them (pg_dump does not
+    # print clones).
     "partition_foreign_key_names": """
         CREATE TABLE public.pk (a int PRIMARY KEY);
         CREATE TABLE public.fk (a int) PARTITION BY LIST (a);
@@ -75,7 +77,17 @@ CASES = {
         CREATE TABLE public.fk2 PARTITION OF public.fk FOR VALUES IN (2);
         ALTER TABLE public.fk2 RENAME CONSTRAINT "Fk Top" TO fk2_renamed;
         CREATE TABLE public.fk3 PARTITION OF public.fk FOR VALUES IN (3);
+        CREATE TABLE public.ppk (a int PRIMARY KEY) PARTITION BY LIST (a);
+        CREATE TABLE public.ppk1 PARTITION OF public.ppk FOR VALUES IN (1, 2);
+        CREATE TABLE public.ppk2 PARTITION OF public.ppk FOR VALUES IN (3)
+            PARTITION BY LIST (a);
+        CREATE TABLE public.ppk21 PARTITION OF public.ppk2 FOR VALUES IN (3);
+        CREATE TABLE public.fk4 (a int);
+        ALTER TABLE public.fk4 ADD CONSTRAINT fk4_to_ppk FOREIGN KEY (a) REFERENCES public.ppk;
+        ALTER TABLE public.fk ADD CONSTRAINT "To ppk" FOREIGN KEY (a) REFERENCES public.ppk;
+        ALTER TABLE public.fk ATTACH PARTITION public.fk4 FOR VALUES IN (4);
         INSERT INTO public.pk VALUES (1), (2), (3);
+        INSERT INTO public.ppk VALUES (1), (2), (3);
         INSERT INTO public.fk VALUES (1), (2), (3);
     """,
 }
