@@ -123,7 +123,12 @@ static const char acl_sql[] =
     "                      WHEN 'f' THEN 'FUNCTIONS' WHEN 'T' THEN 'TYPES'\n"
     "                      WHEN 'n' THEN 'SCHEMAS' END\n"
     "            ELSE i.type END AS type,\n"
-    "       i.identity\n"
+    /* a procedure's argument types alone may also match another's OUT arguments (see
+     * ADDRESS_SQL in decorations.c): written with their modes */
+    "       CASE WHEN i.type = 'procedure' THEN (SELECT format('%I.%I(%s)', pn.nspname,\n"
+    "            p.proname, pg_get_function_identity_arguments(p.oid)) FROM pg_proc p\n"
+    "            JOIN pg_namespace pn ON pn.oid = p.pronamespace WHERE p.oid = g.objid)\n"
+    "            ELSE i.identity END\n"
     "FROM grouped g\n"
     "LEFT JOIN pg_default_acl d ON g.classid = 'pg_default_acl'::regclass AND d.oid = g.objid\n"
     "CROSS JOIN LATERAL pg_identify_object(g.classid, g.objid, 0) i\n"

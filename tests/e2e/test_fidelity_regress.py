@@ -13,8 +13,8 @@ from test_fidelity_schema import round_trip
 CASES = {
     # A procedure's OUT arguments are part of its signature, but a list of types alone is
     # also matched against other procedures' input arguments: the all-IN pp(int, int, int)
-    # and pp(OUT int, int, int) are both pp(integer, integer, integer) to ALTER and COMMENT,
-    # unless the argument modes are written.
+    # and pp(OUT int, int, int) are both pp(integer, integer, integer) to ALTER, COMMENT and
+    # GRANT, unless the argument modes are written.
     "procedures_told_apart_by_out_arguments": """
         CREATE PROCEDURE public.pp(OUT a int, IN b int, IN c int) LANGUAGE plpgsql
             AS $$BEGIN a := b + c; END$$;
@@ -27,6 +27,11 @@ CASES = {
         COMMENT ON PROCEDURE public.pp(OUT int, int, int) IS 'with out';
         COMMENT ON PROCEDURE public.pp(IN int, IN int, IN int) IS 'all in';
         COMMENT ON PROCEDURE "Pr S"."P p"(text, "Pr S"."T t"[]) IS 'quoted';
+        REVOKE ALL ON PROCEDURE public.pp(IN int, IN int, IN int) FROM PUBLIC;
+        REVOKE ALL ON PROCEDURE public.pp(OUT int, int, int) FROM PUBLIC;
+        CREATE EXTENSION hstore;
+        ALTER PROCEDURE public.pp(IN int, IN int, IN int) DEPENDS ON EXTENSION hstore;
+        ALTER PROCEDURE "Pr S"."P p"(text, "Pr S"."T t"[]) DEPENDS ON EXTENSION hstore;
     """,
     # Operators and support functions of user types added to a family of pg_catalog (as the
     # regression tests do to integer_ops): the family is not dumped, its new members must be.
