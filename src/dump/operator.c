@@ -92,16 +92,16 @@ static const char opfamilies_sql[] =
     "JOIN pg_catalog.pg_am am ON am.oid = f.opfmethod "
 
 /* True when the loose member (catalog cat, oid expression oid) of family f (namespace n) is
- * dumped: a member of a dumped family, or one that a user added to a family that is not dumped
- * (a family of pg_catalog, such as integer_ops) naming an operator or function (mo, namespace
- * mn) of a dumped schema. Members that an extension added are the extension's. */
+ * dumped: a member of a dumped family, or one that a user added to a built-in family (which
+ * every server has, such as integer_ops) naming an operator or function (mo, namespace mn) of
+ * a dumped schema. Members that an extension added are the extension's. */
 #define MEMBER_SELECTED(cat, oid)                                                           \
     "((" SL__SCHEMA_SELECTED("n") " AND " SL__NOT_DEPENDENT("pg_catalog.pg_opfamily", "f.oid") \
-    ") OR (" oid " >= " SL__FIRST_NORMAL_OID " AND NOT (" SL__SCHEMA_SELECTED("n") ") AND "      \
+    ") OR (" oid " >= " SL__FIRST_NORMAL_OID " AND f.oid < " SL__FIRST_NORMAL_OID " AND "       \
     SL__SCHEMA_SELECTED("mn") ")) AND " SL__NOT_DEPENDENT(cat, oid)
 
-/* The schema of a loose member's item: its family's, or for a family that is not dumped, the
- * schema of the operator or function it adds. */
+/* The schema of a loose member's item: its family's, or for a built-in family, the schema of
+ * the operator or function it adds. */
 #define MEMBER_SCHEMA "CASE WHEN " SL__SCHEMA_SELECTED("n") " THEN n.nspname ELSE mn.nspname END"
 
 /* Family members that no class binds, one item each. */
