@@ -147,8 +147,12 @@ static const char acl_sql[] =
     "                      WHEN 'n' THEN 'SCHEMAS' END\n"
     "            ELSE i.type END AS type,\n"
     /* a type by its name: the identity of a built-in one is its SQL spelling ("integer"),
-     * which GRANT ON TYPE would take for a name */
-    "       COALESCE(tn.name, i.identity)\n"
+     * which GRANT ON TYPE would take for a name; a procedure's argument types alone may also
+     * match another's OUT arguments (see ADDRESS_SQL in decorations.c): written with modes */
+    "       CASE WHEN i.type = 'procedure' THEN (SELECT format('%I.%I(%s)', pn.nspname,\n"
+    "            p.proname, pg_get_function_identity_arguments(p.oid)) FROM pg_proc p\n"
+    "            JOIN pg_namespace pn ON pn.oid = p.pronamespace WHERE p.oid = g.objid)\n"
+    "            ELSE COALESCE(tn.name, i.identity) END\n"
     "FROM grouped g\n"
     "LEFT JOIN LATERAL (SELECT format('%I.%I', n.nspname, t.typname) AS name FROM pg_type t\n"
     "  JOIN pg_namespace n ON n.oid = t.typnamespace\n"

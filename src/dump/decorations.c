@@ -33,6 +33,8 @@
     " WHEN i.type IN ('policy', 'trigger', 'rule')"                                        \
     "  THEN format('%s %I ON %I.%I', upper(i.type), a.object_names[3], a.object_names[1],"  \
     "              a.object_names[2])"                                                      \
+    " WHEN i.type = 'procedure'"                                                           \
+    "  THEN format('PROCEDURE %I.%I(%s)', a.object_names[1], a.object_names[2], a.modes)"  \
     " WHEN i.type = 'transform'"                                                           \
     "  THEN format('TRANSFORM FOR %s LANGUAGE %I', a.object_names[1], a.object_args[1])"   \
     " WHEN i.type LIKE '% column' THEN 'COLUMN ' || i.identity"                            \
@@ -49,11 +51,17 @@
 /* `a` for TARGET_SQL, computed only for the kinds TARGET_SQL takes from it (keep the two lists
  * alike): most objects are named by their identity alone, and the call costs as much as
  * pg_identify_object() does, once per owner, comment and label. OFFSET 0 keeps the sub-query
- * whole, so the test gates the call instead of filtering its result. */
+ * whole, so the test gates the call instead of filtering its result.
+ * A procedure's identity lists its arguments' types, which PostgreSQL matches both against a
+ * procedure's input arguments and against all of its arguments: the all-IN p(int, int) and
+ * p(OUT int, int) are both p(integer, integer). Written with their modes (modes, as
+ * pg_get_function_identity_arguments prints them) the arguments name one procedure. */
 #define ADDRESS_SQL(cls, oid, sub)                                                          \
-    " LEFT JOIN LATERAL (SELECT * FROM pg_identify_object_as_address(" cls ", " oid ", " sub \
-    ") WHERE i.type IN ('table constraint', 'domain constraint', 'policy', 'trigger', 'rule'," \
-    " 'transform') OFFSET 0) a ON true\n"
+    " LEFT JOIN LATERAL (SELECT *, CASE WHEN i.type = 'procedure'"                          \
+    " THEN pg_get_function_identity_arguments(" oid ") END AS modes"                        \
+    " FROM pg_identify_object_as_address(" cls ", " oid ", " sub ")"                        \
+    " WHERE i.type IN ('table constraint', 'domain constraint', 'policy', 'trigger', 'rule'," \
+    " 'transform', 'procedure') OFFSET 0) a ON true\n"
 
 /* The objects handed in ($1, $2), plus the database-wide things an unfiltered backup holds. */
 #define GIVEN_SQL \

@@ -91,20 +91,36 @@ static const char opfamilies_sql[] =
     "JOIN pg_catalog.pg_namespace n ON n.oid = f.opfnamespace "                            \
     "JOIN pg_catalog.pg_am am ON am.oid = f.opfmethod "
 
+/* True when the loose member (catalog cat, oid expression oid) of family f (namespace n) is
+ * dumped: a member of a dumped family, or one that a user added to a built-in family (which
+ * every server has, such as integer_ops) naming an operator or function (mo, namespace mn) of
+ * a dumped schema. Members that an extension added are the extension's. */
+#define MEMBER_SELECTED(cat, oid)                                                           \
+    "((" SL__SCHEMA_SELECTED("n") " AND " SL__NOT_DEPENDENT("pg_catalog.pg_opfamily", "f.oid") \
+    ") OR (" oid " >= " SL__FIRST_NORMAL_OID " AND f.oid < " SL__FIRST_NORMAL_OID " AND "       \
+    SL__SCHEMA_SELECTED("mn") ")) AND " SL__NOT_DEPENDENT(cat, oid)
+
+/* The schema of a loose member's item: its family's, or for a built-in family, the schema of
+ * the operator or function it adds. */
+#define MEMBER_SCHEMA "CASE WHEN " SL__SCHEMA_SELECTED("n") " THEN n.nspname ELSE mn.nspname END"
+
 /* Family members that no class binds, one item each. */
 static const char opfamily_members_sql[] =
-    "SELECT 'pg_catalog.pg_amop'::pg_catalog.regclass::pg_catalog.oid, ao.oid, n.nspname, "
+    "SELECT 'pg_catalog.pg_amop'::pg_catalog.regclass::pg_catalog.oid, ao.oid, "
+    "  " MEMBER_SCHEMA ", "
     "  f.opfname || ' USING ' || am.amname || ' OPERATOR ' || ao.amopstrategy || ' ' "
     "  || ao.amopopr::pg_catalog.regoperator::pg_catalog.text, "
     "  " ALTER_FAMILY " || E'\\n    ADD OPERATOR ' || ao.amopstrategy || ' ' "
     "  || ao.amopopr::pg_catalog.regoperator::pg_catalog.text || " ORDER_BY_FAMILY("ao")
     "  || E';\\n' "
     "FROM pg_catalog.pg_amop ao " FAMILY_JOINS("ao.amopfamily")
-    "WHERE " SL__SCHEMA_SELECTED("n")
-    "  AND " SL__NOT_DEPENDENT("pg_catalog.pg_opfamily", "f.oid")
+    "JOIN pg_catalog.pg_operator mo ON mo.oid = ao.amopopr "
+    "JOIN pg_catalog.pg_namespace mn ON mn.oid = mo.oprnamespace "
+    "WHERE " MEMBER_SELECTED("pg_catalog.pg_amop", "ao.oid")
     "  AND NOT " BOUND_TO_CLASS("pg_catalog.pg_amop", "ao.oid", "NULL")
     "UNION ALL "
-    "SELECT 'pg_catalog.pg_amproc'::pg_catalog.regclass::pg_catalog.oid, ap.oid, n.nspname, "
+    "SELECT 'pg_catalog.pg_amproc'::pg_catalog.regclass::pg_catalog.oid, ap.oid, "
+    "  " MEMBER_SCHEMA ", "
     "  f.opfname || ' USING ' || am.amname || ' FUNCTION ' || ap.amprocnum || ' ' "
     "  || ap.amproc::pg_catalog.regprocedure::pg_catalog.text, "
     "  " ALTER_FAMILY " || E'\\n    ADD FUNCTION ' || ap.amprocnum || ' (' "
@@ -112,8 +128,9 @@ static const char opfamily_members_sql[] =
     "  || pg_catalog.format_type(ap.amprocrighttype, NULL) || ') ' "
     "  || ap.amproc::pg_catalog.regprocedure::pg_catalog.text || E';\\n' "
     "FROM pg_catalog.pg_amproc ap " FAMILY_JOINS("ap.amprocfamily")
-    "WHERE " SL__SCHEMA_SELECTED("n")
-    "  AND " SL__NOT_DEPENDENT("pg_catalog.pg_opfamily", "f.oid")
+    "JOIN pg_catalog.pg_proc mo ON mo.oid = ap.amproc "
+    "JOIN pg_catalog.pg_namespace mn ON mn.oid = mo.pronamespace "
+    "WHERE " MEMBER_SELECTED("pg_catalog.pg_amproc", "ap.oid")
     "  AND NOT " BOUND_TO_CLASS("pg_catalog.pg_amproc", "ap.oid", "NULL")
     "ORDER BY 3, 4";
 

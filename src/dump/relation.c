@@ -28,6 +28,22 @@
 #define INLINE_CHECK(co)                                                                   \
     co ".contype = 'c' AND " co ".conislocal AND " co ".convalidated AND NOT "            \
     CALLS_USER_FUNCTION(co ".oid")
+/* Adding a foreign key to a partitioned table clones it into every partition under the same
+ * name (the server picks another only where that name is taken). Clones that have names of
+ * their own (the partition's key before ATTACH PARTITION took it over as the clone, or renamed
+ * since) are renamed back right after, in the same item, parents first. Clones are followed
+ * down by the referenced table: the rows a key to a partitioned table has for each partition
+ * it references are named by the server and keep the name it gives them. */
+#define FK_CLONE_RENAMES(co)                                                               \
+    "COALESCE((WITH RECURSIVE down(oid, depth) AS (SELECT k.oid, 1 FROM pg_constraint k "  \
+    "WHERE k.conparentid = " co ".oid AND k.confrelid = " co ".confrelid UNION ALL "       \
+    "SELECT k.oid, d.depth + 1 FROM pg_constraint k JOIN down d ON k.conparentid = d.oid " \
+    "WHERE k.confrelid = " co ".confrelid) "                                               \
+    "SELECT string_agg(format(E'ALTER TABLE ONLY %s RENAME CONSTRAINT %I TO %I;\\n', "     \
+    QN("kn", "kc.relname") ", " co ".conname, k.conname), '' ORDER BY d.depth, k.oid) "    \
+    "FROM down d JOIN pg_constraint k ON k.oid = d.oid JOIN pg_class kc ON kc.oid = k.conrelid " \
+    "JOIN pg_namespace kn ON kn.oid = kc.relnamespace WHERE k.conname <> " co ".conname "  \
+    "AND k.conrelid IN (SELECT unnest($1::oid[]))), '')"
 /* "ALTER TABLE ONLY" or "ALTER FOREIGN TABLE ONLY" for a pg_class alias. */
 #define ALTER_ONLY(c) \
     "CASE WHEN " c ".relkind = 'f' THEN 'ALTER FOREIGN TABLE ONLY ' ELSE 'ALTER TABLE ONLY ' END"
@@ -412,7 +428,8 @@ static const char constraints_sql[] =
     "SELECT 2606, co.oid, n.nspname, c.relname || '.' || co.conname, "
     "  format(E'ALTER TABLE %s%s ADD CONSTRAINT %I %s;\\n', "
     "    CASE WHEN co.contype IN ('p', 'u', 'x') THEN 'ONLY ' ELSE '' END, "
-    "    " QN("n", "c.relname") ", co.conname, pg_get_constraintdef(co.oid)), "
+    "    " QN("n", "c.relname") ", co.conname, pg_get_constraintdef(co.oid)) "
+    "  || CASE WHEN co.contype = 'f' THEN " FK_CLONE_RENAMES("co") " ELSE '' END, "
     "  CASE co.contype WHEN 'f' THEN 'FK CONSTRAINT' WHEN 'c' THEN 'CHECK CONSTRAINT' "
     "    ELSE 'CONSTRAINT' END, "
     "  CASE WHEN co.contype IN ('p', 'u', 'x') THEN " SL_SQL_INT(SL_PHASE_INDEX) " "

@@ -39,13 +39,18 @@ static const char languages_sql[] =
 
 /* "ALTER FUNCTION|PROCEDURE ... DEPENDS ON EXTENSION e;" for each extension routine p (alias)
  * is marked as depending on, or ''. The routine is named with its argument types (names are
- * overloaded); the dependency list orders the routine's item after the extensions. An aggregate
- * is altered as a function: ALTER AGGREGATE has no DEPENDS. */
+ * overloaded), a procedure's with their modes too (types alone also match another procedure's
+ * list of all its arguments, OUT ones included); the dependency list orders the routine's item
+ * after the extensions. An aggregate is altered as a function: ALTER AGGREGATE has no DEPENDS. */
 #define DEPENDS_ON_EXTENSIONS                                                              \
     "COALESCE((SELECT pg_catalog.string_agg(pg_catalog.format("                           \
     "    E'ALTER %s %s DEPENDS ON EXTENSION %I;\\n', "                                     \
     "    CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END, "                  \
-    "    p.oid::pg_catalog.regprocedure, e.extname), '' ORDER BY e.extname) "              \
+    "    CASE WHEN p.prokind = 'p' THEN pg_catalog.format('%I.%I(%s)', "                  \
+    "      (SELECT pn.nspname FROM pg_catalog.pg_namespace pn WHERE pn.oid = p.pronamespace), " \
+    "      p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)) "               \
+    "    ELSE p.oid::pg_catalog.regprocedure::pg_catalog.text END, e.extname), '' "         \
+    "    ORDER BY e.extname) "                                                             \
     "  FROM pg_catalog.pg_depend xd "                                                     \
     "  JOIN pg_catalog.pg_extension e ON e.oid = xd.refobjid "                            \
     "  WHERE xd.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND xd.objid = p.oid " \

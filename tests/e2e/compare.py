@@ -145,6 +145,59 @@ def differences(conninfo_a, conninfo_b, max_diff_lines=80):
     return diffs
 
 
+# The catalogs whose rows are objects a database backup holds. pg_dump, the oracle above, does
+# not print every one of them (members added to a family of pg_catalog, constraints that
+# partitions inherit), so object_differences() counts them itself.
+_CENSUS_CATALOGS = (
+    "pg_class", "pg_proc", "pg_type", "pg_constraint", "pg_trigger", "pg_policy", "pg_rewrite",
+    "pg_opfamily", "pg_opclass", "pg_amop", "pg_amproc", "pg_operator", "pg_cast",
+    "pg_conversion", "pg_collation", "pg_ts_config", "pg_ts_dict", "pg_ts_parser",
+    "pg_ts_template", "pg_statistic_ext", "pg_publication", "pg_publication_rel",
+    "pg_publication_namespace", "pg_event_trigger", "pg_extension", "pg_namespace",
+    "pg_foreign_data_wrapper", "pg_foreign_server", "pg_user_mapping", "pg_default_acl",
+    "pg_language", "pg_transform", "pg_attrdef", "pg_am", "pg_largeobject_metadata")
+# Objects made by users have OIDs from FirstNormalObjectId (16384) on. Left out: temporary and
+# toast schemas, and shell operators nothing refers to (only a reference creates a shell).
+_CENSUS_SQL = (
+    "SELECT x.cls::text, i.type, COALESCE(("
+    # A foreign key to a partitioned table has a row for each partition it references, on
+    # the same table, named by the server: counted by what they are, not by that name.
+    "  SELECT format('%I on %s, for partition %s', p.conname, c.conrelid::regclass, "
+    "         c.confrelid::regclass) FROM pg_constraint c JOIN pg_constraint p "
+    "  ON p.oid = c.conparentid AND p.conrelid = c.conrelid "
+    "  WHERE x.cls = 'pg_constraint'::regclass AND c.oid = x.oid), i.identity) FROM (" +
+    " UNION ALL ".join(f"SELECT '{c.replace('_metadata', '')}'::regclass AS cls, oid "
+                       f"FROM {c} WHERE oid >= 16384" for c in _CENSUS_CATALOGS) +
+    ") x CROSS JOIN LATERAL pg_identify_object(x.cls, x.oid, 0) i "
+    "WHERE coalesce(i.schema, '') <> 'pg_toast' "
+    "AND NOT (i.type = 'schema' AND (i.identity LIKE 'pg\\_temp\\_%' "
+    "         OR i.identity LIKE 'pg\\_toast\\_temp\\_%')) "
+    "AND NOT (x.cls = 'pg_operator'::regclass AND EXISTS (SELECT 1 FROM pg_operator o "
+    "         WHERE o.oid = x.oid AND o.oprcode = 0 AND NOT EXISTS (SELECT 1 FROM pg_operator r "
+    "         WHERE x.oid IN (r.oprcom, r.oprnegate))))")
+# names that carry an OID: the toast tables' and foreign keys' internal triggers'
+_OID_NAMES = re.compile(r"(pg_toast_|RI_ConstraintTrigger_[ac]_)\d+")
+
+
+def objects(conninfo):
+    """How many of each (catalog, type, identity) the database holds, user objects only."""
+    counts = {}
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        for cls, kind, identity in conn.execute(_CENSUS_SQL):
+            key = (cls, kind, _OID_NAMES.sub(r"\1N", identity))
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def object_differences(conninfo_a, conninfo_b):
+    """Objects that one database holds more often than the other; empty when none."""
+    a, b = objects(conninfo_a), objects(conninfo_b)
+    return [f"{cls} {kind} {identity}: {a.get((cls, kind, identity), 0)} != "
+            f"{b.get((cls, kind, identity), 0)}"
+            for cls, kind, identity in sorted(set(a) | set(b))
+            if a.get((cls, kind, identity), 0) != b.get((cls, kind, identity), 0)]
+
+
 def assert_same(conninfo_a, conninfo_b):
     diffs = differences(conninfo_a, conninfo_b)
     if diffs:

@@ -5,6 +5,10 @@ server runs as, the unprivileged ``postgres`` system user (runuser). The cluster
 free loopback port (a lock file keeps concurrent runs apart) and on a private unix socket
 directory. TCP connections use scram-sha-256 with a generated password kept in a private
 .pgpass file, so tests exercise real authentication; the socket trusts local users.
+
+A cluster may start from a template instead of initdb: a tarball of a stopped cluster's data
+directory (tests/e2e/regressdb.py makes one). Its settings, pg_hba.conf and the superuser's
+password are replaced by this cluster's own.
 """
 import fcntl
 import os
@@ -38,7 +42,7 @@ def _free_port():
 
 
 class PgCluster:
-    def __init__(self, name="sluice", settings=None, server_env=None):
+    def __init__(self, name="sluice", settings=None, server_env=None, template=None):
         self.root = tempfile.mkdtemp(prefix=f"{name}-pg-")
         os.chmod(self.root, 0o755)
         self.datadir = os.path.join(self.root, "data")
@@ -50,6 +54,7 @@ class PgCluster:
         self.pgpass = os.path.join(self.root, "pgpass")
         self.settings = settings or {}
         self.server_env = server_env or {}  # extra environment of the server (e.g. LOCPATH)
+        self.template = template  # tarball of a data directory, or None for initdb
         self._as_root = os.geteuid() == 0
         self.running = False
 
@@ -64,10 +69,7 @@ class PgCluster:
             pw = pwd.getpwnam("postgres")
             os.chown(path, pw.pw_uid, pw.pw_gid)
 
-    def start(self):
-        self._chown(self.root)  # initdb (as postgres) creates the data directory in it
-        os.makedirs(self.sockdir)
-        self._chown(self.sockdir)
+    def _initdb(self):
         pwfile = os.path.join(self.root, "initpw")
         with open(pwfile, "w") as f:
             f.write(self.password + "\n")
@@ -75,6 +77,32 @@ class PgCluster:
         self._run([f"{BINDIR}/initdb", "-D", self.datadir, "-U", self.user, "-E", "UTF8",
                    "--locale=C.UTF-8", "-A", "scram-sha-256", "--pwfile", pwfile])
         os.unlink(pwfile)
+
+    def _unpack_template(self):
+        os.makedirs(self.datadir, mode=0o700)
+        self._chown(self.datadir)
+        self._run(["tar", "-C", self.datadir, "-I", "zstd", "-xf", self.template])
+        # The template's own settings (its port, socket directory) give way to this cluster's.
+        os.unlink(os.path.join(self.datadir, "postgresql.auto.conf"))
+
+    def _set_password(self):
+        """A template keeps its own superuser password: this cluster's replaces it."""
+        import psycopg
+        from psycopg import sql
+        with psycopg.connect(host=self.sockdir, port=self.port, user=self.user,
+                             dbname="postgres", autocommit=True) as conn:
+            conn.execute("SET password_encryption = 'scram-sha-256'")
+            conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                sql.Identifier(self.user), sql.Literal(self.password)))
+
+    def start(self):
+        self._chown(self.root)  # initdb (as postgres) creates the data directory in it
+        os.makedirs(self.sockdir)
+        self._chown(self.sockdir)
+        if self.template:
+            self._unpack_template()
+        else:
+            self._initdb()
         conf = {
             "listen_addresses": "'127.0.0.1'",
             "port": str(self.port),
@@ -104,6 +132,8 @@ class PgCluster:
                    os.path.join(self.datadir, "server.log"), "-w", "-t", "60", "start"],
                   env=dict(os.environ, **self.server_env))
         self.running = True
+        if self.template:
+            self._set_password()
         return self
 
     def stop(self, mode="fast"):

@@ -215,7 +215,7 @@ def test_overloaded_routines(pg, role, sluice, fresh_db, tmp_path):
     src, out, copies = round_trip(pg, sluice, fresh_db, tmp_path,
                                   OVERLOADED_ROUTINES.format(role=role))
     text = subprocess.run(["gzip", "-dc", str(out)], capture_output=True, text=True).stdout
-    assert 'ALTER PROCEDURE "Ov S".pr(text) DEPENDS ON EXTENSION hstore;' in text
+    assert 'ALTER PROCEDURE "Ov S".pr(IN a text) DEPENDS ON EXTENSION hstore;' in text
     assert "ALTER FUNCTION public.fn(integer) DEPENDS ON EXTENSION hstore;" in text
     assert "ALTER FUNCTION public.ag() DEPENDS ON EXTENSION hstore;" in text
     marks = pg.query(EXTENSION_MARKS, src)
