@@ -215,7 +215,24 @@ static const char tables_sql[] =
     "    string_agg(format(E'%s%s INHERIT %I.%I;\\n', " ALTER_ONLY("r") ", r.q, pn.nspname, "
     "      p.relname), '' ORDER BY i.inhseqno) AS inherit "
     "  FROM pg_inherits i JOIN rel r ON r.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent "
-    "  JOIN pg_namespace pn ON pn.oid = p.relnamespace GROUP BY i.inhrelid) "
+    "  JOIN pg_namespace pn ON pn.oid = p.relnamespace GROUP BY i.inhrelid), "
+    /* nonlocal: what an inheritance child created alone has from its parents only. INHERIT
+     * leaves the child's own copies of those columns and CHECKs local (they would outlive a
+     * DROP on the parent); no statement but a catalog update, the one pg_dump makes in its
+     * binary-upgrade mode, makes them inherited only again. A superuser's restore makes it;
+     * another role's leaves them local (the DO block checks, so psql runs it either way). */
+    "nonlocal AS (SELECT r.oid, NULLIF(concat("
+    "    (SELECT format('UPDATE pg_catalog.pg_attribute SET attislocal = false "
+    "WHERE attrelid = %L::pg_catalog.regclass AND attname IN (%s); ', r.q, "
+    "      string_agg(quote_literal(a.attname), ', ' ORDER BY a.attnum)) "
+    "     FROM pg_attribute a WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped "
+    "     AND NOT a.attislocal HAVING count(*) > 0), "
+    "    (SELECT format('UPDATE pg_catalog.pg_constraint SET conislocal = false "
+    "WHERE conrelid = %L::pg_catalog.regclass AND contype = ''c'' AND conname IN (%s); ', r.q, "
+    "      string_agg(quote_literal(co.conname), ', ' ORDER BY co.conname)) "
+    "     FROM pg_constraint co WHERE co.conrelid = r.oid AND co.contype = 'c' "
+    "     AND NOT co.conislocal HAVING count(*) > 0)), '') AS body "
+    "  FROM rel r WHERE r.alone AND NOT r.relispartition) "
     "SELECT 1259, c.oid, c.nspname, c.relname, "
     "  CASE WHEN inh.pending THEN 'its DETACH PARTITION CONCURRENTLY did not finish "
     "(complete it with ALTER TABLE ... DETACH PARTITION ... FINALIZE)' ELSE "
@@ -248,6 +265,9 @@ static const char tables_sql[] =
     "  || CASE WHEN c.parent_dumped AND NOT c.pof THEN format(E'ALTER TABLE ONLY %s "
     "ATTACH PARTITION %s %s;\\n', inh.list, c.q, pg_get_expr(c.relpartbound, c.oid)) ELSE '' END "
     "  || CASE WHEN c.alone AND NOT c.relispartition THEN inh.inherit ELSE '' END "
+    "  || CASE WHEN nl.body IS NOT NULL THEN format(E'DO %L;\\n', 'BEGIN IF (SELECT rolsuper "
+    "FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN ' || nl.body "
+    "|| 'END IF; END') ELSE '' END "
     "END, "
     "  CASE WHEN inh.pending THEN 'UNSUPPORTED' WHEN c.relkind = 'f' THEN 'FOREIGN TABLE' "
     "    ELSE 'TABLE' END, " SL_SQL_PLACE(PRE_DATA, TABLE) ", 0, 0 "
@@ -257,6 +277,7 @@ static const char tables_sql[] =
     "LEFT JOIN inh ON inh.inhrelid = c.oid "
     "LEFT JOIN cols ON cols.attrelid = c.oid "
     "LEFT JOIN checks ON checks.conrelid = c.oid "
+    "LEFT JOIN nonlocal nl ON nl.oid = c.oid "
     "CROSS JOIN LATERAL (SELECT NULLIF(concat_ws(E',\\n    ', cols.list, checks.list), '') "
     "  AS list) el";
 

@@ -173,8 +173,18 @@ CHECKS = ("SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), 
           "FROM pg_constraint WHERE connamespace = 'public'::regnamespace ORDER BY 1, 2")
 
 
+LOCALITY = ("SELECT attrelid::regclass::text, attname, attislocal, attinhcount "
+            "FROM pg_attribute WHERE attrelid = 'rc'::regclass AND attnum > 0 ORDER BY 2")
+
+
 def test_parent_column_added_after_own_columns(pg, sluice, fresh_db, tmp_path):
+    """No CREATE TABLE puts an inherited column after a child's own: the child is created
+    alone, made to inherit, and (restored by a superuser) its inherited columns and CHECKs made
+    inherited only again, so that even pg_dump --schema-only sees no difference."""
     src, _, copies = backup_and_restore(pg, sluice, fresh_db, tmp_path, LATE_PARENT_COLUMN)
+    for copy in copies:
+        compare.assert_same(pg.conninfo(src), pg.conninfo(copy))
+        assert pg.query(LOCALITY, copy) == pg.query(LOCALITY, src)
     want = compare.data_state(pg.conninfo(src))
     assert [row[2] for row in pg.query(COLUMNS, src) if row[0] == "rc"] == ["a", "b", "z", "c",
                                                                               "d"]
