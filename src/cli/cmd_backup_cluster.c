@@ -1,15 +1,12 @@
 /* cli/cmd_backup_cluster.c: "sluice backup cluster": flags in, sl_cluster_backup() out, with
  * each database's backup started as "sluice backup single" by this same executable. */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/log.h"
 #include "base/mem.h"
-#include "base/procs.h"
 #include "base/units.h"
 #include "cli/commands.h"
 #include "cli/common.h"
@@ -140,21 +137,7 @@ start_child(void *ctx, int conninfo_fd, const char *path, sl_error *err)
         argv[n++] = a->common.conn_opts.work_mem;
     }
     argv[n] = NULL;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        sl_error_errno(err, SL_E_IO, errno, "cannot start a backup process");
-        return -1;
-    }
-    if (pid == 0) {
-        /* the child: keep the pipe open across exec, default signal handling */
-        sl_procs_inherit(conninfo_fd);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        execv("/proc/self/exe", (char *const *)argv);
-        _exit(127);
-    }
-    return pid;
+    return sl_cli_spawn_self(argv, conninfo_fd, err);
 }
 
 static int
@@ -174,7 +157,7 @@ parse_args(cluster_args *a, int argc, char **argv, int *exit_code)
 }
 
 static void
-log_summary(const cluster_args *a, const sl_cluster_summary *s)
+log_summary(const sl_cluster_summary *s)
 {
     char size[32];
     SL_INFO("cluster backup %s: %d databases (%d failed, %d skipped), %d roles, %d "
@@ -182,7 +165,6 @@ log_summary(const cluster_args *a, const sl_cluster_summary *s)
             s->failed ? "finished with failures" : "complete", s->databases, s->failed,
             s->skipped, s->roles, s->tablespaces, (long long)s->rows,
             sl_units_bytes(s->bytes, size, sizeof size), s->elapsed_s);
-    (void)a;
 }
 
 int
@@ -221,7 +203,7 @@ sl_cmd_backup_cluster(int argc, char **argv)
         code = sl_cli_fail(&err);
         goto done;
     }
-    log_summary(&a, &summary);
+    log_summary(&summary);
     code = summary.failed ? summary.exit_code : 0;
 done:
     signal(SIGINT, SIG_DFL);

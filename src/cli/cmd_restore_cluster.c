@@ -1,17 +1,14 @@
 /* cli/cmd_restore_cluster.c: "sluice restore cluster ARCHIVE --confirm": flags in,
  * sl_cluster_restore() out, each database restored by "sluice restore --archive-member" run
  * from this same executable; a table of results at the end. */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/escape.h"
 #include "base/log.h"
 #include "base/mem.h"
-#include "base/procs.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "restore/cluster.h"
@@ -118,20 +115,7 @@ start_child(void *ctx, int conninfo_fd, const char *archive, const char *member,
                           a->common.json_log ? "--log-format=json" : "--log-format=human",
                           member ? member_arg : "--", member ? "--" : archive,
                           member ? archive : NULL, NULL};
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        sl_error_errno(err, SL_E_IO, errno, "cannot start a restore process");
-        return -1;
-    }
-    if (pid == 0) {
-        sl_procs_inherit(conninfo_fd);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        execv("/proc/self/exe", (char *const *)argv);
-        _exit(127);
-    }
-    return pid;
+    return sl_cli_spawn_self(argv, conninfo_fd, err);
 }
 
 static void

@@ -1,6 +1,7 @@
 #include "cli/common.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/procs.h"
 #include "cli/commands.h"
 
 const char sl_cli_common_help[] =
@@ -48,6 +50,25 @@ sl_cli_common_free(sl_cli_common *c)
 {
     sl_conninfo_free(c->conninfo);
     c->conninfo = NULL;
+}
+
+pid_t
+sl_cli_spawn_self(const char *const *argv, int keep_fd, sl_error *err)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        sl_error_errno(err, SL_E_IO, errno, "cannot start a %s process", argv[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        sl_procs_inherit(keep_fd);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        execv("/proc/self/exe", (char *const *)argv);
+        _exit(127);
+    }
+    return pid;
 }
 
 void

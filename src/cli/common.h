@@ -7,6 +7,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "base/error.h"
 #include "pg/conn.h"
@@ -61,6 +62,11 @@ int sl_cli_common_opt(sl_cli_common *c, int opt, const char *arg, sl_error *err)
  * name holding a comma is given by repeating the flag); _free frees the list. */
 void sl_cli_split_list(char ***list, const char *arg);
 void sl_cli_split_list_free(char **list);
+/* Starts this same executable with argv (argv[0] is only a name) in a child process that
+ * keeps keep_fd open across exec and has the default SIGINT/SIGTERM handling: how the cluster
+ * commands run one "sluice backup single" or "sluice restore" per database. Returns the pid,
+ * or -1 with err set. */
+pid_t sl_cli_spawn_self(const char *const *argv, int keep_fd, sl_error *err);
 /* After parsing: sets up logging and prompts for the password if -W was given. */
 SL_MUSTCHECK int sl_cli_common_finish(sl_cli_common *c, sl_error *err);
 /* How a command reads its flags. Shared flags go to the sl_cli_common; the command's own go to

@@ -273,13 +273,8 @@ start_job(void *ctx, size_t i, sl_error *err)
 {
     run *r = ctx;
     job *j = &r->jobs[i];
-    char *conninfo = sl_conn_conninfo_for(r->conn, j->db->name);
-    size_t len = strlen(conninfo);
     int fd = -1;
-    int rc = sl_procs_pipe_text(conninfo, len, &fd, err);
-    explicit_bzero(conninfo, len);
-    free(conninfo);
-    if (rc != 0)
+    if (sl_conn_conninfo_pipe(r->conn, j->db->name, &fd, err) != 0)
         return -1;
     sl__dump_iso_now(j->started_at, sizeof j->started_at);
     pid_t pid = r->o->start(r->o->start_ctx, fd, j->path, err);

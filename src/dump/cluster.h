@@ -5,7 +5,7 @@
  *   manifest.json      what the archive holds, written last (see below)
  * Each database is backed up by a child process (a "sluice backup single" that the caller's
  * start() starts), dump_jobs at a time; a child gets its connection through a pipe, as the
- * parent's own connection was made (pg/conn.h sl_conn_conninfo_for), never in argv. A child
+ * parent's own connection was made (pg/conn.h sl_conn_conninfo_pipe), never in argv. A child
  * writes its file beside the archive (ARCHIVE.partial.d/), the parent appends it to the
  * archive as it finishes and removes it. One engine's workers share a process's signal
  * handling, so separate processes are what lets backups of several databases run at once.

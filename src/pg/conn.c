@@ -34,6 +34,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/procs.h"
 #include "pg/interrupt.h"
 
 #define BACKOFF_START_MS 200
@@ -572,8 +573,9 @@ sl_conn_cancel(sl_conn *c)
         sl_log(SL_LOG_WARN, "could not cancel the statement on %s: %s", c->desc, buf);
 }
 
-char *
-sl_conn_conninfo_for(sl_conn *c, const char *dbname)
+/* The connection's settings as a conninfo string for dbname (it may hold a password). */
+static char *
+conninfo_for(sl_conn *c, const char *dbname)
 {
     PQconninfoOption *opts = PQconninfo(sl_conn_pg(c));
     size_t n = 0;
@@ -624,4 +626,15 @@ sl_conn_fit_children(sl_conn *c, int max_connections, int per_child, int wanted,
     }
     *fit = wanted < most ? wanted : most;
     return 0;
+}
+
+int
+sl_conn_conninfo_pipe(sl_conn *c, const char *dbname, int *read_fd, sl_error *err)
+{
+    char *conninfo = conninfo_for(c, dbname);
+    size_t len = strlen(conninfo);
+    int rc = sl_procs_pipe_text(conninfo, len, read_fd, err);
+    explicit_bzero(conninfo, len);
+    free(conninfo);
+    return rc;
 }

@@ -56,12 +56,13 @@ PGconn *sl_conn_pg(sl_conn *c);
  * *fit = min(wanted, (budget - 1) / per_child). SL_E_USAGE when not even one fits. */
 SL_MUSTCHECK int sl_conn_fit_children(sl_conn *c, int max_connections, int per_child,
                                       int wanted, int *fit, sl_error *err);
-/* The settings this live connection was made with (PQconninfo: host, port, user, the password
- * it used, sslmode...), pointing at database dbname instead, as a conninfo string
- * (sl_conninfo_format): what a child process needs to connect exactly as this one did. The
- * string may hold a password: the caller sends it through a pipe, then wipes (explicit_bzero)
- * and frees it. */
-char *sl_conn_conninfo_for(sl_conn *c, const char *dbname);
+/* A pipe holding the settings this live connection was made with (PQconninfo: host, port,
+ * user, the password it used, sslmode...), pointing at database dbname instead, as a conninfo
+ * string (sl_conninfo_format), its write end closed: what a child process reads (through
+ * --conninfo-fd) to connect exactly as this one did, without a password in its argv or
+ * environment (base/procs.h sl_procs_pipe_text). The copy in memory is wiped. */
+SL_MUSTCHECK int sl_conn_conninfo_pipe(sl_conn *c, const char *dbname, int *read_fd,
+                                       sl_error *err);
 int sl_conn_server_version(const sl_conn *c);  /* e.g. 150018 */
 
 /* Runs statements that return no rows. */

@@ -227,13 +227,8 @@ start_one(void *ctx, size_t i, sl_error *err)
 {
     run *r = ctx;
     target *t = &r->targets[i];
-    char *conninfo = sl_conn_conninfo_for(r->conn, t->db->name);
-    size_t len = strlen(conninfo);
     int fd = -1;
-    int rc = sl_procs_pipe_text(conninfo, len, &fd, err);
-    explicit_bzero(conninfo, len);
-    free(conninfo);
-    if (rc != 0)
+    if (sl_conn_conninfo_pipe(r->conn, t->db->name, &fd, err) != 0)
         return -1;
     clock_gettime(CLOCK_MONOTONIC, &t->started);
     pid_t pid = t->file ? r->o->start(r->o->start_ctx, fd, t->file, NULL, err)
@@ -542,7 +537,32 @@ tball_data(void *ctx, const void *data, size_t len, sl_error *err)
     return 0;
 }
 
-/* Decompresses the archive (gzip, zstd or none: by content) and extracts what it knows. */
+/* Decompresses path (gzip, zstd or none: by content) into a tar stream with these
+ * callbacks. */
+static int
+read_tarball(const char *path, const sl_tarstream_ops *ops, void *ctx, sl_error *err)
+{
+    sl_tarstream *ts = sl_tarstream_new(ops, ctx);
+    sl_bfile_reader *br = NULL;
+    sl_bfile_stream *st = NULL;
+    int rc = -1, got = 0;
+    const char *data = NULL;
+    size_t len = 0;
+    if (sl_bfile_reader_open(&br, path, err) != 0 ||
+        sl_bfile_stream_open(&st, br, NULL, false, err) != 0)
+        goto out;
+    while ((got = sl_bfile_stream_read(st, &data, &len, err)) == 1)
+        if (sl_tarstream_feed(ts, data, len, err) != 0)
+            goto out;
+    rc = got < 0 ? -1 : sl_tarstream_finish(ts, err);
+out:
+    sl_bfile_stream_close(st);
+    sl_bfile_reader_close(br);
+    sl_tarstream_free(ts);
+    return rc;
+}
+
+/* Extracts what the archive holds that a restore knows. */
 static int
 tball_extract(tball *tb, const char *path, sl_error *err)
 {
@@ -555,30 +575,12 @@ tball_extract(tball *tb, const char *path, sl_error *err)
     }
     tb->dir = templ;
     const sl_tarstream_ops ops = {.member = tball_member, .data = tball_data};
-    sl_tarstream *ts = sl_tarstream_new(&ops, tb);
-    sl_bfile_reader *br = NULL;
-    sl_bfile_stream *st = NULL;
-    int rc = -1, got = 0;
-    const char *data = NULL;
-    size_t len = 0;
-    if (sl_bfile_reader_open(&br, path, err) != 0 ||
-        sl_bfile_stream_open(&st, br, NULL, false, err) != 0)
-        goto out;
-    while ((got = sl_bfile_stream_read(st, &data, &len, err)) == 1)
-        if (sl_tarstream_feed(ts, data, len, err) != 0)
-            goto out;
-    if (got < 0 || sl_tarstream_finish(ts, err) != 0)
-        goto out;
-    rc = 0;
-out:
+    int rc = read_tarball(path, &ops, tb, err);
     if (tb->fd >= 0)
         close(tb->fd);
     tb->fd = -1;
     if (rc != 0)
         sl_error_context(err, "%s", path);
-    sl_bfile_stream_close(st);
-    sl_bfile_reader_close(br);
-    sl_tarstream_free(ts);
     return rc;
 }
 
@@ -732,24 +734,7 @@ static int
 list_tarball(const char *path, sl_cluster_listing *l, sl_error *err)
 {
     const sl_tarstream_ops ops = {.member = list_member, .data = list_data};
-    sl_tarstream *ts = sl_tarstream_new(&ops, l);
-    sl_bfile_reader *br = NULL;
-    sl_bfile_stream *st = NULL;
-    int rc = -1, got = 0;
-    const char *data = NULL;
-    size_t len = 0;
-    if (sl_bfile_reader_open(&br, path, err) != 0 ||
-        sl_bfile_stream_open(&st, br, NULL, false, err) != 0)
-        goto out;
-    while ((got = sl_bfile_stream_read(st, &data, &len, err)) == 1)
-        if (sl_tarstream_feed(ts, data, len, err) != 0)
-            goto out;
-    rc = got < 0 ? -1 : sl_tarstream_finish(ts, err);
-out:
-    sl_bfile_stream_close(st);
-    sl_bfile_reader_close(br);
-    sl_tarstream_free(ts);
-    return rc;
+    return read_tarball(path, &ops, l, err);
 }
 
 int
