@@ -20,6 +20,7 @@ enum {
     OPT_MAX_CONNECTIONS,
     OPT_EXCLUDE_DATABASE,
     OPT_CONTINUE,
+    OPT_FALLBACK_TOOLS,
 };
 
 static const char usage[] =
@@ -43,7 +44,11 @@ static const char usage[] =
     "      --exclude-database=PATTERN  not the databases matching it (repeatable)\n"
     "      --continue             a database whose backup fails is marked failed in the\n"
     "                             manifest and the others go on (the exit code is then\n"
-    "                             that database's backup's)\n\n";
+    "                             that database's backup's)\n"
+    "      --fallback-tools       a database holding objects sluice cannot back up (the\n"
+    "                             message names them) is backed up with pg_dump instead,\n"
+    "                             when it is installed, with a warning; without this flag\n"
+    "                             that stays an error (exit 7)\n\n";
 
 static const struct option longopts[] = {
     SL_CLI_COMMON_LONGOPTS,
@@ -55,6 +60,7 @@ static const struct option longopts[] = {
     {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
     {"exclude-database", required_argument, NULL, OPT_EXCLUDE_DATABASE},
     {"continue", no_argument, NULL, OPT_CONTINUE},
+    {"fallback-tools", no_argument, NULL, OPT_FALLBACK_TOOLS},
     {NULL, 0, NULL, 0},
 };
 
@@ -94,6 +100,7 @@ on_option(void *ctx, int opt, const char *arg, sl_error *err)
         a->exclude[a->nexclude] = NULL;
         return 0;
     case OPT_CONTINUE: a->opts.keep_going = true; return 0;
+    case OPT_FALLBACK_TOOLS: a->opts.fallback_tools = true; return 0;
     case OPT_MAX_CONNECTIONS:
         return sl_cli_parse_int("--max-connections", arg, 2, 100000, &a->opts.max_connections,
                                 err);

@@ -60,7 +60,8 @@ print_text(const char *path, const sl_manifest *m)
         char size[32], stored[32], hex[2 * SL_SHA256_LEN + 1];
         sha_of(m, d->member, hex);
         char *name = sl_escape_dup(d->name), *when = sl_escape_dup(d->finished_at);
-        printf("  %-32s %-6s %14lld %10s %10s  %-20s  %s\n", name, d->ok ? "ok" : "FAILED",
+        printf("  %-32s %-6s %14lld %10s %10s  %-20s  %s\n", name,
+               !d->ok ? "FAILED" : d->by_pg_dump ? "pg_dump" : "ok",
                (long long)d->rows, sl_units_bytes(d->database_size, size, sizeof size),
                mm ? sl_units_bytes((int64_t)mm->size, stored, sizeof stored) : "-",
                when ? when : "-", hex);
@@ -86,9 +87,10 @@ print_json(const char *path, const sl_manifest *m)
         char hex[2 * SL_SHA256_LEN + 1];
         sha_of(m, d->member, hex);
         json_array_append_new(
-            dbs, json_pack("{s:o, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:s}", "name",
+            dbs, json_pack("{s:o, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:s}", "name",
                            sl_escape_json_string(d->name), "member", d->member, "status",
-                           d->ok ? "ok" : "failed", "rows", (json_int_t)d->rows,
+                           d->ok ? "ok" : "failed", "tool", d->by_pg_dump ? "pg_dump" : "sluice",
+                           "rows", (json_int_t)d->rows,
                            "database_size", (json_int_t)d->database_size, "stored_bytes",
                            (json_int_t)(mm ? mm->size : 0), "started_at",
                            sl_escape_json_string(d->started_at), "finished_at",

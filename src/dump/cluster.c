@@ -22,6 +22,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/procs.h"
+#include "dump/fallback.h"
 #include "dump/globals.h"
 #include "dump/preamble.h"
 #include "io/bfile.h"
@@ -44,6 +45,7 @@ typedef struct job {
     char member[64];
     char *path;         /* the child's file */
     bool done, failed;
+    bool by_pg_dump;    /* --fallback-tools backed it up */
     int exit_code;      /* the child's, when it failed */
     char error[256];
     char started_at[32], finished_at[32];
@@ -311,6 +313,32 @@ kind_of_exit(int code)
     return SL_E_SERVER;
 }
 
+/* --fallback-tools: a database with objects sluice cannot back up (its backup said which and
+ * exited with SL_E_UNSUPPORTED's code) is backed up by pg_dump, as a gzip script; true when
+ * that worked (the job's member and path then name pg_dump's file). */
+static bool
+fall_back(run *r, job *j, const char *shown)
+{
+    SL_WARN("database \"%s\" holds objects sluice cannot back up (named above): backing it "
+            "up with pg_dump instead (--fallback-tools)", shown);
+    unlink(j->path);
+    char *dot = strstr(j->member, ".sql");
+    if (dot)
+        snprintf(dot, sizeof j->member - (size_t)(dot - j->member), ".sql.gz");
+    char *path = sl_asprintf("%s/%s.pg_dump.sql.gz", r->spool_dir, j->member + 10);
+    free(j->path);
+    j->path = path;
+    sl_error ferr;
+    sl_error_clear(&ferr);
+    if (sl_fallback_pg_dump(r->conn, j->db->name, j->path, &ferr) != 0) {
+        sl_log_error(&ferr);
+        return false;
+    }
+    j->by_pg_dump = true;
+    SL_INFO("database \"%s\" backed up by pg_dump", shown);
+    return true;
+}
+
 /* A child ended: its file goes into the archive, or the database is marked failed. */
 static int
 finish_job(run *r, job *j, int status, sl_error *err)
@@ -325,6 +353,9 @@ finish_job(run *r, job *j, int status, sl_error *err)
         rc = put_member_file(r, j->member, j->path, err);
         if (rc == 0)
             SL_INFO("database \"%s\" backed up (%lld rows)", shown.data, (long long)j->rows);
+    } else if (WIFEXITED(status) && WEXITSTATUS(status) == sl_error_exit_code(SL_E_UNSUPPORTED) &&
+               r->o->fallback_tools && !stop_requested && fall_back(r, j, shown.data)) {
+        rc = put_member_file(r, j->member, j->path, err);
     } else {
         j->failed = true;
         j->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
@@ -393,6 +424,7 @@ database_json(const job *j)
                           j->started_at, "finished_at", j->finished_at);
     if (j->failed)
         json_object_set_new(o, "error", json_string(j->error));
+    json_object_set_new(o, "tool", json_string(j->by_pg_dump ? "pg_dump" : "sluice"));
     return o;
 }
 

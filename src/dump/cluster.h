@@ -14,7 +14,8 @@
  *   (every other member), "globals": {"roles", "memberships", "tablespaces",
  *   "passwords_saved"}, "databases": [{"name", "name_hex" (the exact bytes), "member",
  *   "status" ("ok" or "failed"), "error", "database_size", "rows", "create_sql", "alter_sql",
- *   "started_at", "finished_at"}], "skipped": [{"name", "reason"}]}.
+ *   "tool" ("sluice", or "pg_dump" with fallback_tools: a plain gzip script), "started_at",
+ *   "finished_at"}], "skipped": [{"name", "reason"}]}.
  * The archive is ARCHIVE.partial until the manifest is in and it is fsynced and renamed: an
  * interrupted run (signal, lost server, a failed database without keep_going) leaves no
  * ARCHIVE, and removes its .partial and the children's files.
@@ -44,6 +45,8 @@ typedef struct sl_cluster_opts {
     int jobs;                         /* ... each with this many workers (>= 1) ... */
     int max_connections;              /* ... within this budget (0: pg/conn.h's default) */
     bool keep_going;                  /* --continue: a failed database is marked, not fatal */
+    bool fallback_tools;              /* a database with objects sluice cannot back up is
+                                       * backed up by pg_dump (dump/fallback.h) */
     sl_cluster_start_fn start;
     void *start_ctx;
 } sl_cluster_opts;

@@ -114,6 +114,8 @@ read_database(json_t *o, sl_manifest_database *d, sl_error *err)
     free(status);
     if (!known)
         return bad(err, "a database's \"status\" is neither \"ok\" nor \"failed\"");
+    json_t *tool = json_object_get(o, "tool");
+    d->by_pg_dump = json_is_string(tool) && strcmp(json_string_value(tool), "pg_dump") == 0;
     if (get_int(o, "rows", &d->rows, err) != 0 ||
         get_int(o, "database_size", &d->database_size, err) != 0 ||
         get_string(o, "create_sql", true, &d->create_sql, err) != 0 ||

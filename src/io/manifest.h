@@ -29,6 +29,7 @@ typedef struct sl_manifest_database {
     char *name;          /* exact bytes (NUL-terminated: names hold no NUL) */
     char member[SL_TAR_NAME_MAX + 1];
     bool ok;             /* false: its backup failed (the member is absent) */
+    bool by_pg_dump;     /* backed up by pg_dump (--fallback-tools): a plain gzip script */
     char *error;         /* why, when !ok; else NULL */
     int64_t rows, database_size;
     char *create_sql;    /* CREATE DATABASE with its options */

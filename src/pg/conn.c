@@ -573,9 +573,9 @@ sl_conn_cancel(sl_conn *c)
         sl_log(SL_LOG_WARN, "could not cancel the statement on %s: %s", c->desc, buf);
 }
 
-/* The connection's settings as a conninfo string for dbname (it may hold a password). */
+/* The connection's settings as a conninfo string for dbname, with its password or not. */
 static char *
-conninfo_for(sl_conn *c, const char *dbname)
+conninfo_for(sl_conn *c, const char *dbname, bool with_password)
 {
     PQconninfoOption *opts = PQconninfo(sl_conn_pg(c));
     size_t n = 0;
@@ -586,7 +586,9 @@ conninfo_for(sl_conn *c, const char *dbname)
     size_t k = 0;
     for (PQconninfoOption *o = opts; o && o->keyword; o++) {
         keys[k] = o->keyword;
-        vals[k++] = strcmp(o->keyword, "dbname") == 0 ? dbname : o->val;
+        vals[k++] = strcmp(o->keyword, "dbname") == 0                    ? dbname
+                    : !with_password && strcmp(o->keyword, "password") == 0 ? NULL
+                                                                             : o->val;
     }
     sl_buf out = SL_BUF_INIT;
     sl_conninfo_format(&out, keys, vals, k);
@@ -631,10 +633,23 @@ sl_conn_fit_children(sl_conn *c, int max_connections, int per_child, int wanted,
 int
 sl_conn_conninfo_pipe(sl_conn *c, const char *dbname, int *read_fd, sl_error *err)
 {
-    char *conninfo = conninfo_for(c, dbname);
+    char *conninfo = conninfo_for(c, dbname, true);
     size_t len = strlen(conninfo);
     int rc = sl_procs_pipe_text(conninfo, len, read_fd, err);
     explicit_bzero(conninfo, len);
     free(conninfo);
     return rc;
+}
+
+char *
+sl_conn_conninfo_public(sl_conn *c, const char *dbname)
+{
+    return conninfo_for(c, dbname, false);
+}
+
+char *
+sl_conn_password(sl_conn *c)
+{
+    const char *pw = PQpass(sl_conn_pg(c));
+    return pw && *pw ? sl_strdup(pw) : NULL;
 }

@@ -63,6 +63,11 @@ SL_MUSTCHECK int sl_conn_fit_children(sl_conn *c, int max_connections, int per_c
  * environment (base/procs.h sl_procs_pipe_text). The copy in memory is wiped. */
 SL_MUSTCHECK int sl_conn_conninfo_pipe(sl_conn *c, const char *dbname, int *read_fd,
                                        sl_error *err);
+/* The same settings without the password, as a string that may go into argv (a tool that
+ * takes its password from a passfile). */
+char *sl_conn_conninfo_public(sl_conn *c, const char *dbname);
+/* The password the connection used, or NULL; the caller wipes (explicit_bzero) and frees it. */
+char *sl_conn_password(sl_conn *c);
 int sl_conn_server_version(const sl_conn *c);  /* e.g. 150018 */
 
 /* Runs statements that return no rows. */

@@ -331,3 +331,63 @@ def test_damaged_archives(small_archive, sluice_noserver, tmp_path):
         tar.add(__file__, arcname="x.sql")
     proc = sluice_noserver.run("verify", plain)
     assert proc.returncode == 4 and "no manifest.json" in proc.stderr
+
+
+def test_fallback_tools(clusters, tmp_path):
+    """A database holding what sluice cannot back up (a partition whose DETACH ... CONCURRENTLY
+    was canceled half-way): an error naming it (exit 7) without --fallback-tools; with it,
+    pg_dump backs that database up (a warning says so), the archive verifies and restores."""
+    import threading
+    import time
+    source, _ = clusters
+    source.execute("CREATE DATABASE halfway")
+    source.psql("halfway", input="CREATE TABLE p (a int) PARTITION BY RANGE (a); "
+                "CREATE TABLE c PARTITION OF p FOR VALUES FROM (0) TO (10); "
+                "INSERT INTO p SELECT g FROM generate_series(0, 9) g;")
+    holder = source.connect("halfway", autocommit=False)
+    holder.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    holder.execute("SELECT * FROM p").fetchall()  # a snapshot the detach must wait for
+
+    def detach():
+        try:
+            source.execute("ALTER TABLE p DETACH PARTITION c CONCURRENTLY", dbname="halfway")
+        except Exception:  # canceled below: that leaves the detach pending
+            pass
+    worker = threading.Thread(target=detach)
+    worker.start()
+    waiting = []
+    deadline = time.monotonic() + 60
+    while not waiting and time.monotonic() < deadline:
+        waiting = source.query("SELECT pid FROM pg_stat_activity WHERE query LIKE "
+                               "'ALTER TABLE p DETACH%' AND wait_event = 'virtualxid'")
+        time.sleep(0.05)
+    assert waiting, "the detach never waited for the snapshot"
+    source.query(f"SELECT pg_cancel_backend({waiting[0][0]})")
+    worker.join()
+    holder.rollback()
+    holder.close()
+    assert source.query("SELECT bool_or(inhdetachpending) FROM pg_inherits",
+                        dbname="halfway") == [(True,)]
+    try:
+        sl = Sluice(source)
+        archive = tmp_path / "fb.tar"
+        proc = sl.run("backup", "cluster", "-o", archive, "--databases", "halfway,postgres")
+        assert proc.returncode == 7, proc.stderr
+        assert "public.c" in proc.stderr and "DETACH" in proc.stderr
+        assert not archive.exists()
+        proc = sl.run("backup", "cluster", "-o", archive, "--databases", "halfway,postgres",
+                      "--fallback-tools", "--compress", "zstd", check=True)
+        assert "backing it up with pg_dump" in proc.stderr
+        manifest = json.loads(members_of(archive)["manifest.json"])
+        tools = {d["name"]: (d["tool"], d["member"]) for d in manifest["databases"]}
+        assert tools["halfway"][0] == "pg_dump" and tools["halfway"][1].endswith(".sql.gz")
+        assert tools["postgres"][0] == "sluice" and tools["postgres"][1].endswith(".sql.zst")
+        assert sl.run("verify", archive).returncode == 0
+        member = tools["halfway"][1]
+        source.execute("CREATE DATABASE halfway_copy")
+        sl.run("restore", archive, "--archive-member", member, "--database", "halfway_copy",
+               check=True)
+        assert source.query("SELECT count(*) FROM c", dbname="halfway_copy") == [(10,)]
+    finally:
+        source.execute("DROP DATABASE IF EXISTS halfway_copy")
+        source.execute("DROP DATABASE halfway WITH (FORCE)")
