@@ -27,7 +27,7 @@ make_archive(const uint64_t *sizes, size_t n, uint64_t *size)
     sl_error err;
     sl_error_clear(&err);
     for (size_t i = 0; i < n; i++) {
-        char name[32];
+        char name[64];
         snprintf(name, sizeof name, "databases/%04zu.sql.gz", i);
         assert_int_equal(sl_tar_header(block, name, sizes[i], 1700000000, &err), 0);
         assert_int_equal(write(fd, block, sizeof block), (ssize_t)sizeof block);
@@ -57,7 +57,7 @@ test_members_read_back(void **state)
     sl_tar_member m;
     for (size_t i = 0; i < 6; i++) {
         assert_int_equal(sl_tar_next(fd, size, "a.tar", &off, &m, &err), 1);
-        char name[32];
+        char name[64];
         snprintf(name, sizeof name, "databases/%04zu.sql.gz", i);
         assert_string_equal(m.name, name);
         assert_int_equal(m.size, sizes[i]);
