@@ -113,3 +113,10 @@ if [ $mismatch -ne 0 ]; then
     exit 1
 fi
 echo "source and copy hold the same rows"
+
+say "the whole server in one archive: roles, tablespaces, every database (2 at a time)"
+show "$SLUICE" backup cluster -o "$WORK/server.tar" --dump-jobs 2
+say "what the archive holds (its manifest), then every checksum and row count checked"
+show "$SLUICE" list "$WORK/server.tar"
+show "$SLUICE" verify -q "$WORK/server.tar"
+echo "the archive is sound"
