@@ -438,8 +438,9 @@ put_manifest(run *r, sl_error *err)
         if (r->jobs[i].done)
             json_array_append_new(dbs, database_json(&r->jobs[i]));
     json_t *doc = json_pack(
-        "{s:s, s:i, s:s, s:s, s:s, s:O, s:{s:i, s:i, s:i, s:b}, s:o, s:O}", "format",
-        "sluice-cluster", "format_version", 1, "server_version", r->server_version,
+        "{s:s, s:i, s:s, s:s, s:s, s:s, s:O, s:{s:i, s:i, s:i, s:b}, s:o, s:O}", "format",
+        "sluice-cluster", "format_version", 1, "sluice_version", SL_VERSION,
+        "server_version", r->server_version,
         "started_at", r->started_at, "finished_at", finished, "members", r->members, "globals",
         "roles", r->gsum.roles, "memberships", r->gsum.memberships, "tablespaces",
         r->gsum.tablespaces, "passwords_saved", r->gsum.passwords_saved, "databases", dbs,

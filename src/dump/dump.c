@@ -216,7 +216,7 @@ dump_in_snapshot(dump_ctx *d, sl_conn **leaderp, const char *encoding, const cha
         sl_buf_putc(&db, '\0');  /* data is never NULL, even for an empty name */
         sl_bfile_header hdr = {.database = db.data, .server_version = version,
                                .snapshot = sl_pool_snapshot(d->pool), .started_at = started,
-                               .sluice_version = "1"};
+                               .sluice_version = SL_VERSION};
         sl_bfile_writer *w = d->writer;
         d->writer = NULL;  /* close frees it, success or not */
         rc = sl_bfile_writer_close(w, &hdr, err);

@@ -109,6 +109,8 @@ def test_cluster_round_trip(clusters, tmp_path):
     members = members_of(archive)
     manifest = json.loads(members["manifest.json"])
     assert manifest["format"] == "sluice-cluster" and manifest["format_version"] == 1
+    version = subprocess.run([Sluice(None).bin, "--version"], capture_output=True, text=True)
+    assert "sluice " + manifest["sluice_version"] == version.stdout.strip()
     listed = {m["name"]: m for m in manifest["members"]}
     assert set(listed) == set(members) - {"manifest.json"}
     for name, m in listed.items():
