@@ -9,8 +9,9 @@
  * writes its file beside the archive (ARCHIVE.partial.d/), the parent appends it to the
  * archive as it finishes and removes it. One engine's workers share a process's signal
  * handling, so separate processes are what lets backups of several databases run at once.
- * manifest.json: {"format": "sluice-cluster", "format_version": 1, "sluice_version", "server_version",
- *   "started_at", "finished_at" (ISO 8601 UTC), "members": [{"name", "size", "sha256"}]
+ * manifest.json: {"format": "sluice-cluster", "format_version": 1, "sluice_version",
+ *   "server_version", "started_at", "finished_at" (ISO 8601 UTC), "members": [{"name",
+ *   "size", "sha256"}]
  *   (every other member), "globals": {"roles", "memberships", "tablespaces",
  *   "passwords_saved"}, "databases": [{"name", "name_hex" (the exact bytes), "member",
  *   "status" ("ok" or "failed"), "error", "database_size", "rows", "create_sql", "alter_sql",
