@@ -75,11 +75,17 @@ def fresh_db(pg, request):
         pg.drop_db(name)
 
 
+def make_role(pg, label):
+    """A role whose name needs quoting, made now; returns (quoted name, drop())."""
+    name = f"{label}-{os.getpid()}"
+    pg.execute(f'DROP ROLE IF EXISTS "{name}"')
+    pg.execute(f'CREATE ROLE "{name}"')
+    return f'"{name}"', lambda: pg.execute(f'DROP ROLE IF EXISTS "{name}"')
+
+
 @pytest.fixture
 def role(pg):
     """A role that needs quoting; dropped after the test's databases (set up before them)."""
-    name = f"fid Role-{os.getpid()}"
-    pg.execute(f'DROP ROLE IF EXISTS "{name}"')
-    pg.execute(f'CREATE ROLE "{name}"')
-    yield f'"{name}"'
-    pg.execute(f'DROP ROLE IF EXISTS "{name}"')
+    quoted, drop = make_role(pg, "fid Role")
+    yield quoted
+    drop()

@@ -5,11 +5,11 @@ backs it up with `sluice backup single -j 2` to a gzip script and restores that 
 `sluice restore --create -j 2` and with `gunzip -c | psql`; both copies must equal the source
 by compare.py (pg_dump --schema-only, every table's rows in column order).
 """
-import os
 
 import pytest
 
 import compare
+from conftest import make_role
 from fidelity import backup_and_restore, psql_restore, round_trip
 
 CASES = {
@@ -206,11 +206,9 @@ def test_privileges_against_initial_privileges(pg, role, sluice, fresh_db, tmp_p
 @pytest.fixture
 def other_role(pg):
     """A second role (set up before the test's databases, dropped after them)."""
-    name = f"fid Other-{os.getpid()}"
-    pg.execute(f'DROP ROLE IF EXISTS "{name}"')
-    pg.execute(f'CREATE ROLE "{name}"')
-    yield f'"{name}"'
-    pg.execute(f'DROP ROLE IF EXISTS "{name}"')
+    quoted, drop = make_role(pg, "fid Other")
+    yield quoted
+    drop()
 
 
 # The database's own properties; {db} is its quoted name, {role} and {other} roles made for

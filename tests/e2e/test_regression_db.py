@@ -12,11 +12,11 @@ Under the sanitizers (SLUICE_SANITIZED=1, set by CMake in the ASan build) only t
 backup restored by sluice runs: the others add time and no code that it does not run.
 """
 import os
-import subprocess
 
 import pytest
 
 import compare
+from fidelity import psql_restore
 import regressdb
 
 SANITIZED = os.environ.get("SLUICE_SANITIZED") == "1"
@@ -61,14 +61,7 @@ def backups(regress_pg, tmp_path_factory):
 
 def _psql_restore(cluster, path, db):
     cluster.create_db(db)
-    gunzip = subprocess.Popen(["gzip", "-dc", str(path)], stdout=subprocess.PIPE)
-    proc = subprocess.run([f"{compare.BINDIR}/psql", "-X", "-q", "-o", "/dev/null", "-v",
-                           "ON_ERROR_STOP=1", "-d", db], stdin=gunzip.stdout,
-                          env=cluster.env(), capture_output=True, text=True)
-    gunzip.stdout.close()
-    gunzip.wait()  # killed by SIGPIPE when psql stops early: psql's error says why
-    assert proc.returncode == 0, f"psql failed:\n{proc.stderr[-4000:]}"
-    assert gunzip.returncode == 0
+    psql_restore(cluster, path, db)
 
 
 @pytest.mark.parametrize("jobs,how", VARIANTS, ids=[f"j{j}-{h}" for j, h in VARIANTS])

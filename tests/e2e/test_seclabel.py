@@ -12,6 +12,7 @@ import subprocess
 import pytest
 
 import compare
+from fidelity import psql_restore
 import regressdb
 from conftest import Sluice
 from pgcluster import PgCluster
@@ -85,14 +86,7 @@ def label_pg():
 
 def _psql_restore(cluster, path, db):
     cluster.create_db(db)
-    gunzip = subprocess.Popen(["gzip", "-dc", str(path)], stdout=subprocess.PIPE)
-    proc = subprocess.run([f"{compare.BINDIR}/psql", "-X", "-q", "-o", "/dev/null", "-v",
-                           "ON_ERROR_STOP=1", "-d", db], stdin=gunzip.stdout,
-                          env=cluster.env(), capture_output=True, text=True)
-    gunzip.stdout.close()
-    gunzip.wait()  # killed by SIGPIPE when psql stops early: psql's error says why
-    assert proc.returncode == 0, f"psql failed:\n{proc.stderr[-4000:]}"
-    assert gunzip.returncode == 0
+    psql_restore(cluster, path, db)
 
 
 def test_labels_round_trip(label_pg, tmp_path):
