@@ -536,7 +536,8 @@ summarize(const run *r, sl_cluster_summary *s)
             s->exit_code = j->exit_code;
         s->rows += j->rows > 0 ? j->rows : 0;
     }
-    s->bytes = (int64_t)lseek(sl_sink_fd(r->sink), 0, SEEK_CUR);
+    struct stat st;
+    s->bytes = fstat(sl_sink_fd(r->sink), &st) == 0 ? (int64_t)st.st_size : 0;
 }
 
 int

@@ -12,6 +12,7 @@ pg_dumpall --globals-only and, per database, pg_dump --schema-only and every tab
 import hashlib
 import json
 import os
+import re
 import subprocess
 import tarfile
 
@@ -101,6 +102,8 @@ def test_cluster_round_trip(clusters, tmp_path):
     proc = Sluice(source).run("backup", "cluster", "-o", archive, "--dump-jobs", "2",
                               "-j", "2", check=True)
     assert "closed" in proc.stderr and "does not allow connections" in proc.stderr
+    size = re.search(r"rows, ([0-9.]+ [KMG]?i?B) in", proc.stderr)
+    assert size and size.group(1) != "0 B", proc.stderr
     assert (archive.stat().st_mode & 0o777) == 0o600
     assert not os.path.exists(str(archive) + ".partial")
     assert not os.path.exists(str(archive) + ".partial.d")
