@@ -125,24 +125,26 @@ sl_cmd_prune(int argc, char **argv)
     sl_retention_apply(items, n, &a.policy);
     size_t removed = 0, kept = 0;
     for (size_t i = 0; i < n; i++) {
-        char *path = sl_escape_dup(items[i].path);
+        /* both come from outside: a file name, and a time read from the file */
+        char *path = sl_escape_dup(items[i].path), *at = sl_escape_dup(items[i].started_at);
         if (items[i].keep) {
             kept++;
             if (!a.json)
-                printf("keep    %s  %s (%s)\n", items[i].started_at, path, items[i].why);
+                printf("keep    %s  %s (%s)\n", at, path, items[i].why);
         } else if (!a.apply) {
             if (!a.json)
-                printf("remove  %s  %s (dry run: give --apply)\n", items[i].started_at, path);
+                printf("remove  %s  %s (dry run: give --apply)\n", at, path);
         } else if (unlink(items[i].path) == 0) {
             removed++;
             if (!a.json)
-                printf("removed %s  %s\n", items[i].started_at, path);
+                printf("removed %s  %s\n", at, path);
         } else {
             sl_error_errno(&err, SL_E_IO, errno, "cannot remove %s", path);
             sl_log_error(&err);
             code = sl_error_exit_code(SL_E_IO);
         }
         free(path);
+        free(at);
     }
     if (a.json)
         print_json(items, n, a.apply);

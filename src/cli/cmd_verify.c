@@ -177,10 +177,16 @@ verify_archive(const char *path, bool json, bool quiet)
     int code = 0;
     if (sl_archive_open(&a, path, &err) == 0) {
         const sl_manifest *m = sl_archive_manifest(a);
-        if (r.text)
+        if (r.text) {
+            /* the manifest's text comes from the archive: shown escaped */
+            char *version = sl_escape_dup(m->server_version);
+            char *started = sl_escape_dup(m->started_at);
             printf("\"%s\": sluice cluster archive (PostgreSQL %s) started %s, %zu databases\n"
-                   "  %-40s %14s %12s\n", file, m->server_version, m->started_at,
-                   m->ndatabases, "DATABASE", "ROWS", "STORED");
+                   "  %-40s %14s %12s\n", file, version, started, m->ndatabases, "DATABASE",
+                   "ROWS", "STORED");
+            free(version);
+            free(started);
+        }
         if (sl_verify_archive(a, archive_verified, &r, &err) == 0 && r.text) {
             size_t failed = 0;
             for (size_t i = 0; i < m->ndatabases; i++)

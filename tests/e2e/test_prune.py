@@ -14,10 +14,10 @@ import tarfile
 import pytest
 
 
-def make_archive(path, started_at):
+def make_archive(path, started_at, server_version="15.0"):
     members = {"globals.sql": b"-- roles\n", "databases.sql": b""}
     manifest = {
-        "format": "sluice-cluster", "format_version": 1, "server_version": "15.0",
+        "format": "sluice-cluster", "format_version": 1, "server_version": server_version,
         "started_at": started_at, "finished_at": started_at,
         "members": [{"name": n, "size": len(b), "sha256": hashlib.sha256(b).hexdigest()}
                     for n, b in members.items()],
@@ -77,3 +77,15 @@ def test_newest_is_always_kept_and_usage(backups, sluice_noserver):
     assert proc.returncode == 2 and "--keep-last" in proc.stderr
     proc = sluice_noserver.run("prune", backups / "nosuch", "--keep-last", "1")
     assert proc.returncode == 6 and "nosuch" in proc.stderr
+
+
+def test_archive_text_reaches_the_terminal_escaped(tmp_path, sluice_noserver):
+    """A manifest's text is the archive's, not sluice's: an escape sequence or a line break in
+    it is shown escaped by verify, list and prune."""
+    hostile = "15.0\x1b]0;owned\x07\nsluice: forged line"
+    make_archive(tmp_path / "h.tar", "2026-11-01T02:00:00Z", server_version=hostile)
+    for args in (("verify", tmp_path / "h.tar"), ("list", tmp_path / "h.tar"),
+                 ("prune", tmp_path, "--keep-last", "1")):
+        proc = sluice_noserver.run(*args, check=True)
+        assert "\x1b" not in proc.stdout and "\nsluice: forged" not in proc.stdout, args
+    assert "\\e]0;owned" in sluice_noserver.run("verify", tmp_path / "h.tar").stdout
