@@ -78,25 +78,11 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* A growable NULL-terminated array of borrowed argv strings. */
-typedef struct {
-    const char **v;
-    size_t n;
-} patterns;
-
-static void
-patterns_add(patterns *p, const char *s)
-{
-    p->v = sl_realloc(p->v, (p->n + 2) * sizeof *p->v);
-    p->v[p->n++] = s;
-    p->v[p->n] = NULL;
-}
-
 typedef struct backup_args {
     sl_cli_common common;
     sl_dump_opts dump;
     sl_pattern_filter filter;
-    patterns n, N, t, T, xd;
+    sl_cli_patterns n, N, t, T, xd;
     const char *compress;
     const char *output;
     char *dbname;  /* the database's name as parsed (never a URL): for the default output */
@@ -118,11 +104,11 @@ parse_one(backup_args *a, int opt, const char *arg, sl_error *err)
     case 'o': a->output = arg; return 0;
     case 'j': return sl_cli_parse_int("--jobs", arg, 1, 64, &a->dump.jobs, err);
     case OPT_COMPRESS: a->compress = arg; return 0;
-    case 'n': patterns_add(&a->n, arg); return 0;
-    case 'N': patterns_add(&a->N, arg); return 0;
-    case 't': patterns_add(&a->t, arg); return 0;
-    case 'T': patterns_add(&a->T, arg); return 0;
-    case OPT_EXCLUDE_TABLE_DATA: patterns_add(&a->xd, arg); return 0;
+    case 'n': sl_cli_patterns_add(&a->n, arg); return 0;
+    case 'N': sl_cli_patterns_add(&a->N, arg); return 0;
+    case 't': sl_cli_patterns_add(&a->t, arg); return 0;
+    case 'T': sl_cli_patterns_add(&a->T, arg); return 0;
+    case OPT_EXCLUDE_TABLE_DATA: sl_cli_patterns_add(&a->xd, arg); return 0;
     case 's': a->filter.schema_only = true; return 0;
     case 'a': a->filter.data_only = true; return 0;
     case 'O': a->filter.no_owner = true; return 0;

@@ -6,18 +6,23 @@
 #include <string.h>
 
 #include "base/escape.h"
+#include "base/mem.h"
 #include "base/units.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "io/checksum.h"
 #include "io/archive.h"
+#include "io/pgarchive.h"
 #include "restore/cluster.h"
+#include "restore/toc.h"
 
 static const char usage[] =
     "Show what a cluster archive holds: its databases with their status, sizes, row counts,\n"
     "times and checksums, and its globals, from the archive's manifest. Nothing is\n"
     "decompressed: \"sluice verify\" checks the contents. A pg_dumpall script or a\n"
-    "dbbackup cluster archive (.tar.gz) is read through to name its databases.\n\n"
+    "dbbackup cluster archive (.tar.gz) is read through to name its databases.\n"
+    "A pg_dump custom (-Fc) or directory (-Fd) archive: its table of contents, one line per\n"
+    "entry as pg_restore -l prints it (with --json: every field and dependency).\n\n"
     "Usage:\n"
     "  sluice list ARCHIVE [OPTION]...\n\n"
     "Options:\n"
@@ -111,6 +116,122 @@ print_json(const char *path, const sl_manifest *m)
     json_decref(root);
 }
 
+/* A TOC field for a line of the list: CR and LF become spaces (as pg_restore -l writes them),
+ * other control characters are escaped. */
+static void
+put_field(sl_buf *b, const char *s, const char *none)
+{
+    if (!s) {
+        sl_buf_puts(b, none);
+        return;
+    }
+    char *flat = sl_strdup(s);
+    for (char *p = flat; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    sl_escape_text(b, flat, strlen(flat));
+    free(flat);
+}
+
+static const char *const compression_names[] = {"none", "gzip", "lz4", "zstd"};
+
+static void
+pgarchive_text(const sl_pgarchive *a, const sl_toc_plan *plan)
+{
+    sl_buf b = SL_BUF_INIT;
+    sl_buf_puts(&b, ";\n; Archive created at ");
+    put_field(&b, sl_pgarchive_created(a), "[unknown]");
+    sl_buf_puts(&b, "\n;     dbname: ");
+    put_field(&b, sl_pgarchive_dbname(a), "");
+    sl_buf_printf(&b, "\n;     TOC Entries: %zu\n;     Compression: %s\n;     Dump Version: %s\n"
+                      ";     Format: %s\n",
+                  sl_pgarchive_count(a), compression_names[sl_pgarchive_compression(a)],
+                  sl_pgarchive_version(a),
+                  sl_pgarchive_format_of(a) == SL_PGARCHIVE_CUSTOM ? "CUSTOM" : "DIRECTORY");
+    sl_buf_puts(&b, ";     Dumped from database version: ");
+    put_field(&b, sl_pgarchive_server_version(a), "");
+    sl_buf_puts(&b, "\n;     Dumped by pg_dump version: ");
+    put_field(&b, sl_pgarchive_dump_version(a), "");
+    sl_buf_puts(&b, "\n;\n;\n; Selected TOC Entries:\n;\n");
+    fwrite(b.data, 1, b.len, stdout);
+    for (size_t i = 0; i < sl_pgarchive_count(a); i++) {
+        const sl_pgarchive_entry *e = sl_pgarchive_at(a, i);
+        bool special = e->desc && (strcmp(e->desc, "ENCODING") == 0 ||
+                                   strcmp(e->desc, "STDSTRINGS") == 0 ||
+                                   strcmp(e->desc, "SEARCHPATH") == 0);
+        if (!special && !sl_toc_plan_has(plan, e))
+            continue;
+        sl_buf_reset(&b);
+        sl_buf_printf(&b, "%d; %u %u ", e->dump_id, (unsigned)e->table_oid, (unsigned)e->oid);
+        put_field(&b, e->desc, "");
+        sl_buf_putc(&b, ' ');
+        put_field(&b, e->namespace_, "-");
+        sl_buf_putc(&b, ' ');
+        put_field(&b, e->tag, "");
+        sl_buf_putc(&b, ' ');
+        put_field(&b, e->owner, "");
+        sl_buf_putc(&b, '\n');
+        fwrite(b.data, 1, b.len, stdout);
+    }
+    sl_buf_free(&b);
+}
+
+static void
+pgarchive_json(const char *path, const sl_pgarchive *a)
+{
+    json_t *entries = json_array();
+    for (size_t i = 0; i < sl_pgarchive_count(a); i++) {
+        const sl_pgarchive_entry *e = sl_pgarchive_at(a, i);
+        json_t *deps = json_array();
+        for (size_t d = 0; d < e->ndeps; d++)
+            json_array_append_new(deps, json_integer(e->deps[d]));
+        json_array_append_new(
+            entries, json_pack("{s:i, s:I, s:I, s:o, s:o, s:o, s:o, s:i, s:b, s:o}", "id",
+                               e->dump_id, "table_oid", (json_int_t)e->table_oid, "oid",
+                               (json_int_t)e->oid, "desc", sl_escape_json_string(e->desc),
+                               "schema", sl_escape_json_string(e->namespace_), "tag",
+                               sl_escape_json_string(e->tag), "owner",
+                               sl_escape_json_string(e->owner), "section", e->section,
+                               "has_data", e->has_data, "deps", deps));
+    }
+    json_t *root = json_pack(
+        "{s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "file", sl_escape_json_string(path),
+        "format", sl_pgarchive_format_of(a) == SL_PGARCHIVE_CUSTOM ? "custom" : "directory",
+        "version", sl_pgarchive_version(a), "compression",
+        compression_names[sl_pgarchive_compression(a)], "dbname",
+        sl_escape_json_string(sl_pgarchive_dbname(a)), "server_version",
+        sl_escape_json_string(sl_pgarchive_server_version(a)), "dump_version",
+        sl_escape_json_string(sl_pgarchive_dump_version(a)), "created",
+        sl_escape_json_string(sl_pgarchive_created(a)), "entries", entries);
+    char *text = sl_escape_json_dumps(root, JSON_INDENT(2));
+    if (text)
+        puts(text);
+    free(text);
+    json_decref(root);
+}
+
+/* A pg_dump archive: its table of contents. */
+static int
+list_pgarchive(const char *path, bool json)
+{
+    sl_pgarchive *a = NULL;
+    sl_toc_plan plan;
+    memset(&plan, 0, sizeof plan);
+    sl_error err;
+    sl_error_clear(&err);
+    sl_toc_opts none = {0};
+    int code = 0;
+    if (sl_pgarchive_open(&a, path, &err) != 0 || sl_toc_plan_make(a, &none, &plan, &err) != 0)
+        code = sl_cli_fail(&err);
+    else if (json)
+        pgarchive_json(path, a);
+    else
+        pgarchive_text(a, &plan);
+    sl_toc_plan_free(&plan);
+    sl_pgarchive_close(a);
+    return code;
+}
+
 /* Another tool's cluster backup: its kind and databases. */
 static int
 list_foreign(const char *path, bool json)
@@ -173,6 +294,10 @@ sl_cmd_list(int argc, char **argv)
     }
     if (sl_cli_common_finish(&common, &err) != 0) {
         code = sl_cli_fail(&err);
+        goto done;
+    }
+    if (sl_pgarchive_detect(argv[first])) {
+        code = list_pgarchive(argv[first], json);
         goto done;
     }
     if (!sl_archive_is_tar(argv[first])) {

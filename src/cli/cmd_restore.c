@@ -28,10 +28,12 @@ enum {
     OPT_MAX_STATEMENT_SIZE,
     OPT_ARCHIVE_MEMBER,
     OPT_DATABASE_PROPERTIES,
+    OPT_NO_COMMENTS,
 };
 
 static const char usage[] =
-    "Restore a sluice backup file (.sql, .sql.gz, .sql.zst) or a plain pg_dump -Fp script\n"
+    "Restore a sluice backup file (.sql, .sql.gz, .sql.zst), a pg_dump archive (custom -Fc\n"
+    "or directory -Fd, any compression; no pg_restore needed) or a plain pg_dump -Fp script\n"
     "(plain, gzip or zstd: detected by content) into a database.\n\n"
     "Usage:\n"
     "  sluice restore FILE --database DB [OPTION]...\n"
@@ -66,8 +68,10 @@ static const char usage[] =
     "                             shows), read in place\n"
     "Restore:\n"
     "  -j, --jobs=N               connections for the parallel phases of a sluice backup:\n"
-    "                             table data, then indexes, then constraints (default 1); a\n"
-    "                             plain script always runs in order on one connection\n"
+    "                             table data, then indexes, then constraints (default 1); for\n"
+    "                             a pg_dump archive, entries run by its dependencies: an\n"
+    "                             index as soon as its table's rows are in; a plain script\n"
+    "                             always runs in order on one connection\n"
     "  -1, --single-transaction   all or nothing: one connection, BEGIN ... COMMIT; table data\n"
     "                             is loaded with COPY ... FREEZE where the table was created in\n"
     "                             that transaction; implies --exit-on-error\n"
@@ -76,6 +80,14 @@ static const char usage[] =
     "                             at the end and the exit code is 5 if any failed\n"
     "      --no-owner             skip ALTER ... OWNER TO and SET SESSION AUTHORIZATION\n"
     "      --no-privileges        skip GRANT, REVOKE and ALTER DEFAULT PRIVILEGES\n"
+    "What of a pg_dump archive (as pg_restore chooses it; sluice list shows the entries):\n"
+    "  -n, --schema=PATTERN       only objects in these schemas (repeatable)\n"
+    "  -N, --exclude-schema=PATTERN  not the objects in these schemas\n"
+    "  -t, --table=PATTERN        only these tables, views and sequences and their data\n"
+    "                             (psql patterns: * and ?, \"schema.table\" allowed)\n"
+    "  -s, --schema-only          definitions only, no data\n"
+    "  -a, --data-only            data only, into tables that exist (triggers fire)\n"
+    "      --no-comments          skip COMMENT entries\n"
     "      --max-statement-size=MB  the memory SQL statements may take, for all connections\n"
     "                             together (default 16, at most 1024); COPY data does not\n"
     "                             count. A longer statement (an unterminated quote in a\n"
@@ -102,12 +114,19 @@ static const struct option longopts[] = {
     {"max-statement-size", required_argument, NULL, OPT_MAX_STATEMENT_SIZE},
     {"archive-member", required_argument, NULL, OPT_ARCHIVE_MEMBER},
     {"database-properties", no_argument, NULL, OPT_DATABASE_PROPERTIES},
+    {"schema", required_argument, NULL, 'n'},
+    {"exclude-schema", required_argument, NULL, 'N'},
+    {"table", required_argument, NULL, 't'},
+    {"schema-only", no_argument, NULL, 's'},
+    {"data-only", no_argument, NULL, 'a'},
+    {"no-comments", no_argument, NULL, OPT_NO_COMMENTS},
     {NULL, 0, NULL, 0},
 };
 
 typedef struct restore_args {
     sl_restore_opts opts;
     const char *member;
+    sl_cli_patterns n, N, t;
 } restore_args;
 
 static int
@@ -121,6 +140,27 @@ restore_opt(void *ctx, int opt, const char *arg, sl_error *err)
         return 0;
     case OPT_DATABASE_PROPERTIES:
         o->database_properties = true;
+        return 0;
+    case 'n':
+        sl_cli_patterns_add(&a->n, arg);
+        o->schemas = a->n.v;
+        return 0;
+    case 'N':
+        sl_cli_patterns_add(&a->N, arg);
+        o->exclude_schemas = a->N.v;
+        return 0;
+    case 't':
+        sl_cli_patterns_add(&a->t, arg);
+        o->tables = a->t.v;
+        return 0;
+    case 's':
+        o->schema_only = true;
+        return 0;
+    case 'a':
+        o->data_only = true;
+        return 0;
+    case OPT_NO_COMMENTS:
+        o->no_comments = true;
         return 0;
     case OPT_DATABASE:
         /* A name only: a URL or conninfo string here would be taken for a database name and
@@ -181,7 +221,7 @@ static int
 parse(int argc, char **argv, sl_cli_common *common, restore_args *a, int *code)
 {
     sl_restore_opts *o = &a->opts;
-    const sl_cli_spec spec = {.name = "restore", .shortopts = "j:1", .longopts = longopts,
+    const sl_cli_spec spec = {.name = "restore", .shortopts = "j:1n:N:t:sa", .longopts = longopts,
                               .connects = true, .usage = usage, .on_opt = restore_opt,
                               .ctx = a, .max_operands = 1};
     int first;
@@ -196,6 +236,11 @@ parse(int argc, char **argv, sl_cli_common *common, restore_args *a, int *code)
         o->database = sl_conninfo_get(common->conninfo, "dbname");
     if (!o->database || !*o->database) {
         *code = sl_cli_usage_error("restore", "no target database: give --database DB");
+        return -1;
+    }
+    if (o->schema_only && o->data_only) {
+        *code = sl_cli_usage_error("restore", "--schema-only and --data-only cannot be used "
+                                              "together");
         return -1;
     }
     if (o->single_transaction && o->continue_on_error) {
@@ -275,6 +320,9 @@ sl_cmd_restore(int argc, char **argv)
     if (rc != 0)
         code = sl_cli_fail(&err);
 done:
+    free(args.n.v);
+    free(args.N.v);
+    free(args.t.v);
     sl_cli_common_free(&common);
     return code;
 }

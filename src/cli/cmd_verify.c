@@ -13,13 +13,15 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "io/archive.h"
+#include "io/pgarchive.h"
 #include "restore/verify.h"
 
 static const char usage[] =
     "Check a backup file end to end without a server: decompress every segment, compare its\n"
     "SHA-256 and length with the file's index, and count the rows of every table's data.\n"
     "A plain SQL script (pg_dump -Fp, maybe gzip or zstd compressed) has no index: it is only\n"
-    "decompressed end to end.\n\n"
+    "decompressed end to end. A pg_dump archive (-Fc, -Fd) has its table of contents checked\n"
+    "and every data block decompressed, every table's rows counted.\n\n"
     "A cluster archive (sluice backup cluster) is checked member by member: every member's\n"
     "size and SHA-256 against its manifest, and every database's backup as above.\n\n"
     "Usage:\n"
@@ -59,7 +61,7 @@ print_text(const char *path, const sl_verify_report *rep)
         free(file);
         return;
     }
-    printf("\"%s\": sluice backup", file);
+    printf("\"%s\": %s", file, rep->pg_dump_format ? "pg_dump archive" : "sluice backup");
     free(file);
     char *db = sl_escape_dup(rep->database), *version = sl_escape_dup(rep->server_version),
          *started = sl_escape_dup(rep->started_at);
@@ -72,7 +74,11 @@ print_text(const char *path, const sl_verify_report *rep)
     free(db);
     free(version);
     free(started);
-    printf(", %s, %zu segments\n", sl_codec_name(rep->codec), rep->segments);
+    if (rep->pg_dump_format)
+        printf(", %s format, %s, %zu TOC entries, %lld large objects\n", rep->pg_dump_format,
+               rep->compression, rep->segments, (long long)rep->large_objects);
+    else
+        printf(", %s, %zu segments\n", sl_codec_name(rep->codec), rep->segments);
     if (rep->ntables) {
         printf("  %-50s %14s %16s\n", "TABLE", "ROWS", "BYTES");
         sl_buf name = SL_BUF_INIT;
@@ -90,9 +96,13 @@ print_text(const char *path, const sl_verify_report *rep)
         }
         sl_buf_free(&name);
     }
-    printf("OK: %zu tables, %lld rows, %s stored, %s of SQL; every checksum, length and row "
-           "count matches the index\n",
-           rep->ntables, (long long)rep->rows, stored, raw);
+    if (rep->pg_dump_format)
+        printf("OK: %zu tables, %lld rows, %s of data; every data block decompressed and every "
+               "COPY block complete\n", rep->ntables, (long long)rep->rows, raw);
+    else
+        printf("OK: %zu tables, %lld rows, %s stored, %s of SQL; every checksum, length and "
+               "row count matches the index\n",
+               rep->ntables, (long long)rep->rows, stored, raw);
 }
 
 static void
@@ -109,7 +119,13 @@ print_json(const char *path, const sl_verify_report *rep, const sl_error *err)
     } else {
         json_t *tables = json_array();
         json_object_set_new(root, "indexed", json_boolean(rep->indexed));
-        json_object_set_new(root, "codec", json_string(sl_codec_name(rep->codec)));
+        if (rep->pg_dump_format) {
+            json_object_set_new(root, "pg_dump_format", json_string(rep->pg_dump_format));
+            json_object_set_new(root, "codec", json_string(rep->compression));
+            json_object_set_new(root, "large_objects", json_integer(rep->large_objects));
+        } else {
+            json_object_set_new(root, "codec", json_string(sl_codec_name(rep->codec)));
+        }
         json_object_set_new(root, "database", sl_escape_json_string(rep->database));
         json_object_set_new(root, "server_version", sl_escape_json_string(rep->server_version));
         json_object_set_new(root, "started_at", sl_escape_json_string(rep->started_at));
@@ -254,7 +270,8 @@ sl_cmd_verify(int argc, char **argv)
         code = verify_archive(path, json, common.verbosity < 0);
         goto done;
     }
-    if (sl_verify_file(path, &rep, &err) != 0) {
+    if ((sl_pgarchive_detect(path) ? sl_verify_pgarchive(path, &rep, &err)
+                                   : sl_verify_file(path, &rep, &err)) != 0) {
         if (json)
             print_json(path, NULL, &err);
         code = sl_cli_fail(&err);

@@ -309,3 +309,11 @@ sl_cli_json_opt(void *ctx, int opt, const char *arg, sl_error *err)
     *(bool *)ctx = true;
     return 0;
 }
+
+void
+sl_cli_patterns_add(sl_cli_patterns *p, const char *s)
+{
+    p->v = sl_realloc(p->v, (p->n + 2) * sizeof *p->v);
+    p->v[p->n++] = s;
+    p->v[p->n] = NULL;
+}

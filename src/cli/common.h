@@ -99,4 +99,12 @@ int sl_cli_fail(const sl_error *err);
 SL_MUSTCHECK int sl_cli_parse_int(const char *flag, const char *arg, int min, int max, int *out,
                                   sl_error *err);
 
+/* A growable NULL-terminated array of borrowed argv strings (-n, -t ... patterns); v is
+ * NULL until the first one; free(v) when done. */
+typedef struct sl_cli_patterns {
+    const char **v;
+    size_t n;
+} sl_cli_patterns;
+void sl_cli_patterns_add(sl_cli_patterns *p, const char *s);
+
 #endif

@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 
+#include "restore/graph.h"
+
 void
 sl__restore_fail(engine *eng, const sl_error *err)
 {
@@ -34,6 +36,10 @@ sl__restore_engine_free(engine *eng)
     sl_buf_free(&eng->preamble);
     sl_conninfo_free(eng->target);
     sl_bfile_reader_close(eng->reader);
+    sl_toc_plan_free(&eng->plan);
+    sl_pgarchive_close(eng->archive);
     sl_workers_free(eng->jobs);
+    sl_graph_free(eng->graph);
+    pthread_cond_destroy(&eng->ready);
     pthread_mutex_destroy(&eng->lock);
 }

@@ -35,6 +35,7 @@
 #include "pg/workers.h"
 #include "restore/restore.h"
 #include "restore/splitter.h"
+#include "restore/toc.h"
 
 enum { RUN_OK = 0, RUN_FAIL = -1, RUN_RETRY = 1 };
 
@@ -50,7 +51,12 @@ typedef struct worker {
 
 struct engine {
     const sl_restore_opts *opts;
-    sl_bfile_reader *reader;
+    sl_bfile_reader *reader;      /* a sluice file or plain script; NULL for an archive */
+    sl_pgarchive *archive;        /* a pg_dump archive, with ... */
+    sl_toc_plan plan;             /* ... what of it is restored, and ... */
+    sl_toc_opts toc;              /* ... how */
+    struct sl_graph *graph;       /* what runs next (restore/graph.h), under lock */
+    pthread_cond_t ready;         /* signaled when an item is done or the run stops */
     sl_conninfo *target;  /* a plain script's \connect replaces it */
     sl_conn_opts conn_opts;
     sl_buf preamble;
@@ -71,6 +77,7 @@ struct engine {
 /* Decompressed text: a stream of the file, or the preamble in memory. */
 typedef struct source {
     sl_bfile_stream *stream;
+    sl_toc_text *toc;
     const char *mem;
     size_t mem_len;
     bool mem_sent;

@@ -67,6 +67,12 @@ sl__restore_interrupted(const engine *eng, sl_error *err)
                           "rolled back)");
     } else if (atomic_load(&eng->statements) == 0) {
         sl_buf_puts(&msg, "nothing was restored yet");
+    } else if (eng->archive && eng->done) {
+        long long done = 0;
+        for (size_t i = 0; i < eng->plan.n; i++)
+            done += eng->done[i];
+        sl_buf_printf(&msg, "%lld of %zu entries of the archive restored; the statements in "
+                            "progress were canceled and rolled back", done, eng->plan.n);
     } else if (!eng->reader || !eng->done || !sl_bfile_reader_indexed(eng->reader)) {
         /* the canceled statement's location, when one was running, is err's context */
         snprintf(where, sizeof where, "%s", err->context);

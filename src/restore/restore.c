@@ -67,6 +67,8 @@ load_preamble(engine *eng, sl_error *err)
 static bool
 data_only_backup(const engine *eng)
 {
+    if (eng->archive)
+        return eng->opts->data_only;
     if (!sl_bfile_reader_indexed(eng->reader))
         return false;
     for (size_t i = 0; i < sl_bfile_reader_count(eng->reader); i++)
@@ -119,6 +121,8 @@ prepare_target(engine *eng, const sl_conninfo *ci, sl_error *err)
                 o->database);
         return sl__restore_clean(eng->workers[0].conn, err);
     }
+    if (data_only && eng->archive)
+        return 0;  /* as pg_restore --data-only: into the tables there, triggers firing */
     if (data_only)
         return prepare_data_only(eng, err);
     return sl__restore_check_empty(eng->workers[0].conn, o->database, err);
@@ -148,7 +152,9 @@ static void
 set_totals(engine *eng, bool indexed)
 {
     int64_t items = 0, bytes = 0;
-    if (indexed) {
+    if (eng->archive) {
+        items = (int64_t)eng->plan.n;  /* an archive does not say its data's size */
+    } else if (indexed) {
         for (size_t i = 0; i < sl_bfile_reader_count(eng->reader); i++) {
             const sl_bfile_entry *e = sl_bfile_reader_entry(eng->reader, i);
             if (e->phase == SL_PHASE_PREAMBLE)
@@ -185,17 +191,87 @@ stopped(engine *eng, sl_error *err)
     return true;
 }
 
+/* A pg_dump archive: its TOC read and what of it is restored chosen before any connection. */
+static int
+open_archive(engine *eng, sl_error *err)
+{
+    const sl_restore_opts *o = eng->opts;
+    if (sl_pgarchive_open(&eng->archive, o->input, err) != 0)
+        return -1;
+    eng->toc = (sl_toc_opts){.schemas = o->schemas,
+                             .exclude_schemas = o->exclude_schemas,
+                             .tables = o->tables,
+                             .schema_only = o->schema_only,
+                             .data_only = o->data_only,
+                             .no_owner = o->no_owner,
+                             .no_privileges = o->no_privileges,
+                             .no_comments = o->no_comments,
+                             .single_transaction = o->single_transaction};
+    if (sl_toc_plan_make(eng->archive, &eng->toc, &eng->plan, err) != 0)
+        return -1;
+    sl_buf_append(&eng->preamble, eng->plan.preamble.data, eng->plan.preamble.len);
+    eng->done = sl_calloc(eng->plan.n + 1, sizeof *eng->done);
+    return 0;
+}
+
+/* -n/-N/-t/--schema-only/--data-only/--no-comments choose entries of a pg_dump archive. */
+static bool
+selects(const sl_restore_opts *o)
+{
+    return o->schemas || o->exclude_schemas || o->tables || o->schema_only || o->data_only ||
+           o->no_comments;
+}
+
+static int
+open_input(engine *eng, bool *indexed, sl_error *err)
+{
+    const sl_restore_opts *o = eng->opts;
+    if (o->input_length == 0 && sl_pgarchive_detect(o->input)) {
+        *indexed = true;
+        return open_archive(eng, err);
+    }
+    if (selects(o)) {
+        sl_error_set(err, SL_E_USAGE, "-n, -N, -t, --schema-only, --data-only and "
+                     "--no-comments choose what of a pg_dump archive (-Fc, -Fd) is restored; "
+                     "\"%s\" is not one", o->input);
+        return -1;
+    }
+    if (sl_bfile_reader_open_range(&eng->reader, o->input, o->input_base,
+                                   o->input_length ? o->input_length : UINT64_MAX, err) != 0)
+        return -1;
+    *indexed = sl_bfile_reader_indexed(eng->reader);
+    if (*indexed && load_preamble(eng, err) != 0)
+        return -1;
+    eng->done = sl_calloc(sl_bfile_reader_count(eng->reader) + 1, sizeof *eng->done);
+    return 0;
+}
+
+static const char *
+input_kind(const engine *eng, bool indexed)
+{
+    if (!eng->archive)
+        return indexed ? "sluice backup" : "plain script";
+    return sl_pgarchive_format_of(eng->archive) == SL_PGARCHIVE_CUSTOM
+               ? "pg_dump custom archive"
+               : "pg_dump directory archive";
+}
+
+static const char *
+input_codec(const engine *eng)
+{
+    if (!eng->archive)
+        return sl_codec_name(sl_bfile_reader_codec(eng->reader));
+    static const char *const names[] = {"none", "gzip", "lz4", "zstd"};
+    return names[sl_pgarchive_compression(eng->archive)];
+}
+
 static int
 restore_body(engine *eng, const sl_conninfo *ci, sl_error *err)
 {
     const sl_restore_opts *o = eng->opts;
-    if (sl_bfile_reader_open_range(&eng->reader, o->input, o->input_base,
-                                   o->input_length ? o->input_length : UINT64_MAX, err) != 0)
+    bool indexed = false;
+    if (open_input(eng, &indexed, err) != 0)
         return -1;
-    bool indexed = sl_bfile_reader_indexed(eng->reader);
-    if (indexed && load_preamble(eng, err) != 0)
-        return -1;
-    eng->done = sl_calloc(sl_bfile_reader_count(eng->reader) + 1, sizeof *eng->done);
     eng->nworkers = indexed && !o->single_transaction ? (o->jobs > 0 ? o->jobs : 1) : 1;
     if (!indexed && o->jobs > 1)
         SL_INFO("%s is a plain script: its statements run in order on one connection",
@@ -210,12 +286,13 @@ restore_body(engine *eng, const sl_conninfo *ci, sl_error *err)
         open_connections(eng, indexed, err) != 0)
         return -1;
     SL_INFO("restoring %s (%s, %s) into \"%s\" with %d connection%s", o->input,
-            indexed ? "sluice backup" : "plain script",
-            sl_codec_name(sl_bfile_reader_codec(eng->reader)), o->database, eng->nworkers,
+            input_kind(eng, indexed), input_codec(eng), o->database, eng->nworkers,
             eng->nworkers == 1 ? "" : "s");
     set_totals(eng, indexed);
     sl_progress_start(eng->progress);
-    int rc = indexed ? sl__restore_run_phases(eng, err) : sl__restore_run_plain(eng, err);
+    int rc = eng->archive ? sl__restore_run_archive(eng, err)
+             : indexed    ? sl__restore_run_phases(eng, err)
+                          : sl__restore_run_plain(eng, err);
     if (rc == 0 && stopped(eng, err))
         rc = -1;
     if (rc == 0 && o->single_transaction) {
@@ -254,6 +331,7 @@ sl_restore_run(const sl_conninfo *ci, const sl_conn_opts *conn_opts, const sl_re
     eng.budget = sl_splitter_budget_new(opts->max_statement ? opts->max_statement
                                                             : SL_SPLITTER_MAX_STATEMENT);
     pthread_mutex_init(&eng.lock, NULL);
+    pthread_cond_init(&eng.ready, NULL);
     eng.jobs = sl_workers_new(NULL);
     eng.progress = sl_progress_new(&(sl_progress_opts){
         .label = "restore",

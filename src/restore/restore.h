@@ -1,4 +1,5 @@
-/* restore/restore.h: restore a sluice backup file or a plain pg_dump -Fp script into a database.
+/* restore/restore.h: restore a sluice backup file, a pg_dump archive (-Fc, -Fd) or a plain
+ * pg_dump -Fp script into a database.
  * sl_restore_run() opens the file first (a bad index or trailer fails with SL_E_ARCHIVE before
  * any connection is made), then prepares the target (--create / --clean / refusal of a
  * non-empty database, restore/target.h), then runs the script:
@@ -7,6 +8,9 @@
  *                 order; within a phase the segments not marked parallel run in file order on
  *                 the first connection, then the parallel ones on `jobs` connections at once.
  *                 A phase starts only when the previous one has completed.
+ *   pg_dump archive: the entries restore/toc.h selects, their SQL as pg_restore sends it,
+ *                 the preamble on every connection, then the entries in TOC order, pass
+ *                 after pass (restore/schedule.h).
  * COPY data is streamed to the server in bounded chunks (pg/copy.h): memory does not grow with
  * the size of a table or of the file. Statements are held whole, at most max_statement bytes
  * for all connections together (restore/splitter.h: a shared budget), so a hostile file (an
@@ -48,6 +52,13 @@ typedef struct sl_restore_opts {
     bool existing_roles_ok;      /* a CREATE ROLE of a role that exists is not an error (a
                                   * pg_dumpall script creates every role, the restoring one's
                                   * too, and sets its attributes with ALTER ROLE after) */
+    /* pg_dump archives only (restore/toc.h): what of the archive is restored */
+    const char *const *schemas;          /* -n: psql patterns, NULL-terminated, or NULL */
+    const char *const *exclude_schemas;  /* -N */
+    const char *const *tables;           /* -t */
+    bool schema_only;
+    bool data_only;
+    bool no_comments;
     size_t max_statement;        /* bytes the statements read at once may hold together (all
                                   * connections); 0: SL_SPLITTER_MAX_STATEMENT */
     bool progress_tty;           /* draw a progress bar */

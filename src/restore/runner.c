@@ -20,6 +20,8 @@ source_read(source *src, const char **data, size_t *len, sl_error *err)
 {
     if (src->stream)
         return sl_bfile_stream_read(src->stream, data, len, err);
+    if (src->toc)
+        return sl_toc_text_read(src->toc, data, len, err);
     if (src->mem_sent)
         return 0;
     src->mem_sent = true;

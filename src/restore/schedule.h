@@ -13,5 +13,7 @@
 
 int sl__restore_run_phases(engine *eng, sl_error *err);
 int sl__restore_run_plain(engine *eng, sl_error *err);
+/* A pg_dump archive's selected entries (restore/toc.h): pass after pass, in TOC order. */
+int sl__restore_run_archive(engine *eng, sl_error *err);
 
 #endif

@@ -31,6 +31,9 @@ typedef struct sl_verify_table {
 
 typedef struct sl_verify_report {
     bool indexed;            /* false: a plain script, only decompressed */
+    const char *pg_dump_format;  /* a pg_dump archive: "custom" or "directory"; else NULL */
+    const char *compression;     /* a pg_dump archive's: "none", "gzip", "lz4", "zstd" */
+    int64_t large_objects;       /* a pg_dump archive's, read whole */
     sl_codec_kind codec;
     uint64_t file_bytes;
     uint64_t raw_bytes;      /* decompressed bytes of all segments (or of the whole script) */
@@ -48,6 +51,12 @@ SL_MUSTCHECK int sl_verify_file(const char *path, sl_verify_report *out, sl_erro
 SL_MUSTCHECK int sl_verify_range(const char *path, uint64_t base, uint64_t length,
                                  sl_verify_report *out, sl_error *err);
 void sl_verify_report_free(sl_verify_report *rep);
+
+/* A pg_dump archive (io/pgarchive.h): its TOC read and checked, every entry's data read and
+ * decompressed, every TABLE DATA's COPY rows counted (it must end with its "\." line), every
+ * large object read. segments counts TOC entries, tables are TABLE DATA entries; database,
+ * server_version and started_at come from the header (the creation time). */
+SL_MUSTCHECK int sl_verify_pgarchive(const char *path, sl_verify_report *out, sl_error *err);
 
 /* A cluster archive: every member's size and SHA-256 against the manifest, then every
  * database's backup checked as sl_verify_file() does, in place. each is called for each

@@ -1,0 +1,182 @@
+"""pg_dump's custom (-Fc) and directory (-Fd) archives, read by sluice with no pg_restore.
+
+pg_restore is the oracle: the same archive restored by pg_restore and by sluice (-j 1 and
+-j 4) gives the same database (compare.py); `sluice list` prints the entry lines
+`pg_restore -l` prints; selections (-n, -t, --schema-only, --data-only) give what pg_restore
+gives with the same flags. A damaged or truncated archive is refused with exit 4 naming the
+offset, and leaves no success behind.
+"""
+import os
+import subprocess
+
+import pytest
+
+import compare
+from test_roundtrip import dbs, rich, roles  # noqa: F401  (module fixtures shared)
+
+PG_RESTORE = f"{compare.BINDIR}/pg_restore"
+PG_DUMP = f"{compare.BINDIR}/pg_dump"
+
+# name: pg_dump arguments (the archive goes to -f, except "pipe" which writes to stdout)
+ARCHIVES = {
+    "custom-gzip": ["-Fc"],
+    "custom-none": ["-Fc", "-Z", "0"],
+    "directory-gzip": ["-Fd"],
+    "directory-none": ["-Fd", "-Z", "0"],
+    "custom-pipe": ["-Fc"],
+}
+
+
+@pytest.fixture(scope="module")
+def archives(pg, rich, tmp_path_factory):  # noqa: F811
+    root = tmp_path_factory.mktemp("archives")
+    made = {}
+    for name, args in ARCHIVES.items():
+        path = str(root / (name + ("" if name.startswith("directory") else ".dump")))
+        if name == "custom-pipe":  # no data offsets in the TOC: sluice must find the blocks
+            with open(path, "wb") as f:
+                subprocess.run([PG_DUMP, *args, "-d", pg.conninfo(rich)], stdout=f,
+                               env=pg.env(), check=True)
+        else:
+            subprocess.run([PG_DUMP, *args, "-f", path, "-d", pg.conninfo(rich)],
+                           env=pg.env(), check=True)
+        made[name] = path
+    return made
+
+
+def pg_restore(pg, path, db, *args):
+    proc = subprocess.run([PG_RESTORE, "-d", pg.conninfo(db), *args, path], env=pg.env(),
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, f"pg_restore failed:\n{proc.stderr[-3000:]}"
+
+
+def sluice_restore(sluice, path, db, *args):
+    proc = sluice.run("restore", path, "--database", db, *args)
+    assert proc.returncode == 0, f"sluice restore failed ({proc.returncode}):\n{proc.stderr}"
+    return proc
+
+
+@pytest.fixture(scope="module")
+def by_pg_restore(pg, archives, dbs):  # noqa: F811
+    """Each archive restored once by pg_restore."""
+    made = {}
+    for name, path in archives.items():
+        if name == "custom-pipe":
+            continue  # pg_restore -j cannot; -j 1 gives what custom-gzip gives
+        made[name] = dbs.create("pgr")
+        pg_restore(pg, path, made[name])
+    return made
+
+
+@pytest.mark.parametrize("name", list(ARCHIVES))
+@pytest.mark.parametrize("jobs", [1, 4])
+def test_restore_like_pg_restore(pg, sluice, archives, by_pg_restore, dbs, name, jobs):  # noqa: F811
+    target = dbs.name("from_archive")
+    proc = sluice_restore(sluice, archives[name], target, "--create", "-j", jobs)
+    assert "pg_dump" in proc.stderr, proc.stderr
+    oracle = by_pg_restore["custom-gzip" if name == "custom-pipe" else name]
+    compare.assert_same(pg.conninfo(oracle), pg.conninfo(target))
+
+
+def entry_lines(text):
+    return [line for line in text.splitlines() if line and not line.startswith(";")]
+
+
+@pytest.mark.parametrize("name", ["custom-gzip", "directory-none", "custom-pipe"])
+def test_list_like_pg_restore_l(pg, sluice, archives, name):
+    path = archives[name]
+    ours = sluice.run("list", path)
+    assert ours.returncode == 0, ours.stderr
+    theirs = subprocess.run([PG_RESTORE, "-l", path], capture_output=True, text=True,
+                            check=True)
+    assert entry_lines(ours.stdout) == entry_lines(theirs.stdout)
+    assert "Format: " + ("CUSTOM" if name.startswith("custom") else "DIRECTORY") in ours.stdout
+
+
+def test_list_json(sluice, archives):
+    import json
+    proc = sluice.run("list", archives["custom-gzip"], "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["format"] == "custom" and doc["compression"] == "gzip"
+    assert doc["version"].startswith("1.14")
+    kinds = {e["desc"] for e in doc["entries"]}
+    assert {"TABLE", "TABLE DATA", "INDEX", "BLOBS"} <= kinds, kinds
+    data = [e for e in doc["entries"] if e["desc"] == "TABLE DATA"]
+    assert all(e["has_data"] and e["deps"] for e in data)
+
+
+SELECTIONS = {
+    "schema": ["-n", "app"],
+    "table": ["-t", "big"],
+    "schema-only": ["--schema-only"],
+}
+
+
+@pytest.mark.parametrize("what", list(SELECTIONS))
+def test_selection_like_pg_restore(pg, sluice, archives, dbs, what):  # noqa: F811
+    args = SELECTIONS[what]
+    path = archives["custom-gzip"]
+    theirs = dbs.create("pgr_sel")
+    pg_restore(pg, path, theirs, *args)
+    ours = dbs.create("sl_sel")
+    sluice_restore(sluice, path, ours, "-j", 2, *args)
+    compare.assert_same(pg.conninfo(theirs), pg.conninfo(ours))
+
+
+def test_data_only_after_schema_only(pg, sluice, archives, rich, dbs):  # noqa: F811
+    path = archives["directory-gzip"]
+    target = dbs.create("split")
+    sluice_restore(sluice, path, target, "--schema-only")
+    assert pg.query("SELECT count(*) FROM big", target)[0][0] == 0
+    sluice_restore(sluice, path, target, "--data-only", "-j", 2)
+    oracle = dbs.create("pgr_split")
+    pg_restore(pg, path, oracle, "--schema-only")
+    pg_restore(pg, path, oracle, "--data-only")
+    compare.assert_same(pg.conninfo(oracle), pg.conninfo(target))
+
+
+def test_selection_needs_an_archive(sluice, tmp_path):
+    script = tmp_path / "x.sql"
+    script.write_text("SELECT 1;\n")
+    proc = sluice.run("restore", str(script), "--database", "postgres", "-t", "x")
+    assert proc.returncode == 2, proc.stderr
+    assert "pg_dump archive" in proc.stderr
+
+
+def test_truncated_archive_refused(pg, sluice, archives, dbs, tmp_path):  # noqa: F811
+    """Cut anywhere: exit 4 naming the offset, before or during the restore; never success."""
+    data = open(archives["custom-none"], "rb").read()
+    for frac in (0.001, 0.01, 0.3, 0.6, 0.97):
+        cut = tmp_path / f"cut{frac}.dump"
+        cut.write_bytes(data[:int(len(data) * frac)])
+        listed = sluice.run("list", str(cut))
+        target = dbs.name("cut")
+        proc = sluice.run("restore", str(cut), "--database", target, "--create")
+        assert proc.returncode == 4, (frac, proc.returncode, proc.stderr)
+        assert "offset" in proc.stderr or "byte" in proc.stderr, proc.stderr
+        if listed.returncode != 0:  # the TOC itself is cut
+            assert listed.returncode == 4, listed.stderr
+
+
+def test_damaged_data_block_refused(pg, sluice, archives, dbs, tmp_path):  # noqa: F811
+    """A gzip data block with garbage in the middle: exit 4, the entry named."""
+    data = bytearray(open(archives["custom-gzip"], "rb").read())
+    mid = len(data) * 2 // 3
+    data[mid:mid + 64] = b"\xff" * 64
+    bad = tmp_path / "bad.dump"
+    bad.write_bytes(bytes(data))
+    target = dbs.name("bad")
+    proc = sluice.run("restore", str(bad), "--database", target, "--create")
+    assert proc.returncode == 4, (proc.returncode, proc.stderr)
+
+
+def test_newer_archive_version_refused(sluice, archives, tmp_path):
+    data = bytearray(open(archives["custom-none"], "rb").read())
+    assert data[:5] == b"PGDMP"
+    data[6] = 99  # minor version 1.99
+    new = tmp_path / "new.dump"
+    new.write_bytes(bytes(data))
+    proc = sluice.run("list", str(new))
+    assert proc.returncode == 4, proc.stderr
+    assert "1.99" in proc.stderr and "1.16" in proc.stderr, proc.stderr
