@@ -109,7 +109,8 @@ prepare_target(engine *eng, const sl_conninfo *ci, sl_error *err)
         return -1;
     }
     if (o->create &&
-        sl__restore_create(ci, &eng->conn_opts, o->database, o->clean, err) != 0)
+        sl__restore_create(ci, &eng->conn_opts, o->database, o->clean,
+                           (const char *const *)eng->plan.create_with, err) != 0)
         return -1;
     if (sl_conn_open(&eng->workers[0].conn, eng->target, &eng->conn_opts, err) != 0)
         return -1;

@@ -111,9 +111,27 @@ sl__restore_clean(sl_conn *c, sl_error *err)
     return rc;
 }
 
+/* The archive's options, values quoted by libpq: literals, a tablespace an identifier. */
+static int
+put_with(sl_conn *c, const char *const *with, sl_buf *sql, sl_error *err)
+{
+    for (size_t i = 0; with && with[i] && with[i + 1]; i += 2) {
+        bool ident = strcmp(with[i], "TABLESPACE") == 0;
+        char *q = ident ? sl_conn_quote_ident(c, with[i + 1]) : sl_conn_quote_literal(c, with[i + 1]);
+        if (!q) {
+            sl_error_set(err, SL_E_ARCHIVE, "the database's %s in the archive cannot be quoted",
+                         with[i]);
+            return -1;
+        }
+        sl_buf_printf(sql, " %s = %s", with[i], q);
+        free(q);
+    }
+    return 0;
+}
+
 int
 sl__restore_create(const sl_conninfo *ci, const sl_conn_opts *conn_opts, const char *dbname,
-                   bool drop_existing, sl_error *err)
+                   bool drop_existing, const char *const *with, sl_error *err)
 {
     sl_conninfo *maint = sl_conninfo_with_dbname(ci, "postgres");
     sl_conn *c = NULL;
@@ -153,6 +171,8 @@ sl__restore_create(const sl_conninfo *ci, const sl_conn_opts *conn_opts, const c
         sl_buf_reset(&sql);
     }
     sl_buf_printf(&sql, "CREATE DATABASE %s TEMPLATE template0", quoted);
+    if (put_with(c, with, &sql, err) != 0)
+        goto done;
     if (sl_conn_exec(c, sql.data, err) != 0) {
         sl_error_prefix(err, "could not create database \"%s\"", dbname);
         goto done;

@@ -1,6 +1,8 @@
 /* restore/target.h: getting the target database ready before anything is restored into it.
  * sl__restore_create(): on the maintenance database "postgres", CREATE DATABASE "db" TEMPLATE
- *   template0; when it exists: SL_E_REFUSED, or with drop_existing DROP DATABASE first.
+ *   template0 (with the options `with` gives: NULL-terminated name/value pairs such as
+ *   "ENCODING", "UTF8", or NULL); when it exists: SL_E_REFUSED, or with drop_existing DROP
+ *   DATABASE first.
  * sl__restore_check_empty(): SL_E_REFUSED when the database holds any user object (a schema
  *   other than public, an extension other than plpgsql, anything in public, large objects,
  *   event triggers, publications, foreign data wrappers or servers), naming one of them.
@@ -21,7 +23,8 @@
 #include "pg/conn.h"
 
 SL_MUSTCHECK int sl__restore_create(const sl_conninfo *ci, const sl_conn_opts *conn_opts,
-                                    const char *dbname, bool drop_existing, sl_error *err);
+                                    const char *dbname, bool drop_existing,
+                                    const char *const *with, sl_error *err);
 SL_MUSTCHECK int sl__restore_check_empty(sl_conn *c, const char *dbname, sl_error *err);
 SL_MUSTCHECK int sl__restore_clean(sl_conn *c, sl_error *err);
 SL_MUSTCHECK int sl__restore_check_tables_empty(sl_conn *c, const sl_bfile_reader *r,

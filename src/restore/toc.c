@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/mem.h"
 #include "pg/pattern.h"
@@ -265,6 +266,98 @@ make_preamble(const sl_pgarchive *a, sl_buf *b)
     sl_buf_puts(b, "SET row_security = off;\n");
 }
 
+/* -- the database's own options ------------------------------------------------------------ */
+
+/* One token of a DATABASE entry's "CREATE DATABASE name WITH KEY = value ... ;": a word, a
+ * 'literal' or "identifier" (quotes doubled inside), or one other character. */
+typedef struct token {
+    char *text;  /* unquoted, malloc'd */
+    char kind;   /* 'w' word, 'l' literal, 'i' quoted identifier, or the character */
+} token;
+
+static const char *
+next_token(const char *p, token *t)
+{
+    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+        p++;
+    t->text = NULL;
+    t->kind = 0;
+    if (!*p)
+        return p;
+    if (*p == '\'' || *p == '"') {
+        char q = *p++;
+        sl_buf b = SL_BUF_INIT;
+        while (*p && !(*p == q && p[1] != q)) {
+            if (*p == q)
+                p++;
+            sl_buf_putc(&b, *p++);
+        }
+        if (!*p) {
+            sl_buf_free(&b);
+            return p;  /* unterminated: kind 0 ends the parse */
+        }
+        p++;
+        sl_buf_putc(&b, '\0');
+        t->text = sl_buf_steal(&b);
+        t->kind = q == '\'' ? 'l' : 'i';
+        return p;
+    }
+    const char *start = p;
+    while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+           *p == '_')
+        p++;
+    if (p == start) {
+        t->kind = *p;
+        return p + 1;
+    }
+    t->text = sl_calloc((size_t)(p - start) + 1, 1);
+    memcpy(t->text, start, (size_t)(p - start));
+    t->kind = 'w';
+    return p;
+}
+
+static const char *const database_options[] = {
+    "ENCODING", "LOCALE_PROVIDER", "LOCALE", "LC_COLLATE", "LC_CTYPE", "ICU_LOCALE",
+    "ICU_RULES", "BUILTIN_LOCALE", "TABLESPACE", NULL};
+
+static char **
+database_with(const sl_pgarchive *a)
+{
+    const sl_pgarchive_entry *db = NULL;
+    for (size_t i = 0; i < sl_pgarchive_count(a) && !db; i++)
+        if (is(sl_pgarchive_at(a, i)->desc, "DATABASE"))
+            db = sl_pgarchive_at(a, i);
+    if (!db || !db->defn)
+        return NULL;
+    char **pairs = sl_calloc(2 * (sizeof database_options / sizeof *database_options) + 1,
+                             sizeof *pairs);
+    size_t n = 0;
+    token t[3] = {{0}};
+    const char *p = db->defn;
+    /* up to WITH: CREATE DATABASE name WITH */
+    for (int i = 0; i < 4; i++) {
+        p = next_token(p, &t[0]);
+        free(t[0].text);
+        if (!t[0].kind)
+            return pairs;
+    }
+    for (;;) {
+        for (int i = 0; i < 3; i++)
+            p = next_token(p, &t[i]);
+        bool ok = t[0].kind == 'w' && t[1].kind == '=' && t[2].text;
+        if (ok)
+            for (size_t k = 0; database_options[k]; k++)
+                if (strcasecmp(t[0].text, database_options[k]) == 0 && n < 16) {
+                    pairs[n++] = sl_strdup(database_options[k]);
+                    pairs[n++] = sl_strdup(t[2].text);
+                }
+        for (int i = 0; i < 3; i++)
+            free(t[i].text);
+        if (!ok)
+            return pairs;
+    }
+}
+
 /* -- the plan ------------------------------------------------------------------------------ */
 
 static uint64_t
@@ -303,6 +396,7 @@ sl_toc_plan_make(const sl_pgarchive *a, const sl_toc_opts *o, sl_toc_plan *out, 
                                              .weight = weight_of(e)};
     }
     make_preamble(a, &out->preamble);
+    out->create_with = database_with(a);
     rc = 0;
 done:
     free(reqs);
@@ -321,6 +415,9 @@ sl_toc_plan_free(sl_toc_plan *p)
         return;
     free(p->items);
     sl_buf_free(&p->preamble);
+    for (size_t i = 0; p->create_with && p->create_with[i]; i++)
+        free(p->create_with[i]);
+    free(p->create_with);
     memset(p, 0, sizeof *p);
 }
 

@@ -63,6 +63,9 @@ typedef struct sl_toc_plan {
     sl_toc_item *items;  /* selected entries in TOC order */
     size_t n;
     sl_buf preamble;     /* session settings every connection runs first */
+    /* The archived database's encoding, locale and tablespace, from its DATABASE entry, for
+     * restore --create: NULL-terminated name/value pairs ("ENCODING", "UTF8", ...), or NULL. */
+    char **create_with;
 } sl_toc_plan;
 
 SL_MUSTCHECK int sl_toc_plan_make(const sl_pgarchive *a, const sl_toc_opts *o,
