@@ -15,7 +15,7 @@
  * objects in several BLOBS entries (17)). Compression: none, gzip (zlib streams), lz4 (frames)
  * and zstd (streams), whichever the header names.
  *
- * Calling order: sl_pgarchive_open() -> sl_pgarchive_entry()* and
+ * Calling order: sl_pgarchive_open() -> sl_pgarchive_at()* and
  *   { sl_pgarchive_data_open() -> sl_pgarchive_data_read()* | _blob_next()... -> _data_close() }*
  *   -> sl_pgarchive_close().
  * Open reads the header and the whole TOC and checks them (known version and format, integer
@@ -114,8 +114,9 @@ const char *sl_pgarchive_dump_version(const sl_pgarchive *a);
 const char *sl_pgarchive_created(const sl_pgarchive *a);
 
 size_t sl_pgarchive_count(const sl_pgarchive *a);
-/* Entries in TOC order (the order pg_restore -l prints). */
-const sl_pgarchive_entry *sl_pgarchive_entry(const sl_pgarchive *a, size_t i);
+/* Entries in TOC order (the order pg_restore -l prints), one array:
+ * sl_pgarchive_at(a, i) == sl_pgarchive_at(a, 0) + i. */
+const sl_pgarchive_entry *sl_pgarchive_at(const sl_pgarchive *a, size_t i);
 /* The entry with that dump id, or NULL. */
 const sl_pgarchive_entry *sl_pgarchive_find(const sl_pgarchive *a, int dump_id);
 
