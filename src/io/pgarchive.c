@@ -1,0 +1,853 @@
+/* io/pgarchive.c: pg_dump's archives: the header, the table of contents, and for a custom
+ * archive written to a pipe the one scan of its data blocks that finds where each starts.
+ * The data streams are in io/pgarchive_data.c.
+ * Everything read comes from a file that may be damaged or hostile, so each length is checked
+ * against what remains of the file before anything is allocated for it, the strings of the
+ * TOC together are bounded by SL_PGARCHIVE_TOC_MAX, and the entry count by the bytes an entry
+ * needs at the least. After open the archive is read-only: threads share it. */
+#include "io/pgarchive.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/mem.h"
+#include "io/pgarchive_format.h"
+
+/* ---- the bounded reader ---- */
+
+void
+sl__pgar_reader_init(sl__pgar_reader *r, int fd, const char *file, uint64_t size, uint64_t pos,
+                     int int_size)
+{
+    r->fd = fd;
+    r->file = file;
+    r->size = size;
+    r->pos = pos;
+    r->int_size = int_size;
+    r->buf_off = 0;
+    r->buf_len = 0;
+    r->what[0] = '\0';
+}
+
+void
+sl__pgar_what(sl__pgar_reader *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->what, sizeof r->what, fmt, ap);
+    va_end(ap);
+}
+
+void
+sl__pgar_fail(const sl__pgar_reader *r, uint64_t at, sl_error *err, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    sl_error_set(err, SL_E_ARCHIVE, "pg_dump archive \"%s\": %s at byte %llu%s%s%s", r->file,
+                 msg, (unsigned long long)at, r->what[0] ? " (reading " : "", r->what,
+                 r->what[0] ? ")" : "");
+}
+
+static int
+pread_full(sl__pgar_reader *r, void *dst, size_t n, uint64_t off, sl_error *err)
+{
+    char *p = dst;
+    while (n) {
+        ssize_t got = pread(r->fd, p, n, (off_t)off);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            sl_error_errno(err, SL_E_IO, errno, "could not read \"%s\" at byte %llu", r->file,
+                           (unsigned long long)off);
+            return -1;
+        }
+        if (got == 0) {  /* the file shrank since we measured it */
+            sl__pgar_fail(r, off, err, "truncated");
+            return -1;
+        }
+        p += got;
+        n -= (size_t)got;
+        off += (uint64_t)got;
+    }
+    return 0;
+}
+
+int
+sl__pgar_read(sl__pgar_reader *r, void *dst, size_t n, sl_error *err)
+{
+    if (n > r->size - r->pos) {
+        sl__pgar_fail(r, r->size, err, "truncated");
+        return -1;
+    }
+    unsigned char *p = dst;
+    while (n) {
+        if (r->pos >= r->buf_off && r->pos < r->buf_off + r->buf_len) {
+            size_t at = (size_t)(r->pos - r->buf_off);
+            size_t k = r->buf_len - at < n ? r->buf_len - at : n;
+            memcpy(p, r->buf + at, k);
+            p += k;
+            n -= k;
+            r->pos += k;
+        } else if (n >= sizeof r->buf) {  /* large reads bypass the buffer */
+            if (pread_full(r, p, n, r->pos, err) != 0)
+                return -1;
+            r->pos += n;
+            n = 0;
+        } else {
+            uint64_t left = r->size - r->pos;
+            size_t k = left < sizeof r->buf ? (size_t)left : sizeof r->buf;
+            if (pread_full(r, r->buf, k, r->pos, err) != 0)
+                return -1;
+            r->buf_off = r->pos;
+            r->buf_len = k;
+        }
+    }
+    return 0;
+}
+
+int
+sl__pgar_skip(sl__pgar_reader *r, uint64_t n, sl_error *err)
+{
+    if (n > r->size - r->pos) {
+        sl__pgar_fail(r, r->size, err, "truncated");
+        return -1;
+    }
+    r->pos += n;
+    return 0;
+}
+
+int
+sl__pgar_byte(sl__pgar_reader *r, int *out, sl_error *err)
+{
+    unsigned char b;
+    if (sl__pgar_read(r, &b, 1, err) != 0)
+        return -1;
+    *out = b;
+    return 0;
+}
+
+int
+sl__pgar_int(sl__pgar_reader *r, int64_t *out, sl_error *err)
+{
+    uint64_t at = r->pos;
+    unsigned char b[9];
+    if (sl__pgar_read(r, b, 1 + (size_t)r->int_size, err) != 0)
+        return -1;
+    if (b[0] > 1) {
+        sl__pgar_fail(r, at, err, "sign byte %d of an integer is not 0 or 1", b[0]);
+        return -1;
+    }
+    uint64_t v = 0;
+    for (int i = r->int_size; i >= 1; i--)
+        v = (v << 8) | b[i];
+    if (v > (b[0] ? (uint64_t)1 << 31 : (uint64_t)INT32_MAX)) {
+        sl__pgar_fail(r, at, err, "integer out of range");
+        return -1;
+    }
+    *out = b[0] ? -(int64_t)v : (int64_t)v;
+    return 0;
+}
+
+bool
+sl__pgar_at_end(const sl__pgar_reader *r)
+{
+    return r->pos >= r->size;
+}
+
+/* ---- header and TOC ---- */
+
+/* A string of the TOC: NULL for length -1; the length is checked against what remains of the
+ * file and against the archive's budget for all strings before the allocation. */
+static int
+read_str(sl_pgarchive *a, sl__pgar_reader *r, char **out, sl_error *err)
+{
+    uint64_t at = r->pos;
+    int64_t len;
+    *out = NULL;
+    if (sl__pgar_int(r, &len, err) != 0)
+        return -1;
+    if (len == -1)
+        return 0;
+    if (len < 0) {
+        sl__pgar_fail(r, at, err, "string length %lld is negative", (long long)len);
+        return -1;
+    }
+    if ((uint64_t)len > r->size - r->pos) {
+        sl__pgar_fail(r, r->size, err, "truncated (a string of %lld bytes at byte %llu)",
+                      (long long)len, (unsigned long long)at);
+        return -1;
+    }
+    if ((size_t)len + 1 > SL_PGARCHIVE_TOC_MAX - a->strings) {
+        sl__pgar_fail(r, at, err, "the TOC's strings exceed %zu bytes", SL_PGARCHIVE_TOC_MAX);
+        return -1;
+    }
+    a->strings += (size_t)len + 1;
+    char *s = sl_malloc((size_t)len + 1);
+    if (sl__pgar_read(r, s, (size_t)len, err) != 0) {
+        free(s);
+        return -1;
+    }
+    s[len] = '\0';
+    *out = s;
+    return 0;
+}
+
+static int
+read_int32(sl__pgar_reader *r, int *out, sl_error *err)
+{
+    int64_t v;
+    if (sl__pgar_int(r, &v, err) != 0)
+        return -1;
+    if (v < INT32_MIN || v > INT32_MAX) {
+        sl__pgar_fail(r, r->pos, err, "integer out of range");
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+/* Unsigned decimal digits only (pg_dump writes oids and dump ids with %u / %d). */
+static bool
+parse_u32(const char *s, uint32_t *out)
+{
+    if (!s || !*s)
+        return false;
+    uint64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        v = v * 10 + (uint64_t)(*p - '0');
+        if (v > UINT32_MAX)
+            return false;
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
+static int
+read_oid(sl_pgarchive *a, sl__pgar_reader *r, uint32_t *out, sl_error *err)
+{
+    uint64_t at = r->pos;
+    char *s = NULL;
+    if (read_str(a, r, &s, err) != 0)
+        return -1;
+    bool ok = parse_u32(s, out);
+    free(s);
+    if (!ok) {
+        sl__pgar_fail(r, at, err, "not an oid");
+        return -1;
+    }
+    return 0;
+}
+
+static int
+read_version(sl_pgarchive *a, sl__pgar_reader *r, sl_error *err)
+{
+    unsigned char v[3];
+    sl__pgar_what(r, "the header's version");
+    if (sl__pgar_read(r, v, 3, err) != 0)
+        return -1;
+    a->version = SL__PGAR_VERSION(v[0], v[1], v[2]);
+    snprintf(a->version_str, sizeof a->version_str, "%d.%d.%d", v[0], v[1], v[2]);
+    if (a->version > SL__PGAR_V_MAX) {
+        sl_error_set(err, SL_E_ARCHIVE,
+                     "pg_dump archive \"%s\": archive version %d.%d is newer than sluice "
+                     "reads (up to 1.16, pg_dump 17)", r->file, v[0], v[1]);
+        return -1;
+    }
+    if (a->version < SL__PGAR_V1_12) {
+        sl_error_set(err, SL_E_ARCHIVE,
+                     "pg_dump archive \"%s\": archive version %d.%d is older than sluice "
+                     "reads (1.12 and later, pg_dump 9.6 and later)", r->file, v[0], v[1]);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+read_sizes_and_format(sl_pgarchive *a, sl__pgar_reader *r, sl_error *err)
+{
+    int b;
+    sl__pgar_what(r, "the header's integer size");
+    if (sl__pgar_byte(r, &b, err) != 0)
+        return -1;
+    if (b < 1 || b > 8) {
+        sl__pgar_fail(r, r->pos - 1, err, "integer size %d is not 1 to 8", b);
+        return -1;
+    }
+    a->int_size = r->int_size = b;
+    sl__pgar_what(r, "the header's offset size");
+    if (sl__pgar_byte(r, &b, err) != 0)
+        return -1;
+    if (b < 1 || b > 8) {
+        sl__pgar_fail(r, r->pos - 1, err, "offset size %d is not 1 to 8", b);
+        return -1;
+    }
+    a->off_size = b;
+    sl__pgar_what(r, "the header's format");
+    if (sl__pgar_byte(r, &b, err) != 0)
+        return -1;
+    int want = a->format == SL_PGARCHIVE_CUSTOM ? SL__PGAR_FMT_CUSTOM : SL__PGAR_FMT_TAR;
+    if (b != want) {
+        sl__pgar_fail(r, r->pos - 1, err, "format %d where %d was expected (%s)", b, want,
+                      a->format == SL_PGARCHIVE_CUSTOM ? "custom" : "directory");
+        return -1;
+    }
+    return 0;
+}
+
+static int
+read_compression(sl_pgarchive *a, sl__pgar_reader *r, sl_error *err)
+{
+    uint64_t at = r->pos;
+    sl__pgar_what(r, "the header's compression");
+    if (a->version >= SL__PGAR_V1_15) {  /* pg_compress_algorithm: none, gzip, lz4, zstd */
+        int b;
+        if (sl__pgar_byte(r, &b, err) != 0)
+            return -1;
+        if (b > 3) {
+            sl__pgar_fail(r, at, err, "unknown compression algorithm %d", b);
+            return -1;
+        }
+        a->comp = (sl_pgarchive_comp)b;
+        return 0;
+    }
+    int level;  /* before 1.15 a zlib level: 0 none, -1 (default) or 1..9 gzip */
+    if (read_int32(r, &level, err) != 0)
+        return -1;
+    if (level < -1 || level > 9) {
+        sl__pgar_fail(r, at, err, "compression level %d is not -1 to 9", level);
+        return -1;
+    }
+    a->comp = level == 0 ? SL_PGARCHIVE_COMP_NONE : SL_PGARCHIVE_COMP_GZIP;
+    return 0;
+}
+
+static int
+read_created(sl_pgarchive *a, sl__pgar_reader *r, sl_error *err)
+{
+    static const char *const names[] = {"second", "minute", "hour", "day", "month", "year",
+                                        "dst flag"};
+    int t[7];
+    for (int i = 0; i < 7; i++) {
+        sl__pgar_what(r, "the header's creation %s", names[i]);
+        if (read_int32(r, &t[i], err) != 0)
+            return -1;
+    }
+    snprintf(a->created, sizeof a->created, "%04lld-%02d-%02d %02d:%02d:%02d",
+             (long long)t[5] + 1900, t[4] + 1, t[3], t[2], t[1], t[0]);
+    return 0;
+}
+
+static int
+read_header(sl_pgarchive *a, sl__pgar_reader *r, sl_error *err)
+{
+    char magic[5];
+    sl__pgar_what(r, "the header's magic");
+    if (sl__pgar_read(r, magic, 5, err) != 0)
+        return -1;
+    if (memcmp(magic, "PGDMP", 5) != 0) {
+        sl__pgar_fail(r, 0, err, "not a pg_dump archive (no \"PGDMP\")");
+        return -1;
+    }
+    if (read_version(a, r, err) != 0 || read_sizes_and_format(a, r, err) != 0 ||
+        read_compression(a, r, err) != 0 || read_created(a, r, err) != 0)
+        return -1;
+    sl__pgar_what(r, "the header's database name");
+    if (read_str(a, r, &a->dbname, err) != 0)
+        return -1;
+    sl__pgar_what(r, "the header's server version");
+    if (read_str(a, r, &a->server_version, err) != 0)
+        return -1;
+    sl__pgar_what(r, "the header's pg_dump version");
+    return read_str(a, r, &a->dump_version, err);
+}
+
+/* The section of an entry is in the TOC since 1.11; every version read here has it. */
+static int
+read_section(sl__pgar_reader *r, sl_pgarchive_entry *e, sl_error *err)
+{
+    uint64_t at = r->pos;
+    if (read_int32(r, &e->section, err) != 0)
+        return -1;
+    if (e->section < SL_PGARCHIVE_SECTION_NONE || e->section > SL_PGARCHIVE_SECTION_POST_DATA) {
+        sl__pgar_fail(r, at, err, "section %d is not 1 to 4", e->section);
+        return -1;
+    }
+    return 0;
+}
+
+/* Dependencies: dump ids as decimal strings, ended by a NULL string. Each costs at least
+ * 1 + int_size bytes of the file, so the list is bounded by the file's size; its memory is
+ * counted in the strings' budget too. */
+static int
+read_deps(sl_pgarchive *a, sl__pgar_reader *r, sl_pgarchive_entry *e, sl_error *err)
+{
+    size_t cap = 0;
+    for (;;) {
+        uint64_t at = r->pos;
+        char *s = NULL;
+        if (read_str(a, r, &s, err) != 0)
+            return -1;
+        if (!s)
+            return 0;
+        uint32_t id;
+        bool ok = parse_u32(s, &id) && id > 0 && id <= INT32_MAX;
+        free(s);
+        if (!ok) {
+            sl__pgar_fail(r, at, err, "not a dump id");
+            return -1;
+        }
+        if (sizeof(int) > SL_PGARCHIVE_TOC_MAX - a->strings) {
+            sl__pgar_fail(r, at, err, "the TOC's strings exceed %zu bytes", SL_PGARCHIVE_TOC_MAX);
+            return -1;
+        }
+        a->strings += sizeof(int);
+        if (e->ndeps == cap) {
+            cap = cap ? cap * 2 : 8;
+            e->deps = sl_realloc(e->deps, cap * sizeof *e->deps);
+        }
+        e->deps[e->ndeps++] = (int)id;
+    }
+}
+
+/* A data file's name inside a directory archive: a plain name, never a path. */
+static bool
+plain_file_name(const char *s)
+{
+    return s[0] && strcmp(s, ".") != 0 && strcmp(s, "..") != 0 && !strchr(s, '/');
+}
+
+static int
+read_extra(sl_pgarchive *a, sl__pgar_reader *r, sl_pgarchive_entry *e, sl_error *err)
+{
+    uint64_t at = r->pos;
+    if (a->format == SL_PGARCHIVE_DIRECTORY) {
+        sl__pgar_what(r, "the TOC entry %d's data file name", e->dump_id);
+        if (read_str(a, r, &e->data_file, err) != 0)
+            return -1;
+        if (e->data_file && !e->data_file[0]) {
+            free(e->data_file);
+            e->data_file = NULL;
+        }
+        if (e->data_file && !plain_file_name(e->data_file)) {
+            sl__pgar_fail(r, at, err, "data file name is not a plain file name");
+            return -1;
+        }
+        return 0;
+    }
+    sl__pgar_what(r, "the TOC entry %d's data offset", e->dump_id);
+    unsigned char b[9];
+    if (sl__pgar_read(r, b, 1 + (size_t)a->off_size, err) != 0)
+        return -1;
+    if (b[0] != SL__PGAR_OFF_NOT_SET && b[0] != SL__PGAR_OFF_SET && b[0] != SL__PGAR_OFF_NO_DATA) {
+        sl__pgar_fail(r, at, err, "unknown data offset flag %d", b[0]);
+        return -1;
+    }
+    uint64_t off = 0;
+    for (int i = a->off_size; i >= 1; i--)
+        off = (off << 8) | b[i];
+    e->data_offset = b[0] == SL__PGAR_OFF_SET ? off : 0;
+    if (b[0] == SL__PGAR_OFF_SET && off == 0) {
+        sl__pgar_fail(r, at, err, "data offset 0");
+        return -1;
+    }
+    return 0;
+}
+
+/* The entry's fields in pg_dump's order (ReadToc); versions before 1.12 are refused at the
+ * header, so only 1.14's tableam and 1.16's relkind depend on the version. */
+static int
+read_entry(sl_pgarchive *a, sl__pgar_reader *r, sl_pgarchive_entry *e, size_t i, sl_error *err)
+{
+    int had_dumper;
+    sl__pgar_what(r, "the TOC entry %zu's dump id", i + 1);
+    uint64_t at = r->pos;
+    if (read_int32(r, &e->dump_id, err) != 0)
+        return -1;
+    if (e->dump_id <= 0) {
+        sl__pgar_fail(r, at, err, "dump id %d is not positive", e->dump_id);
+        return -1;
+    }
+    int id = e->dump_id;
+#define FIELD(name, call)                                                                    \
+    do {                                                                                     \
+        sl__pgar_what(r, "the TOC entry %d's " name, id);                                    \
+        if ((call) != 0)                                                                     \
+            return -1;                                                                       \
+    } while (0)
+    FIELD("data flag", read_int32(r, &had_dumper, err));
+    e->has_data = had_dumper != 0;
+    FIELD("table oid", read_oid(a, r, &e->table_oid, err));
+    FIELD("oid", read_oid(a, r, &e->oid, err));
+    FIELD("tag", read_str(a, r, &e->tag, err));
+    FIELD("desc", read_str(a, r, &e->desc, err));
+    FIELD("section", read_section(r, e, err));
+    FIELD("defn", read_str(a, r, &e->defn, err));
+    FIELD("drop statement", read_str(a, r, &e->drop_stmt, err));
+    FIELD("copy statement", read_str(a, r, &e->copy_stmt, err));
+    FIELD("schema", read_str(a, r, &e->namespace_, err));
+    FIELD("tablespace", read_str(a, r, &e->tablespace, err));
+    if (a->version >= SL__PGAR_V1_14)
+        FIELD("table access method", read_str(a, r, &e->tableam, err));
+    if (a->version >= SL__PGAR_V1_16) {
+        int relkind;
+        FIELD("relkind", read_int32(r, &relkind, err));
+        e->relkind = (char)relkind;
+    }
+    FIELD("owner", read_str(a, r, &e->owner, err));
+    char *with_oids = NULL;  /* "false"; tables WITH OIDS are gone since PostgreSQL 12 */
+    FIELD("with-oids flag", read_str(a, r, &with_oids, err));
+    free(with_oids);
+    FIELD("dependencies", read_deps(a, r, e, err));
+#undef FIELD
+    if (!e->desc || !e->tag) {
+        sl__pgar_fail(r, at, err, "TOC entry %d has no %s", id, e->desc ? "tag" : "desc");
+        return -1;
+    }
+    return read_extra(a, r, e, err);
+}
+
+static void
+entry_free(sl_pgarchive_entry *e)
+{
+    free(e->tag);
+    free(e->desc);
+    free(e->defn);
+    free(e->drop_stmt);
+    free(e->copy_stmt);
+    free(e->namespace_);
+    free(e->tablespace);
+    free(e->tableam);
+    free(e->owner);
+    free(e->deps);
+    free(e->data_file);
+}
+
+static int
+cmp_by_id(const void *x, const void *y)
+{
+    int a = ((const sl__pgar_id *)x)->id;
+    int b = ((const sl__pgar_id *)y)->id;
+    return (a > b) - (a < b);
+}
+
+const sl_pgarchive_entry *
+sl_pgarchive_find(const sl_pgarchive *a, int dump_id)
+{
+    size_t lo = 0, hi = a->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a->by_id[mid].id == dump_id)
+            return &a->entries[a->by_id[mid].index];
+        if (a->by_id[mid].id < dump_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* Dump ids are unique; a dependency on a dump id the archive does not hold (pg_dump -t
+ * records dependencies on objects it left out) is dropped, as pg_restore ignores it, so
+ * that every id left in deps names an entry. */
+static int
+index_entries(sl_pgarchive *a, sl__pgar_reader *r, sl_error *err)
+{
+    a->by_id = sl_malloc((a->count ? a->count : 1) * sizeof *a->by_id);
+    for (size_t i = 0; i < a->count; i++)
+        a->by_id[i] = (sl__pgar_id){a->entries[i].dump_id, i};
+    qsort(a->by_id, a->count, sizeof *a->by_id, cmp_by_id);
+    r->what[0] = '\0';
+    for (size_t i = 1; i < a->count; i++) {
+        if (a->by_id[i].id == a->by_id[i - 1].id) {
+            sl__pgar_fail(r, r->pos, err, "the TOC holds dump id %d twice", a->by_id[i].id);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < a->count; i++) {
+        sl_pgarchive_entry *e = &a->entries[i];
+        size_t kept = 0;
+        for (size_t k = 0; k < e->ndeps; k++) {
+            if (sl_pgarchive_find(a, e->deps[k]))
+                e->deps[kept++] = e->deps[k];
+        }
+        e->ndeps = kept;
+    }
+    return 0;
+}
+
+static int
+read_toc(sl_pgarchive *a, sl__pgar_reader *r, sl_error *err)
+{
+    int64_t n;
+    uint64_t at = r->pos;
+    sl__pgar_what(r, "the TOC's entry count");
+    if (sl__pgar_int(r, &n, err) != 0)
+        return -1;
+    /* An entry takes at least its integers and the strings pg_dump always writes: bounded by
+     * what remains of the file before the array is allocated. */
+    uint64_t least = 14 * (1 + (uint64_t)a->int_size);
+    if (n < 0 || (uint64_t)n > (r->size - r->pos) / least) {
+        sl__pgar_fail(r, at, err, "entry count %lld does not fit in the %llu bytes left",
+                      (long long)n, (unsigned long long)(r->size - r->pos));
+        return -1;
+    }
+    a->entries = sl_calloc(n ? (size_t)n : 1, sizeof *a->entries);
+    for (size_t i = 0; i < (size_t)n; i++) {
+        a->count = i + 1;  /* so that close frees what the failed entry holds */
+        if (read_entry(a, r, &a->entries[i], i, err) != 0)
+            return -1;
+    }
+    a->count = (size_t)n;
+    a->data_start = r->pos;
+    return index_entries(a, r, err);
+}
+
+/* ---- custom archives written to a pipe: one scan for the data blocks ---- */
+
+static int
+skip_chunks(sl__pgar_reader *r, sl_error *err)
+{
+    for (;;) {
+        int64_t len;
+        uint64_t at = r->pos;
+        if (sl__pgar_int(r, &len, err) != 0)
+            return -1;
+        if (len == 0)
+            return 0;
+        if (len < 0) {
+            sl__pgar_fail(r, at, err, "chunk length %lld is negative", (long long)len);
+            return -1;
+        }
+        if (sl__pgar_skip(r, (uint64_t)len, err) != 0)
+            return -1;
+    }
+}
+
+static int
+skip_block(sl__pgar_reader *r, int type, sl_error *err)
+{
+    if (type == SL__PGAR_BLK_DATA)
+        return skip_chunks(r, err);
+    for (;;) {  /* BLOBS: (oid, chunks)* then oid 0 */
+        int64_t oid;
+        if (sl__pgar_int(r, &oid, err) != 0)
+            return -1;
+        if (oid == 0)
+            return 0;
+        if (skip_chunks(r, err) != 0)
+            return -1;
+    }
+}
+
+static int
+scan_blocks(sl_pgarchive *a, sl__pgar_reader *r, sl_error *err)
+{
+    while (!sl__pgar_at_end(r)) {
+        uint64_t at = r->pos;
+        int type;
+        int64_t id;
+        sl__pgar_what(r, "the data block header at byte %llu", (unsigned long long)at);
+        if (sl__pgar_byte(r, &type, err) != 0 || sl__pgar_int(r, &id, err) != 0)
+            return -1;
+        if (type != SL__PGAR_BLK_DATA && type != SL__PGAR_BLK_BLOBS) {
+            sl__pgar_fail(r, at, err, "unknown data block type %d", type);
+            return -1;
+        }
+        sl_pgarchive_entry *e = (sl_pgarchive_entry *)sl_pgarchive_find(a, (int)id);
+        if (!e || !e->has_data) {
+            sl__pgar_fail(r, at, err, "data block of dump id %lld, which has no data in the TOC",
+                          (long long)id);
+            return -1;
+        }
+        if (e->data_offset == 0)
+            e->data_offset = at;
+        sl__pgar_what(r, "the data of TOC entry %d", e->dump_id);
+        if (skip_block(r, type, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Offsets the TOC gives must point into the data part; without them (a pipe), the scan. */
+static int
+locate_data(sl_pgarchive *a, sl__pgar_reader *r, sl_error *err)
+{
+    bool scan = false;
+    for (size_t i = 0; i < a->count; i++) {
+        sl_pgarchive_entry *e = &a->entries[i];
+        if (e->data_offset && (e->data_offset < a->data_start || e->data_offset >= a->size)) {
+            r->what[0] = '\0';
+            sl__pgar_fail(r, a->data_start, err,
+                          "TOC entry %d's data offset %llu is outside the data (bytes %llu "
+                          "to %llu)", e->dump_id, (unsigned long long)e->data_offset,
+                          (unsigned long long)a->data_start, (unsigned long long)a->size);
+            return -1;
+        }
+        if (e->has_data && !e->data_offset)
+            scan = true;
+    }
+    return scan ? scan_blocks(a, r, err) : 0;
+}
+
+/* ---- open, close, accessors ---- */
+
+static int
+open_file(const char *path, int *fd, uint64_t *size, sl_error *err)
+{
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (*fd < 0 || fstat(*fd, &st) != 0) {
+        sl_error_errno(err, SL_E_IO, errno, "could not open \"%s\"", path);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        sl_error_set(err, SL_E_IO, "\"%s\" is not a regular file", path);
+        return -1;
+    }
+    *size = (uint64_t)st.st_size;
+    return 0;
+}
+
+int
+sl_pgarchive_open(sl_pgarchive **out, const char *path, sl_error *err)
+{
+    sl_pgarchive *a = sl_calloc(1, sizeof *a);
+    a->path = sl_strdup(path);
+    struct stat st;
+    int fd = -1;
+    int rc = -1;
+    if (stat(path, &st) != 0) {
+        sl_error_errno(err, SL_E_IO, errno, "could not open \"%s\"", path);
+        goto done;
+    }
+    a->format = S_ISDIR(st.st_mode) ? SL_PGARCHIVE_DIRECTORY : SL_PGARCHIVE_CUSTOM;
+    a->toc_path = a->format == SL_PGARCHIVE_DIRECTORY ? sl_asprintf("%s/toc.dat", path)
+                                                      : sl_strdup(path);
+    if (open_file(a->toc_path, &fd, &a->size, err) != 0)
+        goto done;
+    sl__pgar_reader *r = sl_malloc(sizeof *r);
+    sl__pgar_reader_init(r, fd, a->toc_path, a->size, 0, 1);
+    if (read_header(a, r, err) == 0 && read_toc(a, r, err) == 0 &&
+        (a->format == SL_PGARCHIVE_DIRECTORY || locate_data(a, r, err) == 0))
+        rc = 0;
+    free(r);
+done:
+    if (fd >= 0)
+        close(fd);
+    if (rc == 0) {
+        *out = a;
+        return 0;
+    }
+    sl_pgarchive_close(a);
+    return -1;
+}
+
+void
+sl_pgarchive_close(sl_pgarchive *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->count; i++)
+        entry_free(&a->entries[i]);
+    free(a->entries);
+    free(a->by_id);
+    free(a->dbname);
+    free(a->server_version);
+    free(a->dump_version);
+    free(a->toc_path);
+    free(a->path);
+    free(a);
+}
+
+static bool
+starts_with_magic(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    struct stat st;
+    char magic[5];
+    bool yes = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+               pread(fd, magic, 5, 0) == 5 && memcmp(magic, "PGDMP", 5) == 0;
+    close(fd);
+    return yes;
+}
+
+bool
+sl_pgarchive_detect(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return false;
+    if (!S_ISDIR(st.st_mode))
+        return starts_with_magic(path);
+    char *toc = sl_asprintf("%s/toc.dat", path);
+    bool yes = starts_with_magic(toc);
+    free(toc);
+    return yes;
+}
+
+sl_pgarchive_format
+sl_pgarchive_format_of(const sl_pgarchive *a)
+{
+    return a->format;
+}
+
+sl_pgarchive_comp
+sl_pgarchive_compression(const sl_pgarchive *a)
+{
+    return a->comp;
+}
+
+const char *
+sl_pgarchive_version(const sl_pgarchive *a)
+{
+    return a->version_str;
+}
+
+const char *
+sl_pgarchive_dbname(const sl_pgarchive *a)
+{
+    return a->dbname;
+}
+
+const char *
+sl_pgarchive_server_version(const sl_pgarchive *a)
+{
+    return a->server_version;
+}
+
+const char *
+sl_pgarchive_dump_version(const sl_pgarchive *a)
+{
+    return a->dump_version;
+}
+
+const char *
+sl_pgarchive_created(const sl_pgarchive *a)
+{
+    return a->created;
+}
+
+size_t
+sl_pgarchive_count(const sl_pgarchive *a)
+{
+    return a->count;
+}
+
+const sl_pgarchive_entry *
+sl_pgarchive_at(const sl_pgarchive *a, size_t i)
+{
+    return i < a->count ? &a->entries[i] : NULL;
+}
