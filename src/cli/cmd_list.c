@@ -156,10 +156,7 @@ pgarchive_text(const sl_pgarchive *a, const sl_toc_plan *plan)
     fwrite(b.data, 1, b.len, stdout);
     for (size_t i = 0; i < sl_pgarchive_count(a); i++) {
         const sl_pgarchive_entry *e = sl_pgarchive_at(a, i);
-        bool special = e->desc && (strcmp(e->desc, "ENCODING") == 0 ||
-                                   strcmp(e->desc, "STDSTRINGS") == 0 ||
-                                   strcmp(e->desc, "SEARCHPATH") == 0);
-        if (!special && !sl_toc_plan_has(plan, e))
+        if (!sl_toc_plan_has(plan, e))
             continue;
         sl_buf_reset(&b);
         sl_buf_printf(&b, "%d; %u %u ", e->dump_id, (unsigned)e->table_oid, (unsigned)e->oid);

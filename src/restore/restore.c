@@ -84,7 +84,8 @@ static int
 prepare_data_only(engine *eng, sl_error *err)
 {
     sl_conn *c = eng->workers[0].conn;
-    if (sl__restore_check_tables_empty(c, eng->reader, eng->opts->database, err) != 0)
+    if (eng->reader &&
+        sl__restore_check_tables_empty(c, eng->reader, eng->opts->database, err) != 0)
         return -1;
     const char *super = PQparameterStatus(sl_conn_pg(c), "is_superuser");
     if (super && strcmp(super, "on") == 0) {
@@ -103,9 +104,10 @@ prepare_target(engine *eng, const sl_conninfo *ci, sl_error *err)
     bool data_only = data_only_backup(eng);
     if (data_only && (o->create || o->clean)) {
         sl_error_set(err, SL_E_REFUSED,
-                     "\"%s\" is a data-only backup: its tables must already exist in \"%s\", "
-                     "so --create and --clean do not apply (restore the schema first)",
-                     o->input, o->database);
+                     "%s\"%s\"%s: its tables must already exist in \"%s\", so --create and "
+                     "--clean do not apply (restore the schema first)",
+                     eng->archive ? "--data-only restore of " : "", o->input,
+                     eng->archive ? "" : " is a data-only backup", o->database);
         return -1;
     }
     if (o->create &&
@@ -122,10 +124,12 @@ prepare_target(engine *eng, const sl_conninfo *ci, sl_error *err)
                 o->database);
         return sl__restore_clean(eng->workers[0].conn, err);
     }
-    if (data_only && eng->archive)
-        return 0;  /* as pg_restore --data-only: into the tables there, triggers firing */
     if (data_only)
         return prepare_data_only(eng, err);
+    /* a few schemas or tables of an archive go into a database that has others (pg_restore
+     * -n needs the schema there already); what exists already fails by name */
+    if (eng->archive && (o->schemas || o->exclude_schemas || o->tables))
+        return 0;
     return sl__restore_check_empty(eng->workers[0].conn, o->database, err);
 }
 

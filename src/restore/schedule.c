@@ -233,8 +233,8 @@ run_toc_item(worker *w, size_t i, sl_error *err)
 }
 
 /* -- pg_dump archives ------------------------------------------------------------------------
- * The graph (restore/graph.h) holds one node per selected entry plus two barriers: "main
- * done" and "ACLs done". Pre-data entries run one after the other in TOC order (as
+ * The graph (restore/graph.h) holds one node per selected entry plus three barriers: "data
+ * done", "main done" and "ACLs done". Pre-data entries run one after the other in TOC order (as
  * pg_restore runs them before forking workers); data and post-data entries after the last of
  * them, each once the entries its TOC dependencies name are in -- a dependency on a TABLE
  * counts as one on its TABLE DATA too, so an index starts as soon as its table's rows are in
@@ -278,6 +278,7 @@ typedef struct toc_index {
     size_t *by_id;      /* dump id -> item index + 1 (0: not restored) */
     size_t *data_of;    /* dump id of a TABLE -> its TABLE DATA item + 1 */
     int max_id;
+    size_t data_done;   /* the barrier after every data entry */
 } toc_index;
 
 static size_t
@@ -328,7 +329,15 @@ link_main(const engine *eng, sl_graph *g, const toc_index *ix, size_t i, size_t 
         size_t on = lookup(ix->by_id, ix->max_id, e->deps[d]);
         if (on && on - 1 != i && eng->plan.items[on - 1].pass == SL_TOC_PASS_MAIN)
             sl_graph_depend(g, i, on - 1);
+        if (it->section != SL_PGARCHIVE_SECTION_POST_DATA)
+            continue;
         size_t data = lookup(ix->data_of, ix->max_id, e->deps[d]);
+        if (!data && on && desc_is(eng->plan.items[on - 1].e, "TABLE")) {
+            /* a table without rows of its own, a partitioned one: a trigger or index on it
+             * reaches its partitions, so it waits for all the rows */
+            sl_graph_depend(g, i, ix->data_done);
+            continue;
+        }
         if (!data || data - 1 == i)
             continue;
         /* on a table: on its rows too */
@@ -339,19 +348,20 @@ link_main(const engine *eng, sl_graph *g, const toc_index *ix, size_t i, size_t 
             *lock = (uint64_t)e->deps[d];
     }
     if (desc_is(e, "TABLE DATA") && e->ndeps > 0)
-        *lock = (uint64_t)e->deps[0];
+        *lock = (uint64_t)e->deps[0];  /* its TABLE: what a post-data entry's lock names */
 }
 
 static sl_graph *
 archive_graph(engine *eng, sl_error *err)
 {
     const sl_toc_plan *p = &eng->plan;
-    size_t main_done = p->n, acl_done = p->n + 1;
-    sl_graph *g = sl_graph_new(p->n + 2);
+    size_t main_done = p->n, acl_done = p->n + 1, nodes = p->n + 3;
+    sl_graph *g = sl_graph_new(nodes);
     toc_index ix;
     index_items(eng, &ix);
-    uint64_t *weight = sl_calloc(p->n + 2, sizeof *weight);
-    uint64_t *lock = sl_calloc(p->n + 2, sizeof *lock);
+    ix.data_done = p->n + 2;
+    uint64_t *weight = sl_calloc(nodes, sizeof *weight);
+    uint64_t *lock = sl_calloc(nodes, sizeof *lock);
     for (size_t i = 0; i < p->n; i++)
         weight[i] = desc_is(p->items[i].e, "TABLE DATA") && p->items[i].data
                         ? stored_size(eng, p->items[i].e)
@@ -359,7 +369,7 @@ archive_graph(engine *eng, sl_error *err)
     size_t last_pre = SL_GRAPH_NONE, last_acl = SL_GRAPH_NONE, last_post = SL_GRAPH_NONE;
     for (size_t i = 0; i < p->n; i++) {
         const sl_toc_item *it = &p->items[i];
-        int section = it->e->section;
+        int section = it->section;
         if (it->pass == SL_TOC_PASS_ACL) {
             sl_graph_depend(g, i, last_acl != SL_GRAPH_NONE ? last_acl : main_done);
             sl_graph_depend(g, acl_done, i);
@@ -369,17 +379,21 @@ archive_graph(engine *eng, sl_error *err)
             last_post = i;
         } else if (section != SL_PGARCHIVE_SECTION_DATA &&
                    section != SL_PGARCHIVE_SECTION_POST_DATA) {
-            if (last_pre != SL_GRAPH_NONE)
-                sl_graph_depend(g, i, last_pre);
+            link_main(eng, g, &ix, i, last_pre, weight, &lock[i]);
             sl_graph_depend(g, main_done, i);
             last_pre = i;
         } else {
             link_main(eng, g, &ix, i, last_pre, weight, &lock[i]);
             sl_graph_depend(g, main_done, i);
+            if (section == SL_PGARCHIVE_SECTION_DATA)
+                sl_graph_depend(g, ix.data_done, i);
         }
     }
+    if (last_pre != SL_GRAPH_NONE)
+        sl_graph_depend(g, ix.data_done, last_pre);
+    sl_graph_depend(g, main_done, ix.data_done);
     sl_graph_depend(g, acl_done, main_done);
-    for (size_t i = 0; i < p->n + 2; i++)
+    for (size_t i = 0; i < nodes; i++)
         sl_graph_item(g, i, weight[i], lock[i]);
     free(weight);
     free(lock);
@@ -408,7 +422,7 @@ archive_worker(void *arg, int id)
         pthread_mutex_unlock(&eng->lock);
         sl_error err;
         sl_error_clear(&err);
-        int rc = i < eng->plan.n ? run_toc_item(w, i, &err) : RUN_OK;
+        int rc = i < eng->plan.n ? run_toc_item(w, i, &err) : RUN_OK;  /* or a barrier */
         pthread_mutex_lock(&eng->lock);
         if (rc != RUN_OK) {
             sl__restore_fail(eng, &err);

@@ -213,6 +213,10 @@ required(const sl_pgarchive *a, const selection *s, const sl_pgarchive_entry *e,
         res &= ~REQ_SCHEMA;
     if (o->schema_only)
         res &= REQ_SCHEMA;
+    /* new rows make a materialized view stale: a data-only restore refreshes them, as a
+     * sluice data-only backup does (pg_restore --data-only leaves them as they were) */
+    if (o->data_only && is(e->desc, "MATERIALIZED VIEW DATA"))
+        return res & REQ_SCHEMA;
     if (o->data_only)
         res &= REQ_DATA;
     return res;
@@ -381,6 +385,8 @@ sl_toc_plan_make(const sl_pgarchive *a, const sl_toc_opts *o, sl_toc_plan *out, 
         goto done;
     s.selective = s.schemas.n || s.exclude_schemas.n || s.tables.n;
     out->items = sl_calloc(count ? count : 1, sizeof *out->items);
+    out->taken = sl_calloc(count ? count : 1, sizeof *out->taken);
+    out->archive = a;
     int section = SL_PGARCHIVE_SECTION_PRE_DATA;
     for (size_t i = 0; i < count; i++) {
         const sl_pgarchive_entry *e = sl_pgarchive_at(a, i);
@@ -389,10 +395,12 @@ sl_toc_plan_make(const sl_pgarchive *a, const sl_toc_opts *o, sl_toc_plan *out, 
         reqs[i] = (unsigned char)required(a, &s, e, section, reqs);
         if (!reqs[i])
             continue;
+        out->taken[i] = true;
         out->items[out->n++] = (sl_toc_item){.e = e,
                                              .schema = reqs[i] & REQ_SCHEMA,
                                              .data = reqs[i] & REQ_DATA,
                                              .pass = pass_of(e),
+                                             .section = section,
                                              .weight = weight_of(e)};
     }
     make_preamble(a, &out->preamble);
@@ -414,6 +422,7 @@ sl_toc_plan_free(sl_toc_plan *p)
     if (!p)
         return;
     free(p->items);
+    free(p->taken);
     sl_buf_free(&p->preamble);
     for (size_t i = 0; p->create_with && p->create_with[i]; i++)
         free(p->create_with[i]);
@@ -424,10 +433,7 @@ sl_toc_plan_free(sl_toc_plan *p)
 bool
 sl_toc_plan_has(const sl_toc_plan *p, const sl_pgarchive_entry *e)
 {
-    for (size_t i = 0; i < p->n; i++)
-        if (p->items[i].e == e)
-            return true;
-    return false;
+    return p->taken && p->archive && p->taken[e - sl_pgarchive_at(p->archive, 0)];
 }
 
 /* -- the text ------------------------------------------------------------------------------ */

@@ -5,7 +5,8 @@
  *   entries set the session (the plan's preamble, with pg_restore's fixed settings);
  *   DATABASE and DATABASE PROPERTIES entries are not restored (the target database is made by
  *   restore --create); --schema-only / --data-only by section (SEQUENCE SET, BLOB and large
- *   objects' ACLs and comments are data); -n/-N by the entry's schema, -t by table name (psql
+ *   objects' ACLs and comments are data; a data-only restore also refreshes materialized
+ *   views, which pg_restore leaves unpopulated); -n/-N by the entry's schema, -t by table name (psql
  *   patterns, "schema.table" allowed: a superset of pg_restore's exact names) taking only
  *   tables, views, sequences and their data; ACLs, comments and security labels follow the
  *   object they depend on when anything is selected; --no-privileges drops ACL entries,
@@ -56,6 +57,8 @@ typedef struct sl_toc_item {
     bool schema;        /* its definition runs */
     bool data;          /* its data runs (TABLE DATA, BLOBS; SEQUENCE SET's definition) */
     sl_toc_pass pass;
+    int section;        /* its section, or for SECTION_NONE (comments, ACLs...) the section
+                         * of the entry before it, as pg_restore takes it */
     uint64_t weight;    /* a guess of its cost: bytes of data, or of definition */
 } sl_toc_item;
 
@@ -66,6 +69,8 @@ typedef struct sl_toc_plan {
     /* The archived database's encoding, locale and tablespace, from its DATABASE entry, for
      * restore --create: NULL-terminated name/value pairs ("ENCODING", "UTF8", ...), or NULL. */
     char **create_with;
+    const sl_pgarchive *archive;
+    bool *taken;         /* per archive entry (sl_pgarchive_at's index): in items */
 } sl_toc_plan;
 
 SL_MUSTCHECK int sl_toc_plan_make(const sl_pgarchive *a, const sl_toc_opts *o,
