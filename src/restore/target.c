@@ -117,7 +117,8 @@ put_with(sl_conn *c, const char *const *with, sl_buf *sql, sl_error *err)
 {
     for (size_t i = 0; with && with[i] && with[i + 1]; i += 2) {
         bool ident = strcmp(with[i], "TABLESPACE") == 0;
-        char *q = ident ? sl_conn_quote_ident(c, with[i + 1]) : sl_conn_quote_literal(c, with[i + 1]);
+        const char *v = with[i + 1];
+        char *q = ident ? sl_conn_quote_ident(c, v) : sl_conn_quote_literal(c, v);
         if (!q) {
             sl_error_set(err, SL_E_ARCHIVE, "the database's %s in the archive cannot be quoted",
                          with[i]);

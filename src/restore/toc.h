@@ -6,9 +6,9 @@
  *   DATABASE and DATABASE PROPERTIES entries are not restored (the target database is made by
  *   restore --create); --schema-only / --data-only by section (SEQUENCE SET, BLOB and large
  *   objects' ACLs and comments are data; a data-only restore also refreshes materialized
- *   views, which pg_restore leaves unpopulated); -n/-N by the entry's schema, -t by table name (psql
- *   patterns, "schema.table" allowed: a superset of pg_restore's exact names) taking only
- *   tables, views, sequences and their data; ACLs, comments and security labels follow the
+ *   views, which pg_restore leaves unpopulated); -n/-N by the entry's schema, -t by table
+ *   name (psql patterns, "schema.table" allowed: a superset of pg_restore's exact names) taking
+ *   only tables, views, sequences and their data; ACLs, comments and security labels follow the
  *   object they depend on when anything is selected; --no-privileges drops ACL entries,
  *   --no-comments COMMENT entries.
  * Passes: main, then ACLs (ACL, DEFAULT ACL), then what must follow them (materialized view
