@@ -182,8 +182,10 @@ read_str(sl_pgarchive *a, sl__pgar_reader *r, char **out, sl_error *err)
         return -1;
     }
     if ((uint64_t)len > r->size - r->pos) {
-        sl__pgar_fail(r, r->size, err, "truncated (a string of %lld bytes at byte %llu)",
-                      (long long)len, (unsigned long long)at);
+        size_t used = strlen(r->what);
+        snprintf(r->what + used, sizeof r->what - used, ", %lld bytes from byte %llu",
+                 (long long)len, (unsigned long long)at);
+        sl__pgar_fail(r, r->size, err, "truncated");
         return -1;
     }
     if ((size_t)len + 1 > SL_PGARCHIVE_TOC_MAX - a->strings) {

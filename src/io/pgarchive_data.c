@@ -337,8 +337,13 @@ open_data_file(sl_pgarchive_data *d, const char *name, sl_error *err)
         bool there = access(path, F_OK) == 0;
         int rc = there ? open_at(d, path, err) : 0;
         free(path);
-        if (there)
-            return rc == 0 ? dec_start(d, kinds[i].dec, err) : -1;
+        if (!there)
+            continue;
+        if (rc != 0 || dec_start(d, kinds[i].dec, err) != 0)
+            return -1;
+        /* A compressed file holds at least one frame/member, even for no data. */
+        d->boundary = kinds[i].dec == DEC_NONE;
+        return 0;
     }
     sl_error_set(err, SL_E_ARCHIVE, "pg_dump archive \"%s\": data file \"%s\" is missing",
                  d->a->path, name);
