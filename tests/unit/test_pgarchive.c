@@ -3,7 +3,8 @@
  * 1.16 headers, lz4 and zstd data, several BLOBS entries), since pg_dump 15 cannot; and damage:
  * an archive cut at every byte, huge counts and lengths, a newer version, corrupt data.
  * Debugging: `test_pgarchive PATH` prints PATH's header and TOC as pg_restore -l does, and the
- * size of every entry's data (and of each large object), instead of running the tests. */
+ * size of every entry's data (and of each large object), instead of running the tests;
+ * `test_pgarchive --seeds DIR` writes the built archives that seed tests/fuzz/fuzz_pgarchive. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -493,12 +494,14 @@ put_chunks(sl_buf *b, const sl_buf *stored, size_t step)
 }
 
 /* Rows of text: enough to need many chunks and many output chunks. */
+static size_t nrows = 40000;  /* fewer for the fuzzer's seeds */
+
 static char *
 make_rows(size_t *len)
 {
     sl_buf b = SL_BUF_INIT;
-    for (int i = 0; i < 40000; i++)
-        sl_buf_printf(&b, "%d\trow number %d of the table\n", i, i * 7);
+    for (size_t i = 0; i < nrows; i++)
+        sl_buf_printf(&b, "%zu\trow number %zu of the table\n", i, i * 7);
     sl_buf_puts(&b, "\\.\n\n");
     *len = b.len;
     return sl_buf_steal(&b);
@@ -833,11 +836,29 @@ list_archive(const char *path)
     return rc != 0;
 }
 
+/* The seeds of tests/fuzz/fuzz_pgarchive that pg_dump 15 cannot write: small custom archives
+ * of version 1.16 with gzip, lz4 and zstd data (to a pipe, as build_custom writes them). */
+static int
+write_seeds(const char *dir)
+{
+    static const char *const names[] = {"none16.dump", "gzip16.dump", "lz4_16.dump",
+                                        "zstd16.dump"};
+    nrows = 20;
+    for (int comp = 0; comp <= 3; comp++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", dir, names[comp]);
+        build_custom(path, 16, comp, 200);
+    }
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
     if (argc == 2)
         return list_archive(argv[1]);
+    if (argc == 3 && strcmp(argv[1], "--seeds") == 0)
+        return write_seeds(argv[2]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_custom_none),
         cmocka_unit_test(test_custom_gzip),
