@@ -493,6 +493,14 @@ put_chunks(sl_buf *b, const sl_buf *stored, size_t step)
     put_int(b, 0);
 }
 
+/* The oid of large object k of BLOBS entry blk: one above 2^31, which pg_dump writes as a
+ * negative int. */
+static uint32_t
+lo_oid(int blk, int k)
+{
+    return blk == 4 && k == 1 ? 3000000000u : (uint32_t)(blk * 1000 + k);
+}
+
 /* Rows of text: enough to need many chunks and many output chunks. */
 static size_t nrows = 40000;  /* fewer for the fuzzer's seeds */
 
@@ -533,7 +541,7 @@ build_custom(const char *path, int minor, int comp, size_t step)
         for (int k = 0; k < 2; k++) {
             char lo[64];
             int n = snprintf(lo, sizeof lo, "large object %d.%d", blk, k);
-            put_int(&b, blk * 1000 + k);
+            put_int(&b, (int32_t)lo_oid(blk, k));
             compress_as(comp, lo, (size_t)n, &z);
             put_chunks(&b, &z, step);
         }
@@ -562,6 +570,7 @@ check_built(const char *path, const char *version, sl_pgarchive_comp comp)
     expect_data(a, sl_pgarchive_find(a, 2), 0, data, len);
     expect_data(a, sl_pgarchive_find(a, 3), 3001, "large object 3.1", 16);
     expect_data(a, sl_pgarchive_find(a, 4), 4000, "large object 4.0", 16);
+    expect_data(a, sl_pgarchive_find(a, 4), 3000000000u, "large object 4.1", 16);
     /* Large objects read in part or not at all are skipped by _blob_next(). */
     sl_error err;
     sl_error_clear(&err);
@@ -574,7 +583,7 @@ check_built(const char *path, const char *version, sl_pgarchive_comp comp)
     assert_int_equal(sl_pgarchive_blob_next(d, &oid, &err), 1);
     assert_int_equal(oid, 4000);
     assert_int_equal(sl_pgarchive_blob_next(d, &oid, &err), 1);
-    assert_int_equal(oid, 4001);
+    assert_int_equal(oid, 3000000000u);
     assert_int_equal(sl_pgarchive_data_read(d, &p, &n, &err), 1);
     assert_int_equal(sl_pgarchive_blob_next(d, &oid, &err), 0);
     assert_int_equal(sl_pgarchive_blob_next(d, &oid, &err), 0);
@@ -623,9 +632,9 @@ build_directory(const char *dir, int comp)
         for (int k = 0; k < 2; k++) {
             char lo[64];
             int n = snprintf(lo, sizeof lo, "large object %d.%d", blk, k);
-            sl_buf_printf(&b, "%d blob_%d.dat\n", blk * 1000 + k, blk * 1000 + k);
+            sl_buf_printf(&b, "%u blob_%u.dat\n", lo_oid(blk, k), lo_oid(blk, k));
             compress_as(file_comp, lo, (size_t)n, &z);
-            snprintf(path, sizeof path, "%s/blob_%d.dat%s", dir, blk * 1000 + k, suffix[comp]);
+            snprintf(path, sizeof path, "%s/blob_%u.dat%s", dir, lo_oid(blk, k), suffix[comp]);
             write_file(path, z.data, z.len);
         }
         snprintf(path, sizeof path, "%s/blobs_%d.toc", dir, blk);
