@@ -464,7 +464,8 @@ read_extra(sl_pgarchive *a, sl__pgar_reader *r, sl_pgarchive_entry *e, sl_error 
 /* The entry's fields in pg_dump's order (ReadToc); versions before 1.12 are refused at the
  * header, so only 1.14's tableam and 1.16's relkind depend on the version. */
 int
-sl__pgar_read_entry(sl_pgarchive *a, sl__pgar_reader *r, sl_pgarchive_entry *e, size_t i, sl_error *err)
+sl__pgar_read_entry(sl_pgarchive *a, sl__pgar_reader *r, sl_pgarchive_entry *e, size_t i,
+                    sl_error *err)
 {
     int had_dumper;
     sl__pgar_what(r, "the TOC entry %zu's dump id", i + 1);
