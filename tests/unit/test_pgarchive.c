@@ -693,6 +693,52 @@ test_built_damage(void **state)
     }
 }
 
+/* A large object read in part: _blob_next() skips the rest of its chunks. */
+static void
+test_blob_skipped_in_part(void **state)
+{
+    scratch *s = *state;
+    static const toc_item items[] = {{1, "BLOBS", "blobs.toc", 0}};
+    sl_buf b = SL_BUF_INIT, z = SL_BUF_INIT;
+    put_toc(&b, 14, FMT_CUSTOM, 0, items, 1);
+    sl_buf_putc(&b, 3);
+    put_int(&b, 1);
+    put_int(&b, 500);
+    sl_buf_puts(&z, "0123456789abcdefghij0123456789");
+    put_chunks(&b, &z, 10);
+    put_int(&b, 501);
+    sl_buf_reset(&z);
+    sl_buf_puts(&z, "second");
+    put_chunks(&b, &z, 10);
+    put_int(&b, 0);
+    write_file(s->path, b.data, b.len);
+    sl_buf_free(&b);
+    sl_buf_free(&z);
+
+    sl_pgarchive *a = open_ok(s->path);
+    sl_error err;
+    sl_error_clear(&err);
+    sl_pgarchive_data *d = NULL;
+    assert_int_equal(sl_pgarchive_data_open(&d, a, sl_pgarchive_find(a, 1), &err), 0);
+    uint32_t oid = 0;
+    const void *p;
+    size_t n;
+    assert_int_equal(sl_pgarchive_blob_next(d, &oid, &err), 1);
+    assert_int_equal(oid, 500);
+    assert_int_equal(sl_pgarchive_data_read(d, &p, &n, &err), 1);
+    assert_int_equal(n, 10);  /* one chunk of three */
+    assert_memory_equal(p, "0123456789", 10);
+    assert_int_equal(sl_pgarchive_blob_next(d, &oid, &err), 1);
+    assert_int_equal(oid, 501);
+    assert_int_equal(sl_pgarchive_data_read(d, &p, &n, &err), 1);
+    assert_int_equal(n, 6);
+    assert_memory_equal(p, "second", 6);
+    assert_int_equal(sl_pgarchive_data_read(d, &p, &n, &err), 0);
+    assert_int_equal(sl_pgarchive_blob_next(d, &oid, &err), 0);
+    sl_pgarchive_data_close(d);
+    sl_pgarchive_close(a);
+}
+
 static void
 write_built(const char *path, void (*edit)(sl_buf *b))
 {
@@ -880,6 +926,7 @@ main(int argc, char **argv)
         SCRATCH_TEST(test_custom_built),
         SCRATCH_TEST(test_directory_built),
         SCRATCH_TEST(test_built_damage),
+        SCRATCH_TEST(test_blob_skipped_in_part),
         SCRATCH_TEST(test_bad_headers_and_tocs),
         SCRATCH_TEST(test_message_names_offset_and_field),
         SCRATCH_TEST(test_directory_rejects_paths),
