@@ -41,12 +41,13 @@ if [ "${1:-}" != "--fast" ]; then
     # its index (framing, JSON, entries), the JSON tokenizer, the decompressors, verify's row
     # count against the writer and the row counter (pg/copyscan) alone, the two COPY text
     # functions that handle a server's values, the redactor that keeps passwords out of messages, and the statement lexer of
-    # --no-owner/--no-privileges/COPY FREEZE, and the tar reader of cluster archives.
+    # --no-owner/--no-privileges/COPY FREEZE, the tar reader of cluster archives, and the
+    # reader of pg_dump's custom archives.
     fuzz_secs=${FUZZ_SECONDS:-15}
     targets="fuzz_splitter:$fuzz_secs fuzz_bfile:$fuzz_secs fuzz_bfile_index:$fuzz_secs
              fuzz_json_reader:$fuzz_secs fuzz_codec:$fuzz_secs fuzz_verify:$fuzz_secs
              fuzz_copytext:5 fuzz_widerow:5 fuzz_redact:10 fuzz_statement:10
-             fuzz_copyscan:5 fuzz_tar:5 fuzz_tarstream:5"
+             fuzz_copyscan:5 fuzz_tar:5 fuzz_tarstream:5 fuzz_pgarchive:$fuzz_secs"
     names=()
     for spec in $targets; do
         names+=("${spec%%:*}")

@@ -20,9 +20,11 @@
  *   -> sl_pgarchive_close().
  * Open reads the header and the whole TOC and checks them (known version and format, integer
  * widths 1..8 bytes, string lengths within the file and within SL_PGARCHIVE_TOC_MAX bytes for
- * all strings together, dependency ids that exist); for a custom archive whose TOC lacks data
- * offsets (pg_dump to a pipe) it scans the data blocks once, skipping their chunks by length,
- * to learn where each entry's data starts. It reads no data.
+ * all strings together, dependency ids that exist: a dependency on a dump id the archive does
+ * not hold, which pg_dump writes for objects it left out, is dropped from deps, as pg_restore
+ * ignores it); for a custom archive whose TOC lacks data offsets (pg_dump to a pipe) it scans
+ * the data blocks once, skipping their chunks by length, to learn where each entry's data
+ * starts. It reads no data.
  * Data: each open data stream has its own file descriptor (threads read entries in parallel)
  * and hands out decompressed bytes in chunks of at most SL_PGARCHIVE_CHUNK bytes; memory is
  * bounded by the stream's buffers whatever the data's size. A BLOBS entry's data is a sequence

@@ -337,8 +337,13 @@ open_data_file(sl_pgarchive_data *d, const char *name, sl_error *err)
         bool there = access(path, F_OK) == 0;
         int rc = there ? open_at(d, path, err) : 0;
         free(path);
-        if (there)
-            return rc == 0 ? dec_start(d, kinds[i].dec, err) : -1;
+        if (!there)
+            continue;
+        if (rc != 0 || dec_start(d, kinds[i].dec, err) != 0)
+            return -1;
+        /* A compressed file holds at least one frame/member, even for no data. */
+        d->boundary = kinds[i].dec == DEC_NONE;
+        return 0;
     }
     sl_error_set(err, SL_E_ARCHIVE, "pg_dump archive \"%s\": data file \"%s\" is missing",
                  d->a->path, name);
@@ -439,18 +444,36 @@ sl_pgarchive_data_open(sl_pgarchive_data **out, const sl_pgarchive *a,
 
 /* ---- large objects ---- */
 
-/* Custom: past what is left of the current object's chunks, then the next oid. */
+/* Custom: past what is left of the current object's chunks by their lengths, unread. */
+static int
+skip_rest(sl_pgarchive_data *d, sl_error *err)
+{
+    if (sl__pgar_skip(&d->rd, d->chunk_left, err) != 0)
+        return -1;
+    d->chunk_left = 0;
+    d->in_len = d->in_pos = 0;
+    for (;;) {
+        uint64_t at = d->rd.pos;
+        int64_t len;
+        if (sl__pgar_int(&d->rd, &len, err) != 0)
+            return -1;
+        if (len == 0)
+            return 0;
+        if (len < 0) {
+            sl__pgar_fail(&d->rd, at, err, "chunk length %lld is negative", (long long)len);
+            return -1;
+        }
+        if (sl__pgar_skip(&d->rd, (uint64_t)len, err) != 0)
+            return -1;
+    }
+}
+
+/* Custom: the next oid (after skipping what is left of the current object). */
 static int
 blob_next_custom(sl_pgarchive_data *d, uint32_t *oid, sl_error *err)
 {
-    while (d->live && !d->input_end) {
-        if (sl__pgar_skip(&d->rd, d->chunk_left, err) != 0)
-            return -1;
-        d->chunk_left = 0;
-        d->in_len = d->in_pos = 0;
-        if (fill_custom(d, err) != 0)
-            return -1;
-    }
+    if (d->live && !d->input_end && skip_rest(d, err) != 0)
+        return -1;
     d->live = false;
     sl__pgar_what(&d->rd, "a large object's oid in TOC entry %d", d->e->dump_id);
     int64_t v;

@@ -1,6 +1,7 @@
-/* io/pgarchive_format.h (internal to io/): what io/pgarchive.c (header, TOC) and
- * io/pgarchive_data.c (data streams) share: the archive object and a bounded reader of
- * pg_dump's integers and strings. See io/pgarchive.h for the format.
+/* io/pgarchive_format.h (internal to io/): what io/pgarchive.c (the archive object, its TOC),
+ * io/pgarchive_format.c (the byte layout) and io/pgarchive_data.c (data streams) share: the
+ * archive object, a bounded reader of pg_dump's integers and strings, the readers of the
+ * header and of one TOC entry. See io/pgarchive.h for the format.
  * The reader reads one file through pread() with a small buffer, knows the file's size, and
  * refuses to read past it: every length from the file is checked against what remains before
  * anything is allocated for it. Its errors name the file, the byte offset and what was being
@@ -83,5 +84,12 @@ SL_MUSTCHECK int sl__pgar_byte(sl__pgar_reader *r, int *out, sl_error *err);
  * value must fit a 32-bit int (for a negative value, its magnitude may be 2^31). */
 SL_MUSTCHECK int sl__pgar_int(sl__pgar_reader *r, int64_t *out, sl_error *err);
 bool sl__pgar_at_end(const sl__pgar_reader *r);
+
+/* The header (from its first byte): fills a's version, sizes, compression, creation time,
+ * names; checks the format byte against a->format. */
+SL_MUSTCHECK int sl__pgar_read_header(sl_pgarchive *a, sl__pgar_reader *r, sl_error *err);
+/* TOC entry number i (from 0) into e, which the caller frees whatever the result. */
+SL_MUSTCHECK int sl__pgar_read_entry(sl_pgarchive *a, sl__pgar_reader *r, sl_pgarchive_entry *e,
+                                     size_t i, sl_error *err);
 
 #endif
