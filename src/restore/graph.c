@@ -173,7 +173,8 @@ static void
 build_list(sl_graph *g, int (*cmp)(const void *, const void *), bool by_on_side,
            size_t **startp, size_t **listp)
 {
-    qsort(g->edges, g->nedges, sizeof *g->edges, cmp);
+    if (g->nedges > 0)
+        qsort(g->edges, g->nedges, sizeof *g->edges, cmp);
     size_t m = 0;
     for (size_t k = 0; k < g->nedges; k++)
         if (m == 0 || cmp(&g->edges[m - 1], &g->edges[k]) != 0)
@@ -206,7 +207,8 @@ map_locks(sl_graph *g)
     for (size_t i = 0; i < g->n; i++)
         if (g->v[i].lock != SL_GRAPH_NO_LOCK)
             keys[m++] = g->v[i].lock;
-    qsort(keys, m, sizeof *keys, compare_u64);
+    if (m > 0)
+        qsort(keys, m, sizeof *keys, compare_u64);
     size_t nk = 0;
     for (size_t k = 0; k < m; k++)
         if (nk == 0 || keys[nk - 1] != keys[k])
@@ -214,7 +216,7 @@ map_locks(sl_graph *g)
     for (size_t i = 0; i < g->n; i++) {
         if (g->v[i].lock == SL_GRAPH_NO_LOCK)
             continue;
-        uint64_t *hit = bsearch(&g->v[i].lock, keys, nk, sizeof *keys, compare_u64);
+        const uint64_t *hit = bsearch(&g->v[i].lock, keys, nk, sizeof *keys, compare_u64);
         g->v[i].lock_id = (size_t)(hit - keys);
     }
     g->nlocks = nk;
