@@ -35,5 +35,6 @@ sl__restore_engine_free(engine *eng)
     sl_conninfo_free(eng->target);
     sl_bfile_reader_close(eng->reader);
     sl_workers_free(eng->jobs);
+    pthread_cond_destroy(&eng->changed);
     pthread_mutex_destroy(&eng->lock);
 }

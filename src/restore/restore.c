@@ -215,7 +215,7 @@ restore_body(engine *eng, const sl_conninfo *ci, sl_error *err)
             eng->nworkers == 1 ? "" : "s");
     set_totals(eng, indexed);
     sl_progress_start(eng->progress);
-    int rc = indexed ? sl__restore_run_phases(eng, err) : sl__restore_run_plain(eng, err);
+    int rc = indexed ? sl__restore_run_graph(eng, err) : sl__restore_run_plain(eng, err);
     if (rc == 0 && stopped(eng, err))
         rc = -1;
     if (rc == 0 && o->single_transaction) {
@@ -254,6 +254,7 @@ sl_restore_run(const sl_conninfo *ci, const sl_conn_opts *conn_opts, const sl_re
     eng.budget = sl_splitter_budget_new(opts->max_statement ? opts->max_statement
                                                             : SL_SPLITTER_MAX_STATEMENT);
     pthread_mutex_init(&eng.lock, NULL);
+    pthread_cond_init(&eng.changed, NULL);
     eng.jobs = sl_workers_new(NULL);
     eng.progress = sl_progress_new(&(sl_progress_opts){
         .label = "restore",
