@@ -51,7 +51,8 @@
  *   index SHA-256, entries tiling the file from 0 to the index, phases known and non-decreasing);
  *   it does not read the segments. The index is read as it streams by (io/bfile_index.h): the
  *   reader keeps the entries, about 120 bytes each plus their names and 16 bytes per table
- *   they name, so its memory stays within twice the index's size (itself below the file's, and at most 256 MiB) whatever the index holds.
+ *   they name, so its memory stays within twice the index's size (itself below the file's,
+ *   and at most 256 MiB) whatever the index holds.
  *   A file with neither a trailer nor the signature at the start of its decompressed text is
  *   a plain script (pg_dump -Fp, maybe compressed): no index, read as one stream, compression
  *   detected by content. A file that starts with the signature but has no

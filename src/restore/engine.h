@@ -1,6 +1,7 @@
 /* restore/engine.h: the state of one restore run, shared by the restore/ modules (internal).
  * An engine holds the file reader, the target conninfo and `jobs` workers; a worker is one
- * connection (opened once, the preamble run on it once) and, while segments run, one thread. Who does what, in calling order:
+ * connection (opened once, the preamble run on it once) and, while segments run, one thread.
+ * Who does what, in calling order:
  *   restore.c   builds the engine, gets the target ready, opens the connections, runs
  *               the preamble on each, then hands over to
  *   schedule.c  the segments over the workers by their dependencies (restore/graph.h), the
