@@ -210,7 +210,9 @@ tables_known(const plan *p, size_t i)
     for (size_t t = 0; t < e->ntables; t++) {
         size_t from, to;
         refs_find(&p->data, &e->tables[t], &from, &to);
-        if (from == to || entry_at(p, p->data.v[from].entry)->phase >= e->phase)
+        /* the last of them (refs of one table are in file order) in an earlier phase: every
+         * dependency points back in the file, so even a hostile index makes no cycle */
+        if (from == to || entry_at(p, p->data.v[to - 1].entry)->phase >= e->phase)
             return false;
     }
     return true;

@@ -133,3 +133,29 @@ def test_file_without_tables_restores_by_phases(pg, sluice, fresh_db, gated_back
         assert c.execute("SELECT count(*) FROM public.a").fetchone()[0] == 20000
         assert c.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'b_v_idx'"
                          ).fetchone()[0] == 1
+
+
+def test_tables_from_a_hostile_index_change_only_the_order(pg, sluice, fresh_db, gated_backup,
+                                                          tmp_path):
+    """Tables a file names wrongly (one without rows in the file, a TABLE DATA segment naming
+    its own table, the pre-data naming a table) cannot make a cycle or skip a barrier the
+    restore needs: it still completes with everything in place."""
+    odd = str(tmp_path / "odd.sql")
+    f = SluiceFile.read(gated_backup)
+    for e in f.index["entries"]:
+        if e["kind"] == "INDEX":
+            e["tables"] = [["public", "nope"]]
+        elif e["kind"] == "TABLE DATA":
+            e["tables"] = [["public", e["name"]], ["public", "b"]]
+        elif e["kind"] == "PRE-DATA":
+            e["tables"] = [["public", "a"]]
+    f.write(odd)
+    target = fresh_db("odd")
+    proc = sluice.run("restore", odd, "--database", target, "-j", 3, "-v")
+    assert proc.returncode == 0, proc.stderr
+    with pg.connect(target) as c:
+        assert c.execute("SELECT count(*) FROM public.a").fetchone()[0] == 20000
+        assert c.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'b_v_idx'"
+                         ).fetchone()[0] == 1
+        assert c.execute("SELECT count(*) FROM pg_constraint WHERE conname = 'b_a_fk'"
+                         ).fetchone()[0] == 1
