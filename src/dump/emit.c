@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/mem.h"
 
@@ -99,6 +100,48 @@ slot_find(group_slot *slots, size_t cap, uint32_t classid, uint32_t objid)
     return h;
 }
 
+/* The tables a group's segment needs (io/bfile.h "tables"): those of its members, each once,
+ * in the index's UTF-8 as TABLE DATA segments name them (sl__dump_meta_names), so a restore
+ * can match them. None when the group's object names none (a restore then waits for the
+ * phases before it) or when there are more than the index holds. The names live in *buf. */
+static size_t
+group_tables(const sl_dump_items *items, const size_t *members, size_t n, sl_buf *buf,
+             sl_bfile_table *out)
+{
+    if (!items->v[members[0]].tables[1])
+        return 0;
+    size_t offsets[SL_BFILE_TABLES_MAX][2], nt = 0;
+    sl_buf_reset(buf);
+    for (size_t i = 0; i < n; i++) {
+        char *const *t = items->v[members[i]].tables;
+        for (size_t k = 0; k < 4; k += 2) {
+            if (!t[k] || !t[k + 1])
+                continue;
+            size_t at = buf->len;
+            sl_script_put_utf8(buf, t[k]);
+            sl_buf_append(buf, "", 1);
+            size_t name_at = buf->len;
+            sl_script_put_utf8(buf, t[k + 1]);
+            sl_buf_append(buf, "", 1);
+            bool seen = false;
+            for (size_t j = 0; j < nt && !seen; j++)
+                seen = strcmp(buf->data + offsets[j][0], buf->data + at) == 0 &&
+                       strcmp(buf->data + offsets[j][1], buf->data + name_at) == 0;
+            if (seen) {
+                buf->len = at;
+                continue;
+            }
+            if (nt == SL_BFILE_TABLES_MAX)
+                return 0;
+            offsets[nt][0] = at;
+            offsets[nt++][1] = name_at;
+        }
+    }
+    for (size_t j = 0; j < nt; j++)  /* buf no longer grows: its pointers stay */
+        out[j] = (sl_bfile_table){buf->data + offsets[j][0], buf->data + offsets[j][1]};
+    return nt;
+}
+
 static int
 write_group(dump_ctx *d, const sl_dump_items *items, const size_t *members, size_t n, int phase,
             sl_buf *text, sl_error *err)
@@ -108,10 +151,14 @@ write_group(dump_ctx *d, const sl_dump_items *items, const size_t *members, size
     for (size_t i = 0; i < n; i++)
         sl_buf_puts(text, items->v[members[i]].sql);
     sl_bfile_meta meta = {.phase = phase, .parallel = true, .kind = first->kind, .rows = -1};
-    sl_buf names = SL_BUF_INIT;
+    sl_buf names = SL_BUF_INIT, table_names = SL_BUF_INIT;
+    sl_bfile_table tables[SL_BFILE_TABLES_MAX];
+    meta.ntables = group_tables(items, members, n, &table_names, tables);
+    meta.tables = tables;
     sl__dump_meta_names(&meta, first->schema, first->name, &names);
     int rc = sl__dump_write_text(d, text->data, text->len, &meta, err);
     sl_buf_free(&names);
+    sl_buf_free(&table_names);
     return rc;
 }
 

@@ -19,6 +19,11 @@ enum {
     COL_REF_CLASSID,
     COL_REF_OBJID,
     NCOLUMNS_ROW_KIND,
+    COL_TABLE_SCHEMA = NCOLUMNS_ROW_KIND,  /* optional: the tables the object needs */
+    COL_TABLE_NAME,
+    COL_REF_TABLE_SCHEMA,
+    COL_REF_TABLE_NAME,
+    NCOLUMNS_ROW_KIND_TABLES,
 };
 #define NCOLUMNS_FIXED_KIND (COL_SQL + 1)
 
@@ -105,6 +110,9 @@ add_row(const char *what, const sl__family *fam, PGresult *res, int i, sl_dump_i
         .ref_classid = oids[2],
         .ref_objid = oids[3],
     };
+    if (PQnfields(res) == NCOLUMNS_ROW_KIND_TABLES)
+        for (int k = 0; k < 4; k++)
+            it.tables[k] = get_str(res, i, COL_TABLE_SCHEMA + k);
     if (!sl_bfile_phase_known(it.phase)) {
         /* a query that spelled its phase with a number instead of SL_SQL_PLACE */
         sl_error_set(err, SL_E_INTERNAL, "catalog query for %s returned unknown phase %d",
@@ -135,7 +143,8 @@ read_rows(sl_conn *c, const char *what, const sl__family *fam, const char *sql, 
         sl_error_prefix(err, "reading %s", what);
         goto done;
     }
-    if (PQnfields(res) != ncolumns) {
+    if (PQnfields(res) != ncolumns &&
+        !(fam == NULL && PQnfields(res) == NCOLUMNS_ROW_KIND_TABLES)) {
         sl_error_set(err, SL_E_INTERNAL, "catalog query for %s returned %d columns, not %d",
                      what, PQnfields(res), ncolumns);
         goto done;

@@ -6,7 +6,10 @@
  *   fixed kind (sl__family_read_all):  classid oid, objid oid, schema text (NULL outside
  *       schemas), name text, sql text; kind, phase and priority are the family's;
  *   row kind (sl__family_read_rows):   the same five, then kind text, phase int, priority int,
- *       ref_classid oid, ref_objid oid. kind is one of the static strings family.c lists. The
+ *       ref_classid oid, ref_objid oid, and optionally four more: table_schema, table_name,
+ *       ref_table_schema, ref_table_name text (item.h `tables`: the table the object is on and
+ *       a foreign key's referenced table, NULL when none). kind is one of the static strings
+ *       family.c lists. The
  *       kind "PART" makes no item: it records that (classid, objid) is emitted inside the item
  *       (ref_classid, ref_objid), as a deptype 'i' row in *deps (e.g. a CHECK constraint
  *       written inside CREATE TABLE). The kind "UNSUPPORTED" fails the read with

@@ -23,6 +23,8 @@ sl_dump_items_add(sl_dump_items *list, const sl_dump_item *it)
     d->schema = dup_or_null(it->schema);
     d->name = dup_or_null(it->name);
     d->sql = dup_or_null(it->sql);
+    for (size_t k = 0; k < 4; k++)
+        d->tables[k] = dup_or_null(it->tables[k]);
     return d;
 }
 
@@ -33,6 +35,8 @@ sl_dump_items_free(sl_dump_items *list)
         free(list->v[i].schema);
         free(list->v[i].name);
         free(list->v[i].sql);
+        for (size_t k = 0; k < 4; k++)
+            free(list->v[i].tables[k]);
     }
     free(list->v);
     list->v = NULL;

@@ -102,6 +102,11 @@ typedef struct sl_dump_item {
      * it; 0 when the item stands alone. */
     uint32_t ref_classid;
     uint32_t ref_objid;
+    /* The tables whose rows the object needs in place, for a restore's schedule (io/bfile.h
+     * "tables"): [0], [1] the schema and name of the table an index, constraint, trigger,
+     * rule, policy or statistics object is on; [2], [3] a foreign key's referenced table.
+     * NULL when none. */
+    char *tables[4];
 } sl_dump_item;
 
 typedef struct sl_dump_items {

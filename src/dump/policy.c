@@ -4,7 +4,8 @@
 #include "io/bfile.h"
 #include "pg/catalog.h"
 
-/* Rows: classid (pg_class for the flags, pg_policy for a policy), objid, schema, name, sql. */
+/* Rows: classid (pg_class for the flags, pg_policy for a policy), objid, schema, name, sql,
+ * the table's oid and name (its schema is the row's). */
 static const char policy_sql[] =
     "WITH given(classid, objid) AS (SELECT DISTINCT * FROM unnest($1::oid[], $2::oid[])),\n"
     "rel AS (\n"
@@ -19,7 +20,7 @@ static const char policy_sql[] =
     "              CASE WHEN r.relforcerowsecurity\n"
     "                   THEN format(E'ALTER TABLE %I.%I FORCE ROW LEVEL SECURITY;\\n',\n"
     "                               r.nspname, r.relname) END) AS sql,\n"
-    "       r.oid AS relid\n"
+    "       r.oid AS relid, r.relname AS tname\n"
     "FROM rel r WHERE r.relrowsecurity OR r.relforcerowsecurity\n"
     "UNION ALL\n"
     "SELECT 'pg_policy'::regclass, p.oid, r.nspname, r.relname || ' ' || p.polname,\n"
@@ -35,7 +36,7 @@ static const char policy_sql[] =
     "               FROM unnest(p.polroles) WITH ORDINALITY u(r, ord)),\n"
     "              ' USING (' || pg_get_expr(p.polqual, p.polrelid) || ')',\n"
     "              ' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')'),\n"
-    "       r.oid\n"
+    "       r.oid, r.relname\n"
     "FROM rel r JOIN pg_policy p ON p.polrelid = r.oid\n"
     "ORDER BY 1, 2";
 
@@ -65,6 +66,7 @@ sl__policy_read(const sl__decor_ctx *ctx, sl_dump_items *out, sl_error *err)
             .objid = policy ? objid : 0,
             .ref_classid = SL_CLASS_RELATION,
             .ref_objid = table,
+            .tables = {PQgetvalue(res, r, 2), PQgetvalue(res, r, 6)},  /* the table's rows */
         };
         sl_dump_items_add(out, &it);
     }

@@ -432,6 +432,18 @@ same_segment(const sl_dump_item *a, const sl_dump_item *b)
  * to a partitioned table needs its partitions' indexes attached, which are items of the post-data
  * phase too) moves to the next phase, and what needs it follows it there. Phases only grow, up
  * to SL_PHASE_FINAL, which runs in order, so this ends. */
+/* An item that moves to a later phase needs something besides its tables (an item of that
+ * phase, maybe on another table): its segment names none, so a restore runs it after every
+ * segment of the phases before its own, as it did before the move. */
+static void
+forget_tables(sl_dump_item *a)
+{
+    for (size_t k = 0; k < 4; k++) {
+        free(a->tables[k]);
+        a->tables[k] = NULL;
+    }
+}
+
 static void
 split_parallel_phases(graph *g)
 {
@@ -442,6 +454,7 @@ split_parallel_phases(graph *g)
             sl_dump_item *a = &v[g->e.from[i]], *b = &v[g->e.to[i]];
             if (b->phase > a->phase) {
                 a->phase = b->phase;
+                forget_tables(a);
                 changed = true;
             } else if (!g->e.order_only[i] && a->phase == b->phase &&
                        is_parallel_phase(a->phase) && !same_segment(a, b)) {
@@ -449,6 +462,7 @@ split_parallel_phases(graph *g)
                          a->kind, a->schema ? a->schema : "", a->name ? a->name : "", a->phase,
                          b->kind, b->schema ? b->schema : "", b->name ? b->name : "");
                 a->phase = a->phase == SL_PHASE_INDEX ? SL_PHASE_POST : SL_PHASE_FINAL;
+                forget_tables(a);
                 changed = true;
             }
         }

@@ -17,7 +17,14 @@
  *   The exact bytes are in io/bfile_format.h. The index JSON is
  *   {"format":1,"codec":"gzip|zstd|none","header":{database, server_version, ...},
  *    "entries":[{"seq","phase","parallel","kind","schema","name","rows","offset","length",
- *                "raw_length","sha256"}...]}.
+ *                "raw_length","sha256"[,"tables"]}...]}.
+ *   "tables" (optional, since sluice 0.2; a file without it reads as before, and older readers
+ *   skip it as any member they do not know, so the format number stays 1): [[schema, name],
+ *   ...], the tables whose rows the segment's objects need in place: the table an index,
+ *   constraint, trigger, rule, policy or statistics object is on, and a foreign key's
+ *   referenced table. A restore may start such a segment as soon as those tables' TABLE DATA
+ *   segments (and, after the INDEX phase, their INDEX-phase segments) are done, instead of
+ *   after the whole of the phases before it. At most SL_BFILE_TABLES_MAX pairs of strings.
  * Every byte is covered by a checksum: each entry carries the SHA-256 of its segment's stored
  * (compressed) bytes, the trailer the SHA-256 of the index. Segments tile the file from offset 0
  * to the index, in order. The first segment (phase 0, kind "PREAMBLE") starts with the line
@@ -43,8 +50,9 @@
  * Reading: sl_bfile_reader_open() reads the trailer and index and checks them (trailer shape,
  *   index SHA-256, entries tiling the file from 0 to the index, phases known and non-decreasing);
  *   it does not read the segments. The index is read as it streams by (io/bfile_index.h): the
- *   reader keeps the entries, about 104 bytes each plus their names, so its memory stays below
- *   the index's size (itself below the file's, and at most 256 MiB) whatever the index holds.
+ *   reader keeps the entries, about 120 bytes each plus their names and 16 bytes per table
+ *   they name, so its memory stays within twice the index's size (itself below the file's,
+ *   and at most 256 MiB) whatever the index holds.
  *   A file with neither a trailer nor the signature at the start of its decompressed text is
  *   a plain script (pg_dump -Fp, maybe compressed): no index, read as one stream, compression
  *   detected by content. A file that starts with the signature but has no
@@ -70,6 +78,14 @@
 #define SL_BFILE_BLOCK (1u << 20)
 
 typedef struct sl_bfile_writer sl_bfile_writer;
+/* A table a segment needs ("tables" in the index). */
+typedef struct sl_bfile_table {
+    const char *schema;
+    const char *name;
+} sl_bfile_table;
+/* The most tables one index entry may name. */
+#define SL_BFILE_TABLES_MAX 16
+
 typedef struct sl_bfile_segment sl_bfile_segment;
 typedef struct sl_bfile_reader sl_bfile_reader;
 typedef struct sl_bfile_stream sl_bfile_stream;
@@ -84,6 +100,8 @@ typedef struct sl_bfile_meta {
     const char *schema;  /* NULL when not about one object */
     const char *name;    /* table / object name, NULL when not about one object */
     int64_t rows;        /* rows in a TABLE DATA segment, -1 otherwise */
+    const sl_bfile_table *tables;  /* the tables it needs ("tables" above), ntables of them */
+    size_t ntables;                /* 0: none named (the restore waits for earlier phases) */
 } sl_bfile_meta;
 
 /* Phases used by dump and restore (the file stores the number, so keep them stable).
@@ -159,6 +177,8 @@ typedef struct sl_bfile_entry {
     uint64_t length;     /* stored bytes */
     uint64_t raw_length; /* decompressed bytes */
     unsigned char sha256[32];
+    const sl_bfile_table *tables;  /* "tables", NULL when the entry names none */
+    size_t ntables;
 } sl_bfile_entry;
 
 SL_MUSTCHECK int sl_bfile_reader_open(sl_bfile_reader **out, const char *path, sl_error *err);

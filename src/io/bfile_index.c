@@ -28,6 +28,8 @@ typedef enum {
     AT_HEADER,   /* in "header" */
     AT_ENTRIES,  /* in "entries", between entries */
     AT_ENTRY,    /* in one entry */
+    AT_TABLES,   /* in an entry's "tables", between pairs */
+    AT_TABLE,    /* in one [schema, name] pair */
     AT_END,      /* after the root object */
 } place;
 
@@ -36,13 +38,14 @@ static const char *const root_keys[RK_COUNT] = {"format", "codec", "header", "en
 
 enum {
     EK_SEQ, EK_PHASE, EK_PARALLEL, EK_KIND, EK_SCHEMA, EK_NAME, EK_ROWS, EK_OFFSET, EK_LENGTH,
-    EK_RAW_LENGTH, EK_SHA256, EK_COUNT,
+    EK_RAW_LENGTH, EK_SHA256, EK_TABLES, EK_COUNT,
 };
 static const char *const entry_keys[EK_COUNT] = {
     "seq", "phase", "parallel", "kind", "schema", "name", "rows", "offset", "length",
-    "raw_length", "sha256",
+    "raw_length", "sha256", "tables",
 };
-#define EK_REQUIRED (((1u << EK_COUNT) - 1) & ~(1u << EK_SCHEMA) & ~(1u << EK_NAME))
+#define EK_REQUIRED                                                                         \
+    (((1u << EK_COUNT) - 1) & ~(1u << EK_SCHEMA) & ~(1u << EK_NAME) & ~(1u << EK_TABLES))
 
 struct sl__bfile_index {
     sl__bfile_index_opts o;
@@ -60,12 +63,18 @@ struct sl__bfile_index {
     int64_t seq, phase;
     sl_buf kind, schema, name;
     bool has_schema, has_name;  /* a string, not null */
+    sl_buf tables;          /* the entry's "tables": "schema\0name\0" per pair */
+    size_t ntables;
+    int pair_len;           /* strings read of the pair being read */
 
     size_t n;               /* entries read */
     uint64_t next_offset;   /* where the next segment must start */
     int last_phase;
     size_t string_bytes;
+    size_t table_count;     /* pairs of "tables" read, all entries together */
     sl_bfile_entry *entries;
+    sl_bfile_table *tables_kept;
+    size_t tables_len;
     char *strings;
     size_t strings_len;
     sl__bfile_field *fields;
@@ -114,6 +123,8 @@ sl__bfile_index_new(const sl__bfile_index_opts *opts)
     if (opts->keep) {
         x->entries = sl_calloc(opts->capacity ? opts->capacity : 1, sizeof *x->entries);
         x->strings = sl_malloc(opts->string_bytes ? opts->string_bytes : 1);
+        x->tables_kept = sl_calloc(opts->table_count ? opts->table_count : 1,
+                                   sizeof *x->tables_kept);
     }
     return x;
 }
@@ -127,7 +138,9 @@ sl__bfile_index_free(sl__bfile_index *x)
     sl_buf_free(&x->kind);
     sl_buf_free(&x->schema);
     sl_buf_free(&x->name);
+    sl_buf_free(&x->tables);
     free(x->entries);
+    free(x->tables_kept);
     free(x->strings);
     for (size_t i = 0; i < x->nfields; i++) {
         free(x->fields[i].key);
@@ -149,12 +162,20 @@ sl__bfile_index_string_bytes(const sl__bfile_index *x)
     return x->string_bytes;
 }
 
+size_t
+sl__bfile_index_table_count(const sl__bfile_index *x)
+{
+    return x->table_count;
+}
+
 void
 sl__bfile_index_take(sl__bfile_index *x, sl_bfile_entry **entries, char **strings,
-                     sl__bfile_field **fields, size_t *nfields)
+                     sl_bfile_table **tables, sl__bfile_field **fields, size_t *nfields)
 {
     *entries = x->entries;
     *strings = x->strings;
+    *tables = x->tables_kept;
+    x->tables_kept = NULL;
     *fields = x->fields;
     *nfields = x->nfields;
     x->entries = NULL;
@@ -317,6 +338,13 @@ entry_value(sl__bfile_index *x, const sl_json_token *t, sl_error *err)
     }
     case EK_SHA256:
         return is_str && sl_sha256_parse_hex(t->text, x->cur.sha256) ? 0 : malformed(x, err);
+    case EK_TABLES:
+        if (t->kind == SL_JSON_NULL)
+            return 0;  /* the same as absent */
+        if (t->kind != SL_JSON_ARRAY)
+            return malformed(x, err);
+        x->at = AT_TABLES;
+        return 0;
     }
     skip_value(x, t);
     return 0;
@@ -333,10 +361,30 @@ keep_string(sl__bfile_index *x, const sl_buf *b)
     return s;
 }
 
+/* The entry's "tables" pairs into the kept arrays (room checked by the caller). */
+static void
+keep_tables(sl__bfile_index *x, sl_bfile_entry *e)
+{
+    e->tables = x->ntables ? x->tables_kept + x->tables_len : NULL;
+    e->ntables = x->ntables;
+    char *s = x->strings + x->strings_len;
+    if (x->tables.len)
+        memcpy(s, x->tables.data, x->tables.len);
+    x->strings_len += x->tables.len;
+    for (size_t i = 0; i < x->ntables; i++) {
+        sl_bfile_table *t = &x->tables_kept[x->tables_len++];
+        t->schema = s;
+        s += strlen(s) + 1;
+        t->name = s;
+        s += strlen(s) + 1;
+    }
+}
+
 static int
 keep_entry(sl__bfile_index *x, bool has_schema, bool has_name, size_t bytes, sl_error *err)
 {
-    if (x->n == x->o.capacity || bytes > x->o.string_bytes - x->strings_len) {
+    if (x->n == x->o.capacity || bytes > x->o.string_bytes - x->strings_len ||
+        x->ntables > x->o.table_count - x->tables_len) {
         corrupt(x, err, "the index at offset %llu changed while it was read",
                 (unsigned long long)x->o.index_offset);
         return -1;
@@ -346,6 +394,7 @@ keep_entry(sl__bfile_index *x, bool has_schema, bool has_name, size_t bytes, sl_
     e->kind = keep_string(x, &x->kind);
     e->schema = has_schema ? keep_string(x, &x->schema) : NULL;
     e->name = has_name ? keep_string(x, &x->name) : NULL;
+    keep_tables(x, e);
     return 0;
 }
 
@@ -378,10 +427,11 @@ end_entry(sl__bfile_index *x, sl_error *err)
     e->phase = (int)x->phase;
     bool has_schema = x->has_schema, has_name = x->has_name;
     size_t bytes = x->kind.len + 1 + (has_schema ? x->schema.len + 1 : 0)
-                   + (has_name ? x->name.len + 1 : 0);
+                   + (has_name ? x->name.len + 1 : 0) + x->tables.len;
     if (x->o.keep && keep_entry(x, has_schema, has_name, bytes, err) != 0)
         return -1;
     x->string_bytes += bytes;
+    x->table_count += x->ntables;
     x->next_offset = e->offset + e->length;
     x->last_phase = e->phase;
     x->n++;
@@ -395,7 +445,8 @@ entry_token(sl__bfile_index *x, const sl_json_token *t, sl_error *err)
     if (t->kind == SL_JSON_OBJECT_END)
         return end_entry(x, err);
     if (t->kind != SL_JSON_KEY)
-        return x->key >= 0 && (t->kind == SL_JSON_OBJECT || t->kind == SL_JSON_ARRAY)
+        return x->key >= 0 && x->key != EK_TABLES &&
+                       (t->kind == SL_JSON_OBJECT || t->kind == SL_JSON_ARRAY)
                    ? malformed(x, err)
                    : entry_value(x, t, err);
     x->key = find_key(entry_keys, EK_COUNT, t->text);
@@ -403,6 +454,35 @@ entry_token(sl__bfile_index *x, const sl_json_token *t, sl_error *err)
         return malformed(x, err);  /* a member given twice */
     if (x->key >= 0)
         x->cur_seen |= 1u << x->key;
+    return 0;
+}
+
+/* In "tables": pairs of two non-empty strings, at most SL_BFILE_TABLES_MAX of them. */
+static int
+tables_token(sl__bfile_index *x, const sl_json_token *t, sl_error *err)
+{
+    if (x->at == AT_TABLES) {
+        if (t->kind == SL_JSON_ARRAY_END) {
+            x->at = AT_ENTRY;
+            return 0;
+        }
+        if (t->kind != SL_JSON_ARRAY || x->ntables == SL_BFILE_TABLES_MAX)
+            return malformed(x, err);
+        x->pair_len = 0;
+        x->at = AT_TABLE;
+        return 0;
+    }
+    if (t->kind == SL_JSON_ARRAY_END && x->pair_len == 2) {
+        x->ntables++;
+        x->at = AT_TABLES;
+        return 0;
+    }
+    if (t->kind != SL_JSON_STRING || x->pair_len == 2 || t->len == 0 ||
+        memchr(t->text, '\0', t->len))
+        return malformed(x, err);
+    sl_buf_append(&x->tables, t->text, t->len);
+    sl_buf_append(&x->tables, "", 1);
+    x->pair_len++;
     return 0;
 }
 
@@ -422,6 +502,8 @@ entries_token(sl__bfile_index *x, const sl_json_token *t, sl_error *err)
     sl_buf_reset(&x->kind);
     sl_buf_reset(&x->schema);
     sl_buf_reset(&x->name);
+    sl_buf_reset(&x->tables);
+    x->ntables = 0;
     x->at = AT_ENTRY;
     return 0;
 }
@@ -449,6 +531,9 @@ handle(sl__bfile_index *x, const sl_json_token *t, sl_error *err)
         return entries_token(x, t, err);
     case AT_ENTRY:
         return entry_token(x, t, err);
+    case AT_TABLES:
+    case AT_TABLE:
+        return tables_token(x, t, err);
     case AT_END:
         break;
     }

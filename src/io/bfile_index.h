@@ -7,8 +7,9 @@
  * the first (keep false) checks everything and counts the entries and the bytes of their
  * strings; the second, given those counts, fills arrays of exactly that size (and fails if the
  * bytes changed in between). Strings of the JSON are at most SL__BFILE_INDEX_MAX_STRING bytes,
- * the header at most SL__BFILE_INDEX_MAX_HEADER fields; entries cost about 104 bytes each plus
- * their names, less than their JSON text, so memory stays below the index's size.
+ * the header at most SL__BFILE_INDEX_MAX_HEADER fields; entries cost about 120 bytes each plus
+ * their names and 16 bytes per pair of "tables" (each a pair of non-empty strings, 10 bytes of
+ * JSON at least), so memory stays within twice the index's size.
  * Calling order: _new() -> _feed()* -> _finish() -> (second pass) _take() -> _free().
  * Errors: SL_E_ARCHIVE, "backup file \"PATH\" is corrupt: ..." naming the index's offset or
  * the entry and its segment's offset; "... has format N" for another format. */
@@ -32,6 +33,7 @@ typedef struct sl__bfile_index_opts {
     bool keep;               /* second pass: keep the entries and the header */
     size_t capacity;         /* ... that many entries (the first pass's count) */
     size_t string_bytes;     /* ... and that many bytes of their strings */
+    size_t table_count;      /* ... and that many "tables" pairs */
 } sl__bfile_index_opts;
 
 /* The header's fields (string values; NULL for a null one). */
@@ -51,9 +53,11 @@ SL_MUSTCHECK int sl__bfile_index_feed(sl__bfile_index *x, const unsigned char *p
 SL_MUSTCHECK int sl__bfile_index_finish(sl__bfile_index *x, sl_error *err);
 size_t sl__bfile_index_count(const sl__bfile_index *x);
 size_t sl__bfile_index_string_bytes(const sl__bfile_index *x);
-/* Moves out what the second pass kept: the entries (their strings point into *strings), and
- * the header's fields. Each is one allocation for free(); the fields' strings are their own. */
+size_t sl__bfile_index_table_count(const sl__bfile_index *x);
+/* Moves out what the second pass kept: the entries (their strings point into *strings, their
+ * tables into *tables), and the header's fields. Each is one allocation for free(); the
+ * fields' strings are their own. */
 void sl__bfile_index_take(sl__bfile_index *x, sl_bfile_entry **entries, char **strings,
-                          sl__bfile_field **fields, size_t *nfields);
+                          sl_bfile_table **tables, sl__bfile_field **fields, size_t *nfields);
 
 #endif

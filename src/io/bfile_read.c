@@ -41,6 +41,7 @@ struct sl_bfile_reader {
     sl_bfile_entry *entries;
     size_t n;
     char *strings;            /* the entries' strings */
+    sl_bfile_table *tables;   /* the entries' "tables" */
     sl__bfile_field *fields;  /* the header */
     size_t nfields;
 };
@@ -173,6 +174,7 @@ load_index(sl_bfile_reader *r, int fd, uint64_t off, uint64_t len, const unsigne
     o.keep = true;
     o.capacity = sl__bfile_index_count(x);
     o.string_bytes = sl__bfile_index_string_bytes(x);
+    o.table_count = sl__bfile_index_table_count(x);
     sl__bfile_index_free(x);
     x = NULL;
     if (index_pass(r, fd, &o, want, buf, &x, err) != 0)
@@ -183,7 +185,7 @@ load_index(sl_bfile_reader *r, int fd, uint64_t off, uint64_t len, const unsigne
         goto done;
     }
     r->n = o.capacity;
-    sl__bfile_index_take(x, &r->entries, &r->strings, &r->fields, &r->nfields);
+    sl__bfile_index_take(x, &r->entries, &r->strings, &r->tables, &r->fields, &r->nfields);
     rc = 0;
 done:
     sl__bfile_index_free(x);
@@ -300,6 +302,7 @@ sl_bfile_reader_close(sl_bfile_reader *r)
     }
     free(r->fields);
     free(r->strings);
+    free(r->tables);
     free(r->entries);
     free(r->path);
     free(r);

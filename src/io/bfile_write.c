@@ -41,6 +41,8 @@ typedef struct rec {
     uint64_t length;
     uint64_t raw_length;
     unsigned char sha256[32];
+    char **tables;  /* schema, name, schema, name, ...: ntables pairs */
+    size_t ntables;
 } rec;
 
 typedef struct queued {
@@ -107,6 +109,9 @@ rec_free(rec *r)
     free(r->kind);
     free(r->schema);
     free(r->name);
+    for (size_t i = 0; i < 2 * r->ntables; i++)
+        free(r->tables[i]);
+    free(r->tables);
 }
 
 static void
@@ -333,6 +338,21 @@ name_ok(const char *s)
     return j != NULL;
 }
 
+/* The names a reader takes back: a bounded list of non-empty names (io/bfile.h "tables"). */
+static bool
+tables_ok(const sl_bfile_meta *meta)
+{
+    if (meta->ntables > SL_BFILE_TABLES_MAX || (meta->ntables > 0 && !meta->tables))
+        return false;
+    for (size_t i = 0; i < meta->ntables; i++) {
+        const sl_bfile_table *t = &meta->tables[i];
+        if (!t->schema || !t->name || !t->schema[0] || !t->name[0] || !name_ok(t->schema) ||
+            !name_ok(t->name))
+            return false;
+    }
+    return true;
+}
+
 static void
 segment_release(sl_bfile_segment *s)
 {
@@ -370,6 +390,13 @@ sl_bfile_segment_commit(sl_bfile_segment *s, const sl_bfile_meta *meta, sl_error
                      SL_BFILE_NAME_MAX);
         goto fail_unlocked;
     }
+    if (!tables_ok(meta)) {
+        sl_error_set(err, SL_E_UNSUPPORTED, "backup segment %.200s %.200s.%.200s: its tables "
+                     "must be at most %d, their names non-empty UTF-8 of at most %zu bytes",
+                     meta->kind, meta->schema ? meta->schema : "", meta->name ? meta->name : "",
+                     SL_BFILE_TABLES_MAX, SL_BFILE_NAME_MAX);
+        goto fail_unlocked;
+    }
     if (!sl_bfile_phase_known(meta->phase)) {
         sl_error_set(err, SL_E_INTERNAL, "backup segment %.200s %.200s.%.200s: phase %d is not "
                      "one of sluice's phases", meta->kind, meta->schema ? meta->schema : "",
@@ -386,6 +413,12 @@ sl_bfile_segment_commit(sl_bfile_segment *s, const sl_bfile_meta *meta, sl_error
     r.schema = meta->schema ? sl_strdup(meta->schema) : NULL;
     r.name = meta->name ? sl_strdup(meta->name) : NULL;
     r.rows = meta->rows;
+    r.ntables = meta->ntables;
+    r.tables = sl_calloc(2 * r.ntables + 1, sizeof *r.tables);
+    for (size_t i = 0; i < r.ntables; i++) {
+        r.tables[2 * i] = sl_strdup(meta->tables[i].schema);
+        r.tables[2 * i + 1] = sl_strdup(meta->tables[i].name);
+    }
     r.length = s->stored;
     r.raw_length = s->raw;
 
@@ -480,6 +513,16 @@ index_json(const sl_bfile_writer *w, const sl_bfile_header *hdr)
         json_object_set_new(e, "length", json_integer((json_int_t)r->length));
         json_object_set_new(e, "raw_length", json_integer((json_int_t)r->raw_length));
         json_object_set_new(e, "sha256", json_string(hex));
+        if (r->ntables > 0) {
+            json_t *tables = json_array();
+            for (size_t k = 0; k < r->ntables; k++) {
+                json_t *pair = json_array();
+                json_array_append_new(pair, json_string(r->tables[2 * k]));
+                json_array_append_new(pair, json_string(r->tables[2 * k + 1]));
+                json_array_append_new(tables, pair);
+            }
+            json_object_set_new(e, "tables", tables);
+        }
         json_array_append_new(entries, e);
     }
     json_object_set_new(root, "entries", entries);

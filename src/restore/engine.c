@@ -40,6 +40,6 @@ sl__restore_engine_free(engine *eng)
     sl_pgarchive_close(eng->archive);
     sl_workers_free(eng->jobs);
     sl_graph_free(eng->graph);
-    pthread_cond_destroy(&eng->ready);
+    pthread_cond_destroy(&eng->changed);
     pthread_mutex_destroy(&eng->lock);
 }

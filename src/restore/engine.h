@@ -1,10 +1,11 @@
 /* restore/engine.h: the state of one restore run, shared by the restore/ modules (internal).
  * An engine holds the file reader, the target conninfo and `jobs` workers; a worker is one
- * connection (opened once, the preamble run on it once) and, during a parallel phase, one
- * thread. Who does what, in calling order:
+ * connection (opened once, the preamble run on it once) and, while segments run, one thread.
+ * Who does what, in calling order:
  *   restore.c   builds the engine, gets the target ready, opens the connections, runs
  *               the preamble on each, then hands over to
- *   schedule.c  phases in order, a parallel phase's segments over the workers, deadlock retry;
+ *   schedule.c  the segments over the workers by their dependencies (restore/graph.h), the
+ *               heaviest runnable first; deadlock retry;
  *   runner.c    one piece of SQL text (a segment, the preamble, a plain script) on one
  *               connection: splitter, statements, COPY streaming, with
  *   meta.c      psql meta-commands (\connect, \restrict) and
@@ -14,7 +15,8 @@
  * Stopping (pg/workers.h): the first fatal error (any error without --continue-on-error, or a
  *   lost connection, a corrupt file) is kept by eng->jobs, which stops the run and cancels the
  *   statements running on the worker connections; workers ask sl__restore_stopping() between
- *   items, and the errors caused by the cancel are not reported.
+ *   items (a worker waiting for one is woken, or notices within a fraction of a second), and
+ *   the errors caused by the cancel are not reported.
  * Signals: SIGINT/SIGTERM go through pg/workers.h, armed for the whole run. The handler only
  *   stops the run and cancels the statement running on every worker connection (each is
  *   watched from when it opens); the canceled statements fail and are rolled back by the
@@ -45,7 +47,7 @@ typedef struct worker {
     engine *eng;
     int id;
     sl_conn *conn;
-    const sl_bfile_entry *current;  /* the segment it runs in a parallel phase (eng->lock) */
+    const sl_bfile_entry *current;  /* the segment it runs (eng->lock) */
     int watch;                      /* its pg/workers.h watch slot, -1 when not watched */
 } worker;
 
@@ -55,8 +57,6 @@ struct engine {
     sl_pgarchive *archive;        /* a pg_dump archive, with ... */
     sl_toc_plan plan;             /* ... what of it is restored, and ... */
     sl_toc_opts toc;              /* ... how */
-    struct sl_graph *graph;       /* what runs next (restore/graph.h), under lock */
-    pthread_cond_t ready;         /* signaled when an item is done or the run stops */
     sl_conninfo *target;  /* a plain script's \connect replaces it */
     sl_conn_opts conn_opts;
     sl_buf preamble;
@@ -67,9 +67,10 @@ struct engine {
     atomic_llong statements, errors, segments, rows, bytes;
     sl_workers *jobs;             /* threads, the first error, cancel and signals */
     pthread_mutex_t lock;         /* the scheduling state below and workers' `current` */
-    const sl_bfile_entry **work;  /* a parallel phase's segments; NULL once handed out */
-    size_t nwork;
-    size_t first_left;            /* work[0..first_left) are all handed out */
+    pthread_cond_t changed;       /* an item done or the run failed: look at the graph again */
+    struct sl_graph *graph;       /* what runs next (restore/graph.h), during the run */
+    size_t nentries;              /* graph items below this are index entries (or the
+                                   * archive's selected entries); the others are barriers */
     bool *done;                   /* per index entry: the segment completed (report.c) */
     bool committed;               /* --single-transaction: its COMMIT succeeded */
 };

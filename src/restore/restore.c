@@ -296,7 +296,7 @@ restore_body(engine *eng, const sl_conninfo *ci, sl_error *err)
     set_totals(eng, indexed);
     sl_progress_start(eng->progress);
     int rc = eng->archive ? sl__restore_run_archive(eng, err)
-             : indexed    ? sl__restore_run_phases(eng, err)
+             : indexed    ? sl__restore_run_graph(eng, err)
                           : sl__restore_run_plain(eng, err);
     if (rc == 0 && stopped(eng, err))
         rc = -1;
@@ -336,7 +336,7 @@ sl_restore_run(const sl_conninfo *ci, const sl_conn_opts *conn_opts, const sl_re
     eng.budget = sl_splitter_budget_new(opts->max_statement ? opts->max_statement
                                                             : SL_SPLITTER_MAX_STATEMENT);
     pthread_mutex_init(&eng.lock, NULL);
-    pthread_cond_init(&eng.ready, NULL);
+    pthread_cond_init(&eng.changed, NULL);
     eng.jobs = sl_workers_new(NULL);
     eng.progress = sl_progress_new(&(sl_progress_opts){
         .label = "restore",

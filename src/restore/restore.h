@@ -4,13 +4,16 @@
  * any connection is made), then prepares the target (--create / --clean / refusal of a
  * non-empty database, restore/target.h), then runs the script:
  *   plain script: every statement in order on one connection (\connect switches database);
- *   sluice file:  the preamble (phase 0) on every connection, then each phase in increasing
- *                 order; within a phase the segments not marked parallel run in file order on
- *                 the first connection, then the parallel ones on `jobs` connections at once.
- *                 A phase starts only when the previous one has completed.
+ *   sluice file:  the preamble (phase 0) on every connection, then the segments on `jobs`
+ *                 connections, each as soon as what it needs is in (restore/schedule.h): the
+ *                 segments not marked parallel in file order, each after every segment of the
+ *                 earlier phases; a parallel one after those of the earlier phases too, or,
+ *                 when it names its tables (an index, a constraint, a trigger...), only after
+ *                 those tables' rows (and indexes); the biggest runnable segment first. With
+ *                 --single-transaction every segment runs in file order on one connection.
  *   pg_dump archive: the entries restore/toc.h selects, their SQL as pg_restore sends it,
- *                 the preamble on every connection, then the entries in TOC order, pass
- *                 after pass (restore/schedule.h).
+ *                 the preamble on every connection, then the entries on `jobs` connections
+ *                 by the archive's own dependencies (restore/schedule.h).
  * COPY data is streamed to the server in bounded chunks (pg/copy.h): memory does not grow with
  * the size of a table or of the file. Statements are held whole, at most max_statement bytes
  * for all connections together (restore/splitter.h: a shared budget), so a hostile file (an
@@ -24,7 +27,7 @@
  * running on every connection; no further segment or statement starts, and the run fails with
  * SL_E_CANCELED saying what had been restored: how many segments, which tables' data is
  * complete (with --single-transaction: nothing, the transaction is rolled back).
- * Threads: one thread per worker for parallel segments; all joined before returning. */
+ * Threads: one thread per connection while the segments run; all joined before returning. */
 #ifndef SL_RESTORE_RESTORE_H
 #define SL_RESTORE_RESTORE_H
 

@@ -1,22 +1,44 @@
 /* restore/schedule.c: see schedule.h.
- * Parallel phases hand out segments in file order, except that a worker passes over TABLE
- * DATA of a table that another worker is loading (a large table comes in several segments):
- * two COPYs into one table wait on each other for its extension lock, two into different
- * tables do not. eng->lock guards the list of segments left and each worker's `current`. */
+ *
+ * Design note. A sluice file's segments become the items of one restore/graph.h graph, with
+ * one more item per phase: its barrier, done when every segment of that phase and of the ones
+ * before it is done (it stands for "every entry of lower phases" without an edge from each to
+ * each). Items: 0..count-1 the index entries, count + k the barrier of the k-th phase present.
+ * Dependencies (every one points to an earlier entry in the file, so there is no cycle):
+ *   a serial segment: the serial one before it, and the barrier of the phase before its own
+ *     (today's order and barriers);
+ *   a parallel segment: the serial one before it, and either the barrier of the phase before
+ *     its own or, when it names tables (io/bfile.h "tables") that all have TABLE DATA segments
+ *     in earlier phases, those segments, and for a segment after the INDEX phase the INDEX
+ *     phase's segments that name the same tables (a foreign key needs the referenced table's
+ *     unique index). A table without rows in the file (a partitioned parent, a view, a
+ *     schema-only backup) or an INDEX-phase segment that names no table leaves the barrier.
+ * Weights: a segment's raw length; an INDEX-phase segment's is that of its table's rows when
+ *   larger (an index build reads them all). Serial segments, barriers and the preamble's
+ *   entries (run on every connection before, here done at once) weigh the most: everything
+ *   after them waits on them, and they are short.
+ * Locks: the TABLE DATA segments of one table share a key (two COPYs into one table wait on each
+ *   other for its extension lock). An index build never meets its table's COPY: it depends on it.
+ * Workers: eng->lock guards the graph and each worker's `current`. A worker takes an item, runs
+ *   it unlocked, marks it done and wakes the others (eng->changed); with nothing to take it
+ *   waits on eng->changed. A failure wakes them too (they see sl__restore_stopping()); a
+ *   signal's handler cannot, so the wait is timed and the flag read again. */
 #include "restore/schedule.h"
 
-#include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "restore/graph.h"
 #include "restore/runner.h"
+#include "restore/tocgraph.h"
 
 #define DEADLOCK_RETRIES 5
+#define STOP_POLL_MS 200  /* how soon a waiting worker notices a signal */
+#define FIRST_WEIGHT UINT64_MAX
 
 /* A signal or another worker's failure cuts the pause before a retry short. */
 static bool
@@ -33,6 +55,10 @@ run_entry(worker *w, const sl_bfile_entry *e, sl_error *err)
     engine *eng = w->eng;
     where wh = {.entry = e};
     uint64_t skip = 0;
+    if (sl_log_enabled(SL_LOG_DEBUG)) {
+        char seg[600];
+        SL_DEBUG("connection %d starts %s", w->id, sl_bfile_entry_describe(e, seg, sizeof seg));
+    }
     for (int attempt = 0;; attempt++) {
         sl_bfile_stream *st = NULL;
         if (sl_bfile_stream_open(&st, eng->reader, e, /*verify=*/true, err) != 0)
@@ -59,53 +85,242 @@ run_entry(worker *w, const sl_bfile_entry *e, sl_error *err)
     }
 }
 
-static bool
-same_name(const char *a, const char *b)
+/* ---- the graph ---- */
+
+/* One (table, entry) pair, for finding a table's segments by name. */
+typedef struct table_ref {
+    const char *schema, *name;
+    size_t entry;
+} table_ref;
+
+static int
+compare_refs(const void *a, const void *b)
 {
-    return a == b || (a && b && strcmp(a, b) == 0);
+    const table_ref *x = a, *y = b;
+    int c = strcmp(x->schema, y->schema);
+    if (c == 0)
+        c = strcmp(x->name, y->name);
+    if (c == 0)
+        c = x->entry < y->entry ? -1 : x->entry > y->entry;
+    return c;
 }
 
-/* Is another worker loading rows into e's table? */
-static bool
-table_busy(const engine *eng, const worker *self, const sl_bfile_entry *e)
+typedef struct refs {
+    table_ref *v;
+    size_t n;
+} refs;
+
+/* [*from, *to): the refs of table t (sorted by name). */
+static void
+refs_find(const refs *r, const sl_bfile_table *t, size_t *from, size_t *to)
 {
-    if (!sl_bfile_kind_is(e->kind, SL_BFILE_KIND_TABLE_DATA))
-        return false;
-    for (int i = 0; i < eng->nworkers; i++) {
-        const sl_bfile_entry *c = eng->workers[i].current;
-        if (&eng->workers[i] != self && c && sl_bfile_kind_is(c->kind, SL_BFILE_KIND_TABLE_DATA) &&
-            same_name(c->schema, e->schema) && same_name(c->name, e->name))
-            return true;
+    size_t lo = 0, hi = r->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(r->v[mid].schema, t->schema);
+        if (c == 0)
+            c = strcmp(r->v[mid].name, t->name);
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    return false;
+    size_t end = lo;
+    while (end < r->n && strcmp(r->v[end].schema, t->schema) == 0 &&
+           strcmp(r->v[end].name, t->name) == 0)
+        end++;
+    *from = lo;
+    *to = end;
 }
 
-/* The first segment left whose table no other worker is loading, else the first one left;
- * NULL when all are handed out. */
+/* What the graph is built from: the entries by table. */
+typedef struct plan {
+    const sl_bfile_reader *reader;
+    size_t count;
+    int *phase_index;      /* per entry: its phase's position among the phases present */
+    size_t nphases;
+    refs data;             /* TABLE DATA segments by table */
+    refs index;            /* INDEX-phase parallel segments by the tables they name */
+    bool index_unnamed;    /* an INDEX-phase parallel segment names no table */
+} plan;
+
 static const sl_bfile_entry *
-take_work(engine *eng, worker *w)
+entry_at(const plan *p, size_t i)
 {
-    pthread_mutex_lock(&eng->lock);
-    w->current = NULL;
-    while (eng->first_left < eng->nwork && !eng->work[eng->first_left])
-        eng->first_left++;
-    size_t pick = eng->nwork;
-    for (size_t i = eng->first_left; i < eng->nwork; i++) {
-        if (!eng->work[i])
+    return sl_bfile_reader_entry(p->reader, i);
+}
+
+static bool
+is_data(const sl_bfile_entry *e)
+{
+    return e->schema && e->name && sl_bfile_kind_is(e->kind, SL_BFILE_KIND_TABLE_DATA);
+}
+
+static void
+plan_build(plan *p, const sl_bfile_reader *reader)
+{
+    memset(p, 0, sizeof *p);
+    p->reader = reader;
+    p->count = sl_bfile_reader_count(reader);
+    p->phase_index = sl_calloc(p->count ? p->count : 1, sizeof *p->phase_index);
+    size_t nindex = 0;
+    for (size_t i = 0; i < p->count; i++) {
+        const sl_bfile_entry *e = entry_at(p, i);
+        if (i > 0 && e->phase != entry_at(p, i - 1)->phase)
+            p->nphases++;
+        p->phase_index[i] = (int)p->nphases;
+        if (e->phase == SL_PHASE_INDEX && e->parallel)
+            nindex += e->ntables;
+    }
+    p->nphases += p->count > 0;
+    p->data.v = sl_calloc(p->count ? p->count : 1, sizeof *p->data.v);
+    p->index.v = sl_calloc(nindex ? nindex : 1, sizeof *p->index.v);
+    for (size_t i = 0; i < p->count; i++) {
+        const sl_bfile_entry *e = entry_at(p, i);
+        if (is_data(e))
+            p->data.v[p->data.n++] = (table_ref){e->schema, e->name, i};
+        if (e->phase != SL_PHASE_INDEX || !e->parallel)
             continue;
-        if (pick == eng->nwork)
-            pick = i;
-        if (!table_busy(eng, w, eng->work[i])) {
-            pick = i;
-            break;
-        }
+        if (e->ntables == 0)
+            p->index_unnamed = true;
+        for (size_t t = 0; t < e->ntables; t++)
+            p->index.v[p->index.n++] =
+                (table_ref){e->tables[t].schema, e->tables[t].name, i};
     }
-    if (pick < eng->nwork) {
-        w->current = eng->work[pick];
-        eng->work[pick] = NULL;
+    qsort(p->data.v, p->data.n, sizeof *p->data.v, compare_refs);
+    qsort(p->index.v, p->index.n, sizeof *p->index.v, compare_refs);
+}
+
+static void
+plan_free(plan *p)
+{
+    free(p->phase_index);
+    free(p->data.v);
+    free(p->index.v);
+}
+
+/* Whether entry i's tables (all of them with rows in an earlier phase) can stand in for the
+ * barrier before its phase. */
+static bool
+tables_known(const plan *p, size_t i)
+{
+    const sl_bfile_entry *e = entry_at(p, i);
+    if (e->ntables == 0 || e->phase > SL_PHASE_POST ||
+        (e->phase > SL_PHASE_INDEX && p->index_unnamed))
+        return false;
+    for (size_t t = 0; t < e->ntables; t++) {
+        size_t from, to;
+        refs_find(&p->data, &e->tables[t], &from, &to);
+        /* the last of them (refs of one table are in file order) in an earlier phase: every
+         * dependency points back in the file, so even a hostile index makes no cycle */
+        if (from == to || entry_at(p, p->data.v[to - 1].entry)->phase >= e->phase)
+            return false;
     }
-    pthread_mutex_unlock(&eng->lock);
-    return w->current;
+    return true;
+}
+
+/* Entry i waits for its tables' rows (and, after the INDEX phase, their indexes). */
+static void
+depend_on_tables(const plan *p, sl_graph *g, size_t i)
+{
+    const sl_bfile_entry *e = entry_at(p, i);
+    for (size_t t = 0; t < e->ntables; t++) {
+        size_t from, to;
+        refs_find(&p->data, &e->tables[t], &from, &to);
+        for (size_t k = from; k < to; k++)
+            sl_graph_depend(g, i, p->data.v[k].entry);
+        if (e->phase <= SL_PHASE_INDEX)
+            continue;
+        refs_find(&p->index, &e->tables[t], &from, &to);
+        for (size_t k = from; k < to; k++)
+            sl_graph_depend(g, i, p->index.v[k].entry);
+    }
+}
+
+/* The raw length of table t's rows in the file. */
+static uint64_t
+table_bytes(const plan *p, const sl_bfile_table *t)
+{
+    size_t from, to;
+    refs_find(&p->data, t, &from, &to);
+    uint64_t sum = 0;
+    for (size_t k = from; k < to; k++)
+        sum += entry_at(p, p->data.v[k].entry)->raw_length;
+    return sum;
+}
+
+static void
+set_item(const plan *p, sl_graph *g, size_t i)
+{
+    const sl_bfile_entry *e = entry_at(p, i);
+    uint64_t weight = e->raw_length, lock = SL_GRAPH_NO_LOCK;
+    if (!e->parallel || e->phase == SL_PHASE_PREAMBLE)
+        weight = FIRST_WEIGHT;
+    if (e->phase == SL_PHASE_INDEX && e->ntables > 0) {
+        uint64_t rows = table_bytes(p, &e->tables[0]);
+        weight = rows > weight ? rows : weight;
+    }
+    if (is_data(e)) {
+        size_t from, to;
+        refs_find(&p->data, &(sl_bfile_table){e->schema, e->name}, &from, &to);
+        lock = 1 + (uint64_t)p->data.v[from].entry;  /* the table's first segment */
+    }
+    sl_graph_item(g, i, weight, lock);
+}
+
+static sl_graph *
+graph_build(const plan *p)
+{
+    sl_graph *g = sl_graph_new(p->count + p->nphases);
+    size_t barrier = p->count;  /* item of the first phase's barrier */
+    size_t last_serial = SL_GRAPH_NONE;
+    for (size_t k = 0; k < p->nphases; k++) {
+        sl_graph_item(g, barrier + k, FIRST_WEIGHT, SL_GRAPH_NO_LOCK);
+        if (k > 0)
+            sl_graph_depend(g, barrier + k, barrier + k - 1);
+    }
+    for (size_t i = 0; i < p->count; i++) {
+        const sl_bfile_entry *e = entry_at(p, i);
+        size_t k = (size_t)p->phase_index[i];
+        set_item(p, g, i);
+        sl_graph_depend(g, barrier + k, i);
+        if (last_serial != SL_GRAPH_NONE)
+            sl_graph_depend(g, i, last_serial);
+        bool by_tables = e->parallel && tables_known(p, i);
+        if (by_tables)
+            depend_on_tables(p, g, i);
+        else if (k > 0)
+            sl_graph_depend(g, i, barrier + k - 1);
+        if (!e->parallel)
+            last_serial = i;
+    }
+    return g;
+}
+
+/* ---- the workers ---- */
+
+static bool
+noop(const engine *eng, size_t item)
+{
+    return item >= eng->nentries ||
+           (!eng->archive && sl_bfile_reader_entry(eng->reader, item)->phase == SL_PHASE_PREAMBLE);
+}
+
+static int run_toc_item(worker *w, size_t i, sl_error *err);
+
+/* Waits (eng->lock held) for a change: an item done, a failure, or the poll's end. */
+static void
+wait_change(engine *eng)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += (long)STOP_POLL_MS * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    int rc = pthread_cond_timedwait(&eng->changed, &eng->lock, &until);
+    (void)rc;  /* ETIMEDOUT or a wake-up: the caller looks again either way */
 }
 
 static void
@@ -113,76 +328,77 @@ worker_main(void *arg, int id)
 {
     engine *eng = arg;
     worker *w = &eng->workers[id];
-    const sl_bfile_entry *e;
-    while (!sl__restore_stopping(eng) && (e = take_work(eng, w)) != NULL) {
-        sl_error err;
-        sl_error_clear(&err);
-        if (run_entry(w, e, &err) != RUN_OK) {
-            sl__restore_fail(eng, &err);
-            break;
-        }
-    }
     pthread_mutex_lock(&eng->lock);
+    while (!sl__restore_stopping(eng) && !sl_graph_finished(eng->graph)) {
+        size_t item = sl_graph_take(eng->graph);
+        if (item == SL_GRAPH_NONE) {
+            wait_change(eng);
+            continue;
+        }
+        if (!noop(eng, item)) {
+            const sl_bfile_entry *e =
+                eng->archive ? NULL : sl_bfile_reader_entry(eng->reader, item);
+            w->current = e;
+            pthread_mutex_unlock(&eng->lock);
+            sl_error err;
+            sl_error_clear(&err);
+            int rc = e ? run_entry(w, e, &err) : run_toc_item(w, item, &err);
+            if (rc != RUN_OK)
+                sl__restore_fail(eng, &err);
+            pthread_mutex_lock(&eng->lock);
+            w->current = NULL;
+            if (rc != RUN_OK) {
+                pthread_cond_broadcast(&eng->changed);
+                break;
+            }
+        }
+        sl_graph_done(eng->graph, item);
+        pthread_cond_broadcast(&eng->changed);
+    }
     w->current = NULL;
     pthread_mutex_unlock(&eng->lock);
 }
 
+/* The graph's items over every worker connection. */
 static int
-run_parallel(engine *eng, const sl_bfile_entry **list, size_t n, sl_error *err)
+run_workers(engine *eng, sl_error *err)
 {
-    if (n == 0)
-        return 0;
-    eng->work = list;
-    eng->nwork = n;
-    eng->first_left = 0;
-    int threads = eng->nworkers < (int)n ? eng->nworkers : (int)n;
-    if (sl_workers_run(eng->jobs, threads, worker_main, eng, err) != 0)
+    if (sl_workers_run(eng->jobs, eng->nworkers, worker_main, eng, err) != 0)
         return -1;
-    if (sl_workers_first_error(eng->jobs, err))
-        return -1;
+    return sl_workers_first_error(eng->jobs, err) ? -1 : 0;
+}
+
+/* --single-transaction: one connection, every segment in file order. */
+static int
+run_in_order(engine *eng, sl_error *err)
+{
+    for (size_t i = 0; i < sl_bfile_reader_count(eng->reader); i++) {
+        const sl_bfile_entry *e = sl_bfile_reader_entry(eng->reader, i);
+        if (e->phase != SL_PHASE_PREAMBLE && run_entry(&eng->workers[0], e, err) != RUN_OK)
+            return -1;
+    }
     return 0;
 }
 
 int
-sl__restore_run_phases(engine *eng, sl_error *err)
+sl__restore_run_graph(engine *eng, sl_error *err)
 {
-    size_t count = sl_bfile_reader_count(eng->reader);
-    const sl_bfile_entry **par = sl_calloc(count ? count : 1, sizeof *par);
+    if (eng->opts->single_transaction)
+        return run_in_order(eng, err);
+    plan p;
+    plan_build(&p, eng->reader);
+    eng->graph = graph_build(&p);
+    eng->nentries = p.count;
+    plan_free(&p);
     int rc = -1;
-    int phase = SL_PHASE_PREAMBLE;
-    for (;;) {
-        /* the next phase above the current one */
-        bool found = false;
-        int next = 0;
-        for (size_t i = 0; i < count; i++) {
-            const sl_bfile_entry *e = sl_bfile_reader_entry(eng->reader, i);
-            if (e->phase > phase && (!found || e->phase < next)) {
-                next = e->phase;
-                found = true;
-            }
-        }
-        if (!found)
-            break;
-        phase = next;
-        size_t npar = 0;
-        SL_DEBUG("phase %d", phase);
-        for (size_t i = 0; i < count; i++) {
-            const sl_bfile_entry *e = sl_bfile_reader_entry(eng->reader, i);
-            if (e->phase != phase)
-                continue;
-            if (e->parallel && !eng->opts->single_transaction) {
-                par[npar++] = e;
-                continue;
-            }
-            if (run_entry(&eng->workers[0], e, err) != RUN_OK)
-                goto done;
-        }
-        if (run_parallel(eng, par, npar, err) != 0)
-            goto done;
+    if (sl_graph_seal(eng->graph, err) != 0) {
+        sl_error_prefix(err, "backup file \"%s\"", eng->opts->input);
+        goto done;
     }
-    rc = 0;
+    rc = run_workers(eng, err);
 done:
-    free(par);
+    sl_graph_free(eng->graph);
+    eng->graph = NULL;
     return rc;
 }
 
@@ -232,210 +448,6 @@ run_toc_item(worker *w, size_t i, sl_error *err)
     return rc;
 }
 
-/* -- pg_dump archives ------------------------------------------------------------------------
- * The graph (restore/graph.h) holds one node per selected entry plus three barriers: "data
- * done", "main done" and "ACLs done". Pre-data entries run one after the other in TOC order (as
- * pg_restore runs them before forking workers); data and post-data entries after the last of
- * them, each once the entries its TOC dependencies name are in -- a dependency on a TABLE
- * counts as one on its TABLE DATA too, so an index starts as soon as its table's rows are in
- * (pg_restore's repoint_table_dependencies). ACLs run after every main entry, then what must
- * follow them (materialized view data, event triggers), each pass in TOC order. Weights: a
- * TABLE DATA entry's stored size (the next block's offset, or its file's size); a post-data
- * entry inherits its table's, so the big table's index starts first. Lock keys keep two
- * entries that lock one table exclusively (its COPY, ALTER TABLE ADD CONSTRAINT, CREATE
- * TRIGGER / RULE) apart, as pg_restore's has_lock_conflicts does. */
-
-static bool
-desc_is(const sl_pgarchive_entry *e, const char *what)
-{
-    return e->desc && strcmp(e->desc, what) == 0;
-}
-
-/* The stored size of each TABLE DATA item, from the archive's layout. */
-static uint64_t
-stored_size(const engine *eng, const sl_pgarchive_entry *e)
-{
-    if (e->data_file) {
-        struct stat st;
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", eng->opts->input, e->data_file);
-        return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
-    }
-    uint64_t next = UINT64_MAX;
-    for (size_t i = 0; i < sl_pgarchive_count(eng->archive); i++) {
-        uint64_t off = sl_pgarchive_at(eng->archive, i)->data_offset;
-        if (off > e->data_offset && off < next)
-            next = off;
-    }
-    if (next == UINT64_MAX) {
-        struct stat st;
-        next = stat(eng->opts->input, &st) == 0 ? (uint64_t)st.st_size : e->data_offset;
-    }
-    return next > e->data_offset ? next - e->data_offset : 0;
-}
-
-typedef struct toc_index {
-    size_t *by_id;      /* dump id -> item index + 1 (0: not restored) */
-    size_t *data_of;    /* dump id of a TABLE -> its TABLE DATA item + 1 */
-    int max_id;
-    size_t data_done;   /* the barrier after every data entry */
-} toc_index;
-
-static size_t
-lookup(const size_t *map, int max_id, int id)
-{
-    return id > 0 && id <= max_id ? map[id] : 0;
-}
-
-static void
-index_items(const engine *eng, toc_index *ix)
-{
-    const sl_toc_plan *p = &eng->plan;
-    ix->max_id = 0;
-    for (size_t i = 0; i < sl_pgarchive_count(eng->archive); i++)
-        if (sl_pgarchive_at(eng->archive, i)->dump_id > ix->max_id)
-            ix->max_id = sl_pgarchive_at(eng->archive, i)->dump_id;
-    ix->by_id = sl_calloc((size_t)ix->max_id + 1, sizeof *ix->by_id);
-    ix->data_of = sl_calloc((size_t)ix->max_id + 1, sizeof *ix->data_of);
-    for (size_t i = 0; i < p->n; i++) {
-        const sl_pgarchive_entry *e = p->items[i].e;
-        if (e->dump_id > 0)
-            ix->by_id[e->dump_id] = i + 1;
-        if (desc_is(e, "TABLE DATA") && p->items[i].data)
-            for (size_t d = 0; d < e->ndeps; d++)
-                if (e->deps[d] > 0 && e->deps[d] <= ix->max_id)
-                    ix->data_of[e->deps[d]] = i + 1;
-    }
-}
-
-static bool
-locks_table(const sl_pgarchive_entry *e)
-{
-    return desc_is(e, "TABLE DATA") || desc_is(e, "CONSTRAINT") ||
-           desc_is(e, "CHECK CONSTRAINT") || desc_is(e, "FK CONSTRAINT") ||
-           desc_is(e, "RULE") || desc_is(e, "TRIGGER");
-}
-
-/* Dependencies, weights and locks of a main-pass item that is not pre-data. */
-static void
-link_main(const engine *eng, sl_graph *g, const toc_index *ix, size_t i, size_t last_pre,
-          uint64_t *weight, uint64_t *lock)
-{
-    const sl_toc_item *it = &eng->plan.items[i];
-    const sl_pgarchive_entry *e = it->e;
-    if (last_pre != SL_GRAPH_NONE)
-        sl_graph_depend(g, i, last_pre);
-    for (size_t d = 0; d < e->ndeps; d++) {
-        size_t on = lookup(ix->by_id, ix->max_id, e->deps[d]);
-        if (on && on - 1 != i && eng->plan.items[on - 1].pass == SL_TOC_PASS_MAIN)
-            sl_graph_depend(g, i, on - 1);
-        if (it->section != SL_PGARCHIVE_SECTION_POST_DATA)
-            continue;
-        size_t data = lookup(ix->data_of, ix->max_id, e->deps[d]);
-        if (!data && on && desc_is(eng->plan.items[on - 1].e, "TABLE")) {
-            /* a table without rows of its own, a partitioned one: a trigger or index on it
-             * reaches its partitions, so it waits for all the rows */
-            sl_graph_depend(g, i, ix->data_done);
-            continue;
-        }
-        if (!data || data - 1 == i)
-            continue;
-        /* on a table: on its rows too */
-        sl_graph_depend(g, i, data - 1);
-        if (weight[data - 1] > weight[i])
-            weight[i] = weight[data - 1];
-        if (locks_table(e) && !*lock)
-            *lock = (uint64_t)e->deps[d];
-    }
-    if (desc_is(e, "TABLE DATA") && e->ndeps > 0)
-        *lock = (uint64_t)e->deps[0];  /* its TABLE: what a post-data entry's lock names */
-}
-
-static sl_graph *
-archive_graph(engine *eng, sl_error *err)
-{
-    const sl_toc_plan *p = &eng->plan;
-    size_t main_done = p->n, acl_done = p->n + 1, nodes = p->n + 3;
-    sl_graph *g = sl_graph_new(nodes);
-    toc_index ix;
-    index_items(eng, &ix);
-    ix.data_done = p->n + 2;
-    uint64_t *weight = sl_calloc(nodes, sizeof *weight);
-    uint64_t *lock = sl_calloc(nodes, sizeof *lock);
-    for (size_t i = 0; i < p->n; i++)
-        weight[i] = desc_is(p->items[i].e, "TABLE DATA") && p->items[i].data
-                        ? stored_size(eng, p->items[i].e)
-                        : p->items[i].weight;
-    size_t last_pre = SL_GRAPH_NONE, last_acl = SL_GRAPH_NONE, last_post = SL_GRAPH_NONE;
-    for (size_t i = 0; i < p->n; i++) {
-        const sl_toc_item *it = &p->items[i];
-        int section = it->section;
-        if (it->pass == SL_TOC_PASS_ACL) {
-            sl_graph_depend(g, i, last_acl != SL_GRAPH_NONE ? last_acl : main_done);
-            sl_graph_depend(g, acl_done, i);
-            last_acl = i;
-        } else if (it->pass == SL_TOC_PASS_POST_ACL) {
-            sl_graph_depend(g, i, last_post != SL_GRAPH_NONE ? last_post : acl_done);
-            last_post = i;
-        } else if (section != SL_PGARCHIVE_SECTION_DATA &&
-                   section != SL_PGARCHIVE_SECTION_POST_DATA) {
-            link_main(eng, g, &ix, i, last_pre, weight, &lock[i]);
-            sl_graph_depend(g, main_done, i);
-            last_pre = i;
-        } else {
-            link_main(eng, g, &ix, i, last_pre, weight, &lock[i]);
-            sl_graph_depend(g, main_done, i);
-            if (section == SL_PGARCHIVE_SECTION_DATA)
-                sl_graph_depend(g, ix.data_done, i);
-        }
-    }
-    if (last_pre != SL_GRAPH_NONE)
-        sl_graph_depend(g, ix.data_done, last_pre);
-    sl_graph_depend(g, main_done, ix.data_done);
-    sl_graph_depend(g, acl_done, main_done);
-    for (size_t i = 0; i < nodes; i++)
-        sl_graph_item(g, i, weight[i], lock[i]);
-    free(weight);
-    free(lock);
-    free(ix.by_id);
-    free(ix.data_of);
-    if (sl_graph_seal(g, err) != 0) {
-        sl_error_prefix(err, "the archive's dependencies");
-        sl_graph_free(g);
-        return NULL;
-    }
-    return g;
-}
-
-static void
-archive_worker(void *arg, int id)
-{
-    engine *eng = arg;
-    worker *w = &eng->workers[id];
-    pthread_mutex_lock(&eng->lock);
-    while (!sl__restore_stopping(eng) && !sl_graph_finished(eng->graph)) {
-        size_t i = sl_graph_take(eng->graph);
-        if (i == SL_GRAPH_NONE) {
-            pthread_cond_wait(&eng->ready, &eng->lock);
-            continue;
-        }
-        pthread_mutex_unlock(&eng->lock);
-        sl_error err;
-        sl_error_clear(&err);
-        int rc = i < eng->plan.n ? run_toc_item(w, i, &err) : RUN_OK;  /* or a barrier */
-        pthread_mutex_lock(&eng->lock);
-        if (rc != RUN_OK) {
-            sl__restore_fail(eng, &err);
-            pthread_cond_broadcast(&eng->ready);
-            break;
-        }
-        sl_graph_done(eng->graph, i);
-        pthread_cond_broadcast(&eng->ready);
-    }
-    pthread_cond_broadcast(&eng->ready);
-    pthread_mutex_unlock(&eng->lock);
-}
-
 /* --single-transaction: one connection, pass after pass, in TOC order. */
 static int
 run_archive_in_order(engine *eng, sl_error *err)
@@ -455,12 +467,12 @@ sl__restore_run_archive(engine *eng, sl_error *err)
 {
     if (eng->opts->single_transaction || eng->nworkers == 1)
         return run_archive_in_order(eng, err);
-    eng->graph = archive_graph(eng, err);
+    eng->graph = sl_tocgraph_build(&eng->plan, eng->opts->input, err);
     if (!eng->graph)
         return -1;
-    if (sl_workers_run(eng->jobs, eng->nworkers, archive_worker, eng, err) != 0)
-        return -1;
-    if (sl_workers_first_error(eng->jobs, err))
-        return -1;
-    return 0;
+    eng->nentries = eng->plan.n;
+    int rc = run_workers(eng, err);
+    sl_graph_free(eng->graph);
+    eng->graph = NULL;
+    return rc;
 }

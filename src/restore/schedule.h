@@ -1,8 +1,17 @@
 /* restore/schedule.h: the order in which a file's segments run (internal).
- * sl__restore_run_phases(): a sluice file's phases in increasing order (the preamble, phase
- *   0, is already run on every connection); within a phase the segments not marked parallel
- *   run in file order on the first worker, then the parallel ones on every worker at once
- *   (pg/workers.h threads). A phase starts only when the previous one has completed.
+ * sl__restore_run_graph(): a sluice file's segments (the preamble, phase 0, is already run on
+ *   every connection) on the engine's workers (pg/workers.h threads), each segment as soon as
+ *   what it depends on is done (restore/graph.h), the biggest runnable one first, no
+ *   connection idle while one could start:
+ *   - a segment not marked parallel runs after the one before it of that kind and after every
+ *     segment of the earlier phases (the order and barriers of the file's phases);
+ *   - a parallel segment runs after the serial segments before it and after every segment of
+ *     the earlier phases, except that one that names its tables (io/bfile.h "tables": an
+ *     index, constraint, trigger, ...) waits only for those tables' TABLE DATA segments and,
+ *     after the INDEX phase, their INDEX-phase segments: an index starts as soon as its
+ *     table's rows are in, beside other tables' COPYs;
+ *   - two TABLE DATA segments of one table never run at the same time.
+ *   With --single-transaction: every segment in file order on the one connection.
  * sl__restore_run_plain(): a plain script, in order, on the first worker.
  * A deadlock in a parallel segment is retried (a few times, after a growing pause) from the
  * statement that lost. Both return 0, or -1 with err set. */
@@ -11,7 +20,7 @@
 
 #include "restore/engine.h"
 
-int sl__restore_run_phases(engine *eng, sl_error *err);
+int sl__restore_run_graph(engine *eng, sl_error *err);
 int sl__restore_run_plain(engine *eng, sl_error *err);
 /* A pg_dump archive's selected entries (restore/toc.h): pass after pass, in TOC order. */
 int sl__restore_run_archive(engine *eng, sl_error *err);

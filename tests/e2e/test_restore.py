@@ -318,7 +318,7 @@ def sluice_files(pg, varied, tmp_path_factory):
     return files
 
 
-@pytest.mark.parametrize("jobs", [1, 4])
+@pytest.mark.parametrize("jobs", [1, 4, 8])
 @pytest.mark.parametrize("compress", ["gzip", "zstd", "none"])
 def test_sluice_file_jobs(pg, sluice, fresh_db, varied, sluice_files, compress, jobs):
     target = fresh_db("sj")
@@ -328,12 +328,13 @@ def test_sluice_file_jobs(pg, sluice, fresh_db, varied, sluice_files, compress, 
     compare.assert_same(pg.conninfo(varied), pg.conninfo(target))
 
 
-def test_sluice_file_j1_equals_j4(pg, sluice, fresh_db, sluice_files):
-    one, four = fresh_db("j1"), fresh_db("j4")
-    for db, jobs in ((one, 1), (four, 4)):
+def test_sluice_file_j1_equals_j4_and_j8(pg, sluice, fresh_db, sluice_files):
+    one, four, eight = fresh_db("j1"), fresh_db("j4"), fresh_db("j8")
+    for db, jobs in ((one, 1), (four, 4), (eight, 8)):
         proc = sluice.run("restore", sluice_files["zstd"], "--database", db, "-j", jobs)
         assert proc.returncode == 0, proc.stderr
     compare.assert_same(pg.conninfo(one), pg.conninfo(four))
+    compare.assert_same(pg.conninfo(one), pg.conninfo(eight))
 
 
 def test_sluice_file_single_transaction(pg, sluice, fresh_db, varied, sluice_files):

@@ -138,6 +138,10 @@ def test_roundtrip(pg, sluice, rich, dbs, tmp_path, jobs, compress):
         target = dbs.name("copy")
         restore(sluice, out, target, "--create", "-j", jobs)
     compare.assert_same(pg.conninfo(rich), pg.conninfo(target))
+    if jobs == 4 and compress == "zstd":  # more connections than segments at once
+        eight = dbs.create("copy8")
+        restore(sluice, out, eight, "-j", 8)
+        compare.assert_same(pg.conninfo(rich), pg.conninfo(eight))
 
 
 @pytest.mark.parametrize("compress", ["gzip", "zstd", "none"])

@@ -47,15 +47,20 @@ check_kept(sl__bfile_index *x, size_t n)
 {
     sl_bfile_entry *entries = NULL;
     char *strings = NULL;
+    sl_bfile_table *tables = NULL;
     sl__bfile_field *fields = NULL;
     size_t nfields = 0;
-    sl__bfile_index_take(x, &entries, &strings, &fields, &nfields);
+    sl__bfile_index_take(x, &entries, &strings, &tables, &fields, &nfields);
     uint64_t off = 0;
     for (size_t i = 0; i < n; i++) {
         const sl_bfile_entry *e = &entries[i];
         if (e->seq != (int)i || e->offset != off || !sl_bfile_phase_known(e->phase)
-            || (i && e->phase < entries[i - 1].phase) || !e->kind)
+            || (i && e->phase < entries[i - 1].phase) || !e->kind
+            || e->ntables > SL_BFILE_TABLES_MAX || (e->ntables == 0) != (e->tables == NULL))
             abort();
+        for (size_t t = 0; t < e->ntables; t++)  /* every pair kept, each name non-empty */
+            if (!e->tables[t].schema[0] || !e->tables[t].name[0])
+                abort();
         off += e->length;
     }
     if (off != INDEX_OFFSET && n)
@@ -66,6 +71,7 @@ check_kept(sl__bfile_index *x, size_t n)
     }
     free(fields);
     free(strings);
+    free(tables);
     free(entries);
 }
 
@@ -96,6 +102,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         o.keep = true;
         o.capacity = sl__bfile_index_count(a);
         o.string_bytes = sl__bfile_index_string_bytes(a);
+        o.table_count = sl__bfile_index_table_count(a);
         sl_buf second = SL_BUF_INIT;
         sl__bfile_index *k = run(&o, &stored, step, &second);
         if (!k || sl__bfile_index_count(k) != o.capacity)

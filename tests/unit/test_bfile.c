@@ -694,6 +694,9 @@ expand(const char *tmpl, sl_buf *out)
         else if (n == 5 && strncmp(p, "{BIG}", 5) == 0)
             for (size_t i = 0; i <= SL_BFILE_NAME_MAX; i++)
                 sl_buf_putc(out, 'a');
+        else if (n == 10 && strncmp(p, "{TABLES17}", 10) == 0)
+            for (int i = 0; i < 17; i++)
+                sl_buf_printf(out, "%s[\"s\",\"t%d\"]", i ? "," : "", i);
         else if (n == 10 && strncmp(p, "{FIELDS33}", 10) == 0)
             for (int i = 0; i < 33; i++)
                 sl_buf_printf(out, "%s\"f%d\":\"v\"", i ? "," : "", i);
@@ -742,6 +745,37 @@ static const struct {
      "{\"format\":1,\"later\":{\"a\":[1,{\"b\":null}],\"c\":\"x\"},\"codec\":\"none\","
      "\"entries\":[" E0("0") "," E1_WITH("10", "\"note\":[[],{}],") "]}",
      NULL},
+    {"tables", DOC("", E0("0") "," E1_WITH("10", "\"tables\":[[\"s\",\"t\"],[\"s\",\"u\"]],")),
+     NULL},
+    {"tables null", DOC("", E0("0") "," E1_WITH("10", "\"tables\":null,")), NULL},
+    {"tables empty", DOC("", E0("0") "," E1_WITH("10", "\"tables\":[],")), NULL},
+    {"tables not an array", DOC("", E0("0") "," E1_WITH("10", "\"tables\":\"s.t\",")),
+     "index entry 1 (index at offset"},
+    {"tables an object", DOC("", E0("0") "," E1_WITH("10", "\"tables\":{\"s\":\"t\"},")),
+     "index entry 1 (index at offset"},
+    {"a table of one name", DOC("", E0("0") "," E1_WITH("10", "\"tables\":[[\"s\"]],")),
+     "index entry 1 (index at offset"},
+    {"a table of three names",
+     DOC("", E0("0") "," E1_WITH("10", "\"tables\":[[\"s\",\"t\",\"u\"]],")),
+     "index entry 1 (index at offset"},
+    {"a table name empty", DOC("", E0("0") "," E1_WITH("10", "\"tables\":[[\"s\",\"\"]],")),
+     "index entry 1 (index at offset"},
+    {"a table name a number", DOC("", E0("0") "," E1_WITH("10", "\"tables\":[[\"s\",1]],")),
+     "index entry 1 (index at offset"},
+    {"a table name null", DOC("", E0("0") "," E1_WITH("10", "\"tables\":[[\"s\",null]],")),
+     "index entry 1 (index at offset"},
+    {"a table a string", DOC("", E0("0") "," E1_WITH("10", "\"tables\":[\"s\"],")),
+     "index entry 1 (index at offset"},
+    {"a table pair nested", DOC("", E0("0") "," E1_WITH("10", "\"tables\":[[[\"s\"]]],")),
+     "index entry 1 (index at offset"},
+    {"tables given twice",
+     DOC("", E0("0") "," E1_WITH("10", "\"tables\":[],\"tables\":[],")),
+     "index entry 1 (index at offset"},
+    {"17 tables", DOC("", E0("0") "," E1_WITH("10", "\"tables\":[{TABLES17}],")),
+     "index entry 1 (index at offset"},
+    {"a NUL escape in a table name",
+     DOC("", E0("0") "," E1_WITH("10", "\"tables\":[[\"s\",\"a\\u0000b\"]],")),
+     "\\u0000 in a string at byte"},
     {"negative phase", DOC("", E0("-1") "," E1("10")),
      "index entry 0 (segment at offset 0) has phase -1, which is not one of sluice's phases "
      "(0, 10, 20, 30, 40, 50)"},
@@ -856,6 +890,78 @@ test_index_strings(void **state)
     assert_string_equal(sl_bfile_reader_entry(r, 1)->kind, "PRE-DATA");
     sl_bfile_reader_close(r);
     sl_buf_free(&json);
+}
+
+/* "tables" round trip in every codec: written only when given, read back in order; an entry
+ * without them reads with none. The writer refuses what a reader would: more than
+ * SL_BFILE_TABLES_MAX, an empty or missing name. */
+static void
+test_tables_round_trip(void **state)
+{
+    scratch *f = *state;
+    const sl_bfile_table fk[] = {{"public", "b"}, {"s\"q", "caf\xc3\xa9"}};
+    for (size_t k = 0; k < sizeof all_kinds / sizeof all_kinds[0]; k++) {
+        sl_bfile_writer *w = NULL;
+        sl_error err = {0};
+        assert_int_equal(sl_bfile_writer_open(&w, f->path, &(sl_codec){all_kinds[k], 0}, &err),
+                         0);
+        write_preamble(w);
+        const char idx[] = "CREATE INDEX b_i ON public.b (id);\n";
+        write_segment(w, idx, strlen(idx), 100,
+                      &(sl_bfile_meta){.phase = SL_PHASE_INDEX, .parallel = true, .kind = "INDEX",
+                                       .schema = "public", .name = "b_i", .rows = -1,
+                                       .tables = fk, .ntables = 1});
+        const char fks[] = "ALTER TABLE public.b ADD CONSTRAINT f FOREIGN KEY (id) REFERENCES x;\n";
+        write_segment(w, fks, strlen(fks), 100,
+                      &(sl_bfile_meta){.phase = SL_PHASE_POST, .parallel = true,
+                                       .kind = "FK CONSTRAINT", .schema = "public", .name = "f",
+                                       .rows = -1, .tables = fk, .ntables = 2});
+        close_writer(w);
+        sl_bfile_reader *r = NULL;
+        if (sl_bfile_reader_open(&r, f->path, &err) != 0)
+            fail_msg("%s", err.message);
+        assert_int_equal(sl_bfile_reader_count(r), 3);
+        const sl_bfile_entry *e0 = sl_bfile_reader_entry(r, 0);
+        const sl_bfile_entry *e1 = sl_bfile_reader_entry(r, 1);
+        const sl_bfile_entry *e2 = sl_bfile_reader_entry(r, 2);
+        assert_int_equal(e0->ntables, 0);
+        assert_null(e0->tables);
+        assert_int_equal(e1->ntables, 1);
+        assert_string_equal(e1->tables[0].schema, "public");
+        assert_string_equal(e1->tables[0].name, "b");
+        assert_int_equal(e2->ntables, 2);
+        assert_string_equal(e2->tables[0].name, "b");
+        assert_string_equal(e2->tables[1].schema, "s\"q");
+        assert_string_equal(e2->tables[1].name, "caf\xc3\xa9");
+        assert_string_equal(e2->name, "f");
+        sl_bfile_reader_close(r);
+    }
+    unlink(f->path);
+    sl_bfile_table many[SL_BFILE_TABLES_MAX + 1];
+    for (size_t i = 0; i <= SL_BFILE_TABLES_MAX; i++)
+        many[i] = (sl_bfile_table){"s", "t"};
+    const sl_bfile_table empty[] = {{"s", ""}}, missing[] = {{NULL, "t"}};
+    const struct {
+        const sl_bfile_table *t;
+        size_t n;
+    } bad[] = {{many, SL_BFILE_TABLES_MAX + 1}, {empty, 1}, {missing, 1}, {NULL, 1}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        sl_bfile_writer *w = NULL;
+        sl_bfile_segment *s = NULL;
+        sl_error err = {0};
+        assert_int_equal(sl_bfile_writer_open(&w, f->path, &(sl_codec){SL_CODEC_NONE, 0}, &err),
+                         0);
+        write_preamble(w);
+        assert_int_equal(sl_bfile_segment_open(w, &s, &err), 0);
+        assert_int_equal(sl_bfile_segment_write(s, "x;\n", 3, &err), 0);
+        sl_bfile_meta m = {.phase = SL_PHASE_POST, .kind = "X", .rows = -1, .tables = bad[i].t,
+                           .ntables = bad[i].n};
+        assert_int_equal(sl_bfile_segment_commit(s, &m, &err), -1);
+        assert_int_equal(err.kind, SL_E_UNSUPPORTED);
+        assert_non_null(strstr(err.message, "its tables must be at most 16"));
+        sl_bfile_writer_abort(w);
+        assert_int_equal(dir_entries(f->dir), 0);
+    }
 }
 
 /* The writer never makes a file the reader refuses: unknown phases are its caller's bug. */
@@ -983,6 +1089,7 @@ main(void)
         SCRATCH_TEST(test_hostile_indexes),
         SCRATCH_TEST(test_index_strings),
         SCRATCH_TEST(test_writer_refuses_unknown_phases),
+        SCRATCH_TEST(test_tables_round_trip),
         SCRATCH_TEST(test_index_memory_is_bounded),
         cmocka_unit_test(test_entry_describe),
     };

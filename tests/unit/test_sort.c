@@ -298,6 +298,44 @@ test_parallel_phase_dependencies_move_to_next_phase(void **state)
     sl_dump_deps_free(&d);
 }
 
+/* An item that moves to a later phase needs more than its tables (an item of its old phase):
+ * it keeps none, so a restore runs it after the phases before its own; one that stays keeps
+ * them. */
+static void
+test_moved_items_forget_their_tables(void **state)
+{
+    (void)state;
+    sl_dump_items l = SL_DUMP_ITEMS_INIT;
+    sl_dump_deps d = SL_DUMP_DEPS_INIT;
+    add(&l, "TABLE", "p", PRE, 410, REL, 1, 0, 0);
+    add(&l, "INDEX", "p_u", INDEX, 600, REL, 7, 0, 0);
+    add(&l, "INDEX ATTACH", "p1_u", POST, 740, REL, 8, REL, 8);
+    add(&l, "FK CONSTRAINT", "moved", POST, 700, CON, 11, 0, 0);
+    add(&l, "FK CONSTRAINT", "stays", POST, 700, CON, 12, 0, 0);
+    for (size_t i = 3; i < 5; i++) {
+        sl_dump_item *it = &l.v[i];
+        it->tables[0] = strdup("s");
+        it->tables[1] = strdup("t");
+        it->tables[2] = strdup("s");
+        it->tables[3] = strdup("p");
+    }
+    sl_dump_deps_add(&d, REL, 8, REL, 7, 'P');
+    sl_dump_deps_add(&d, CON, 11, REL, 8, 'n');  /* needs the attachment, a post-data item */
+    sl_dump_deps_add(&d, CON, 12, REL, 7, 'n');  /* needs an index-phase item only */
+    sl_error err;
+    assert_int_equal(sl_dump_sort(&l, &d, &err), 0);
+    const sl_dump_item *moved = &l.v[pos(&l, "FK CONSTRAINT", "moved")];
+    const sl_dump_item *stays = &l.v[pos(&l, "FK CONSTRAINT", "stays")];
+    assert_int_equal(moved->phase, FINAL);
+    for (size_t k = 0; k < 4; k++)
+        assert_null(moved->tables[k]);
+    assert_int_equal(stays->phase, POST);
+    assert_string_equal(stays->tables[1], "t");
+    assert_string_equal(stays->tables[3], "p");
+    sl_dump_items_free(&l);
+    sl_dump_deps_free(&d);
+}
+
 int
 main(void)
 {
@@ -312,6 +350,7 @@ main(void)
         cmocka_unit_test(test_unhandled_objects_are_found),
         cmocka_unit_test(test_partition_clone_does_not_pull_parent_trigger),
         cmocka_unit_test(test_parallel_phase_dependencies_move_to_next_phase),
+        cmocka_unit_test(test_moved_items_forget_their_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
