@@ -459,7 +459,6 @@ out:
 typedef struct tball_db {
     char *name;
     char *path;
-    bool custom;        /* a pg_dump -Fc member: not readable here */
 } tball_db;
 
 typedef struct tball {
@@ -504,7 +503,7 @@ tball_member(void *ctx, const char *name, uint64_t size, sl_error *err)
         }
         tb->dbs = sl_realloc(tb->dbs, (tb->n + 1) * sizeof *tb->dbs);
         path = sl_asprintf("%s/%04zu%s", tb->dir, tb->n + 1, ext);
-        tb->dbs[tb->n++] = (tball_db){.name = db, .path = path, .custom = custom};
+        tb->dbs[tb->n++] = (tball_db){.name = db, .path = path};
     }
     if (!path)
         return 0;
@@ -656,13 +655,6 @@ restore_tarball(run *r, const sl_conninfo *ci, const sl_conn_opts *conn_opts, sl
     for (size_t i = 0; i < tb.n; i++) {
         if (!wanted(r->o, tb.dbs[i].name))
             continue;
-        if (tb.dbs[i].custom) {
-            char *name = sl_escape_dup(tb.dbs[i].name);
-            SL_WARN("database \"%s\" is not restored: its backup is in pg_dump's custom "
-                    "format (-Fc), which this version reads only through pg_restore", name);
-            free(name);
-            continue;
-        }
         dbs[r->n].name = tb.dbs[i].name;
         dbs[r->n].ok = true;
         r->targets[r->n].file = tb.dbs[i].path;

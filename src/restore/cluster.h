@@ -11,7 +11,8 @@
  * Archives of other tools, told apart by content: a pg_dumpall script (plain, gzip or zstd)
  * is scanned for the databases it creates (refused when they exist, dropped with clean),
  * then run in this process as psql would (restore/restore.h, roles that exist kept); a
- * compressed tar in dbbackup's layout (globals.sql, dumps/NAME.sql[.gz|.zst]) is extracted
+ * compressed tar in dbbackup's layout (globals.sql, dumps/NAME.sql[.gz|.zst] or NAME.dump, a
+ * pg_dump custom archive) is extracted
  * into a private temporary directory (io/tarstream.h), its globals run in this process, and
  * each database created and restored by a child as above.
  * Errors: -1 with err set for what stops the whole run (a bad archive, a database that

@@ -13,6 +13,7 @@ What must be equal:
 
 Use from tests:   differences(conninfo_a, conninfo_b) -> list of strings (empty when equal)
                   assert_same(conninfo_a, conninfo_b)
+                  (conninfo_a may be a Snapshot(conninfo): an oracle read once for many copies)
 From a shell:     python3 compare.py "dbname=a ..." "dbname=b ..."   (exit 0 when equal)
 pg_dump is taken from SLUICE_PG_BINDIR (default /usr/lib/postgresql/15/bin).
 """
@@ -126,18 +127,30 @@ def data_state(conninfo):
     return state
 
 
+class Snapshot:
+    """What differences() compares of one database, taken once: a database that several
+    copies are compared with (an oracle) is read once."""
+
+    def __init__(self, conninfo):
+        self.name = _dbname(conninfo)
+        self.schema = schema_text(conninfo)
+        self.data = data_state(conninfo)
+
+
 def differences(conninfo_a, conninfo_b, max_diff_lines=80):
-    """Human-readable list of what differs between the two databases; empty when equal."""
+    """Human-readable list of what differs between the two databases (conninfo_a may be a
+    Snapshot); empty when equal."""
+    a = conninfo_a if isinstance(conninfo_a, Snapshot) else Snapshot(conninfo_a)
+    b = Snapshot(conninfo_b)
     diffs = []
-    a_schema, b_schema = schema_text(conninfo_a), schema_text(conninfo_b)
-    if a_schema != b_schema:
-        udiff = list(difflib.unified_diff(a_schema, b_schema, _dbname(conninfo_a),
-                                          _dbname(conninfo_b), n=2, lineterm=""))
+    if a.schema != b.schema:
+        udiff = list(difflib.unified_diff(a.schema, b.schema, a.name, b.name, n=2,
+                                          lineterm=""))
         shown = "\n".join(udiff[:max_diff_lines])
         more = len(udiff) - max_diff_lines
         diffs.append("pg_dump --schema-only differs:\n" + shown +
                      (f"\n... {more} more diff lines" if more > 0 else ""))
-    a_data, b_data = data_state(conninfo_a), data_state(conninfo_b)
+    a_data, b_data = a.data, b.data
     for key in sorted(set(a_data) | set(b_data)):
         va, vb = a_data.get(key, "<missing>"), b_data.get(key, "<missing>")
         if va != vb:
@@ -201,7 +214,8 @@ def object_differences(conninfo_a, conninfo_b):
 def assert_same(conninfo_a, conninfo_b):
     diffs = differences(conninfo_a, conninfo_b)
     if diffs:
-        raise AssertionError(f"databases {_dbname(conninfo_a)} and {_dbname(conninfo_b)} "
+        name_a = conninfo_a.name if isinstance(conninfo_a, Snapshot) else _dbname(conninfo_a)
+        raise AssertionError(f"databases {name_a} and {_dbname(conninfo_b)} "
                              f"differ in {len(diffs)} ways:\n" + "\n".join(diffs))
 
 

@@ -25,15 +25,20 @@ CREATE INDEX gated_t ON public.gated (t);
 
 
 @pytest.fixture(scope="module")
-def gated_backup(pg, tmp_path_factory):
-    from conftest import Sluice
+def gated_source(pg):
     src = f"sig_src_{os.getpid()}"
     pg.create_db(src)
     pg.execute(SOURCE_SQL, src)
-    path = str(tmp_path_factory.mktemp("sig") / "gated.sql.gz")
-    Sluice(pg).run("backup", "single", src, "-o", path, "-j", 2, check=True)
-    yield path
+    yield src
     pg.drop_db(src)
+
+
+@pytest.fixture(scope="module")
+def gated_backup(pg, gated_source, tmp_path_factory):
+    from conftest import Sluice
+    path = str(tmp_path_factory.mktemp("sig") / "gated.sql.gz")
+    Sluice(pg).run("backup", "single", gated_source, "-o", path, "-j", 2, check=True)
+    return path
 
 
 def sluice_sessions(pg, db):
@@ -177,3 +182,25 @@ def test_interrupted_clean_leaves_the_database_as_it_was(pg, sluice, fresh_db, g
     assert "restore interrupted by a signal: nothing was restored yet" in err
     assert_no_session_left(pg, db)
     assert rows(pg, db, "keep_me") == 1 and rows(pg, db, "gated") is None
+
+
+@pytest.fixture(scope="module")
+def gated_archive(pg, gated_source, tmp_path_factory):
+    """The same data as a pg_dump custom archive."""
+    from compare import BINDIR
+    path = str(tmp_path_factory.mktemp("sigarch") / "gated.dump")
+    subprocess.run([f"{BINDIR}/pg_dump", "-Fc", "-f", path, "-d", pg.conninfo(gated_source)],
+                   env=pg.env(), check=True)
+    return path
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_interrupted_archive_restore(pg, sluice, fresh_db, gated_archive, jobs):
+    db = fresh_db("sigarch")
+    code, err = interrupt(pg, sluice, db, [gated_archive, "-j", jobs], signal.SIGINT,
+                          lambda: True)
+    assert code == CANCELED, err
+    assert "entries of the archive restored" in err and "canceled and rolled back" in err, err
+    assert_no_session_left(pg, db)
+    assert rows(pg, db, "gated") == 0
+    assert pg.query("SELECT count(*) FROM pg_indexes WHERE indexname = 'gated_t'", db) == [(0,)]
