@@ -146,8 +146,9 @@ is_table_like(const char *desc)
 static bool
 large_object_decoration(const sl_pgarchive_entry *e)
 {
+    /* "LARGE OBJECT 42", or in pg_dump 17's groups "LARGE OBJECTS 42..57" */
     return (is(e->desc, "ACL") || is(e->desc, "COMMENT") || is(e->desc, "SECURITY LABEL")) &&
-           starts(e->tag, "LARGE OBJECT ");
+           starts(e->tag, "LARGE OBJECT");
 }
 
 /* ACLs, comments and security labels of a selective restore come with a parent that is
@@ -204,7 +205,8 @@ required(const sl_pgarchive *a, const selection *s, const sl_pgarchive_entry *e,
     }
     int res = REQ_SCHEMA | REQ_DATA;
     if (!e->has_data) {
-        if (is(e->desc, "SEQUENCE SET") || is(e->desc, "BLOB") || large_object_decoration(e))
+        if (is(e->desc, "SEQUENCE SET") || is(e->desc, "BLOB") ||
+            is(e->desc, "BLOB METADATA") || large_object_decoration(e))
             res &= REQ_DATA;
         else
             res &= ~REQ_DATA;
@@ -507,11 +509,127 @@ put_owner(sl_buf *b, const sl_pgarchive_entry *e, sl_conn *c, sl_error *err)
     return 0;
 }
 
+/* pg_dump 17 groups large objects: a BLOB METADATA entry's definition is their OIDs, one per
+ * line. Calls fn(arg, oid) for each; false when a line is not an OID. */
+static bool
+each_oid(const char *list, void (*fn)(void *arg, unsigned long oid), void *arg)
+{
+    for (const char *p = list; p && *p;) {
+        char *end;
+        if (*p < '0' || *p > '9')
+            return false;
+        unsigned long oid = strtoul(p, &end, 10);
+        if (oid > UINT32_MAX || (*end && *end != '\n'))
+            return false;
+        fn(arg, oid);
+        p = *end ? end + 1 : end;
+    }
+    return true;
+}
+
+typedef struct per_blob {
+    sl_buf *b;
+    const char *text;   /* a command naming the group's first large object ... */
+    const char *first;  /* ... as "LARGE OBJECT <first>" */
+    const char *owner;  /* quoted */
+} per_blob;
+
+static void
+put_lo_create(void *arg, unsigned long oid)
+{
+    per_blob *pb = arg;
+    sl_buf_printf(pb->b, "SELECT pg_catalog.lo_create('%lu');\n", oid);
+    if (pb->owner)
+        sl_buf_printf(pb->b, "ALTER LARGE OBJECT %lu OWNER TO %s;\n", oid, pb->owner);
+}
+
+/* The group's ACL for one of its large objects: the first one's name replaced by oid's, as
+ * pg_restore 17 issues it per large object. */
+static void
+put_lo_command(void *arg, unsigned long oid)
+{
+    per_blob *pb = arg;
+    size_t n = strlen(pb->first);
+    for (const char *p = pb->text; *p;) {
+        const char *hit = strstr(p, pb->first);
+        if (!hit) {
+            sl_buf_puts(pb->b, p);
+            break;
+        }
+        sl_buf_append(pb->b, p, (size_t)(hit - p));
+        if (hit[n] >= '0' && hit[n] <= '9') {  /* "LARGE OBJECT 10" when first is 1 */
+            sl_buf_append(pb->b, hit, n);
+        } else {
+            sl_buf_printf(pb->b, "LARGE OBJECT %lu", oid);
+        }
+        p = hit + n;
+    }
+    sl_buf_putc(pb->b, '\n');
+}
+
+/* BLOB METADATA: lo_create (and owner) of each OID. */
 static int
-put_definition(sl_buf *b, const sl_toc_item *it, const sl_toc_opts *o, sl_conn *c,
-               sl_error *err)
+put_blob_metadata(sl_buf *b, const sl_pgarchive_entry *e, const sl_toc_opts *o, sl_conn *c,
+                  sl_error *err)
+{
+    per_blob pb = {.b = b};
+    char *owner = NULL;
+    if (!o->no_owner && e->owner && e->owner[0]) {
+        owner = sl_conn_quote_ident(c, e->owner);
+        if (!owner) {
+            sl_error_set(err, SL_E_ARCHIVE, "a name in the archive could not be quoted");
+            return -1;
+        }
+    }
+    pb.owner = owner;
+    bool ok = each_oid(e->defn, put_lo_create, &pb);
+    free(owner);
+    if (!ok) {
+        char what[300];
+        sl_error_set(err, SL_E_ARCHIVE, "%s: its definition is not a list of OIDs",
+                     sl_toc_describe(e, what, sizeof what));
+        return -1;
+    }
+    return 0;
+}
+
+/* An ACL, comment or label of pg_dump 17's group "LARGE OBJECTS a..b" applies to each large
+ * object of the BLOB METADATA entry it depends on. Returns 1 when e is one and it is done. */
+static int
+put_group_decoration(sl_buf *b, const sl_pgarchive *a, const sl_pgarchive_entry *e,
+                     sl_error *err)
+{
+    if (!starts(e->tag, "LARGE OBJECTS ") || !e->defn)
+        return 0;
+    const sl_pgarchive_entry *meta = NULL;
+    for (size_t i = 0; i < e->ndeps && !meta; i++) {
+        const sl_pgarchive_entry *p = sl_pgarchive_find(a, e->deps[i]);
+        if (p && is(p->desc, "BLOB METADATA"))
+            meta = p;
+    }
+    char first[32];
+    unsigned long oid = meta && meta->defn ? strtoul(meta->defn, NULL, 10) : 0;
+    snprintf(first, sizeof first, "LARGE OBJECT %lu", oid);
+    per_blob pb = {.b = b, .text = e->defn, .first = first};
+    if (!meta || !each_oid(meta->defn, put_lo_command, &pb)) {
+        char what[300];
+        sl_error_set(err, SL_E_ARCHIVE, "%s: no list of large objects to apply it to",
+                     sl_toc_describe(e, what, sizeof what));
+        return -1;
+    }
+    return 1;
+}
+
+static int
+put_definition(sl_buf *b, const sl_pgarchive *a, const sl_toc_item *it, const sl_toc_opts *o,
+               sl_conn *c, sl_error *err)
 {
     const sl_pgarchive_entry *e = it->e;
+    if (is(e->desc, "BLOB METADATA"))
+        return put_blob_metadata(b, e, o, c, err);
+    int group = put_group_decoration(b, a, e, err);
+    if (group != 0)
+        return group < 0 ? -1 : 0;
     if (e->tablespace) {
         sl_buf_puts(b, "SET default_tablespace = ");
         if (!e->tablespace[0])
@@ -566,7 +684,7 @@ sl_toc_text_open(sl_toc_text **out, const sl_pgarchive *a, const sl_toc_item *it
     sl_buf_init(&t->out);
     const sl_pgarchive_entry *e = it->e;
     if (it->schema || (it->data && !e->has_data)) {
-        if (put_definition(&t->out, it, o, c, err) != 0)
+        if (put_definition(&t->out, a, it, o, c, err) != 0)
             goto fail;
     }
     t->state = T_HEAD;

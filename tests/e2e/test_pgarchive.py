@@ -223,3 +223,45 @@ def test_verify_refuses_damage(sluice, archives, tmp_path):
     proc = sluice.run("verify", str(cut))
     assert proc.returncode == 4, proc.stderr
     assert "byte" in proc.stderr or "offset" in proc.stderr, proc.stderr
+
+
+PG17 = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "unit", "data",
+                    "pgarchive", "pg17")
+
+
+@pytest.mark.parametrize("name", ["none.dump", "gzip.dump", "lz4.dump", "zstd.dump",
+                                  "dir_lz4", "dir_zstd"])
+def test_pg17_archive(pg, sluice, dbs, name):  # noqa: F811
+    """Archives pg_dump 17 wrote (version 1.16, lz4 and zstd; see their README)."""
+    target = dbs.name("pg17")
+    sluice_restore(sluice, os.path.join(PG17, name), target, "--create", "-j", 2)
+    assert pg.query("SELECT id, name FROM t ORDER BY id", target) == [
+        (1, "one"), (2, "two"), (3, "three")]
+    assert pg.query("SELECT oid::int, convert_from(lo_get(oid), 'UTF8') "
+                    "FROM pg_largeobject_metadata ORDER BY oid", target) == [
+        (424242, "large object bytes"), (424243, "another large object")]
+
+
+def test_pg17_large_object_groups(pg, sluice, dbs):  # noqa: F811
+    """pg_dump 17 keeps large objects in groups (BLOB METADATA): owner and privileges are
+    given to each one of the group, as pg_restore 17 does."""
+    for role in ('"lo Owner"', "lo_reader"):
+        pg.execute(f"DO $$ BEGIN CREATE ROLE {role}; EXCEPTION WHEN duplicate_object "
+                   f"THEN NULL; END $$")
+    target = dbs.name("pg17lo")
+    try:
+        sluice_restore(sluice, os.path.join(PG17, "lo_groups.dump"), target, "--create",
+                       "-j", 2)
+        got = pg.query("SELECT oid::int, pg_get_userbyid(lomowner), lomacl::text, "
+                       "obj_description(oid, 'pg_largeobject') FROM pg_largeobject_metadata "
+                       "ORDER BY oid", target)
+        assert [(o, owner) for o, owner, _, _ in got] == [
+            (1001, "lo Owner"), (1002, "lo Owner"), (1003, "postgres")]
+        assert all("lo_reader=r/" in acl for _, _, acl, _ in got[:2]), got
+        assert got[2][2] is None and got[2][3] == "third", got
+        assert pg.query("SELECT string_agg(convert_from(lo_get(oid), 'UTF8'), '' "
+                        "ORDER BY oid) FROM pg_largeobject_metadata", target) == [("abc",)]
+    finally:
+        pg.drop_db(target)
+        pg.execute('DROP ROLE IF EXISTS "lo Owner"')
+        pg.execute("DROP ROLE IF EXISTS lo_reader")

@@ -229,6 +229,42 @@ test_directory_gzip(void **state)
     check_tiny("dir_gzip", SL_PGARCHIVE_DIRECTORY, SL_PGARCHIVE_COMP_GZIP);
 }
 
+/* ---- the fixtures pg_dump 17 wrote (pg17/, see the README) ---- */
+
+static void
+check_pg17(const char *name, sl_pgarchive_format format, sl_pgarchive_comp comp)
+{
+    static const char second[] = "another large object";
+    char path[512];
+    snprintf(path, sizeof path, "%s/pg17/%s", DATA_DIR, name);
+    sl_pgarchive *a = open_ok(path);
+    assert_int_equal(sl_pgarchive_format_of(a), format);
+    assert_int_equal(sl_pgarchive_compression(a), comp);
+    assert_string_equal(sl_pgarchive_version(a), "1.16.0");
+    assert_non_null(strstr(sl_pgarchive_dump_version(a), "17."));
+    const sl_pgarchive_entry *table = by_desc(a, "TABLE");
+    assert_int_equal(table->relkind, 'r');
+    const sl_pgarchive_entry *meta = by_desc(a, "BLOB METADATA");
+    assert_string_equal(meta->defn, "424242\n424243\n");
+    expect_data(a, by_desc(a, "TABLE DATA"), 0, rows, strlen(rows));
+    const sl_pgarchive_entry *blobs = by_desc(a, "BLOBS");
+    expect_data(a, blobs, 424242, lo_bytes, strlen(lo_bytes));
+    expect_data(a, blobs, 424243, second, strlen(second));
+    sl_pgarchive_close(a);
+}
+
+static void
+test_pg17(void **state)
+{
+    (void)state;
+    check_pg17("none.dump", SL_PGARCHIVE_CUSTOM, SL_PGARCHIVE_COMP_NONE);
+    check_pg17("gzip.dump", SL_PGARCHIVE_CUSTOM, SL_PGARCHIVE_COMP_GZIP);
+    check_pg17("lz4.dump", SL_PGARCHIVE_CUSTOM, SL_PGARCHIVE_COMP_LZ4);
+    check_pg17("zstd.dump", SL_PGARCHIVE_CUSTOM, SL_PGARCHIVE_COMP_ZSTD);
+    check_pg17("dir_lz4", SL_PGARCHIVE_DIRECTORY, SL_PGARCHIVE_COMP_LZ4);
+    check_pg17("dir_zstd", SL_PGARCHIVE_DIRECTORY, SL_PGARCHIVE_COMP_ZSTD);
+}
+
 static void
 write_file(const char *path, const void *data, size_t len)
 {
@@ -920,6 +956,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_custom_pipe),
         cmocka_unit_test(test_directory_none),
         cmocka_unit_test(test_directory_gzip),
+        cmocka_unit_test(test_pg17),
         SCRATCH_TEST(test_detect),
         SCRATCH_TEST(test_custom_cut_everywhere),
         SCRATCH_TEST(test_directory_cut_everywhere),
