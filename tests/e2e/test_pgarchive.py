@@ -265,3 +265,23 @@ def test_pg17_large_object_groups(pg, sluice, dbs):  # noqa: F811
         pg.drop_db(target)
         pg.execute('DROP ROLE IF EXISTS "lo Owner"')
         pg.execute("DROP ROLE IF EXISTS lo_reader")
+
+
+def test_hostile_names_listed_and_restored(pg, sluice, dbs, tmp_path):  # noqa: F811
+    """Names with a newline and an escape sequence: one line each in the list, no raw control
+    byte on the terminal, and the restore gives the same tables."""
+    src = dbs.create("hostile_src")
+    name = "evil\n\x1b[31mred\\! rm -rf /"
+    pg.execute('CREATE TABLE "' + name + '" (v text); INSERT INTO "' + name + '" VALUES '
+               "(E'\\\\.\\nDROP TABLE x;')", src)
+    path = str(tmp_path / "hostile.dump")
+    subprocess.run([PG_DUMP, "-Fc", "-f", path, "-d", pg.conninfo(src)], env=pg.env(),
+                   check=True)
+    listed = sluice.run("list", path)
+    assert listed.returncode == 0, listed.stderr
+    assert "\x1b" not in listed.stdout
+    lines = [line for line in entry_lines(listed.stdout) if "TABLE" in line]
+    assert len(lines) == 2 and all("red" in line for line in lines), lines
+    target = dbs.name("hostile_copy")
+    sluice_restore(sluice, path, target, "--create", "-j", 2)
+    compare.assert_same(pg.conninfo(src), pg.conninfo(target))
