@@ -22,16 +22,28 @@ static const char usage[] =
     "decompressed: \"sluice verify\" checks the contents. A pg_dumpall script or a\n"
     "dbbackup cluster archive (.tar.gz) is read through to name its databases.\n"
     "A pg_dump custom (-Fc) or directory (-Fd) archive: its table of contents, one line per\n"
-    "entry as pg_restore -l prints it (with --json: every field and dependency).\n\n"
+    "entry as pg_restore -l prints it (with --json: every field and dependency), only the\n"
+    "entries \"sluice restore\" would take with the same -n/-N/-t/-s/-a/--no-comments.\n\n"
     "Usage:\n"
     "  sluice list ARCHIVE [OPTION]...\n\n"
     "Options:\n"
     "      --json                 one JSON document on stdout instead of text\n"
+    "  -n, --schema=PATTERN, -N, --exclude-schema=PATTERN, -t, --table=PATTERN,\n"
+    "  -s, --schema-only, -a, --data-only, --no-comments\n"
+    "                             a pg_dump archive's entries, as restore selects them\n"
     "      --log-format=human|json  log lines for people or machines (default human)\n"
     "      --help                 show this help\n";
 
+enum { OPT_NO_COMMENTS = SL_OPT_COMMAND_BASE };
+
 static const struct option longopts[] = {
     {"json", no_argument, NULL, SL_OPT_JSON},
+    {"schema", required_argument, NULL, 'n'},
+    {"exclude-schema", required_argument, NULL, 'N'},
+    {"table", required_argument, NULL, 't'},
+    {"schema-only", no_argument, NULL, 's'},
+    {"data-only", no_argument, NULL, 'a'},
+    {"no-comments", no_argument, NULL, OPT_NO_COMMENTS},
     {"log-format", required_argument, NULL, SL_OPT_LOG_FORMAT},
     {"help", no_argument, NULL, SL_OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -207,18 +219,53 @@ pgarchive_json(const char *path, const sl_pgarchive *a)
     json_decref(root);
 }
 
+typedef struct list_args {
+    bool json;
+    sl_cli_patterns n, N, t;
+    sl_toc_opts toc;
+} list_args;
+
+static int
+list_opt(void *ctx, int opt, const char *arg, sl_error *err)
+{
+    list_args *a = ctx;
+    switch (opt) {
+    case 'n':
+        sl_cli_patterns_add(&a->n, arg);
+        a->toc.schemas = a->n.v;
+        return 0;
+    case 'N':
+        sl_cli_patterns_add(&a->N, arg);
+        a->toc.exclude_schemas = a->N.v;
+        return 0;
+    case 't':
+        sl_cli_patterns_add(&a->t, arg);
+        a->toc.tables = a->t.v;
+        return 0;
+    case 's':
+        a->toc.schema_only = true;
+        return 0;
+    case 'a':
+        a->toc.data_only = true;
+        return 0;
+    case OPT_NO_COMMENTS:
+        a->toc.no_comments = true;
+        return 0;
+    }
+    return sl_cli_json_opt(&a->json, opt, arg, err);
+}
+
 /* A pg_dump archive: its table of contents. */
 static int
-list_pgarchive(const char *path, bool json)
+list_pgarchive(const char *path, bool json, const sl_toc_opts *opts)
 {
     sl_pgarchive *a = NULL;
     sl_toc_plan plan;
     memset(&plan, 0, sizeof plan);
     sl_error err;
     sl_error_clear(&err);
-    sl_toc_opts none = {0};
     int code = 0;
-    if (sl_pgarchive_open(&a, path, &err) != 0 || sl_toc_plan_make(a, &none, &plan, &err) != 0)
+    if (sl_pgarchive_open(&a, path, &err) != 0 || sl_toc_plan_make(a, opts, &plan, &err) != 0)
         code = sl_cli_fail(&err);
     else if (json)
         pgarchive_json(path, a);
@@ -277,12 +324,13 @@ sl_cmd_list(int argc, char **argv)
     sl_cli_common common;
     sl_error err;
     sl_error_clear(&err);
-    bool json = false;
+    list_args args = {0};
     int code = 0, first = 0;
     sl_archive *a = NULL;
     sl_cli_common_init(&common);
     const sl_cli_spec spec = {.name = "list", .longopts = longopts, .usage = usage,
-                              .on_opt = sl_cli_json_opt, .ctx = &json, .max_operands = 1};
+                              .shortopts = "n:N:t:sa", .on_opt = list_opt, .ctx = &args,
+                              .max_operands = 1};
     if (sl_cli_parse(&spec, &common, argc, argv, &first, &code) != 0)
         goto done;
     if (first >= argc) {
@@ -294,22 +342,31 @@ sl_cmd_list(int argc, char **argv)
         goto done;
     }
     if (sl_pgarchive_detect(argv[first])) {
-        code = list_pgarchive(argv[first], json);
+        code = list_pgarchive(argv[first], args.json, &args.toc);
+        goto done;
+    }
+    if (args.n.v || args.N.v || args.t.v || args.toc.schema_only || args.toc.data_only ||
+        args.toc.no_comments) {
+        code = sl_cli_usage_error("list", "-n, -N, -t, -s, -a and --no-comments choose entries "
+                                          "of a pg_dump archive (-Fc, -Fd)");
         goto done;
     }
     if (!sl_archive_is_tar(argv[first])) {
-        code = list_foreign(argv[first], json);
+        code = list_foreign(argv[first], args.json);
         goto done;
     }
     if (sl_archive_open(&a, argv[first], &err) != 0) {
         code = sl_cli_fail(&err);
         goto done;
     }
-    if (json)
+    if (args.json)
         print_json(argv[first], sl_archive_manifest(a));
     else
         print_text(argv[first], sl_archive_manifest(a));
 done:
+    free(args.n.v);
+    free(args.N.v);
+    free(args.t.v);
     sl_archive_close(a);
     sl_cli_common_free(&common);
     return code;

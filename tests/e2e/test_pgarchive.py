@@ -100,6 +100,22 @@ def test_list_like_pg_restore_l(pg, sluice, archives, name):
     assert "Format: " + ("CUSTOM" if name.startswith("custom") else "DIRECTORY") in ours.stdout
 
 
+@pytest.mark.parametrize("args", [["-n", "app"], ["-t", "big"], ["--schema-only"],
+                                  ["--data-only"]])
+def test_list_selection_like_pg_restore(sluice, archives, args):
+    path = archives["custom-gzip"]
+    ours = sluice.run("list", path, *args)
+    assert ours.returncode == 0, ours.stderr
+    theirs = subprocess.run([PG_RESTORE, "-l", *args, path], capture_output=True, text=True,
+                            check=True)
+    got = entry_lines(ours.stdout)
+    if args == ["--data-only"]:  # sluice refreshes materialized views after new rows
+        refreshes = [line for line in got if " MATERIALIZED VIEW DATA " in line]
+        assert refreshes, got
+        got = [line for line in got if line not in refreshes]
+    assert got == entry_lines(theirs.stdout)
+
+
 def test_list_json(sluice, archives):
     import json
     proc = sluice.run("list", archives["custom-gzip"], "--json")
