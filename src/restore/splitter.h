@@ -47,7 +47,11 @@
  * flag --max-statement-size raises it up to the server's own limit of 1 GiB. */
 #define SL_SPLITTER_MAX_STATEMENT ((size_t)16 << 20)
 #define SL_SPLITTER_BUDGET_FREE ((size_t)256 << 10)  /* of each statement, not counted */
-#define SL_SPLITTER_COPY_CHUNK ((size_t)1 << 18)     /* 256 KiB per COPY_DATA item */
+/* 64 KiB per COPY_DATA item: each item becomes one CopyData message, which the server copies
+ * whole into its message buffer before it parses the rows; a message of the size of its raw
+ * read buffer (64 KiB) is parsed while still in the core's cache, where 256 KiB messages cost
+ * the server measurably more CPU per row (bench/restore.py, server CPU seconds). */
+#define SL_SPLITTER_COPY_CHUNK ((size_t)1 << 16)
 #define SL_SPLITTER_MAX_META ((size_t)1 << 16)       /* a meta-command line */
 
 typedef enum {

@@ -6,6 +6,7 @@ pg_restore is the oracle: the same archive restored by pg_restore and by sluice 
 gives with the same flags. A damaged or truncated archive is refused with exit 4 naming the
 offset, and leaves no success behind.
 """
+import gzip
 import os
 import subprocess
 
@@ -301,3 +302,45 @@ def test_hostile_names_listed_and_restored(pg, sluice, dbs, tmp_path):  # noqa: 
     target = dbs.name("hostile_copy")
     sluice_restore(sluice, path, target, "--create", "-j", 2)
     compare.assert_same(pg.conninfo(src), pg.conninfo(target))
+
+
+def copy_directory(src, dst):
+    os.makedirs(dst)
+    for f in os.listdir(src):
+        with open(os.path.join(src, f), "rb") as i, open(os.path.join(dst, f), "wb") as o:
+            o.write(i.read())
+
+
+def largest_data_file(path):
+    files = [f for f in os.listdir(path) if f.endswith(".dat.gz")]
+    return os.path.join(path, max(files, key=lambda f: os.path.getsize(os.path.join(path, f))))
+
+
+def test_directory_gzip_members_concatenated(pg, sluice, archives, by_pg_restore, dbs,
+                                             tmp_path):  # noqa: F811
+    """A data file of several gzip members (as `cat a.gz b.gz` makes) restores every row."""
+    path = str(tmp_path / "members")
+    copy_directory(archives["directory-gzip"], path)
+    data_file = largest_data_file(path)
+    with gzip.open(data_file, "rb") as f:
+        text = f.read()
+    cut = len(text) // 3
+    with open(data_file, "wb") as f:
+        f.write(gzip.compress(text[:cut]) + gzip.compress(b"") + gzip.compress(text[cut:]))
+    target = dbs.name("members")
+    sluice_restore(sluice, path, target, "--create", "-j", "2")
+    compare.assert_same(pg.conninfo(by_pg_restore["directory-gzip"]), pg.conninfo(target))
+
+
+def test_directory_gzip_bad_checksum_refused(sluice, archives, dbs, tmp_path):  # noqa: F811
+    """A gzip data file whose trailer's CRC does not match its data: exit 4."""
+    path = str(tmp_path / "badcrc")
+    copy_directory(archives["directory-gzip"], path)
+    data_file = largest_data_file(path)
+    with open(data_file, "rb") as f:
+        data = bytearray(f.read())
+    data[-8] ^= 0xFF  # the CRC-32 of the trailer
+    with open(data_file, "wb") as f:
+        f.write(bytes(data))
+    proc = sluice.run("restore", path, "--database", dbs.name("badcrc"), "--create")
+    assert proc.returncode == 4, (proc.returncode, proc.stderr)
