@@ -329,7 +329,7 @@ def test_directory_gzip_members_concatenated(pg, sluice, archives, by_pg_restore
         f.write(gzip.compress(text[:cut]) + gzip.compress(b"") + gzip.compress(text[cut:]))
     target = dbs.name("members")
     sluice_restore(sluice, path, target, "--create", "-j", "2")
-    compare.assert_same(pg.conninfo(by_pg_restore["directory-gzip"]), pg.conninfo(target))
+    compare.assert_same(by_pg_restore["directory-gzip"], pg.conninfo(target))
 
 
 def test_directory_gzip_bad_checksum_refused(sluice, archives, dbs, tmp_path):  # noqa: F811
