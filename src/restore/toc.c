@@ -567,6 +567,14 @@ put_lo_command(void *arg, unsigned long oid)
     sl_buf_putc(pb->b, '\n');
 }
 
+static int
+bad_entry(const sl_pgarchive_entry *e, const char *why, sl_error *err)
+{
+    char what[300];
+    sl_error_set(err, SL_E_ARCHIVE, "%s: %s", sl_toc_describe(e, what, sizeof what), why);
+    return -1;
+}
+
 /* BLOB METADATA: lo_create (and owner) of each OID. */
 static int
 put_blob_metadata(sl_buf *b, const sl_pgarchive_entry *e, const sl_toc_opts *o, sl_conn *c,
@@ -584,13 +592,7 @@ put_blob_metadata(sl_buf *b, const sl_pgarchive_entry *e, const sl_toc_opts *o, 
     pb.owner = owner;
     bool ok = each_oid(e->defn, put_lo_create, &pb);
     free(owner);
-    if (!ok) {
-        char what[300];
-        sl_error_set(err, SL_E_ARCHIVE, "%s: its definition is not a list of OIDs",
-                     sl_toc_describe(e, what, sizeof what));
-        return -1;
-    }
-    return 0;
+    return ok ? 0 : bad_entry(e, "its definition is not a list of OIDs", err);
 }
 
 /* An ACL, comment or label of pg_dump 17's group "LARGE OBJECTS a..b" applies to each large
@@ -611,12 +613,8 @@ put_group_decoration(sl_buf *b, const sl_pgarchive *a, const sl_pgarchive_entry 
     unsigned long oid = meta && meta->defn ? strtoul(meta->defn, NULL, 10) : 0;
     snprintf(first, sizeof first, "LARGE OBJECT %lu", oid);
     per_blob pb = {.b = b, .text = e->defn, .first = first};
-    if (!meta || !each_oid(meta->defn, put_lo_command, &pb)) {
-        char what[300];
-        sl_error_set(err, SL_E_ARCHIVE, "%s: no list of large objects to apply it to",
-                     sl_toc_describe(e, what, sizeof what));
-        return -1;
-    }
+    if (!meta || !each_oid(meta->defn, put_lo_command, &pb))
+        return bad_entry(e, "no list of large objects to apply it to", err);
     return 1;
 }
 

@@ -132,6 +132,17 @@ merge_tables(sl_verify_report *rep)
     rep->ntables = k + 1;
 }
 
+/* The tables merged and counted; the report moves to out (rep is left empty). */
+static void
+finish(sl_verify_report *rep, sl_verify_report *out)
+{
+    merge_tables(rep);
+    for (size_t i = 0; i < rep->ntables; i++)
+        rep->rows += rep->tables[i].rows;
+    *out = *rep;
+    memset(rep, 0, sizeof *rep);
+}
+
 static char *
 header_copy(const sl_bfile_reader *r, const char *field)
 {
@@ -169,11 +180,7 @@ sl_verify_range(const char *path, uint64_t base, uint64_t length, sl_verify_repo
             if (check_part(r, sl_bfile_reader_entry(r, i), &rep, err) != 0)
                 goto done;
     }
-    merge_tables(&rep);
-    for (size_t i = 0; i < rep.ntables; i++)
-        rep.rows += rep.tables[i].rows;
-    *out = rep;
-    memset(&rep, 0, sizeof rep);
+    finish(&rep, out);
     rc = 0;
 done:
     sl_verify_report_free(&rep);
@@ -266,11 +273,7 @@ sl_verify_pgarchive(const char *path, sl_verify_report *out, sl_error *err)
         if (e->has_data && check_pgarchive_entry(path, a, e, &rep, err) != 0)
             goto done;
     }
-    merge_tables(&rep);
-    for (size_t i = 0; i < rep.ntables; i++)
-        rep.rows += rep.tables[i].rows;
-    *out = rep;
-    memset(&rep, 0, sizeof rep);
+    finish(&rep, out);
     rc = 0;
 done:
     sl_verify_report_free(&rep);
