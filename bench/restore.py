@@ -107,12 +107,12 @@ def tree(procs, root_pid):
     children = {}
     for pid, (ppid, _) in procs.items():
         children.setdefault(ppid, []).append(pid)
-    out, todo = {}, [root_pid]
-    while todo:
-        pid = todo.pop()
+    out, pending = {}, [root_pid]
+    while pending:
+        pid = pending.pop()
         if pid in procs:
             out[pid] = procs[pid][1]
-        todo.extend(children.get(pid, []))
+        pending.extend(children.get(pid, []))
     return out
 
 
