@@ -18,7 +18,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 
-from pgcluster import BINDIR, PgCluster  # noqa: E402,F401  (PgCluster: for the benches)
+import pgcluster  # noqa: E402
+
+BINDIR = pgcluster.BINDIR
+PgCluster = pgcluster.PgCluster
 
 SETTINGS = {"max_wal_size": "8GB", "checkpoint_timeout": "30min",
             "maintenance_work_mem": "256MB"}
@@ -229,9 +232,10 @@ def print_timelines(tools, results, keys):
 def print_runs(tools, results, sizes=None):
     """The table of medians: one line a tool (with its output's size in MB when sizes has it);
     returns {key: median seconds}."""
+    kw = max(len(key) for key, _, _ in tools)
     width = max([32] + [len(name) for _, name, _ in tools])
     size_head = f" {'size MB':>8}" if sizes else ""
-    print(f"{'':{width + 2}} {'median s':>8} {'runs s':>20}{size_head} {'RSS MB':>7} "
+    print(f"{'':{kw + 1 + width}} {'median s':>8} {'runs s':>20}{size_head} {'RSS MB':>7} "
           f"{'server':>7} {'client':>7}  load (CPU s: medians)")
     med = {}
     for key, name, _ in tools:
@@ -242,7 +246,7 @@ def print_runs(tools, results, sizes=None):
         if sizes:
             size = f" {statistics.median(sizes[key]) / 1048576:8.1f}" if sizes.get(key) \
                 else f" {'-':>8}"
-        print(f"{key} {name:{width}} {med[key]:8.2f} {runs:>20}{size} "
+        print(f"{key:{kw}} {name:{width}} {med[key]:8.2f} {runs:>20}{size} "
               f"{max(x[1] for x in rs):7.1f} "
               f"{statistics.median(x[6] for x in rs):7.2f} "
               f"{statistics.median(x[3] * x[0] for x in rs):7.2f}  "

@@ -15,13 +15,13 @@
 
 #include "base/mem.h"
 
-/* Default levels, chosen by bench/backup.sh: a backup competes with the server's COPY for the
- * same cores, so compression must stay cheaper than producing the rows. On table data
- * (random text, bytea, jsonb) libdeflate level 1 takes 60% of level 6's CPU for 6.5% more
- * output (still below pg_dump -Fd's zlib level 6), and zstd level 1 takes 40% of level 3's
- * CPU for output no larger (its fast strategy suits 1 MiB blocks). gzip level 1 is made by
- * ISA-L's igzip, which on the same data takes 37% of libdeflate level 1's CPU for 1% smaller
- * output; levels 2 and up are libdeflate's. */
+/* Default levels, chosen with the backup bench (bench/backup.py): a backup competes with the
+ * server's COPY for the same cores, so compression must stay cheaper than producing the rows. On
+ * table data (random text, bytea, jsonb) libdeflate level 1 takes 60% of level 6's CPU for 6.5%
+ * more output (still below pg_dump -Fd's zlib level 6), and zstd level 1 takes 40% of level 3's CPU
+ * for output no larger (its fast strategy suits 1 MiB blocks). gzip level 1 is made by ISA-L's
+ * igzip, which on the same data takes 37% of libdeflate level 1's CPU for 1% smaller output; levels
+ * 2 and up are libdeflate's. */
 #define GZIP_DEFAULT_LEVEL 1
 #define ZSTD_DEFAULT_LEVEL 1
 
