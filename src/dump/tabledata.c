@@ -67,6 +67,7 @@ stream_rows(dump_ctx *d, sl_conn *c, const task *t, const sl_widerow_table *w,
 {
     sl_buf sql = SL_BUF_INIT, where = SL_BUF_INIT, ctid = SL_BUF_INIT, wide_rows = SL_BUF_INIT;
     sl_copy_reader *r = NULL;
+    int64_t rows_told = *rows, bytes = 0;  /* rows and bytes not yet added to the progress */
     int rc = -1;
     const char *cols = t->table->copy_columns && strcmp(t->table->copy_columns, "()") != 0
                            ? t->table->copy_columns
@@ -109,10 +110,17 @@ stream_rows(dump_ctx *d, sl_conn *c, const task *t, const sl_widerow_table *w,
             goto done;
         }
         (*rows)++;  /* text COPY sends exactly one row per message */
-        sl_progress_add(d->progress, 1, (int64_t)len);
-        if ((*rows & 0xfff) == 0)
+        bytes += (int64_t)len;
+        /* the counters are shared by the workers: added to per row they cost a cache-line
+         * transfer each time */
+        if ((*rows & 0xfff) == 0) {
+            sl_progress_add(d->progress, *rows - rows_told, bytes);
+            rows_told = *rows;
+            bytes = 0;
             sl_progress_set_bytes_out(d->progress, (int64_t)sl_bfile_writer_bytes(d->writer));
+        }
     }
+    sl_progress_add(d->progress, *rows - rows_told, bytes);
     sl_copy_reader_close(r);
     r = NULL;
     segment_sink sink = {seg, d->progress};

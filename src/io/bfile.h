@@ -40,7 +40,9 @@
  *   _close() frees w also when it fails (and then leaves nothing behind, like _abort()).
  *   Segments may be open in several threads at once (one segment per thread). A segment's text
  *   is cut into blocks (SL_BFILE_BLOCK bytes) and each block is compressed in the thread that
- *   writes it (one member per block). A segment that is written while another one owns the
+ *   writes it: one gzip member per block; zstd: one frame per segment (its window at most
+ *   SL_CODEC_ZSTD_OWN_WINDOW_LOG), so that matches reach across blocks (sluice 0.1 wrote a
+ *   frame per block; both read alike). A segment that is written while another one owns the
  *   file goes to an unlinked spool file in the output directory and is copied in when it
  *   commits, so memory stays bounded by two blocks per open segment whatever the size of a
  *   table. Names (kind, schema, name, header fields) must be UTF-8 (the index is JSON) and at

@@ -14,8 +14,8 @@
  * Invariants: bytes in [0, w->end) are final; only the owner writes beyond w->end; the queue
  * is empty whenever no segment owns the file. A failure while placing latches w->failed and
  * every later commit and the close report it; w->end and ftruncate() at close make bytes of an
- * aborted owner disappear. Memory: one block, one compressed block and one compressor per open
- * segment, and one small record per segment. */
+ * aborted owner disappear. Memory: one block, one compressed block and one compressor (zstd's
+ * with a window of at most 1 MiB) per open segment, and one small record per segment. */
 #include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -160,15 +160,16 @@ fail:
     return -1;
 }
 
-/* Compresses one block and writes the member where the segment's bytes go. */
+/* Compresses one block (the segment's last when last) and writes what the compressor gives
+ * where the segment's bytes go. */
 static int
-emit(sl_bfile_segment *s, const char *p, size_t n, sl_error *err)
+emit(sl_bfile_segment *s, const char *p, size_t n, bool last, sl_error *err)
 {
     const char *stored = p;
     size_t stored_len = n;
     if (s->w->codec.kind != SL_CODEC_NONE) {
         sl_buf_reset(&s->out);
-        if (sl_compressor_member(s->comp, p, n, &s->out, err) != 0)
+        if (sl_compressor_stream(s->comp, p, n, last, &s->out, err) != 0)
             return -1;
         stored = s->out.data;
         stored_len = s->out.len;
@@ -193,7 +194,7 @@ sl_bfile_segment_write(sl_bfile_segment *s, const void *data, size_t len, sl_err
     }
     while (len) {
         if (s->block_len == 0 && len >= SL_BFILE_BLOCK) {  /* whole block: no copy */
-            if (emit(s, p, SL_BFILE_BLOCK, err) != 0)
+            if (emit(s, p, SL_BFILE_BLOCK, false, err) != 0)
                 goto fail;
             p += SL_BFILE_BLOCK;
             len -= SL_BFILE_BLOCK;
@@ -208,7 +209,7 @@ sl_bfile_segment_write(sl_bfile_segment *s, const void *data, size_t len, sl_err
         len -= n;
         if (s->block_len == SL_BFILE_BLOCK) {
             s->block_len = 0;
-            if (emit(s, s->block, SL_BFILE_BLOCK, err) != 0)
+            if (emit(s, s->block, SL_BFILE_BLOCK, false, err) != 0)
                 goto fail;
         }
     }
@@ -403,7 +404,9 @@ sl_bfile_segment_commit(sl_bfile_segment *s, const sl_bfile_meta *meta, sl_error
                      meta->name ? meta->name : "", meta->phase);
         goto fail_unlocked;
     }
-    if (s->block_len && emit(s, s->block, s->block_len, err) != 0)
+    /* a zstd segment is one frame: its end is written even when no text is left */
+    if ((s->block_len || s->w->codec.kind == SL_CODEC_ZSTD) &&
+        emit(s, s->block, s->block_len, true, err) != 0)
         goto fail_unlocked;
     if (sl_sha256_final(s->sha, r.sha256, err) != 0)
         goto fail_unlocked;

@@ -120,6 +120,20 @@ struct sl_compressor {
     ZSTD_CCtx *zstd;
 };
 
+/* Frames written as a stream (sl_compressor_stream) would take the level's window, up to 8 MiB
+ * at the high levels; restore reads -j of them at once and refuses more than
+ * SL_CODEC_ZSTD_OWN_WINDOW_LOG, so the window is bounded here. */
+static int
+zstd_bound_window(ZSTD_CCtx *z, int level)
+{
+    ZSTD_compressionParameters p = ZSTD_getCParams(level, 0, 0);
+    if (p.windowLog <= SL_CODEC_ZSTD_OWN_WINDOW_LOG)
+        return 0;
+    return ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_windowLog, SL_CODEC_ZSTD_OWN_WINDOW_LOG))
+               ? -1
+               : 0;
+}
+
 int
 sl_compressor_new(sl_compressor **out, const sl_codec *codec, sl_error *err)
 {
@@ -140,7 +154,8 @@ sl_compressor_new(sl_compressor **out, const sl_codec *codec, sl_error *err)
         if (!c->zstd
             || ZSTD_isError(ZSTD_CCtx_setParameter(
                 c->zstd, ZSTD_c_compressionLevel, codec->level ? codec->level : ZSTD_DEFAULT_LEVEL))
-            || ZSTD_isError(ZSTD_CCtx_setParameter(c->zstd, ZSTD_c_checksumFlag, 1))) {
+            || ZSTD_isError(ZSTD_CCtx_setParameter(c->zstd, ZSTD_c_checksumFlag, 1))
+            || zstd_bound_window(c->zstd, codec->level ? codec->level : ZSTD_DEFAULT_LEVEL) != 0) {
             sl_error_set(err, SL_E_INTERNAL, "could not create a zstd compressor at level %d",
                          codec->level);
             goto fail;
@@ -230,6 +245,37 @@ sl_compressor_member(sl_compressor *c, const void *in, size_t len, sl_buf *out, 
     out->len += n;
     out->data[out->len] = '\0';
     return 0;
+}
+
+static int
+zstd_stream(sl_compressor *c, const void *in, size_t len, bool last, sl_buf *out, sl_error *err)
+{
+    ZSTD_inBuffer ib = {in, len, 0};
+    for (;;) {
+        sl_buf_reserve(out, ZSTD_CStreamOutSize());
+        ZSTD_outBuffer ob = {out->data + out->len, out->cap - out->len - 1, 0};
+        size_t left = ZSTD_compressStream2(c->zstd, &ob, &ib, last ? ZSTD_e_end : ZSTD_e_continue);
+        if (ZSTD_isError(left)) {
+            ZSTD_CCtx_reset(c->zstd, ZSTD_reset_session_only);
+            sl_error_set(err, SL_E_INTERNAL, "zstd compression of %zu bytes failed: %s", len,
+                         ZSTD_getErrorName(left));
+            return -1;
+        }
+        out->len += ob.pos;
+        out->data[out->len] = '\0';
+        /* continue: done once the input is taken; end: once the frame is flushed whole */
+        if (last ? left == 0 : ib.pos == ib.size)
+            return 0;
+    }
+}
+
+int
+sl_compressor_stream(sl_compressor *c, const void *in, size_t len, bool last, sl_buf *out,
+                     sl_error *err)
+{
+    if (c->kind == SL_CODEC_ZSTD)
+        return zstd_stream(c, in, len, last, out, err);
+    return len ? sl_compressor_member(c, in, len, out, err) : 0;
 }
 
 int

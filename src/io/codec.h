@@ -55,6 +55,15 @@ SL_MUSTCHECK int sl_compressor_new(sl_compressor **out, const sl_codec *codec, s
 /* Appends one independent member/frame holding in[0..len) to out (for NONE: the bytes). */
 SL_MUSTCHECK int sl_compressor_member(sl_compressor *c, const void *in, size_t len, sl_buf *out,
                                       sl_error *err);
+/* A run of text compressed as one whole: gzip and none as sl_compressor_member() per call (a
+ * gzip member per call with input; its 32 KiB window gains nothing from longer runs); zstd as
+ * one frame over every call until last (then the frame ends, and the next call starts a new
+ * one), so matches reach across calls: at level 1 that is as small as `zstd -1` of the whole
+ * text, where a frame per 1 MiB block is not. The frame's window is at most
+ * SL_CODEC_ZSTD_OWN_WINDOW_LOG whatever the level. A call may append nothing (zstd keeps up to
+ * a window and a block of input). */
+SL_MUSTCHECK int sl_compressor_stream(sl_compressor *c, const void *in, size_t len, bool last,
+                                      sl_buf *out, sl_error *err);
 void sl_compressor_free(sl_compressor *c);
 
 /* Streaming decompression of a run of concatenated members (gzip: inflate restarted on each
@@ -67,7 +76,7 @@ void sl_compressor_free(sl_compressor *c);
 typedef struct sl_inflater sl_inflater;
 #define SL_CODEC_ZSTD_WINDOW_LOG_MAX 23  /* 8 MiB: the window of zstd -19 on a large input */
 #define SL_CODEC_ZSTD_WINDOW_MAX ((uint64_t)1 << SL_CODEC_ZSTD_WINDOW_LOG_MAX)
-#define SL_CODEC_ZSTD_OWN_WINDOW_LOG 20  /* 1 MiB: sluice's frames hold one block each */
+#define SL_CODEC_ZSTD_OWN_WINDOW_LOG 20  /* 1 MiB: the window of every frame sluice writes */
 SL_MUSTCHECK int sl_inflater_new(sl_inflater **out, sl_codec_kind kind, sl_error *err);
 /* Starts a new run whose first byte is at stored offset base. */
 void sl_inflater_reset(sl_inflater *z, uint64_t base);

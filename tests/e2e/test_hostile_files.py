@@ -220,7 +220,7 @@ def test_zstd_long_window_refused(pg, sluice, fresh_db, tmp_path, jobs):
 @pytest.mark.parametrize("jobs", [1, 4])
 def test_zstd_windows_in_a_backup_are_sluices_own(pg, sluice, fresh_db, four_tables_zstd,
                                                   tmp_path, jobs):
-    """The segments of a backup are frames of one block each (a 1 MiB window): what zstd -19
+    """The frames of a backup's segments have a window of at most 1 MiB: what zstd -19
     makes from a pipe (8 MiB) is refused there, so -j streams never hold large windows."""
     f = SluiceFile.read(four_tables_zstd)
     data = [i for i, e in enumerate(f.index["entries"]) if e["kind"] == "TABLE DATA"]
