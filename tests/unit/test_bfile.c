@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 #include <malloc.h>
+#define ZSTD_STATIC_LINKING_ONLY  /* ZSTD_getFrameHeader() */
+#include <zstd.h>
 #define SCRATCH_FILE "db.sql"
 #include "scratch.h"
 
@@ -1067,6 +1069,44 @@ test_entry_describe(void **state)
     assert_string_equal(small, "segment 7 (");  /* cut short, still a string */
 }
 
+/* A zstd segment is one frame whatever its length, with a window restore accepts (at most
+ * 1 MiB) even at a level whose own window is 4 MiB: a backup at any level restores. */
+static void
+test_zstd_segment_is_one_bounded_frame(void **state)
+{
+    scratch *f = *state;
+    sl_bfile_writer *w = NULL;
+    sl_error err = {0};
+    sl_buf t = SL_BUF_INIT, got = SL_BUF_INIT;
+    assert_int_equal(sl_bfile_writer_open(&w, f->path, &(sl_codec){SL_CODEC_ZSTD, 9}, &err), 0);
+    write_preamble(w);
+    table_text(&t, "big", 90000, 3);  /* about 3.5 blocks */
+    assert_true(t.len > 3 * SL_BFILE_BLOCK);
+    write_segment(w, t.data, t.len, 300000,
+                  &(sl_bfile_meta){.phase = SL_PHASE_DATA, .parallel = true, .kind = "TABLE DATA",
+                                   .schema = "public", .name = "big", .rows = 90000});
+    close_writer(w);
+
+    sl_bfile_reader *r = NULL;
+    assert_int_equal(sl_bfile_reader_open(&r, f->path, &err), 0);
+    const sl_bfile_entry *e = sl_bfile_reader_entry(r, 1);
+    unsigned char *stored = malloc(e->length);
+    int fd = open(f->path, O_RDONLY);
+    assert_int_equal(pread(fd, stored, e->length, (off_t)e->offset), (ssize_t)e->length);
+    close(fd);
+    assert_int_equal(ZSTD_findFrameCompressedSize(stored, e->length), e->length);
+    ZSTD_frameHeader h;
+    assert_int_equal(ZSTD_getFrameHeader(&h, stored, e->length), 0);
+    assert_true(h.windowSize <= ((uint64_t)1 << SL_CODEC_ZSTD_OWN_WINDOW_LOG));
+    read_all(r, e, true, &got);
+    assert_int_equal(got.len, t.len);
+    assert_memory_equal(got.data, t.data, t.len);
+    sl_bfile_reader_close(r);
+    free(stored);
+    sl_buf_free(&t);
+    sl_buf_free(&got);
+}
+
 int
 main(void)
 {
@@ -1077,6 +1117,7 @@ main(void)
         SCRATCH_TEST(test_concurrent_gzip),
         SCRATCH_TEST(test_concurrent_zstd),
         SCRATCH_TEST(test_concurrent_none),
+        SCRATCH_TEST(test_zstd_segment_is_one_bounded_frame),
         SCRATCH_TEST(test_owner_yields_to_lower_phase),
         SCRATCH_TEST(test_phase_order_is_enforced),
         SCRATCH_TEST(test_large_index),
