@@ -79,6 +79,7 @@ struct sl_bfile_segment {
     uint64_t base;  /* where the segment's first byte goes in fd */
     uint64_t stored;
     uint64_t raw;
+    uint64_t written_back;  /* direct: write-back started for the first written_back bytes */
     bool failed;
 };
 
@@ -179,6 +180,10 @@ emit(sl_bfile_segment *s, const char *p, size_t n, bool last, sl_error *err)
         return -1;
     sl_sha256_update(s->sha, stored, stored_len);
     s->stored += stored_len;
+    if (s->direct && s->stored - s->written_back >= SL_SINK_WRITEBACK) {
+        sl_sink_writeback(s->fd, s->base + s->written_back, s->stored - s->written_back);
+        s->written_back = s->stored;
+    }
     s->raw += n;
     atomic_fetch_add(&s->w->bytes, stored_len);
     return 0;
@@ -242,9 +247,12 @@ place(sl_bfile_writer *w, rec *r, int spool_fd, sl_error *err)
                      r->phase, w->last_phase);
         goto done;
     }
-    if (spool_fd >= 0 && sl_sink_copy_range(spool_fd, 0, sl_sink_fd(w->sink), w->end, r->length,
-                                            sl_sink_partial(w->sink), err) != 0)
-        goto done;
+    if (spool_fd >= 0) {
+        if (sl_sink_copy_range(spool_fd, 0, sl_sink_fd(w->sink), w->end, r->length,
+                               sl_sink_partial(w->sink), err) != 0)
+            goto done;
+        sl_sink_writeback(sl_sink_fd(w->sink), w->end, r->length);
+    }
     r->offset = w->end;
     w->end += r->length;
     w->last_phase = r->phase;

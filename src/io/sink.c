@@ -14,6 +14,7 @@
 struct sl_sink {
     int fd;
     uint64_t pos;
+    uint64_t written_back;  /* sl_sink_write(): write-back started for [0, written_back) */
     char *path;
     char *partial;
     char *dir;
@@ -79,7 +80,18 @@ sl_sink_write(sl_sink *s, const void *data, size_t len, sl_error *err)
     if (sl_pwrite_all(s->fd, data, len, s->pos, s->partial, err) != 0)
         return -1;
     s->pos += len;
+    if (s->pos - s->written_back >= SL_SINK_WRITEBACK) {
+        sl_sink_writeback(s->fd, s->written_back, s->pos - s->written_back);
+        s->written_back = s->pos;
+    }
     return 0;
+}
+
+void
+sl_sink_writeback(int fd, uint64_t off, uint64_t len)
+{
+    if (len)
+        (void)sync_file_range(fd, (off_t)off, (off_t)len, SYNC_FILE_RANGE_WRITE);
 }
 
 int

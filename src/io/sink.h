@@ -17,7 +17,8 @@
 typedef struct sl_sink sl_sink;
 
 SL_MUSTCHECK int sl_sink_open(sl_sink **out, const char *path, sl_error *err);
-/* Appends at the sink's own position (sequential writers). */
+/* Appends at the sink's own position (sequential writers), starting write-back every
+ * SL_SINK_WRITEBACK bytes. */
 SL_MUSTCHECK int sl_sink_write(sl_sink *s, const void *data, size_t len, sl_error *err);
 int sl_sink_fd(const sl_sink *s);
 const char *sl_sink_path(const sl_sink *s);      /* NAME */
@@ -26,6 +27,13 @@ const char *sl_sink_partial(const sl_sink *s);   /* NAME.partial */
 const char *sl_sink_dir(const sl_sink *s);
 SL_MUSTCHECK int sl_sink_close(sl_sink *s, sl_error *err);
 void sl_sink_abort(sl_sink *s);
+
+/* Starts writing [off, off + len) of fd back to the disk without waiting for it
+ * (sync_file_range): a writer that calls this as it goes leaves the fsync of sl_sink_close()
+ * little to wait for, instead of the whole file's write-back at the end. Errors are left to
+ * that fsync, which reports them. SL_SINK_WRITEBACK is how much to gather between calls. */
+#define SL_SINK_WRITEBACK ((uint64_t)8 << 20)
+void sl_sink_writeback(int fd, uint64_t off, uint64_t len);
 
 /* An anonymous temporary file in dir (O_TMPFILE, else mkstemp + unlink): nothing is left
  * behind however the process ends. Returns the fd (mode 0600) or -1 with err set. */
