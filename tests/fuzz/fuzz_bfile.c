@@ -7,10 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzzkit.h"
 #include "io/bfile.h"
 #include "restore/verify.h"
 
-static char path[64];
 
 static void
 check_kind(const sl_error *err)
@@ -43,15 +43,7 @@ drain(const sl_bfile_reader *r, const sl_bfile_entry *e, bool verify)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!path[0])  /* tmpfs when there is one: the file is written for every input */
-        snprintf(path, sizeof path, "%s/sl-fuzz-bfile-%d.sql",
-                 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", (int)getpid());
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        abort();
-    if (size && fwrite(data, 1, size, f) != size)
-        abort();
-    fclose(f);
+    const char *path = fuzz_write_file("bfile.sql", data, size);
 
     sl_bfile_reader *r = NULL;
     sl_error err = {0};

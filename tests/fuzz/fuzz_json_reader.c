@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzzkit.h"
 #include "base/buf.h"
 #include "base/json_reader.h"
 
@@ -54,19 +55,6 @@ transcript(const uint8_t *data, size_t size, size_t step, sl_buf *out)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size == 0)
-        return 0;
-    size_t step = (size_t)data[0] % 13 + 1;
-    data++;
-    size--;
-    sl_buf whole = SL_BUF_INIT, cut = SL_BUF_INIT;
-    transcript(data, size, size + 1, &whole);
-    transcript(data, size, step, &cut);
-    if (whole.len != cut.len || (whole.len && memcmp(whole.data, cut.data, whole.len) != 0)) {
-        fprintf(stderr, "chunking changed the tokens (step %zu)\n", step);
-        abort();
-    }
-    sl_buf_free(&whole);
-    sl_buf_free(&cut);
+    fuzz_same_in_chunks(data, size, 13, transcript, "tokens");
     return 0;
 }

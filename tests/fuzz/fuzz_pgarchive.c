@@ -10,11 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzzkit.h"
 #include "io/pgarchive.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char path[64];
 
 static void
 check_kind(const sl_error *err)
@@ -65,20 +65,13 @@ read_entry(const sl_pgarchive *a, const sl_pgarchive_entry *e)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!path[0])  /* tmpfs when there is one: the file is written for every input */
-        snprintf(path, sizeof path, "%s/sl-fuzz-pgarchive-%d.dump",
-                 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", (int)getpid());
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        abort();
-    if (size && fwrite(data, 1, size, f) != size)
-        abort();
-    fclose(f);
+    const char *path = fuzz_write_file("pgarchive.dump", data, size);
 
     sl_pgarchive *a = NULL;
     sl_error err = {0};
     if (sl_pgarchive_open(&a, path, &err) != 0) {
         check_kind(&err);
+        unlink(path);
         return 0;
     }
     for (size_t i = 0; i < sl_pgarchive_count(a); i++) {
@@ -92,5 +85,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             read_entry(a, e);
     }
     sl_pgarchive_close(a);
+    unlink(path);
     return 0;
 }
