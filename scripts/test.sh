@@ -46,7 +46,7 @@ if [ "${1:-}" != "--fast" ]; then
     fuzz_secs=${FUZZ_SECONDS:-15}
     targets="fuzz_splitter:$fuzz_secs fuzz_bfile:$fuzz_secs fuzz_bfile_index:$fuzz_secs
              fuzz_json_reader:$fuzz_secs fuzz_codec:$fuzz_secs fuzz_verify:$fuzz_secs
-             fuzz_copytext:5 fuzz_widerow:5 fuzz_redact:10 fuzz_statement:10
+             fuzz_copytext:5 fuzz_copyrow:5 fuzz_widerow:5 fuzz_redact:10 fuzz_statement:10
              fuzz_copyscan:5 fuzz_tar:5 fuzz_tarstream:5 fuzz_pgarchive:$fuzz_secs"
     names=()
     for spec in $targets; do
