@@ -48,7 +48,8 @@ if [ "${1:-}" != "--fast" ]; then
     targets="fuzz_splitter:$fuzz_secs fuzz_bfile:$fuzz_secs fuzz_bfile_index:$fuzz_secs
              fuzz_json_reader:$fuzz_secs fuzz_codec:$fuzz_secs fuzz_verify:$fuzz_secs
              fuzz_copytext:5 fuzz_copyrow:5 fuzz_widerow:5 fuzz_redact:10 fuzz_statement:10
-             fuzz_copyscan:5 fuzz_tar:5 fuzz_tarstream:5 fuzz_pgarchive:$fuzz_secs"
+             fuzz_copyscan:5 fuzz_tar:5 fuzz_tarstream:5 fuzz_pgarchive:$fuzz_secs
+             fuzz_jsonw:5"
     names=()
     for spec in $targets; do
         names+=("${spec%%:*}")
