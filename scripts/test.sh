@@ -41,7 +41,7 @@ if [ "${1:-}" != "--fast" ]; then
     # its index (framing, JSON, entries), the JSON tokenizer, the decompressors, verify's row
     # count against the writer and the row counter (pg/copyscan) alone, the two COPY text
     # functions that handle a server's values, the decoder of COPY rows (pg/copytext), the
-    # redactor that keeps passwords out of messages, and the statement lexer of
+    # redactor that keeps passwords out of messages, the statement lexer of
     # --no-owner/--no-privileges/COPY FREEZE, the tar reader of cluster archives, the reader
     # of pg_dump's custom archives, and the JSON writer (base/jsonw).
     fuzz_secs=${FUZZ_SECONDS:-15}

@@ -34,7 +34,7 @@
 
 typedef struct sl_jsonw {
     sl_buf *out;
-    size_t replaced;      /* bytes sequences replaced by U+FFFD since init (keys and strings) */
+    size_t replaced;      /* byte sequences replaced by U+FFFD since init (keys and strings) */
     unsigned depth;       /* open objects and arrays */
     uint64_t in_object;   /* bit d: the container at depth d+1 is an object */
     bool need_comma;      /* a value or member came before in the current container */

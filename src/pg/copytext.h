@@ -24,9 +24,9 @@
  *              _free(), and the former only while the line does. The row's memory is bounded
  *              by the largest line and field count it has parsed; it never grows across rows
  *              beyond that.
- *   Errors:    -1 with SL_E_SERVER naming the field (counted from 1) for a line without its
- *              final newline, a field count other than expected, a backslash with nothing
- *              after it, an escape decoding to a NUL byte; the fields are then unspecified. */
+ *   Errors:    -1 with SL_E_SERVER for a line without its final newline, and naming the field
+ *              (counted from 1) for a field count other than expected, a backslash with nothing
+ *              after it, an escape decoding to a NUL byte; nfields is then 0. */
 #ifndef SL_PG_COPYTEXT_H
 #define SL_PG_COPYTEXT_H
 

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -225,6 +226,23 @@ test_parse_memory_bounded(void **state)
     sl_copyrow_free(&row);
 }
 
+/* A wrong expected count costs no memory beyond the line: fields are allocated for what the
+ * line can hold, not for what was expected. */
+static void
+test_parse_expected_count_bounded(void **state)
+{
+    (void)state;
+    sl_copyrow row = SL_COPYROW_INIT;
+    sl_error err;
+    assert_int_equal(sl_copyrow_parse(&row, "a\tb\n", 4, SIZE_MAX, &err), -1);
+    char want[100];
+    snprintf(want, sizeof want, "COPY row ends after field 2, expected %zu fields", SIZE_MAX);
+    assert_string_equal(err.message, want);
+    assert_int_equal(row.nfields, 0);
+    assert_true(row.cap <= 4);
+    sl_copyrow_free(&row);
+}
+
 /* A small fixed generator: the same bytes on every run. */
 static uint32_t
 next_random(uint32_t *s)
@@ -292,6 +310,7 @@ main(void)
         cmocka_unit_test(test_parse_rejects),
         cmocka_unit_test(test_parse_zero_copy),
         cmocka_unit_test(test_parse_memory_bounded),
+        cmocka_unit_test(test_parse_expected_count_bounded),
         cmocka_unit_test(test_escape_parse_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
