@@ -24,7 +24,7 @@ static const char usage[] =
     "  -d, --discover             write the catalog of the database's tables and views\n"
     "      --about                describe the tap: version, capabilities, config keys\n"
     "      --format=text|json     --about's output (default text)\n"
-    "  -v, --verbose              log statements (-vv: more)\n"
+    "  -v, --verbose              log statements\n"
     "  -q, --quiet                log only warnings and errors\n"
     "      --log-format=human|json  log lines for people or machines (default human)\n"
     "      --help                 show this help\n";

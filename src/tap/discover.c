@@ -225,6 +225,24 @@ write_stream(sl_json_writer *w, const relation *r)
     sl_json_writer_object_end(w);
 }
 
+/* pipelinewise warns that capping a numeric's precision or scale may truncate values. */
+static void
+warn_capped(const relation *r)
+{
+    for (size_t i = 0; i < r->ncols; i++) {
+        const sl_tap_column *c = &r->cols[i];
+        if (strncmp(c->sql_type, "numeric", 7) != 0 || (c->sql_type[7] && c->sql_type[7] != '['))
+            continue;
+        if ((c->has_precision && c->precision > SL_TAP_NUMERIC_MAX_PRECISION) ||
+            (c->has_scale && c->scale > SL_TAP_NUMERIC_MAX_SCALE))
+            SL_WARN("column \"%s\" of \"%s\".\"%s\": numeric precision capped to %d, scale to "
+                    "%d in its schema: larger values may be truncated", c->name,
+                    PQgetvalue(r->res, r->first, COL_SCHEMA),
+                    PQgetvalue(r->res, r->first, COL_TABLE), SL_TAP_NUMERIC_MAX_PRECISION,
+                    SL_TAP_NUMERIC_MAX_SCALE);
+    }
+}
+
 static bool
 same_relation(const PGresult *res, int a, int b)
 {
@@ -258,6 +276,7 @@ write_catalog(const PGresult *res, const char *dbname, sl_tap_emit_fn emit, void
         for (end = first; end < nrows && same_relation(res, first, end); end++)
             read_column(res, end, &cols[end - first]);
         relation r = {res, first, cols, (size_t)(end - first), dbname};
+        warn_capped(&r);
         write_stream(&w, &r);
         (*streams)++;
         rc = flush(&text, emit, ctx, err);

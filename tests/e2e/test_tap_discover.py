@@ -42,6 +42,7 @@ TYPES = [
     ("c_numeric_10_2", "numeric(10,2)", numeric_schema(10, 2), "numeric"),
     ("c_numeric", "numeric", numeric_schema(100, 38), "numeric"),
     ("c_numeric_5", "numeric(5)", numeric_schema(5, 0), "numeric"),
+    ("c_numeric_wide", "numeric(120,40)", numeric_schema(100, 38), "numeric"),
     ("c_real", "real", {"type": nullable("number")}, "real"),
     ("c_double", "double precision", {"type": nullable("number")}, "double precision"),
     ("c_money", "money", STRING, "money"),
@@ -226,6 +227,13 @@ def test_layout_is_json_dump_indent_2(catalog_run):
     assert '"multipleOf": 1e-38' in catalog_run.stdout
     assert '"maximum": 1' + "0" * 62 + "," in catalog_run.stdout
     assert '"multipleOf": 0.01,' in catalog_run.stdout
+
+
+def test_capped_numeric_is_warned(catalog_run):
+    # pipelinewise: "capping decimal precision to 100.  THIS MAY CAUSE TRUNCATION"
+    assert 'column "c_numeric_wide" of "public"."every_type": numeric precision capped' \
+        in catalog_run.stderr
+    assert "c_numeric_10_2" not in catalog_run.stderr
 
 
 def test_which_relations_are_streams(streams, tapdb, pg):
