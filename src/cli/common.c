@@ -272,7 +272,10 @@ sl_cli_parse(const sl_cli_spec *spec, sl_cli_common *common, int argc, char **ar
             *exit_code = sl_cli_getopt_failed(spec->name, opt, argv);
             return -1;
         }
-        int mine = sl_cli_common_opt(common, opt, optarg, &err);
+        /* A command without the connection flags may use their letters (tap's -d). */
+        bool conn_letter = opt > 0 && opt < 128 && strchr("hpUdWw", opt) != NULL;
+        int mine = spec->connects || !conn_letter ? sl_cli_common_opt(common, opt, optarg, &err)
+                                                  : 0;
         if (mine == 0)
             mine = spec->on_opt && spec->on_opt(spec->ctx, opt, optarg, &err) == 0 ? 1 : -1;
         if (mine < 0) {

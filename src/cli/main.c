@@ -19,6 +19,7 @@ static const command commands[] = {
     {"verify", sl_cmd_verify, "check a backup file end to end: checksums, index, row counts"},
     {"list", sl_cmd_list, "show the databases, sizes, row counts and checksums of an archive"},
     {"prune", sl_cmd_prune, "remove old backups from a directory by a retention policy"},
+    {"tap", sl_cmd_tap, "a Singer tap (pipelinewise-tap-postgres compatible): --discover"},
 };
 
 static void

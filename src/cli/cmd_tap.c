@@ -1,0 +1,213 @@
+/* cli/cmd_tap.c: "sluice tap": sluice as a Singer tap, a drop-in for pipelinewise-tap-postgres
+ * (its config keys, its catalog). Singer's conventions: messages and the catalog on stdout,
+ * logs on stderr. This command parses flags and prints; tap/ does the work. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "tap/config.h"
+#include "tap/discover.h"
+
+static const char usage[] =
+    "Run sluice as a Singer tap for PostgreSQL, compatible with pipelinewise-tap-postgres:\n"
+    "the same config.json keys and the same catalog (streams, metadata, JSON Schema).\n\n"
+    "Usage:\n"
+    "  sluice tap --config CONFIG --discover > catalog.json\n"
+    "  sluice tap --about [--format json|text]\n\n"
+    "Options:\n"
+    "  -c, --config=FILE          the tap's config.json (host, port, user, password, dbname,\n"
+    "                             filter_schemas, ...; \"sluice tap --about\" lists the keys)\n"
+    "  -d, --discover             write the catalog of the database's tables and views\n"
+    "      --about                describe the tap: version, capabilities, config keys\n"
+    "      --format=text|json     --about's output (default text)\n"
+    "  -v, --verbose              log statements\n"
+    "  -q, --quiet                log only warnings and errors\n"
+    "      --log-format=human|json  log lines for people or machines (default human)\n"
+    "      --help                 show this help\n";
+
+enum { OPT_ABOUT = SL_OPT_COMMAND_BASE, OPT_FORMAT };
+
+static const struct option longopts[] = {
+    {"config", required_argument, NULL, 'c'},
+    {"discover", no_argument, NULL, 'd'},
+    {"about", no_argument, NULL, OPT_ABOUT},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"log-format", required_argument, NULL, SL_OPT_LOG_FORMAT},
+    {"help", no_argument, NULL, SL_OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+typedef struct tap_args {
+    const char *config;
+    bool discover;
+    bool about;
+    const char *format;
+} tap_args;
+
+static int
+tap_opt(void *ctx, int opt, const char *arg, sl_error *err)
+{
+    tap_args *a = ctx;
+    switch (opt) {
+    case 'c':
+        a->config = arg;
+        return 0;
+    case 'd':
+        a->discover = true;
+        return 0;
+    case OPT_ABOUT:
+        a->about = true;
+        return 0;
+    case OPT_FORMAT:
+        if (strcmp(arg, "json") != 0 && strcmp(arg, "text") != 0) {
+            sl_error_set(err, SL_E_USAGE,
+                         "invalid value \"%s\" for --format: expected text or json", arg);
+            return -1;
+        }
+        a->format = arg;
+        return 0;
+    }
+    sl_error_set(err, SL_E_INTERNAL, "option %d has no handler", opt);
+    return -1;
+}
+
+/* ---- --about ---------------------------------------------------------------------------- */
+
+static const char *const capabilities[] = {"about", "discover"};
+static const char description[] =
+    "PostgreSQL tap compatible with pipelinewise-tap-postgres";
+
+static json_t *
+about_doc(void)
+{
+    const sl_tap_config_key *keys;
+    size_t n = sl_tap_config_keys(&keys);
+    json_t *props = json_object(), *required = json_array(), *caps = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_object_set_new(props, keys[i].key,
+                            json_pack("{s:s, s:s}", "type", keys[i].type, "description",
+                                      keys[i].help));
+        if (keys[i].required)
+            json_array_append_new(required, json_string(keys[i].key));
+    }
+    for (size_t i = 0; i < sizeof capabilities / sizeof capabilities[0]; i++)
+        json_array_append_new(caps, json_string(capabilities[i]));
+    return json_pack("{s:s, s:s, s:s, s:o, s:{s:s, s:o, s:o}}", "name", "tap-sluice",
+                     "description", description, "version", SL_VERSION, "capabilities", caps,
+                     "settings", "type", "object", "properties", props, "required", required);
+}
+
+static int
+print_about(bool json)
+{
+    if (json) {
+        json_t *doc = about_doc();
+        char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        json_decref(doc);
+        if (!text)
+            return sl_error_exit_code(SL_E_INTERNAL);
+        puts(text);
+        free(text);
+        return 0;
+    }
+    printf("Name: tap-sluice (sluice tap)\nVersion: %s\nDescription: %s\nCapabilities:",
+           SL_VERSION, description);
+    for (size_t i = 0; i < sizeof capabilities / sizeof capabilities[0]; i++)
+        printf(" %s", capabilities[i]);
+    printf("\nSettings:\n");
+    const sl_tap_config_key *keys;
+    size_t n = sl_tap_config_keys(&keys);
+    for (size_t i = 0; i < n; i++)
+        printf("  %-28s %-8s %s%s\n", keys[i].key, keys[i].type,
+               keys[i].required ? "(required) " : "", keys[i].help);
+    return 0;
+}
+
+/* ---- --discover ------------------------------------------------------------------------- */
+
+static int
+emit_stdout(void *ctx, const char *data, size_t len, sl_error *err)
+{
+    (void)ctx;
+    if (fwrite(data, 1, len, stdout) != len) {
+        sl_error_set(err, SL_E_IO, "could not write the catalog to standard output");
+        return -1;
+    }
+    return 0;
+}
+
+static void
+warn_unknown_keys(const sl_tap_config *cfg, const char *path)
+{
+    for (size_t i = 0; i < cfg->n_unknown; i++)
+        SL_WARN("config \"%s\": unknown key \"%s\" ignored", path, cfg->unknown[i]);
+}
+
+static int
+discover(const tap_args *a, sl_cli_common *common, sl_error *err)
+{
+    sl_tap_config *cfg = NULL;
+    sl_conninfo *ci = NULL;
+    sl_conn *c = NULL;
+    size_t streams = 0;
+    int rc = -1;
+    if (sl_tap_config_load(&cfg, a->config, err) != 0)
+        goto done;
+    warn_unknown_keys(cfg, a->config);
+    ci = sl_tap_config_conninfo(cfg, false);
+    common->conn_opts.app_name = "sluice tap";
+    if (sl_conn_open(&c, ci, &common->conn_opts, err) != 0)
+        goto done;
+    SL_INFO("discovering database \"%s\" (%s)", cfg->dbname, sl_conn_describe(c));
+    if (sl_tap_discover(c, cfg, emit_stdout, NULL, &streams, err) != 0)
+        goto done;
+    if (fflush(stdout) != 0) {
+        sl_error_set(err, SL_E_IO, "could not write the catalog to standard output");
+        goto done;
+    }
+    SL_INFO("discovered %zu streams", streams);
+    rc = 0;
+done:
+    sl_conn_close(c);
+    sl_conninfo_free(ci);
+    sl_tap_config_free(cfg);
+    return rc;
+}
+
+int
+sl_cmd_tap(int argc, char **argv)
+{
+    sl_cli_common common;
+    sl_cli_common_init(&common);
+    tap_args args = {0};
+    sl_error err;
+    sl_error_clear(&err);
+    int first = 0, code = 0;
+    const sl_cli_spec spec = {.name = "tap", .longopts = longopts, .usage = usage,
+                              .shortopts = "c:d", .on_opt = tap_opt, .ctx = &args,
+                              .max_operands = 0};
+    if (sl_cli_parse(&spec, &common, argc, argv, &first, &code) != 0)
+        goto done;
+    if (args.format && !args.about)
+        code = sl_cli_usage_error("tap", "--format goes with --about");
+    else if (args.about && args.discover)
+        code = sl_cli_usage_error("tap", "--about and --discover are separate runs");
+    else if (args.about)
+        code = print_about(args.format && strcmp(args.format, "json") == 0);
+    else if (!args.discover)
+        code = sl_cli_usage_error("tap", "nothing to do: give --discover (with --config) or "
+                                         "--about");
+    else if (!args.config)
+        code = sl_cli_usage_error("tap", "--discover needs --config FILE");
+    else if (sl_cli_common_finish(&common, &err) != 0 || discover(&args, &common, &err) != 0)
+        code = sl_cli_fail(&err);
+done:
+    sl_cli_common_free(&common);
+    return code;
+}

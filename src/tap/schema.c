@@ -1,0 +1,402 @@
+/* tap/schema.c: see schema.h. The order of the tests in classify() is pipelinewise's: it
+ * decides, for instance, that an enum is a string before its name is looked at. */
+#include "tap/schema.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef enum {
+    K_UNSUPPORTED,   /* {} */
+    K_INTEGER,       /* integer with minimum and maximum from the bits */
+    K_STRING,        /* string */
+    K_STRING_LIMIT,  /* string with maxLength when the type has a length */
+    K_BOOLEAN,
+    K_HSTORE,        /* object with empty properties */
+    K_JSON,          /* object or array */
+    K_NUMERIC,       /* number with bounds and multipleOf */
+    K_FLOAT,         /* number */
+    K_TIME,          /* string, format time */
+    K_DATETIME,      /* string, format date-time */
+    K_ARRAY,         /* array of a recursive definition */
+} kind;
+
+static const char *const string_types[] = {
+    "money", "uuid", "citext", "text", "cidr", "inet", "macaddr",
+};
+
+static bool
+in_list(const char *s, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(s, list[i]) == 0)
+            return true;
+    return false;
+}
+
+#define IN(s, ...) \
+    in_list((s), (const char *const[]){__VA_ARGS__}, \
+            sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+
+/* The lowercased type name without "[]", as pipelinewise compares it. */
+static void
+base_name(const char *sql_type, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (const char *p = sql_type; *p && o + 1 < cap; p++) {
+        if (p[0] == '[' && p[1] == ']') {
+            p++;
+            continue;
+        }
+        out[o++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+    }
+    out[o] = '\0';
+}
+
+static kind
+classify(const sl_tap_column *c)
+{
+    if (c->is_array)
+        return K_ARRAY;
+    char t[128];
+    base_name(c->sql_type, t, sizeof t);
+    if (IN(t, "integer", "smallint", "bigint"))
+        return c->has_precision && c->precision >= 1 && c->precision <= 64 ? K_INTEGER
+                                                                            : K_UNSUPPORTED;
+    if (strcmp(t, "money") == 0 || c->is_enum)
+        return K_STRING;
+    if (strcmp(t, "bit") == 0 && c->has_char_max_length && c->char_max_length == 1)
+        return K_BOOLEAN;
+    if (strcmp(t, "boolean") == 0)
+        return K_BOOLEAN;
+    if (strcmp(t, "hstore") == 0)
+        return K_HSTORE;
+    if (IN(t, "json", "jsonb"))
+        return K_JSON;
+    if (strcmp(t, "numeric") == 0)
+        return K_NUMERIC;
+    if (IN(t, "time without time zone", "time with time zone"))
+        return K_TIME;
+    if (IN(t, "date", "timestamp without time zone", "timestamp with time zone"))
+        return K_DATETIME;
+    if (IN(t, "real", "double precision"))
+        return K_FLOAT;
+    if (IN(t, "character varying", "character"))
+        return K_STRING_LIMIT;
+    if (in_list(t, string_types, sizeof string_types / sizeof string_types[0]))
+        return K_STRING;
+    return K_UNSUPPORTED;
+}
+
+bool
+sl_tap_schema_supported(const sl_tap_column *c)
+{
+    return classify(c) != K_UNSUPPORTED;
+}
+
+const char *
+sl_tap_schema_inclusion(const sl_tap_column *c)
+{
+    if (!sl_tap_schema_supported(c))
+        return "unsupported";
+    return c->primary_key ? "automatic" : "available";
+}
+
+void
+sl_tap_schema_pow10(sl_buf *out, int64_t e, bool negative)
+{
+    if (negative)
+        sl_buf_putc(out, '-');
+    if (e >= 0) {
+        sl_buf_putc(out, '1');
+        for (int64_t i = 0; i < e; i++)
+            sl_buf_putc(out, '0');
+    } else if (e >= -4) {
+        /* Python's repr() of a float writes 0.0001 in full and 1e-05 with an exponent */
+        sl_buf_puts(out, "0.");
+        for (int64_t i = -1; i > e; i--)
+            sl_buf_putc(out, '0');
+        sl_buf_putc(out, '1');
+    } else {
+        sl_buf_printf(out, "1e-%02" PRId64, -e);
+    }
+}
+
+static void
+raw_pow10(sl_json_writer *w, int64_t e, bool negative)
+{
+    sl_buf text = SL_BUF_INIT;
+    sl_tap_schema_pow10(&text, e, negative);
+    sl_json_writer_raw(w, text.data);
+    sl_buf_free(&text);
+}
+
+static int64_t
+numeric_precision(const sl_tap_column *c)
+{
+    if (!c->has_precision || c->precision > SL_TAP_NUMERIC_MAX_PRECISION)
+        return SL_TAP_NUMERIC_MAX_PRECISION;
+    return c->precision;
+}
+
+static int64_t
+numeric_scale(const sl_tap_column *c)
+{
+    if (!c->has_scale || c->scale > SL_TAP_NUMERIC_MAX_SCALE)
+        return SL_TAP_NUMERIC_MAX_SCALE;
+    return c->scale;
+}
+
+/* "type": [name] for a primary key, ["null", name] otherwise; second may be NULL. */
+static void
+write_type(sl_json_writer *w, const sl_tap_column *c, const char *name, const char *second)
+{
+    sl_json_writer_key(w, "type");
+    sl_json_writer_array(w);
+    if (!c->primary_key)
+        sl_json_writer_string(w, "null");
+    sl_json_writer_string(w, name);
+    if (second)
+        sl_json_writer_string(w, second);
+    sl_json_writer_array_end(w);
+}
+
+static void
+write_integer_bounds(sl_json_writer *w, int64_t bits)
+{
+    uint64_t max = ((uint64_t)1 << (bits - 1)) - 1;
+    char text[32];
+    snprintf(text, sizeof text, "-%" PRIu64, max + 1);
+    sl_json_writer_key(w, "minimum");
+    sl_json_writer_raw(w, text);
+    snprintf(text, sizeof text, "%" PRIu64, max);
+    sl_json_writer_key(w, "maximum");
+    sl_json_writer_raw(w, text);
+}
+
+static void
+write_numeric_bounds(sl_json_writer *w, const sl_tap_column *c)
+{
+    int64_t p = numeric_precision(c), s = numeric_scale(c);
+    sl_json_writer_key(w, "exclusiveMaximum");
+    sl_json_writer_bool(w, true);
+    sl_json_writer_key(w, "maximum");
+    raw_pow10(w, p - s, false);
+    sl_json_writer_key(w, "multipleOf");
+    raw_pow10(w, -s, false);
+    sl_json_writer_key(w, "exclusiveMinimum");
+    sl_json_writer_bool(w, true);
+    sl_json_writer_key(w, "minimum");
+    raw_pow10(w, p - s, true);
+}
+
+/* The recursive definition an array's items refer to. */
+static void
+array_definition(sl_buf *out, const sl_tap_column *c)
+{
+    static const struct {
+        const char *sql_type;
+        const char *def;
+    } arrays[] = {
+        {"integer[]", "integer"},
+        {"bigint[]", "integer"},
+        {"smallint[]", "integer"},
+        {"bit[]", "boolean"},
+        {"boolean[]", "boolean"},
+        {"date[]", "timestamp"},
+        {"timestamp without time zone[]", "timestamp"},
+        {"timestamp with time zone[]", "timestamp"},
+        {"double precision[]", "number"},
+        {"real[]", "number"},
+        {"hstore[]", "object"},
+        {"json[]", "object"},
+        {"jsonb[]", "object"},
+    };
+    if (strcmp(c->sql_type, "numeric[]") == 0) {
+        sl_buf_printf(out, "sdc_recursive_decimal_%" PRId64 "_%" PRId64 "_array",
+                      numeric_precision(c), numeric_scale(c));
+        return;
+    }
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) {
+        if (strcmp(c->sql_type, arrays[i].sql_type) == 0) {
+            sl_buf_printf(out, "sdc_recursive_%s_array", arrays[i].def);
+            return;
+        }
+    }
+    /* text, varchar, uuid, inet, money, time, enums and every other element type */
+    sl_buf_puts(out, "sdc_recursive_string_array");
+}
+
+static void
+write_ref(sl_json_writer *w, const char *definition)
+{
+    sl_buf ref = SL_BUF_INIT;
+    sl_buf_printf(&ref, "#/definitions/%s", definition);
+    sl_json_writer_object(w);
+    sl_json_writer_key(w, "$ref");
+    sl_json_writer_string(w, ref.data);
+    sl_json_writer_object_end(w);
+    sl_buf_free(&ref);
+}
+
+static void
+write_array(sl_json_writer *w, const sl_tap_column *c)
+{
+    sl_json_writer_key(w, "type");
+    sl_json_writer_array(w);
+    sl_json_writer_string(w, "null");
+    sl_json_writer_string(w, "array");
+    sl_json_writer_array_end(w);
+    sl_buf def = SL_BUF_INIT;
+    array_definition(&def, c);
+    sl_json_writer_key(w, "items");
+    write_ref(w, def.data);
+    sl_buf_free(&def);
+}
+
+void
+sl_tap_schema_write(sl_json_writer *w, const sl_tap_column *c)
+{
+    sl_json_writer_object(w);
+    switch (classify(c)) {
+    case K_UNSUPPORTED:
+        break;
+    case K_INTEGER:
+        write_type(w, c, "integer", NULL);
+        write_integer_bounds(w, c->precision);
+        break;
+    case K_STRING:
+        write_type(w, c, "string", NULL);
+        break;
+    case K_STRING_LIMIT:
+        write_type(w, c, "string", NULL);
+        if (c->has_char_max_length && c->char_max_length != 0) {
+            sl_json_writer_key(w, "maxLength");
+            sl_json_writer_int(w, c->char_max_length);
+        }
+        break;
+    case K_BOOLEAN:
+        write_type(w, c, "boolean", NULL);
+        break;
+    case K_HSTORE:
+        write_type(w, c, "object", NULL);
+        sl_json_writer_key(w, "properties");
+        sl_json_writer_object(w);
+        sl_json_writer_object_end(w);
+        break;
+    case K_JSON:
+        write_type(w, c, "object", "array");
+        break;
+    case K_NUMERIC:
+        write_type(w, c, "number", NULL);
+        write_numeric_bounds(w, c);
+        break;
+    case K_FLOAT:
+        write_type(w, c, "number", NULL);
+        break;
+    case K_TIME:
+    case K_DATETIME:
+        write_type(w, c, "string", NULL);
+        sl_json_writer_key(w, "format");
+        sl_json_writer_string(w, classify(c) == K_TIME ? "time" : "date-time");
+        break;
+    case K_ARRAY:
+        write_array(w, c);
+        break;
+    }
+    sl_json_writer_object_end(w);
+}
+
+void
+sl_tap_schema_sql_datatype(sl_buf *out, const sl_tap_column *c)
+{
+    if (strcmp(c->sql_type, "bit") == 0 && c->has_char_max_length && c->char_max_length > 1)
+        sl_buf_printf(out, "bit(%" PRId64 ")", c->char_max_length);
+    else
+        sl_buf_puts(out, c->sql_type);
+}
+
+/* {"type": ["null", scalar, "array"], ["format": ...,] "items": {"$ref": itself}} */
+static void
+write_recursive(sl_json_writer *w, const char *name, const char *scalar, const char *format)
+{
+    sl_buf def = SL_BUF_INIT;
+    sl_buf_printf(&def, "sdc_recursive_%s_array", name);
+    sl_json_writer_key(w, def.data);
+    sl_json_writer_object(w);
+    sl_json_writer_key(w, "type");
+    sl_json_writer_array(w);
+    sl_json_writer_string(w, "null");
+    sl_json_writer_string(w, scalar);
+    sl_json_writer_string(w, "array");
+    sl_json_writer_array_end(w);
+    if (format) {
+        sl_json_writer_key(w, "format");
+        sl_json_writer_string(w, format);
+    }
+    sl_json_writer_key(w, "items");
+    write_ref(w, def.data);
+    sl_json_writer_object_end(w);
+    sl_buf_free(&def);
+}
+
+static void
+write_decimal_definition(sl_json_writer *w, const sl_tap_column *c, const char *name)
+{
+    int64_t p = numeric_precision(c), s = numeric_scale(c);
+    sl_json_writer_key(w, name);
+    sl_json_writer_object(w);
+    sl_json_writer_key(w, "type");
+    sl_json_writer_array(w);
+    sl_json_writer_string(w, "null");
+    sl_json_writer_string(w, "number");
+    sl_json_writer_string(w, "array");
+    sl_json_writer_array_end(w);
+    sl_json_writer_key(w, "multipleOf");
+    raw_pow10(w, -s, false);
+    sl_json_writer_key(w, "exclusiveMaximum");
+    sl_json_writer_bool(w, true);
+    sl_json_writer_key(w, "maximum");
+    raw_pow10(w, p - s, false);
+    sl_json_writer_key(w, "exclusiveMinimum");
+    sl_json_writer_bool(w, true);
+    sl_json_writer_key(w, "minimum");
+    raw_pow10(w, p - s, true);
+    sl_json_writer_key(w, "items");
+    write_ref(w, name);
+    sl_json_writer_object_end(w);
+}
+
+/* Whether an earlier numeric[] column has the same precision and scale (one definition). */
+static bool
+decimal_seen(const sl_tap_column *cols, size_t upto, const sl_tap_column *c)
+{
+    for (size_t i = 0; i < upto; i++)
+        if (strcmp(cols[i].sql_type, "numeric[]") == 0 &&
+            numeric_precision(&cols[i]) == numeric_precision(c) &&
+            numeric_scale(&cols[i]) == numeric_scale(c))
+            return true;
+    return false;
+}
+
+void
+sl_tap_schema_definitions(sl_json_writer *w, const sl_tap_column *cols, size_t n)
+{
+    sl_json_writer_object(w);
+    write_recursive(w, "integer", "integer", NULL);
+    write_recursive(w, "number", "number", NULL);
+    write_recursive(w, "string", "string", NULL);
+    write_recursive(w, "boolean", "boolean", NULL);
+    write_recursive(w, "timestamp", "string", "date-time");
+    write_recursive(w, "object", "object", NULL);
+    for (size_t i = 0; i < n; i++) {
+        const sl_tap_column *c = &cols[i];
+        if (strcmp(c->sql_type, "numeric[]") != 0 || decimal_seen(cols, i, c))
+            continue;
+        sl_buf name = SL_BUF_INIT;
+        array_definition(&name, c);
+        write_decimal_definition(w, c, name.data);
+        sl_buf_free(&name);
+    }
+    sl_json_writer_object_end(w);
+}
