@@ -141,15 +141,40 @@ in_object(const sl_jsonw *w)
     return w->depth > 0 && (w->in_object >> (w->depth - 1) & 1);
 }
 
-/* What comes before a value: nothing after a key or first in a container, else a comma. */
+/* A line break and the indentation of level depth (python layout with an indent). */
+static void
+new_line(sl_jsonw *w, unsigned depth)
+{
+    size_t n = (size_t)w->indent * depth;
+    sl_buf_reserve(w->out, n + 1);
+    sl_buf_putc(w->out, '\n');
+    memset(w->out->data + w->out->len, ' ', n);
+    w->out->len += n;
+    w->out->data[w->out->len] = '\0';
+}
+
+/* What comes before a member or an element inside a container: a comma after the first, and
+ * in the python layout a blank or a new line. */
+static void
+separate(sl_jsonw *w)
+{
+    if (w->need_comma)
+        sl_buf_putc(w->out, ',');
+    if (w->python && w->indent > 0)
+        new_line(w, w->depth);
+    else if (w->python && w->need_comma)
+        sl_buf_putc(w->out, ' ');
+}
+
+/* What comes before a value: nothing after a key or at the top level, else a separator. */
 static void
 before_value(sl_jsonw *w)
 {
     assert(!in_object(w) || w->after_key);  /* a value in an object needs its key */
     if (w->after_key)
         w->after_key = false;
-    else if (w->need_comma && w->depth > 0)
-        sl_buf_putc(w->out, ',');
+    else if (w->depth > 0)
+        separate(w);
     w->need_comma = true;
 }
 
@@ -170,6 +195,8 @@ end(sl_jsonw *w, char close, bool object)
 {
     assert(w->depth > 0 && in_object(w) == object && !w->after_key);
     (void)object;
+    if (w->python && w->indent > 0 && w->need_comma)  /* not empty: the close on its own line */
+        new_line(w, w->depth - 1);
     sl_buf_putc(w->out, close);
     w->depth--;
     w->need_comma = true;
@@ -179,6 +206,12 @@ void
 sl_jsonw_init(sl_jsonw *w, sl_buf *out)
 {
     *w = (sl_jsonw){.out = out};
+}
+
+void
+sl_jsonw_init_python(sl_jsonw *w, sl_buf *out, int indent)
+{
+    *w = (sl_jsonw){.out = out, .python = true, .indent = indent > 0 ? indent : 0};
 }
 
 void
@@ -209,11 +242,16 @@ void
 sl_jsonw_key(sl_jsonw *w, const char *s, size_t len)
 {
     assert(in_object(w) && !w->after_key);
-    if (w->need_comma)
-        sl_buf_putc(w->out, ',');
+    separate(w);
     put_string(w, s, len);
-    sl_buf_putc(w->out, ':');
+    sl_buf_puts(w->out, w->python ? ": " : ":");
     w->after_key = true;
+}
+
+void
+sl_jsonw_keyz(sl_jsonw *w, const char *s)
+{
+    sl_jsonw_key(w, s, strlen(s));
 }
 
 void
@@ -221,6 +259,12 @@ sl_jsonw_string(sl_jsonw *w, const char *s, size_t len)
 {
     before_value(w);
     put_string(w, s, len);
+}
+
+void
+sl_jsonw_stringz(sl_jsonw *w, const char *s)
+{
+    sl_jsonw_string(w, s, strlen(s));
 }
 
 static size_t

@@ -18,6 +18,12 @@
  *   only if it is a JSON number (-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?); otherwise
  *   (NaN, Infinity, "+1", "1.", blanks) it writes nothing and returns -1, and the caller
  *   decides what to write instead. JSON has no limit on a number's size; a reader may have one.
+ * Layout: sl_jsonw_init() writes compact JSON (no blank anywhere: the Singer messages).
+ *   sl_jsonw_init_python() lays it out as Python's json.dumps does, so that a document written
+ *   in place of a Python tool's reads the same (a catalog): indent 0 is one line with ", "
+ *   between members and ": " after keys; indent N > 0 puts every member and element on its own
+ *   line indented N spaces a level, "," at the end of a line, ": " after keys, and empty
+ *   containers as {} and [].
  * Ownership: the writer borrows out (the caller keeps it alive and may read or reset it between
  *   top-level values); the writer holds no memory of its own and needs no free. */
 #ifndef SL_BASE_JSONW_H
@@ -39,17 +45,24 @@ typedef struct sl_jsonw {
     uint64_t in_object;   /* bit d: the container at depth d+1 is an object */
     bool need_comma;      /* a value or member came before in the current container */
     bool after_key;       /* a key was written: its value comes next */
+    bool python;          /* json.dumps' separators: ", " (or "," and a line) and ": " */
+    int indent;           /* python: spaces per level, 0 for one line */
 } sl_jsonw;
 
 void sl_jsonw_init(sl_jsonw *w, sl_buf *out);
+void sl_jsonw_init_python(sl_jsonw *w, sl_buf *out, int indent);
 void sl_jsonw_object_begin(sl_jsonw *w);
 void sl_jsonw_object_end(sl_jsonw *w);
 void sl_jsonw_array_begin(sl_jsonw *w);
 void sl_jsonw_array_end(sl_jsonw *w);
 /* A member's name: s[0..len), any bytes, written as a string. */
 void sl_jsonw_key(sl_jsonw *w, const char *s, size_t len);
+/* The same for a NUL-terminated name. */
+void sl_jsonw_keyz(sl_jsonw *w, const char *s);
 /* A string value: s[0..len), any bytes (NUL included, written \u0000). */
 void sl_jsonw_string(sl_jsonw *w, const char *s, size_t len);
+/* The same for a NUL-terminated string. */
+void sl_jsonw_stringz(sl_jsonw *w, const char *s);
 /* A number given as text s[0..len): 0 when written, -1 (nothing written) when not JSON. */
 SL_MUSTCHECK int sl_jsonw_number(sl_jsonw *w, const char *s, size_t len);
 void sl_jsonw_int(sl_jsonw *w, int64_t v);

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "base/buf.h"
-#include "base/json_writer.h"
+#include "base/jsonw.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "tap/schema.h"
@@ -132,97 +132,97 @@ typedef struct relation {
 } relation;
 
 static void
-write_stream_metadata(sl_json_writer *w, const relation *r)
+write_stream_metadata(sl_jsonw *w, const relation *r)
 {
     const PGresult *res = r->res;
     int64_t rows = 0;
-    sl_json_writer_object(w);
-    sl_json_writer_key(w, "breadcrumb");
-    sl_json_writer_array(w);
-    sl_json_writer_array_end(w);
-    sl_json_writer_key(w, "metadata");
-    sl_json_writer_object(w);
-    sl_json_writer_key(w, "table-key-properties");
-    sl_json_writer_array(w);
+    sl_jsonw_object_begin(w);
+    sl_jsonw_keyz(w, "breadcrumb");
+    sl_jsonw_array_begin(w);
+    sl_jsonw_array_end(w);
+    sl_jsonw_keyz(w, "metadata");
+    sl_jsonw_object_begin(w);
+    sl_jsonw_keyz(w, "table-key-properties");
+    sl_jsonw_array_begin(w);
     for (size_t i = 0; i < r->ncols; i++)
         if (r->cols[i].primary_key)
-            sl_json_writer_string(w, r->cols[i].name);
-    sl_json_writer_array_end(w);
-    sl_json_writer_key(w, "schema-name");
-    sl_json_writer_string(w, PQgetvalue(res, r->first, COL_SCHEMA));
-    sl_json_writer_key(w, "database-name");
-    sl_json_writer_string(w, r->dbname);
-    sl_json_writer_key(w, "row-count");
+            sl_jsonw_stringz(w, r->cols[i].name);
+    sl_jsonw_array_end(w);
+    sl_jsonw_keyz(w, "schema-name");
+    sl_jsonw_stringz(w, PQgetvalue(res, r->first, COL_SCHEMA));
+    sl_jsonw_keyz(w, "database-name");
+    sl_jsonw_stringz(w, r->dbname);
+    sl_jsonw_keyz(w, "row-count");
     if (number(res, r->first, COL_ROWS, &rows))
-        sl_json_writer_int(w, rows);
+        sl_jsonw_int(w, rows);
     else
-        sl_json_writer_null(w);
-    sl_json_writer_key(w, "is-view");
-    sl_json_writer_bool(w, flag(res, r->first, COL_IS_VIEW));
-    sl_json_writer_object_end(w);
-    sl_json_writer_object_end(w);
+        sl_jsonw_null(w);
+    sl_jsonw_keyz(w, "is-view");
+    sl_jsonw_bool(w, flag(res, r->first, COL_IS_VIEW));
+    sl_jsonw_object_end(w);
+    sl_jsonw_object_end(w);
 }
 
 static void
-write_column_metadata(sl_json_writer *w, const sl_tap_column *col)
+write_column_metadata(sl_jsonw *w, const sl_tap_column *col)
 {
     sl_buf type = SL_BUF_INIT;
     sl_tap_schema_sql_datatype(&type, col);
-    sl_json_writer_object(w);
-    sl_json_writer_key(w, "breadcrumb");
-    sl_json_writer_array(w);
-    sl_json_writer_string(w, "properties");
-    sl_json_writer_string(w, col->name);
-    sl_json_writer_array_end(w);
-    sl_json_writer_key(w, "metadata");
-    sl_json_writer_object(w);
-    sl_json_writer_key(w, "sql-datatype");
-    sl_json_writer_string(w, type.data);
-    sl_json_writer_key(w, "inclusion");
-    sl_json_writer_string(w, sl_tap_schema_inclusion(col));
-    sl_json_writer_key(w, "selected-by-default");
-    sl_json_writer_bool(w, sl_tap_schema_supported(col));
-    sl_json_writer_object_end(w);
-    sl_json_writer_object_end(w);
+    sl_jsonw_object_begin(w);
+    sl_jsonw_keyz(w, "breadcrumb");
+    sl_jsonw_array_begin(w);
+    sl_jsonw_stringz(w, "properties");
+    sl_jsonw_stringz(w, col->name);
+    sl_jsonw_array_end(w);
+    sl_jsonw_keyz(w, "metadata");
+    sl_jsonw_object_begin(w);
+    sl_jsonw_keyz(w, "sql-datatype");
+    sl_jsonw_stringz(w, type.data);
+    sl_jsonw_keyz(w, "inclusion");
+    sl_jsonw_stringz(w, sl_tap_schema_inclusion(col));
+    sl_jsonw_keyz(w, "selected-by-default");
+    sl_jsonw_bool(w, sl_tap_schema_supported(col));
+    sl_jsonw_object_end(w);
+    sl_jsonw_object_end(w);
     sl_buf_free(&type);
 }
 
 static void
-write_stream(sl_json_writer *w, const relation *r)
+write_stream(sl_jsonw *w, const relation *r)
 {
     const char *schema = PQgetvalue(r->res, r->first, COL_SCHEMA);
     const char *table = PQgetvalue(r->res, r->first, COL_TABLE);
-    sl_json_writer_object(w);
-    sl_json_writer_key(w, "table_name");
-    sl_json_writer_string(w, table);
-    sl_json_writer_key(w, "stream");
-    sl_json_writer_string(w, table);
-    sl_json_writer_key(w, "metadata");
-    sl_json_writer_array(w);
+    sl_jsonw_object_begin(w);
+    sl_jsonw_keyz(w, "table_name");
+    sl_jsonw_stringz(w, table);
+    sl_jsonw_keyz(w, "stream");
+    sl_jsonw_stringz(w, table);
+    sl_jsonw_keyz(w, "metadata");
+    sl_jsonw_array_begin(w);
     write_stream_metadata(w, r);
     for (size_t i = 0; i < r->ncols; i++)
         write_column_metadata(w, &r->cols[i]);
-    sl_json_writer_array_end(w);
-    sl_json_writer_key(w, "tap_stream_id");
+    sl_jsonw_array_end(w);
+    sl_jsonw_keyz(w, "tap_stream_id");
     sl_buf id = SL_BUF_INIT;
     sl_buf_printf(&id, "%s-%s", schema, table);
-    sl_json_writer_string(w, id.data);
+    sl_jsonw_stringz(w, id.data);
     sl_buf_free(&id);
-    sl_json_writer_key(w, "schema");
-    sl_json_writer_object(w);
-    sl_json_writer_key(w, "type");
-    sl_json_writer_string(w, "object");
-    sl_json_writer_key(w, "properties");
-    sl_json_writer_object(w);
+    sl_jsonw_keyz(w, "schema");
+    sl_jsonw_object_begin(w);
+    sl_jsonw_keyz(w, "type");
+    sl_jsonw_stringz(w, "object");
+    sl_jsonw_keyz(w, "properties");
+    sl_jsonw_object_begin(w);
     for (size_t i = 0; i < r->ncols; i++) {
-        sl_json_writer_key(w, r->cols[i].name);
+        sl_jsonw_keyz(w, r->cols[i].name);
         sl_tap_schema_write(w, &r->cols[i]);
     }
-    sl_json_writer_object_end(w);
-    sl_json_writer_key(w, "definitions");
+    sl_jsonw_object_end(w);
+    sl_jsonw_keyz(w, "definitions");
     sl_tap_schema_definitions(w, r->cols, r->ncols);
-    sl_json_writer_object_end(w);
-    sl_json_writer_object_end(w);
+    sl_jsonw_object_end(w);
+    sl_jsonw_object_end(w);
 }
 
 /* pipelinewise warns that capping a numeric's precision or scale may truncate values. */
@@ -266,11 +266,11 @@ write_catalog(const PGresult *res, const char *dbname, sl_tap_emit_fn emit, void
     int nrows = PQntuples(res);
     sl_tap_column *cols = sl_calloc((size_t)nrows + 1, sizeof *cols);
     sl_buf text = SL_BUF_INIT;
-    sl_json_writer w;
-    sl_json_writer_init(&w, &text, 2);
-    sl_json_writer_object(&w);
-    sl_json_writer_key(&w, "streams");
-    sl_json_writer_array(&w);
+    sl_jsonw w;
+    sl_jsonw_init_python(&w, &text, 2);
+    sl_jsonw_object_begin(&w);
+    sl_jsonw_keyz(&w, "streams");
+    sl_jsonw_array_begin(&w);
     int rc = 0;
     for (int first = 0, end; first < nrows && rc == 0; first = end) {
         for (end = first; end < nrows && same_relation(res, first, end); end++)
@@ -282,8 +282,8 @@ write_catalog(const PGresult *res, const char *dbname, sl_tap_emit_fn emit, void
         rc = flush(&text, emit, ctx, err);
     }
     if (rc == 0) {
-        sl_json_writer_array_end(&w);
-        sl_json_writer_object_end(&w);
+        sl_jsonw_array_end(&w);
+        sl_jsonw_object_end(&w);
         sl_buf_putc(&text, '\n');
         rc = flush(&text, emit, ctx, err);
     }

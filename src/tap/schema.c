@@ -2,6 +2,7 @@
  * decides, for instance, that an enum is a string before its name is looked at. */
 #include "tap/schema.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -122,12 +123,22 @@ sl_tap_schema_pow10(sl_buf *out, int64_t e, bool negative)
     }
 }
 
+/* A number this module spells itself (bounds, powers of ten): always a JSON number, which the
+ * unit test checks; the writer would refuse anything else. */
 static void
-raw_pow10(sl_json_writer *w, int64_t e, bool negative)
+write_number(sl_jsonw *w, const char *text)
+{
+    int rc = sl_jsonw_number(w, text, strlen(text));
+    assert(rc == 0);
+    (void)rc;
+}
+
+static void
+raw_pow10(sl_jsonw *w, int64_t e, bool negative)
 {
     sl_buf text = SL_BUF_INIT;
     sl_tap_schema_pow10(&text, e, negative);
-    sl_json_writer_raw(w, text.data);
+    write_number(w, text.data);
     sl_buf_free(&text);
 }
 
@@ -149,44 +160,44 @@ numeric_scale(const sl_tap_column *c)
 
 /* "type": [name] for a primary key, ["null", name] otherwise; second may be NULL. */
 static void
-write_type(sl_json_writer *w, const sl_tap_column *c, const char *name, const char *second)
+write_type(sl_jsonw *w, const sl_tap_column *c, const char *name, const char *second)
 {
-    sl_json_writer_key(w, "type");
-    sl_json_writer_array(w);
+    sl_jsonw_keyz(w, "type");
+    sl_jsonw_array_begin(w);
     if (!c->primary_key)
-        sl_json_writer_string(w, "null");
-    sl_json_writer_string(w, name);
+        sl_jsonw_stringz(w, "null");
+    sl_jsonw_stringz(w, name);
     if (second)
-        sl_json_writer_string(w, second);
-    sl_json_writer_array_end(w);
+        sl_jsonw_stringz(w, second);
+    sl_jsonw_array_end(w);
 }
 
 static void
-write_integer_bounds(sl_json_writer *w, int64_t bits)
+write_integer_bounds(sl_jsonw *w, int64_t bits)
 {
     uint64_t max = ((uint64_t)1 << (bits - 1)) - 1;
     char text[32];
     snprintf(text, sizeof text, "-%" PRIu64, max + 1);
-    sl_json_writer_key(w, "minimum");
-    sl_json_writer_raw(w, text);
+    sl_jsonw_keyz(w, "minimum");
+    write_number(w, text);
     snprintf(text, sizeof text, "%" PRIu64, max);
-    sl_json_writer_key(w, "maximum");
-    sl_json_writer_raw(w, text);
+    sl_jsonw_keyz(w, "maximum");
+    write_number(w, text);
 }
 
 static void
-write_numeric_bounds(sl_json_writer *w, const sl_tap_column *c)
+write_numeric_bounds(sl_jsonw *w, const sl_tap_column *c)
 {
     int64_t p = numeric_precision(c), s = numeric_scale(c);
-    sl_json_writer_key(w, "exclusiveMaximum");
-    sl_json_writer_bool(w, true);
-    sl_json_writer_key(w, "maximum");
+    sl_jsonw_keyz(w, "exclusiveMaximum");
+    sl_jsonw_bool(w, true);
+    sl_jsonw_keyz(w, "maximum");
     raw_pow10(w, p - s, false);
-    sl_json_writer_key(w, "multipleOf");
+    sl_jsonw_keyz(w, "multipleOf");
     raw_pow10(w, -s, false);
-    sl_json_writer_key(w, "exclusiveMinimum");
-    sl_json_writer_bool(w, true);
-    sl_json_writer_key(w, "minimum");
+    sl_jsonw_keyz(w, "exclusiveMinimum");
+    sl_jsonw_bool(w, true);
+    sl_jsonw_keyz(w, "minimum");
     raw_pow10(w, p - s, true);
 }
 
@@ -228,36 +239,36 @@ array_definition(sl_buf *out, const sl_tap_column *c)
 }
 
 static void
-write_ref(sl_json_writer *w, const char *definition)
+write_ref(sl_jsonw *w, const char *definition)
 {
     sl_buf ref = SL_BUF_INIT;
     sl_buf_printf(&ref, "#/definitions/%s", definition);
-    sl_json_writer_object(w);
-    sl_json_writer_key(w, "$ref");
-    sl_json_writer_string(w, ref.data);
-    sl_json_writer_object_end(w);
+    sl_jsonw_object_begin(w);
+    sl_jsonw_keyz(w, "$ref");
+    sl_jsonw_stringz(w, ref.data);
+    sl_jsonw_object_end(w);
     sl_buf_free(&ref);
 }
 
 static void
-write_array(sl_json_writer *w, const sl_tap_column *c)
+write_array(sl_jsonw *w, const sl_tap_column *c)
 {
-    sl_json_writer_key(w, "type");
-    sl_json_writer_array(w);
-    sl_json_writer_string(w, "null");
-    sl_json_writer_string(w, "array");
-    sl_json_writer_array_end(w);
+    sl_jsonw_keyz(w, "type");
+    sl_jsonw_array_begin(w);
+    sl_jsonw_stringz(w, "null");
+    sl_jsonw_stringz(w, "array");
+    sl_jsonw_array_end(w);
     sl_buf def = SL_BUF_INIT;
     array_definition(&def, c);
-    sl_json_writer_key(w, "items");
+    sl_jsonw_keyz(w, "items");
     write_ref(w, def.data);
     sl_buf_free(&def);
 }
 
 void
-sl_tap_schema_write(sl_json_writer *w, const sl_tap_column *c)
+sl_tap_schema_write(sl_jsonw *w, const sl_tap_column *c)
 {
-    sl_json_writer_object(w);
+    sl_jsonw_object_begin(w);
     switch (classify(c)) {
     case K_UNSUPPORTED:
         break;
@@ -271,8 +282,8 @@ sl_tap_schema_write(sl_json_writer *w, const sl_tap_column *c)
     case K_STRING_LIMIT:
         write_type(w, c, "string", NULL);
         if (c->has_char_max_length && c->char_max_length != 0) {
-            sl_json_writer_key(w, "maxLength");
-            sl_json_writer_int(w, c->char_max_length);
+            sl_jsonw_keyz(w, "maxLength");
+            sl_jsonw_int(w, c->char_max_length);
         }
         break;
     case K_BOOLEAN:
@@ -280,9 +291,9 @@ sl_tap_schema_write(sl_json_writer *w, const sl_tap_column *c)
         break;
     case K_HSTORE:
         write_type(w, c, "object", NULL);
-        sl_json_writer_key(w, "properties");
-        sl_json_writer_object(w);
-        sl_json_writer_object_end(w);
+        sl_jsonw_keyz(w, "properties");
+        sl_jsonw_object_begin(w);
+        sl_jsonw_object_end(w);
         break;
     case K_JSON:
         write_type(w, c, "object", "array");
@@ -297,14 +308,14 @@ sl_tap_schema_write(sl_json_writer *w, const sl_tap_column *c)
     case K_TIME:
     case K_DATETIME:
         write_type(w, c, "string", NULL);
-        sl_json_writer_key(w, "format");
-        sl_json_writer_string(w, classify(c) == K_TIME ? "time" : "date-time");
+        sl_jsonw_keyz(w, "format");
+        sl_jsonw_stringz(w, classify(c) == K_TIME ? "time" : "date-time");
         break;
     case K_ARRAY:
         write_array(w, c);
         break;
     }
-    sl_json_writer_object_end(w);
+    sl_jsonw_object_end(w);
 }
 
 void
@@ -318,53 +329,53 @@ sl_tap_schema_sql_datatype(sl_buf *out, const sl_tap_column *c)
 
 /* {"type": ["null", scalar, "array"], ["format": ...,] "items": {"$ref": itself}} */
 static void
-write_recursive(sl_json_writer *w, const char *name, const char *scalar, const char *format)
+write_recursive(sl_jsonw *w, const char *name, const char *scalar, const char *format)
 {
     sl_buf def = SL_BUF_INIT;
     sl_buf_printf(&def, "sdc_recursive_%s_array", name);
-    sl_json_writer_key(w, def.data);
-    sl_json_writer_object(w);
-    sl_json_writer_key(w, "type");
-    sl_json_writer_array(w);
-    sl_json_writer_string(w, "null");
-    sl_json_writer_string(w, scalar);
-    sl_json_writer_string(w, "array");
-    sl_json_writer_array_end(w);
+    sl_jsonw_keyz(w, def.data);
+    sl_jsonw_object_begin(w);
+    sl_jsonw_keyz(w, "type");
+    sl_jsonw_array_begin(w);
+    sl_jsonw_stringz(w, "null");
+    sl_jsonw_stringz(w, scalar);
+    sl_jsonw_stringz(w, "array");
+    sl_jsonw_array_end(w);
     if (format) {
-        sl_json_writer_key(w, "format");
-        sl_json_writer_string(w, format);
+        sl_jsonw_keyz(w, "format");
+        sl_jsonw_stringz(w, format);
     }
-    sl_json_writer_key(w, "items");
+    sl_jsonw_keyz(w, "items");
     write_ref(w, def.data);
-    sl_json_writer_object_end(w);
+    sl_jsonw_object_end(w);
     sl_buf_free(&def);
 }
 
 static void
-write_decimal_definition(sl_json_writer *w, const sl_tap_column *c, const char *name)
+write_decimal_definition(sl_jsonw *w, const sl_tap_column *c, const char *name)
 {
     int64_t p = numeric_precision(c), s = numeric_scale(c);
-    sl_json_writer_key(w, name);
-    sl_json_writer_object(w);
-    sl_json_writer_key(w, "type");
-    sl_json_writer_array(w);
-    sl_json_writer_string(w, "null");
-    sl_json_writer_string(w, "number");
-    sl_json_writer_string(w, "array");
-    sl_json_writer_array_end(w);
-    sl_json_writer_key(w, "multipleOf");
+    sl_jsonw_keyz(w, name);
+    sl_jsonw_object_begin(w);
+    sl_jsonw_keyz(w, "type");
+    sl_jsonw_array_begin(w);
+    sl_jsonw_stringz(w, "null");
+    sl_jsonw_stringz(w, "number");
+    sl_jsonw_stringz(w, "array");
+    sl_jsonw_array_end(w);
+    sl_jsonw_keyz(w, "multipleOf");
     raw_pow10(w, -s, false);
-    sl_json_writer_key(w, "exclusiveMaximum");
-    sl_json_writer_bool(w, true);
-    sl_json_writer_key(w, "maximum");
+    sl_jsonw_keyz(w, "exclusiveMaximum");
+    sl_jsonw_bool(w, true);
+    sl_jsonw_keyz(w, "maximum");
     raw_pow10(w, p - s, false);
-    sl_json_writer_key(w, "exclusiveMinimum");
-    sl_json_writer_bool(w, true);
-    sl_json_writer_key(w, "minimum");
+    sl_jsonw_keyz(w, "exclusiveMinimum");
+    sl_jsonw_bool(w, true);
+    sl_jsonw_keyz(w, "minimum");
     raw_pow10(w, p - s, true);
-    sl_json_writer_key(w, "items");
+    sl_jsonw_keyz(w, "items");
     write_ref(w, name);
-    sl_json_writer_object_end(w);
+    sl_jsonw_object_end(w);
 }
 
 /* Whether an earlier numeric[] column has the same precision and scale (one definition). */
@@ -380,9 +391,9 @@ decimal_seen(const sl_tap_column *cols, size_t upto, const sl_tap_column *c)
 }
 
 void
-sl_tap_schema_definitions(sl_json_writer *w, const sl_tap_column *cols, size_t n)
+sl_tap_schema_definitions(sl_jsonw *w, const sl_tap_column *cols, size_t n)
 {
-    sl_json_writer_object(w);
+    sl_jsonw_object_begin(w);
     write_recursive(w, "integer", "integer", NULL);
     write_recursive(w, "number", "number", NULL);
     write_recursive(w, "string", "string", NULL);
@@ -398,5 +409,5 @@ sl_tap_schema_definitions(sl_json_writer *w, const sl_tap_column *cols, size_t n
         write_decimal_definition(w, c, name.data);
         sl_buf_free(&name);
     }
-    sl_json_writer_object_end(w);
+    sl_jsonw_object_end(w);
 }

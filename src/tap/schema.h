@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "base/buf.h"
-#include "base/json_writer.h"
+#include "base/jsonw.h"
 
 typedef struct sl_tap_column {
     const char *name;
@@ -44,12 +44,12 @@ bool sl_tap_schema_supported(const sl_tap_column *c);
 /* "automatic" (primary key), "available" or "unsupported". */
 const char *sl_tap_schema_inclusion(const sl_tap_column *c);
 /* Writes the column's JSON Schema (an object) as the next value of w. */
-void sl_tap_schema_write(sl_json_writer *w, const sl_tap_column *c);
+void sl_tap_schema_write(sl_jsonw *w, const sl_tap_column *c);
 /* Appends the column's "sql-datatype": its sql_type, or "bit(N)" for a bit(N) with N > 1. */
 void sl_tap_schema_sql_datatype(sl_buf *out, const sl_tap_column *c);
 /* Writes a table's "definitions" object: the six recursive array schemas every stream has,
  * then one sdc_recursive_decimal_P_S_array per distinct numeric[] precision and scale. */
-void sl_tap_schema_definitions(sl_json_writer *w, const sl_tap_column *cols, size_t n);
+void sl_tap_schema_definitions(sl_jsonw *w, const sl_tap_column *cols, size_t n);
 /* 10^e as Python writes it: an integer for e >= 0 ("1000"), a float otherwise ("0.01",
  * "1e-05"); negated ("-1000", "-1e-05") when negative is set. Appends to out. */
 void sl_tap_schema_pow10(sl_buf *out, int64_t e, bool negative);

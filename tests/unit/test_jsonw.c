@@ -384,6 +384,45 @@ test_singer_record(void **state)
     sl_buf_free(&b);
 }
 
+/* The python layouts: json.dumps(v) and json.dumps(v, indent=2) of the same value. */
+static void
+python_doc(sl_jsonw *w)
+{
+    sl_jsonw_object_begin(w);
+    sl_jsonw_keyz(w, "a");
+    sl_jsonw_array_begin(w);
+    sl_jsonw_int(w, 1);
+    sl_jsonw_object_begin(w);
+    sl_jsonw_object_end(w);
+    sl_jsonw_array_begin(w);
+    sl_jsonw_array_end(w);
+    sl_jsonw_array_end(w);
+    sl_jsonw_keyz(w, "b");
+    sl_jsonw_stringz(w, "x");
+    sl_jsonw_object_end(w);
+}
+
+static void
+test_python_layouts(void **state)
+{
+    (void)state;
+    sl_buf out = SL_BUF_INIT;
+    sl_jsonw w;
+    sl_jsonw_init_python(&w, &out, 0);
+    python_doc(&w);
+    assert_string_equal(out.data, "{\"a\": [1, {}, []], \"b\": \"x\"}");
+    sl_buf_reset(&out);
+    sl_jsonw_init_python(&w, &out, 2);
+    python_doc(&w);
+    assert_string_equal(out.data, "{\n  \"a\": [\n    1,\n    {},\n    []\n  ],\n"
+                                  "  \"b\": \"x\"\n}");
+    sl_buf_reset(&out);
+    sl_jsonw_init(&w, &out);
+    python_doc(&w);
+    assert_string_equal(out.data, "{\"a\":[1,{},[]],\"b\":\"x\"}");
+    sl_buf_free(&out);
+}
+
 int
 main(void)
 {
@@ -397,6 +436,7 @@ main(void)
         cmocka_unit_test(test_integers),
         cmocka_unit_test(test_jansson_reads_back),
         cmocka_unit_test(test_singer_record),
+        cmocka_unit_test(test_python_layouts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /* tests/unit/test_tapschema.c: tap/schema.h maps a column to the JSON Schema, sql-datatype and
- * inclusion that pipelinewise-tap-postgres's schema_for_column gives it; base/json_writer.h
- * writes it as Python's json.dumps would. */
+ * inclusion that pipelinewise-tap-postgres's schema_for_column gives it; base/jsonw.h (python
+ * layout) writes it as Python's json.dumps would. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "base/json_writer.h"
+#include "base/jsonw.h"
 #include "tap/config.h"
 #include "tap/schema.h"
 
@@ -142,8 +142,8 @@ test_column_mapping(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sl_buf schema = SL_BUF_INIT, type = SL_BUF_INIT;
-        sl_json_writer w;
-        sl_json_writer_init(&w, &schema, 0);
+        sl_jsonw w;
+        sl_jsonw_init_python(&w, &schema, 0);
         sl_tap_schema_write(&w, &cases[i].col);
         sl_tap_schema_sql_datatype(&type, &cases[i].col);
         if (strcmp(schema.data, cases[i].schema) != 0)
@@ -191,8 +191,8 @@ test_definitions_once_per_decimal(void **state)
         COL("numeric[]", .is_array = true),
     };
     sl_buf out = SL_BUF_INIT;
-    sl_json_writer w;
-    sl_json_writer_init(&w, &out, 0);
+    sl_jsonw w;
+    sl_jsonw_init_python(&w, &out, 0);
     sl_tap_schema_definitions(&w, cols, 4);
     const char *first = strstr(out.data, "\"sdc_recursive_decimal_8_3_array\": {");
     assert_non_null(first);
@@ -214,21 +214,21 @@ test_writer_layout_and_escapes(void **state)
 {
     (void)state;
     sl_buf out = SL_BUF_INIT;
-    sl_json_writer w;
-    sl_json_writer_init(&w, &out, 2);
-    sl_json_writer_object(&w);
-    sl_json_writer_key(&w, "a\"\n\x01\x7f");
-    sl_json_writer_array(&w);
-    sl_json_writer_array_end(&w);
-    sl_json_writer_key(&w, "b");
-    sl_json_writer_array(&w);
-    sl_json_writer_string(&w, "caf\xc3\xa9 \xff");
-    sl_json_writer_object(&w);
-    sl_json_writer_object_end(&w);
-    sl_json_writer_array_end(&w);
-    sl_json_writer_object_end(&w);
-    assert_string_equal(out.data, "{\n  \"a\\\"\\n\\u0001\\u007f\": [],\n  \"b\": [\n"
-                                  "    \"caf\xc3\xa9 \\ufffd\",\n    {}\n  ]\n}");
+    sl_jsonw w;
+    sl_jsonw_init_python(&w, &out, 2);
+    sl_jsonw_object_begin(&w);
+    sl_jsonw_keyz(&w, "a\"\n\x01\x7f");
+    sl_jsonw_array_begin(&w);
+    sl_jsonw_array_end(&w);
+    sl_jsonw_keyz(&w, "b");
+    sl_jsonw_array_begin(&w);
+    sl_jsonw_stringz(&w, "caf\xc3\xa9 \xff");
+    sl_jsonw_object_begin(&w);
+    sl_jsonw_object_end(&w);
+    sl_jsonw_array_end(&w);
+    sl_jsonw_object_end(&w);
+    assert_string_equal(out.data, "{\n  \"a\\\"\\n\\u0001\x7f\": [],\n  \"b\": [\n"
+                                  "    \"caf\xc3\xa9 \xef\xbf\xbd\",\n    {}\n  ]\n}");
     sl_buf_free(&out);
 }
 
