@@ -11,12 +11,12 @@
 set -uo pipefail
 if [ $# -ge 1 ]; then
     cd "$1" || exit 2
-    files=$(find src include tests/unit tests/fuzz \( -name '*.c' -o -name '*.h' \) \
+    files=$(find src include tests/unit tests/fuzz tests/drivers \( -name '*.c' -o -name '*.h' \) \
             2>/dev/null | sort)
 else
     cd "$(dirname "$0")/.."
     files=$(git ls-files 'src/*.c' 'src/*.h' 'include/*.h' 'tests/unit/*.c' 'tests/unit/*.h' \
-            'tests/fuzz/*.c')
+            'tests/fuzz/*.c' 'tests/drivers/*.c')
 fi
 bad=0
 # shellcheck disable=SC2086

@@ -543,6 +543,22 @@ sl_conn_query(sl_conn *c, PGresult **res, const char *sql, int nparams, const ch
     return 0;
 }
 
+int
+sl_conn_simple_query(sl_conn *c, PGresult **res, const char *sql, sl_error *err)
+{
+    PGresult *r = PQexec(c->pg, sql);
+    ExecStatusType st = PQresultStatus(r);
+    sl_conn_log_statement("query", sql);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        sl_conn_error_from(c, r, err);
+        redact_error(err, sql);
+        PQclear(r);
+        return -1;
+    }
+    *res = r;
+    return 0;
+}
+
 static char *
 own(char *libpq_string)
 {

@@ -76,6 +76,10 @@ SL_MUSTCHECK int sl_conn_exec(sl_conn *c, const char *sql, sl_error *err);
  * A connection lost while running either is SL_E_CONNECT; a server error SL_E_SERVER. */
 SL_MUSTCHECK int sl_conn_query(sl_conn *c, PGresult **res, const char *sql, int nparams,
                                const char *const *params, sl_error *err);
+/* The same as sl_conn_query() without parameters, by the simple query protocol: what a
+ * replication connection (walsender) accepts. */
+SL_MUSTCHECK int sl_conn_simple_query(sl_conn *c, PGresult **res, const char *sql,
+                                      sl_error *err);
 /* Fills err from a failed PGresult (message, SQLSTATE, detail/hint), kind SL_E_SERVER. */
 void sl_conn_error_from_result(sl_error *err, const PGresult *res);
 /* Like sl_conn_error_from_result(), but SL_E_CONNECT naming the server when the connection is

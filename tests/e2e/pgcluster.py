@@ -41,6 +41,18 @@ def _free_port():
     raise RuntimeError("no free port")
 
 
+_KNOWN = {}
+
+
+def server_knows(setting):
+    """Whether this PostgreSQL build has the setting (postgres --describe-config lists it)."""
+    if setting not in _KNOWN:
+        out = subprocess.run([f"{BINDIR}/postgres", "--describe-config"], capture_output=True,
+                             text=True).stdout
+        _KNOWN[setting] = any(line.split("\t", 1)[0] == setting for line in out.splitlines())
+    return _KNOWN[setting]
+
+
 class PgCluster:
     def __init__(self, name="sluice", settings=None, server_env=None, template=None):
         self.root = tempfile.mkdtemp(prefix=f"{name}-pg-")
@@ -116,6 +128,9 @@ class PgCluster:
             "full_page_writes": "off",
             "shared_buffers": "128MB",
         }
+        if server_knows("output_plugin_libraries"):
+            # Recent minor releases refuse output plugins not listed here (wal2json for the tap).
+            conf["output_plugin_libraries"] = "'pgoutput, test_decoding, wal2json'"
         conf.update(self.settings)
         with open(os.path.join(self.datadir, "postgresql.auto.conf"), "a") as f:
             for k, v in conf.items():
