@@ -23,10 +23,10 @@
  *   macaddr, enums              the text as a string.
  *   money                       the text as the server prints it (lc_monetary): "$1,000.00".
  *   date                        "YYYY-MM-DDT00:00:00+00:00"; infinity is 9999-12-31 and
- *                               -infinity 0001-01-01 (psycopg2's date.max and date.min); a year
- *                               after 9999 becomes 9999 (psycopg2's clamp); a date BC, or a
- *                               29 February moved so into 9999, is an error: psycopg2 cannot
- *                               make it either, and pipelinewise stops there.
+ *                               -infinity 0001-01-01 (psycopg2's date.max and date.min; in an
+ *                               array psycopg2 fails on them, sluice writes the same); a date
+ *                               BC or after 9999 is an error: Python's date cannot hold it,
+ *                               psycopg2 raises and pipelinewise stops there.
  *   timestamp [with time zone]  pipelinewise selects it through "CASE WHEN v < '0001-01-01
  *                               00:00:00.000' OR v > '9999-12-31 23:59:59.999' THEN
  *                               '9999-12-31 23:59:59.999' ELSE v END", so infinities, dates BC,
@@ -41,9 +41,14 @@
  *   time                        str(time): "HH:MM:SS" or "HH:MM:SS.ffffff"; 24:00:00 is
  *                               "00:00:00" (pipelinewise's own rule).
  *   time with time zone         the time converted to UTC, without an offset: "HH:MM:SS"
- *                               (24 as hour first read as 0; the offset rounded to whole
- *                               minutes as psycopg2 does). With a fraction pipelinewise fails
- *                               (its strptime format has none); sluice keeps ".ffffff".
+ *                               (24 as hour read as 0; an offset's seconds count). With a
+ *                               fraction pipelinewise fails (its strptime format has none);
+ *                               sluice keeps ".ffffff".
+ *   NULL                        null; [] for an array (sl_tap_value_write_null()).
+ *   arrays                      nested lists of the elements, each by its type's rule above
+ *                               (NULL elements null); see "arrays" below for the exceptions.
+ *   json, jsonb                 the document json.loads() reads: see "json and jsonb" below.
+ *   hstore                      an object of strings and nulls, in the text's order.
  *   any other type (interval, bytea, bit(n), xml, geometric types, ...) has no schema type in
  *   the catalog, so no stream selects it; written as its text.
  * Errors: text that does not parse as its type's output is SL_E_SERVER naming the column; a
@@ -486,9 +491,7 @@ write_date(sl_jsonw *w, const sl_tap_column *c, const char *s, size_t len, sl_er
         size_t i = 0;
         if (!parse_date(s, len, &i, &d) || !parse_bc(s, len, &i, &d))
             return malformed(c, "date", err);
-        if (d.year > 9999)
-            d.year = 9999;  /* psycopg2's clamp, month and day kept */
-        if (d.bc || d.year == 0 || (d.year == 9999 && d.month == 2 && d.day == 29)) {
+        if (d.bc || d.year == 0 || d.year > 9999) {
             sl_error_set(err, SL_E_UNSUPPORTED,
                          "column \"%s\": a date outside years 1 to 9999, which pipelinewise "
                          "cannot emit either",
@@ -571,13 +574,11 @@ write_timetz(sl_jsonw *w, const sl_tap_column *c, const char *s, size_t len, sl_
     if (!parse_time(s, len, &i, &h, &m, &sec, &us) || sec > 59 ||
         !parse_offset(s, len, &i, &offset) || i != len)
         return malformed(c, "time with time zone", err);
-    /* psycopg2 rounds the offset to whole minutes (C round(): halves away from zero) */
-    long minutes = offset >= 0 ? (offset + 30) / 60 : -((-offset + 30) / 60);
-    long day = 24L * 60;
-    long t = ((h == 24 ? 0 : h) * 60L + m - minutes) % day;
+    long day = 24L * 3600;
+    long t = ((h == 24 ? 0 : h) * 3600L + m * 60L + sec - offset) % day;
     if (t < 0)
         t += day;
-    write_clock(w, (int)(t / 60), (int)(t % 60), sec, us);
+    write_clock(w, (int)(t / 3600), (int)(t / 60 % 60), (int)(t % 60), us);
     return 0;
 }
 
@@ -1209,6 +1210,17 @@ write_scalar(sl_jsonw *w, const sl_tap_column *c, int kind, const char *s, size_
     default:
         sl_jsonw_string(w, s, len);
         return 0;
+    }
+}
+
+void
+sl_tap_value_write_null(sl_jsonw *w, const sl_tap_column *c)
+{
+    if (c->is_array) {
+        sl_jsonw_array_begin(w);
+        sl_jsonw_array_end(w);
+    } else {
+        sl_jsonw_null(w);
     }
 }
 

@@ -14,7 +14,8 @@
  * IntervalStyle, TimeZone, extra_float_digits, bytea_output); the COPY's SELECT list is built
  * with sl_tap_value_select() per column; then, per row, each field the COPY decoder
  * (pg/copytext.h sl_copyrow) gives that is not NULL goes to sl_tap_value_write() as the next
- * JSON value of the RECORD's "record" object (the caller writes the key, and null for NULL).
+ * JSON value of the RECORD's "record" object (the caller writes the key); a NULL field goes to
+ * sl_tap_value_write_null() instead (an array column's NULL is [] in pipelinewise's RECORDs).
  * No server round trip per value: everything is decoded from the text.
  * Errors: text a column's type cannot have printed (the server never sends it; a fuzzer does)
  * is SL_E_SERVER naming the column; a value pipelinewise cannot emit either (a date BC) is
@@ -40,6 +41,9 @@ const char *sl_tap_value_session_sql(void);
  * or a cast of it when the text of the type itself does not carry what the RECORD needs.
  * quoted_name is the column name already quoted as an identifier (quote_ident). */
 void sl_tap_value_select(sl_buf *sql, const sl_tap_column *c, const char *quoted_name);
+/* Writes the value of a NULL field of column c: [] for an array (pipelinewise converts an
+ * array with "elem or []"), null for any other type. */
+void sl_tap_value_write_null(sl_jsonw *w, const sl_tap_column *c);
 /* Writes the value of one non-NULL field of column c (decoded COPY text text[0..len)). */
 SL_MUSTCHECK int sl_tap_value_write(sl_jsonw *w, const sl_tap_column *c, const char *text,
                                     size_t len, sl_error *err);

@@ -204,11 +204,10 @@ test_dates(void **state)
         {COL("date"), "0001-01-01", "\"0001-01-01T00:00:00+00:00\""},
         {COL("date"), "infinity", "\"9999-12-31T00:00:00+00:00\""},
         {COL("date"), "-infinity", "\"0001-01-01T00:00:00+00:00\""},
-        {COL("date"), "12020-03-04", "\"9999-03-04T00:00:00+00:00\""},
     };
     check_cases(cases, N(cases));
     check_error(COL("date"), "0044-03-15 BC", SL_E_UNSUPPORTED);
-    check_error(COL("date"), "12020-02-29", SL_E_UNSUPPORTED);
+    check_error(COL("date"), "12020-03-04", SL_E_UNSUPPORTED);
     check_error(COL("date"), "2020-1-01", SL_E_SERVER);
     check_error(COL("date"), "2020-13-01", SL_E_SERVER);
     check_error(COL("date"), "2020-01-01 ", SL_E_SERVER);
@@ -262,8 +261,8 @@ test_times(void **state)
         {COL(tz), "01:00:00+02", "\"23:00:00\""},
         {COL(tz), "23:30:00-01", "\"00:30:00\""},
         {COL(tz), "24:00:00-01", "\"01:00:00\""},
-        {COL(tz), "12:00:00+05:30:15", "\"06:30:00\""},  /* the offset rounded to 05:30 */
-        {COL(tz), "12:00:00+05:30:30", "\"06:29:00\""},  /* half a minute rounds away */
+        {COL(tz), "12:00:00+05:30:15", "\"06:29:45\""},
+        {COL(tz), "00:00:00-00:00:30", "\"00:00:30\""},
         {COL(tz), "12:34:56.789+05:30", "\"07:04:56.789000\""},
     };
     check_cases(cases, N(cases));
@@ -326,6 +325,23 @@ test_arrays(void **state)
     check_error(ARR("text[]"), "{a\\", SL_E_SERVER);
     check_error(ARR("text[]"), "", SL_E_SERVER);
     check_error(ARR("date[]"), "{0044-03-15 BC}", SL_E_UNSUPPORTED);
+}
+
+/* pipelinewise writes an array column's NULL as [] ("elem or []"), any other NULL as null. */
+static void
+test_nulls(void **state)
+{
+    (void)state;
+    sl_buf out = SL_BUF_INIT;
+    sl_jsonw w;
+    sl_jsonw_init(&w, &out);
+    sl_tap_column a = ARR("integer[]"), i = COL("integer");
+    sl_jsonw_array_begin(&w);
+    sl_tap_value_write_null(&w, &a);
+    sl_tap_value_write_null(&w, &i);
+    sl_jsonw_array_end(&w);
+    assert_string_equal(out.data, "[[],null]");
+    sl_buf_free(&out);
 }
 
 /* A refused element leaves nothing of its array behind, the writer as it was. */
@@ -479,6 +495,7 @@ main(void)
         cmocka_unit_test(test_timestamps),
         cmocka_unit_test(test_times),
         cmocka_unit_test(test_arrays),
+        cmocka_unit_test(test_nulls),
         cmocka_unit_test(test_refused_array_rolls_back),
         cmocka_unit_test(test_hstore),
         cmocka_unit_test(test_json),
