@@ -55,6 +55,8 @@
  * value pipelinewise cannot emit (above) is SL_E_UNSUPPORTED naming the column. */
 #include "tap/value.h"
 
+#include "base/mem.h"
+
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -76,7 +78,8 @@ enum {
     VK_TIME,
     VK_TIMETZ,
     VK_TIMESTAMP,       /* timestamp and timestamptz: the text is UTC in both */
-    VK_JSON,            /* json and jsonb: the document, as json.loads() reads it */
+    VK_JSON,            /* json: the document, as json.loads() reads it */
+    VK_JSONB,           /* jsonb: the same, with keys the server made unique */
     VK_HSTORE,          /* an object of strings and nulls */
     VK_KIND_MASK = 0xff,
     VK_SEMICOLON = 0x100, /* an array whose elements are separated by ';' (box[]) */
@@ -141,8 +144,10 @@ kind_of(const sl_tap_column *c)
     if (type_is(t, len, "timestamp without time zone") ||
         type_is(t, len, "timestamp with time zone"))
         return VK_TIMESTAMP;
-    if (type_is(t, len, "json") || type_is(t, len, "jsonb"))
+    if (type_is(t, len, "json"))
         return VK_JSON;
+    if (type_is(t, len, "jsonb"))
+        return VK_JSONB;
     if (type_is(t, len, "hstore"))
         return VK_HSTORE;
     if (c->is_array && type_is(t, len, "box"))
@@ -637,14 +642,24 @@ write_timestamp(sl_jsonw *w, const sl_tap_column *c, const char *s, size_t len, 
  * simplejson writes what json.loads() made of it: integers as they are but "-0" as 0, other
  * numbers through a double (repr(), and null for one too large for a double where Python
  * would write the non-JSON token Infinity), strings decoded and re-escaped, members in their
- * order. Duplicate keys of a json (not jsonb) object are all written; Python keeps the last
- * value at the first key's place. */
+ * order. Of duplicate keys in a json (not jsonb) object, Python's dict keeps the last value at
+ * the first key's place, and so does sluice. */
+/* A member of an object being written: offsets in the output of its key's opening quote, of
+ * the ':' after the key and of the end of its value. */
+typedef struct {
+    size_t key, colon, end;
+} json_member;
+
 typedef struct {
     sl_jsonw *w;
     const char *s;
     size_t len, i;
     int depth;
     bool too_deep;
+    bool dedup;               /* json (not jsonb, whose keys the server made unique) */
+    json_member *members;     /* the members of the objects open, innermost last */
+    size_t nmembers, cap;
+    json_member local[32];    /* members until there are more: no allocation for most */
 } json_reader;
 
 static void
@@ -829,23 +844,137 @@ json_number(json_reader *j)
     return true;
 }
 
+static void
+json_push(json_reader *j, json_member m)
+{
+    if (j->nmembers == j->cap) {
+        size_t cap = j->cap * 2;
+        json_member *grown = sl_malloc(cap * sizeof *grown);
+        memcpy(grown, j->members, j->nmembers * sizeof *grown);
+        if (j->members != j->local)
+            free(j->members);
+        j->members = grown;
+        j->cap = cap;
+    }
+    j->members[j->nmembers++] = m;
+}
+
+static bool
+same_key(const sl_buf *out, const json_member *a, const json_member *b)
+{
+    size_t n = a->colon - a->key;
+    return n == b->colon - b->key && memcmp(out->data + a->key, out->data + b->key, n) == 0;
+}
+
+/* Orders members by key (length, then bytes). */
+static int
+key_order(const sl_buf *out, const json_member *a, const json_member *b)
+{
+    size_t na = a->colon - a->key, nb = b->colon - b->key;
+    if (na != nb)
+        return na < nb ? -1 : 1;
+    return memcmp(out->data + a->key, out->data + b->key, na);
+}
+
+/* Merge sort of m[0..n) by key_order, tmp holding n. */
+static void
+sort_members(const sl_buf *out, json_member *m, json_member *tmp, size_t n)
+{
+    if (n < 2)
+        return;
+    size_t half = n / 2;
+    sort_members(out, m, tmp, half);
+    sort_members(out, m + half, tmp, n - half);
+    size_t a = 0, b = half, k = 0;
+    while (a < half && b < n)
+        tmp[k++] = key_order(out, &m[b], &m[a]) < 0 ? m[b++] : m[a++];
+    while (a < half)
+        tmp[k++] = m[a++];
+    while (b < n)
+        tmp[k++] = m[b++];
+    memcpy(m, tmp, n * sizeof *m);
+}
+
+/* The index in m[0..n) (in output order) of the member whose key starts at offset key. */
+static size_t
+member_at(const json_member *m, size_t n, size_t key)
+{
+    size_t lo = 0, hi = n;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m[mid].key <= key)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Rewrites the members m[0..n) of the object just written (its output from m[0].key on)
+ * when two have the same key: each key once, at its first place, with its last value. Small
+ * objects are checked pair by pair; a large one, or one with a duplicate, by sorting its keys
+ * (stable: a key's first and last members end its group), so that a hostile document costs
+ * n log n. */
+static void
+json_dedup(json_reader *j, const json_member *m, size_t n)
+{
+    sl_buf *out = j->w->out;
+    bool dup = n > 16;
+    for (size_t a = 1; a < n && !dup; a++)
+        for (size_t b = 0; b < a && !dup; b++)
+            dup = same_key(out, &m[a], &m[b]);
+    if (!dup)
+        return;
+    json_member *sorted = sl_malloc(2 * n * sizeof *sorted);
+    size_t *last = sl_malloc(n * sizeof *last);
+    memcpy(sorted, m, n * sizeof *sorted);
+    sort_members(out, sorted, sorted + n, n);
+    dup = false;
+    for (size_t k = 0; k < n; k++)
+        last[k] = SIZE_MAX;
+    for (size_t g = 0, e; g < n; g = e) {
+        for (e = g + 1; e < n && same_key(out, &sorted[g], &sorted[e]); e++)
+            dup = true;
+        last[member_at(m, n, sorted[g].key)] = member_at(m, n, sorted[e - 1].key);
+    }
+    if (dup) {
+        sl_buf kept = SL_BUF_INIT;
+        for (size_t a = 0; a < n; a++) {
+            if (last[a] == SIZE_MAX)
+                continue;
+            if (kept.len)
+                sl_buf_putc(&kept, ',');
+            sl_buf_append(&kept, out->data + m[a].key, m[a].colon - m[a].key);
+            sl_buf_append(&kept, out->data + m[last[a]].colon, m[last[a]].end - m[last[a]].colon);
+        }
+        out->len = m[0].key;
+        sl_buf_append(out, kept.data, kept.len);
+        sl_buf_free(&kept);
+    }
+    free(last);
+    free(sorted);
+}
+
 static bool json_value(json_reader *j);
 
 static bool
 json_container(json_reader *j, bool object)
 {
     char close = object ? '}' : ']';
+    sl_buf *out = j->w->out;
     if (++j->depth > JSON_MAX_DEPTH) {
         j->too_deep = true;
         return false;
     }
-    sl_buf_putc(j->w->out, object ? '{' : '[');
+    size_t base = j->nmembers;
+    sl_buf_putc(out, object ? '{' : '[');
     j->i++;
     json_space(j);
     if (j->i < j->len && j->s[j->i] == close) {
         j->i++;
     } else {
         for (;;) {
+            json_member m = {out->len, 0, 0};
             json_space(j);
             if (object) {
                 if (j->i >= j->len || j->s[j->i] != '"' || !json_string(j))
@@ -854,14 +983,19 @@ json_container(json_reader *j, bool object)
                 if (j->i >= j->len || j->s[j->i] != ':')
                     return false;
                 j->i++;
-                sl_buf_putc(j->w->out, ':');
+                m.colon = out->len;
+                sl_buf_putc(out, ':');
             }
             if (!json_value(j))
                 return false;
+            if (object && j->dedup) {
+                m.end = out->len;
+                json_push(j, m);
+            }
             json_space(j);
             if (j->i < j->len && j->s[j->i] == ',') {
                 j->i++;
-                sl_buf_putc(j->w->out, ',');
+                sl_buf_putc(out, ',');
                 continue;
             }
             if (j->i < j->len && j->s[j->i] == close) {
@@ -871,7 +1005,10 @@ json_container(json_reader *j, bool object)
             return false;
         }
     }
-    sl_buf_putc(j->w->out, close);
+    if (j->nmembers - base > 1)
+        json_dedup(j, j->members + base, j->nmembers - base);
+    j->nmembers = base;
+    sl_buf_putc(out, close);
     j->depth--;
     return true;
 }
@@ -905,12 +1042,17 @@ json_value(json_reader *j)
 }
 
 static int
-write_json(sl_jsonw *w, const sl_tap_column *c, const char *s, size_t len, sl_error *err)
+write_json(sl_jsonw *w, const sl_tap_column *c, bool dedup, const char *s, size_t len,
+           sl_error *err)
 {
-    json_reader j = {.w = w, .s = s, .len = len};
+    json_reader j = {.w = w, .s = s, .len = len, .dedup = dedup};
+    j.members = j.local;
+    j.cap = sizeof j.local / sizeof j.local[0];
     sl_jsonw_raw_begin(w);
     bool ok = json_value(&j);
     json_space(&j);
+    if (j.members != j.local)
+        free(j.members);
     if (ok && j.i == len)
         return 0;
     if (j.too_deep) {
@@ -1204,7 +1346,8 @@ write_scalar(sl_jsonw *w, const sl_tap_column *c, int kind, const char *s, size_
     case VK_TIMESTAMP:
         return write_timestamp(w, c, s, len, err);
     case VK_JSON:
-        return write_json(w, c, s, len, err);
+    case VK_JSONB:
+        return write_json(w, c, kind == VK_JSON, s, len, err);
     case VK_HSTORE:
         return write_hstore(w, c, s, len, err);
     default:

@@ -424,6 +424,46 @@ test_json(void **state)
     check_error(COL("json"), "", SL_E_SERVER);
 }
 
+/* A json object's duplicate keys as Python's dict keeps them: the last value at the first
+ * key's place (jsonb has none: the server keeps one). */
+static void
+test_json_duplicate_keys(void **state)
+{
+    (void)state;
+    const value_case cases[] = {
+        {COL("json"), "{\"a\":1,\"b\":2,\"a\":3}", "{\"a\":3,\"b\":2}"},
+        {COL("json"), "{\"x\":{\"a\":1,\"a\":[2]},\"y\":{\"a\":1,\"a\":2}}",
+         "{\"x\":{\"a\":[2]},\"y\":{\"a\":2}}"},
+        {COL("json"), "{\"x\":{\"a\":1,\"a\":2},\"x\":5}", "{\"x\":5}"},
+        {COL("json"), "{\"\\u0061\":1,\"a\":2}", "{\"a\":2}"},  /* equal once decoded */
+        {COL("json"), "[{\"a\":1,\"a\":2},{\"a\":3}]", "[{\"a\":2},{\"a\":3}]"},
+        {ARR("json[]"), "{\"{\\\"a\\\":1,\\\"a\\\":2}\"}", "[{\"a\":2}]"},
+    };
+    check_cases(cases, N(cases));
+    /* a large object: keys sorted to find the duplicates */
+    sl_buf doc = SL_BUF_INIT, want = SL_BUF_INIT;
+    sl_buf_putc(&doc, '{');
+    for (int k = 0; k < 40; k++)
+        sl_buf_printf(&doc, "%s\"k%d\":%d", k ? "," : "", k % 30, k);
+    sl_buf_putc(&doc, '}');
+    sl_buf_putc(&want, '{');
+    for (int k = 0; k < 30; k++)
+        sl_buf_printf(&want, "%s\"k%d\":%d", k ? "," : "", k, k < 10 ? k + 30 : k);
+    sl_buf_putc(&want, '}');
+    value_case big = {COL("json"), doc.data, want.data};
+    check_cases(&big, 1);
+    /* a hostile one: 100000 times the same key costs n log n, not n^2 */
+    sl_buf_reset(&doc);
+    sl_buf_putc(&doc, '{');
+    for (int k = 0; k < 100000; k++)
+        sl_buf_printf(&doc, "%s\"a\":%d", k ? "," : "", k);
+    sl_buf_putc(&doc, '}');
+    value_case hostile = {COL("json"), doc.data, "{\"a\":99999}"};
+    check_cases(&hostile, 1);
+    sl_buf_free(&doc);
+    sl_buf_free(&want);
+}
+
 /* Deeper than Python's recursion limit lets json.loads() go: refused, not crashed on. */
 static void
 test_json_depth(void **state)
@@ -499,6 +539,7 @@ main(void)
         cmocka_unit_test(test_refused_array_rolls_back),
         cmocka_unit_test(test_hstore),
         cmocka_unit_test(test_json),
+        cmocka_unit_test(test_json_duplicate_keys),
         cmocka_unit_test(test_json_depth),
         cmocka_unit_test(test_numbers_against_python),
         cmocka_unit_test(test_session_and_select),
