@@ -1,10 +1,13 @@
 /* tap/value.c: see value.h. The rules, type by type. pipelinewise-tap-postgres (FULL_TABLE and
- * INCREMENTAL) reads rows with psycopg2 2.9, turns each value into a Python object, cleans it
- * in selected_value_to_singer_value_impl() and writes the message with simplejson
- * (use_decimal). What it writes is therefore what psycopg2's typecaster and Python's str(),
- * isoformat() and repr() make of the server's text; each rule below reproduces that from the
- * text COPY sends in the session sl_tap_value_session_sql() sets up (DateStyle ISO, TimeZone
- * UTC, extra_float_digits 3, client_encoding UTF8).
+ * INCREMENTAL) reads rows with psycopg2 2.9 (its type registrations: json and jsonb as text,
+ * hstore, arrays of bit, uuid, money, citext and enums as lists of strings), turns each value
+ * into a Python object, cleans it in selected_value_to_singer_value_impl() and writes the
+ * message with simplejson (use_decimal). What it writes is therefore what psycopg2's
+ * typecasters and Python's str(), isoformat() and repr() make of the server's text; each rule
+ * below reproduces that from the text COPY sends in the session sl_tap_value_session_sql() sets
+ * up (DateStyle ISO, TimeZone UTC, extra_float_digits 3, client_encoding UTF8). Checked value by
+ * value against psycopg2 2.9.5 and Python 3.11 on PostgreSQL 15. Strings are the same JSON
+ * values; simplejson spells non-ASCII characters as \uXXXX where sluice's writer keeps UTF-8.
  *
  *   smallint, integer, bigint   the integer ("-5").
  *   numeric                     Python's str(Decimal(text)): the text as the server prints it,
@@ -52,10 +55,14 @@
  *   any other type (interval, bytea, bit(n), xml, geometric types, ...) has no schema type in
  *   the catalog, so no stream selects it; written as its text.
  * Errors: text that does not parse as its type's output is SL_E_SERVER naming the column; a
- * value pipelinewise cannot emit (above) is SL_E_UNSUPPORTED naming the column. */
+ * value pipelinewise cannot emit (above) is SL_E_UNSUPPORTED naming the column.
+ *
+ * LOG_BASED replication (not done here) converts differently in pipelinewise, from wal2json's
+ * text: timestamps past 9999 or BC become "9999-12-31T23:59:59.999+00:00" (3 digits), dates go
+ * through dateutil, numeric NaN stays (Decimal('NaN')), timetz offsets are "+HH" plus "00",
+ * hstore and arrays are converted by a query to the server (arrays of dates, times, timestamps,
+ * numerics, uuids and json cast to text[] first, bit[] to boolean[]). */
 #include "tap/value.h"
-
-#include "base/mem.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -64,6 +71,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "base/mem.h"
 
 /* What a column's values are written as, decided once per column by its type name. */
 enum {
@@ -373,8 +382,16 @@ put_python_float(sl_buf *out, const float_parts *f)
         sl_buf_putc(out, '.');
         sl_buf_append(out, f->dig + 1, (size_t)(nd - 1));
     }
-    long e = point - 1;
-    sl_buf_printf(out, "e%c%02ld", e < 0 ? '-' : '+', e < 0 ? -e : e);
+    long e = point - 1, mag = e < 0 ? -e : e;
+    char exp[8];  /* "e", the sign, at least two digits: mag is below 100000 */
+    size_t n = sizeof exp;
+    do {
+        exp[--n] = (char)('0' + mag % 10);
+        mag /= 10;
+    } while (mag > 0 || n > sizeof exp - 2);
+    exp[--n] = e < 0 ? '-' : '+';
+    exp[--n] = 'e';
+    sl_buf_append(out, exp + n, sizeof exp - n);
 }
 
 static int
@@ -807,6 +824,13 @@ json_number(json_reader *j)
             sl_buf_append(j->w->out, t, n);
         return true;
     }
+    /* up to 15 significant digits in a double's normal range: every such decimal reads as a
+     * double of its own, so its digits are the fewest that read back, those repr() writes */
+    float_parts f;
+    if (parse_float(t, n, &f) && f.nd <= 15 && f.point > -300 && f.point < 300) {
+        put_python_float(j->w->out, &f);
+        return true;
+    }
     /* strtod() needs the number alone; numbers of more than 400 characters are truncated in
      * their trailing digits, which cannot change a double's 17 digits */
     char text[512], shortest[40];
@@ -837,7 +861,6 @@ json_number(json_reader *j)
             lo = mid + 1;
     }
     snprintf(shortest, sizeof shortest, "%.*e", lo - 1, d);
-    float_parts f;
     if (!parse_float(shortest, strlen(shortest), &f))
         return false;
     put_python_float(j->w->out, &f);
@@ -1154,10 +1177,11 @@ write_hstore(sl_jsonw *w, const sl_tap_column *c, const char *s, size_t len, sl_
 /* PostgreSQL's array text: an optional "[lo:hi]..." bounds prefix and "=", then {e,e,...} with
  * nested braces per dimension; an element is NULL (bare, any case), bare text, or "quoted"
  * with \" and \\ (any \x is x). psycopg2 reads it into nested lists, dropping the bounds, and
- * pipelinewise converts each element by the element type's rule; an array of a type psycopg2
- * has no caster for (inet[], cidr[], macaddr[], interval[], ...) reaches pipelinewise as the
- * whole text, which it writes as a list of its characters; sluice writes the elements as
- * strings instead. */
+ * pipelinewise converts each element by the element type's rule. Where pipelinewise goes
+ * wrong sluice writes each element by its rule, or as a string: an array of a type psycopg2 has
+ * no caster for (box[], point[], xml[], ...) reaches pipelinewise as the whole text, which it
+ * writes as a list of its characters; interval[] and bytea[] elements make it fail, and so
+ * does a timestamp[] column (its CASE compares the array with a timestamp literal). */
 typedef struct {
     sl_jsonw *w;
     const sl_tap_column *c;
