@@ -4,19 +4,22 @@
  * gives it), type by type: integers as JSON integers, numeric as a JSON number with its exact
  * decimal digits (never through a double), real/double as numbers, NaN and +-Infinity as
  * pipelinewise writes them, booleans, text types, uuid, date, time, timetz, timestamp and
- * timestamptz (ISO 8601 as pipelinewise formats them, infinite ones as it does), interval,
- * money, json and jsonb (their JSON value), hstore (an object), arrays of all these (nested
- * JSON arrays, parsed from PostgreSQL's array text with its quoting), bit, inet/cidr/macaddr,
- * enums, bytea.
+ * timestamptz (ISO 8601 as pipelinewise formats them, infinite ones as it does), money, json
+ * and jsonb (their JSON value), hstore (an object), arrays of all these (nested JSON arrays,
+ * parsed from PostgreSQL's array text with its quoting), bit(1), inet/cidr/macaddr, enums.
+ * Types without a schema type in the catalog (interval, bytea, ...) are written as their text.
  *
- * Calling order, per stream: every connection that runs a stream's COPY first runs
- * sl_tap_value_session_sql() (the settings the text forms below depend on: DateStyle,
- * IntervalStyle, TimeZone, extra_float_digits, bytea_output); the COPY's SELECT list is built
+ * Calling order, per stream: sl_tap_value_prepare() on each column once (optional, faster);
+ * every connection that runs a stream's COPY first runs sl_tap_value_session_sql() (the
+ * settings the text forms depend on: DateStyle, IntervalStyle, TimeZone, extra_float_digits,
+ * bytea_output, client_encoding); the COPY's SELECT list is built
  * with sl_tap_value_select() per column; then, per row, each field the COPY decoder
  * (pg/copytext.h sl_copyrow) gives that is not NULL goes to sl_tap_value_write() as the next
  * JSON value of the RECORD's "record" object (the caller writes the key); a NULL field goes to
  * sl_tap_value_write_null() instead (an array column's NULL is [] in pipelinewise's RECORDs).
- * No server round trip per value: everything is decoded from the text.
+ * No server round trip per value: everything is decoded from the text. No allocation per value
+ * either, but for a json[] or hstore[] element with a backslash, and json objects with more
+ * than 16 members (their keys are sorted to find duplicates). Thread-safe: no state of its own.
  * Errors: text a column's type cannot have printed (the server never sends it; a fuzzer does)
  * is SL_E_SERVER naming the column; a value pipelinewise cannot emit either (a date BC) is
  * SL_E_UNSUPPORTED naming the column. Nothing is written for the value then. value.c's header
