@@ -383,7 +383,7 @@ put_python_float(sl_buf *out, const float_parts *f)
         sl_buf_append(out, f->dig + 1, (size_t)(nd - 1));
     }
     long e = point - 1, mag = e < 0 ? -e : e;
-    char exp[8];  /* "e", the sign, at least two digits: mag is below 100000 */
+    char exp[16];  /* "e", the sign, at least two digits: parse_float() keeps mag below 10^7 */
     size_t n = sizeof exp;
     do {
         exp[--n] = (char)('0' + mag % 10);

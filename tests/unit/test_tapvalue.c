@@ -162,6 +162,7 @@ test_floats(void **state)
         {COL("real"), "3.4e+38", "3.4e+38"},
         {COL("real"), "1.0000001", "1.0000001"},
         {COL("real"), "1e+10", "10000000000.0"},
+        {COL("double precision"), "1E01000000", "1e+1000000"},  /* no server sends it */
     };
     check_cases(cases, N(cases));
     check_error(COL("real"), "", SL_E_SERVER);
