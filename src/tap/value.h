@@ -4,20 +4,26 @@
  * gives it), type by type: integers as JSON integers, numeric as a JSON number with its exact
  * decimal digits (never through a double), real/double as numbers, NaN and +-Infinity as
  * pipelinewise writes them, booleans, text types, uuid, date, time, timetz, timestamp and
- * timestamptz (ISO 8601 as pipelinewise formats them, infinite ones as it does), interval,
- * money, json and jsonb (their JSON value), hstore (an object), arrays of all these (nested
- * JSON arrays, parsed from PostgreSQL's array text with its quoting), bit, inet/cidr/macaddr,
- * enums, bytea.
+ * timestamptz (ISO 8601 as pipelinewise formats them, infinite ones as it does), money, json
+ * and jsonb (their JSON value), hstore (an object), arrays of all these (nested JSON arrays,
+ * parsed from PostgreSQL's array text with its quoting), bit(1), inet/cidr/macaddr, enums.
+ * Types without a schema type in the catalog (interval, bytea, ...) are written as their text.
  *
- * Calling order, per stream: every connection that runs a stream's COPY first runs
- * sl_tap_value_session_sql() (the settings the text forms below depend on: DateStyle,
- * IntervalStyle, TimeZone, extra_float_digits, bytea_output); the COPY's SELECT list is built
+ * Calling order, per stream: sl_tap_value_prepare() on each column once (optional, faster);
+ * every connection that runs a stream's COPY first runs sl_tap_value_session_sql() (the
+ * settings the text forms depend on: DateStyle, IntervalStyle, TimeZone, extra_float_digits,
+ * bytea_output, client_encoding); the COPY's SELECT list is built
  * with sl_tap_value_select() per column; then, per row, each field the COPY decoder
  * (pg/copytext.h sl_copyrow) gives that is not NULL goes to sl_tap_value_write() as the next
- * JSON value of the RECORD's "record" object (the caller writes the key, and null for NULL).
- * No server round trip per value: everything is decoded from the text.
+ * JSON value of the RECORD's "record" object (the caller writes the key); a NULL field goes to
+ * sl_tap_value_write_null() instead (an array column's NULL is [] in pipelinewise's RECORDs).
+ * No server round trip per value: everything is decoded from the text. No allocation per value
+ * either, but for a json[] or hstore[] element with a backslash, and json objects with more
+ * than 16 members (their keys are sorted to find duplicates). Thread-safe: no state of its own.
  * Errors: text a column's type cannot have printed (the server never sends it; a fuzzer does)
- * is SL_E_SERVER naming the column; nothing is written for it then. */
+ * is SL_E_SERVER naming the column; a value pipelinewise cannot emit either (a date BC) is
+ * SL_E_UNSUPPORTED naming the column. Nothing is written for the value then. value.c's header
+ * states the rule of every type. */
 #ifndef SL_TAP_VALUE_H
 #define SL_TAP_VALUE_H
 
@@ -28,12 +34,19 @@
 #include "base/jsonw.h"
 #include "tap/schema.h"
 
+/* Decides once how c's values are written (stored in c->value_kind) so that
+ * sl_tap_value_write() need not look at the type's name per value. Optional: a column not
+ * prepared (value_kind 0) is decided per value, at the cost of a few string comparisons. */
+void sl_tap_value_prepare(sl_tap_column *c);
 /* SET statements (one string, ";"-separated) for a session whose COPY text this module reads. */
 const char *sl_tap_value_session_sql(void);
 /* Appends the SELECT-list expression for column c of a relation aliased t: "t.<quoted name>",
  * or a cast of it when the text of the type itself does not carry what the RECORD needs.
  * quoted_name is the column name already quoted as an identifier (quote_ident). */
 void sl_tap_value_select(sl_buf *sql, const sl_tap_column *c, const char *quoted_name);
+/* Writes the value of a NULL field of column c: [] for an array (pipelinewise converts an
+ * array with "elem or []"), null for any other type. */
+void sl_tap_value_write_null(sl_jsonw *w, const sl_tap_column *c);
 /* Writes the value of one non-NULL field of column c (decoded COPY text text[0..len)). */
 SL_MUSTCHECK int sl_tap_value_write(sl_jsonw *w, const sl_tap_column *c, const char *text,
                                     size_t len, sl_error *err);
