@@ -333,3 +333,15 @@ sl_jsonw_null(sl_jsonw *w)
     before_value(w);
     sl_buf_puts(w->out, "null");
 }
+
+void
+sl_jsonw_raw_begin(sl_jsonw *w)
+{
+    before_value(w);
+}
+
+void
+sl_jsonw_raw_string(sl_jsonw *w, const char *s, size_t len)
+{
+    put_string(w, s, len);
+}

@@ -68,6 +68,15 @@ SL_MUSTCHECK int sl_jsonw_number(sl_jsonw *w, const char *s, size_t len);
 void sl_jsonw_int(sl_jsonw *w, int64_t v);
 void sl_jsonw_bool(sl_jsonw *w, bool v);
 void sl_jsonw_null(sl_jsonw *w);
+/* Raw values. sl_jsonw_raw_begin() writes what comes before a value (a comma after a previous
+ * element) and leaves it to the caller to append the text of one complete JSON value to w->out
+ * itself: a number spelled in parts, or a JSON document rewritten token by token (whose own
+ * nesting is then not bounded by SL_JSONW_MAX_DEPTH). sl_jsonw_raw_string() appends a string
+ * inside such a value exactly as sl_jsonw_string() writes one (escapes, U+FFFD counted in
+ * w->replaced) but without any separator. The caller answers for the value being valid JSON
+ * in the writer's layout (compact for sl_jsonw_init()). */
+void sl_jsonw_raw_begin(sl_jsonw *w);
+void sl_jsonw_raw_string(sl_jsonw *w, const char *s, size_t len);
 /* Is s[0..len) a JSON number? (what sl_jsonw_number() accepts) */
 bool sl_jsonw_is_number(const char *s, size_t len);
 

@@ -33,6 +33,7 @@ typedef struct sl_tap_column {
     int64_t precision;          /* bits for integer types, digits for numeric */
     bool has_scale;             /* numeric_scale is not NULL */
     int64_t scale;              /* may be negative (numeric(3,-2)) */
+    int value_kind;             /* how tap/value.c writes its values: sl_tap_value_prepare() */
 } sl_tap_column;
 
 /* numeric's caps when a column has no precision or scale, or a larger one. */

@@ -17,7 +17,9 @@
  * JSON value of the RECORD's "record" object (the caller writes the key, and null for NULL).
  * No server round trip per value: everything is decoded from the text.
  * Errors: text a column's type cannot have printed (the server never sends it; a fuzzer does)
- * is SL_E_SERVER naming the column; nothing is written for it then. */
+ * is SL_E_SERVER naming the column; a value pipelinewise cannot emit either (a date BC) is
+ * SL_E_UNSUPPORTED naming the column. Nothing is written for the value then. value.c's header
+ * states the rule of every type. */
 #ifndef SL_TAP_VALUE_H
 #define SL_TAP_VALUE_H
 
@@ -28,6 +30,10 @@
 #include "base/jsonw.h"
 #include "tap/schema.h"
 
+/* Decides once how c's values are written (stored in c->value_kind) so that
+ * sl_tap_value_write() need not look at the type's name per value. Optional: a column not
+ * prepared (value_kind 0) is decided per value, at the cost of a few string comparisons. */
+void sl_tap_value_prepare(sl_tap_column *c);
 /* SET statements (one string, ";"-separated) for a session whose COPY text this module reads. */
 const char *sl_tap_value_session_sql(void);
 /* Appends the SELECT-list expression for column c of a relation aliased t: "t.<quoted name>",

@@ -423,6 +423,31 @@ test_python_layouts(void **state)
     sl_buf_free(&out);
 }
 
+/* A raw value gets its comma like any value; a raw string is escaped and counted the same. */
+static void
+test_raw_values(void **state)
+{
+    (void)state;
+    sl_buf b = SL_BUF_INIT;
+    sl_jsonw w;
+    sl_jsonw_init(&w, &b);
+    sl_jsonw_array_begin(&w);
+    sl_jsonw_int(&w, 1);
+    sl_jsonw_raw_begin(&w);
+    sl_buf_puts(&b, "1E-7");
+    sl_jsonw_raw_begin(&w);
+    sl_buf_putc(&b, '{');
+    sl_jsonw_raw_string(&w, S("k\"\xff"));
+    sl_buf_putc(&b, ':');
+    sl_jsonw_raw_string(&w, S("v\n"));
+    sl_buf_putc(&b, '}');
+    sl_jsonw_null(&w);
+    sl_jsonw_array_end(&w);
+    assert_string_equal(b.data, "[1,1E-7,{\"k\\\"\xef\xbf\xbd\":\"v\\n\"},null]");
+    assert_int_equal(w.replaced, 1);
+    sl_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -437,6 +462,7 @@ main(void)
         cmocka_unit_test(test_jansson_reads_back),
         cmocka_unit_test(test_singer_record),
         cmocka_unit_test(test_python_layouts),
+        cmocka_unit_test(test_raw_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

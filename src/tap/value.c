@@ -1,0 +1,630 @@
+/* tap/value.c: see value.h. The rules, type by type. pipelinewise-tap-postgres (FULL_TABLE and
+ * INCREMENTAL) reads rows with psycopg2 2.9, turns each value into a Python object, cleans it
+ * in selected_value_to_singer_value_impl() and writes the message with simplejson
+ * (use_decimal). What it writes is therefore what psycopg2's typecaster and Python's str(),
+ * isoformat() and repr() make of the server's text; each rule below reproduces that from the
+ * text COPY sends in the session sl_tap_value_session_sql() sets up (DateStyle ISO, TimeZone
+ * UTC, extra_float_digits 3, client_encoding UTF8).
+ *
+ *   smallint, integer, bigint   the integer ("-5").
+ *   numeric                     Python's str(Decimal(text)): the text as the server prints it,
+ *                               except that a value whose first significant digit lies below
+ *                               10^-6 is in scientific notation ("1.5E-7", and "0E-8" for a
+ *                               zero of scale 8). NaN is null (pipelinewise's own rule).
+ *                               +-Infinity (PostgreSQL 14+) is null too: pipelinewise would
+ *                               write the bare token Infinity, which is not JSON.
+ *   real, double precision      Python's repr() of the float: the server's shortest exact
+ *                               digits laid out as repr does (fixed notation with ".0" for
+ *                               integers when the decimal exponent is in [-4, 16), otherwise
+ *                               "1e+16", "1.5e-05"); "-0.0"; NaN and +-Infinity are null.
+ *   boolean                     true or false.
+ *   bit(1)                      true when the text is "1" (pipelinewise compares with '1').
+ *   character varying, character (blank-padded as stored), text, citext, uuid, inet, cidr,
+ *   macaddr, enums              the text as a string.
+ *   money                       the text as the server prints it (lc_monetary): "$1,000.00".
+ *   date                        "YYYY-MM-DDT00:00:00+00:00"; infinity is 9999-12-31 and
+ *                               -infinity 0001-01-01 (psycopg2's date.max and date.min); a year
+ *                               after 9999 becomes 9999 (psycopg2's clamp); a date BC, or a
+ *                               29 February moved so into 9999, is an error: psycopg2 cannot
+ *                               make it either, and pipelinewise stops there.
+ *   timestamp [with time zone]  pipelinewise selects it through "CASE WHEN v < '0001-01-01
+ *                               00:00:00.000' OR v > '9999-12-31 23:59:59.999' THEN
+ *                               '9999-12-31 23:59:59.999' ELSE v END", so infinities, dates BC,
+ *                               years after 9999 and the last millisecond of 9999 become
+ *                               "9999-12-31T23:59:59.999000+00:00" (done here on the text);
+ *                               others are isoformat() plus "+00:00" for timestamp, isoformat()
+ *                               of the UTC value for timestamptz: "YYYY-MM-DDTHH:MM:SS", then
+ *                               ".ffffff" (always 6 digits) unless the microseconds are 0, then
+ *                               "+00:00". pipelinewise's session keeps the server's TimeZone and
+ *                               so writes a timestamptz with the server's offset; sluice pins UTC
+ *                               (the same instant, as pipelinewise writes it on a UTC server).
+ *   time                        str(time): "HH:MM:SS" or "HH:MM:SS.ffffff"; 24:00:00 is
+ *                               "00:00:00" (pipelinewise's own rule).
+ *   time with time zone         the time converted to UTC, without an offset: "HH:MM:SS"
+ *                               (24 as hour first read as 0; the offset rounded to whole
+ *                               minutes as psycopg2 does). With a fraction pipelinewise fails
+ *                               (its strptime format has none); sluice keeps ".ffffff".
+ *   any other type (interval, bytea, bit(n), xml, geometric types, ...) has no schema type in
+ *   the catalog, so no stream selects it; written as its text.
+ * Errors: text that does not parse as its type's output is SL_E_SERVER naming the column; a
+ * value pipelinewise cannot emit (above) is SL_E_UNSUPPORTED naming the column. */
+#include "tap/value.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+/* What a column's values are written as, decided once per column by its type name. */
+enum {
+    VK_UNPREPARED = 0,  /* sl_tap_value_prepare() not called: decided per value */
+    VK_TEXT,            /* the text as a string */
+    VK_INTEGER,
+    VK_NUMERIC,
+    VK_FLOAT,
+    VK_BOOLEAN,
+    VK_BIT,             /* "1" is true */
+    VK_DATE,
+    VK_TIME,
+    VK_TIMETZ,
+    VK_TIMESTAMP,       /* timestamp and timestamptz: the text is UTC in both */
+};
+
+const char *
+sl_tap_value_session_sql(void)
+{
+    return "SET DateStyle = 'ISO, MDY'; SET IntervalStyle = 'postgres'; SET TimeZone = 'UTC'; "
+           "SET extra_float_digits = 3; SET bytea_output = 'hex'; "
+           "SET client_encoding = 'UTF8'";
+}
+
+void
+sl_tap_value_select(sl_buf *sql, const sl_tap_column *c, const char *quoted_name)
+{
+    (void)c;
+    sl_buf_puts(sql, "t.");
+    sl_buf_puts(sql, quoted_name);
+}
+
+/* Does sql_type, without a trailing "[]", equal name? */
+static bool
+type_is(const char *sql_type, size_t len, const char *name)
+{
+    return strlen(name) == len && memcmp(sql_type, name, len) == 0;
+}
+
+static int
+kind_of(const sl_tap_column *c)
+{
+    const char *t = c->sql_type ? c->sql_type : "";
+    size_t len = strlen(t);
+    if (c->is_array && len >= 2 && strcmp(t + len - 2, "[]") == 0)
+        len -= 2;
+    if (c->is_enum)
+        return VK_TEXT;
+    if (type_is(t, len, "integer") || type_is(t, len, "smallint") || type_is(t, len, "bigint"))
+        return VK_INTEGER;
+    if (type_is(t, len, "numeric"))
+        return VK_NUMERIC;
+    if (type_is(t, len, "real") || type_is(t, len, "double precision"))
+        return VK_FLOAT;
+    if (type_is(t, len, "boolean"))
+        return VK_BOOLEAN;
+    /* bit(n > 1) has no schema type; in an array, every element is compared with "1" */
+    if (type_is(t, len, "bit") &&
+        (c->is_array || (c->has_char_max_length && c->char_max_length == 1)))
+        return VK_BIT;
+    if (type_is(t, len, "date"))
+        return VK_DATE;
+    if (type_is(t, len, "time without time zone"))
+        return VK_TIME;
+    if (type_is(t, len, "time with time zone"))
+        return VK_TIMETZ;
+    if (type_is(t, len, "timestamp without time zone") ||
+        type_is(t, len, "timestamp with time zone"))
+        return VK_TIMESTAMP;
+    return VK_TEXT;
+}
+
+void
+sl_tap_value_prepare(sl_tap_column *c)
+{
+    c->value_kind = kind_of(c);
+}
+
+static int
+malformed(const sl_tap_column *c, const char *type, sl_error *err)
+{
+    sl_error_set(err, SL_E_SERVER, "column \"%s\": malformed %s value", c->name, type);
+    return -1;
+}
+
+static bool
+is_digit(char ch)
+{
+    return ch >= '0' && ch <= '9';
+}
+
+/* Reads exactly n digits at s[*i] into *v. */
+static bool
+digits(const char *s, size_t len, size_t *i, int n, int *v)
+{
+    int x = 0;
+    for (int k = 0; k < n; k++, (*i)++) {
+        if (*i >= len || !is_digit(s[*i]))
+            return false;
+        x = x * 10 + (s[*i] - '0');
+    }
+    *v = x;
+    return true;
+}
+
+static bool
+expect(const char *s, size_t len, size_t *i, char ch)
+{
+    if (*i >= len || s[*i] != ch)
+        return false;
+    (*i)++;
+    return true;
+}
+
+/* ---- numbers ---- */
+
+static int
+write_integer(sl_jsonw *w, const sl_tap_column *c, const char *s, size_t len, sl_error *err)
+{
+    if (len == 0 || len > 20 || sl_jsonw_number(w, s, len) != 0)
+        return malformed(c, "integer", err);
+    return 0;
+}
+
+/* A numeric's text: -?D+(.D+)? as the server prints it, or NaN / Infinity / -Infinity. */
+static int
+write_numeric(sl_jsonw *w, const sl_tap_column *c, const char *s, size_t len, sl_error *err)
+{
+    if ((len == 3 && memcmp(s, "NaN", 3) == 0) || (len == 8 && memcmp(s, "Infinity", 8) == 0) ||
+        (len == 9 && memcmp(s, "-Infinity", 9) == 0)) {
+        sl_jsonw_null(w);
+        return 0;
+    }
+    size_t i = 0;
+    bool negative = len > 0 && s[0] == '-';
+    i += negative;
+    size_t int_start = i;
+    while (i < len && is_digit(s[i]))
+        i++;
+    size_t int_end = i, frac_start = i, frac_end = i;
+    if (i < len && s[i] == '.') {
+        frac_start = ++i;
+        while (i < len && is_digit(s[i]))
+            i++;
+        frac_end = i;
+        if (frac_end == frac_start)
+            return malformed(c, "numeric", err);
+    }
+    if (i != len || int_end == int_start || (s[int_start] == '0' && int_end - int_start > 1))
+        return malformed(c, "numeric", err);
+    /* Decimal's coefficient: all the digits without leading zeros; exponent: -fraction digits */
+    size_t first = int_start;  /* first significant digit, in the integer or the fraction */
+    while (first < frac_end && (s[first] == '0' || s[first] == '.'))
+        first++;
+    long frac_digits = (long)(frac_end - frac_start);
+    long coef_len;
+    if (first == frac_end) {  /* zero */
+        coef_len = 1;
+    } else if (first < int_end) {
+        coef_len = (long)(int_end - first) + frac_digits;
+    } else {
+        coef_len = (long)(frac_end - first);
+    }
+    long adjusted = -frac_digits + coef_len - 1;
+    if (adjusted >= -6) {  /* plain notation: the server's text itself */
+        if (sl_jsonw_number(w, s, len) != 0)
+            return malformed(c, "numeric", err);
+        return 0;
+    }
+    /* scientific: d[.ddd]E-n; here the integer part is 0, so the digits are the fraction's */
+    sl_jsonw_raw_begin(w);
+    sl_buf *out = w->out;
+    if (negative)
+        sl_buf_putc(out, '-');
+    if (first == frac_end) {
+        sl_buf_putc(out, '0');
+    } else {
+        sl_buf_putc(out, s[first]);
+        if (frac_end - first > 1) {
+            sl_buf_putc(out, '.');
+            sl_buf_append(out, s + first + 1, frac_end - first - 1);
+        }
+    }
+    sl_buf_printf(out, "E%ld", adjusted);
+    return 0;
+}
+
+/* A float's text as the server prints it with extra_float_digits > 0 (the shortest digits
+ * that read back exactly): -?D+(.D+)?(e[+-]D+)?, NaN, Infinity, -Infinity. Written as
+ * Python's repr() of the same double. */
+static int
+write_float(sl_jsonw *w, const sl_tap_column *c, const char *s, size_t len, sl_error *err)
+{
+    if ((len == 3 && memcmp(s, "NaN", 3) == 0) || (len == 8 && memcmp(s, "Infinity", 8) == 0) ||
+        (len == 9 && memcmp(s, "-Infinity", 9) == 0)) {
+        sl_jsonw_null(w);
+        return 0;
+    }
+    char dig[40];  /* significant digits, no leading or trailing zeros */
+    int nd = 0;
+    long point = 0;  /* the value is 0.DIG x 10^point */
+    bool seen_point = false, negative = false;
+    size_t i = 0;
+    if (i < len && s[i] == '-') {
+        negative = true;
+        i++;
+    }
+    size_t start = i;
+    for (; i < len; i++) {
+        char ch = s[i];
+        if (ch == '.' && !seen_point) {
+            seen_point = true;
+            continue;
+        }
+        if (!is_digit(ch))
+            break;
+        if (nd == 0 && ch == '0') {
+            if (seen_point)
+                point--;
+            continue;
+        }
+        if (nd >= (int)sizeof dig - 1)
+            return malformed(c, "float", err);
+        dig[nd++] = ch;
+        if (!seen_point)
+            point++;
+    }
+    if (i == start || (i == start + 1 && seen_point))
+        return malformed(c, "float", err);
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        bool eneg = false;
+        if (i < len && (s[i] == '+' || s[i] == '-'))
+            eneg = s[i++] == '-';
+        long e = 0;
+        size_t e_start = i;
+        for (; i < len && is_digit(s[i]); i++) {
+            if (e > 100000)
+                return malformed(c, "float", err);
+            e = e * 10 + (s[i] - '0');
+        }
+        if (i == e_start)
+            return malformed(c, "float", err);
+        point += eneg ? -e : e;
+    }
+    if (i != len)
+        return malformed(c, "float", err);
+    while (nd > 0 && dig[nd - 1] == '0')
+        nd--;
+    sl_jsonw_raw_begin(w);
+    sl_buf *out = w->out;
+    if (negative)
+        sl_buf_putc(out, '-');
+    if (nd == 0) {
+        sl_buf_puts(out, "0.0");
+        return 0;
+    }
+    if (point > -4 && point <= 16) {  /* fixed notation */
+        if (point <= 0) {
+            sl_buf_puts(out, "0.");
+            for (long k = point; k < 0; k++)
+                sl_buf_putc(out, '0');
+            sl_buf_append(out, dig, (size_t)nd);
+        } else if (point >= nd) {
+            sl_buf_append(out, dig, (size_t)nd);
+            for (long k = nd; k < point; k++)
+                sl_buf_putc(out, '0');
+            sl_buf_puts(out, ".0");
+        } else {
+            sl_buf_append(out, dig, (size_t)point);
+            sl_buf_putc(out, '.');
+            sl_buf_append(out, dig + point, (size_t)(nd - point));
+        }
+        return 0;
+    }
+    sl_buf_putc(out, dig[0]);
+    if (nd > 1) {
+        sl_buf_putc(out, '.');
+        sl_buf_append(out, dig + 1, (size_t)(nd - 1));
+    }
+    long e = point - 1;
+    sl_buf_printf(out, "e%c%02ld", e < 0 ? '-' : '+', e < 0 ? -e : e);
+    return 0;
+}
+
+/* ---- dates and times ---- */
+
+/* "+00:00" after every date-time pipelinewise writes. */
+#define UTC_SUFFIX "+00:00"
+
+/* The fraction ".D{1,6}" at s[*i], if any, as microseconds. */
+static bool
+fraction(const char *s, size_t len, size_t *i, int *us)
+{
+    *us = 0;
+    if (*i >= len || s[*i] != '.')
+        return true;
+    (*i)++;
+    int n = 0;
+    while (*i < len && is_digit(s[*i]) && n < 6) {
+        *us = *us * 10 + (s[(*i)++] - '0');
+        n++;
+    }
+    if (n == 0 || (*i < len && is_digit(s[*i])))
+        return false;
+    for (; n < 6; n++)
+        *us *= 10;
+    return true;
+}
+
+/* Appends ".ffffff" unless us is 0, as isoformat() and str() do. */
+static size_t
+put_fraction(char *p, int us)
+{
+    if (us == 0)
+        return 0;
+    p[0] = '.';
+    for (int k = 6; k >= 1; k--) {
+        p[k] = (char)('0' + us % 10);
+        us /= 10;
+    }
+    return 7;
+}
+
+static size_t
+put2(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10 % 10);
+    p[1] = (char)('0' + v % 10);
+    return 2;
+}
+
+/* A date "Y{4,}-MM-DD", then " BC" or not. *year is capped at 1000000 (never printed). */
+typedef struct {
+    int year, month, day;
+    bool bc;
+} date_parts;
+
+static bool
+parse_date(const char *s, size_t len, size_t *i, date_parts *d)
+{
+    int n = 0;
+    d->year = 0;
+    while (*i < len && is_digit(s[*i])) {
+        if (d->year < 1000000)
+            d->year = d->year * 10 + (s[*i] - '0');
+        (*i)++;
+        n++;
+    }
+    if (n < 4 || !expect(s, len, i, '-') || !digits(s, len, i, 2, &d->month) ||
+        !expect(s, len, i, '-') || !digits(s, len, i, 2, &d->day))
+        return false;
+    return d->month >= 1 && d->month <= 12 && d->day >= 1 && d->day <= 31;
+}
+
+static bool
+parse_bc(const char *s, size_t len, size_t *i, date_parts *d)
+{
+    d->bc = len - *i >= 3 && memcmp(s + *i, " BC", 3) == 0;
+    if (d->bc)
+        *i += 3;
+    return *i == len;
+}
+
+static size_t
+put_date(char *p, int year, int month, int day)
+{
+    size_t n = 0;
+    n += put2(p + n, year / 100);
+    n += put2(p + n, year % 100);
+    p[n++] = '-';
+    n += put2(p + n, month);
+    p[n++] = '-';
+    n += put2(p + n, day);
+    return n;
+}
+
+static int
+write_date(sl_jsonw *w, const sl_tap_column *c, const char *s, size_t len, sl_error *err)
+{
+    date_parts d;
+    if (len == 8 && memcmp(s, "infinity", 8) == 0) {
+        d = (date_parts){9999, 12, 31, false};
+    } else if (len == 9 && memcmp(s, "-infinity", 9) == 0) {
+        d = (date_parts){1, 1, 1, false};
+    } else {
+        size_t i = 0;
+        if (!parse_date(s, len, &i, &d) || !parse_bc(s, len, &i, &d))
+            return malformed(c, "date", err);
+        if (d.year > 9999)
+            d.year = 9999;  /* psycopg2's clamp, month and day kept */
+        if (d.bc || d.year == 0 || (d.year == 9999 && d.month == 2 && d.day == 29)) {
+            sl_error_set(err, SL_E_UNSUPPORTED,
+                         "column \"%s\": a date outside years 1 to 9999, which pipelinewise "
+                         "cannot emit either",
+                         c->name);
+            return -1;
+        }
+    }
+    char buf[40];
+    size_t n = put_date(buf, d.year, d.month, d.day);
+    memcpy(buf + n, "T00:00:00" UTC_SUFFIX, 15);
+    sl_jsonw_string(w, buf, n + 15);
+    return 0;
+}
+
+/* "HH:MM:SS" then a fraction, at s[*i]. */
+static bool
+parse_time(const char *s, size_t len, size_t *i, int *h, int *m, int *sec, int *us)
+{
+    return digits(s, len, i, 2, h) && expect(s, len, i, ':') && digits(s, len, i, 2, m) &&
+           expect(s, len, i, ':') && digits(s, len, i, 2, sec) && fraction(s, len, i, us) &&
+           *h <= 24 && *m <= 59 && *sec <= 60;
+}
+
+static void
+write_clock(sl_jsonw *w, int h, int m, int sec, int us)
+{
+    char buf[24];
+    size_t n = put2(buf, h);
+    buf[n++] = ':';
+    n += put2(buf + n, m);
+    buf[n++] = ':';
+    n += put2(buf + n, sec);
+    n += put_fraction(buf + n, us);
+    sl_jsonw_string(w, buf, n);
+}
+
+static int
+write_time(sl_jsonw *w, const sl_tap_column *c, const char *s, size_t len, sl_error *err)
+{
+    size_t i = 0;
+    int h, m, sec, us;
+    if (!parse_time(s, len, &i, &h, &m, &sec, &us) || i != len || sec > 59)
+        return malformed(c, "time", err);
+    write_clock(w, h == 24 ? 0 : h, m, sec, us);
+    return 0;
+}
+
+/* A UTC offset "+HH", "+HH:MM" or "+HH:MM:SS" (or "-"), in seconds east of UTC. */
+static bool
+parse_offset(const char *s, size_t len, size_t *i, long *seconds)
+{
+    if (*i >= len || (s[*i] != '+' && s[*i] != '-'))
+        return false;
+    int sign = s[(*i)++] == '-' ? -1 : 1;
+    int hh, mm = 0, ss = 0;
+    if (!digits(s, len, i, 2, &hh))
+        return false;
+    if (*i < len && s[*i] == ':') {
+        (*i)++;
+        if (!digits(s, len, i, 2, &mm))
+            return false;
+        if (*i < len && s[*i] == ':') {
+            (*i)++;
+            if (!digits(s, len, i, 2, &ss))
+                return false;
+        }
+    }
+    if (mm > 59 || ss > 59)
+        return false;
+    *seconds = sign * (hh * 3600L + mm * 60L + ss);
+    return true;
+}
+
+static int
+write_timetz(sl_jsonw *w, const sl_tap_column *c, const char *s, size_t len, sl_error *err)
+{
+    size_t i = 0;
+    int h, m, sec, us;
+    long offset;
+    if (!parse_time(s, len, &i, &h, &m, &sec, &us) || sec > 59 ||
+        !parse_offset(s, len, &i, &offset) || i != len)
+        return malformed(c, "time with time zone", err);
+    /* psycopg2 rounds the offset to whole minutes (C round(): halves away from zero) */
+    long minutes = offset >= 0 ? (offset + 30) / 60 : -((-offset + 30) / 60);
+    long day = 24L * 60;
+    long t = ((h == 24 ? 0 : h) * 60L + m - minutes) % day;
+    if (t < 0)
+        t += day;
+    write_clock(w, (int)(t / 60), (int)(t % 60), sec, us);
+    return 0;
+}
+
+/* Is the date-time past '9999-12-31 23:59:59.999' (pipelinewise's upper bound)? */
+static bool
+after_bound(const date_parts *d, int h, int m, int sec, int us)
+{
+    if (d->year != 9999)
+        return d->year > 9999;
+    return d->month == 12 && d->day == 31 && h == 23 && m == 59 && sec == 59 && us > 999000;
+}
+
+static int
+write_timestamp(sl_jsonw *w, const sl_tap_column *c, const char *s, size_t len, sl_error *err)
+{
+    static const char bound[] = "9999-12-31T23:59:59.999000" UTC_SUFFIX;
+    if ((len == 8 && memcmp(s, "infinity", 8) == 0) ||
+        (len == 9 && memcmp(s, "-infinity", 9) == 0)) {
+        sl_jsonw_string(w, bound, sizeof bound - 1);
+        return 0;
+    }
+    date_parts d;
+    int h, m, sec, us;
+    size_t i = 0;
+    long offset = 0;
+    if (!parse_date(s, len, &i, &d) || !expect(s, len, &i, ' ') ||
+        !parse_time(s, len, &i, &h, &m, &sec, &us) || h > 23 || sec > 59)
+        return malformed(c, "timestamp", err);
+    if (i < len && (s[i] == '+' || s[i] == '-')) {
+        if (!parse_offset(s, len, &i, &offset) || offset != 0)  /* TimeZone is UTC */
+            return malformed(c, "timestamp", err);
+    }
+    if (!parse_bc(s, len, &i, &d))
+        return malformed(c, "timestamp", err);
+    if (d.bc || d.year == 0 || after_bound(&d, h, m, sec, us)) {
+        sl_jsonw_string(w, bound, sizeof bound - 1);
+        return 0;
+    }
+    char buf[48];
+    size_t n = put_date(buf, d.year, d.month, d.day);
+    buf[n++] = 'T';
+    n += put2(buf + n, h);
+    buf[n++] = ':';
+    n += put2(buf + n, m);
+    buf[n++] = ':';
+    n += put2(buf + n, sec);
+    n += put_fraction(buf + n, us);
+    memcpy(buf + n, UTC_SUFFIX, 6);
+    sl_jsonw_string(w, buf, n + 6);
+    return 0;
+}
+
+/* ---- dispatch ---- */
+
+static int
+write_scalar(sl_jsonw *w, const sl_tap_column *c, int kind, const char *s, size_t len,
+             sl_error *err)
+{
+    switch (kind) {
+    case VK_INTEGER:
+        return write_integer(w, c, s, len, err);
+    case VK_NUMERIC:
+        return write_numeric(w, c, s, len, err);
+    case VK_FLOAT:
+        return write_float(w, c, s, len, err);
+    case VK_BOOLEAN:
+        if (len != 1 || (s[0] != 't' && s[0] != 'f'))
+            return malformed(c, "boolean", err);
+        sl_jsonw_bool(w, s[0] == 't');
+        return 0;
+    case VK_BIT:
+        sl_jsonw_bool(w, len == 1 && s[0] == '1');
+        return 0;
+    case VK_DATE:
+        return write_date(w, c, s, len, err);
+    case VK_TIME:
+        return write_time(w, c, s, len, err);
+    case VK_TIMETZ:
+        return write_timetz(w, c, s, len, err);
+    case VK_TIMESTAMP:
+        return write_timestamp(w, c, s, len, err);
+    default:
+        sl_jsonw_string(w, s, len);
+        return 0;
+    }
+}
+
+int
+sl_tap_value_write(sl_jsonw *w, const sl_tap_column *c, const char *text, size_t len,
+                   sl_error *err)
+{
+    int kind = c->value_kind != VK_UNPREPARED ? c->value_kind : kind_of(c);
+    return write_scalar(w, c, kind, text, len, err);
+}
