@@ -376,6 +376,8 @@ plan_stream(run *r, plan *p, sl_error *err)
                      "read)", catalog, s->tap_stream_id, s->schema_name, s->table_name);
         return -1;
     }
+    for (size_t i = 0; i < p->rel->ncols; i++)
+        sl_tap_value_prepare(&p->rel->cols[i]);
     if (choose_columns(p, catalog, err) != 0)
         return -1;
     if (s->method == SL_TAP_METHOD_INCREMENTAL && find_key(p, catalog, err) != 0)
