@@ -87,8 +87,9 @@ read_method(sl_tap_stream *s, json_t *md, sl_tap_method dflt, const char *name, 
     }
     static const sl_tap_method methods[] = {SL_TAP_METHOD_FULL_TABLE, SL_TAP_METHOD_INCREMENTAL,
                                             SL_TAP_METHOD_LOG_BASED};
+    const char *text = json_is_string(m) ? json_string_value(m) : "";
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
-        if (json_is_string(m) && strcmp(json_string_value(m), sl_tap_method_name(methods[i])) == 0) {
+        if (strcmp(text, sl_tap_method_name(methods[i])) == 0) {
             s->method = methods[i];
             return 0;
         }
