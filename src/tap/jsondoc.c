@@ -62,17 +62,46 @@ sl_tap_jsondoc_load(json_t **out, const char *path, const char *what, size_t max
     return rc;
 }
 
+/* Python's repr(float): the shortest digits that read back as d, in fixed notation when the
+ * decimal exponent is in [-4, 16) (with ".0" when integral), else as d.ddde+XX. */
 void
 sl_tap_jsondoc_real(sl_buf *out, double d)
 {
-    char text[40];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(text, sizeof text, "%.*g", prec, d);
-        if (strtod(text, NULL) == d)
+    char sci[40];
+    for (int prec = 0; prec <= 16; prec++) {
+        snprintf(sci, sizeof sci, "%.*e", prec, d);
+        if (strtod(sci, NULL) == d)
             break;
     }
-    /* JSON has no "inf"; the caller never passes one (jansson reads none) */
-    sl_buf_puts(out, text);
+    /* sci: [-]D[.DDD]e[+-]XX */
+    const char *p = sci;
+    if (*p == '-') {
+        sl_buf_putc(out, '-');
+        p++;
+    }
+    char digits[24];
+    size_t n = 0;
+    for (; *p && *p != 'e' && n + 1 < sizeof digits; p++)
+        if (*p != '.')
+            digits[n++] = *p;
+    digits[n] = '\0';
+    int exp = *p == 'e' ? atoi(p + 1) : 0;
+    if (exp >= 16 || exp < -4) {
+        sl_buf_putc(out, digits[0]);
+        if (n > 1)
+            sl_buf_printf(out, ".%s", digits + 1);
+        sl_buf_printf(out, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+    } else if (exp < 0) {
+        sl_buf_puts(out, "0.");
+        for (int i = -1; i > exp; i--)
+            sl_buf_putc(out, '0');
+        sl_buf_puts(out, digits);
+    } else {
+        for (int i = 0; i <= exp; i++)
+            sl_buf_putc(out, (size_t)i < n ? digits[i] : '0');
+        sl_buf_putc(out, '.');
+        sl_buf_puts(out, (size_t)exp + 1 < n ? digits + exp + 1 : "0");
+    }
 }
 
 void

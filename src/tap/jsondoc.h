@@ -7,9 +7,9 @@
  *   than max_bytes, a NUL byte, or invalid JSON with its line and column (jansson's message is
  *   cut before the input it quotes).
  * Writing: sl_tap_jsondoc_write() writes a jansson value as the next value of w, objects in
- *   their members' order, a real as the shortest text that reads back as the same double (as
- *   Python writes floats), so that a number read from a state goes back out as it came in when
- *   a double holds it.
+ *   their members' order, a real as Python's repr() writes a float (the shortest text that
+ *   reads back as the same double: 0.1, 100.0, 1e-05, 1e+16), so that a number read from a
+ *   state goes back out as pipelinewise would write it when a double holds it.
  * Ownership: *out is the caller's (json_decref). */
 #ifndef SL_TAP_JSONDOC_H
 #define SL_TAP_JSONDOC_H
@@ -28,7 +28,7 @@ SL_MUSTCHECK int sl_tap_jsondoc_parse(json_t **out, const char *text, size_t len
                                       const char *what, const char *name, size_t flags,
                                       sl_error *err);
 void sl_tap_jsondoc_write(sl_jsonw *w, const json_t *v);
-/* Appends the shortest text of d that strtod() reads back as d (d finite). */
+/* Appends d (finite) as Python's repr() writes it. */
 void sl_tap_jsondoc_real(sl_buf *out, double d);
 
 #endif
