@@ -273,11 +273,11 @@ sl_cmd_tap(int argc, char **argv)
         code = sl_cli_usage_error("tap", "--about, --discover and --catalog are separate runs");
     else if (args.about)
         code = print_about(args.format && strcmp(args.format, "json") == 0);
+    else if (args.state && !args.catalog)
+        code = sl_cli_usage_error("tap", "--state goes with --catalog");
     else if (!args.discover && !args.catalog)
         code = sl_cli_usage_error("tap", "nothing to do: give --discover or --catalog (with "
                                          "--config), or --about");
-    else if (args.state && !args.catalog)
-        code = sl_cli_usage_error("tap", "--state goes with --catalog");
     else if (!args.config)
         code = sl_cli_usage_error("tap", args.discover ? "--discover needs --config FILE"
                                                        : "--catalog needs --config FILE");
