@@ -93,16 +93,15 @@ put_escape(sl_buf *b, unsigned char c)
     }
 }
 
-/* Writes s[0..len) as a JSON string. Runs of bytes that need nothing (plain ASCII and
- * well-formed UTF-8) are appended at once. */
+/* Appends s[0..len) as the inside of a JSON string (no quotes). Runs of bytes that need
+ * nothing (plain ASCII and well-formed UTF-8) are appended at once. */
 static void
-put_string(sl_jsonw *w, const char *s, size_t len)
+put_chars(sl_jsonw *w, const char *s, size_t len)
 {
     sl_buf *b = w->out;
     const unsigned char *u = (const unsigned char *)s;
     size_t run = 0, i = 0;
     sl_buf_reserve(b, len + 2);
-    sl_buf_putc(b, '"');
     while (i < len) {
         if (i + 8 <= len && plain8(s + i)) {
             i += 8;
@@ -131,7 +130,16 @@ put_string(sl_jsonw *w, const char *s, size_t len)
         run = i;
     }
     sl_buf_append(b, s + run, i - run);
-    sl_buf_putc(b, '"');
+}
+
+/* Writes s[0..len) as a JSON string. */
+static void
+put_string(sl_jsonw *w, const char *s, size_t len)
+{
+    sl_buf_reserve(w->out, len + 2);
+    sl_buf_putc(w->out, '"');
+    put_chars(w, s, len);
+    sl_buf_putc(w->out, '"');
 }
 
 /* inline: only assert() uses it, which NDEBUG removes */
@@ -344,4 +352,10 @@ void
 sl_jsonw_raw_string(sl_jsonw *w, const char *s, size_t len)
 {
     put_string(w, s, len);
+}
+
+void
+sl_jsonw_raw_chars(sl_jsonw *w, const char *s, size_t len)
+{
+    put_chars(w, s, len);
 }

@@ -73,10 +73,14 @@ void sl_jsonw_null(sl_jsonw *w);
  * itself: a number spelled in parts, or a JSON document rewritten token by token (whose own
  * nesting is then not bounded by SL_JSONW_MAX_DEPTH). sl_jsonw_raw_string() appends a string
  * inside such a value exactly as sl_jsonw_string() writes one (escapes, U+FFFD counted in
- * w->replaced) but without any separator. The caller answers for the value being valid JSON
- * in the writer's layout (compact for sl_jsonw_init()). */
+ * w->replaced) but without any separator; sl_jsonw_raw_chars() appends only the inside of
+ * such a string (no quotes), so that a string may be written in pieces (each piece should end
+ * on a character boundary: a multi-byte character split between pieces is replaced). The
+ * caller answers for the value being valid JSON in the writer's layout (compact for
+ * sl_jsonw_init()). */
 void sl_jsonw_raw_begin(sl_jsonw *w);
 void sl_jsonw_raw_string(sl_jsonw *w, const char *s, size_t len);
+void sl_jsonw_raw_chars(sl_jsonw *w, const char *s, size_t len);
 /* Is s[0..len) a JSON number? (what sl_jsonw_number() accepts) */
 bool sl_jsonw_is_number(const char *s, size_t len);
 

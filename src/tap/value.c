@@ -50,9 +50,13 @@
  * value pipelinewise cannot emit (above) is SL_E_UNSUPPORTED naming the column. */
 #include "tap/value.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* What a column's values are written as, decided once per column by its type name. */
 enum {
@@ -67,7 +71,17 @@ enum {
     VK_TIME,
     VK_TIMETZ,
     VK_TIMESTAMP,       /* timestamp and timestamptz: the text is UTC in both */
+    VK_JSON,            /* json and jsonb: the document, as json.loads() reads it */
+    VK_HSTORE,          /* an object of strings and nulls */
+    VK_KIND_MASK = 0xff,
+    VK_SEMICOLON = 0x100, /* an array whose elements are separated by ';' (box[]) */
 };
+
+/* The nesting pipelinewise's json.loads() reaches before Python's recursion limit (1000
+ * frames, a few of which the tap itself uses). */
+#define JSON_MAX_DEPTH 990
+/* PostgreSQL's MAXDIM. */
+#define ARRAY_MAX_DIMS 6
 
 const char *
 sl_tap_value_session_sql(void)
@@ -122,6 +136,12 @@ kind_of(const sl_tap_column *c)
     if (type_is(t, len, "timestamp without time zone") ||
         type_is(t, len, "timestamp with time zone"))
         return VK_TIMESTAMP;
+    if (type_is(t, len, "json") || type_is(t, len, "jsonb"))
+        return VK_JSON;
+    if (type_is(t, len, "hstore"))
+        return VK_HSTORE;
+    if (c->is_array && type_is(t, len, "box"))
+        return VK_TEXT | VK_SEMICOLON;
     return VK_TEXT;
 }
 
@@ -169,6 +189,14 @@ expect(const char *s, size_t len, size_t *i, char ch)
 
 /* ---- numbers ---- */
 
+static bool
+is_nan_or_infinity(const char *s, size_t len)
+{
+    return (len == 3 && memcmp(s, "NaN", 3) == 0) || (len == 8 && memcmp(s, "Infinity", 8) == 0) ||
+           (len == 9 && memcmp(s, "-Infinity", 9) == 0);
+}
+
+
 static int
 write_integer(sl_jsonw *w, const sl_tap_column *c, const char *s, size_t len, sl_error *err)
 {
@@ -181,8 +209,7 @@ write_integer(sl_jsonw *w, const sl_tap_column *c, const char *s, size_t len, sl
 static int
 write_numeric(sl_jsonw *w, const sl_tap_column *c, const char *s, size_t len, sl_error *err)
 {
-    if ((len == 3 && memcmp(s, "NaN", 3) == 0) || (len == 8 && memcmp(s, "Infinity", 8) == 0) ||
-        (len == 9 && memcmp(s, "-Infinity", 9) == 0)) {
+    if (is_nan_or_infinity(s, len)) {
         sl_jsonw_null(w);
         return 0;
     }
@@ -240,27 +267,26 @@ write_numeric(sl_jsonw *w, const sl_tap_column *c, const char *s, size_t len, sl
     return 0;
 }
 
-/* A float's text as the server prints it with extra_float_digits > 0 (the shortest digits
- * that read back exactly): -?D+(.D+)?(e[+-]D+)?, NaN, Infinity, -Infinity. Written as
- * Python's repr() of the same double. */
-static int
-write_float(sl_jsonw *w, const sl_tap_column *c, const char *s, size_t len, sl_error *err)
+/* A float as digits: the value is 0.DIG x 10^point. */
+typedef struct {
+    bool negative;
+    int nd;
+    long point;
+    char dig[40];  /* significant digits, without leading or trailing zeros */
+} float_parts;
+
+/* Reads -?D*(.D*)?([eE][+-]?D+)? (at least one digit before the exponent), as the server prints
+ * a float with extra_float_digits > 0 (the shortest digits that read back exactly) and as
+ * printf's %e does. */
+static bool
+parse_float(const char *s, size_t len, float_parts *f)
 {
-    if ((len == 3 && memcmp(s, "NaN", 3) == 0) || (len == 8 && memcmp(s, "Infinity", 8) == 0) ||
-        (len == 9 && memcmp(s, "-Infinity", 9) == 0)) {
-        sl_jsonw_null(w);
-        return 0;
-    }
-    char dig[40];  /* significant digits, no leading or trailing zeros */
-    int nd = 0;
-    long point = 0;  /* the value is 0.DIG x 10^point */
-    bool seen_point = false, negative = false;
-    size_t i = 0;
-    if (i < len && s[i] == '-') {
-        negative = true;
-        i++;
-    }
-    size_t start = i;
+    size_t i = 0, ndigits = 0;
+    bool seen_point = false;
+    f->negative = len > 0 && s[0] == '-';
+    i += f->negative;
+    f->nd = 0;
+    f->point = 0;
     for (; i < len; i++) {
         char ch = s[i];
         if (ch == '.' && !seen_point) {
@@ -269,19 +295,18 @@ write_float(sl_jsonw *w, const sl_tap_column *c, const char *s, size_t len, sl_e
         }
         if (!is_digit(ch))
             break;
-        if (nd == 0 && ch == '0') {
-            if (seen_point)
-                point--;
+        ndigits++;
+        if (f->nd == 0 && ch == '0') {
+            f->point -= seen_point;
             continue;
         }
-        if (nd >= (int)sizeof dig - 1)
-            return malformed(c, "float", err);
-        dig[nd++] = ch;
-        if (!seen_point)
-            point++;
+        if (f->nd >= (int)sizeof f->dig)
+            return false;
+        f->dig[f->nd++] = ch;
+        f->point += !seen_point;
     }
-    if (i == start || (i == start + 1 && seen_point))
-        return malformed(c, "float", err);
+    if (ndigits == 0)
+        return false;
     if (i < len && (s[i] == 'e' || s[i] == 'E')) {
         i++;
         bool eneg = false;
@@ -291,50 +316,69 @@ write_float(sl_jsonw *w, const sl_tap_column *c, const char *s, size_t len, sl_e
         size_t e_start = i;
         for (; i < len && is_digit(s[i]); i++) {
             if (e > 100000)
-                return malformed(c, "float", err);
+                return false;
             e = e * 10 + (s[i] - '0');
         }
         if (i == e_start)
-            return malformed(c, "float", err);
-        point += eneg ? -e : e;
+            return false;
+        f->point += eneg ? -e : e;
     }
-    if (i != len)
-        return malformed(c, "float", err);
-    while (nd > 0 && dig[nd - 1] == '0')
-        nd--;
-    sl_jsonw_raw_begin(w);
-    sl_buf *out = w->out;
-    if (negative)
+    while (f->nd > 0 && f->dig[f->nd - 1] == '0')
+        f->nd--;
+    return i == len;
+}
+
+/* Appends the float as Python's repr() spells it: fixed notation when the decimal exponent
+ * (point - 1) is in [-4, 16), with ".0" after an integer; otherwise d[.ddd]e[+-]XX. */
+static void
+put_python_float(sl_buf *out, const float_parts *f)
+{
+    if (f->negative)
         sl_buf_putc(out, '-');
-    if (nd == 0) {
+    if (f->nd == 0) {
         sl_buf_puts(out, "0.0");
-        return 0;
+        return;
     }
-    if (point > -4 && point <= 16) {  /* fixed notation */
+    long point = f->point, nd = f->nd;
+    if (point > -4 && point <= 16) {
         if (point <= 0) {
             sl_buf_puts(out, "0.");
             for (long k = point; k < 0; k++)
                 sl_buf_putc(out, '0');
-            sl_buf_append(out, dig, (size_t)nd);
+            sl_buf_append(out, f->dig, (size_t)nd);
         } else if (point >= nd) {
-            sl_buf_append(out, dig, (size_t)nd);
+            sl_buf_append(out, f->dig, (size_t)nd);
             for (long k = nd; k < point; k++)
                 sl_buf_putc(out, '0');
             sl_buf_puts(out, ".0");
         } else {
-            sl_buf_append(out, dig, (size_t)point);
+            sl_buf_append(out, f->dig, (size_t)point);
             sl_buf_putc(out, '.');
-            sl_buf_append(out, dig + point, (size_t)(nd - point));
+            sl_buf_append(out, f->dig + point, (size_t)(nd - point));
         }
-        return 0;
+        return;
     }
-    sl_buf_putc(out, dig[0]);
+    sl_buf_putc(out, f->dig[0]);
     if (nd > 1) {
         sl_buf_putc(out, '.');
-        sl_buf_append(out, dig + 1, (size_t)(nd - 1));
+        sl_buf_append(out, f->dig + 1, (size_t)(nd - 1));
     }
     long e = point - 1;
     sl_buf_printf(out, "e%c%02ld", e < 0 ? '-' : '+', e < 0 ? -e : e);
+}
+
+static int
+write_float(sl_jsonw *w, const sl_tap_column *c, const char *s, size_t len, sl_error *err)
+{
+    if (is_nan_or_infinity(s, len)) {
+        sl_jsonw_null(w);
+        return 0;
+    }
+    float_parts f;
+    if (!parse_float(s, len, &f) || (len > 0 && s[len - 1] == '.'))
+        return malformed(c, "float", err);
+    sl_jsonw_raw_begin(w);
+    put_python_float(w->out, &f);
     return 0;
 }
 
@@ -586,6 +630,549 @@ write_timestamp(sl_jsonw *w, const sl_tap_column *c, const char *s, size_t len, 
     return 0;
 }
 
+/* ---- json and jsonb ---- */
+
+/* A JSON document (the server has checked it) read token by token and written compactly as
+ * simplejson writes what json.loads() made of it: integers as they are but "-0" as 0, other
+ * numbers through a double (repr(), and null for one too large for a double where Python
+ * would write the non-JSON token Infinity), strings decoded and re-escaped, members in their
+ * order. Duplicate keys of a json (not jsonb) object are all written; Python keeps the last
+ * value at the first key's place. */
+typedef struct {
+    sl_jsonw *w;
+    const char *s;
+    size_t len, i;
+    int depth;
+    bool too_deep;
+} json_reader;
+
+static void
+json_space(json_reader *j)
+{
+    while (j->i < j->len && (j->s[j->i] == ' ' || j->s[j->i] == '\t' || j->s[j->i] == '\n' ||
+                             j->s[j->i] == '\r'))
+        j->i++;
+}
+
+static int
+hex4(const char *s, size_t len, size_t i)
+{
+    int v = 0;
+    for (size_t k = i; k < i + 4; k++) {
+        if (k >= len)
+            return -1;
+        char ch = s[k];
+        int d = is_digit(ch) ? ch - '0'
+              : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+              : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+                                         : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+static size_t
+utf8_encode(char *p, unsigned long cp)
+{
+    if (cp < 0x80) {
+        p[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        p[0] = (char)(0xc0 | cp >> 6);
+        p[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        p[0] = (char)(0xe0 | cp >> 12);
+        p[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+        p[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    p[0] = (char)(0xf0 | cp >> 18);
+    p[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+    p[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+    p[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/* A \u escape at s[i] ("\uXXXX", a surrogate pair taking two): its code point, U+FFFD for a
+ * lone surrogate; *used is the escape's length. */
+static long
+json_unicode(const json_reader *j, size_t i, size_t *used)
+{
+    long hi = hex4(j->s, j->len, i + 2);
+    *used = 6;
+    if (hi < 0)
+        return -1;
+    if (hi < 0xd800 || hi > 0xdfff)
+        return hi;
+    if (hi <= 0xdbff && i + 7 < j->len && j->s[i + 6] == '\\' && j->s[i + 7] == 'u') {
+        long lo = hex4(j->s, j->len, i + 8);
+        if (lo >= 0xdc00 && lo <= 0xdfff) {
+            *used = 12;
+            return 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00);
+        }
+    }
+    j->w->replaced++;
+    return 0xfffd;
+}
+
+/* A string at s[i] == '"': its characters written in runs between escapes. */
+static bool
+json_string(json_reader *j)
+{
+    sl_buf_putc(j->w->out, '"');
+    size_t run = ++j->i;
+    while (j->i < j->len && j->s[j->i] != '"') {
+        if (j->s[j->i] != '\\') {
+            j->i++;
+            continue;
+        }
+        sl_jsonw_raw_chars(j->w, j->s + run, j->i - run);
+        if (j->i + 1 >= j->len)
+            return false;
+        char e = j->s[j->i + 1], ch[4];
+        size_t n = 1, used = 2;
+        switch (e) {
+        case '"': case '\\': case '/': ch[0] = e; break;
+        case 'b': ch[0] = '\b'; break;
+        case 'f': ch[0] = '\f'; break;
+        case 'n': ch[0] = '\n'; break;
+        case 'r': ch[0] = '\r'; break;
+        case 't': ch[0] = '\t'; break;
+        case 'u': {
+            long cp = json_unicode(j, j->i, &used);
+            if (cp < 0)
+                return false;
+            n = utf8_encode(ch, (unsigned long)cp);
+            break;
+        }
+        default:
+            return false;
+        }
+        if (n == 1 && ch[0] == '\0')
+            sl_buf_puts(j->w->out, "\\u0000");
+        else
+            sl_jsonw_raw_chars(j->w, ch, n);
+        j->i += used;
+        run = j->i;
+    }
+    if (j->i >= j->len)
+        return false;
+    sl_jsonw_raw_chars(j->w, j->s + run, j->i - run);
+    sl_buf_putc(j->w->out, '"');
+    j->i++;
+    return true;
+}
+
+/* A number: an integer as it is ("-0" as 0), any other through a double as repr() writes it. */
+static bool
+json_number(json_reader *j)
+{
+    size_t start = j->i, i = j->i;
+    bool integer = true;
+    while (i < j->len && (is_digit(j->s[i]) || j->s[i] == '-' || j->s[i] == '+' ||
+                          j->s[i] == '.' || j->s[i] == 'e' || j->s[i] == 'E')) {
+        integer = integer && (is_digit(j->s[i]) || j->s[i] == '-');
+        i++;
+    }
+    const char *t = j->s + start;
+    size_t n = i - start;
+    if (!sl_jsonw_is_number(t, n))
+        return false;
+    j->i = i;
+    if (integer) {
+        if (n == 2 && t[0] == '-' && t[1] == '0')
+            sl_buf_putc(j->w->out, '0');
+        else
+            sl_buf_append(j->w->out, t, n);
+        return true;
+    }
+    /* strtod() needs the number alone; numbers of more than 400 characters are truncated in
+     * their trailing digits, which cannot change a double's 17 digits */
+    char text[512], shortest[40];
+    size_t keep = n < 400 ? n : 400;
+    memcpy(text, t, keep);
+    text[keep] = '\0';
+    if (keep < n) {
+        const char *e = memchr(t, 'e', n);
+        if (!e)
+            e = memchr(t, 'E', n);
+        if (e && e - t >= 400)  /* keep the exponent */
+            return false;
+    }
+    double d = strtod(text, NULL);
+    if (!isfinite(d)) {
+        sl_buf_puts(j->w->out, "null");
+        return true;
+    }
+    /* repr()'s digits: the fewest that read back as d (17 always do; if p digits do, p + 1
+     * do too, so the fewest is found by bisection) */
+    int lo = 1, hi = 17;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        snprintf(shortest, sizeof shortest, "%.*e", mid - 1, d);
+        if (strtod(shortest, NULL) == d)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    snprintf(shortest, sizeof shortest, "%.*e", lo - 1, d);
+    float_parts f;
+    if (!parse_float(shortest, strlen(shortest), &f))
+        return false;
+    put_python_float(j->w->out, &f);
+    return true;
+}
+
+static bool json_value(json_reader *j);
+
+static bool
+json_container(json_reader *j, bool object)
+{
+    char close = object ? '}' : ']';
+    if (++j->depth > JSON_MAX_DEPTH) {
+        j->too_deep = true;
+        return false;
+    }
+    sl_buf_putc(j->w->out, object ? '{' : '[');
+    j->i++;
+    json_space(j);
+    if (j->i < j->len && j->s[j->i] == close) {
+        j->i++;
+    } else {
+        for (;;) {
+            json_space(j);
+            if (object) {
+                if (j->i >= j->len || j->s[j->i] != '"' || !json_string(j))
+                    return false;
+                json_space(j);
+                if (j->i >= j->len || j->s[j->i] != ':')
+                    return false;
+                j->i++;
+                sl_buf_putc(j->w->out, ':');
+            }
+            if (!json_value(j))
+                return false;
+            json_space(j);
+            if (j->i < j->len && j->s[j->i] == ',') {
+                j->i++;
+                sl_buf_putc(j->w->out, ',');
+                continue;
+            }
+            if (j->i < j->len && j->s[j->i] == close) {
+                j->i++;
+                break;
+            }
+            return false;
+        }
+    }
+    sl_buf_putc(j->w->out, close);
+    j->depth--;
+    return true;
+}
+
+static bool
+json_literal(json_reader *j, const char *word)
+{
+    size_t n = strlen(word);
+    if (j->len - j->i < n || memcmp(j->s + j->i, word, n) != 0)
+        return false;
+    sl_buf_append(j->w->out, word, n);
+    j->i += n;
+    return true;
+}
+
+static bool
+json_value(json_reader *j)
+{
+    json_space(j);
+    if (j->i >= j->len)
+        return false;
+    switch (j->s[j->i]) {
+    case '{': return json_container(j, true);
+    case '[': return json_container(j, false);
+    case '"': return json_string(j);
+    case 't': return json_literal(j, "true");
+    case 'f': return json_literal(j, "false");
+    case 'n': return json_literal(j, "null");
+    default: return json_number(j);
+    }
+}
+
+static int
+write_json(sl_jsonw *w, const sl_tap_column *c, const char *s, size_t len, sl_error *err)
+{
+    json_reader j = {.w = w, .s = s, .len = len};
+    sl_jsonw_raw_begin(w);
+    bool ok = json_value(&j);
+    json_space(&j);
+    if (ok && j.i == len)
+        return 0;
+    if (j.too_deep) {
+        sl_error_set(err, SL_E_UNSUPPORTED,
+                     "column \"%s\": a JSON document nested more than %d levels deep, more than "
+                     "pipelinewise reads",
+                     c->name, JSON_MAX_DEPTH);
+        return -1;
+    }
+    return malformed(c, "json", err);
+}
+
+/* ---- hstore ---- */
+
+/* hstore's text: "k"=>"v", "k2"=>NULL (keys and values quoted, \" and \\ escaped inside;
+ * hstore's input also takes them unquoted). Written as the object psycopg2's register_hstore()
+ * makes of it: keys in the order of the text, NULL as null. */
+
+/* A quoted or bare hstore token at s[*i]; bare NULL (any case) is null when null_ok. */
+static bool
+hstore_token(sl_jsonw *w, const char *s, size_t len, size_t *i, bool null_ok)
+{
+    if (*i < len && s[*i] == '"') {
+        sl_buf_putc(w->out, '"');
+        size_t run = ++*i;
+        while (*i < len && s[*i] != '"') {
+            if (s[*i] == '\\') {
+                sl_jsonw_raw_chars(w, s + run, *i - run);
+                if (++*i >= len)
+                    return false;
+                run = *i;  /* the escaped byte starts the next run */
+            }
+            ++*i;
+        }
+        if (*i >= len)
+            return false;
+        sl_jsonw_raw_chars(w, s + run, *i - run);
+        sl_buf_putc(w->out, '"');
+        ++*i;
+        return true;
+    }
+    size_t start = *i;
+    while (*i < len && s[*i] != '=' && s[*i] != ',' && s[*i] != ' ' && s[*i] != '"' &&
+           s[*i] != '\\')
+        ++*i;
+    size_t n = *i - start;
+    if (n == 0)
+        return false;
+    if (null_ok && n == 4 && strncasecmp(s + start, "NULL", 4) == 0) {
+        sl_buf_puts(w->out, "null");
+        return true;
+    }
+    sl_jsonw_raw_string(w, s + start, n);
+    return true;
+}
+
+static void
+hstore_space(const char *s, size_t len, size_t *i)
+{
+    while (*i < len && (s[*i] == ' ' || s[*i] == '\t' || s[*i] == '\n' || s[*i] == '\r'))
+        ++*i;
+}
+
+static int
+write_hstore(sl_jsonw *w, const sl_tap_column *c, const char *s, size_t len, sl_error *err)
+{
+    size_t i = 0;
+    sl_jsonw_raw_begin(w);
+    sl_buf_putc(w->out, '{');
+    hstore_space(s, len, &i);
+    bool first = true;
+    while (i < len) {
+        if (!first) {
+            if (s[i] != ',')
+                return malformed(c, "hstore", err);
+            i++;
+            hstore_space(s, len, &i);
+            sl_buf_putc(w->out, ',');
+        }
+        first = false;
+        if (!hstore_token(w, s, len, &i, false))
+            return malformed(c, "hstore", err);
+        hstore_space(s, len, &i);
+        if (len - i < 2 || s[i] != '=' || s[i + 1] != '>')
+            return malformed(c, "hstore", err);
+        i += 2;
+        hstore_space(s, len, &i);
+        sl_buf_putc(w->out, ':');
+        if (!hstore_token(w, s, len, &i, true))
+            return malformed(c, "hstore", err);
+        hstore_space(s, len, &i);
+    }
+    sl_buf_putc(w->out, '}');
+    return 0;
+}
+
+/* ---- arrays ---- */
+
+/* PostgreSQL's array text: an optional "[lo:hi]..." bounds prefix and "=", then {e,e,...} with
+ * nested braces per dimension; an element is NULL (bare, any case), bare text, or "quoted"
+ * with \" and \\ (any \x is x). psycopg2 reads it into nested lists, dropping the bounds, and
+ * pipelinewise converts each element by the element type's rule; an array of a type psycopg2
+ * has no caster for (inet[], cidr[], macaddr[], interval[], ...) reaches pipelinewise as the
+ * whole text, which it writes as a list of its characters; sluice writes the elements as
+ * strings instead. */
+typedef struct {
+    sl_jsonw *w;
+    const sl_tap_column *c;
+    int kind;
+    char delim;
+    sl_error *err;
+} array_reader;
+
+static int write_scalar(sl_jsonw *w, const sl_tap_column *c, int kind, const char *s,
+                        size_t len, sl_error *err);
+
+static bool
+array_space(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f';
+}
+
+/* An element with backslashes: a string is written in runs between them; any other type is
+ * decoded first (json[] and hstore[] elements; the server quotes no other with a backslash). */
+static int
+array_escaped(array_reader *a, const char *s, size_t len)
+{
+    if ((a->kind & VK_KIND_MASK) == VK_TEXT) {
+        sl_jsonw_raw_begin(a->w);
+        sl_buf_putc(a->w->out, '"');
+        size_t run = 0;
+        for (size_t i = 0; i < len; i++) {
+            if (s[i] == '\\') {
+                sl_jsonw_raw_chars(a->w, s + run, i - run);
+                run = ++i;  /* the escaped byte starts the next run */
+            }
+        }
+        sl_jsonw_raw_chars(a->w, s + run, len - run);
+        sl_buf_putc(a->w->out, '"');
+        return 0;
+    }
+    sl_buf plain = SL_BUF_INIT;
+    sl_buf_reserve(&plain, len);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\\')
+            i++;
+        if (i < len)
+            sl_buf_putc(&plain, s[i]);
+    }
+    int rc = write_scalar(a->w, a->c, a->kind & VK_KIND_MASK, plain.data ? plain.data : "",
+                          plain.len, a->err);
+    sl_buf_free(&plain);
+    return rc;
+}
+
+static int
+array_element(array_reader *a, const char *s, size_t len, size_t *i)
+{
+    size_t start, end;
+    bool escaped = false;
+    if (s[*i] == '"') {
+        start = ++*i;
+        while (*i < len && s[*i] != '"') {
+            if (s[*i] == '\\') {
+                escaped = true;
+                ++*i;
+            }
+            ++*i;
+        }
+        if (*i >= len)
+            return malformed(a->c, "array", a->err);
+        end = (*i)++;
+    } else {
+        start = *i;
+        while (*i < len && s[*i] != a->delim && s[*i] != '}' && s[*i] != '{' && s[*i] != '"') {
+            if (s[*i] == '\\') {
+                escaped = true;
+                ++*i;
+            }
+            ++*i;
+        }
+        if (*i > len)
+            return malformed(a->c, "array", a->err);
+        end = *i;
+        while (end > start && array_space(s[end - 1]) && (end - 1 == start || s[end - 2] != '\\'))
+            end--;
+        if (end == start)
+            return malformed(a->c, "array", a->err);
+        if (!escaped && end - start == 4 && strncasecmp(s + start, "NULL", 4) == 0) {
+            sl_jsonw_null(a->w);
+            return 0;
+        }
+    }
+    if (escaped)
+        return array_escaped(a, s + start, end - start);
+    return write_scalar(a->w, a->c, a->kind & VK_KIND_MASK, s + start, end - start, a->err);
+}
+
+/* One dimension at s[*i] == '{'. */
+static int
+array_level(array_reader *a, const char *s, size_t len, size_t *i, int dims)
+{
+    if (dims > ARRAY_MAX_DIMS)
+        return malformed(a->c, "array", a->err);
+    ++*i;
+    sl_jsonw_array_begin(a->w);
+    while (*i < len && array_space(s[*i]))
+        ++*i;
+    if (*i < len && s[*i] == '}') {
+        ++*i;
+        sl_jsonw_array_end(a->w);
+        return 0;
+    }
+    for (;;) {
+        while (*i < len && array_space(s[*i]))
+            ++*i;
+        if (*i >= len)
+            return malformed(a->c, "array", a->err);
+        int rc = s[*i] == '{' ? array_level(a, s, len, i, dims + 1) : array_element(a, s, len, i);
+        if (rc != 0)
+            return rc;
+        while (*i < len && array_space(s[*i]))
+            ++*i;
+        if (*i < len && s[*i] == a->delim) {
+            ++*i;
+            continue;
+        }
+        if (*i < len && s[*i] == '}') {
+            ++*i;
+            break;
+        }
+        return malformed(a->c, "array", a->err);
+    }
+    sl_jsonw_array_end(a->w);
+    return 0;
+}
+
+static int
+write_array(sl_jsonw *w, const sl_tap_column *c, int kind, const char *s, size_t len,
+            sl_error *err)
+{
+    array_reader a = {w, c, kind, (kind & VK_SEMICOLON) ? ';' : ',', err};
+    size_t i = 0;
+    if (len > 0 && s[0] == '[') {  /* bounds: [lo:hi] per dimension, then '=' */
+        while (i < len && s[i] != '=') {
+            if (!is_digit(s[i]) && !strchr("[]:-+", s[i]))
+                return malformed(c, "array", err);
+            i++;
+        }
+        i++;
+    }
+    if (i >= len || s[i] != '{')
+        return malformed(c, "array", err);
+    int rc = array_level(&a, s, len, &i, 1);
+    if (rc != 0)
+        return rc;
+    while (i < len && array_space(s[i]))
+        i++;
+    if (i != len)
+        return malformed(c, "array", err);
+    return 0;
+}
+
 /* ---- dispatch ---- */
 
 static int
@@ -615,6 +1202,10 @@ write_scalar(sl_jsonw *w, const sl_tap_column *c, int kind, const char *s, size_
         return write_timetz(w, c, s, len, err);
     case VK_TIMESTAMP:
         return write_timestamp(w, c, s, len, err);
+    case VK_JSON:
+        return write_json(w, c, s, len, err);
+    case VK_HSTORE:
+        return write_hstore(w, c, s, len, err);
     default:
         sl_jsonw_string(w, s, len);
         return 0;
@@ -626,5 +1217,15 @@ sl_tap_value_write(sl_jsonw *w, const sl_tap_column *c, const char *text, size_t
                    sl_error *err)
 {
     int kind = c->value_kind != VK_UNPREPARED ? c->value_kind : kind_of(c);
-    return write_scalar(w, c, kind, text, len, err);
+    sl_jsonw saved = *w;
+    size_t saved_len = w->out->len;
+    int rc = c->is_array ? write_array(w, c, kind, text, len, err)
+                         : write_scalar(w, c, kind & VK_KIND_MASK, text, len, err);
+    if (rc != 0) {  /* an array or document refused half-way: nothing of it stays */
+        *w = saved;
+        w->out->len = saved_len;
+        if (w->out->data)
+            w->out->data[saved_len] = '\0';
+    }
+    return rc;
 }

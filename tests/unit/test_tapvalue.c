@@ -272,6 +272,164 @@ test_times(void **state)
     check_error(COL(tz), "12:34:56+1", SL_E_SERVER);
 }
 
+/* Arrays: nested lists from PostgreSQL's array text, elements by the element type's rule. */
+static void
+test_arrays(void **state)
+{
+    (void)state;
+    static const char *const ts = "timestamp without time zone[]";
+    const value_case cases[] = {
+        {ARR("integer[]"), "{1,NULL,3}", "[1,null,3]"},
+        {ARR("integer[]"), "{}", "[]"},
+        {ARR("integer[]"), "[0:1]={1,2}", "[1,2]"},
+        {ARR("integer[]"), "[0:0][1:2]={{1,2}}", "[[1,2]]"},
+        {ARR("integer[]"), "{{{1}}}", "[[[1]]]"},
+        {ARR("integer[]"), "{{{{{{1}}}}}}", "[[[[[[1]]]]]]"},
+        {ARR("integer[]"), "{{1,2},{3,4}}", "[[1,2],[3,4]]"},
+        {ARR("text[]"), "{{\"a b\",\"c\\\"d\"},{\"e\\\\f\",NULL}}",
+         "[[\"a b\",\"c\\\"d\"],[\"e\\\\f\",null]]"},
+        {ARR("text[]"), "{\"NULL\",\"null\",\"\"}", "[\"NULL\",\"null\",\"\"]"},
+        {ARR("text[]"), "{\" x \"}", "[\" x \"]"},
+        {ARR("text[]"), "{\"tab\there\"}", "[\"tab\\there\"]"},
+        {ARR("text[]"), "{\"\xc3\xa9\\\"\xc3\xa9\"}", "[\"\xc3\xa9\\\"\xc3\xa9\"]"},
+        {ARR("text[]"), "{a,b}", "[\"a\",\"b\"]"},
+        {ARR("character[]"), "{\"ab  \"}", "[\"ab  \"]"},
+        {ARR("numeric[]"), "{1.50,0.0000001,NaN}", "[1.50,1E-7,null]"},
+        {ARR("double precision[]"), "{1.5,NaN,1e+20}", "[1.5,null,1e+20]"},
+        {ARR("boolean[]"), "{t,f,NULL}", "[true,false,null]"},
+        {ARR("bit[]"), "{1,0,101}", "[true,false,false]"},
+        {ARR("money[]"), "{$1.50}", "[\"$1.50\"]"},
+        {ARR("cidr[]"), "{10.0.0.0/8}", "[\"10.0.0.0/8\"]"},
+        {ARR("mood[]", .is_enum = true), "{happy,sad}", "[\"happy\",\"sad\"]"},
+        {ARR("date[]"), "{2020-01-01,infinity}",
+         "[\"2020-01-01T00:00:00+00:00\",\"9999-12-31T00:00:00+00:00\"]"},
+        {ARR(ts), "{\"2020-01-01 00:00:00.25\",infinity}",
+         "[\"2020-01-01T00:00:00.250000+00:00\",\"9999-12-31T23:59:59.999000+00:00\"]"},
+        {ARR("time with time zone[]"), "{12:00:00+01}", "[\"11:00:00\"]"},
+        {ARR("box[]"), "{(3,4),(1,2);(1,1),(0,0)}", "[\"(3,4),(1,2)\",\"(1,1),(0,0)\"]"},
+        {ARR("jsonb[]"), "{\"{\\\"a\\\": [1, 2.50]}\",NULL}", "[{\"a\":[1,2.5]},null]"},
+        {ARR("hstore[]"),
+         "{\"\\\"a\\\"=>\\\"1\\\", \\\"b c\\\"=>NULL, "
+         "\\\"q\\\\\\\"\\\\\\\\x\\\"=>\\\"v\\\\\\\"\\\\\\\\\\\"\",NULL}",
+         "[{\"a\":\"1\",\"b c\":null,\"q\\\"\\\\x\":\"v\\\"\\\\\"},null]"},
+    };
+    check_cases(cases, N(cases));
+    check_error(ARR("integer[]"), "{{{{{{{1}}}}}}}", SL_E_SERVER);  /* 7 dimensions */
+    check_error(ARR("integer[]"), "{1,2", SL_E_SERVER);
+    check_error(ARR("integer[]"), "{1,,2}", SL_E_SERVER);
+    check_error(ARR("integer[]"), "{1,x}", SL_E_SERVER);
+    check_error(ARR("integer[]"), "{1}}", SL_E_SERVER);
+    check_error(ARR("integer[]"), "1,2", SL_E_SERVER);
+    check_error(ARR("integer[]"), "[0:1]{1,2}", SL_E_SERVER);
+    check_error(ARR("text[]"), "{\"a}", SL_E_SERVER);
+    check_error(ARR("text[]"), "{a\\", SL_E_SERVER);
+    check_error(ARR("text[]"), "", SL_E_SERVER);
+    check_error(ARR("date[]"), "{0044-03-15 BC}", SL_E_UNSUPPORTED);
+}
+
+/* A refused element leaves nothing of its array behind, the writer as it was. */
+static void
+test_refused_array_rolls_back(void **state)
+{
+    (void)state;
+    sl_buf out = SL_BUF_INIT;
+    sl_jsonw w;
+    sl_jsonw_init(&w, &out);
+    sl_tap_column c = ARR("integer[]");
+    sl_tap_value_prepare(&c);
+    sl_error err;
+    sl_error_clear(&err);
+    sl_jsonw_object_begin(&w);
+    sl_jsonw_keyz(&w, "a");
+    assert_int_equal(sl_tap_value_write(&w, &c, "{1,{2}}", 7, &err), 0);
+    sl_jsonw_keyz(&w, "b");
+    assert_int_equal(sl_tap_value_write(&w, &c, "{{1,2},{3,x}}", 13, &err), -1);
+    assert_string_equal(out.data, "{\"a\":[1,[2]],\"b\":");
+    sl_jsonw_null(&w);
+    sl_jsonw_object_end(&w);
+    assert_string_equal(out.data, "{\"a\":[1,[2]],\"b\":null}");
+    sl_buf_free(&out);
+}
+
+/* hstore: an object in the text's order, NULL as null, quotes and backslashes decoded. */
+static void
+test_hstore(void **state)
+{
+    (void)state;
+    const value_case cases[] = {
+        {COL("hstore"), "\"k\"=>\"v\", \"n\"=>NULL", "{\"k\":\"v\",\"n\":null}"},
+        {COL("hstore"), "", "{}"},
+        {COL("hstore"), "\"q\\\"\\\\x\"=>\"v\\\"\\\\\"", "{\"q\\\"\\\\x\":\"v\\\"\\\\\"}"},
+        {COL("hstore"), "\"NULL\"=>\"NULL\"", "{\"NULL\":\"NULL\"}"},
+        {COL("hstore"), "a=>b,c=>null", "{\"a\":\"b\",\"c\":null}"},
+        {COL("hstore"), "\"\xc3\xa9\"=>\"\\\xc3\xa9\"", "{\"\xc3\xa9\":\"\xc3\xa9\"}"},
+    };
+    check_cases(cases, N(cases));
+    check_error(COL("hstore"), "\"k\"=>", SL_E_SERVER);
+    check_error(COL("hstore"), "\"k\"=\"v\"", SL_E_SERVER);
+    check_error(COL("hstore"), "\"k\"=>\"v\" \"k2\"=>\"v\"", SL_E_SERVER);
+    check_error(COL("hstore"), "\"k=>\"v\"", SL_E_SERVER);
+}
+
+/* json and jsonb: what json.loads() reads, written compactly: integers exact ("-0" is 0),
+ * other numbers through a double as repr() writes them. */
+static void
+test_json(void **state)
+{
+    (void)state;
+    const value_case cases[] = {
+        {COL("json"), "{\"b\":1, \"a\":[1.10,1e2,-0,{\"x\":\"\\u00e9\\n\"}]}",
+         "{\"b\":1,\"a\":[1.1,100.0,0,{\"x\":\"\xc3\xa9\\n\"}]}"},
+        {COL("jsonb"), "{\"a\": [1.10, 100, 0], \"b\": 1}", "{\"a\":[1.1,100,0],\"b\":1}"},
+        {COL("jsonb"), "\"s\"", "\"s\""},
+        {COL("jsonb"), "null", "null"},
+        {COL("jsonb"), "[true, false, null]", "[true,false,null]"},
+        {COL("json"), " 12345678901234567890123 ", "12345678901234567890123"},
+        {COL("json"), "0.1000000000000000055511151231257827", "0.1"},
+        {COL("json"), "1e400", "null"},
+        {COL("json"), "-1.5E-7", "-1.5e-07"},
+        {COL("json"), "123456789.123456789", "123456789.12345679"},
+        {COL("json"), "\"\\ud83d\\ude00 \\/ \\u0000\"", "\"\xf0\x9f\x98\x80 / \\u0000\""},
+        {COL("json"), "\"\\ud800x\"", "\"\xef\xbf\xbdx\""},
+        {COL("json"), "[5e-324, 1e22, 1.7976931348623157e308]",
+         "[5e-324,1e+22,1.7976931348623157e+308]"},
+        {COL("json"), "{}", "{}"},
+        {COL("json"), "[[], {\"\": []}]", "[[],{\"\":[]}]"},
+    };
+    check_cases(cases, N(cases));
+    check_error(COL("json"), "{", SL_E_SERVER);
+    check_error(COL("json"), "[1,]", SL_E_SERVER);
+    check_error(COL("json"), "01", SL_E_SERVER);
+    check_error(COL("json"), "\"abc", SL_E_SERVER);
+    check_error(COL("json"), "\"\\x\"", SL_E_SERVER);
+    check_error(COL("json"), "tru", SL_E_SERVER);
+    check_error(COL("json"), "1 2", SL_E_SERVER);
+    check_error(COL("json"), "", SL_E_SERVER);
+}
+
+/* Deeper than Python's recursion limit lets json.loads() go: refused, not crashed on. */
+static void
+test_json_depth(void **state)
+{
+    (void)state;
+    sl_buf doc = SL_BUF_INIT;
+    for (int k = 0; k < 990; k++)
+        sl_buf_putc(&doc, '[');
+    for (int k = 0; k < 990; k++)
+        sl_buf_putc(&doc, ']');
+    sl_error err;
+    sl_error_clear(&err);
+    char *got = convert(COL("jsonb"), doc.data, true, &err);
+    assert_non_null(got);
+    assert_string_equal(got, doc.data);
+    free(got);
+    sl_buf_reset(&doc);
+    for (int k = 0; k < 100000; k++)
+        sl_buf_putc(&doc, '[');
+    check_error(COL("jsonb"), doc.data, SL_E_UNSUPPORTED);
+    sl_buf_free(&doc);
+}
+
 static void
 test_session_and_select(void **state)
 {
@@ -298,6 +456,11 @@ main(void)
         cmocka_unit_test(test_dates),
         cmocka_unit_test(test_timestamps),
         cmocka_unit_test(test_times),
+        cmocka_unit_test(test_arrays),
+        cmocka_unit_test(test_refused_array_rolls_back),
+        cmocka_unit_test(test_hstore),
+        cmocka_unit_test(test_json),
+        cmocka_unit_test(test_json_depth),
         cmocka_unit_test(test_session_and_select),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
