@@ -444,3 +444,40 @@ def test_incremental_state_with_foreign_keys_refused(sluice, pg, syncdb, tmp_pat
                    write_json(tmp_path / "state.json", state))
     assert proc.returncode == 2 and proc.stdout == ""
     assert '"lsn"' in proc.stderr
+
+
+# (SQL type, SQL literal, the RECORD's value as pipelinewise writes it, read with Decimal floats)
+TYPED = [
+    ("boolean", "true", True),
+    ("numeric(10,2)", "1.50", decimal.Decimal("1.50")),
+    ("double precision", "2.5", decimal.Decimal("2.5")),
+    ("real", "-0.125", decimal.Decimal("-0.125")),
+    ("date", "'2024-01-02'", "2024-01-02T00:00:00+00:00"),
+    ("timestamp", "'2024-01-02 03:04:05.5'", "2024-01-02T03:04:05.500000+00:00"),
+    ("timestamptz", "'2024-01-02 03:04:05+02'", "2024-01-02T01:04:05+00:00"),
+    ("time", "'13:14:15'", "13:14:15"),
+    ("uuid", "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
+    ("jsonb", """'{"a": [1, "x", null]}'""", {"a": [1, "x", None]}),
+    ("integer[]", "'{1,2,NULL}'", [1, 2, None]),
+    ("text[]", r"""E'{"a,b","c\\"d",NULL}'""", ["a,b", 'c"d', None]),
+    ("hstore", "'a=>1, b=>NULL'", {"a": "1", "b": None}),
+]
+
+
+def test_full_table_typed_values(sluice, pg, fresh_db, tmp_path):
+    db = fresh_db("taptyped")
+    cols = ", ".join(f"c{i} {sqltype}" for i, (sqltype, _, _) in enumerate(TYPED))
+    values = ", ".join(literal for _, literal, _ in TYPED)
+    pg.execute(f"CREATE EXTENSION hstore; CREATE TABLE typed (id integer PRIMARY KEY, {cols});"
+               f"INSERT INTO typed VALUES (1, {values});"
+               f"INSERT INTO typed (id) VALUES (2)", dbname=db)
+    cfg = config(tmp_path, pg, db)
+    catalog = discover(sluice, cfg)
+    select(catalog, "public-typed", "FULL_TABLE")
+    messages, _ = sync(sluice, tmp_path, cfg, catalog)
+    check_validates(messages)
+    got = sorted(records(messages, "public-typed"), key=lambda r: r["id"])
+    assert got[0] == {"id": 1, **{f"c{i}": v for i, (_, _, v) in enumerate(TYPED)}}
+    # NULL is null, except in an array column: pipelinewise writes `elem or []`
+    assert got[1] == {"id": 2, **{f"c{i}": [] if sqltype.endswith("[]") else None
+                                  for i, (sqltype, _, _) in enumerate(TYPED)}}
