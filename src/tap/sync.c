@@ -734,13 +734,14 @@ sl_tap_sync(sl_conn *c, const sl_tap_sync_args *a, sl_error *err)
     sl_jsonw_init(&r.w, &r.out);
     if (n == 0)
         SL_WARN("catalog \"%s\" selects no stream: nothing to sync", a->catalog_name);
+    /* first: the names the plan reads must come in the encoding the catalog's are compared in */
+    if (sl_conn_exec(c, sl_tap_value_session_sql(), err) != 0)
+        goto done;
     for (size_t i = 0; i < n; i++) {
         plans[i].s = &a->catalog->streams[i];
         if (plan_stream(&r, &plans[i], err) != 0)
             goto done;
     }
-    if (sl_conn_exec(c, sl_tap_value_session_sql(), err) != 0)
-        goto done;
     order_plans(plans, n, current);
     for (size_t i = 0; i < n; i++)
         if (!plans[i].skip && sync_stream(&r, &plans[i], err) != 0)
