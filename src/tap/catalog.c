@@ -100,21 +100,37 @@ read_method(sl_tap_stream *s, json_t *md, sl_tap_method dflt, const char *name, 
 }
 
 static void
+add_column(sl_tap_stream *s, json_t *stream, const char *name)
+{
+    sl_tap_catalog_column *c = &s->cols[s->ncols++];
+    json_t *md = metadata_for(stream, name);
+    json_t *sel = json_object_get(md, "selected");
+    c->name = sl_strdup(name);
+    c->selected = json_is_boolean(sel) ? (json_is_true(sel) ? SL_TAP_SELECTED_TRUE
+                                                            : SL_TAP_SELECTED_FALSE)
+                                       : SL_TAP_SELECTED_UNSET;
+    c->inclusion = string_or_null(json_object_get(md, "inclusion"));
+}
+
+static void
 read_columns(sl_tap_stream *s, json_t *stream)
 {
     json_t *props = json_object_get(json_object_get(stream, "schema"), "properties");
+    json_t *list = json_object_get(stream, "metadata"), *v;
     const char *key;
-    json_t *v;
-    s->cols = sl_calloc(json_object_size(props) + 1, sizeof *s->cols);
-    json_object_foreach(props, key, v) {
-        sl_tap_catalog_column *c = &s->cols[s->ncols++];
-        json_t *md = metadata_for(stream, key);
-        json_t *sel = json_object_get(md, "selected");
-        c->name = sl_strdup(key);
-        c->selected = json_is_boolean(sel) ? (json_is_true(sel) ? SL_TAP_SELECTED_TRUE
-                                                                : SL_TAP_SELECTED_FALSE)
-                                           : SL_TAP_SELECTED_UNSET;
-        c->inclusion = string_or_null(json_object_get(md, "inclusion"));
+    size_t i;
+    s->all_columns = json_object_size(props) == 0;
+    s->cols = sl_calloc(json_object_size(props) + json_array_size(list) + 1, sizeof *s->cols);
+    if (!s->all_columns) {
+        json_object_foreach(props, key, v)
+            add_column(s, stream, key);
+        return;
+    }
+    json_array_foreach(list, i, v) {
+        json_t *crumb = json_object_get(v, "breadcrumb");
+        if (json_array_size(crumb) == 2 && json_is_string(json_array_get(crumb, 1)) &&
+            !sl_tap_catalog_column_find(s, json_string_value(json_array_get(crumb, 1))))
+            add_column(s, stream, json_string_value(json_array_get(crumb, 1)));
     }
 }
 
@@ -161,8 +177,6 @@ read_stream(sl_tap_stream *s, json_t *stream, size_t index, sl_tap_method dflt,
         what = "a table_name";
     else if (!s->schema_name)
         what = "a schema-name in its metadata";
-    else if (!json_is_object(json_object_get(json_object_get(stream, "schema"), "properties")))
-        what = "a schema with properties";
     if (what) {
         sl_error_set(err, SL_E_USAGE, "catalog \"%s\": selected stream \"%s\" has no %s", name,
                      stream_label(stream, index, label, sizeof label), what);
@@ -258,6 +272,15 @@ sl_tap_catalog_load(sl_tap_catalog **out, const char *path, sl_tap_method defaul
     int rc = from_doc(out, doc, path, default_method, err);
     json_decref(doc);
     return rc;
+}
+
+const sl_tap_catalog_column *
+sl_tap_catalog_column_find(const sl_tap_stream *s, const char *name)
+{
+    for (size_t i = 0; i < s->ncols; i++)
+        if (strcmp(s->cols[i].name, name) == 0)
+            return &s->cols[i];
+    return NULL;
 }
 
 bool

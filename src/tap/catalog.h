@@ -7,7 +7,9 @@
  *     "tap_stream_id";
  *   - its columns are the names under "schema"."properties", each with the "selected" and
  *     "inclusion" of its metadata (breadcrumb ["properties", name]); which of them are synced
- *     is decided against the table's live facts (sl_tap_catalog_column_wanted);
+ *     is decided against the table's live facts (sl_tap_catalog_column_wanted). A schema
+ *     without properties stands for every column of the table (pipelinewise then takes the
+ *     discovered schema): all_columns is set and cols lists the columns the metadata names;
  *   - a view's key properties are its "view-key-properties" (a table's come from the server).
  * Streams come out sorted by tap_stream_id, as pipelinewise syncs them.
  * Errors: SL_E_USAGE naming the file, and the stream when one is at fault: JSON that does not
@@ -47,6 +49,7 @@ typedef struct sl_tap_stream {
     size_t n_view_key_properties;
     sl_tap_catalog_column *cols; /* in the schema's order */
     size_t ncols;
+    bool all_columns;            /* the schema had no properties: every live column */
 } sl_tap_stream;
 
 typedef struct sl_tap_catalog {
@@ -60,6 +63,9 @@ SL_MUSTCHECK int sl_tap_catalog_load(sl_tap_catalog **out, const char *path,
 SL_MUSTCHECK int sl_tap_catalog_parse(sl_tap_catalog **out, const char *text, const char *name,
                                       sl_tap_method default_method, sl_error *err);
 void sl_tap_catalog_free(sl_tap_catalog *c);
+/* The stream's column of that name, or NULL. */
+const sl_tap_catalog_column *sl_tap_catalog_column_find(const sl_tap_stream *s,
+                                                        const char *name);
 /* Whether a column is synced, by singer's should_sync_field with pipelinewise's default: the
  * live inclusion (what discovery says now: "automatic", "available" or "unsupported") wins
  * over the catalog's, then "selected" decides, and a column without one is synced. */

@@ -240,6 +240,25 @@ by_name(const void *a, const void *b)
     return strcmp(sort_rel->cols[*(const size_t *)a].name, sort_rel->cols[*(const size_t *)b].name);
 }
 
+/* A catalog whose schema has no properties: every live column, with the catalog's metadata
+ * where it has some. */
+static void
+choose_all_columns(plan *p)
+{
+    const sl_tap_relation *rel = p->rel;
+    for (size_t i = 0; i < rel->ncols; i++) {
+        const sl_tap_column *live = &rel->cols[i];
+        const sl_tap_catalog_column *cc = sl_tap_catalog_column_find(p->s, live->name);
+        sl_tap_catalog_column bare = {NULL, SL_TAP_SELECTED_UNSET, NULL};
+        bool is_key = p->s->method == SL_TAP_METHOD_INCREMENTAL &&
+                      strcmp(live->name, p->s->replication_key) == 0;
+        if (is_key || (sl_tap_schema_supported(live) &&
+                       sl_tap_catalog_column_wanted(cc ? cc : &bare,
+                                                    sl_tap_schema_inclusion(live))))
+            p->want[p->nwant++] = i;
+    }
+}
+
 /* The synced columns: the catalog's, as should_sync_column decides with the live inclusion,
  * and the replication key always (the state needs its value); sorted by name as pipelinewise
  * sorts desired_columns. */
@@ -249,7 +268,9 @@ choose_columns(plan *p, const char *catalog, sl_error *err)
     const sl_tap_stream *s = p->s;
     const sl_tap_relation *rel = p->rel;
     p->want = sl_calloc(rel->ncols + 1, sizeof *p->want);
-    for (size_t i = 0; i < s->ncols; i++) {
+    if (s->all_columns)
+        choose_all_columns(p);
+    for (size_t i = 0; !s->all_columns && i < s->ncols; i++) {
         size_t at = 0;
         const sl_tap_column *live = live_column(rel, s->cols[i].name, &at);
         bool is_key = s->replication_key && strcmp(s->cols[i].name, s->replication_key) == 0 &&

@@ -481,3 +481,16 @@ def test_full_table_typed_values(sluice, pg, fresh_db, tmp_path):
     # NULL is null, except in an array column: pipelinewise writes `elem or []`
     assert got[1] == {"id": 2, **{f"c{i}": [] if sqltype.endswith("[]") else None
                                   for i, (sqltype, _, _) in enumerate(TYPED)}}
+
+
+def test_schema_without_properties_takes_the_live_columns(sluice, pg, syncdb, tmp_path):
+    """pipelinewise's refresh_streams_schema: a stream whose schema has no properties gets the
+    discovered one; the catalog's column metadata still selects."""
+    cfg = config(tmp_path, pg, syncdb)
+    catalog = discover(sluice, cfg)
+    stream = select(catalog, "public-ints", "FULL_TABLE")
+    stream["schema"] = {}
+    column_md(stream, "small")["selected"] = False
+    messages, _ = sync(sluice, tmp_path, cfg, catalog)
+    check_validates(messages)
+    assert sorted(records(messages, "public-ints")[0]) == ["big", "id", "skipped"]
