@@ -232,12 +232,11 @@ live_column(const sl_tap_relation *rel, const char *name, size_t *index)
     return NULL;
 }
 
-static const sl_tap_relation *sort_rel;  /* qsort's comparison has no context argument */
-
 static int
-by_name(const void *a, const void *b)
+by_name(const void *a, const void *b, void *ctx)
 {
-    return strcmp(sort_rel->cols[*(const size_t *)a].name, sort_rel->cols[*(const size_t *)b].name);
+    const sl_tap_relation *rel = ctx;
+    return strcmp(rel->cols[*(const size_t *)a].name, rel->cols[*(const size_t *)b].name);
 }
 
 /* A catalog whose schema has no properties: every live column, with the catalog's metadata
@@ -292,8 +291,7 @@ choose_columns(plan *p, const char *catalog, sl_error *err)
         if (!dup)
             p->want[p->nwant++] = at;
     }
-    sort_rel = rel;
-    qsort(p->want, p->nwant, sizeof *p->want, by_name);
+    qsort_r(p->want, p->nwant, sizeof *p->want, by_name, (void *)rel);
     return 0;
 }
 
