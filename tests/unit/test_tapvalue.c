@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -430,6 +431,27 @@ test_json_depth(void **state)
     sl_buf_free(&doc);
 }
 
+/* numbers.tsv (see its README): random floats, numerics and jsonb documents as the server
+ * printed them, with what Python's repr(), str(Decimal) and json make of them. */
+static void
+test_numbers_against_python(void **state)
+{
+    (void)state;
+    FILE *f = fopen(SL_TEST_DATA "/tapvalue/numbers.tsv", "r");
+    assert_non_null(f);
+    char line[4096];
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *type = strtok(line, "\t"), *text = strtok(NULL, "\t"), *want = strtok(NULL, "\n");
+        assert_non_null(want);
+        value_case v = {COL(type), text, want};
+        check_cases(&v, 1);
+        n++;
+    }
+    fclose(f);
+    assert_true(n > 1000);
+}
+
 static void
 test_session_and_select(void **state)
 {
@@ -461,6 +483,7 @@ main(void)
         cmocka_unit_test(test_hstore),
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_json_depth),
+        cmocka_unit_test(test_numbers_against_python),
         cmocka_unit_test(test_session_and_select),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
