@@ -10,18 +10,26 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "tap/config.h"
+#include "tap/catalog.h"
 #include "tap/discover.h"
+#include "tap/state.h"
+#include "tap/sync.h"
 
 static const char usage[] =
     "Run sluice as a Singer tap for PostgreSQL, compatible with pipelinewise-tap-postgres:\n"
     "the same config.json keys and the same catalog (streams, metadata, JSON Schema).\n\n"
     "Usage:\n"
     "  sluice tap --config CONFIG --discover > catalog.json\n"
+    "  sluice tap --config CONFIG --catalog CATALOG [--state STATE] > messages\n"
     "  sluice tap --about [--format json|text]\n\n"
     "Options:\n"
     "  -c, --config=FILE          the tap's config.json (host, port, user, password, dbname,\n"
     "                             filter_schemas, ...; \"sluice tap --about\" lists the keys)\n"
     "  -d, --discover             write the catalog of the database's tables and views\n"
+    "      --catalog=FILE         sync the streams the catalog selects (FULL_TABLE and\n"
+    "                             INCREMENTAL): Singer messages on standard output\n"
+    "  -p, --properties=FILE      the same as --catalog (Singer's older name)\n"
+    "  -s, --state=FILE           resume from this state (the last STATE message's value)\n"
     "      --about                describe the tap: version, capabilities, config keys\n"
     "      --format=text|json     --about's output (default text)\n"
     "  -v, --verbose              log statements\n"
@@ -29,11 +37,14 @@ static const char usage[] =
     "      --log-format=human|json  log lines for people or machines (default human)\n"
     "      --help                 show this help\n";
 
-enum { OPT_ABOUT = SL_OPT_COMMAND_BASE, OPT_FORMAT };
+enum { OPT_ABOUT = SL_OPT_COMMAND_BASE, OPT_FORMAT, OPT_CATALOG };
 
 static const struct option longopts[] = {
     {"config", required_argument, NULL, 'c'},
     {"discover", no_argument, NULL, 'd'},
+    {"catalog", required_argument, NULL, OPT_CATALOG},
+    {"properties", required_argument, NULL, 'p'},
+    {"state", required_argument, NULL, 's'},
     {"about", no_argument, NULL, OPT_ABOUT},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"verbose", no_argument, NULL, 'v'},
@@ -48,6 +59,8 @@ typedef struct tap_args {
     bool discover;
     bool about;
     const char *format;
+    const char *catalog;
+    const char *state;
 } tap_args;
 
 static int
@@ -64,6 +77,17 @@ tap_opt(void *ctx, int opt, const char *arg, sl_error *err)
     case OPT_ABOUT:
         a->about = true;
         return 0;
+    case OPT_CATALOG:
+    case 'p':
+        if (a->catalog) {
+            sl_error_set(err, SL_E_USAGE, "give one of --catalog and --properties, once");
+            return -1;
+        }
+        a->catalog = arg;
+        return 0;
+    case 's':
+        a->state = arg;
+        return 0;
     case OPT_FORMAT:
         if (strcmp(arg, "json") != 0 && strcmp(arg, "text") != 0) {
             sl_error_set(err, SL_E_USAGE,
@@ -79,7 +103,8 @@ tap_opt(void *ctx, int opt, const char *arg, sl_error *err)
 
 /* ---- --about ---------------------------------------------------------------------------- */
 
-static const char *const capabilities[] = {"about", "discover"};
+static const char *const capabilities[] = {"about", "discover", "catalog", "properties",
+                                           "state"};
 static const char description[] =
     "PostgreSQL tap compatible with pipelinewise-tap-postgres";
 
@@ -180,6 +205,54 @@ done:
     return rc;
 }
 
+/* ---- sync ------------------------------------------------------------------------------- */
+
+/* Messages go out as sync hands them over: a STATE must reach the reader when it is emitted. */
+static int
+emit_messages(void *ctx, const char *data, size_t len, sl_error *err)
+{
+    (void)ctx;
+    if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0) {
+        sl_error_set(err, SL_E_IO, "could not write messages to standard output");
+        return -1;
+    }
+    return 0;
+}
+
+static int
+sync(const tap_args *a, sl_cli_common *common, sl_error *err)
+{
+    sl_tap_config *cfg = NULL;
+    sl_tap_catalog *catalog = NULL;
+    sl_tap_state *state = NULL;
+    sl_conninfo *ci = NULL;
+    sl_conn *c = NULL;
+    int rc = -1;
+    /* every file is read and checked before anything connects or is emitted */
+    if (sl_tap_config_load(&cfg, a->config, err) != 0)
+        goto done;
+    warn_unknown_keys(cfg, a->config);
+    if (sl_tap_catalog_load(&catalog, a->catalog, cfg->default_replication_method, err) != 0 ||
+        sl_tap_state_load(&state, a->state, err) != 0)
+        goto done;
+    ci = sl_tap_config_conninfo(cfg, cfg->use_secondary);
+    common->conn_opts.app_name = "sluice tap";
+    if (sl_conn_open(&c, ci, &common->conn_opts, err) != 0)
+        goto done;
+    SL_INFO("syncing %zu selected streams of database \"%s\" (%s)", catalog->nstreams,
+            cfg->dbname, sl_conn_describe(c));
+    const sl_tap_sync_args args = {.cfg = cfg, .catalog = catalog, .catalog_name = a->catalog,
+                                   .state = state, .emit = emit_messages};
+    rc = sl_tap_sync(c, &args, err);
+done:
+    sl_conn_close(c);
+    sl_conninfo_free(ci);
+    sl_tap_state_free(state);
+    sl_tap_catalog_free(catalog);
+    sl_tap_config_free(cfg);
+    return rc;
+}
+
 int
 sl_cmd_tap(int argc, char **argv)
 {
@@ -190,22 +263,26 @@ sl_cmd_tap(int argc, char **argv)
     sl_error_clear(&err);
     int first = 0, code = 0;
     const sl_cli_spec spec = {.name = "tap", .longopts = longopts, .usage = usage,
-                              .shortopts = "c:d", .on_opt = tap_opt, .ctx = &args,
+                              .shortopts = "c:dp:s:", .on_opt = tap_opt, .ctx = &args,
                               .max_operands = 0};
     if (sl_cli_parse(&spec, &common, argc, argv, &first, &code) != 0)
         goto done;
     if (args.format && !args.about)
         code = sl_cli_usage_error("tap", "--format goes with --about");
-    else if (args.about && args.discover)
-        code = sl_cli_usage_error("tap", "--about and --discover are separate runs");
+    else if ((args.about ? 1 : 0) + (args.discover ? 1 : 0) + (args.catalog ? 1 : 0) > 1)
+        code = sl_cli_usage_error("tap", "--about, --discover and --catalog are separate runs");
     else if (args.about)
         code = print_about(args.format && strcmp(args.format, "json") == 0);
-    else if (!args.discover)
-        code = sl_cli_usage_error("tap", "nothing to do: give --discover (with --config) or "
-                                         "--about");
+    else if (args.state && !args.catalog)
+        code = sl_cli_usage_error("tap", "--state goes with --catalog");
+    else if (!args.discover && !args.catalog)
+        code = sl_cli_usage_error("tap", "nothing to do: give --discover or --catalog (with "
+                                         "--config), or --about");
     else if (!args.config)
-        code = sl_cli_usage_error("tap", "--discover needs --config FILE");
-    else if (sl_cli_common_finish(&common, &err) != 0 || discover(&args, &common, &err) != 0)
+        code = sl_cli_usage_error("tap", args.discover ? "--discover needs --config FILE"
+                                                       : "--catalog needs --config FILE");
+    else if (sl_cli_common_finish(&common, &err) != 0 ||
+             (args.discover ? discover(&args, &common, &err) : sync(&args, &common, &err)) != 0)
         code = sl_cli_fail(&err);
 done:
     sl_cli_common_free(&common);

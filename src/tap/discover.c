@@ -21,7 +21,7 @@ static const char columns_sql[] =
     " information_schema._pg_char_max_length(b.oid, m.typmod),"
     " information_schema._pg_numeric_precision(b.oid, m.typmod),"
     " information_schema._pg_numeric_scale(b.oid, m.typmod),"
-    " t.typcategory = 'A', COALESCE(e.typtype, t.typtype) = 'e'"
+    " t.typcategory = 'A', COALESCE(e.typtype, t.typtype) = 'e', c.relkind = 'p'"
     " FROM pg_catalog.pg_attribute a"
     " JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
     " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
@@ -37,11 +37,12 @@ static const char columns_sql[] =
     "   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
     "   AND n.nspname !~ '^pg_(toast_)?temp_'"
     "   AND ($1::pg_catalog.text[] IS NULL OR n.nspname = ANY ($1::pg_catalog.text[]))"
+    "   AND ($2::pg_catalog.text IS NULL OR (n.nspname = $2 AND c.relname = $3))"
     "   AND pg_catalog.has_column_privilege(c.oid, a.attnum, 'SELECT')"
     " ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\", a.attnum";
 
 enum { COL_SCHEMA, COL_TABLE, COL_IS_VIEW, COL_ROWS, COL_NAME, COL_PK, COL_TYPE, COL_CHARLEN,
-       COL_PRECISION, COL_SCALE, COL_IS_ARRAY, COL_IS_ENUM };
+       COL_PRECISION, COL_SCALE, COL_IS_ARRAY, COL_IS_ENUM, COL_PARTITIONED };
 
 static const char missing_sql[] =
     "SELECT s FROM pg_catalog.unnest($1::pg_catalog.text[]) AS s"
@@ -317,14 +318,14 @@ sl_tap_discover(sl_conn *c, const sl_tap_config *cfg, sl_tap_emit_fn emit, void 
     char *schemas = schemas_param(cfg);
     char *dbname = NULL;
     PGresult *res = NULL;
-    const char *params[] = {schemas};
+    const char *params[] = {schemas, NULL, NULL};
     int rc = -1;
     *streams = 0;
     if (current_database(c, &dbname, err) != 0)
         goto done;
     if (schemas && warn_missing_schemas(c, schemas, err) != 0)
         goto done;
-    if (sl_conn_query(c, &res, columns_sql, 1, params, err) != 0) {
+    if (sl_conn_query(c, &res, columns_sql, 3, params, err) != 0) {
         sl_error_prefix(err, "could not read the relations to discover");
         goto done;
     }
@@ -338,4 +339,46 @@ done:
     free(dbname);
     free(schemas);
     return rc;
+}
+
+/* ---- one relation, for sync -------------------------------------------------------------- */
+
+int
+sl_tap_discover_relation(sl_conn *c, const char *schema, const char *table,
+                         sl_tap_relation **out, sl_error *err)
+{
+    PGresult *res = NULL;
+    const char *params[] = {NULL, schema, table};
+    *out = NULL;
+    if (sl_conn_query(c, &res, columns_sql, 3, params, err) != 0) {
+        sl_error_prefix(err, "could not read the columns of \"%s\".\"%s\"", schema, table);
+        return -1;
+    }
+    int n = PQntuples(res);
+    if (n == 0) {
+        PQclear(res);
+        return 0;
+    }
+    sl_tap_relation *r = sl_calloc(1, sizeof *r);
+    r->res = res;
+    r->schema = PQgetvalue(res, 0, COL_SCHEMA);
+    r->table = PQgetvalue(res, 0, COL_TABLE);
+    r->is_view = flag(res, 0, COL_IS_VIEW);
+    r->partitioned = flag(res, 0, COL_PARTITIONED);
+    r->ncols = (size_t)n;
+    r->cols = sl_calloc((size_t)n, sizeof *r->cols);
+    for (int i = 0; i < n; i++)
+        read_column(res, i, &r->cols[i]);
+    *out = r;
+    return 0;
+}
+
+void
+sl_tap_relation_free(sl_tap_relation *r)
+{
+    if (!r)
+        return;
+    free(r->cols);
+    PQclear(r->res);
+    free(r);
 }

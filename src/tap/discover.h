@@ -27,6 +27,7 @@
 #include "base/error.h"
 #include "pg/conn.h"
 #include "tap/config.h"
+#include "tap/schema.h"
 
 /* Receives the next piece of the catalog's text; 0, or -1 with err set to stop. */
 typedef int (*sl_tap_emit_fn)(void *ctx, const char *data, size_t len, sl_error *err);
@@ -34,5 +35,24 @@ typedef int (*sl_tap_emit_fn)(void *ctx, const char *data, size_t len, sl_error 
 /* Writes the catalog of the database c is connected to. *streams: how many were written. */
 SL_MUSTCHECK int sl_tap_discover(sl_conn *c, const sl_tap_config *cfg, sl_tap_emit_fn emit,
                                  void *ctx, size_t *streams, sl_error *err);
+
+/* One relation's facts as discovery reads them (the same query, for one schema and name), for
+ * sync: its columns in column order, whether it is a view (or materialized view) and whether
+ * it is a partitioned table. Owns the query's result, which the strings point into. */
+typedef struct sl_tap_relation {
+    const char *schema;
+    const char *table;
+    bool is_view;
+    bool partitioned;
+    sl_tap_column *cols;
+    size_t ncols;
+    PGresult *res;
+} sl_tap_relation;
+
+/* *out: the relation, or NULL when discovery would not list it (no such table, or no column the
+ * user may read). */
+SL_MUSTCHECK int sl_tap_discover_relation(sl_conn *c, const char *schema, const char *table,
+                                          sl_tap_relation **out, sl_error *err);
+void sl_tap_relation_free(sl_tap_relation *r);
 
 #endif

@@ -449,12 +449,17 @@ def test_string_port_and_ssl_flag(sluice, tmp_path, pg, tapdb):
 
 # ---- flags and --about ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("args", [["--catalog", "c.json"], ["--properties", "p.json"],
-                                  ["--state", "s.json"]])
-def test_sync_flags_are_not_accepted_yet(sluice_noserver, args):
+@pytest.mark.parametrize("args,message", [
+    (["--state", "s.json"], "--state goes with --catalog"),
+    (["--catalog", "c.json", "--properties", "p.json"], "one of --catalog and --properties"),
+    (["--catalog", "c.json", "--discover"], "separate runs"),
+])
+def test_sync_flag_combinations(sluice_noserver, args, message):
     proc = sluice_noserver.run("tap", "--config", "x.json", *args)
     assert proc.returncode == 2
-    assert f'unknown option "{args[0]}"' in proc.stderr
+    assert message in proc.stderr
+    proc = sluice_noserver.run("tap", "--catalog", "c.json")
+    assert proc.returncode == 2 and "--catalog needs --config" in proc.stderr
 
 
 def test_nothing_to_do(sluice_noserver):

@@ -1,0 +1,777 @@
+/* tap/sync.c: see sync.h. A run is a plan (every stream checked, nothing emitted) and then the
+ * streams one after the other on the one connection. */
+#include "tap/sync.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/buf.h"
+#include "base/jsonw.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "pg/copy.h"
+#include "pg/copytext.h"
+#include "tap/jsondoc.h"
+#include "tap/schema.h"
+#include "tap/value.h"
+
+/* Messages go out when this much is waiting, and after each STATE. */
+#define FLUSH_BYTES ((size_t)1 << 20)
+
+typedef struct plan {
+    const sl_tap_stream *s;
+    sl_tap_relation *rel;
+    size_t *want;            /* indices into rel->cols of the synced columns, by name */
+    size_t nwant;
+    size_t rk_pos;           /* INCREMENTAL: the key's position in want */
+    bool skip;               /* no column to sync */
+} plan;
+
+typedef struct run {
+    sl_conn *c;
+    const sl_tap_sync_args *a;
+    sl_buf out;
+    sl_jsonw w;
+    sl_copyrow row;
+    sl_buf stream_name;      /* the current stream's "<schema>-<table>" */
+    json_t *version;         /* the current stream's version */
+    char time_extracted[48];
+} run;
+
+/* ---- output ----------------------------------------------------------------------------- */
+
+static int
+flush(run *r, sl_error *err)
+{
+    int rc = r->out.len ? r->a->emit(r->a->ctx, r->out.data, r->out.len, err) : 0;
+    sl_buf_reset(&r->out);
+    return rc;
+}
+
+static void
+begin_message(run *r, const char *type)
+{
+    sl_jsonw_object_begin(&r->w);
+    sl_jsonw_keyz(&r->w, "type");
+    sl_jsonw_stringz(&r->w, type);
+}
+
+static void
+end_message(run *r)
+{
+    sl_jsonw_object_end(&r->w);
+    sl_buf_putc(&r->out, '\n');
+}
+
+static void
+stream_member(run *r)
+{
+    sl_jsonw_keyz(&r->w, "stream");
+    sl_jsonw_string(&r->w, r->stream_name.data, r->stream_name.len);
+}
+
+static int
+emit_state(run *r, sl_error *err)
+{
+    begin_message(r, "STATE");
+    sl_jsonw_keyz(&r->w, "value");
+    sl_tap_state_write(r->a->state, &r->w);
+    end_message(r);
+    return flush(r, err);
+}
+
+static void
+emit_activate_version(run *r)
+{
+    begin_message(r, "ACTIVATE_VERSION");
+    stream_member(r);
+    sl_jsonw_keyz(&r->w, "version");
+    sl_tap_jsondoc_write(&r->w, r->version);
+    end_message(r);
+}
+
+static void
+write_key_properties(run *r, const plan *p)
+{
+    sl_jsonw_keyz(&r->w, "key_properties");
+    sl_jsonw_array_begin(&r->w);
+    if (p->rel->is_view) {
+        for (size_t i = 0; i < p->s->n_view_key_properties; i++)
+            sl_jsonw_stringz(&r->w, p->s->view_key_properties[i]);
+    } else {
+        for (size_t i = 0; i < p->rel->ncols; i++)
+            if (p->rel->cols[i].primary_key)
+                sl_jsonw_stringz(&r->w, p->rel->cols[i].name);
+    }
+    sl_jsonw_array_end(&r->w);
+}
+
+static void
+emit_schema(run *r, const plan *p)
+{
+    sl_tap_column *cols = sl_calloc(p->nwant + 1, sizeof *cols);
+    for (size_t i = 0; i < p->nwant; i++)
+        cols[i] = p->rel->cols[p->want[i]];
+    begin_message(r, "SCHEMA");
+    stream_member(r);
+    sl_jsonw_keyz(&r->w, "schema");
+    sl_jsonw_object_begin(&r->w);
+    sl_jsonw_keyz(&r->w, "type");
+    sl_jsonw_stringz(&r->w, "object");
+    sl_jsonw_keyz(&r->w, "properties");
+    sl_jsonw_object_begin(&r->w);
+    for (size_t i = 0; i < p->nwant; i++) {
+        sl_jsonw_keyz(&r->w, cols[i].name);
+        sl_tap_schema_write(&r->w, &cols[i]);
+    }
+    sl_jsonw_object_end(&r->w);
+    sl_jsonw_keyz(&r->w, "definitions");
+    sl_tap_schema_definitions(&r->w, cols, p->nwant);
+    sl_jsonw_object_end(&r->w);
+    write_key_properties(r, p);
+    sl_jsonw_keyz(&r->w, "bookmark_properties");
+    sl_jsonw_array_begin(&r->w);
+    if (p->s->method == SL_TAP_METHOD_INCREMENTAL)
+        sl_jsonw_stringz(&r->w, p->s->replication_key);
+    sl_jsonw_array_end(&r->w);
+    end_message(r);
+    free(cols);
+}
+
+/* One RECORD from the first nwant fields of the row. The text of the key's value (INCREMENTAL)
+ * is copied to key_json when the field is not NULL. */
+static int
+emit_record(run *r, const plan *p, const sl_copyrow *row, sl_buf *key_json, sl_error *err)
+{
+    size_t line = r->out.len;
+    begin_message(r, "RECORD");
+    stream_member(r);
+    sl_jsonw_keyz(&r->w, "record");
+    sl_jsonw_object_begin(&r->w);
+    for (size_t i = 0; i < p->nwant; i++) {
+        const sl_tap_column *col = &p->rel->cols[p->want[i]];
+        const sl_copyfield *f = &row->fields[i];
+        sl_jsonw_keyz(&r->w, col->name);
+        if (f->is_null && col->is_array) {
+            /* pipelinewise maps an array column's value through `elem or []`: NULL is [] */
+            sl_jsonw_array_begin(&r->w);
+            sl_jsonw_array_end(&r->w);
+            continue;
+        }
+        if (f->is_null) {
+            sl_jsonw_null(&r->w);
+            continue;
+        }
+        size_t at = r->out.len;
+        if (sl_tap_value_write(&r->w, col, f->data, f->len, err) != 0) {
+            r->out.len = line;  /* only whole messages are ever emitted */
+            sl_jsonw_init(&r->w, &r->out);
+            return -1;
+        }
+        if (key_json && i == p->rk_pos) {
+            sl_buf_reset(key_json);
+            sl_buf_append(key_json, r->out.data + at, r->out.len - at);
+        }
+    }
+    sl_jsonw_object_end(&r->w);
+    sl_jsonw_keyz(&r->w, "version");
+    sl_tap_jsondoc_write(&r->w, r->version);
+    sl_jsonw_keyz(&r->w, "time_extracted");
+    sl_jsonw_stringz(&r->w, r->time_extracted);
+    end_message(r);
+    return 0;
+}
+
+/* ---- time ------------------------------------------------------------------------------- */
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double
+monotonic_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* singer's utils.strftime of utils.now(): UTC with microseconds and "Z". */
+static void
+set_time_extracted(run *r)
+{
+    struct timespec ts;
+    struct tm tm;
+    char date[32];
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(r->time_extracted, sizeof r->time_extracted, "%.20s.%06dZ", date,
+             (int)(ts.tv_nsec / 1000) % 1000000);
+}
+
+/* ---- plan ------------------------------------------------------------------------------- */
+
+static const sl_tap_column *
+live_column(const sl_tap_relation *rel, const char *name, size_t *index)
+{
+    for (size_t i = 0; i < rel->ncols; i++) {
+        if (strcmp(rel->cols[i].name, name) == 0) {
+            if (index)
+                *index = i;
+            return &rel->cols[i];
+        }
+    }
+    return NULL;
+}
+
+static int
+by_name(const void *a, const void *b, void *ctx)
+{
+    const sl_tap_relation *rel = ctx;
+    return strcmp(rel->cols[*(const size_t *)a].name, rel->cols[*(const size_t *)b].name);
+}
+
+/* A catalog whose schema has no properties: every live column, with the catalog's metadata
+ * where it has some. */
+static void
+choose_all_columns(plan *p)
+{
+    const sl_tap_relation *rel = p->rel;
+    for (size_t i = 0; i < rel->ncols; i++) {
+        const sl_tap_column *live = &rel->cols[i];
+        const sl_tap_catalog_column *cc = sl_tap_catalog_column_find(p->s, live->name);
+        sl_tap_catalog_column bare = {NULL, SL_TAP_SELECTED_UNSET, NULL};
+        bool is_key = p->s->method == SL_TAP_METHOD_INCREMENTAL &&
+                      strcmp(live->name, p->s->replication_key) == 0;
+        if (is_key || (sl_tap_schema_supported(live) &&
+                       sl_tap_catalog_column_wanted(cc ? cc : &bare,
+                                                    sl_tap_schema_inclusion(live))))
+            p->want[p->nwant++] = i;
+    }
+}
+
+/* The synced columns: the catalog's, as should_sync_column decides with the live inclusion,
+ * and the replication key always (the state needs its value); sorted by name as pipelinewise
+ * sorts desired_columns. */
+static int
+choose_columns(plan *p, const char *catalog, sl_error *err)
+{
+    const sl_tap_stream *s = p->s;
+    const sl_tap_relation *rel = p->rel;
+    p->want = sl_calloc(rel->ncols + 1, sizeof *p->want);
+    if (s->all_columns)
+        choose_all_columns(p);
+    for (size_t i = 0; !s->all_columns && i < s->ncols; i++) {
+        size_t at = 0;
+        const sl_tap_column *live = live_column(rel, s->cols[i].name, &at);
+        bool is_key = s->replication_key && strcmp(s->cols[i].name, s->replication_key) == 0 &&
+                      s->method == SL_TAP_METHOD_INCREMENTAL;
+        if (!is_key && !sl_tap_catalog_column_wanted(&s->cols[i],
+                                                     live ? sl_tap_schema_inclusion(live) : NULL))
+            continue;
+        if (!live) {
+            sl_error_set(err, SL_E_USAGE, "catalog \"%s\": stream \"%s\": column \"%s\" is not "
+                         "in \"%s\".\"%s\" (or this user may not read it)", catalog,
+                         s->tap_stream_id, s->cols[i].name, s->schema_name, s->table_name);
+            return -1;
+        }
+        if (!is_key && !sl_tap_schema_supported(live))
+            continue;
+        bool dup = false;
+        for (size_t k = 0; k < p->nwant; k++)
+            dup = dup || p->want[k] == at;
+        if (!dup)
+            p->want[p->nwant++] = at;
+    }
+    qsort_r(p->want, p->nwant, sizeof *p->want, by_name, (void *)rel);
+    return 0;
+}
+
+static int
+find_key(plan *p, const char *catalog, sl_error *err)
+{
+    const sl_tap_stream *s = p->s;
+    size_t at = 0;
+    if (!live_column(p->rel, s->replication_key, &at)) {
+        sl_error_set(err, SL_E_USAGE, "catalog \"%s\": stream \"%s\": replication-key \"%s\" is "
+                     "not a column of \"%s\".\"%s\"", catalog, s->tap_stream_id,
+                     s->replication_key, s->schema_name, s->table_name);
+        return -1;
+    }
+    bool in_schema = false;
+    for (size_t i = 0; i < p->nwant; i++) {
+        if (p->want[i] == at) {
+            p->rk_pos = i;
+            in_schema = true;
+        }
+    }
+    if (!in_schema) {
+        sl_error_set(err, SL_E_USAGE, "catalog \"%s\": stream \"%s\": replication-key \"%s\" is "
+                     "not among the properties of its schema", catalog, s->tap_stream_id,
+                     s->replication_key);
+        return -1;
+    }
+    return 0;
+}
+
+/* pipelinewise's clear_state_on_replication_change. */
+static void
+prepare_state(sl_tap_state *st, const sl_tap_stream *s)
+{
+    const char *method = sl_tap_method_name(s->method);
+    const char *last = json_string_value(sl_tap_state_get(st, s->tap_stream_id,
+                                                          "last_replication_method"));
+    if (last && strcmp(last, method) != 0)
+        sl_tap_state_reset(st, s->tap_stream_id);
+    if (s->method == SL_TAP_METHOD_INCREMENTAL) {
+        const char *key = json_string_value(sl_tap_state_get(st, s->tap_stream_id,
+                                                             "replication_key"));
+        if (!key || strcmp(key, s->replication_key) != 0)
+            sl_tap_state_reset(st, s->tap_stream_id);
+    }
+    sl_tap_state_set(st, s->tap_stream_id, "last_replication_method", json_string(method));
+}
+
+static int
+check_state(const sl_tap_sync_args *a, const sl_tap_stream *s, sl_error *err)
+{
+    sl_tap_state *st = a->state;
+    const char *id = s->tap_stream_id;
+    if (s->method == SL_TAP_METHOD_FULL_TABLE) {
+        if (!sl_tap_state_missing(st, id, "xmin") &&
+            !json_is_integer(sl_tap_state_get(st, id, "xmin"))) {
+            sl_error_set(err, SL_E_USAGE, "state: the xmin bookmark of stream \"%s\" must be an "
+                         "integer", id);
+            return -1;
+        }
+        return 0;
+    }
+    /* pipelinewise refuses bookmark keys INCREMENTAL does not write */
+    static const char *const allowed[] = {"replication_key", "replication_key_value", "version",
+                                          "last_replication_method"};
+    sl_buf bad = SL_BUF_INIT;
+    const char *key;
+    json_t *v;
+    json_object_foreach(sl_tap_state_bookmark(st, id), key, v) {
+        bool ok = false;
+        for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
+            ok = ok || strcmp(key, allowed[i]) == 0;
+        if (!ok)
+            sl_buf_printf(&bad, "%s\"%s\"", bad.len ? ", " : "", key);
+    }
+    json_t *value = sl_tap_state_get(st, id, "replication_key_value");
+    int rc = 0;
+    if (bad.len) {
+        sl_error_set(err, SL_E_USAGE, "state: stream \"%s\" is INCREMENTAL but its bookmark has "
+                     "keys INCREMENTAL does not use: %s", id, bad.data);
+        rc = -1;
+    } else if (value && !json_is_null(value) && !json_is_string(value) &&
+               !json_is_number(value) && !json_is_boolean(value)) {
+        sl_error_set(err, SL_E_USAGE, "state: the replication_key_value of stream \"%s\" must be "
+                     "a string, a number or a boolean", id);
+        rc = -1;
+    }
+    sl_buf_free(&bad);
+    return rc;
+}
+
+static int
+plan_stream(run *r, plan *p, sl_error *err)
+{
+    const sl_tap_stream *s = p->s;
+    const char *catalog = r->a->catalog_name;
+    if (s->method == SL_TAP_METHOD_LOG_BASED) {
+        sl_error_set(err, SL_E_UNSUPPORTED, "stream \"%s\": LOG_BASED replication is not "
+                     "supported yet; use FULL_TABLE or INCREMENTAL", s->tap_stream_id);
+        return -1;
+    }
+    if (sl_tap_discover_relation(r->c, s->schema_name, s->table_name, &p->rel, err) != 0)
+        return -1;
+    if (!p->rel) {
+        sl_error_set(err, SL_E_USAGE, "catalog \"%s\": stream \"%s\": no table or view "
+                     "\"%s\".\"%s\" in this database (or none with a column this user may "
+                     "read)", catalog, s->tap_stream_id, s->schema_name, s->table_name);
+        return -1;
+    }
+    for (size_t i = 0; i < p->rel->ncols; i++)
+        sl_tap_value_prepare(&p->rel->cols[i]);
+    if (choose_columns(p, catalog, err) != 0)
+        return -1;
+    if (s->method == SL_TAP_METHOD_INCREMENTAL && find_key(p, catalog, err) != 0)
+        return -1;
+    prepare_state(r->a->state, s);
+    if (p->nwant == 0) {
+        SL_WARN("there are no columns selected for stream \"%s\", skipping it",
+                s->tap_stream_id);
+        p->skip = true;
+        return 0;
+    }
+    return check_state(r->a, s, err);
+}
+
+/* ---- COPY ------------------------------------------------------------------------------- */
+
+static int
+quote_into(run *r, sl_buf *sql, const char *ident, sl_error *err)
+{
+    char *q = sl_conn_quote_ident(r->c, ident);
+    if (!q) {
+        sl_error_set(err, SL_E_USAGE, "could not quote the name \"%s\" (not valid in the "
+                     "connection's encoding)", ident);
+        return -1;
+    }
+    sl_buf_puts(sql, q);
+    free(q);
+    return 0;
+}
+
+/* "COPY (SELECT <columns>[, t.xmin] FROM [ONLY] "s"."t" AS t" */
+static int
+copy_head(run *r, const plan *p, bool with_xmin, sl_buf *sql, sl_error *err)
+{
+    sl_buf_puts(sql, "COPY (SELECT ");
+    for (size_t i = 0; i < p->nwant; i++) {
+        const sl_tap_column *col = &p->rel->cols[p->want[i]];
+        char *q = sl_conn_quote_ident(r->c, col->name);
+        if (!q) {
+            sl_error_set(err, SL_E_USAGE, "could not quote the column name \"%s\"", col->name);
+            return -1;
+        }
+        if (i)
+            sl_buf_puts(sql, ", ");
+        sl_tap_value_select(sql, col, q);
+        free(q);
+    }
+    if (with_xmin)
+        sl_buf_puts(sql, ", t.xmin");
+    sl_buf_puts(sql, " FROM ");
+    if (!p->rel->is_view && !p->rel->partitioned)
+        sl_buf_puts(sql, "ONLY ");
+    if (quote_into(r, sql, p->rel->schema, err) != 0)
+        return -1;
+    sl_buf_putc(sql, '.');
+    if (quote_into(r, sql, p->rel->table, err) != 0)
+        return -1;
+    sl_buf_puts(sql, " AS t");
+    return 0;
+}
+
+/* The bookmark as the text a WHERE compares with; 1 when pipelinewise would have none (a value
+ * Python finds false: null, "", 0, false). */
+static int
+key_literal(const json_t *v, sl_buf *out)
+{
+    if (!v || json_is_null(v) || json_is_false(v))
+        return 1;
+    if (json_is_true(v)) {
+        sl_buf_puts(out, "true");
+    } else if (json_is_string(v)) {
+        if (json_string_length(v) == 0)
+            return 1;
+        sl_buf_append(out, json_string_value(v), json_string_length(v));
+    } else if (json_is_integer(v)) {
+        if (json_integer_value(v) == 0)
+            return 1;
+        sl_buf_printf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    } else {
+        if (json_real_value(v) == 0)
+            return 1;
+        sl_tap_jsondoc_real(out, json_real_value(v));
+    }
+    return 0;
+}
+
+/* ---- streams ---------------------------------------------------------------------------- */
+
+typedef struct pass {
+    int64_t rows;
+    int64_t since_state;     /* rows since the last STATE */
+    int64_t xmin;            /* FULL_TABLE: the last row's */
+    sl_buf key_json;         /* INCREMENTAL: the last non-NULL key's JSON */
+} pass;
+
+/* The bookmark a STATE carries while rows stream. */
+static int
+bookmark_progress(run *r, const plan *p, pass *ps, sl_error *err)
+{
+    const char *id = p->s->tap_stream_id;
+    if (p->s->method == SL_TAP_METHOD_FULL_TABLE) {
+        if (!p->rel->is_view)
+            sl_tap_state_set(r->a->state, id, "xmin", json_integer(ps->xmin));
+        return 0;
+    }
+    if (!ps->key_json.len)
+        return 0;
+    json_error_t jerr;
+    json_t *v = json_loadb(ps->key_json.data, ps->key_json.len, JSON_DECODE_ANY, &jerr);
+    if (!v)  /* an integer beyond jansson's: kept as a double, as near as it gets */
+        v = json_loadb(ps->key_json.data, ps->key_json.len,
+                       JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL, &jerr);
+    if (!v) {
+        sl_error_set(err, SL_E_INTERNAL, "stream \"%s\": the replication key's value is not JSON: "
+                     "%s", id, jerr.text);
+        return -1;
+    }
+    sl_tap_state_set(r->a->state, id, "replication_key_value", v);
+    return 0;
+}
+
+static int
+take_row(run *r, const plan *p, pass *ps, const char *data, size_t len, sl_error *err)
+{
+    bool xmin = p->s->method == SL_TAP_METHOD_FULL_TABLE && !p->rel->is_view;
+    if (sl_copyrow_parse(&r->row, data, len, p->nwant + (xmin ? 1 : 0), err) != 0) {
+        sl_error_prefix(err, "stream \"%s\", row %" PRId64, p->s->tap_stream_id, ps->rows + 1);
+        return -1;
+    }
+    if (xmin) {
+        const sl_copyfield *f = &r->row.fields[p->nwant];
+        char text[24];
+        if (f->is_null || f->len == 0 || f->len >= sizeof text) {
+            sl_error_set(err, SL_E_SERVER, "stream \"%s\": the server sent no xmin for row %"
+                         PRId64, p->s->tap_stream_id, ps->rows + 1);
+            return -1;
+        }
+        memcpy(text, f->data, f->len);
+        text[f->len] = '\0';
+        ps->xmin = strtoll(text, NULL, 10);
+    }
+    sl_buf *key = p->s->method == SL_TAP_METHOD_INCREMENTAL ? &ps->key_json : NULL;
+    if (emit_record(r, p, &r->row, key, err) != 0) {
+        sl_error_prefix(err, "stream \"%s\", row %" PRId64, p->s->tap_stream_id, ps->rows + 1);
+        return -1;
+    }
+    ps->rows++;
+    if (++ps->since_state >= r->a->cfg->itersize) {
+        ps->since_state = 0;
+        if (bookmark_progress(r, p, ps, err) != 0 || emit_state(r, err) != 0)
+            return -1;
+    } else if (r->out.len >= FLUSH_BYTES && flush(r, err) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static int
+copy_rows(run *r, const plan *p, const char *sql, pass *ps, sl_error *err)
+{
+    sl_copy_reader *reader = NULL;
+    sl_conn_log_statement("COPY", sql);
+    if (sl_copy_reader_open(&reader, r->c, sql, err) != 0) {
+        sl_error_prefix(err, "stream \"%s\"", p->s->tap_stream_id);
+        return -1;
+    }
+    int rc = -1;
+    for (;;) {
+        const char *data;
+        size_t len;
+        int got = sl_copy_reader_next(reader, &data, &len, err);
+        if (got < 0) {
+            sl_error_prefix(err, "stream \"%s\"", p->s->tap_stream_id);
+            goto done;
+        }
+        if (got == 0)
+            break;
+        if (take_row(r, p, ps, data, len, err) != 0)
+            goto done;
+    }
+    rc = 0;
+done:
+    sl_copy_reader_close(reader);
+    return rc;
+}
+
+/* The version a stream's messages carry: the bookmark's when keep is set and there is one. */
+static void
+choose_version(run *r, const plan *p, bool keep)
+{
+    json_t *v = sl_tap_state_get(r->a->state, p->s->tap_stream_id, "version");
+    json_decref(r->version);
+    r->version = keep && v && !json_is_null(v) ? json_deep_copy(v) : json_integer(now_ms());
+    sl_tap_state_set(r->a->state, p->s->tap_stream_id, "version", json_deep_copy(r->version));
+}
+
+static int
+sync_full_table(run *r, const plan *p, pass *ps, sl_error *err)
+{
+    const char *id = p->s->tap_stream_id;
+    sl_tap_state *st = r->a->state;
+    bool view = p->rel->is_view;
+    bool first_run = sl_tap_state_missing(st, id, "version");
+    json_t *xmin = sl_tap_state_get(st, id, "xmin");
+    bool resume = !view && xmin && json_is_integer(xmin);
+    sl_buf sql = SL_BUF_INIT;
+    int rc = -1;
+    choose_version(r, p, resume);
+    if (emit_state(r, err) != 0)
+        goto done;
+    if (first_run)
+        emit_activate_version(r);
+    if (copy_head(r, p, !view, &sql, err) != 0)
+        goto done;
+    if (resume) {
+        SL_INFO("stream \"%s\": resuming the full table from xmin %" JSON_INTEGER_FORMAT, id,
+                json_integer_value(xmin));
+        sl_buf_printf(&sql, " WHERE pg_catalog.age(t.xmin) <= pg_catalog.age('%"
+                      JSON_INTEGER_FORMAT "'::pg_catalog.xid)", json_integer_value(xmin));
+    }
+    if (!view)
+        sl_buf_puts(&sql, " ORDER BY pg_catalog.age(t.xmin) DESC");
+    sl_buf_puts(&sql, ") TO STDOUT");
+    if (copy_rows(r, p, sql.data, ps, err) != 0)
+        goto done;
+    if (!view)
+        sl_tap_state_set(st, id, "xmin", json_null());
+    emit_activate_version(r);
+    rc = 0;
+done:
+    sl_buf_free(&sql);
+    return rc;
+}
+
+static int
+sync_incremental(run *r, const plan *p, pass *ps, sl_error *err)
+{
+    const sl_tap_stream *s = p->s;
+    sl_tap_state *st = r->a->state;
+    sl_buf sql = SL_BUF_INIT, literal = SL_BUF_INIT, key = SL_BUF_INIT;
+    int rc = -1;
+    sl_tap_state_set(st, s->tap_stream_id, "replication_key", json_string(s->replication_key));
+    choose_version(r, p, true);
+    if (emit_state(r, err) != 0)
+        goto done;
+    emit_activate_version(r);
+    if (copy_head(r, p, false, &sql, err) != 0)
+        goto done;
+    if (quote_into(r, &key, s->replication_key, err) != 0)
+        goto done;
+    if (key_literal(sl_tap_state_get(st, s->tap_stream_id, "replication_key_value"),
+                    &literal) == 0) {
+        char *q = sl_conn_quote_literal(r->c, literal.data);
+        if (!q) {
+            sl_error_set(err, SL_E_USAGE, "stream \"%s\": could not quote the "
+                         "replication_key_value of the state", s->tap_stream_id);
+            goto done;
+        }
+        sl_buf_printf(&sql, " WHERE t.%s >= %s", key.data, q);
+        free(q);
+    }
+    sl_buf_printf(&sql, " ORDER BY t.%s) TO STDOUT", key.data);
+    if (copy_rows(r, p, sql.data, ps, err) != 0 || bookmark_progress(r, p, ps, err) != 0)
+        goto done;
+    rc = 0;
+done:
+    sl_buf_free(&sql);
+    sl_buf_free(&literal);
+    sl_buf_free(&key);
+    return rc;
+}
+
+static int
+sync_stream(run *r, const plan *p, sl_error *err)
+{
+    const sl_tap_stream *s = p->s;
+    sl_tap_state *st = r->a->state;
+    pass ps = {0, 0, 0, SL_BUF_INIT};
+    double t0 = monotonic_s();
+    int rc = -1;
+    sl_buf_reset(&r->stream_name);
+    sl_buf_printf(&r->stream_name, "%s-%s", s->schema_name, s->table_name);
+    set_time_extracted(r);
+    SL_INFO("stream \"%s\": %s%s%s", s->tap_stream_id, sl_tap_method_name(s->method),
+            s->method == SL_TAP_METHOD_INCREMENTAL ? " by " : "",
+            s->method == SL_TAP_METHOD_INCREMENTAL ? s->replication_key : "");
+    sl_tap_state_set_currently_syncing(st, s->tap_stream_id);
+    emit_schema(r, p);
+    if (s->method == SL_TAP_METHOD_FULL_TABLE)
+        rc = sync_full_table(r, p, &ps, err);
+    else
+        rc = sync_incremental(r, p, &ps, err);
+    if (rc == 0) {
+        sl_tap_state_set_currently_syncing(st, NULL);
+        rc = emit_state(r, err);
+    }
+    if (rc == 0) {
+        double secs = monotonic_s() - t0;
+        SL_INFO("stream \"%s\": %" PRId64 " rows in %.3f s (%.0f rows/s)", s->tap_stream_id,
+                ps.rows, secs, secs > 0 ? (double)ps.rows / secs : 0.0);
+    }
+    sl_buf_free(&ps.key_json);
+    return rc;
+}
+
+/* ---- run -------------------------------------------------------------------------------- */
+
+static void
+plans_free(plan *plans, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        sl_tap_relation_free(plans[i].rel);
+        free(plans[i].want);
+    }
+    free(plans);
+}
+
+/* The order streams sync in: by tap_stream_id, currently_syncing's first. */
+static void
+order_plans(plan *plans, size_t n, const char *current)
+{
+    if (!current)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (!plans[i].skip && strcmp(plans[i].s->tap_stream_id, current) == 0) {
+            plan first = plans[i];
+            memmove(plans + 1, plans, i * sizeof *plans);
+            plans[0] = first;
+            SL_INFO("resuming with stream \"%s\" (currently_syncing in the state)", current);
+            return;
+        }
+    }
+    SL_WARN("currently_syncing \"%s\" of the state is not among the selected streams: ignored",
+            current);
+}
+
+int
+sl_tap_sync(sl_conn *c, const sl_tap_sync_args *a, sl_error *err)
+{
+    run r = {.c = c, .a = a, .out = SL_BUF_INIT, .row = SL_COPYROW_INIT,
+             .stream_name = SL_BUF_INIT};
+    size_t n = a->catalog->nstreams;
+    plan *plans = sl_calloc(n + 1, sizeof *plans);
+    char *current = a->state && sl_tap_state_currently_syncing(a->state)
+                        ? sl_strdup(sl_tap_state_currently_syncing(a->state))
+                        : NULL;
+    int rc = -1;
+    sl_jsonw_init(&r.w, &r.out);
+    if (n == 0)
+        SL_WARN("catalog \"%s\" selects no stream: nothing to sync", a->catalog_name);
+    /* first: the names the plan reads must come in the encoding the catalog's are compared in */
+    if (sl_conn_exec(c, sl_tap_value_session_sql(), err) != 0)
+        goto done;
+    for (size_t i = 0; i < n; i++) {
+        plans[i].s = &a->catalog->streams[i];
+        if (plan_stream(&r, &plans[i], err) != 0)
+            goto done;
+    }
+    order_plans(plans, n, current);
+    for (size_t i = 0; i < n; i++)
+        if (!plans[i].skip && sync_stream(&r, &plans[i], err) != 0)
+            goto done;
+    rc = flush(&r, err);
+done:
+    free(current);
+    json_decref(r.version);
+    sl_copyrow_free(&r.row);
+    sl_buf_free(&r.out);
+    sl_buf_free(&r.stream_name);
+    plans_free(plans, n);
+    return rc;
+}

@@ -1,0 +1,57 @@
+/* tap/sync.h: Singer sync of the streams a catalog selects, FULL_TABLE and INCREMENTAL, with
+ * pipelinewise-tap-postgres's messages and state (its do_sync, sync_traditional_stream,
+ * full_table.sync_table / sync_view and incremental.sync_table).
+ *
+ * Order of a run:
+ *   1. Plan, before anything is emitted: each selected stream's relation is read as discovery
+ *      reads it (live facts win over the catalog's, as pipelinewise's refresh_streams_schema
+ *      merges them), its synced columns decided (tap/catalog.h), the state prepared as
+ *      sync_method_for_streams does (a changed replication method or key resets the stream's
+ *      bookmark; last_replication_method is written) and checked. Any error here (a missing
+ *      relation or column, LOG_BASED, a bookmark of the wrong kind) stops the run with
+ *      nothing emitted.
+ *   2. Streams in tap_stream_id order, the state's currently_syncing one first. Each: SCHEMA
+ *      (only the synced columns; key_properties; bookmark_properties: [] or [replication key]),
+ *      STATE with the stream's version, ACTIVATE_VERSION (FULL_TABLE: on a stream's first run;
+ *      INCREMENTAL: always), the RECORDs with a STATE every itersize rows, FULL_TABLE's closing
+ *      ACTIVATE_VERSION (and its xmin bookmark set to null), then currently_syncing null and a
+ *      STATE.
+ * FULL_TABLE of a table streams `COPY (SELECT columns, xmin ... ORDER BY age(xmin) DESC)`: the
+ * oldest transaction first, so the xmin of the last row sent is a point to resume from; a STATE
+ * carries it ("xmin") and a run that finds it reads only rows no older
+ * (`age(xmin) <= age(bookmark)`, pipelinewise's test, which is right across xid wraparound) and
+ * keeps the stream's version. Rows of one transaction share an xmin, so a resumed run repeats
+ * the rows of the transaction it stopped in. A view has no xmin: it is read whole every run
+ * with a new version. A partitioned table is read through its parent, any other table with ONLY.
+ * INCREMENTAL streams `... WHERE key >= bookmark ORDER BY key` and keeps as
+ * replication_key_value the RECORD's value of the key in the last row that had one (NULL keys
+ * never reach the state; with no bookmark, rows with a NULL key are sent last).
+ *
+ * Output: messages are compact JSON lines appended to one buffer that goes to emit when it
+ * passes 1 MiB and right after each STATE, so a STATE is never out before the records it
+ * covers. Memory: that buffer, one row, the state.
+ * Errors: -1 with err set. The run stops at the first error; what was emitted before stays
+ * emitted (complete lines only), and the last STATE emitted is a point a new run resumes from.
+ * Ownership: sync borrows everything it is given and updates the state in place. */
+#ifndef SL_TAP_SYNC_H
+#define SL_TAP_SYNC_H
+
+#include "base/error.h"
+#include "pg/conn.h"
+#include "tap/catalog.h"
+#include "tap/config.h"
+#include "tap/discover.h"
+#include "tap/state.h"
+
+typedef struct sl_tap_sync_args {
+    const sl_tap_config *cfg;
+    const sl_tap_catalog *catalog;
+    const char *catalog_name;   /* the catalog's file, for messages */
+    sl_tap_state *state;
+    sl_tap_emit_fn emit;        /* receives the messages' text */
+    void *ctx;
+} sl_tap_sync_args;
+
+SL_MUSTCHECK int sl_tap_sync(sl_conn *c, const sl_tap_sync_args *a, sl_error *err);
+
+#endif
