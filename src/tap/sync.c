@@ -155,14 +155,8 @@ emit_record(run *r, const plan *p, const sl_copyrow *row, sl_buf *key_json, sl_e
         const sl_tap_column *col = &p->rel->cols[p->want[i]];
         const sl_copyfield *f = &row->fields[i];
         sl_jsonw_keyz(&r->w, col->name);
-        if (f->is_null && col->is_array) {
-            /* pipelinewise maps an array column's value through `elem or []`: NULL is [] */
-            sl_jsonw_array_begin(&r->w);
-            sl_jsonw_array_end(&r->w);
-            continue;
-        }
         if (f->is_null) {
-            sl_jsonw_null(&r->w);
+            sl_tap_value_write_null(&r->w, col);
             continue;
         }
         size_t at = r->out.len;
