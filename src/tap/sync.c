@@ -492,6 +492,33 @@ typedef struct pass {
     sl_buf key_json;         /* INCREMENTAL: the last non-NULL key's JSON */
 } pass;
 
+/* Whether the JSON number text[0..len) would change in the state's jansson document: an
+ * integer beyond int64, or more than 15 significant digits (what a double holds). Such a
+ * bookmark goes into the state as a string of its exact digits (the next run's WHERE takes it
+ * as a literal of the key's type): a value rounded up would skip the rows between. */
+static bool
+number_loses_digits(const char *text, size_t len)
+{
+    if (len == 0 || !(text[0] == '-' || (text[0] >= '0' && text[0] <= '9')))
+        return false;  /* not a number: a string, true/false */
+    size_t digits = 0;
+    bool integer = true, leading = true;
+    for (size_t i = 0; i < len; i++) {
+        char ch = text[i];
+        if (ch == '.' || ch == 'e' || ch == 'E')
+            integer = false;
+        if (ch == 'e' || ch == 'E')
+            break;
+        if (ch < '0' || ch > '9' || (leading && ch == '0'))
+            continue;
+        leading = false;
+        digits++;
+    }
+    if (integer)
+        return digits > 18;  /* int64 holds every 18-digit integer */
+    return digits > 15;
+}
+
 /* The bookmark a STATE carries while rows stream. */
 static int
 bookmark_progress(run *r, const plan *p, pass *ps, sl_error *err)
@@ -505,10 +532,11 @@ bookmark_progress(run *r, const plan *p, pass *ps, sl_error *err)
     if (!ps->key_json.len)
         return 0;
     json_error_t jerr;
-    json_t *v = json_loadb(ps->key_json.data, ps->key_json.len, JSON_DECODE_ANY, &jerr);
-    if (!v)  /* an integer beyond jansson's: kept as a double, as near as it gets */
-        v = json_loadb(ps->key_json.data, ps->key_json.len,
-                       JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL, &jerr);
+    json_t *v;
+    if (number_loses_digits(ps->key_json.data, ps->key_json.len))
+        v = json_stringn(ps->key_json.data, ps->key_json.len);
+    else
+        v = json_loadb(ps->key_json.data, ps->key_json.len, JSON_DECODE_ANY, &jerr);
     if (!v) {
         sl_error_set(err, SL_E_INTERNAL, "stream \"%s\": the replication key's value is not JSON: "
                      "%s", id, jerr.text);

@@ -318,6 +318,25 @@ def test_incremental_first_run_then_new_rows(sluice, pg, fresh_db, tmp_path):
     assert [m["type"] for m in again][:3] == ["SCHEMA", "STATE", "ACTIVATE_VERSION"]
 
 
+def test_incremental_numeric_key_beyond_a_double_loses_no_row(sluice, pg, fresh_db, tmp_path):
+    """A numeric key of 23 digits: as a JSON number the state would round it (to a double) past
+    the rows just above it; its exact digits are kept, so the next run still sends them."""
+    db = fresh_db("tapbig")
+    pg.execute("CREATE TABLE big (id integer PRIMARY KEY, k numeric);"
+               "INSERT INTO big VALUES (1, 12345678901234567890120), (2, 12345678901234567890123)",
+               dbname=db)
+    cfg = config(tmp_path, pg, db)
+    catalog = discover(sluice, cfg)
+    select(catalog, "public-big", "INCREMENTAL", **{"replication-key": "k"})
+    messages, _ = sync(sluice, tmp_path, cfg, catalog)
+    state = last_state(messages)
+    assert state["bookmarks"]["public-big"]["replication_key_value"] == "12345678901234567890123"
+    pg.execute("INSERT INTO big VALUES (3, 12345678901234567890124), (4, 12345678901234567890122)",
+               dbname=db)
+    again, _ = sync(sluice, tmp_path, cfg, catalog, state=state)
+    assert [r["id"] for r in records(again, "public-big")] == [2, 3]
+
+
 def test_incremental_by_timestamp(sluice, pg, fresh_db, tmp_path):
     db = fresh_db("tapts")
     pg.execute("CREATE TABLE ts (id integer PRIMARY KEY, at timestamp);"
