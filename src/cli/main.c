@@ -19,7 +19,7 @@ static const command commands[] = {
     {"verify", sl_cmd_verify, "check a backup file end to end: checksums, index, row counts"},
     {"list", sl_cmd_list, "show the databases, sizes, row counts and checksums of an archive"},
     {"prune", sl_cmd_prune, "remove old backups from a directory by a retention policy"},
-    {"tap", sl_cmd_tap, "a Singer tap (pipelinewise-tap-postgres compatible): --discover"},
+    {"tap", sl_cmd_tap, "a Singer tap, pipelinewise-tap-postgres compatible (also tap-sluice)"},
 };
 
 static void
@@ -54,9 +54,23 @@ sl_cli_getopt_failed(const char *command, int ret, char **argv)
     return sl_error_exit_code(SL_E_USAGE);
 }
 
+/* The program's file name without its directory. */
+static const char *
+program_name(const char *argv0)
+{
+    const char *slash = strrchr(argv0, '/');
+    return slash ? slash + 1 : argv0;
+}
+
 int
 main(int argc, char **argv)
 {
+    /* Installed as tap-sluice too: Meltano and pipelinewise call a tap with Singer's arguments
+     * only, so under that name the program is "sluice tap". */
+    if (argc >= 1 && strcmp(program_name(argv[0]), "tap-sluice") == 0) {
+        opterr = 0;
+        return sl_cmd_tap(argc, argv);
+    }
     if (argc < 2) {
         print_help(stderr);
         return sl_error_exit_code(SL_E_USAGE);

@@ -7,6 +7,7 @@ numeric_min, numeric_multiple_of, compute_tap_stream_id), not from sluice's outp
 """
 import json
 import os
+import subprocess
 
 import pytest
 
@@ -492,3 +493,19 @@ def test_about_text_and_help(sluice_noserver):
     assert proc.returncode == 0 and "--discover" in proc.stdout
     proc = sluice_noserver.run("tap", "--about", "--format", "yaml")
     assert proc.returncode == 2
+
+
+def test_installed_as_tap_sluice(pg, tapdb, sluice, tmp_path):
+    """Meltano calls a tap by its executable name with Singer's arguments only: the same
+    program named tap-sluice is `sluice tap` (make install puts that link beside sluice)."""
+    link = tmp_path / "tap-sluice"
+    os.symlink(sluice.bin, link)
+    cfg = write_config(tmp_path, pg, tapdb)
+    env = dict(pg.env(), PGPASSFILE="/nonexistent")
+    proc = subprocess.run([str(link), "--config", str(cfg), "--discover"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == discover(sluice, tmp_path, pg, tapdb).stdout
+    about = subprocess.run([str(link), "--about", "--format", "json"], capture_output=True,
+                           text=True, timeout=60)
+    assert about.returncode == 0 and json.loads(about.stdout)["name"] == "tap-sluice"
