@@ -10,6 +10,6 @@ $SUDO apt-get install -y -q --no-install-recommends \
     libpq-dev libzstd-dev zlib1g-dev liblz4-dev libdeflate-dev libisal-dev libjansson-dev libssl-dev libcmocka-dev \
     postgresql-15 postgresql-client-15 postgresql-15-wal2json \
     postgresql-server-dev-15 dpkg-dev \
-    python3 python3-pytest python3-pytest-xdist python3-psycopg python3-jsonschema \
+    python3 python3-pytest python3-pytest-xdist python3-psycopg python3-jsonschema python3-yaml \
     gzip zstd procps util-linux time \
     locales  # locale sources: a test generates de_DE.UTF-8 for a server with German messages

@@ -509,3 +509,25 @@ def test_installed_as_tap_sluice(pg, tapdb, sluice, tmp_path):
     about = subprocess.run([str(link), "--about", "--format", "json"], capture_output=True,
                            text=True, timeout=60)
     assert about.returncode == 0 and json.loads(about.stdout)["name"] == "tap-sluice"
+
+
+def test_meltano_example_names_settings_sluice_knows(sluice_noserver):
+    """examples/meltano/meltano.yml stays true: its extractor is tap-sluice, every setting it
+    declares is one `sluice tap --about` lists, the required ones are there, and the stream
+    names it selects are sluice's <schema>-<table>."""
+    import yaml
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "examples", "meltano", "meltano.yml")) as f:
+        project = yaml.safe_load(f)
+    (tap,) = [p for p in project["plugins"]["extractors"] if p["name"] == "tap-sluice"]
+    assert tap["executable"] == "tap-sluice"
+    about = json.loads(sluice_noserver.run("tap", "--about", "--format", "json",
+                                           check=True).stdout)
+    known = about["settings"]["properties"]
+    declared = [s["name"] for s in tap["settings"]]
+    assert [n for n in declared if n not in known] == []
+    assert set(about["settings"]["required"]) <= set(declared)
+    assert set(tap["config"]) <= set(declared) and "password" not in tap["config"]
+    assert {"catalog", "discover", "state"} <= set(tap["capabilities"])
+    for pattern in tap["select"]:
+        assert pattern.split(".")[0].count("-") == 1
