@@ -41,6 +41,7 @@
 #include "tap/catalog.h"
 #include "tap/config.h"
 #include "tap/discover.h"
+#include "tap/logical.h"
 #include "tap/state.h"
 
 typedef struct sl_tap_sync_args {
@@ -50,6 +51,8 @@ typedef struct sl_tap_sync_args {
     sl_tap_state *state;
     sl_tap_emit_fn emit;        /* receives the messages' text */
     void *ctx;
+    sl_tap_logical_conn logical;/* LOG_BASED: where the replication connection goes */
+    bool create_slot;           /* LOG_BASED: create the slot when it does not exist */
 } sl_tap_sync_args;
 
 SL_MUSTCHECK int sl_tap_sync(sl_conn *c, const sl_tap_sync_args *a, sl_error *err);
