@@ -682,8 +682,10 @@ stream_loop(stream *st, sl_repl_stream *rs, sl_error *err)
         }
         if (got == 1 && take(st, &m, err) != 0)
             return -1;
-        /* idle: ask how far the server has decoded (break_at_end_lsn) */
-        if (got == 0 && sl_repl_ask_position(rs, err) != 0)
+        /* idle: what is emitted goes out now, not with the next STATE; and how far the
+         * server has decoded is asked (break_at_end_lsn) */
+        if (got == 0 && (st->a->flush(st->a->ctx, err) != 0 ||
+                         sl_repl_ask_position(rs, err) != 0))
             return -1;
     }
 }

@@ -335,6 +335,22 @@ choose_columns(plan *p, const char *catalog, sl_error *err)
     return 0;
 }
 
+/* LOG_BASED: the live columns the catalog does not name (added to the table since discovery)
+ * are synced too, as they are when a change shows one mid-stream: pipelinewise re-discovers
+ * the table then and selects new columns by default. */
+static void
+add_unnamed_columns(plan *p)
+{
+    if (p->s->all_columns || p->s->method != SL_TAP_METHOD_LOG_BASED)
+        return;
+    for (size_t k = 0; k < p->rel->ncols; k++) {
+        const sl_tap_column *col = &p->rel->cols[k];
+        if (!sl_tap_catalog_column_find(p->s, col->name) && sl_tap_schema_supported(col))
+            p->want[p->nwant++] = k;
+    }
+    qsort_r(p->want, p->nwant, sizeof *p->want, by_name, (void *)p->rel);
+}
+
 static int
 find_key(plan *p, const char *catalog, sl_error *err)
 {
@@ -471,6 +487,7 @@ plan_stream(run *r, plan *p, sl_error *err)
         sl_tap_value_prepare(&p->rel->cols[i]);
     if (choose_columns(p, catalog, err) != 0)
         return -1;
+    add_unnamed_columns(p);
     if (s->method == SL_TAP_METHOD_INCREMENTAL && find_key(p, catalog, err) != 0)
         return -1;
     prepare_state(r->a->state, s);
@@ -598,7 +615,7 @@ static int
 bookmark_progress(run *r, const plan *p, pass *ps, sl_error *err)
 {
     const char *id = p->s->tap_stream_id;
-    if (p->s->method == SL_TAP_METHOD_FULL_TABLE) {
+    if (p->s->method != SL_TAP_METHOD_INCREMENTAL) {
         if (!p->rel->is_view)
             sl_tap_state_set(r->a->state, id, "xmin", json_integer(ps->xmin));
         return 0;
@@ -623,7 +640,7 @@ bookmark_progress(run *r, const plan *p, pass *ps, sl_error *err)
 static int
 take_row(run *r, const plan *p, pass *ps, const char *data, size_t len, sl_error *err)
 {
-    bool xmin = p->s->method == SL_TAP_METHOD_FULL_TABLE && !p->rel->is_view;
+    bool xmin = p->s->method != SL_TAP_METHOD_INCREMENTAL && !p->rel->is_view;
     if (sl_copyrow_parse(&r->row, data, len, p->nwant + (xmin ? 1 : 0), err) != 0) {
         sl_error_prefix(err, "stream \"%s\", row %" PRId64, p->s->tap_stream_id, ps->rows + 1);
         return -1;
@@ -881,12 +898,7 @@ hook_replan(void *ctx, size_t i, sl_error *err)
         free(fresh.want);
         return -1;
     }
-    for (size_t k = 0; !p->s->all_columns && k < fresh.rel->ncols; k++) {
-        const sl_tap_column *col = &fresh.rel->cols[k];
-        if (!sl_tap_catalog_column_find(p->s, col->name) && sl_tap_schema_supported(col))
-            fresh.want[fresh.nwant++] = k;
-    }
-    qsort_r(fresh.want, fresh.nwant, sizeof *fresh.want, by_name, (void *)fresh.rel);
+    add_unnamed_columns(&fresh);
     sl_tap_relation_free(p->rel);
     free(p->want);
     *p = fresh;
