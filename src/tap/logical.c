@@ -647,14 +647,13 @@ open_stream(stream *st, sl_conn **conn, sl_repl_stream **rs, sl_error *err)
     }
     if (check_plugin(&info, slot, err) != 0)
         goto done;
-    char from[SL_LSN_TEXT], to[SL_LSN_TEXT];
+    char from[SL_LSN_TEXT], to[SL_LSN_TEXT], confirmed[SL_LSN_TEXT];
     sl_lsn_format(st->start, from);
     sl_lsn_format(a->end_lsn, to);
+    sl_lsn_format(info.confirmed, confirmed);
     if (info.confirmed > st->start)
         SL_WARN("replication slot %s has confirmed %s, past the state's lsn %s: the changes "
-                "between are no longer on the server", slot,
-                (sl_lsn_format(info.confirmed, to), to), from);
-    sl_lsn_format(a->end_lsn, to);
+                "between are no longer on the server", slot, confirmed, from);
     SL_INFO("streaming %zu LOG_BASED streams from slot %s at %s (the run started at %s)",
             a->ntables, slot, from, to);
     start_options(a, &tables, opts);

@@ -957,6 +957,25 @@ any_log(const plan *plans, size_t n, log_mode mode)
     return false;
 }
 
+/* What LOG_BASED does not do yet, refused before anything is emitted. */
+static int
+check_logical_config(const sl_tap_config *cfg, sl_error *err)
+{
+    if (cfg->logical_decoding_plugin != SL_TAP_PLUGIN_WAL2JSON) {
+        sl_error_set(err, SL_E_UNSUPPORTED, "LOG_BASED streams read wal2json slots; "
+                     "logical_decoding_plugin pgoutput is not supported yet");
+        return -1;
+    }
+    if (cfg->use_secondary) {
+        /* the copy would read a replica that the primary's snapshot and WAL position do not
+         * describe */
+        sl_error_set(err, SL_E_UNSUPPORTED, "LOG_BASED streams with use_secondary are not "
+                     "supported yet: the initial copy must read the primary");
+        return -1;
+    }
+    return 0;
+}
+
 int
 sl_tap_sync(sl_conn *c, const sl_tap_sync_args *a, sl_error *err)
 {
@@ -981,6 +1000,8 @@ sl_tap_sync(sl_conn *c, const sl_tap_sync_args *a, sl_error *err)
             goto done;
     }
     sl_lsn end_lsn = 0;
+    if (any_log(plans, n, LOG_NONE) && check_logical_config(a->cfg, err) != 0)
+        goto done;
     if (any_log(plans, n, LOG_NONE) && (sl_tap_logical_check_server(c, err) != 0 ||
                                         sl_tap_logical_current_lsn(c, &end_lsn, err) != 0))
         goto done;
