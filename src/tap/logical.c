@@ -497,10 +497,13 @@ static int
 emit_state(stream *st, sl_error *err)
 {
     const sl_tap_logical_args *a = st->a;
-    if (st->committed > st->start) {
-        for (size_t i = 0; i < a->ntables; i++)
-            sl_tap_state_set(a->state, a->tables[i].s->tap_stream_id, "lsn",
-                             json_integer((json_int_t)st->committed));
+    for (size_t i = 0; i < a->ntables; i++) {
+        /* never back: a stream whose initial copy is newer than the others' bookmarks keeps
+         * its own until the stream passes it */
+        const char *id = a->tables[i].s->tap_stream_id;
+        json_t *own = sl_tap_state_get(a->state, id, "lsn");
+        if (!json_is_integer(own) || (sl_lsn)json_integer_value(own) < st->committed)
+            sl_tap_state_set(a->state, id, "lsn", json_integer((json_int_t)st->committed));
     }
     sl_jsonw_object_begin(a->w);
     sl_jsonw_keyz(a->w, "type");

@@ -11,7 +11,7 @@ import subprocess
 import jsonschema
 import pytest
 
-from pgcluster import BINDIR, PgCluster
+from pgcluster import BINDIR, PgCluster, server_knows
 
 ITEMS_SQL = r"""
 CREATE TABLE items (id integer PRIMARY KEY, name text, amount numeric, at_tz timetz,
@@ -224,6 +224,44 @@ def test_column_added_mid_stream_sends_a_new_schema(tap):
     assert records(messages)[1]["extra"] == 7
 
 
+def test_transaction_open_while_the_slot_is_made_arrives_once(tap):
+    """The slot waits for transactions running when it is created; one that commits then is
+    either in the copy or in the stream, never both, never neither."""
+    with tap.pg.connect(tap.db, autocommit=False) as open_tx:
+        open_tx.execute("INSERT INTO items (id, name) VALUES (50, 'in flight')")
+        with open(tap.dir / "stderr", "w") as err:
+            proc = subprocess.Popen([tap.sluice.bin, "tap", *map(str, tap.args(None))],
+                                    stdout=subprocess.PIPE, stderr=err, text=True,
+                                    env=dict(tap.pg.env(), PGPASSFILE="/nonexistent"))
+            while not tap.pg.query("SELECT 1 FROM pg_replication_slots "
+                                   f"WHERE slot_name = '{slot_of(tap.db)}'"):
+                assert proc.poll() is None, (tap.dir / "stderr").read_text()
+            open_tx.commit()
+            tap.sql("INSERT INTO items (id, name) VALUES (51, 'after')")
+            out = proc.stdout.read()
+            assert proc.wait(timeout=120) == 0, (tap.dir / "stderr").read_text()
+    first = parse_messages(out)
+    second = tap.sync(states(first)[-1])
+    ids = [r["id"] for r in records(first)] + [r["id"] for r in records(second)]
+    assert sorted(ids) == [1, 50, 51]
+
+
+def test_max_run_seconds_stops_before_any_change(tap):
+    s1 = states(tap.sync())[-1]
+    tap.sql("INSERT INTO items (id, name) VALUES (2, 'two')")
+    tap.config = write_json(tap.dir / "config.json",
+                            dict(json.loads(tap.config.read_text()), max_run_seconds=0,
+                                 debug_lsn=True))
+    stopped = tap.sync(s1)
+    assert records(stopped) == []
+    assert bookmark(states(stopped)[-1])["lsn"] == bookmark(s1)["lsn"]
+    assert stopped[0]["schema"]["properties"]["_sdc_lsn"] == {"type": ["null", "string"]}
+    tap.config = write_json(tap.dir / "config.json",
+                            dict(json.loads(tap.config.read_text()), max_run_seconds=60))
+    (rec,) = records(tap.sync(s1))
+    assert rec["id"] == 2 and int(rec["_sdc_lsn"]) >= bookmark(s1)["lsn"]
+
+
 def test_same_state_twice_emits_the_same_changes(tap):
     s1 = states(tap.sync())[-1]
     tap.sql("INSERT INTO items (id, name) VALUES (2, 'two')")
@@ -341,6 +379,24 @@ def test_wal_level_replica_is_refused(sluice_noserver, tmp_path):
         proc = t.run(None, ok=False)
         assert proc.returncode == 2, proc.stderr
         assert "wal_level to be logical, and it is replica" in proc.stderr
+        assert proc.stdout == ""
+    finally:
+        cluster.destroy()
+
+
+@pytest.mark.skipif(not server_knows("output_plugin_libraries"),
+                    reason="this PostgreSQL build has no output_plugin_libraries")
+def test_wal2json_not_allowed_is_the_servers_message(sluice_noserver, tmp_path):
+    cluster = PgCluster(name="tlogplug",
+                        settings={"output_plugin_libraries": "'pgoutput'"}).start()
+    try:
+        cluster.execute(ITEMS_SQL)
+        from conftest import Sluice
+        t = Tap(Sluice(cluster), cluster, "postgres", tmp_path)
+        proc = t.run(None, ok=False)
+        assert proc.returncode == 5, proc.stderr
+        assert "could not create replication slot pipelinewise_postgres" in proc.stderr
+        assert "wal2json" in proc.stderr
         assert proc.stdout == ""
     finally:
         cluster.destroy()
