@@ -232,7 +232,7 @@ sl_tap_logical_add_tables(sl_buf *out, const sl_tap_logical_table *t, size_t n)
             if (k)
                 sl_buf_putc(out, '.');
             for (const char *p = parts[k]; *p; p++) {
-                if (strchr(" ',.*", *p))
+                if (strchr(" ',.*\\", *p))
                     sl_buf_putc(out, '\\');
                 sl_buf_putc(out, *p);
             }

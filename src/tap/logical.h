@@ -125,7 +125,7 @@ typedef struct sl_tap_logical_args {
 SL_MUSTCHECK int sl_tap_logical_stream(const sl_tap_logical_args *a, sl_error *err);
 
 /* The wal2json add-tables value for these tables: "schema.table" joined by ",", with space,
- * quote, comma, period and asterisk escaped by a backslash. Appends to out. */
+ * quote, comma, period, asterisk and backslash escaped by a backslash. Appends to out. */
 void sl_tap_logical_add_tables(sl_buf *out, const sl_tap_logical_table *t, size_t n);
 /* Copies a JSON text with every number outside a string turned into a string of the same
  * characters, so that a JSON reader keeps their digits. false when the text ends inside a

@@ -452,8 +452,10 @@ static int
 choose_log_mode(sl_tap_state *st, plan *p, sl_error *err)
 {
     const char *id = p->s->tap_stream_id;
-    bool lsn = !sl_tap_state_missing(st, id, "lsn");
-    bool xmin = !sl_tap_state_missing(st, id, "xmin");
+    /* pipelinewise tests the bookmarks' truth: a 0 counts as none */
+    json_t *l = sl_tap_state_get(st, id, "lsn"), *x = sl_tap_state_get(st, id, "xmin");
+    bool lsn = json_is_integer(l) && json_integer_value(l) != 0;
+    bool xmin = json_is_integer(x) && json_integer_value(x) != 0;
     if (xmin && !lsn) {
         sl_error_set(err, SL_E_USAGE, "state: LOG_BASED stream \"%s\" has an xmin bookmark (an "
                      "initial copy under way) but no lsn", id);

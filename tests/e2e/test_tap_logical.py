@@ -262,6 +262,24 @@ def test_max_run_seconds_stops_before_any_change(tap):
     assert rec["id"] == 2 and int(rec["_sdc_lsn"]) >= bookmark(s1)["lsn"]
 
 
+def test_table_name_with_wal2json_specials_streams(tap):
+    name = "we'ird, t.b*l \\x"
+    quoted = '"' + name.replace('"', '""') + '"'
+    tap.sql(f"CREATE TABLE {quoted} (id integer PRIMARY KEY)")
+    proc = run_tap(tap.sluice, "--config", tap.config, "--discover")
+    catalog = json.loads(proc.stdout)
+    for s in catalog["streams"]:
+        md = next(m["metadata"] for m in s["metadata"] if m["breadcrumb"] == [])
+        md.update({"selected": s["table_name"] == name, "replication-method": "LOG_BASED"})
+    write_json(tap.catalog, catalog)
+    s1 = states(tap.sync())[-1]
+    tap.sql(f"INSERT INTO {quoted} VALUES (7)")
+    tap.sql("INSERT INTO items (id) VALUES (8)")
+    second = tap.sync(s1)
+    assert [(m["stream"], m["record"]["id"]) for m in second if m["type"] == "RECORD"] == [
+        (f"public-{name}", 7)]
+
+
 def test_same_state_twice_emits_the_same_changes(tap):
     s1 = states(tap.sync())[-1]
     tap.sql("INSERT INTO items (id, name) VALUES (2, 'two')")

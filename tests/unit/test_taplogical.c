@@ -56,11 +56,11 @@ test_add_tables_escapes_wal2json_specials(void **state)
 {
     (void)state;
     sl_tap_stream s[2] = {{.schema_name = "public", .table_name = "plain"},
-                          {.schema_name = "my.schema", .table_name = "it's a, *t"}};
+                          {.schema_name = "my.schema", .table_name = "it's a, *t\\"}};
     sl_tap_logical_table t[2] = {{.s = &s[0]}, {.s = &s[1]}};
     sl_buf out = SL_BUF_INIT;
     sl_tap_logical_add_tables(&out, t, 2);
-    assert_string_equal(out.data, "public.plain,my\\.schema.it\\'s\\ a\\,\\ \\*t");
+    assert_string_equal(out.data, "public.plain,my\\.schema.it\\'s\\ a\\,\\ \\*t\\\\");
     sl_buf_free(&out);
 }
 
