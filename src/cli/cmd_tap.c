@@ -26,10 +26,12 @@ static const char usage[] =
     "  -c, --config=FILE          the tap's config.json (host, port, user, password, dbname,\n"
     "                             filter_schemas, ...; \"sluice tap --about\" lists the keys)\n"
     "  -d, --discover             write the catalog of the database's tables and views\n"
-    "      --catalog=FILE         sync the streams the catalog selects (FULL_TABLE and\n"
-    "                             INCREMENTAL): Singer messages on standard output\n"
+    "      --catalog=FILE         sync the streams the catalog selects (FULL_TABLE,\n"
+    "                             INCREMENTAL, LOG_BASED): Singer messages on standard output\n"
     "  -p, --properties=FILE      the same as --catalog (Singer's older name)\n"
     "  -s, --state=FILE           resume from this state (the last STATE message's value)\n"
+    "      --no-create-slot       LOG_BASED: fail when the replication slot does not exist\n"
+    "                             instead of creating it\n"
     "      --about                describe the tap: version, capabilities, config keys\n"
     "      --format=text|json     --about's output (default text)\n"
     "  -v, --verbose              log statements\n"
@@ -37,7 +39,7 @@ static const char usage[] =
     "      --log-format=human|json  log lines for people or machines (default human)\n"
     "      --help                 show this help\n";
 
-enum { OPT_ABOUT = SL_OPT_COMMAND_BASE, OPT_FORMAT, OPT_CATALOG };
+enum { OPT_ABOUT = SL_OPT_COMMAND_BASE, OPT_FORMAT, OPT_CATALOG, OPT_NO_CREATE_SLOT };
 
 static const struct option longopts[] = {
     {"config", required_argument, NULL, 'c'},
@@ -45,6 +47,7 @@ static const struct option longopts[] = {
     {"catalog", required_argument, NULL, OPT_CATALOG},
     {"properties", required_argument, NULL, 'p'},
     {"state", required_argument, NULL, 's'},
+    {"no-create-slot", no_argument, NULL, OPT_NO_CREATE_SLOT},
     {"about", no_argument, NULL, OPT_ABOUT},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"verbose", no_argument, NULL, 'v'},
@@ -61,6 +64,7 @@ typedef struct tap_args {
     const char *format;
     const char *catalog;
     const char *state;
+    bool no_create_slot;
 } tap_args;
 
 static int
@@ -87,6 +91,9 @@ tap_opt(void *ctx, int opt, const char *arg, sl_error *err)
         return 0;
     case 's':
         a->state = arg;
+        return 0;
+    case OPT_NO_CREATE_SLOT:
+        a->no_create_slot = true;
         return 0;
     case OPT_FORMAT:
         if (strcmp(arg, "json") != 0 && strcmp(arg, "text") != 0) {
@@ -225,7 +232,7 @@ sync(const tap_args *a, sl_cli_common *common, sl_error *err)
     sl_tap_config *cfg = NULL;
     sl_tap_catalog *catalog = NULL;
     sl_tap_state *state = NULL;
-    sl_conninfo *ci = NULL;
+    sl_conninfo *ci = NULL, *primary = NULL;
     sl_conn *c = NULL;
     int rc = -1;
     /* every file is read and checked before anything connects or is emitted */
@@ -241,12 +248,16 @@ sync(const tap_args *a, sl_cli_common *common, sl_error *err)
         goto done;
     SL_INFO("syncing %zu selected streams of database \"%s\" (%s)", catalog->nstreams,
             cfg->dbname, sl_conn_describe(c));
+    primary = sl_tap_config_conninfo(cfg, false);  /* replication reads the primary's slot */
     const sl_tap_sync_args args = {.cfg = cfg, .catalog = catalog, .catalog_name = a->catalog,
-                                   .state = state, .emit = emit_messages};
+                                   .state = state, .emit = emit_messages,
+                                   .logical = {.ci = primary, .opts = &common->conn_opts},
+                                   .create_slot = !a->no_create_slot};
     rc = sl_tap_sync(c, &args, err);
 done:
     sl_conn_close(c);
     sl_conninfo_free(ci);
+    sl_conninfo_free(primary);
     sl_tap_state_free(state);
     sl_tap_catalog_free(catalog);
     sl_tap_config_free(cfg);
@@ -275,6 +286,8 @@ sl_cmd_tap(int argc, char **argv)
         code = print_about(args.format && strcmp(args.format, "json") == 0);
     else if (args.state && !args.catalog)
         code = sl_cli_usage_error("tap", "--state goes with --catalog");
+    else if (args.no_create_slot && !args.catalog)
+        code = sl_cli_usage_error("tap", "--no-create-slot goes with --catalog");
     else if (!args.discover && !args.catalog)
         code = sl_cli_usage_error("tap", "nothing to do: give --discover or --catalog (with "
                                          "--config), or --about");

@@ -108,9 +108,9 @@ sl_repl_slot_read(sl_conn *c, const char *name, sl_repl_slot_info *out, sl_error
     return 0;
 }
 
-int
-sl_repl_slot_create(sl_conn *c, const char *name, const char *plugin, bool export_snapshot,
-                    sl_lsn *consistent, char **snapshot, sl_error *err)
+static int
+create_slot(sl_conn *c, const char *name, const char *plugin, bool temporary,
+            bool export_snapshot, sl_lsn *consistent, char **snapshot, sl_error *err)
 {
     if (snapshot)
         *snapshot = NULL;
@@ -122,7 +122,8 @@ sl_repl_slot_create(sl_conn *c, const char *name, const char *plugin, bool expor
         return -1;
     }
     sl_buf sql = SL_BUF_INIT;
-    sl_buf_printf(&sql, "CREATE_REPLICATION_SLOT \"%s\" LOGICAL \"%s\" %s", name, plugin,
+    sl_buf_printf(&sql, "CREATE_REPLICATION_SLOT \"%s\"%s LOGICAL \"%s\" %s", name,
+                  temporary ? " TEMPORARY" : "", plugin,
                   export_snapshot ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT");
     PGresult *res = NULL;
     int rc = sl_conn_simple_query(c, &res, sql.data, err);
@@ -142,6 +143,20 @@ sl_repl_slot_create(sl_conn *c, const char *name, const char *plugin, bool expor
         *snapshot = sl_strdup(PQgetvalue(res, 0, 2));
     PQclear(res);
     return 0;
+}
+
+int
+sl_repl_slot_create(sl_conn *c, const char *name, const char *plugin, bool export_snapshot,
+                    sl_lsn *consistent, char **snapshot, sl_error *err)
+{
+    return create_slot(c, name, plugin, false, export_snapshot, consistent, snapshot, err);
+}
+
+int
+sl_repl_slot_create_temporary(sl_conn *c, const char *name, const char *plugin,
+                              sl_lsn *consistent, char **snapshot, sl_error *err)
+{
+    return create_slot(c, name, plugin, true, true, consistent, snapshot, err);
 }
 
 int
@@ -214,8 +229,8 @@ get_u64(const unsigned char *p)
     return v;
 }
 
-int
-sl_repl_send_status(sl_repl_stream *s, sl_error *err)
+static int
+send_status(sl_repl_stream *s, bool reply, sl_error *err)
 {
     unsigned char m[34];
     m[0] = 'r';
@@ -223,7 +238,7 @@ sl_repl_send_status(sl_repl_stream *s, sl_error *err)
     put_u64(m + 9, s->confirmed);   /* flushed: what the server may recycle */
     put_u64(m + 17, s->confirmed);  /* applied */
     put_u64(m + 25, (uint64_t)pg_now_us());
-    m[33] = 0;
+    m[33] = reply ? 1 : 0;
     PGconn *pg = sl_conn_pg(s->c);
     if (PQputCopyData(pg, (const char *)m, sizeof m) != 1 || PQflush(pg) != 0) {
         sl_conn_error_from(s->c, NULL, err);
@@ -232,6 +247,18 @@ sl_repl_send_status(sl_repl_stream *s, sl_error *err)
     }
     s->next_status_ms = now_ms() + s->interval_ms;
     return 0;
+}
+
+int
+sl_repl_send_status(sl_repl_stream *s, sl_error *err)
+{
+    return send_status(s, false, err);
+}
+
+int
+sl_repl_ask_position(sl_repl_stream *s, sl_error *err)
+{
+    return send_status(s, true, err);
 }
 
 int

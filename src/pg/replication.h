@@ -59,6 +59,13 @@ SL_MUSTCHECK int sl_repl_slot_read(sl_conn *c, const char *name, sl_repl_slot_in
 SL_MUSTCHECK int sl_repl_slot_create(sl_conn *c, const char *name, const char *plugin,
                                      bool export_snapshot, sl_lsn *consistent, char **snapshot,
                                      sl_error *err);
+/* The same for a TEMPORARY slot (dropped when the connection ends) that always exports its
+ * snapshot: a consistent point and the matching snapshot for a consumer that streams from
+ * another slot of the same plugin which already exists (its older changes are skipped by
+ * starting that slot's stream at *consistent). */
+SL_MUSTCHECK int sl_repl_slot_create_temporary(sl_conn *c, const char *name, const char *plugin,
+                                               sl_lsn *consistent, char **snapshot,
+                                               sl_error *err);
 SL_MUSTCHECK int sl_repl_slot_drop(sl_conn *c, const char *name, sl_error *err);
 
 typedef struct sl_repl_stream sl_repl_stream;
@@ -89,6 +96,10 @@ void sl_repl_confirm(sl_repl_stream *s, sl_lsn lsn);
 sl_lsn sl_repl_server_end(const sl_repl_stream *s);
 /* Sends a status update now (the confirmed position), e.g. before stopping. */
 SL_MUSTCHECK int sl_repl_send_status(sl_repl_stream *s, sl_error *err);
+/* The same, asking the server to answer at once with a keepalive: sl_repl_server_end() then
+ * tells how far the server has decoded (every transaction that committed before it has been
+ * sent), which an idle stream would otherwise not learn until the server's next keepalive. */
+SL_MUSTCHECK int sl_repl_ask_position(sl_repl_stream *s, sl_error *err);
 /* Ends the stream: a last status update, CopyDone, what the server still sends is read and
  * dropped until its command completes; frees s (NULL is accepted). The connection can run
  * commands again after a 0. */

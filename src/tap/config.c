@@ -61,6 +61,8 @@ static const key_rule rules[] = {
     RULE(logical_decoding_plugin, V_PLUGIN, false,
          "logical decoding plugin: wal2json (default) or pgoutput"),
     RULE(publication_name, V_STRING, false, "publication pgoutput streams from"),
+    RULE(replication_slot_name, V_STRING, false,
+         "LOG_BASED: the replication slot (default pipelinewise_<dbname>[_<tap_id>])"),
 };
 #define NRULES (sizeof rules / sizeof rules[0])
 
@@ -100,6 +102,7 @@ sl_tap_config_free(sl_tap_config *c)
     free(c->secondary_host);
     free(c->secondary_port);
     free(c->publication_name);
+    free(c->replication_slot_name);
     free_list(c->filter_schemas, c->n_filter_schemas);
     free_list(c->unknown, c->n_unknown);
     free(c);

@@ -1,9 +1,10 @@
 /* tap/config.h: the tap's config.json, read and checked once into typed fields.
  * Keys are pipelinewise-tap-postgres's, with its defaults and its required five (host, port,
- * user, password, dbname); sluice adds logical_decoding_plugin (wal2json | pgoutput) and
- * publication_name. Values are taken as leniently as pipelinewise takes them where that is
- * unambiguous: a port or an integer may be a JSON number or a string of digits, a flag may be
- * true/false or the strings "true"/"false"; a JSON null counts as absent.
+ * user, password, dbname); sluice adds logical_decoding_plugin (wal2json | pgoutput),
+ * publication_name and replication_slot_name. Values are taken as leniently as pipelinewise
+ * takes them where that is unambiguous: a port or an integer may be a JSON number or a string
+ * of digits, a flag may be true/false or the strings "true"/"false"; a JSON null counts as
+ * absent.
  * Keys it does not know are kept in `unknown` for the caller to warn about (pipelinewise
  * ignores them silently; a misspelt key should not go unnoticed).
  * Errors: SL_E_USAGE naming the file and what is wrong: the position of a JSON syntax error,
@@ -55,6 +56,7 @@ typedef struct sl_tap_config {
     int64_t wal2json_message_format;  /* 1 or 2; 1 */
     sl_tap_plugin logical_decoding_plugin;
     char *publication_name;           /* NULL */
+    char *replication_slot_name;      /* NULL: pipelinewise's name */
     char **unknown;                   /* keys not recognised, n_unknown of them */
     size_t n_unknown;
 } sl_tap_config;

@@ -15,8 +15,17 @@
 #include "pg/copy.h"
 #include "pg/copytext.h"
 #include "tap/jsondoc.h"
+#include "tap/logical.h"
 #include "tap/schema.h"
 #include "tap/value.h"
+
+/* What a LOG_BASED stream does this run (pipelinewise's sync_method_for_streams). */
+typedef enum {
+    LOG_NONE,                /* not LOG_BASED */
+    LOG_INITIAL,             /* no lsn: the initial copy in the slot's snapshot */
+    LOG_RESUME,              /* lsn and xmin: the interrupted copy goes on */
+    LOG_STREAM,              /* lsn alone: its changes stream */
+} log_mode;
 
 /* Messages go out when this much is waiting, and after each STATE. */
 #define FLUSH_BYTES ((size_t)1 << 20)
@@ -28,6 +37,7 @@ typedef struct plan {
     size_t nwant;
     size_t rk_pos;           /* INCREMENTAL: the key's position in want */
     bool skip;               /* no column to sync */
+    log_mode log;
 } plan;
 
 typedef struct run {
@@ -39,6 +49,9 @@ typedef struct run {
     sl_buf stream_name;      /* the current stream's "<schema>-<table>" */
     json_t *version;         /* the current stream's version */
     char time_extracted[48];
+    sl_lsn initial_lsn;      /* LOG_INITIAL streams' lsn: the snapshot's position */
+    plan **lplans;           /* LOG_STREAM: the plans, and what logical.c streams */
+    sl_tap_logical_table *ltables;
 } run;
 
 /* ---- output ----------------------------------------------------------------------------- */
@@ -109,6 +122,36 @@ write_key_properties(run *r, const plan *p)
     sl_jsonw_array_end(&r->w);
 }
 
+/* LOG_BASED streams' columns that are not the table's (pipelinewise's
+ * add_automatic_properties; sluice sends them in the initial copy's SCHEMA too, so that the
+ * target has them from the start). */
+static void
+write_automatic_properties(run *r, const plan *p)
+{
+    if (p->s->method != SL_TAP_METHOD_LOG_BASED)
+        return;
+    sl_jsonw_keyz(&r->w, "_sdc_deleted_at");
+    sl_jsonw_object_begin(&r->w);
+    sl_jsonw_keyz(&r->w, "type");
+    sl_jsonw_array_begin(&r->w);
+    sl_jsonw_stringz(&r->w, "null");
+    sl_jsonw_stringz(&r->w, "string");
+    sl_jsonw_array_end(&r->w);
+    sl_jsonw_keyz(&r->w, "format");
+    sl_jsonw_stringz(&r->w, "date-time");
+    sl_jsonw_object_end(&r->w);
+    if (!r->a->cfg->debug_lsn)
+        return;
+    sl_jsonw_keyz(&r->w, "_sdc_lsn");
+    sl_jsonw_object_begin(&r->w);
+    sl_jsonw_keyz(&r->w, "type");
+    sl_jsonw_array_begin(&r->w);
+    sl_jsonw_stringz(&r->w, "null");
+    sl_jsonw_stringz(&r->w, "string");
+    sl_jsonw_array_end(&r->w);
+    sl_jsonw_object_end(&r->w);
+}
+
 static void
 emit_schema(run *r, const plan *p)
 {
@@ -127,6 +170,7 @@ emit_schema(run *r, const plan *p)
         sl_jsonw_keyz(&r->w, cols[i].name);
         sl_tap_schema_write(&r->w, &cols[i]);
     }
+    write_automatic_properties(r, p);
     sl_jsonw_object_end(&r->w);
     sl_jsonw_keyz(&r->w, "definitions");
     sl_tap_schema_definitions(&r->w, cols, p->nwant);
@@ -136,6 +180,8 @@ emit_schema(run *r, const plan *p)
     sl_jsonw_array_begin(&r->w);
     if (p->s->method == SL_TAP_METHOD_INCREMENTAL)
         sl_jsonw_stringz(&r->w, p->s->replication_key);
+    if (p->log == LOG_STREAM)
+        sl_jsonw_stringz(&r->w, "lsn");
     sl_jsonw_array_end(&r->w);
     end_message(r);
     free(cols);
@@ -289,6 +335,22 @@ choose_columns(plan *p, const char *catalog, sl_error *err)
     return 0;
 }
 
+/* LOG_BASED: the live columns the catalog does not name (added to the table since discovery)
+ * are synced too, as they are when a change shows one mid-stream: pipelinewise re-discovers
+ * the table then and selects new columns by default. */
+static void
+add_unnamed_columns(plan *p)
+{
+    if (p->s->all_columns || p->s->method != SL_TAP_METHOD_LOG_BASED)
+        return;
+    for (size_t k = 0; k < p->rel->ncols; k++) {
+        const sl_tap_column *col = &p->rel->cols[k];
+        if (!sl_tap_catalog_column_find(p->s, col->name) && sl_tap_schema_supported(col))
+            p->want[p->nwant++] = k;
+    }
+    qsort_r(p->want, p->nwant, sizeof *p->want, by_name, (void *)p->rel);
+}
+
 static int
 find_key(plan *p, const char *catalog, sl_error *err)
 {
@@ -339,7 +401,15 @@ check_state(const sl_tap_sync_args *a, const sl_tap_stream *s, sl_error *err)
 {
     sl_tap_state *st = a->state;
     const char *id = s->tap_stream_id;
-    if (s->method == SL_TAP_METHOD_FULL_TABLE) {
+    if (s->method == SL_TAP_METHOD_LOG_BASED) {
+        if (!sl_tap_state_missing(st, id, "lsn") &&
+            !json_is_integer(sl_tap_state_get(st, id, "lsn"))) {
+            sl_error_set(err, SL_E_USAGE, "state: the lsn bookmark of stream \"%s\" must be an "
+                         "integer", id);
+            return -1;
+        }
+    }
+    if (s->method != SL_TAP_METHOD_INCREMENTAL) {
         if (!sl_tap_state_missing(st, id, "xmin") &&
             !json_is_integer(sl_tap_state_get(st, id, "xmin"))) {
             sl_error_set(err, SL_E_USAGE, "state: the xmin bookmark of stream \"%s\" must be an "
@@ -377,16 +447,29 @@ check_state(const sl_tap_sync_args *a, const sl_tap_stream *s, sl_error *err)
     return rc;
 }
 
+/* pipelinewise's sync_method_for_streams for a LOG_BASED stream. */
+static int
+choose_log_mode(sl_tap_state *st, plan *p, sl_error *err)
+{
+    const char *id = p->s->tap_stream_id;
+    /* pipelinewise tests the bookmarks' truth: a 0 counts as none */
+    json_t *l = sl_tap_state_get(st, id, "lsn"), *x = sl_tap_state_get(st, id, "xmin");
+    bool lsn = json_is_integer(l) && json_integer_value(l) != 0;
+    bool xmin = json_is_integer(x) && json_integer_value(x) != 0;
+    if (xmin && !lsn) {
+        sl_error_set(err, SL_E_USAGE, "state: LOG_BASED stream \"%s\" has an xmin bookmark (an "
+                     "initial copy under way) but no lsn", id);
+        return -1;
+    }
+    p->log = !lsn ? LOG_INITIAL : xmin ? LOG_RESUME : LOG_STREAM;
+    return 0;
+}
+
 static int
 plan_stream(run *r, plan *p, sl_error *err)
 {
     const sl_tap_stream *s = p->s;
     const char *catalog = r->a->catalog_name;
-    if (s->method == SL_TAP_METHOD_LOG_BASED) {
-        sl_error_set(err, SL_E_UNSUPPORTED, "stream \"%s\": LOG_BASED replication is not "
-                     "supported yet; use FULL_TABLE or INCREMENTAL", s->tap_stream_id);
-        return -1;
-    }
     if (sl_tap_discover_relation(r->c, s->schema_name, s->table_name, &p->rel, err) != 0)
         return -1;
     if (!p->rel) {
@@ -395,10 +478,18 @@ plan_stream(run *r, plan *p, sl_error *err)
                      "read)", catalog, s->tap_stream_id, s->schema_name, s->table_name);
         return -1;
     }
+    if (s->method == SL_TAP_METHOD_LOG_BASED && (p->rel->is_view || p->rel->partitioned)) {
+        sl_error_set(err, SL_E_USAGE, "stream \"%s\": LOG_BASED replication is not supported "
+                     "for %s; use FULL_TABLE or INCREMENTAL", s->tap_stream_id,
+                     p->rel->is_view ? "views" : "partitioned tables (wal2json names each "
+                     "change by its partition)");
+        return -1;
+    }
     for (size_t i = 0; i < p->rel->ncols; i++)
         sl_tap_value_prepare(&p->rel->cols[i]);
     if (choose_columns(p, catalog, err) != 0)
         return -1;
+    add_unnamed_columns(p);
     if (s->method == SL_TAP_METHOD_INCREMENTAL && find_key(p, catalog, err) != 0)
         return -1;
     prepare_state(r->a->state, s);
@@ -408,7 +499,9 @@ plan_stream(run *r, plan *p, sl_error *err)
         p->skip = true;
         return 0;
     }
-    return check_state(r->a, s, err);
+    if (check_state(r->a, s, err) != 0)
+        return -1;
+    return s->method == SL_TAP_METHOD_LOG_BASED ? choose_log_mode(r->a->state, p, err) : 0;
 }
 
 /* ---- COPY ------------------------------------------------------------------------------- */
@@ -524,7 +617,7 @@ static int
 bookmark_progress(run *r, const plan *p, pass *ps, sl_error *err)
 {
     const char *id = p->s->tap_stream_id;
-    if (p->s->method == SL_TAP_METHOD_FULL_TABLE) {
+    if (p->s->method != SL_TAP_METHOD_INCREMENTAL) {
         if (!p->rel->is_view)
             sl_tap_state_set(r->a->state, id, "xmin", json_integer(ps->xmin));
         return 0;
@@ -549,7 +642,7 @@ bookmark_progress(run *r, const plan *p, pass *ps, sl_error *err)
 static int
 take_row(run *r, const plan *p, pass *ps, const char *data, size_t len, sl_error *err)
 {
-    bool xmin = p->s->method == SL_TAP_METHOD_FULL_TABLE && !p->rel->is_view;
+    bool xmin = p->s->method != SL_TAP_METHOD_INCREMENTAL && !p->rel->is_view;
     if (sl_copyrow_parse(&r->row, data, len, p->nwant + (xmin ? 1 : 0), err) != 0) {
         sl_error_prefix(err, "stream \"%s\", row %" PRId64, p->s->tap_stream_id, ps->rows + 1);
         return -1;
@@ -708,15 +801,19 @@ sync_stream(run *r, const plan *p, sl_error *err)
     sl_buf_reset(&r->stream_name);
     sl_buf_printf(&r->stream_name, "%s-%s", s->schema_name, s->table_name);
     set_time_extracted(r);
-    SL_INFO("stream \"%s\": %s%s%s", s->tap_stream_id, sl_tap_method_name(s->method),
+    SL_INFO("stream \"%s\": %s%s%s%s", s->tap_stream_id, sl_tap_method_name(s->method),
+            p->log == LOG_INITIAL ? " (initial copy)" : p->log == LOG_RESUME ?
+            " (initial copy, resumed)" : "",
             s->method == SL_TAP_METHOD_INCREMENTAL ? " by " : "",
             s->method == SL_TAP_METHOD_INCREMENTAL ? s->replication_key : "");
     sl_tap_state_set_currently_syncing(st, s->tap_stream_id);
     emit_schema(r, p);
-    if (s->method == SL_TAP_METHOD_FULL_TABLE)
-        rc = sync_full_table(r, p, &ps, err);
-    else
+    if (p->log == LOG_INITIAL)
+        sl_tap_state_set(st, s->tap_stream_id, "lsn", json_integer((json_int_t)r->initial_lsn));
+    if (s->method == SL_TAP_METHOD_INCREMENTAL)
         rc = sync_incremental(r, p, &ps, err);
+    else
+        rc = sync_full_table(r, p, &ps, err);
     if (rc == 0) {
         sl_tap_state_set_currently_syncing(st, NULL);
         rc = emit_state(r, err);
@@ -761,6 +858,126 @@ order_plans(plan *plans, size_t n, const char *current)
             current);
 }
 
+/* ---- LOG_BASED -------------------------------------------------------------------------- */
+
+static int
+hook_flush(void *ctx, sl_error *err)
+{
+    return flush(ctx, err);
+}
+
+static void
+hook_schema(void *ctx, size_t i)
+{
+    run *r = ctx;
+    sl_buf_reset(&r->stream_name);
+    sl_buf_printf(&r->stream_name, "%s-%s", r->lplans[i]->s->schema_name,
+                  r->lplans[i]->s->table_name);
+    emit_schema(r, r->lplans[i]);
+}
+
+/* A change named a column the plan does not know: the relation is read again, and its new
+ * columns (the catalog does not name them) are synced as pipelinewise's re-discovery would
+ * select them (selected by default when their type is supported). */
+static int
+hook_replan(void *ctx, size_t i, sl_error *err)
+{
+    run *r = ctx;
+    plan *p = r->lplans[i];
+    plan fresh = {.s = p->s, .log = p->log};
+    if (sl_tap_discover_relation(r->c, p->s->schema_name, p->s->table_name, &fresh.rel,
+                                 err) != 0)
+        return -1;
+    if (!fresh.rel) {
+        sl_error_set(err, SL_E_USAGE, "stream \"%s\": table \"%s\".\"%s\" is gone",
+                     p->s->tap_stream_id, p->s->schema_name, p->s->table_name);
+        return -1;
+    }
+    for (size_t k = 0; k < fresh.rel->ncols; k++)
+        sl_tap_value_prepare(&fresh.rel->cols[k]);
+    if (choose_columns(&fresh, r->a->catalog_name, err) != 0) {
+        sl_tap_relation_free(fresh.rel);
+        free(fresh.want);
+        return -1;
+    }
+    add_unnamed_columns(&fresh);
+    sl_tap_relation_free(p->rel);
+    free(p->want);
+    *p = fresh;
+    r->ltables[i] = (sl_tap_logical_table){p->s, p->rel, p->want, p->nwant};
+    return 0;
+}
+
+static int
+stream_logical(run *r, plan *plans, size_t n, sl_lsn end_lsn, sl_error *err)
+{
+    size_t m = 0;
+    r->lplans = sl_calloc(n + 1, sizeof *r->lplans);
+    r->ltables = sl_calloc(n + 1, sizeof *r->ltables);
+    for (size_t i = 0; i < n; i++) {
+        plan *p = &plans[i];
+        if (p->skip || p->log != LOG_STREAM)
+            continue;
+        r->lplans[m] = p;
+        r->ltables[m++] = (sl_tap_logical_table){p->s, p->rel, p->want, p->nwant};
+    }
+    if (m == 0)
+        return 0;
+    const sl_tap_logical_args la = {
+        .cfg = r->a->cfg, .conn = r->a->logical, .state = r->a->state, .tables = r->ltables,
+        .ntables = m, .end_lsn = end_lsn, .out = &r->out, .w = &r->w, .flush = hook_flush,
+        .schema = hook_schema, .replan = hook_replan, .ctx = r};
+    return sl_tap_logical_stream(&la, err);
+}
+
+/* The initial copies of LOG_BASED streams read the slot's exported snapshot: the whole run of
+ * copies is one transaction that takes it (the other streams' copies see it too: a
+ * consistent view of the database, a few moments old). */
+static int
+begin_snapshot(run *r, sl_tap_logical_snapshot **snap, sl_error *err)
+{
+    if (sl_tap_logical_snapshot_open(snap, r->a->cfg, &r->a->logical, r->a->create_slot,
+                                     &r->initial_lsn, err) != 0)
+        return -1;
+    char *q = sl_conn_quote_literal(r->c, sl_tap_logical_snapshot_name(*snap));
+    sl_buf sql = SL_BUF_INIT;
+    sl_buf_printf(&sql, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
+                  "SET TRANSACTION SNAPSHOT %s", q ? q : "''");
+    free(q);
+    int rc = sl_conn_exec(r->c, sql.data, err);
+    sl_buf_free(&sql);
+    return rc;
+}
+
+static bool
+any_log(const plan *plans, size_t n, log_mode mode)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!plans[i].skip && plans[i].s->method == SL_TAP_METHOD_LOG_BASED &&
+            (mode == LOG_NONE || plans[i].log == mode))
+            return true;
+    return false;
+}
+
+/* What LOG_BASED does not do yet, refused before anything is emitted. */
+static int
+check_logical_config(const sl_tap_config *cfg, sl_error *err)
+{
+    if (cfg->logical_decoding_plugin != SL_TAP_PLUGIN_WAL2JSON) {
+        sl_error_set(err, SL_E_UNSUPPORTED, "LOG_BASED streams read wal2json slots; "
+                     "logical_decoding_plugin pgoutput is not supported yet");
+        return -1;
+    }
+    if (cfg->use_secondary) {
+        /* the copy would read a replica that the primary's snapshot and WAL position do not
+         * describe */
+        sl_error_set(err, SL_E_UNSUPPORTED, "LOG_BASED streams with use_secondary are not "
+                     "supported yet: the initial copy must read the primary");
+        return -1;
+    }
+    return 0;
+}
+
 int
 sl_tap_sync(sl_conn *c, const sl_tap_sync_args *a, sl_error *err)
 {
@@ -768,6 +985,7 @@ sl_tap_sync(sl_conn *c, const sl_tap_sync_args *a, sl_error *err)
              .stream_name = SL_BUF_INIT};
     size_t n = a->catalog->nstreams;
     plan *plans = sl_calloc(n + 1, sizeof *plans);
+    sl_tap_logical_snapshot *snap = NULL;
     char *current = a->state && sl_tap_state_currently_syncing(a->state)
                         ? sl_strdup(sl_tap_state_currently_syncing(a->state))
                         : NULL;
@@ -783,12 +1001,31 @@ sl_tap_sync(sl_conn *c, const sl_tap_sync_args *a, sl_error *err)
         if (plan_stream(&r, &plans[i], err) != 0)
             goto done;
     }
+    sl_lsn end_lsn = 0;
+    if (any_log(plans, n, LOG_NONE) && check_logical_config(a->cfg, err) != 0)
+        goto done;
+    if (any_log(plans, n, LOG_NONE) && (sl_tap_logical_check_server(c, err) != 0 ||
+                                        sl_tap_logical_current_lsn(c, &end_lsn, err) != 0))
+        goto done;
+    if (any_log(plans, n, LOG_INITIAL) && begin_snapshot(&r, &snap, err) != 0)
+        goto done;
     order_plans(plans, n, current);
     for (size_t i = 0; i < n; i++)
-        if (!plans[i].skip && sync_stream(&r, &plans[i], err) != 0)
+        if (!plans[i].skip && plans[i].log != LOG_STREAM && sync_stream(&r, &plans[i], err) != 0)
             goto done;
+    if (snap) {
+        if (sl_conn_exec(c, "COMMIT", err) != 0)
+            goto done;
+        sl_tap_logical_snapshot_close(snap);
+        snap = NULL;
+    }
+    if (flush(&r, err) != 0 || stream_logical(&r, plans, n, end_lsn, err) != 0)
+        goto done;
     rc = flush(&r, err);
 done:
+    sl_tap_logical_snapshot_close(snap);
+    free(r.lplans);
+    free(r.ltables);
     free(current);
     json_decref(r.version);
     sl_copyrow_free(&r.row);

@@ -1,21 +1,29 @@
-/* tap/sync.h: Singer sync of the streams a catalog selects, FULL_TABLE and INCREMENTAL, with
- * pipelinewise-tap-postgres's messages and state (its do_sync, sync_traditional_stream,
- * full_table.sync_table / sync_view and incremental.sync_table).
+/* tap/sync.h: Singer sync of the streams a catalog selects, FULL_TABLE, INCREMENTAL and
+ * LOG_BASED, with pipelinewise-tap-postgres's messages and state (its do_sync,
+ * sync_traditional_stream, full_table.sync_table / sync_view and incremental.sync_table; the
+ * LOG_BASED specifics are tap/logical.h's).
  *
  * Order of a run:
  *   1. Plan, before anything is emitted: each selected stream's relation is read as discovery
  *      reads it (live facts win over the catalog's, as pipelinewise's refresh_streams_schema
  *      merges them), its synced columns decided (tap/catalog.h), the state prepared as
  *      sync_method_for_streams does (a changed replication method or key resets the stream's
- *      bookmark; last_replication_method is written) and checked. Any error here (a missing
- *      relation or column, LOG_BASED, a bookmark of the wrong kind) stops the run with
+ *      bookmark; last_replication_method is written) and checked; a LOG_BASED stream's part of
+ *      the run is chosen by its bookmarks (logical.h: initial copy, resumed copy, stream).
+ *      With any LOG_BASED stream the server's wal_level is checked and its WAL insert position
+ *      taken (the end for break_at_end_lsn). Any error here (a missing relation or column, a
+ *      LOG_BASED view or partitioned table, a bookmark of the wrong kind) stops the run with
  *      nothing emitted.
+ *   1b. When a LOG_BASED stream has no lsn yet: the slot's snapshot (logical.h), which the
+ *      whole of step 2 reads in one REPEATABLE READ transaction.
  *   2. Streams in tap_stream_id order, the state's currently_syncing one first. Each: SCHEMA
  *      (only the synced columns; key_properties; bookmark_properties: [] or [replication key]),
  *      STATE with the stream's version, ACTIVATE_VERSION (FULL_TABLE: on a stream's first run;
  *      INCREMENTAL: always), the RECORDs with a STATE every itersize rows, FULL_TABLE's closing
  *      ACTIVATE_VERSION (and its xmin bookmark set to null), then currently_syncing null and a
- *      STATE.
+ *      STATE. A LOG_BASED stream's initial copy is a FULL_TABLE with its lsn bookmark set
+ *      first; its SCHEMA has _sdc_deleted_at (and _sdc_lsn with debug_lsn).
+ *   3. The LOG_BASED streams that had an lsn stream their changes (tap/logical.h).
  * FULL_TABLE of a table streams `COPY (SELECT columns, xmin ... ORDER BY age(xmin) DESC)`: the
  * oldest transaction first, so the xmin of the last row sent is a point to resume from; a STATE
  * carries it ("xmin") and a run that finds it reads only rows no older
@@ -41,6 +49,7 @@
 #include "tap/catalog.h"
 #include "tap/config.h"
 #include "tap/discover.h"
+#include "tap/logical.h"
 #include "tap/state.h"
 
 typedef struct sl_tap_sync_args {
@@ -50,6 +59,8 @@ typedef struct sl_tap_sync_args {
     sl_tap_state *state;
     sl_tap_emit_fn emit;        /* receives the messages' text */
     void *ctx;
+    sl_tap_logical_conn logical;/* LOG_BASED: where the replication connection goes */
+    bool create_slot;           /* LOG_BASED: create the slot when it does not exist */
 } sl_tap_sync_args;
 
 SL_MUSTCHECK int sl_tap_sync(sl_conn *c, const sl_tap_sync_args *a, sl_error *err);

@@ -1,0 +1,725 @@
+/* tap/logical.c: see logical.h.
+ * Design: one replication connection streams; one loop reads a message at a time and keeps
+ * three facts: whether it is inside a transaction (between wal2json's B and C), the end of the
+ * last commit seen (everything before it is emitted: the next "lsn") and how many changes
+ * passed since the last STATE. Stops (time, end position) are only taken between
+ * transactions, so a STATE's lsn always follows whole transactions. The connection the run
+ * started from is the only position the server is ever told. */
+#include "tap/logical.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/mem.h"
+#include "tap/jsondoc.h"
+#include "tap/schema.h"
+#include "tap/value.h"
+
+#define PLUGIN "wal2json"
+#define POLL_MS 1000
+
+/* ---- server ----------------------------------------------------------------------------- */
+
+static int
+query_one(sl_conn *c, const char *sql, char *out, size_t outlen, sl_error *err)
+{
+    PGresult *res = NULL;
+    if (sl_conn_query(c, &res, sql, 0, NULL, err) != 0)
+        return -1;
+    snprintf(out, outlen, "%s", PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "");
+    PQclear(res);
+    return 0;
+}
+
+int
+sl_tap_logical_check_server(sl_conn *c, sl_error *err)
+{
+    char level[64];
+    if (query_one(c, "SELECT pg_catalog.current_setting('wal_level')", level, sizeof level,
+                  err) != 0)
+        return -1;
+    if (strcmp(level, "logical") != 0) {
+        sl_error_set(err, SL_E_USAGE, "LOG_BASED replication needs the server's wal_level to be "
+                     "logical, and it is %s: set wal_level = logical in postgresql.conf (or ALTER "
+                     "SYSTEM SET wal_level = logical) and restart the server", level);
+        return -1;
+    }
+    return 0;
+}
+
+int
+sl_tap_logical_current_lsn(sl_conn *c, sl_lsn *out, sl_error *err)
+{
+    char text[64];
+    if (query_one(c, "SELECT pg_catalog.pg_current_wal_insert_lsn()", text, sizeof text,
+                  err) != 0)
+        return -1;
+    if (!sl_lsn_parse(text, out)) {
+        sl_error_set(err, SL_E_SERVER, "the server sent \"%.40s\" as its WAL position", text);
+        return -1;
+    }
+    /* At the start of a page the insert position is past the page header, where no record
+     * ends: the record before ends at the page boundary, which is what the server reports
+     * as decoded (8 kB pages and 16 MB segments, the defaults). */
+    if (*out % (16u << 20) == 40)
+        *out -= 40;
+    else if (*out % 8192 == 24)
+        *out -= 24;
+    return 0;
+}
+
+/* pipelinewise's generate_replication_slot_name(): lowercase, anything else is "_" (one per
+ * character, as Python's re.sub counts them). */
+static char *
+pipelinewise_name(const char *dbname, const char *tap_id)
+{
+    sl_buf raw = SL_BUF_INIT, out = SL_BUF_INIT;
+    sl_buf_printf(&raw, "pipelinewise_%s%s%s", dbname, tap_id ? "_" : "", tap_id ? tap_id : "");
+    for (size_t i = 0; i < raw.len; i++) {
+        unsigned char ch = (unsigned char)raw.data[i];
+        if (ch >= 0x80 && ch < 0xc0)
+            continue;  /* a UTF-8 continuation byte: its character is already a "_" */
+        if (ch >= 'A' && ch <= 'Z')
+            ch = (unsigned char)(ch - 'A' + 'a');
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
+        sl_buf_putc(&out, ok ? (char)ch : '_');
+    }
+    sl_buf_free(&raw);
+    return sl_buf_steal(&out);
+}
+
+int
+sl_tap_logical_slot_name(sl_conn *lookup, const sl_tap_config *cfg, char **out, sl_error *err)
+{
+    *out = NULL;
+    if (cfg->replication_slot_name) {
+        *out = sl_strdup(cfg->replication_slot_name);
+        return 0;
+    }
+    char *old = pipelinewise_name(cfg->dbname, NULL);
+    if (lookup && cfg->tap_id) {
+        sl_repl_slot_info info;
+        if (sl_repl_slot_read(lookup, old, &info, err) != 0) {
+            free(old);
+            return -1;
+        }
+        if (info.exists) {
+            *out = old;
+            return 0;
+        }
+    }
+    free(old);
+    *out = pipelinewise_name(cfg->dbname, cfg->tap_id);
+    return 0;
+}
+
+static int
+open_replication(sl_conn **out, const sl_tap_logical_conn *rc, sl_error *err)
+{
+    sl_conn_opts opts = *rc->opts;
+    opts.replication = true;
+    if (sl_conn_open(out, rc->ci, &opts, err) != 0)
+        return -1;
+    /* the walsender prints values with these settings, as a COPY of the sync would */
+    if (sl_conn_exec(*out, sl_tap_value_session_sql(), err) != 0) {
+        sl_conn_close(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static int
+check_plugin(const sl_repl_slot_info *info, const char *slot, sl_error *err)
+{
+    if (strcmp(info->plugin, PLUGIN) != 0) {
+        sl_error_set(err, SL_E_USAGE, "replication slot %s decodes with %s: LOG_BASED streams "
+                     "read a slot of %s", slot, info->plugin, PLUGIN);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the initial copy's snapshot --------------------------------------------------------- */
+
+struct sl_tap_logical_snapshot {
+    sl_conn *c;
+    char *name;
+};
+
+int
+sl_tap_logical_snapshot_open(sl_tap_logical_snapshot **out, const sl_tap_config *cfg,
+                             const sl_tap_logical_conn *rc, bool create_slot, sl_lsn *lsn,
+                             sl_error *err)
+{
+    sl_tap_logical_snapshot *s = sl_calloc(1, sizeof *s);
+    char *slot = NULL;
+    sl_repl_slot_info info;
+    int ret = -1;
+    *out = NULL;
+    if (open_replication(&s->c, rc, err) != 0 ||
+        sl_tap_logical_slot_name(s->c, cfg, &slot, err) != 0 ||
+        sl_repl_slot_read(s->c, slot, &info, err) != 0)
+        goto done;
+    if (info.exists) {
+        char temp[64];
+        if (check_plugin(&info, slot, err) != 0)
+            goto done;
+        snprintf(temp, sizeof temp, "sluice_tap_%ld_%ld", (long)getpid(), (long)time(NULL));
+        SL_INFO("replication slot %s exists: the initial copy takes the snapshot of a "
+                "temporary slot", slot);
+        if (sl_repl_slot_create_temporary(s->c, temp, PLUGIN, lsn, &s->name, err) != 0)
+            goto done;
+    } else if (!create_slot) {
+        sl_error_set(err, SL_E_USAGE, "replication slot %s does not exist (and --no-create-slot "
+                     "was given): create it with SELECT pg_create_logical_replication_slot('%s', "
+                     "'%s')", slot, slot, PLUGIN);
+        goto done;
+    } else {
+        SL_INFO("creating replication slot %s (%s)", slot, PLUGIN);
+        if (sl_repl_slot_create(s->c, slot, PLUGIN, true, lsn, &s->name, err) != 0)
+            goto done;
+    }
+    if (!s->name) {
+        sl_error_set(err, SL_E_SERVER, "the server exported no snapshot for slot %s", slot);
+        goto done;
+    }
+    char text[SL_LSN_TEXT];
+    sl_lsn_format(*lsn, text);
+    SL_INFO("initial copy of LOG_BASED streams as of WAL position %s (snapshot %s)", text,
+            s->name);
+    *out = s;
+    s = NULL;
+    ret = 0;
+done:
+    free(slot);
+    sl_tap_logical_snapshot_close(s);
+    return ret;
+}
+
+const char *
+sl_tap_logical_snapshot_name(const sl_tap_logical_snapshot *s)
+{
+    return s->name;
+}
+
+void
+sl_tap_logical_snapshot_close(sl_tap_logical_snapshot *s)
+{
+    if (!s)
+        return;
+    sl_conn_close(s->c);
+    free(s->name);
+    free(s);
+}
+
+/* ---- wal2json's text ---------------------------------------------------------------------- */
+
+void
+sl_tap_logical_add_tables(sl_buf *out, const sl_tap_logical_table *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *parts[2] = {t[i].s->schema_name, t[i].s->table_name};
+        if (i)
+            sl_buf_putc(out, ',');
+        for (int k = 0; k < 2; k++) {
+            if (k)
+                sl_buf_putc(out, '.');
+            for (const char *p = parts[k]; *p; p++) {
+                if (strchr(" ',.*\\", *p))
+                    sl_buf_putc(out, '\\');
+                sl_buf_putc(out, *p);
+            }
+        }
+    }
+}
+
+bool
+sl_tap_logical_quote_numbers(const char *in, size_t len, sl_buf *out)
+{
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char ch = in[i];
+        if (in_string) {
+            sl_buf_putc(out, ch);
+            if (ch == '\\' && i + 1 < len)
+                sl_buf_putc(out, in[++i]);
+            else if (ch == '"')
+                in_string = false;
+            continue;
+        }
+        if (ch == '"') {
+            in_string = true;
+            sl_buf_putc(out, ch);
+        } else if (ch == '-' || (ch >= '0' && ch <= '9')) {
+            size_t end = i;
+            while (end < len && in[end] && strchr("+-.eE0123456789", in[end]))
+                end++;
+            sl_buf_putc(out, '"');
+            sl_buf_append(out, in + i, end - i);
+            sl_buf_putc(out, '"');
+            i = end - 1;
+        } else {
+            sl_buf_putc(out, ch);
+        }
+    }
+    return !in_string;
+}
+
+/* ---- streaming ---------------------------------------------------------------------------- */
+
+typedef struct stream {
+    const sl_tap_logical_args *a;
+    sl_buf quoted;             /* the message with its numbers quoted */
+    sl_buf stream_name;
+    bool in_tx;
+    sl_lsn committed;          /* end of the last commit seen: all before it is emitted */
+    sl_lsn start;
+    int64_t since_state;
+    int64_t changes;
+    double last_change;        /* monotonic seconds */
+} stream;
+
+static double
+monotonic_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* "2026-12-03 14:43:02.867396+00" (DateStyle ISO, TimeZone UTC) as singer's strftime writes
+ * it: "2026-12-03T14:43:02.867396Z". false for any other text. */
+static bool
+singer_time(const char *ts, char out[32])
+{
+    size_t len = strlen(ts);
+    if (len < 22 || ts[10] != ' ' || strcmp(ts + len - 3, "+00") != 0)
+        return false;
+    char frac[7] = "000000";
+    size_t body = len - 3;
+    if (body > 19) {
+        if (ts[19] != '.' || body - 20 > 6 || body - 20 == 0)
+            return false;
+        memcpy(frac, ts + 20, body - 20);
+    } else if (body != 19) {
+        return false;
+    }
+    snprintf(out, 32, "%.10sT%.8s.%sZ", ts, ts + 11, frac);
+    return true;
+}
+
+static const sl_tap_column *
+column_named(const sl_tap_relation *rel, const char *name, size_t *at)
+{
+    for (size_t i = 0; i < rel->ncols; i++) {
+        if (strcmp(rel->cols[i].name, name) == 0) {
+            *at = i;
+            return &rel->cols[i];
+        }
+    }
+    return NULL;
+}
+
+static bool
+wanted(const sl_tap_logical_table *t, size_t at)
+{
+    for (size_t i = 0; i < t->nwant; i++)
+        if (t->want[i] == at)
+            return true;
+    return false;
+}
+
+/* The column entry of list with that name, or NULL. */
+static json_t *
+entry_named(json_t *list, const char *name)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(list, i, e) {
+        const char *n = json_string_value(json_object_get(e, "name"));
+        if (n && strcmp(n, name) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+static int
+write_value(stream *st, const sl_tap_column *col, json_t *v, sl_error *err)
+{
+    sl_jsonw *w = st->a->w;
+    if (json_is_null(v)) {
+        sl_tap_value_write_null(w, col);
+        return 0;
+    }
+    if (json_is_true(v) || json_is_false(v))
+        return sl_tap_value_write(w, col, json_is_true(v) ? "t" : "f", 1, err);
+    if (!json_is_string(v)) {
+        sl_error_set(err, SL_E_SERVER, "wal2json sent a value of column \"%s\" that is neither "
+                     "a string, a number, a boolean nor null", col->name);
+        return -1;
+    }
+    return sl_tap_value_write(w, col, json_string_value(v), json_string_length(v), err);
+}
+
+static const sl_tap_column deleted_at_col = {.name = "_sdc_deleted_at",
+                                             .sql_type = "timestamp with time zone"};
+
+/* The "record" object of a change: the wanted columns of cols in their order, the unchanged
+ * out-of-line ones from old when it has them (REPLICA IDENTITY FULL). */
+static int
+write_columns(stream *st, const sl_tap_logical_table *t, json_t *cols, json_t *old,
+              sl_error *err)
+{
+    sl_jsonw *w = st->a->w;
+    size_t i;
+    json_t *e;
+    json_array_foreach(cols, i, e) {
+        const char *name = json_string_value(json_object_get(e, "name"));
+        size_t at;
+        const sl_tap_column *col = name ? column_named(t->rel, name, &at) : NULL;
+        if (!col || !wanted(t, at))
+            continue;
+        sl_jsonw_keyz(w, name);
+        if (write_value(st, col, json_object_get(e, "value"), err) != 0)
+            return -1;
+    }
+    if (!json_is_array(old) || cols == old)
+        return 0;
+    for (size_t k = 0; k < t->nwant; k++) {
+        const sl_tap_column *col = &t->rel->cols[t->want[k]];
+        json_t *o = entry_named(old, col->name);
+        if (entry_named(cols, col->name) || !o)
+            continue;
+        sl_jsonw_keyz(w, col->name);
+        if (write_value(st, col, json_object_get(o, "value"), err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Whether an insert's or update's columns name one the stream's relation does not have. */
+static bool
+has_new_column(const sl_tap_logical_table *t, json_t *cols)
+{
+    size_t i, at;
+    json_t *e;
+    json_array_foreach(cols, i, e) {
+        const char *name = json_string_value(json_object_get(e, "name"));
+        if (name && !column_named(t->rel, name, &at))
+            return true;
+    }
+    return false;
+}
+
+static json_t *
+bookmark_version(stream *st, const sl_tap_logical_table *t, sl_error *err)
+{
+    json_t *v = sl_tap_state_get(st->a->state, t->s->tap_stream_id, "version");
+    if (!v || json_is_null(v))
+        sl_error_set(err, SL_E_USAGE, "state: LOG_BASED stream \"%s\" has an lsn but no version",
+                     t->s->tap_stream_id);
+    return v && !json_is_null(v) ? v : NULL;
+}
+
+static int
+write_record(stream *st, size_t ti, char action, json_t *msg, sl_lsn lsn, sl_error *err)
+{
+    const sl_tap_logical_args *a = st->a;
+    sl_tap_logical_table *t = &a->tables[ti];
+    json_t *cols = json_object_get(msg, action == 'D' ? "identity" : "columns");
+    json_t *old = json_object_get(msg, "identity");
+    const char *ts = json_string_value(json_object_get(msg, "timestamp"));
+    char extracted[32];
+    if (!json_is_array(cols) || !ts || !singer_time(ts, extracted)) {
+        sl_error_set(err, SL_E_SERVER, "wal2json sent a change of stream \"%s\" without its "
+                     "columns or commit time", t->s->tap_stream_id);
+        return -1;
+    }
+    if (action != 'D' && has_new_column(t, cols)) {
+        SL_INFO("stream \"%s\": a change names a new column, reading the table again",
+                t->s->tap_stream_id);
+        if (a->replan(a->ctx, ti, err) != 0)
+            return -1;
+        a->schema(a->ctx, ti);
+    }
+    json_t *version = bookmark_version(st, t, err);
+    if (!version)
+        return -1;
+    sl_jsonw *w = a->w;
+    size_t line = a->out->len;
+    sl_buf_reset(&st->stream_name);
+    sl_buf_printf(&st->stream_name, "%s-%s", t->s->schema_name, t->s->table_name);
+    sl_jsonw_object_begin(w);
+    sl_jsonw_keyz(w, "type");
+    sl_jsonw_stringz(w, "RECORD");
+    sl_jsonw_keyz(w, "stream");
+    sl_jsonw_string(w, st->stream_name.data, st->stream_name.len);
+    sl_jsonw_keyz(w, "record");
+    sl_jsonw_object_begin(w);
+    int rc = write_columns(st, t, cols, old, err);
+    if (rc == 0) {
+        sl_jsonw_keyz(w, "_sdc_deleted_at");
+        if (action == 'D')
+            rc = sl_tap_value_write(w, &deleted_at_col, ts, strlen(ts), err);
+        else
+            sl_jsonw_null(w);
+    }
+    if (rc != 0) {
+        sl_error_prefix(err, "stream \"%s\"", t->s->tap_stream_id);
+        a->out->len = line;  /* only whole messages are emitted */
+        sl_jsonw_init(w, a->out);
+        return -1;
+    }
+    if (a->cfg->debug_lsn) {
+        char text[24];
+        snprintf(text, sizeof text, "%" PRIu64, lsn);
+        sl_jsonw_keyz(w, "_sdc_lsn");
+        sl_jsonw_stringz(w, text);
+    }
+    sl_jsonw_object_end(w);
+    sl_jsonw_keyz(w, "version");
+    sl_tap_jsondoc_write(w, version);
+    sl_jsonw_keyz(w, "time_extracted");
+    sl_jsonw_stringz(w, extracted);
+    sl_jsonw_object_end(w);
+    sl_buf_putc(a->out, '\n');
+    return 0;
+}
+
+static int
+emit_state(stream *st, sl_error *err)
+{
+    const sl_tap_logical_args *a = st->a;
+    for (size_t i = 0; i < a->ntables; i++) {
+        /* never back: a stream whose initial copy is newer than the others' bookmarks keeps
+         * its own until the stream passes it */
+        const char *id = a->tables[i].s->tap_stream_id;
+        json_t *own = sl_tap_state_get(a->state, id, "lsn");
+        if (!json_is_integer(own) || (sl_lsn)json_integer_value(own) < st->committed)
+            sl_tap_state_set(a->state, id, "lsn", json_integer((json_int_t)st->committed));
+    }
+    sl_jsonw_object_begin(a->w);
+    sl_jsonw_keyz(a->w, "type");
+    sl_jsonw_stringz(a->w, "STATE");
+    sl_jsonw_keyz(a->w, "value");
+    sl_tap_state_write(a->state, a->w);
+    sl_jsonw_object_end(a->w);
+    sl_buf_putc(a->out, '\n');
+    st->since_state = 0;
+    return a->flush(a->ctx, err);
+}
+
+static ssize_t
+table_of(const stream *st, json_t *msg)
+{
+    const char *schema = json_string_value(json_object_get(msg, "schema"));
+    const char *table = json_string_value(json_object_get(msg, "table"));
+    for (size_t i = 0; schema && table && i < st->a->ntables; i++) {
+        const sl_tap_stream *s = st->a->tables[i].s;
+        if (strcmp(s->schema_name, schema) == 0 && strcmp(s->table_name, table) == 0)
+            return (ssize_t)i;
+    }
+    return -1;
+}
+
+/* One wal2json message. */
+static int
+take(stream *st, const sl_repl_msg *m, sl_error *err)
+{
+    if (m->len > SL_TAP_LOGICAL_MAX_MESSAGE) {
+        sl_error_set(err, SL_E_UNSUPPORTED, "a wal2json message of %zu bytes is over the %zu "
+                     "bytes sluice reads at once", m->len, SL_TAP_LOGICAL_MAX_MESSAGE);
+        return -1;
+    }
+    sl_buf_reset(&st->quoted);
+    json_error_t jerr;
+    json_t *msg = NULL;
+    if (sl_tap_logical_quote_numbers(m->data, m->len, &st->quoted))
+        msg = json_loadb(st->quoted.data, st->quoted.len, 0, &jerr);
+    const char *action = msg ? json_string_value(json_object_get(msg, "action")) : NULL;
+    if (!action || !action[0]) {
+        json_decref(msg);
+        sl_error_set(err, SL_E_SERVER, "the replication slot sent a message that is not "
+                     "wal2json's format-version 2 (is the slot's plugin %s?)", PLUGIN);
+        return -1;
+    }
+    int rc = 0;
+    switch (action[0]) {
+    case 'B':
+        st->in_tx = true;
+        break;
+    case 'C':
+        st->in_tx = false;
+        st->committed = m->start;
+        if (st->since_state >= st->a->cfg->itersize)
+            rc = emit_state(st, err);
+        break;
+    case 'I':
+    case 'U':
+    case 'D': {
+        ssize_t ti = table_of(st, msg);
+        if (ti < 0)
+            break;
+        rc = write_record(st, (size_t)ti, action[0], msg, m->start, err);
+        st->since_state++;
+        st->changes++;
+        st->last_change = monotonic_s();
+        if (rc == 0 && st->a->out->len >= ((size_t)1 << 20))
+            rc = st->a->flush(st->a->ctx, err);
+        break;
+    }
+    default:
+        break;  /* messages, truncates: not asked for */
+    }
+    json_decref(msg);
+    return rc;
+}
+
+static void
+start_options(const sl_tap_logical_args *a, sl_buf *tables, const char *opts[16])
+{
+    sl_tap_logical_add_tables(tables, a->tables, a->ntables);
+    const char *o[] = {"format-version", "2", "include-transaction", "1", "include-timestamp",
+                       "1", "include-types", "0", "actions", "insert,update,delete",
+                       "add-tables", tables->data, NULL};
+    memcpy(opts, o, sizeof o);
+}
+
+/* Whether the loop stops before the next message; says why. */
+static bool
+time_to_stop(stream *st, sl_repl_stream *rs, double started)
+{
+    const sl_tap_config *cfg = st->a->cfg;
+    double now = monotonic_s();
+    double poll_total = cfg->logical_poll_total_seconds > 0 ? cfg->logical_poll_total_seconds
+                                                            : 10800.0;
+    if (st->in_tx)
+        return false;
+    if (cfg->break_at_end_lsn && sl_repl_server_end(rs) >= st->a->end_lsn) {
+        SL_INFO("stopping: the server has decoded past the WAL position the run started at");
+        return true;
+    }
+    if (now - st->last_change > poll_total) {
+        SL_INFO("stopping: %.0f seconds without a change", now - st->last_change);
+        return true;
+    }
+    if (now - started >= (double)cfg->max_run_seconds) {
+        SL_INFO("stopping: max_run_seconds (%" PRId64 ") reached", cfg->max_run_seconds);
+        return true;
+    }
+    return false;
+}
+
+static sl_lsn
+smallest_lsn(const sl_tap_logical_args *a)
+{
+    sl_lsn min = 0;
+    for (size_t i = 0; i < a->ntables; i++) {
+        json_t *v = sl_tap_state_get(a->state, a->tables[i].s->tap_stream_id, "lsn");
+        sl_lsn l = json_is_integer(v) ? (sl_lsn)json_integer_value(v) : 0;
+        if (i == 0 || l < min)
+            min = l;
+    }
+    return min;
+}
+
+static int
+open_stream(stream *st, sl_conn **conn, sl_repl_stream **rs, sl_error *err)
+{
+    const sl_tap_logical_args *a = st->a;
+    char *slot = NULL;
+    sl_repl_slot_info info;
+    sl_buf tables = SL_BUF_INIT;
+    const char *opts[16];
+    int rc = -1;
+    if (open_replication(conn, &a->conn, err) != 0 ||
+        sl_tap_logical_slot_name(*conn, a->cfg, &slot, err) != 0 ||
+        sl_repl_slot_read(*conn, slot, &info, err) != 0)
+        goto done;
+    if (!info.exists) {
+        sl_error_set(err, SL_E_USAGE, "replication slot %s does not exist: the LOG_BASED "
+                     "bookmarks of the state point into it (was it dropped?)", slot);
+        goto done;
+    }
+    if (check_plugin(&info, slot, err) != 0)
+        goto done;
+    char from[SL_LSN_TEXT], to[SL_LSN_TEXT], confirmed[SL_LSN_TEXT];
+    sl_lsn_format(st->start, from);
+    sl_lsn_format(a->end_lsn, to);
+    sl_lsn_format(info.confirmed, confirmed);
+    if (info.confirmed > st->start)
+        SL_WARN("replication slot %s has confirmed %s, past the state's lsn %s: the changes "
+                "between are no longer on the server", slot, confirmed, from);
+    SL_INFO("streaming %zu LOG_BASED streams from slot %s at %s (the run started at %s)",
+            a->ntables, slot, from, to);
+    start_options(a, &tables, opts);
+    rc = sl_repl_start(rs, *conn, slot, st->start, opts, 10000, err);
+done:
+    sl_buf_free(&tables);
+    free(slot);
+    return rc;
+}
+
+static int
+stream_loop(stream *st, sl_repl_stream *rs, sl_error *err)
+{
+    double started = monotonic_s();
+    for (;;) {
+        if (time_to_stop(st, rs, started))
+            return 0;
+        sl_repl_msg m;
+        int got = sl_repl_next(rs, POLL_MS, &m, err);
+        if (got < 0)
+            return -1;
+        if (got == 2) {
+            sl_error_set(err, SL_E_SERVER, "the server ended the replication stream");
+            return -1;
+        }
+        if (got == 1 && take(st, &m, err) != 0)
+            return -1;
+        /* idle: what is emitted goes out now, not with the next STATE; and how far the
+         * server has decoded is asked (break_at_end_lsn) */
+        if (got == 0 && (st->a->flush(st->a->ctx, err) != 0 ||
+                         sl_repl_ask_position(rs, err) != 0))
+            return -1;
+    }
+}
+
+int
+sl_tap_logical_stream(const sl_tap_logical_args *a, sl_error *err)
+{
+    stream st = {.a = a, .quoted = SL_BUF_INIT, .stream_name = SL_BUF_INIT};
+    sl_conn *conn = NULL;
+    sl_repl_stream *rs = NULL;
+    int rc = -1;
+    st.start = st.committed = smallest_lsn(a);
+    st.last_change = monotonic_s();
+    for (size_t i = 0; i < a->ntables; i++)
+        a->schema(a->ctx, i);
+    if (a->flush(a->ctx, err) != 0 || open_stream(&st, &conn, &rs, err) != 0)
+        goto done;
+    if (stream_loop(&st, rs, err) != 0)
+        goto done;
+    rc = emit_state(&st, err);
+    SL_INFO("LOG_BASED: %" PRId64 " changes", st.changes);
+done:
+    if (rs) {
+        sl_error stop_err;
+        sl_error_clear(&stop_err);
+        if (sl_repl_stop(rs, &stop_err) != 0 && rc == 0) {
+            *err = stop_err;
+            rc = -1;
+        }
+    }
+    sl_conn_close(conn);
+    sl_buf_free(&st.quoted);
+    sl_buf_free(&st.stream_name);
+    return rc;
+}
