@@ -396,6 +396,25 @@ prepare_state(sl_tap_state *st, const sl_tap_stream *s)
     sl_tap_state_set(st, s->tap_stream_id, "last_replication_method", json_string(method));
 }
 
+/* A FULL_TABLE bookmark of sluice's own (sync.h): the last row's position and the transaction
+ * horizon of the snapshot it was read in. */
+#define CTID_KEY "sluice_ctid"
+#define SNAPSHOT_XMIN_KEY "sluice_snapshot_xmin"
+
+/* "(page,item)" as the server prints a tid, and nothing else: it goes into a WHERE. */
+static bool
+tid_text_ok(const char *t)
+{
+    size_t n = strlen(t);
+    if (n < 5 || n > 24 || t[0] != '(' || t[n - 1] != ')')
+        return false;
+    size_t a = strspn(t + 1, "0123456789");
+    if (a < 1 || a > 10 || t[1 + a] != ',')
+        return false;
+    size_t b = strspn(t + 2 + a, "0123456789");
+    return b >= 1 && b <= 5 && 2 + a + b == n - 1;
+}
+
 static int
 check_state(const sl_tap_sync_args *a, const sl_tap_stream *s, sl_error *err)
 {
@@ -414,6 +433,18 @@ check_state(const sl_tap_sync_args *a, const sl_tap_stream *s, sl_error *err)
             !json_is_integer(sl_tap_state_get(st, id, "xmin"))) {
             sl_error_set(err, SL_E_USAGE, "state: the xmin bookmark of stream \"%s\" must be an "
                          "integer", id);
+            return -1;
+        }
+        json_t *ctid = sl_tap_state_get(st, id, CTID_KEY);
+        json_t *snap = sl_tap_state_get(st, id, SNAPSHOT_XMIN_KEY);
+        bool ctid_set = ctid && !json_is_null(ctid), snap_set = snap && !json_is_null(snap);
+        if (ctid_set != snap_set || (ctid_set && (!json_is_string(ctid) ||
+                                                  !tid_text_ok(json_string_value(ctid)))) ||
+            (snap_set && (!json_is_integer(snap) || json_integer_value(snap) < 0 ||
+                          json_integer_value(snap) > UINT32_MAX))) {
+            sl_error_set(err, SL_E_USAGE, "state: stream \"%s\": %s must be a row position "
+                         "\"(page,item)\" and %s a transaction id, both or neither", id, CTID_KEY,
+                         SNAPSHOT_XMIN_KEY);
             return -1;
         }
         return 0;
@@ -520,9 +551,9 @@ quote_into(run *r, sl_buf *sql, const char *ident, sl_error *err)
     return 0;
 }
 
-/* "COPY (SELECT <columns>[, t.xmin] FROM [ONLY] "s"."t" AS t" */
+/* "COPY (SELECT <columns>[, <extra>] FROM [ONLY] "s"."t" AS t" */
 static int
-copy_head(run *r, const plan *p, bool with_xmin, sl_buf *sql, sl_error *err)
+copy_head(run *r, const plan *p, const char *extra, sl_buf *sql, sl_error *err)
 {
     sl_buf_puts(sql, "COPY (SELECT ");
     for (size_t i = 0; i < p->nwant; i++) {
@@ -537,8 +568,8 @@ copy_head(run *r, const plan *p, bool with_xmin, sl_buf *sql, sl_error *err)
         sl_tap_value_select(sql, col, q);
         free(q);
     }
-    if (with_xmin)
-        sl_buf_puts(sql, ", t.xmin");
+    if (extra)
+        sl_buf_printf(sql, ", %s", extra);
     sl_buf_puts(sql, " FROM ");
     if (!p->rel->is_view && !p->rel->partitioned)
         sl_buf_puts(sql, "ONLY ");
@@ -578,10 +609,18 @@ key_literal(const json_t *v, sl_buf *out)
 
 /* ---- streams ---------------------------------------------------------------------------- */
 
+/* How a full table is read (sync.h): a view whole; a plain table in its physical order with
+ * the last row's position as the bookmark; a partitioned table (its partitions' positions
+ * repeat) or one resumed from an xmin bookmark in transaction order. */
+typedef enum { FULL_WHOLE, FULL_CTID, FULL_XMIN } full_mode;
+
 typedef struct pass {
     int64_t rows;
     int64_t since_state;     /* rows since the last STATE */
-    int64_t xmin;            /* FULL_TABLE: the last row's */
+    full_mode mode;          /* FULL_TABLE */
+    int64_t xmin;            /* FULL_XMIN: the last row's */
+    char ctid[32];           /* FULL_CTID: the last row's position */
+    int64_t snapshot_xmin;   /* FULL_CTID: the horizon of the snapshot the rows are read in */
     sl_buf key_json;         /* INCREMENTAL: the last non-NULL key's JSON */
 } pass;
 
@@ -617,9 +656,14 @@ static int
 bookmark_progress(run *r, const plan *p, pass *ps, sl_error *err)
 {
     const char *id = p->s->tap_stream_id;
-    if (p->s->method != SL_TAP_METHOD_INCREMENTAL) {
-        if (!p->rel->is_view)
+    if (p->s->method != SL_TAP_METHOD_INCREMENTAL) {  /* a full table, or a LOG_BASED copy */
+        if (ps->mode == FULL_XMIN)
             sl_tap_state_set(r->a->state, id, "xmin", json_integer(ps->xmin));
+        if (ps->mode == FULL_CTID && ps->rows > 0) {
+            sl_tap_state_set(r->a->state, id, CTID_KEY, json_string(ps->ctid));
+            sl_tap_state_set(r->a->state, id, SNAPSHOT_XMIN_KEY,
+                             json_integer(ps->snapshot_xmin));
+        }
         return 0;
     }
     if (!ps->key_json.len)
@@ -642,22 +686,31 @@ bookmark_progress(run *r, const plan *p, pass *ps, sl_error *err)
 static int
 take_row(run *r, const plan *p, pass *ps, const char *data, size_t len, sl_error *err)
 {
-    bool xmin = p->s->method != SL_TAP_METHOD_INCREMENTAL && !p->rel->is_view;
-    if (sl_copyrow_parse(&r->row, data, len, p->nwant + (xmin ? 1 : 0), err) != 0) {
+    bool extra = p->s->method != SL_TAP_METHOD_INCREMENTAL && ps->mode != FULL_WHOLE;
+    if (sl_copyrow_parse(&r->row, data, len, p->nwant + (extra ? 1 : 0), err) != 0) {
         sl_error_prefix(err, "stream \"%s\", row %" PRId64, p->s->tap_stream_id, ps->rows + 1);
         return -1;
     }
-    if (xmin) {
+    if (extra) {
         const sl_copyfield *f = &r->row.fields[p->nwant];
-        char text[24];
+        char text[sizeof ps->ctid];
         if (f->is_null || f->len == 0 || f->len >= sizeof text) {
-            sl_error_set(err, SL_E_SERVER, "stream \"%s\": the server sent no xmin for row %"
-                         PRId64, p->s->tap_stream_id, ps->rows + 1);
+            sl_error_set(err, SL_E_SERVER, "stream \"%s\": the server sent no %s for row %"
+                         PRId64, p->s->tap_stream_id, ps->mode == FULL_CTID ? "ctid" : "xmin",
+                         ps->rows + 1);
             return -1;
         }
         memcpy(text, f->data, f->len);
         text[f->len] = '\0';
-        ps->xmin = strtoll(text, NULL, 10);
+        if (ps->mode == FULL_XMIN) {
+            ps->xmin = strtoll(text, NULL, 10);
+        } else if (tid_text_ok(text)) {
+            memcpy(ps->ctid, text, f->len + 1);
+        } else {
+            sl_error_set(err, SL_E_SERVER, "stream \"%s\": the server sent \"%s\" as the "
+                         "position of row %" PRId64, p->s->tap_stream_id, text, ps->rows + 1);
+            return -1;
+        }
     }
     sl_buf *key = p->s->method == SL_TAP_METHOD_INCREMENTAL ? &ps->key_json : NULL;
     if (emit_record(r, p, &r->row, key, err) != 0) {
@@ -714,40 +767,99 @@ choose_version(run *r, const plan *p, bool keep)
     sl_tap_state_set(r->a->state, p->s->tap_stream_id, "version", json_deep_copy(r->version));
 }
 
+/* Opens the transaction a FULL_CTID read runs in (unless one is open: a snapshot the caller
+ * set) and reads its snapshot's horizon: every row version not visible to the snapshot has an
+ * xmin at or after it. A seq scan then returns rows in their physical order only when it
+ * starts at the table's first page and runs in one process: synchronized scans and parallel
+ * workers are turned off for the transaction. *began: whether the caller commits it. */
+static int
+begin_ctid_read(run *r, int64_t *snapshot_xmin, bool *began, sl_error *err)
+{
+    *began = PQtransactionStatus(sl_conn_pg(r->c)) == PQTRANS_IDLE;
+    if (*began && sl_conn_exec(r->c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", err) != 0)
+        return -1;
+    PGresult *res = NULL;
+    if (sl_conn_exec(r->c, "SET LOCAL synchronize_seqscans = off;"
+                           " SET LOCAL max_parallel_workers_per_gather = 0", err) != 0 ||
+        sl_conn_query(r->c, &res,
+                      "SELECT pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())"
+                      "::pg_catalog.text::pg_catalog.int8 % 4294967296", 0, NULL, err) != 0)
+        return -1;
+    *snapshot_xmin = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return 0;
+}
+
+/* The WHERE of a resumed read: what the bookmark's run had not sent. Rows after its position,
+ * and every row version its snapshot may not have seen (an xmin at or after its horizon:
+ * inserted or updated since, wherever the row now lies). Rows sent before and changed since
+ * come again, which Singer allows; none is missed. */
+static void
+ctid_resume_where(const char *ctid, int64_t snapshot_xmin, sl_buf *sql)
+{
+    sl_buf_printf(sql, " WHERE t.ctid > '%s'::pg_catalog.tid OR pg_catalog.age(t.xmin) <="
+                       " pg_catalog.age('%" PRId64 "'::pg_catalog.xid)", ctid, snapshot_xmin);
+}
+
 static int
 sync_full_table(run *r, const plan *p, pass *ps, sl_error *err)
 {
     const char *id = p->s->tap_stream_id;
     sl_tap_state *st = r->a->state;
-    bool view = p->rel->is_view;
     bool first_run = sl_tap_state_missing(st, id, "version");
     json_t *xmin = sl_tap_state_get(st, id, "xmin");
-    bool resume = !view && xmin && json_is_integer(xmin);
+    json_t *ctid = sl_tap_state_get(st, id, CTID_KEY);
+    bool xmin_resume = !p->rel->is_view && xmin && json_is_integer(xmin);
+    bool ctid_resume = !p->rel->is_view && !xmin_resume && ctid && json_is_string(ctid);
+    bool log_copy = p->s->method == SL_TAP_METHOD_LOG_BASED;  /* its resume keys on xmin */
+    ps->mode = p->rel->is_view ? FULL_WHOLE
+               : p->rel->partitioned || xmin_resume || log_copy ? FULL_XMIN
+                                                                : FULL_CTID;
+    if (ps->mode != FULL_CTID)  /* a partitioned table resumed from a position starts over */
+        ctid_resume = false;
     sl_buf sql = SL_BUF_INIT;
+    bool began = false;
     int rc = -1;
-    choose_version(r, p, resume);
+    choose_version(r, p, xmin_resume || ctid_resume);
     if (emit_state(r, err) != 0)
         goto done;
     if (first_run)
         emit_activate_version(r);
-    if (copy_head(r, p, !view, &sql, err) != 0)
+    if (ps->mode == FULL_CTID && begin_ctid_read(r, &ps->snapshot_xmin, &began, err) != 0)
         goto done;
-    if (resume) {
+    if (copy_head(r, p, ps->mode == FULL_CTID ? "t.ctid" : ps->mode == FULL_XMIN ? "t.xmin" : NULL,
+                  &sql, err) != 0)
+        goto done;
+    if (xmin_resume) {
         SL_INFO("stream \"%s\": resuming the full table from xmin %" JSON_INTEGER_FORMAT, id,
                 json_integer_value(xmin));
         sl_buf_printf(&sql, " WHERE pg_catalog.age(t.xmin) <= pg_catalog.age('%"
                       JSON_INTEGER_FORMAT "'::pg_catalog.xid)", json_integer_value(xmin));
+    } else if (ctid_resume) {
+        int64_t snap = json_integer_value(sl_tap_state_get(st, id, SNAPSHOT_XMIN_KEY));
+        SL_INFO("stream \"%s\": resuming the full table after row %s (changes since "
+                "transaction %" PRId64 " too)", id, json_string_value(ctid), snap);
+        ctid_resume_where(json_string_value(ctid), snap, &sql);
     }
-    if (!view)
+    if (ps->mode == FULL_XMIN)
         sl_buf_puts(&sql, " ORDER BY pg_catalog.age(t.xmin) DESC");
     sl_buf_puts(&sql, ") TO STDOUT");
     if (copy_rows(r, p, sql.data, ps, err) != 0)
         goto done;
-    if (!view)
+    if (began && sl_conn_exec(r->c, "COMMIT", err) != 0)
+        goto done;
+    began = false;
+    if (!p->rel->is_view)
         sl_tap_state_set(st, id, "xmin", json_null());
+    if (ps->mode == FULL_CTID || ctid) {
+        sl_tap_state_set(st, id, CTID_KEY, json_null());
+        sl_tap_state_set(st, id, SNAPSHOT_XMIN_KEY, json_null());
+    }
     emit_activate_version(r);
     rc = 0;
 done:
+    if (began)
+        PQclear(PQexec(sl_conn_pg(r->c), "ROLLBACK"));
     sl_buf_free(&sql);
     return rc;
 }
@@ -764,7 +876,7 @@ sync_incremental(run *r, const plan *p, pass *ps, sl_error *err)
     if (emit_state(r, err) != 0)
         goto done;
     emit_activate_version(r);
-    if (copy_head(r, p, false, &sql, err) != 0)
+    if (copy_head(r, p, NULL, &sql, err) != 0)
         goto done;
     if (quote_into(r, &key, s->replication_key, err) != 0)
         goto done;
@@ -795,7 +907,7 @@ sync_stream(run *r, const plan *p, sl_error *err)
 {
     const sl_tap_stream *s = p->s;
     sl_tap_state *st = r->a->state;
-    pass ps = {0, 0, 0, SL_BUF_INIT};
+    pass ps = {.key_json = SL_BUF_INIT};
     double t0 = monotonic_s();
     int rc = -1;
     sl_buf_reset(&r->stream_name);

@@ -24,13 +24,22 @@
  *      STATE. A LOG_BASED stream's initial copy is a FULL_TABLE with its lsn bookmark set
  *      first; its SCHEMA has _sdc_deleted_at (and _sdc_lsn with debug_lsn).
  *   3. The LOG_BASED streams that had an lsn stream their changes (tap/logical.h).
- * FULL_TABLE of a table streams `COPY (SELECT columns, xmin ... ORDER BY age(xmin) DESC)`: the
- * oldest transaction first, so the xmin of the last row sent is a point to resume from; a STATE
- * carries it ("xmin") and a run that finds it reads only rows no older
- * (`age(xmin) <= age(bookmark)`, pipelinewise's test, which is right across xid wraparound) and
- * keeps the stream's version. Rows of one transaction share an xmin, so a resumed run repeats
- * the rows of the transaction it stopped in. A view has no xmin: it is read whole every run
- * with a new version. A partitioned table is read through its parent, any other table with ONLY.
+ * FULL_TABLE of a plain table streams one unsorted `COPY (SELECT columns, ctid ...)`: a seq
+ * scan in one process from the first page (synchronized scans and parallel workers off), so
+ * rows come in their physical order and the last row's position is a point to resume from. A
+ * STATE carries it ("sluice_ctid") with the horizon of the snapshot the rows were read in
+ * ("sluice_snapshot_xmin": no row version that snapshot missed has an older xmin). A run that
+ * finds them keeps the version and reads `WHERE ctid > position OR age(xmin) <= age(horizon)`:
+ * the rows not reached, and every row inserted or updated since wherever it now lies (an update
+ * may move a row before the position); rows sent before and changed since come again, which
+ * Singer allows. This costs the server a plain scan, where pipelinewise's ORDER BY xmin sorts
+ * the table (twice the time on the bench table).
+ * A partitioned table (positions repeat across partitions), a LOG_BASED stream's initial copy
+ * (its resume is pipelinewise's: lsn and xmin), and a table resumed from an xmin bookmark
+ * pipelinewise wrote, are read as pipelinewise reads them, oldest transaction first
+ * (`ORDER BY age(xmin) DESC`, "xmin" in the STATE, a resumed run reading
+ * `age(xmin) <= age(bookmark)`, right across xid wraparound). A view has no xmin nor position:
+ * it is read whole every run with a new version.
  * INCREMENTAL streams `... WHERE key >= bookmark ORDER BY key` and keeps as
  * replication_key_value the RECORD's value of the key in the last row that had one (NULL keys
  * never reach the state; with no bookmark, rows with a NULL key are sent last).

@@ -205,47 +205,51 @@ def test_full_table_messages_values_and_state(sluice, pg, syncdb, tmp_path):
     assert len(rec["time_extracted"]) == 27 and rec["time_extracted"].endswith("Z")
 
 
+def tid(text):
+    """(page, item) of a ctid's text."""
+    page, item = text.strip("()").split(",")
+    return int(page), int(item)
+
+
 def test_full_table_state_follows_its_records(sluice, pg, fresh_db, tmp_path):
-    """Each STATE's xmin is the xmin of the last RECORD sent before it, and the next run with
-    the final state starts a new version (the table was complete)."""
+    """A plain table is read in its physical order, unsorted: each STATE carries the position of
+    the last RECORD sent before it and the horizon of the snapshot it was read in; the next run
+    with the final state starts a new version (the table was complete)."""
     db = fresh_db("tapstate")
     pg.execute("CREATE TABLE t (id integer PRIMARY KEY, v text)", dbname=db)
-    for start in range(0, 60, 10):  # six transactions: six xmins
+    for start in range(0, 60, 10):
         pg.execute(f"INSERT INTO t SELECT g, 'v' || g FROM generate_series({start + 1}, "
                    f"{start + 10}) g", dbname=db)
-    xmins = dict(pg.query("SELECT id, xmin::text::bigint FROM t", dbname=db))
+    pg.execute("UPDATE t SET v = 'moved' WHERE id IN (3, 4)", dbname=db)  # now at the end
+    ctids = {i: tid(c) for i, c in pg.query("SELECT id, ctid::text FROM t", dbname=db)}
     cfg = config(tmp_path, pg, db, itersize=7)
     catalog = discover(sluice, cfg)
     select(catalog, "public-t", "FULL_TABLE")
     messages, _ = sync(sluice, tmp_path, cfg, catalog)
-    last_id, seen_states, prev_xmin = None, 0, 0
+    ids, seen_states = [], 0
     for m in messages:
         if m["type"] == "RECORD":
-            last_id = m["record"]["id"]
-            assert xmins[last_id] >= prev_xmin, "rows not sent oldest transaction first"
-            prev_xmin = xmins[last_id]
-        elif m["type"] == "STATE" and m["value"]["bookmarks"]["public-t"].get("xmin"):
-            assert m["value"]["bookmarks"]["public-t"]["xmin"] == xmins[last_id]
+            ids.append(m["record"]["id"])
+        elif m["type"] == "STATE" and m["value"]["bookmarks"]["public-t"].get("sluice_ctid"):
+            bookmark = m["value"]["bookmarks"]["public-t"]
+            assert tid(bookmark["sluice_ctid"]) == ctids[ids[-1]]
+            assert isinstance(bookmark["sluice_snapshot_xmin"], int)
             seen_states += 1
+    assert ids == sorted(ids, key=ctids.get) and ids[-2:] == [3, 4]
     assert seen_states == 60 // 7
-    version = last_state(messages)["bookmarks"]["public-t"]["version"]
+    final = last_state(messages)["bookmarks"]["public-t"]
+    assert final["sluice_ctid"] is None and final["xmin"] is None
 
     again, _ = sync(sluice, tmp_path, cfg, catalog, state=last_state(messages))
     check_stream_shape(again, "public-t", first_run=False)
     assert len(records(again, "public-t")) == 60
-    assert [m for m in again if m["type"] == "ACTIVATE_VERSION"][0]["version"] != version
+    assert [m for m in again if m["type"] == "ACTIVATE_VERSION"][0]["version"] != \
+        final["version"]
 
 
-def test_full_table_resumes_after_kill(sluice, pg, fresh_db, tmp_path):
-    db = fresh_db("tapkill")
-    pg.execute("CREATE TABLE big (id integer PRIMARY KEY, pad text)", dbname=db)
-    for start in range(0, 6000, 200):  # 30 transactions
-        pg.execute(f"INSERT INTO big SELECT g, repeat('x', 50) FROM generate_series("
-                   f"{start + 1}, {start + 200}) g", dbname=db)
-    cfg = config(tmp_path, pg, db, itersize=150)
-    catalog = discover(sluice, cfg)
-    select(catalog, "public-big", "FULL_TABLE")
-    cat = write_json(tmp_path / "catalog.json", catalog)
+def kill_after_states(sluice, pg, cfg, cat, stream, n, key):
+    """Runs the tap and kills it (SIGKILL) once n STATE messages carrying key came out;
+    returns the messages read."""
     env = pg.env()
     env["PGPASSFILE"] = "/nonexistent"
     proc = subprocess.Popen([sluice.bin, "tap", "--config", str(cfg), "--catalog", str(cat)],
@@ -255,32 +259,75 @@ def test_full_table_resumes_after_kill(sluice, pg, fresh_db, tmp_path):
         for line in proc.stdout:
             msg = json.loads(line)
             first.append(msg)
-            if msg["type"] == "STATE" and msg["value"]["bookmarks"]["public-big"].get("xmin"):
+            if msg["type"] == "STATE" and msg["value"]["bookmarks"][stream].get(key):
                 states += 1
-                if states == 12:
+                if states == n:
                     proc.send_signal(signal.SIGKILL)
                     break
     finally:
         proc.stdout.close()
         proc.wait()
-    assert states == 12, "the run ended before 12 STATE messages"
+    assert states == n, f"the run ended before {n} STATE messages"
+    return first
+
+
+def test_full_table_resumes_after_kill(sluice, pg, fresh_db, tmp_path):
+    """Killed midway, changed, resumed from the last STATE: every row comes with its latest
+    value, also one updated into a page before the bookmark (found by its new xmin)."""
+    db = fresh_db("tapkill")
+    pg.execute("CREATE TABLE big (id integer PRIMARY KEY, pad text) WITH (autovacuum_enabled = "
+               "off)", dbname=db)
+    pg.execute("INSERT INTO big SELECT g, repeat('x', 50) FROM generate_series(1, 6000) g",
+               dbname=db)
+    cfg = config(tmp_path, pg, db, itersize=150)
+    catalog = discover(sluice, cfg)
+    select(catalog, "public-big", "FULL_TABLE")
+    cat = write_json(tmp_path / "catalog.json", catalog)
+    first = kill_after_states(sluice, pg, cfg, cat, "public-big", 12, "sluice_ctid")
     state = last_state(first)
     assert state["currently_syncing"] == "public-big"
-    version = state["bookmarks"]["public-big"]["version"]
+    bookmark = state["bookmarks"]["public-big"]
+    version = bookmark["version"]
+    sent = {r["id"] for r in records(first, "public-big")}
+    # Free room in the first pages (rows already sent), then update a row not sent yet to a
+    # value too large for its own page: its new version lands in that room, before the
+    # bookmark, where a position alone would miss it.
+    pg.execute("DELETE FROM big WHERE id <= 100", dbname=db)
+    pg.execute("VACUUM big", dbname=db)
+    pg.execute("UPDATE big SET pad = repeat('c', 1500) WHERE id = 5990", dbname=db)
+    pg.execute("INSERT INTO big VALUES (7000, 'new')", dbname=db)
+    (moved,) = pg.query("SELECT ctid::text FROM big WHERE id = 5990", dbname=db)[0]
+    assert tid(moved) < tid(bookmark["sluice_ctid"]), "the update did not land before it"
 
     second, stderr = sync(sluice, tmp_path, cfg, catalog, state=state)
     assert "resuming" in stderr
     check_stream_shape(second, "public-big", first_run=False)
-    done = {r["id"] for r in records(first, "public-big")}
-    rest = {r["id"] for r in records(second, "public-big")}
-    assert done | rest == set(range(1, 6001))
-    # the second run starts at the transaction the first one stopped in
-    xmin = state["bookmarks"]["public-big"]["xmin"]
-    assert rest == {i for (i,) in pg.query(f"SELECT id FROM big WHERE xmin::text::bigint >= "
-                                           f"{int(xmin)}", dbname=db)}
-    assert len(rest) < 6000
+    rest = {r["id"]: r["pad"] for r in records(second, "public-big")}
+    assert sent | set(rest) >= set(range(101, 6001)) | {7000}
+    assert rest[5990] == "c" * 1500 and rest[7000] == "new"
+    assert len(rest) < 6000 - len(sent) + 150  # it resumed, it did not start over
     assert all(m["version"] == version for m in second if "version" in m)
-    assert last_state(second)["bookmarks"]["public-big"]["xmin"] is None
+    assert last_state(second)["bookmarks"]["public-big"]["sluice_ctid"] is None
+
+
+def test_full_table_resumes_a_pipelinewise_xmin_bookmark(sluice, pg, fresh_db, tmp_path):
+    """A state pipelinewise wrote (an xmin bookmark) resumes as pipelinewise would: rows of that
+    transaction and newer, under the same version."""
+    db = fresh_db("tapxmin")
+    pg.execute("CREATE TABLE t (id integer PRIMARY KEY)", dbname=db)
+    for start in range(0, 30, 10):
+        pg.execute(f"INSERT INTO t SELECT generate_series({start + 1}, {start + 10})", dbname=db)
+    xmins = dict(pg.query("SELECT id, xmin::text::bigint FROM t", dbname=db))
+    cfg = config(tmp_path, pg, db)
+    catalog = discover(sluice, cfg)
+    select(catalog, "public-t", "FULL_TABLE")
+    state = {"bookmarks": {"public-t": {"last_replication_method": "FULL_TABLE",
+                                        "version": 1234, "xmin": xmins[15]}},
+             "currently_syncing": "public-t"}
+    messages, stderr = sync(sluice, tmp_path, cfg, catalog, state=state)
+    assert "resuming the full table from xmin" in stderr
+    assert sorted(r["id"] for r in records(messages, "public-t")) == list(range(11, 31))
+    assert all(m["version"] == 1234 for m in messages if "version" in m)
 
 
 def test_incremental_first_run_then_new_rows(sluice, pg, fresh_db, tmp_path):
