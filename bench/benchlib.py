@@ -171,18 +171,20 @@ class Sampler(threading.Thread):
         return lines
 
 
-def timed(cluster, cmd, log):
+def timed(cluster, cmd, log, stdout=None):
     """Runs cmd (argv); returns (seconds, peak RSS MB, cores busy on average (machine), client
-    cores on average, load before, sampler, server CPU seconds)."""
+    cores on average, load before, sampler, server CPU seconds). Its stdout goes to the file
+    stdout when given (a tap's messages to /dev/null), else with its stderr to log."""
     load = load1()
     busy0, total0 = cpu_jiffies()
     start = time.monotonic()
     rss_file = log + ".rss"
-    with open(log, "w") as out:
+    with open(log, "w") as out, open(stdout or os.devnull, "wb") as data:
         # GNU time measures the peak RSS: a child forked from this Python process would count
         # the interpreter's pages it had before exec.
         proc = subprocess.Popen([TIME, "-f", "%M", "-o", rss_file] + cmd, env=cluster.env(),
-                                stdout=out, stderr=subprocess.STDOUT)
+                                stdout=data if stdout else out,
+                                stderr=out if stdout else subprocess.STDOUT)
         sampler = Sampler(cluster, proc.pid)
         sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
@@ -200,9 +202,9 @@ def timed(cluster, cmd, log):
     return secs, rss, cores, client, load, sampler, sampler.server_jiffies / HZ
 
 
-def measure(cluster, key, name, cmd, log, r, rounds):
+def measure(cluster, key, name, cmd, log, r, rounds, stdout=None):
     """timed(), then one progress line for the run."""
-    res = timed(cluster, cmd, log)
+    res = timed(cluster, cmd, log, stdout)
     print(f"== round {r + 1}/{rounds} {key} {name}: {res[0]:.2f} s, CPU s server "
           f"{res[6]:.2f} client {res[3] * res[0]:.2f}, load {res[4]:.2f}", flush=True)
     return res
