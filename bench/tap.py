@@ -195,6 +195,13 @@ def log_based(cluster, sluice, config, catalog, work, rows, changes):
     for key, name, argv in tools:
         log = os.path.join(work, f"{key}.log")
         results[key] = [measure(cluster, key, name, argv, log, 0, 1, stdout=os.devnull)]
+    # What pg_recvlogical wrote went to /dev/null: its slot's position says it read them all.
+    confirmed = cluster.query(
+        "SELECT confirmed_flush_lsn::text, confirmed_flush_lsn >= %s::pg_lsn "
+        "FROM pg_replication_slots WHERE slot_name = %s" % (f"'{end}'", f"'{RECV_SLOT}'"),
+        dbname=DB)[0]
+    print(f"== R's slot confirmed {confirmed[0]} (the end: {end}; "
+          f"{'reached' if confirmed[1] else 'NOT reached'})", flush=True)
     with open(os.path.join(work, "L.log")) as f:
         return tools, results, f.read()
 
