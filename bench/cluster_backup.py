@@ -28,29 +28,12 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 
 from pgcluster import BINDIR, PgCluster  # noqa: E402
 
+sys.path.insert(0, HERE)
+from benchlib import cpu_jiffies, sluice_binary  # noqa: E402
+
 TIME = "/usr/bin/time"
 SETTINGS = {"max_wal_size": "4GB", "checkpoint_timeout": "30min",
             "maintenance_work_mem": "256MB", "max_connections": "100"}
-
-
-def sluice_binary():
-    if os.environ.get("SLUICE"):
-        return os.environ["SLUICE"]
-    build = os.path.join(ROOT, "build-release")
-    print(f"== building sluice (Release) in {build}", flush=True)
-    subprocess.run(["cmake", "-S", ROOT, "-B", build, "-DCMAKE_BUILD_TYPE=Release"],
-                   check=True, capture_output=True)
-    subprocess.run(["make", "-C", build, "-j2", "sluice"], check=True, capture_output=True)
-    return os.path.join(build, "sluice")
-
-
-def cpu_jiffies():
-    """(busy, total) jiffies of the whole machine so far (/proc/stat): the server's work is
-    counted too, which no rusage of the client sees."""
-    with open("/proc/stat") as f:
-        fields = [int(x) for x in f.readline().split()[1:]]
-    idle = fields[3] + fields[4]  # idle + iowait
-    return sum(fields) - idle, sum(fields)
 
 
 def timed(cmd, env, log):

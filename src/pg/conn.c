@@ -526,11 +526,10 @@ sl_conn_exec(sl_conn *c, const char *sql, sl_error *err)
     return rc;
 }
 
-int
-sl_conn_query(sl_conn *c, PGresult **res, const char *sql, int nparams, const char *const *params,
-              sl_error *err)
+/* What both query calls do with the result r of sql: *res on success, err otherwise. */
+static int
+query_result(sl_conn *c, PGresult *r, const char *sql, PGresult **res, sl_error *err)
 {
-    PGresult *r = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(r);
     sl_conn_log_statement("query", sql);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
@@ -544,19 +543,17 @@ sl_conn_query(sl_conn *c, PGresult **res, const char *sql, int nparams, const ch
 }
 
 int
+sl_conn_query(sl_conn *c, PGresult **res, const char *sql, int nparams, const char *const *params,
+              sl_error *err)
+{
+    return query_result(c, PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0), sql,
+                        res, err);
+}
+
+int
 sl_conn_simple_query(sl_conn *c, PGresult **res, const char *sql, sl_error *err)
 {
-    PGresult *r = PQexec(c->pg, sql);
-    ExecStatusType st = PQresultStatus(r);
-    sl_conn_log_statement("query", sql);
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-        sl_conn_error_from(c, r, err);
-        redact_error(err, sql);
-        PQclear(r);
-        return -1;
-    }
-    *res = r;
-    return 0;
+    return query_result(c, PQexec(c->pg, sql), sql, res, err);
 }
 
 static char *

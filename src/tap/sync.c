@@ -125,31 +125,34 @@ write_key_properties(run *r, const plan *p)
 /* LOG_BASED streams' columns that are not the table's (pipelinewise's
  * add_automatic_properties; sluice sends them in the initial copy's SCHEMA too, so that the
  * target has them from the start). */
+/* {"type": ["null", "string"][, "format": format]} as the next value. */
+static void
+write_nullable_string(sl_jsonw *w, const char *format)
+{
+    sl_jsonw_object_begin(w);
+    sl_jsonw_keyz(w, "type");
+    sl_jsonw_array_begin(w);
+    sl_jsonw_stringz(w, "null");
+    sl_jsonw_stringz(w, "string");
+    sl_jsonw_array_end(w);
+    if (format) {
+        sl_jsonw_keyz(w, "format");
+        sl_jsonw_stringz(w, format);
+    }
+    sl_jsonw_object_end(w);
+}
+
 static void
 write_automatic_properties(run *r, const plan *p)
 {
     if (p->s->method != SL_TAP_METHOD_LOG_BASED)
         return;
     sl_jsonw_keyz(&r->w, "_sdc_deleted_at");
-    sl_jsonw_object_begin(&r->w);
-    sl_jsonw_keyz(&r->w, "type");
-    sl_jsonw_array_begin(&r->w);
-    sl_jsonw_stringz(&r->w, "null");
-    sl_jsonw_stringz(&r->w, "string");
-    sl_jsonw_array_end(&r->w);
-    sl_jsonw_keyz(&r->w, "format");
-    sl_jsonw_stringz(&r->w, "date-time");
-    sl_jsonw_object_end(&r->w);
+    write_nullable_string(&r->w, "date-time");
     if (!r->a->cfg->debug_lsn)
         return;
     sl_jsonw_keyz(&r->w, "_sdc_lsn");
-    sl_jsonw_object_begin(&r->w);
-    sl_jsonw_keyz(&r->w, "type");
-    sl_jsonw_array_begin(&r->w);
-    sl_jsonw_stringz(&r->w, "null");
-    sl_jsonw_stringz(&r->w, "string");
-    sl_jsonw_array_end(&r->w);
-    sl_jsonw_object_end(&r->w);
+    write_nullable_string(&r->w, NULL);
 }
 
 static void
