@@ -7,7 +7,8 @@
  * below reproduces that from the text COPY sends in the session sl_tap_value_session_sql() sets
  * up (DateStyle ISO, TimeZone UTC, extra_float_digits 3, client_encoding UTF8). Checked value by
  * value against psycopg2 2.9.5 and Python 3.11 on PostgreSQL 15. Strings are the same JSON
- * values; simplejson spells non-ASCII characters as \uXXXX where sluice's writer keeps UTF-8.
+ * values; simplejson spells non-ASCII characters as \u and four hex digits where sluice's
+ * writer keeps UTF-8.
  *
  *   smallint, integer, bigint   the integer ("-5").
  *   numeric                     Python's str(Decimal(text)): the text as the server prints it,
@@ -731,8 +732,8 @@ utf8_encode(char *p, unsigned long cp)
     return 4;
 }
 
-/* A \u escape at s[i] ("\uXXXX", a surrogate pair taking two): its code point, U+FFFD for a
- * lone surrogate; *used is the escape's length. */
+/* A \u escape at s[i] (\u and four hex digits; a surrogate pair takes two): its code point,
+ * U+FFFD for a lone surrogate; *used is the escape's length. */
 static long
 json_unicode(const json_reader *j, size_t i, size_t *used)
 {
