@@ -24,6 +24,9 @@ def db(pg, fresh_db):
     pg.execute("CREATE TABLE t (id int PRIMARY KEY, v text)", dbname=name)
     slots = []
     yield name, slots
+    while pg.query("SELECT count(pg_terminate_backend(active_pid)) FROM pg_replication_slots "
+                   f"WHERE database = '{name}' AND active")[0][0]:
+        pass
     for s in slots:
         pg.execute(f"SELECT pg_drop_replication_slot('{s}') FROM pg_replication_slots "
                    f"WHERE slot_name = '{s}'")

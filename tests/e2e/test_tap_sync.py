@@ -289,6 +289,11 @@ def test_full_table_resumes_after_kill(sluice, pg, fresh_db, tmp_path):
     bookmark = state["bookmarks"]["public-big"]
     version = bookmark["version"]
     sent = {r["id"] for r in records(first, "public-big")}
+    # The killed run's server session may still hold its snapshot (it notices the client is
+    # gone when it next writes): VACUUM frees nothing while it does. Wait for it to end.
+    while pg.query(f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{db}' "
+                   "AND pid <> pg_backend_pid()")[0][0]:
+        pass
     # Free room in the first pages (rows already sent), then update a row not sent yet to a
     # value too large for its own page: its new version lands in that room, before the
     # bookmark, where a position alone would miss it.
