@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/escape.h"
 #include "base/hex.h"
 #include "base/log.h"
@@ -546,8 +547,7 @@ sl_cluster_backup(const sl_conninfo *ci, const sl_conn_opts *conn_opts,
 {
     memset(summary, 0, sizeof *summary);
     stop_requested = 0;
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = sl_clock_s();
     run r = {.o = opts, .members = json_array(), .skipped = json_array()};
     sl__dump_iso_now(r.started_at, sizeof r.started_at);
     int rc = -1;
@@ -572,8 +572,6 @@ out:
         sl_error_set(err, SL_E_CANCELED, "cluster backup interrupted");
     sl_sink_abort(r.sink);
     free_run(&r);
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    summary->elapsed_s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    summary->elapsed_s = sl_clock_s() - t0;
     return rc;
 }

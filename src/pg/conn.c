@@ -186,14 +186,6 @@ connect_timeout_of(PGconn *pg, sl_error *err)
     return rc;
 }
 
-static long long
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits until the socket is ready for what libpq asked, or the deadline (ms, 0 for none)
  * passes: 1 ready, 0 timed out, -1 failed (errno). */
 static int
@@ -208,7 +200,7 @@ wait_socket(PGconn *pg, PostgresPollingStatusType st, long long deadline)
         }
         int ms = -1;
         if (deadline) {
-            long long left = deadline - now_ms();
+            long long left = deadline - sl_clock_ms();
             ms = left <= 0 ? 0 : left > 60000 ? 60000 : (int)left;
         }
         int r = poll(&p, 1, ms);
@@ -216,7 +208,7 @@ wait_socket(PGconn *pg, PostgresPollingStatusType st, long long deadline)
             return 1;
         if (r < 0 && (errno != EINTR || sl_interrupt_fired()))
             return -1;
-        if (deadline && now_ms() >= deadline)
+        if (deadline && sl_clock_ms() >= deadline)
             return 0;
     }
 }
@@ -252,7 +244,7 @@ connect_once(const sl_conninfo *ci, const sl_conn_opts *opts, PGconn **out, bool
         if (timeout && (strcmp(now, where) != 0 || PQsocket(pg) != sock)) {
             memcpy(where, now, sizeof where);
             sock = PQsocket(pg);
-            deadline = now_ms() + (long long)timeout * 1000;
+            deadline = sl_clock_ms() + (long long)timeout * 1000;
         }
         int r = wait_socket(pg, st, deadline);
         if (r < 0 && interrupted(err))

@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/mem.h"
 
 #define PG_EPOCH_OFFSET_US INT64_C(946684800000000)  /* 2000-01-01 in Unix microseconds */
@@ -197,22 +197,6 @@ put_literal(sl_buf *b, const char *s)
     sl_buf_putc(b, '\'');
 }
 
-static int64_t
-now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static int64_t
-pg_now_us(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000 - PG_EPOCH_OFFSET_US;
-}
-
 static void
 put_u64(unsigned char *p, uint64_t v)
 {
@@ -237,7 +221,7 @@ send_status(sl_repl_stream *s, bool reply, sl_error *err)
     put_u64(m + 1, s->confirmed);   /* written */
     put_u64(m + 9, s->confirmed);   /* flushed: what the server may recycle */
     put_u64(m + 17, s->confirmed);  /* applied */
-    put_u64(m + 25, (uint64_t)pg_now_us());
+    put_u64(m + 25, (uint64_t)(sl_clock_wall_us() - PG_EPOCH_OFFSET_US));
     m[33] = reply ? 1 : 0;
     PGconn *pg = sl_conn_pg(s->c);
     if (PQputCopyData(pg, (const char *)m, sizeof m) != 1 || PQflush(pg) != 0) {
@@ -245,7 +229,7 @@ send_status(sl_repl_stream *s, bool reply, sl_error *err)
         sl_error_prefix(err, "could not send a replication status update");
         return -1;
     }
-    s->next_status_ms = now_ms() + s->interval_ms;
+    s->next_status_ms = sl_clock_ms() + s->interval_ms;
     return 0;
 }
 
@@ -296,7 +280,7 @@ sl_repl_start(sl_repl_stream **out, sl_conn *c, const char *slot, sl_lsn start,
     s->c = c;
     s->confirmed = start;
     s->interval_ms = status_interval_ms > 0 ? status_interval_ms : 10000;
-    s->next_status_ms = now_ms() + s->interval_ms;
+    s->next_status_ms = sl_clock_ms() + s->interval_ms;
     *out = s;
     return 0;
 }
@@ -382,13 +366,13 @@ take_message(sl_repl_stream *s, const unsigned char *m, size_t n, sl_repl_msg *m
 int
 sl_repl_next(sl_repl_stream *s, int timeout_ms, sl_repl_msg *msg, sl_error *err)
 {
-    int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    int64_t deadline = sl_clock_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     for (;;) {
         if (s->buf) {
             PQfreemem(s->buf);
             s->buf = NULL;
         }
-        if (now_ms() >= s->next_status_ms && sl_repl_send_status(s, err) != 0)
+        if (sl_clock_ms() >= s->next_status_ms && sl_repl_send_status(s, err) != 0)
             return -1;
         int n = PQgetCopyData(sl_conn_pg(s->c), &s->buf, 1);
         if (n > 0) {
@@ -404,7 +388,7 @@ sl_repl_next(sl_repl_stream *s, int timeout_ms, sl_repl_msg *msg, sl_error *err)
             sl_error_prefix(err, "could not read the replication stream");
             return -1;
         }
-        int64_t now = now_ms();
+        int64_t now = sl_clock_ms();
         if (now >= deadline)
             return 0;
         int64_t until = deadline < s->next_status_ms ? deadline : s->next_status_ms;

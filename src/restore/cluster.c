@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/escape.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -34,7 +35,7 @@ typedef struct target {
     const sl_manifest_database *db;
     const char *file;   /* its backup as a file of its own (extracted), or NULL: in the archive */
     bool exists;
-    struct timespec started;
+    double started;  /* sl_clock_s() */
 } target;
 
 typedef struct run {
@@ -45,14 +46,6 @@ typedef struct run {
     size_t n;
     sl_cluster_restore_summary *sum;
 } run;
-
-static double
-since(const struct timespec *t0)
-{
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
 
 static bool
 wanted(const sl_cluster_restore_opts *o, const char *name)
@@ -230,7 +223,7 @@ start_one(void *ctx, size_t i, sl_error *err)
     int fd = -1;
     if (sl_conn_conninfo_pipe(r->conn, t->db->name, &fd, err) != 0)
         return -1;
-    clock_gettime(CLOCK_MONOTONIC, &t->started);
+    t->started = sl_clock_s();
     pid_t pid = t->file ? r->o->start(r->o->start_ctx, fd, t->file, NULL, err)
                         : r->o->start(r->o->start_ctx, fd, r->o->archive, t->db->member, err);
     close(fd);
@@ -243,7 +236,7 @@ finished_one(void *ctx, size_t i, int status, sl_error *err)
     (void)err;
     run *r = ctx;
     sl_cluster_restore_result *res = &r->sum->dbs[i];
-    res->seconds = since(&r->targets[i].started);
+    res->seconds = sl_clock_s() - r->targets[i].started;
     res->ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (!res->ok) {
         res->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
@@ -773,8 +766,7 @@ sl_cluster_restore(const sl_conninfo *ci, const sl_conn_opts *conn_opts,
 {
     memset(sum, 0, sizeof *sum);
     stop_requested = 0;
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = sl_clock_s();
     run r = {.o = opts, .sum = sum};
     int rc = -1;
     if (!sl_archive_is_tar(opts->archive)) {
@@ -793,7 +785,7 @@ out:
     sl_conn_close(r.conn);
     free(r.targets);
     sl_archive_close(r.archive);
-    sum->elapsed_s = since(&t0);
+    sum->elapsed_s = sl_clock_s() - t0;
     return rc;
 }
 
