@@ -175,7 +175,7 @@ def test_diagnostic_mode_logs_server_settings_and_stream_sizes(sluice, pg, keysd
 
 
 def test_log_based_final_metrics_line_counts_per_stream(sluice, pg, keysdb, tmp_path):
-    cfg = config(tmp_path, pg, keysdb, poll_interval=1)
+    cfg = config(tmp_path, pg, keysdb, poll_interval=1, work_mem="16MB")  # walsender too
     catalog = select(discover(sluice, cfg), ("public-items", "LOG_BASED"),
                      ("public-other", "LOG_BASED"))
     first, _ = sync(sluice, tmp_path, cfg, catalog, run=1)
