@@ -223,7 +223,7 @@ def report(cluster, tools, results, rows, changes, rounds, size, tapped, tap_log
           f"(of {rows}); its own timing (median) {tap_secs:.2f} s")
     for key in ("W", "T"):
         print(f"  {key} {rows / med[key]:12.0f} rows/s {size / 1048576 / med[key]:8.1f} MB/s")
-    m = re.search(r"LOG_BASED: (\d+) changes", tap_log)
+    m = re.search(r"LOG_BASED done: (\d+) messages", tap_log)
     stop = re.search(r"stopping: ([^\n]*)", tap_log)
     print(f"LOG_BASED: changes the tap counted: {m.group(1) if m else '?'} (of {changes}); it "
           f"stopped: {stop.group(1) if stop else '?'}")

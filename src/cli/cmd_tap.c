@@ -181,6 +181,16 @@ warn_unknown_keys(const sl_tap_config *cfg, const char *path)
         SL_WARN("config \"%s\": unknown key \"%s\" ignored", path, cfg->unknown[i]);
 }
 
+/* The session settings every connection of the run gets (the replication one too): the
+ * config's work_mem unless --work-mem was given. */
+static void
+apply_config_opts(const sl_tap_config *cfg, sl_cli_common *common)
+{
+    common->conn_opts.app_name = "sluice tap";
+    if (cfg->work_mem && !common->conn_opts.work_mem)
+        common->conn_opts.work_mem = cfg->work_mem;
+}
+
 static int
 discover(const tap_args *a, sl_cli_common *common, sl_error *err)
 {
@@ -193,7 +203,7 @@ discover(const tap_args *a, sl_cli_common *common, sl_error *err)
         goto done;
     warn_unknown_keys(cfg, a->config);
     ci = sl_tap_config_conninfo(cfg, false);
-    common->conn_opts.app_name = "sluice tap";
+    apply_config_opts(cfg, common);
     if (sl_conn_open(&c, ci, &common->conn_opts, err) != 0)
         goto done;
     SL_INFO("discovering database \"%s\" (%s)", cfg->dbname, sl_conn_describe(c));
@@ -243,7 +253,7 @@ sync(const tap_args *a, sl_cli_common *common, sl_error *err)
         sl_tap_state_load(&state, a->state, err) != 0)
         goto done;
     ci = sl_tap_config_conninfo(cfg, cfg->use_secondary);
-    common->conn_opts.app_name = "sluice tap";
+    apply_config_opts(cfg, common);
     if (sl_conn_open(&c, ci, &common->conn_opts, err) != 0)
         goto done;
     SL_INFO("syncing %zu selected streams of database \"%s\" (%s)", catalog->nstreams,

@@ -63,6 +63,12 @@ static const key_rule rules[] = {
     RULE(publication_name, V_STRING, false, "publication pgoutput streams from"),
     RULE(replication_slot_name, V_STRING, false,
          "LOG_BASED: the replication slot (default pipelinewise_<dbname>[_<tap_id>])"),
+    RULE(work_mem, V_STRING, false, "work_mem of the tap's sessions, e.g. \"64MB\" (server's)"),
+    RULE(poll_interval, V_FLOAT, false,
+         "LOG_BASED: seconds between status updates to the server (5)"),
+    RULE(fast_sync, V_FLAG, false, "FULL_TABLE of a partitioned table unsorted, not resumable"),
+    RULE(diagnostic_mode, V_FLAG, false,
+         "log server settings, table sizes and row estimates, per-stream rates"),
 };
 #define NRULES (sizeof rules / sizeof rules[0])
 
@@ -74,6 +80,7 @@ config_new(void)
     c->break_at_end_lsn = true;
     c->itersize = 20000;
     c->wal2json_message_format = 1;
+    c->poll_interval = 5;
     return c;
 }
 
@@ -103,6 +110,7 @@ sl_tap_config_free(sl_tap_config *c)
     free(c->secondary_port);
     free(c->publication_name);
     free(c->replication_slot_name);
+    free(c->work_mem);
     free_list(c->filter_schemas, c->n_filter_schemas);
     free_list(c->unknown, c->n_unknown);
     free(c);
@@ -382,6 +390,12 @@ sl_tap_config_parse(sl_tap_config **out, const char *text, const char *name, sl_
     if (rc == 0 && c->wal2json_message_format != 1 && c->wal2json_message_format != 2) {
         sl_error_set(err, SL_E_USAGE, "config \"%s\": \"wal2json_message_format\" must be 1 or 2",
                      name);
+        rc = -1;
+    }
+    /* the server takes a status interval in whole milliseconds up to INT_MAX */
+    if (rc == 0 && !(c->poll_interval >= 0.001 && c->poll_interval <= 86400)) {
+        sl_error_set(err, SL_E_USAGE, "config \"%s\": \"poll_interval\" must be a number of "
+                     "seconds from 0.001 to 86400", name);
         rc = -1;
     }
     if (rc != 0) {

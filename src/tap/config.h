@@ -1,7 +1,8 @@
 /* tap/config.h: the tap's config.json, read and checked once into typed fields.
  * Keys are pipelinewise-tap-postgres's, with its defaults and its required five (host, port,
  * user, password, dbname); sluice adds logical_decoding_plugin (wal2json | pgoutput),
- * publication_name and replication_slot_name. Values are taken as leniently as pipelinewise
+ * publication_name, replication_slot_name, work_mem, poll_interval, fast_sync and
+ * diagnostic_mode. Values are taken as leniently as pipelinewise
  * takes them where that is unambiguous: a port or an integer may be a JSON number or a string
  * of digits, a flag may be true/false or the strings "true"/"false"; a JSON null counts as
  * absent.
@@ -57,6 +58,10 @@ typedef struct sl_tap_config {
     sl_tap_plugin logical_decoding_plugin;
     char *publication_name;           /* NULL */
     char *replication_slot_name;      /* NULL: pipelinewise's name */
+    char *work_mem;                   /* NULL: the server's; e.g. "64MB", set on every session */
+    double poll_interval;             /* LOG_BASED status updates, seconds (> 0); 5 */
+    bool fast_sync;                   /* false; true: a partitioned FULL_TABLE unsorted */
+    bool diagnostic_mode;             /* false; true: log server settings and sizes */
     char **unknown;                   /* keys not recognised, n_unknown of them */
     size_t n_unknown;
 } sl_tap_config;

@@ -25,6 +25,8 @@
 /* How long the stream may be quiet before what is emitted is flushed and the server is asked how
  * far it has decoded: a run that has caught up stops within about this much. */
 #define POLL_MS 100
+/* A long stream logs its progress this often (seconds), and once at the end. */
+#define METRICS_INTERVAL_S 60.0
 
 /* ---- server ----------------------------------------------------------------------------- */
 
@@ -290,7 +292,10 @@ typedef struct stream {
     sl_lsn start;
     int64_t since_state;
     int64_t changes;
+    int64_t *table_changes;    /* per table: the RECORDs emitted */
     double last_change;        /* monotonic seconds */
+    double started;            /* when the stream began */
+    double last_metrics;       /* when progress was last logged */
 } stream;
 
 static double
@@ -577,6 +582,7 @@ take(stream *st, const sl_repl_msg *m, sl_error *err)
         rc = write_record(st, (size_t)ti, action[0], msg, m->start, err);
         st->since_state++;
         st->changes++;
+        st->table_changes[ti]++;
         st->last_change = monotonic_s();
         if (rc == 0 && st->a->out->len >= ((size_t)1 << 20))
             rc = st->a->flush(st->a->ctx, err);
@@ -597,6 +603,24 @@ start_options(const sl_tap_logical_args *a, sl_buf *tables, const char *opts[16]
                        "1", "include-types", "0", "actions", "insert,update,delete",
                        "add-tables", tables->data, NULL};
     memcpy(opts, o, sizeof o);
+}
+
+/* One line: the RECORDs so far and their rate, overall and per stream. */
+static void
+log_metrics(stream *st, const char *when)
+{
+    double now = monotonic_s(), secs = now - st->started;
+    sl_buf line = SL_BUF_INIT;
+    sl_buf_printf(&line, "LOG_BASED %s: %" PRId64 " messages in %.1f s, %.1f msg/s", when,
+                  st->changes, secs, secs > 0 ? (double)st->changes / secs : 0.0);
+    for (size_t i = 0; i < st->a->ntables; i++) {
+        int64_t n = st->table_changes[i];
+        sl_buf_printf(&line, "; stream \"%s\": %" PRId64 " messages, %.1f msg/s",
+                      st->a->tables[i].s->tap_stream_id, n, secs > 0 ? (double)n / secs : 0.0);
+    }
+    SL_INFO("%s", line.data);
+    sl_buf_free(&line);
+    st->last_metrics = now;
 }
 
 /* Whether the loop stops before the next message; says why. */
@@ -667,7 +691,8 @@ open_stream(stream *st, sl_conn **conn, sl_repl_stream **rs, sl_error *err)
     SL_INFO("streaming %zu LOG_BASED streams from slot %s at %s (the run started at %s)",
             a->ntables, slot, from, to);
     start_options(a, &tables, opts);
-    rc = sl_repl_start(rs, *conn, slot, st->start, opts, 10000, err);
+    rc = sl_repl_start(rs, *conn, slot, st->start, opts,
+                       (int)(a->cfg->poll_interval * 1000), err);
 done:
     sl_buf_free(&tables);
     free(slot);
@@ -677,10 +702,12 @@ done:
 static int
 stream_loop(stream *st, sl_repl_stream *rs, sl_error *err)
 {
-    double started = monotonic_s();
+    double started = st->started = st->last_metrics = monotonic_s();
     for (;;) {
         if (time_to_stop(st, rs, started))
             return 0;
+        if (monotonic_s() - st->last_metrics >= METRICS_INTERVAL_S)
+            log_metrics(st, "so far");
         sl_repl_msg m;
         int got = sl_repl_next(rs, POLL_MS, &m, err);
         if (got < 0)
@@ -702,7 +729,8 @@ stream_loop(stream *st, sl_repl_stream *rs, sl_error *err)
 int
 sl_tap_logical_stream(const sl_tap_logical_args *a, sl_error *err)
 {
-    stream st = {.a = a, .quoted = SL_BUF_INIT, .stream_name = SL_BUF_INIT};
+    stream st = {.a = a, .quoted = SL_BUF_INIT, .stream_name = SL_BUF_INIT,
+                 .table_changes = sl_calloc(a->ntables + 1, sizeof(int64_t))};
     sl_conn *conn = NULL;
     sl_repl_stream *rs = NULL;
     int rc = -1;
@@ -715,7 +743,7 @@ sl_tap_logical_stream(const sl_tap_logical_args *a, sl_error *err)
     if (stream_loop(&st, rs, err) != 0)
         goto done;
     rc = emit_state(&st, err);
-    SL_INFO("LOG_BASED: %" PRId64 " changes", st.changes);
+    log_metrics(&st, "done");
 done:
     if (rs) {
         sl_error stop_err;
@@ -728,5 +756,6 @@ done:
     sl_conn_close(conn);
     sl_buf_free(&st.quoted);
     sl_buf_free(&st.stream_name);
+    free(st.table_changes);
     return rc;
 }

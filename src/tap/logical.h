@@ -41,6 +41,9 @@
  * run started with that state starts after that commit: nothing is lost or repeated. The
  * slot is told (status updates) only the position the run started from, the state given at
  * start, which the target had stored: what this run emits may not be stored yet.
+ * Status updates go to the server every poll_interval seconds. Metrics: every 60 s of
+ * streaming and at the end, one log line with the RECORDs emitted so far and their rate per
+ * second, overall and per stream.
  * Stopping: break_at_end_lsn (the server has decoded past the WAL position taken when the run
  * started: everything committed before the run is emitted), logical_poll_total_seconds
  * without a change (10800 when 0), max_run_seconds; always between transactions.

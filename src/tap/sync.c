@@ -815,7 +815,10 @@ sync_full_table(run *r, const plan *p, pass *ps, sl_error *err)
     bool xmin_resume = !p->rel->is_view && xmin && json_is_integer(xmin);
     bool ctid_resume = !p->rel->is_view && !xmin_resume && ctid && json_is_string(ctid);
     bool log_copy = p->s->method == SL_TAP_METHOD_LOG_BASED;  /* its resume keys on xmin */
-    ps->mode = p->rel->is_view ? FULL_WHOLE
+    /* fast_sync: a partitioned table read as it comes, no sort, no bookmark (a bookmark an
+     * earlier run left is still honoured: it saves the rows sent) */
+    bool unsorted = r->a->cfg->fast_sync && p->rel->partitioned && !xmin_resume && !log_copy;
+    ps->mode = p->rel->is_view || unsorted ? FULL_WHOLE
                : p->rel->partitioned || xmin_resume || log_copy ? FULL_XMIN
                                                                 : FULL_CTID;
     if (ps->mode != FULL_CTID)  /* a partitioned table resumed from a position starts over */
@@ -1093,6 +1096,64 @@ check_logical_config(const sl_tap_config *cfg, sl_error *err)
     return 0;
 }
 
+/* ---- diagnostic_mode -------------------------------------------------------------------- */
+
+/* The server and the settings that bound how fast it reads and sorts, as this session has
+ * them (the config's work_mem included). */
+static int
+log_server_diagnostics(sl_conn *c, sl_error *err)
+{
+    PGresult *res = NULL;
+    if (sl_conn_query(c, &res, "SELECT pg_catalog.current_setting('server_version'),"
+                               " pg_catalog.current_setting('work_mem'),"
+                               " pg_catalog.current_setting('shared_buffers'),"
+                               " pg_catalog.current_setting('effective_cache_size')",
+                      0, NULL, err) != 0)
+        return -1;
+    SL_INFO("diagnostic: server version %s, work_mem %s, shared_buffers %s, "
+            "effective_cache_size %s", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+            PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3));
+    PQclear(res);
+    return 0;
+}
+
+/* A stream's size on disk (indexes and TOAST included) and the planner's row estimate; a
+ * partitioned table's are its partitions' sum. No estimate before the first ANALYZE. */
+static int
+log_stream_diagnostics(sl_conn *c, const plan *p, sl_error *err)
+{
+    const char *params[] = {p->rel->schema, p->rel->table};
+    PGresult *res = NULL;
+    if (sl_conn_query(c, &res,
+                      "WITH r(oid) AS (SELECT pg_catalog.format('%I.%I', $1::text, $2::text)"
+                      "::pg_catalog.regclass::pg_catalog.oid)"
+                      " SELECT pg_catalog.pg_size_pretty(pg_catalog.sum("
+                      "pg_catalog.pg_total_relation_size(c.oid))),"
+                      " pg_catalog.sum(c.reltuples) FILTER (WHERE c.reltuples >= 0)::int8"
+                      " FROM pg_catalog.pg_class c, r WHERE c.oid = r.oid OR c.oid IN"
+                      " (SELECT relid FROM pg_catalog.pg_partition_tree(r.oid))",
+                      2, params, err) != 0) {
+        sl_error_prefix(err, "stream \"%s\"", p->s->tap_stream_id);
+        return -1;
+    }
+    SL_INFO("diagnostic: stream \"%s\": size %s, estimated rows %s", p->s->tap_stream_id,
+            PQgetvalue(res, 0, 0), PQgetisnull(res, 0, 1) ? "unknown (never analyzed)"
+                                                          : PQgetvalue(res, 0, 1));
+    PQclear(res);
+    return 0;
+}
+
+static int
+log_diagnostics(sl_conn *c, const plan *plans, size_t n, sl_error *err)
+{
+    if (log_server_diagnostics(c, err) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!plans[i].skip && log_stream_diagnostics(c, &plans[i], err) != 0)
+            return -1;
+    return 0;
+}
+
 int
 sl_tap_sync(sl_conn *c, const sl_tap_sync_args *a, sl_error *err)
 {
@@ -1116,6 +1177,8 @@ sl_tap_sync(sl_conn *c, const sl_tap_sync_args *a, sl_error *err)
         if (plan_stream(&r, &plans[i], err) != 0)
             goto done;
     }
+    if (a->cfg->diagnostic_mode && log_diagnostics(c, plans, n, err) != 0)
+        goto done;
     sl_lsn end_lsn = 0;
     if (any_log(plans, n, LOG_NONE) && check_logical_config(a->cfg, err) != 0)
         goto done;

@@ -38,7 +38,11 @@
  * (its resume is pipelinewise's: lsn and xmin), and a table resumed from an xmin bookmark
  * pipelinewise wrote, are read as pipelinewise reads them, oldest transaction first
  * (`ORDER BY age(xmin) DESC`, "xmin" in the STATE, a resumed run reading
- * `age(xmin) <= age(bookmark)`, right across xid wraparound). A view has no xmin nor position:
+ * `age(xmin) <= age(bookmark)`, right across xid wraparound). With fast_sync a partitioned
+ * FULL_TABLE stream is read unsorted instead, with no bookmark: a run stopped midway starts
+ * it over (an xmin bookmark already in the state is still resumed from). With
+ * diagnostic_mode the plan logs the server's version, work_mem, shared_buffers and
+ * effective_cache_size, and each stream's size and row estimate. A view has no xmin nor position:
  * it is read whole every run with a new version.
  * INCREMENTAL streams `... WHERE key >= bookmark ORDER BY key` and keeps as
  * replication_key_value the RECORD's value of the key in the last row that had one (NULL keys
