@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "tap/jsondoc.h"
@@ -298,14 +299,6 @@ typedef struct stream {
     double last_metrics;       /* when progress was last logged */
 } stream;
 
-static double
-monotonic_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* "2026-12-03 14:43:02.867396+00" (DateStyle ISO, TimeZone UTC) as singer's strftime writes
  * it: "2026-12-03T14:43:02.867396Z". false for any other text. */
 static bool
@@ -583,7 +576,7 @@ take(stream *st, const sl_repl_msg *m, sl_error *err)
         st->since_state++;
         st->changes++;
         st->table_changes[ti]++;
-        st->last_change = monotonic_s();
+        st->last_change = sl_clock_s();
         if (rc == 0 && st->a->out->len >= ((size_t)1 << 20))
             rc = st->a->flush(st->a->ctx, err);
         break;
@@ -609,7 +602,7 @@ start_options(const sl_tap_logical_args *a, sl_buf *tables, const char *opts[16]
 static void
 log_metrics(stream *st, const char *when)
 {
-    double now = monotonic_s(), secs = now - st->started;
+    double now = sl_clock_s(), secs = now - st->started;
     sl_buf line = SL_BUF_INIT;
     sl_buf_printf(&line, "LOG_BASED %s: %" PRId64 " messages in %.1f s, %.1f msg/s", when,
                   st->changes, secs, secs > 0 ? (double)st->changes / secs : 0.0);
@@ -628,7 +621,7 @@ static bool
 time_to_stop(stream *st, sl_repl_stream *rs, double started)
 {
     const sl_tap_config *cfg = st->a->cfg;
-    double now = monotonic_s();
+    double now = sl_clock_s();
     double poll_total = cfg->logical_poll_total_seconds > 0 ? cfg->logical_poll_total_seconds
                                                             : 10800.0;
     if (st->in_tx)
@@ -702,11 +695,11 @@ done:
 static int
 stream_loop(stream *st, sl_repl_stream *rs, sl_error *err)
 {
-    double started = st->started = st->last_metrics = monotonic_s();
+    double started = st->started = st->last_metrics = sl_clock_s();
     for (;;) {
         if (time_to_stop(st, rs, started))
             return 0;
-        if (monotonic_s() - st->last_metrics >= METRICS_INTERVAL_S)
+        if (sl_clock_s() - st->last_metrics >= METRICS_INTERVAL_S)
             log_metrics(st, "so far");
         sl_repl_msg m;
         int got = sl_repl_next(rs, POLL_MS, &m, err);
@@ -735,7 +728,7 @@ sl_tap_logical_stream(const sl_tap_logical_args *a, sl_error *err)
     sl_repl_stream *rs = NULL;
     int rc = -1;
     st.start = st.committed = smallest_lsn(a);
-    st.last_change = monotonic_s();
+    st.last_change = sl_clock_s();
     for (size_t i = 0; i < a->ntables; i++)
         a->schema(a->ctx, i);
     if (a->flush(a->ctx, err) != 0 || open_stream(&st, &conn, &rs, err) != 0)

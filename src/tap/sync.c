@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/jsonw.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -230,34 +231,18 @@ emit_record(run *r, const plan *p, const sl_copyrow *row, sl_buf *key_json, sl_e
 
 /* ---- time ------------------------------------------------------------------------------- */
 
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static double
-monotonic_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* singer's utils.strftime of utils.now(): UTC with microseconds and "Z". */
 static void
 set_time_extracted(run *r)
 {
-    struct timespec ts;
+    int64_t us = sl_clock_wall_us();
+    time_t secs = (time_t)(us / 1000000);
     struct tm tm;
     char date[32];
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
+    gmtime_r(&secs, &tm);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(r->time_extracted, sizeof r->time_extracted, "%.20s.%06dZ", date,
-             (int)(ts.tv_nsec / 1000) % 1000000);
+             (int)(us % 1000000));
 }
 
 /* ---- plan ------------------------------------------------------------------------------- */
@@ -766,7 +751,8 @@ choose_version(run *r, const plan *p, bool keep)
 {
     json_t *v = sl_tap_state_get(r->a->state, p->s->tap_stream_id, "version");
     json_decref(r->version);
-    r->version = keep && v && !json_is_null(v) ? json_deep_copy(v) : json_integer(now_ms());
+    r->version = keep && v && !json_is_null(v) ? json_deep_copy(v)
+                                                : json_integer(sl_clock_wall_us() / 1000);
     sl_tap_state_set(r->a->state, p->s->tap_stream_id, "version", json_deep_copy(r->version));
 }
 
@@ -914,7 +900,7 @@ sync_stream(run *r, const plan *p, sl_error *err)
     const sl_tap_stream *s = p->s;
     sl_tap_state *st = r->a->state;
     pass ps = {.key_json = SL_BUF_INIT};
-    double t0 = monotonic_s();
+    double t0 = sl_clock_s();
     int rc = -1;
     sl_buf_reset(&r->stream_name);
     sl_buf_printf(&r->stream_name, "%s-%s", s->schema_name, s->table_name);
@@ -937,7 +923,7 @@ sync_stream(run *r, const plan *p, sl_error *err)
         rc = emit_state(r, err);
     }
     if (rc == 0) {
-        double secs = monotonic_s() - t0;
+        double secs = sl_clock_s() - t0;
         SL_INFO("stream \"%s\": %" PRId64 " rows in %.3f s (%.0f rows/s)", s->tap_stream_id,
                 ps.rows, secs, secs > 0 ? (double)ps.rows / secs : 0.0);
     }
