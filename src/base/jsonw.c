@@ -142,12 +142,13 @@ put_string(sl_jsonw *w, const char *s, size_t len)
     sl_buf_putc(w->out, '"');
 }
 
-/* inline: only assert() uses it, which NDEBUG removes */
-static inline bool
+#ifndef NDEBUG  /* only assert() uses it */
+static bool
 in_object(const sl_jsonw *w)
 {
     return w->depth > 0 && (w->in_object >> (w->depth - 1) & 1);
 }
+#endif
 
 /* A line break and the indentation of level depth (python layout with an indent). */
 static void
