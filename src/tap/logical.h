@@ -107,6 +107,16 @@ typedef struct sl_tap_logical_table {
     size_t nwant;
 } sl_tap_logical_table;
 
+/* pgoutput's publication: publication_name, else the slot's name without the lookup of an
+ * older one (pipelinewise_<dbname>[_<tap_id>]). The caller frees it. */
+char *sl_tap_logical_publication_name(const sl_tap_config *cfg);
+/* Creates the publication FOR TABLE these tables when it does not exist (nothing when n is 0);
+ * SL_E_USAGE naming the tables an existing one does not publish. Runs before the slot is made:
+ * pgoutput reads the publication as of each change's position. */
+SL_MUSTCHECK int sl_tap_logical_publication(sl_conn *c, const sl_tap_config *cfg,
+                                            const sl_tap_logical_table *t, size_t n,
+                                            sl_error *err);
+
 typedef struct sl_tap_logical_args {
     const sl_tap_config *cfg;
     sl_tap_logical_conn conn;
