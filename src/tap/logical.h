@@ -1,4 +1,5 @@
-/* tap/logical.h: LOG_BASED streams (change data capture) from a wal2json replication slot, as
+/* tap/logical.h: LOG_BASED streams (change data capture) from a wal2json or pgoutput
+ * replication slot (logical_decoding_plugin), as
  * pipelinewise-tap-postgres runs them (tap_postgres/__init__.py sync_method_for_streams and
  * sync_strategies/logical_replication.py), on pg/replication.h.
  *
@@ -32,6 +33,11 @@
  * stored out of line (TOAST) is not in the change: it is taken from the old row when the
  * table's REPLICA IDENTITY is FULL and otherwise left out of the RECORD, never sent as null.
  * A delete carries the replica identity's columns (the primary key by default).
+ * pgoutput (pg/pgoutput.h, proto_version 1, publication_names: the publication) gives the
+ * same changes: its values are the same output text, a delete's key columns come from the
+ * old row 'K' (its other columns are not values), an unchanged out-of-line value from an old
+ * row 'O'; the commit time is the transaction's begin message's. Both become one change
+ * (action, stream, columns, commit time, lsn) that one writer makes a RECORD of.
  * A change naming a column the stream does not know re-reads the table (a SCHEMA follows,
  * as pipelinewise re-discovers). Changes of other tables are skipped.
  *
