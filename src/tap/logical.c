@@ -18,11 +18,11 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "pg/pgoutput.h"
 #include "tap/jsondoc.h"
 #include "tap/schema.h"
 #include "tap/value.h"
 
-#define PLUGIN "wal2json"
 /* How long the stream may be quiet before what is emitted is flushed and the server is asked how
  * far it has decoded: a run that has caught up stops within about this much. */
 #define POLL_MS 100
@@ -140,15 +140,115 @@ open_replication(sl_conn **out, const sl_tap_logical_conn *rc, sl_error *err)
     return 0;
 }
 
-static int
-check_plugin(const sl_repl_slot_info *info, const char *slot, sl_error *err)
+static const char *
+plugin_name(const sl_tap_config *cfg)
 {
-    if (strcmp(info->plugin, PLUGIN) != 0) {
+    return cfg->logical_decoding_plugin == SL_TAP_PLUGIN_PGOUTPUT ? "pgoutput" : "wal2json";
+}
+
+static int
+check_plugin(const sl_repl_slot_info *info, const char *slot, const sl_tap_config *cfg,
+             sl_error *err)
+{
+    if (strcmp(info->plugin, plugin_name(cfg)) != 0) {
         sl_error_set(err, SL_E_USAGE, "replication slot %s decodes with %s: LOG_BASED streams "
-                     "read a slot of %s", slot, info->plugin, PLUGIN);
+                     "read a slot of %s (logical_decoding_plugin)", slot, info->plugin,
+                     plugin_name(cfg));
         return -1;
     }
     return 0;
+}
+
+/* ---- pgoutput's publication ------------------------------------------------------------- */
+
+char *
+sl_tap_logical_publication_name(const sl_tap_config *cfg)
+{
+    return cfg->publication_name ? sl_strdup(cfg->publication_name)
+                                 : pipelinewise_name(cfg->dbname, cfg->tap_id);
+}
+
+static int
+publication_exists(sl_conn *c, const char *name, bool *out, sl_error *err)
+{
+    const char *params[] = {name};
+    PGresult *res = NULL;
+    if (sl_conn_query(c, &res, "SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1", 1,
+                      params, err) != 0)
+        return -1;
+    *out = PQntuples(res) == 1;
+    PQclear(res);
+    return 0;
+}
+
+/* Appends to missing the tables (schema.table, quoted) the publication does not publish. */
+static int
+publication_lacks(sl_conn *c, const char *name, const sl_tap_logical_table *t, size_t n,
+                  sl_buf *missing, sl_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *params[] = {name, t[i].s->schema_name, t[i].s->table_name};
+        PGresult *res = NULL;
+        if (sl_conn_query(c, &res, "SELECT pg_catalog.format('%I.%I', $2::text, $3::text),"
+                          " EXISTS (SELECT FROM pg_catalog.pg_publication_tables"
+                          " WHERE pubname = $1 AND schemaname = $2 AND tablename = $3)",
+                          3, params, err) != 0)
+            return -1;
+        if (PQgetvalue(res, 0, 1)[0] != 't')
+            sl_buf_printf(missing, "%s%s", missing->len ? ", " : "", PQgetvalue(res, 0, 0));
+        PQclear(res);
+    }
+    return 0;
+}
+
+static int
+publication_create(sl_conn *c, const char *name, const sl_tap_logical_table *t, size_t n,
+                   sl_error *err)
+{
+    sl_buf sql = SL_BUF_INIT;
+    char *q = sl_conn_quote_ident(c, name);
+    sl_buf_printf(&sql, "CREATE PUBLICATION %s FOR TABLE ", q ? q : "\"\"");
+    free(q);
+    for (size_t i = 0; i < n; i++) {
+        char *sq = sl_conn_quote_ident(c, t[i].s->schema_name);
+        char *tq = sl_conn_quote_ident(c, t[i].s->table_name);
+        sl_buf_printf(&sql, "%s%s.%s", i ? ", " : "", sq ? sq : "\"\"", tq ? tq : "\"\"");
+        free(sq);
+        free(tq);
+    }
+    SL_INFO("creating publication %s", name);
+    int rc = sl_conn_exec(c, sql.data, err);
+    sl_buf_free(&sql);
+    return rc;
+}
+
+int
+sl_tap_logical_publication(sl_conn *c, const sl_tap_config *cfg, const sl_tap_logical_table *t,
+                           size_t n, sl_error *err)
+{
+    char *name = sl_tap_logical_publication_name(cfg);
+    sl_buf missing = SL_BUF_INIT;
+    bool exists = false;
+    int rc = -1;
+    if (publication_exists(c, name, &exists, err) != 0)
+        goto done;
+    if (!exists) {
+        rc = n ? publication_create(c, name, t, n, err) : 0;
+        goto done;
+    }
+    if (publication_lacks(c, name, t, n, &missing, err) != 0)
+        goto done;
+    if (missing.len) {
+        sl_error_set(err, SL_E_USAGE, "publication %s does not publish %s: add them (ALTER "
+                     "PUBLICATION ... ADD TABLE) or name another publication_name", name,
+                     missing.data);
+        goto done;
+    }
+    rc = 0;
+done:
+    sl_buf_free(&missing);
+    free(name);
+    return rc;
 }
 
 /* ---- the initial copy's snapshot --------------------------------------------------------- */
@@ -174,21 +274,21 @@ sl_tap_logical_snapshot_open(sl_tap_logical_snapshot **out, const sl_tap_config 
         goto done;
     if (info.exists) {
         char temp[64];
-        if (check_plugin(&info, slot, err) != 0)
+        if (check_plugin(&info, slot, cfg, err) != 0)
             goto done;
         snprintf(temp, sizeof temp, "sluice_tap_%ld_%ld", (long)getpid(), (long)time(NULL));
         SL_INFO("replication slot %s exists: the initial copy takes the snapshot of a "
                 "temporary slot", slot);
-        if (sl_repl_slot_create_temporary(s->c, temp, PLUGIN, lsn, &s->name, err) != 0)
+        if (sl_repl_slot_create_temporary(s->c, temp, plugin_name(cfg), lsn, &s->name, err) != 0)
             goto done;
     } else if (!create_slot) {
         sl_error_set(err, SL_E_USAGE, "replication slot %s does not exist (and --no-create-slot "
                      "was given): create it with SELECT pg_create_logical_replication_slot('%s', "
-                     "'%s')", slot, slot, PLUGIN);
+                     "'%s')", slot, slot, plugin_name(cfg));
         goto done;
     } else {
-        SL_INFO("creating replication slot %s (%s)", slot, PLUGIN);
-        if (sl_repl_slot_create(s->c, slot, PLUGIN, true, lsn, &s->name, err) != 0)
+        SL_INFO("creating replication slot %s (%s)", slot, plugin_name(cfg));
+        if (sl_repl_slot_create(s->c, slot, plugin_name(cfg), true, lsn, &s->name, err) != 0)
             goto done;
     }
     if (!s->name) {
@@ -284,8 +384,30 @@ sl_tap_logical_quote_numbers(const char *in, size_t len, sl_buf *out)
 
 /* ---- streaming ---------------------------------------------------------------------------- */
 
+/* One column of a change: its value's output text (NULL: null). */
+typedef struct change_col {
+    const char *name;
+    const char *text;
+    size_t len;
+    bool from_old;             /* unchanged in the new row (out of line): the old row's */
+} change_col;
+
+/* One insert, update or delete of a streamed table, whatever the plugin. */
+typedef struct change {
+    char action;               /* 'I', 'U', 'D' */
+    size_t table;              /* into the args' tables */
+    change_col *cols;
+    size_t ncols;
+    const char *commit_time;   /* the server's timestamptz text, UTC ("+00") */
+    sl_lsn lsn;
+} change;
+
 typedef struct stream {
     const sl_tap_logical_args *a;
+    sl_pgoutput *pgo;          /* the decoder of a pgoutput slot; NULL for wal2json */
+    change ch;
+    size_t ch_cap;
+    sl_buf commit_time;        /* pgoutput: the current transaction's */
     sl_buf quoted;             /* the message with its numbers quoted */
     sl_buf stream_name;
     bool in_tx;
@@ -355,55 +477,50 @@ entry_named(json_t *list, const char *name)
     return NULL;
 }
 
-static int
-write_value(stream *st, const sl_tap_column *col, json_t *v, sl_error *err)
-{
-    sl_jsonw *w = st->a->w;
-    if (json_is_null(v)) {
-        sl_tap_value_write_null(w, col);
-        return 0;
-    }
-    if (json_is_true(v) || json_is_false(v))
-        return sl_tap_value_write(w, col, json_is_true(v) ? "t" : "f", 1, err);
-    if (!json_is_string(v)) {
-        sl_error_set(err, SL_E_SERVER, "wal2json sent a value of column \"%s\" that is neither "
-                     "a string, a number, a boolean nor null", col->name);
-        return -1;
-    }
-    return sl_tap_value_write(w, col, json_string_value(v), json_string_length(v), err);
-}
-
 static const sl_tap_column deleted_at_col = {.name = "_sdc_deleted_at",
                                              .sql_type = "timestamp with time zone"};
 
-/* The "record" object of a change: the wanted columns of cols in their order, the unchanged
- * out-of-line ones from old when it has them (REPLICA IDENTITY FULL). */
+static const change_col *
+change_col_named(const change *ch, const char *name, bool from_old)
+{
+    for (size_t i = 0; i < ch->ncols; i++)
+        if (ch->cols[i].from_old == from_old && strcmp(ch->cols[i].name, name) == 0)
+            return &ch->cols[i];
+    return NULL;
+}
+
 static int
-write_columns(stream *st, const sl_tap_logical_table *t, json_t *cols, json_t *old,
-              sl_error *err)
+write_value(stream *st, const sl_tap_column *col, const change_col *v, sl_error *err)
+{
+    if (!v->text) {
+        sl_tap_value_write_null(st->a->w, col);
+        return 0;
+    }
+    return sl_tap_value_write(st->a->w, col, v->text, v->len, err);
+}
+
+/* The "record" object of a change: the wanted columns of the new row in its order, then the
+ * unchanged out-of-line ones the old row has (REPLICA IDENTITY FULL). */
+static int
+write_columns(stream *st, const sl_tap_logical_table *t, const change *ch, sl_error *err)
 {
     sl_jsonw *w = st->a->w;
-    size_t i;
-    json_t *e;
-    json_array_foreach(cols, i, e) {
-        const char *name = json_string_value(json_object_get(e, "name"));
+    for (size_t i = 0; i < ch->ncols; i++) {
         size_t at;
-        const sl_tap_column *col = name ? column_named(t->rel, name, &at) : NULL;
-        if (!col || !wanted(t, at))
-            continue;
-        sl_jsonw_keyz(w, name);
-        if (write_value(st, col, json_object_get(e, "value"), err) != 0)
-            return -1;
-    }
-    if (!json_is_array(old) || cols == old)
-        return 0;
-    for (size_t k = 0; k < t->nwant; k++) {
-        const sl_tap_column *col = &t->rel->cols[t->want[k]];
-        json_t *o = entry_named(old, col->name);
-        if (entry_named(cols, col->name) || !o)
+        const sl_tap_column *col = column_named(t->rel, ch->cols[i].name, &at);
+        if (ch->cols[i].from_old || !col || !wanted(t, at))
             continue;
         sl_jsonw_keyz(w, col->name);
-        if (write_value(st, col, json_object_get(o, "value"), err) != 0)
+        if (write_value(st, col, &ch->cols[i], err) != 0)
+            return -1;
+    }
+    for (size_t k = 0; k < t->nwant; k++) {
+        const sl_tap_column *col = &t->rel->cols[t->want[k]];
+        const change_col *o = change_col_named(ch, col->name, true);
+        if (!o || change_col_named(ch, col->name, false))
+            continue;
+        sl_jsonw_keyz(w, col->name);
+        if (write_value(st, col, o, err) != 0)
             return -1;
     }
     return 0;
@@ -411,15 +528,12 @@ write_columns(stream *st, const sl_tap_logical_table *t, json_t *cols, json_t *o
 
 /* Whether an insert's or update's columns name one the stream's relation does not have. */
 static bool
-has_new_column(const sl_tap_logical_table *t, json_t *cols)
+has_new_column(const sl_tap_logical_table *t, const change *ch)
 {
-    size_t i, at;
-    json_t *e;
-    json_array_foreach(cols, i, e) {
-        const char *name = json_string_value(json_object_get(e, "name"));
-        if (name && !column_named(t->rel, name, &at))
+    size_t at;
+    for (size_t i = 0; i < ch->ncols; i++)
+        if (!ch->cols[i].from_old && !column_named(t->rel, ch->cols[i].name, &at))
             return true;
-    }
     return false;
 }
 
@@ -434,20 +548,19 @@ bookmark_version(stream *st, const sl_tap_logical_table *t, sl_error *err)
 }
 
 static int
-write_record(stream *st, size_t ti, char action, json_t *msg, sl_lsn lsn, sl_error *err)
+write_record(stream *st, const change *ch, sl_error *err)
 {
     const sl_tap_logical_args *a = st->a;
+    size_t ti = ch->table;
     sl_tap_logical_table *t = &a->tables[ti];
-    json_t *cols = json_object_get(msg, action == 'D' ? "identity" : "columns");
-    json_t *old = json_object_get(msg, "identity");
-    const char *ts = json_string_value(json_object_get(msg, "timestamp"));
+    const char *ts = ch->commit_time;
     char extracted[32];
-    if (!json_is_array(cols) || !ts || !singer_time(ts, extracted)) {
-        sl_error_set(err, SL_E_SERVER, "wal2json sent a change of stream \"%s\" without its "
-                     "columns or commit time", t->s->tap_stream_id);
+    if (!ts || !singer_time(ts, extracted)) {
+        sl_error_set(err, SL_E_SERVER, "the replication slot sent a change of stream \"%s\" "
+                     "without its commit time", t->s->tap_stream_id);
         return -1;
     }
-    if (action != 'D' && has_new_column(t, cols)) {
+    if (ch->action != 'D' && has_new_column(t, ch)) {
         SL_INFO("stream \"%s\": a change names a new column, reading the table again",
                 t->s->tap_stream_id);
         if (a->replan(a->ctx, ti, err) != 0)
@@ -468,10 +581,10 @@ write_record(stream *st, size_t ti, char action, json_t *msg, sl_lsn lsn, sl_err
     sl_jsonw_string(w, st->stream_name.data, st->stream_name.len);
     sl_jsonw_keyz(w, "record");
     sl_jsonw_object_begin(w);
-    int rc = write_columns(st, t, cols, old, err);
+    int rc = write_columns(st, t, ch, err);
     if (rc == 0) {
         sl_jsonw_keyz(w, "_sdc_deleted_at");
-        if (action == 'D')
+        if (ch->action == 'D')
             rc = sl_tap_value_write(w, &deleted_at_col, ts, strlen(ts), err);
         else
             sl_jsonw_null(w);
@@ -484,7 +597,7 @@ write_record(stream *st, size_t ti, char action, json_t *msg, sl_lsn lsn, sl_err
     }
     if (a->cfg->debug_lsn) {
         char text[24];
-        snprintf(text, sizeof text, "%" PRIu64, lsn);
+        snprintf(text, sizeof text, "%" PRIu64, ch->lsn);
         sl_jsonw_keyz(w, "_sdc_lsn");
         sl_jsonw_stringz(w, text);
     }
@@ -522,10 +635,8 @@ emit_state(stream *st, sl_error *err)
 }
 
 static ssize_t
-table_of(const stream *st, json_t *msg)
+table_named(const stream *st, const char *schema, const char *table)
 {
-    const char *schema = json_string_value(json_object_get(msg, "schema"));
-    const char *table = json_string_value(json_object_get(msg, "table"));
     for (size_t i = 0; schema && table && i < st->a->ntables; i++) {
         const sl_tap_stream *s = st->a->tables[i].s;
         if (strcmp(s->schema_name, schema) == 0 && strcmp(s->table_name, table) == 0)
@@ -534,9 +645,104 @@ table_of(const stream *st, json_t *msg)
     return -1;
 }
 
+static void
+change_reset(stream *st, char action, size_t ti, sl_lsn lsn, const char *commit_time)
+{
+    st->ch.action = action;
+    st->ch.table = ti;
+    st->ch.lsn = lsn;
+    st->ch.commit_time = commit_time;
+    st->ch.ncols = 0;
+}
+
+static void
+change_add(stream *st, const char *name, const char *text, size_t len, bool from_old)
+{
+    if (st->ch.ncols == st->ch_cap) {
+        st->ch_cap = st->ch_cap ? 2 * st->ch_cap : 16;
+        st->ch.cols = sl_realloc(st->ch.cols, st->ch_cap * sizeof *st->ch.cols);
+    }
+    st->ch.cols[st->ch.ncols++] = (change_col){name, text, len, from_old};
+}
+
+/* The change in st->ch: its RECORD, counted. */
+static int
+take_change(stream *st, sl_error *err)
+{
+    int rc = write_record(st, &st->ch, err);
+    st->since_state++;
+    st->changes++;
+    st->table_changes[st->ch.table]++;
+    st->last_change = sl_clock_s();
+    if (rc == 0 && st->a->out->len >= ((size_t)1 << 20))
+        rc = st->a->flush(st->a->ctx, err);
+    return rc;
+}
+
+/* A commit ending at end: what came before is emitted. */
+static int
+take_commit(stream *st, sl_lsn end, sl_error *err)
+{
+    st->in_tx = false;
+    st->committed = end;
+    return st->since_state >= st->a->cfg->itersize ? emit_state(st, err) : 0;
+}
+
+/* The entries of a wal2json column list, those also named in skip left out (NULL: none). */
+static int
+wal2json_add(stream *st, json_t *list, json_t *skip, sl_error *err)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(list, i, e) {
+        const char *name = json_string_value(json_object_get(e, "name"));
+        json_t *v = json_object_get(e, "value");
+        if (!name || (skip && entry_named(skip, name)))
+            continue;
+        if (json_is_null(v))
+            change_add(st, name, NULL, 0, skip != NULL);
+        else if (json_is_true(v) || json_is_false(v))
+            change_add(st, name, json_is_true(v) ? "t" : "f", 1, skip != NULL);
+        else if (json_is_string(v))
+            change_add(st, name, json_string_value(v), json_string_length(v), skip != NULL);
+        else {
+            sl_error_set(err, SL_E_SERVER, "wal2json sent a value of column \"%s\" that is "
+                         "neither a string, a number, a boolean nor null", name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* A wal2json change: the new row's columns ("identity" for a delete), then the old row's
+ * that the new one lacks (its unchanged out-of-line values under REPLICA IDENTITY FULL). */
+static int
+wal2json_change(stream *st, json_t *msg, char action, sl_lsn lsn, sl_error *err)
+{
+    ssize_t ti = table_named(st, json_string_value(json_object_get(msg, "schema")),
+                             json_string_value(json_object_get(msg, "table")));
+    if (ti < 0)
+        return 0;
+    json_t *cols = json_object_get(msg, action == 'D' ? "identity" : "columns");
+    json_t *old = json_object_get(msg, "identity");
+    if (!json_is_array(cols)) {
+        sl_error_set(err, SL_E_SERVER, "wal2json sent a change of stream \"%s\" without its "
+                     "columns", st->a->tables[ti].s->tap_stream_id);
+        return -1;
+    }
+    change_reset(st, action, (size_t)ti, lsn,
+                 json_string_value(json_object_get(msg, "timestamp")));
+    if (wal2json_add(st, cols, NULL, err) != 0 ||
+        (action != 'D' && json_is_array(old) && wal2json_add(st, old, cols, err) != 0)) {
+        sl_error_prefix(err, "stream \"%s\"", st->a->tables[ti].s->tap_stream_id);
+        return -1;
+    }
+    return take_change(st, err);
+}
+
 /* One wal2json message. */
 static int
-take(stream *st, const sl_repl_msg *m, sl_error *err)
+take_wal2json(stream *st, const sl_repl_msg *m, sl_error *err)
 {
     if (m->len > SL_TAP_LOGICAL_MAX_MESSAGE) {
         sl_error_set(err, SL_E_UNSUPPORTED, "a wal2json message of %zu bytes is over the %zu "
@@ -552,7 +758,7 @@ take(stream *st, const sl_repl_msg *m, sl_error *err)
     if (!action || !action[0]) {
         json_decref(msg);
         sl_error_set(err, SL_E_SERVER, "the replication slot sent a message that is not "
-                     "wal2json's format-version 2 (is the slot's plugin %s?)", PLUGIN);
+                     "wal2json's format-version 2 (is the slot's plugin wal2json?)");
         return -1;
     }
     int rc = 0;
@@ -561,26 +767,13 @@ take(stream *st, const sl_repl_msg *m, sl_error *err)
         st->in_tx = true;
         break;
     case 'C':
-        st->in_tx = false;
-        st->committed = m->start;
-        if (st->since_state >= st->a->cfg->itersize)
-            rc = emit_state(st, err);
+        rc = take_commit(st, m->start, err);
         break;
     case 'I':
     case 'U':
-    case 'D': {
-        ssize_t ti = table_of(st, msg);
-        if (ti < 0)
-            break;
-        rc = write_record(st, (size_t)ti, action[0], msg, m->start, err);
-        st->since_state++;
-        st->changes++;
-        st->table_changes[ti]++;
-        st->last_change = sl_clock_s();
-        if (rc == 0 && st->a->out->len >= ((size_t)1 << 20))
-            rc = st->a->flush(st->a->ctx, err);
+    case 'D':
+        rc = wal2json_change(st, msg, action[0], m->start, err);
         break;
-    }
     default:
         break;  /* messages, truncates: not asked for */
     }
@@ -588,13 +781,109 @@ take(stream *st, const sl_repl_msg *m, sl_error *err)
     return rc;
 }
 
+/* A commit time as the server prints a timestamptz in UTC ("2026-12-03 14:43:02.8673+00"),
+ * the text wal2json sends. */
 static void
-start_options(const sl_tap_logical_args *a, sl_buf *tables, const char *opts[16])
+format_commit_time(int64_t us_since_2000, sl_buf *out)
 {
-    sl_tap_logical_add_tables(tables, a->tables, a->ntables);
+    int64_t secs = us_since_2000 / 1000000, frac = us_since_2000 % 1000000;
+    if (frac < 0) {
+        frac += 1000000;
+        secs--;
+    }
+    time_t t = (time_t)(secs + 946684800);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    sl_buf_reset(out);
+    sl_buf_printf(out, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    if (frac) {
+        char digits[8];
+        snprintf(digits, sizeof digits, "%06d", (int)frac);
+        for (size_t n = 6; digits[n - 1] == '0'; n--)
+            digits[n - 1] = '\0';
+        sl_buf_printf(out, ".%s", digits);
+    }
+    sl_buf_printf(out, "+00");
+}
+
+/* A pgoutput change: the new row's columns (the old row's for a delete: its key columns when
+ * it is only the replica identity), an unchanged out-of-line one taken from the old row when
+ * that has it. */
+static int
+pgoutput_change(stream *st, const sl_pgoutput_msg *pm, sl_lsn lsn, sl_error *err)
+{
+    const sl_pgoutput_relation *rel = pm->rel;
+    ssize_t ti = table_named(st, rel->schema, rel->name);
+    if (ti < 0)
+        return 0;
+    change_reset(st, pm->type, (size_t)ti, lsn, st->commit_time.len ? st->commit_time.data
+                                                                     : NULL);
+    for (size_t i = 0; i < rel->ncols; i++) {
+        const sl_pgoutput_value *v = pm->type == 'D' ? &pm->old[i] : &pm->new_row[i];
+        bool from_old = false;
+        if (pm->type == 'D' && pm->old_kind == 'K' && !rel->cols[i].key)
+            continue;  /* not sent: a null that is no value */
+        if (v->kind == 'u') {
+            if (!pm->old || (pm->old_kind != 'O' && !rel->cols[i].key) ||
+                pm->old[i].kind == 'u')
+                continue;
+            v = &pm->old[i];
+            from_old = true;
+        }
+        change_add(st, rel->cols[i].name, v->kind == 't' ? v->text : NULL, v->len, from_old);
+    }
+    return take_change(st, err);
+}
+
+/* One pgoutput message. */
+static int
+take_pgoutput(stream *st, const sl_repl_msg *m, sl_error *err)
+{
+    sl_pgoutput_msg pm;
+    if (sl_pgoutput_decode(st->pgo, m->data, m->len, &pm, err) != 0)
+        return -1;
+    switch (pm.type) {
+    case 'B':
+        st->in_tx = true;
+        format_commit_time(pm.commit_time, &st->commit_time);
+        return 0;
+    case 'C':
+        return take_commit(st, m->start, err);
+    case 'I':
+    case 'U':
+    case 'D':
+        return pgoutput_change(st, &pm, m->start, err);
+    default:
+        return 0;  /* relations (kept by the decoder), types, origins, truncates */
+    }
+}
+
+static int
+take(stream *st, const sl_repl_msg *m, sl_error *err)
+{
+    return st->pgo ? take_pgoutput(st, m, err) : take_wal2json(st, m, err);
+}
+
+/* The options of START_REPLICATION; text holds what they point to. */
+static void
+start_options(const sl_tap_logical_args *a, sl_conn *c, sl_buf *text, const char *opts[16])
+{
+    if (a->cfg->logical_decoding_plugin == SL_TAP_PLUGIN_PGOUTPUT) {
+        /* publication_names is a list of identifiers: the name goes quoted */
+        char *name = sl_tap_logical_publication_name(a->cfg);
+        char *q = sl_conn_quote_ident(c, name);
+        sl_buf_printf(text, "%s", q ? q : "\"\"");
+        free(q);
+        free(name);
+        const char *o[] = {"proto_version", "1", "publication_names", text->data, NULL};
+        memcpy(opts, o, sizeof o);
+        return;
+    }
+    sl_tap_logical_add_tables(text, a->tables, a->ntables);
     const char *o[] = {"format-version", "2", "include-transaction", "1", "include-timestamp",
                        "1", "include-types", "0", "actions", "insert,update,delete",
-                       "add-tables", tables->data, NULL};
+                       "add-tables", text->data, NULL};
     memcpy(opts, o, sizeof o);
 }
 
@@ -672,7 +961,7 @@ open_stream(stream *st, sl_conn **conn, sl_repl_stream **rs, sl_error *err)
                      "bookmarks of the state point into it (was it dropped?)", slot);
         goto done;
     }
-    if (check_plugin(&info, slot, err) != 0)
+    if (check_plugin(&info, slot, a->cfg, err) != 0)
         goto done;
     char from[SL_LSN_TEXT], to[SL_LSN_TEXT], confirmed[SL_LSN_TEXT];
     sl_lsn_format(st->start, from);
@@ -683,7 +972,7 @@ open_stream(stream *st, sl_conn **conn, sl_repl_stream **rs, sl_error *err)
                 "between are no longer on the server", slot, confirmed, from);
     SL_INFO("streaming %zu LOG_BASED streams from slot %s at %s (the run started at %s)",
             a->ntables, slot, from, to);
-    start_options(a, &tables, opts);
+    start_options(a, *conn, &tables, opts);
     rc = sl_repl_start(rs, *conn, slot, st->start, opts,
                        (int)(a->cfg->poll_interval * 1000), err);
 done:
@@ -727,6 +1016,8 @@ sl_tap_logical_stream(const sl_tap_logical_args *a, sl_error *err)
     sl_conn *conn = NULL;
     sl_repl_stream *rs = NULL;
     int rc = -1;
+    if (a->cfg->logical_decoding_plugin == SL_TAP_PLUGIN_PGOUTPUT)
+        st.pgo = sl_pgoutput_new();
     st.start = st.committed = smallest_lsn(a);
     st.last_change = sl_clock_s();
     for (size_t i = 0; i < a->ntables; i++)
@@ -749,6 +1040,9 @@ done:
     sl_conn_close(conn);
     sl_buf_free(&st.quoted);
     sl_buf_free(&st.stream_name);
+    sl_buf_free(&st.commit_time);
+    sl_pgoutput_free(st.pgo);
+    free(st.ch.cols);
     free(st.table_changes);
     return rc;
 }

@@ -1,4 +1,5 @@
-/* tap/logical.h: LOG_BASED streams (change data capture) from a wal2json replication slot, as
+/* tap/logical.h: LOG_BASED streams (change data capture) from a wal2json or pgoutput
+ * replication slot (logical_decoding_plugin), as
  * pipelinewise-tap-postgres runs them (tap_postgres/__init__.py sync_method_for_streams and
  * sync_strategies/logical_replication.py), on pg/replication.h.
  *
@@ -32,6 +33,11 @@
  * stored out of line (TOAST) is not in the change: it is taken from the old row when the
  * table's REPLICA IDENTITY is FULL and otherwise left out of the RECORD, never sent as null.
  * A delete carries the replica identity's columns (the primary key by default).
+ * pgoutput (pg/pgoutput.h, proto_version 1, publication_names: the publication) gives the
+ * same changes: its values are the same output text, a delete's key columns come from the
+ * old row 'K' (its other columns are not values), an unchanged out-of-line value from an old
+ * row 'O'; the commit time is the transaction's begin message's. Both become one change
+ * (action, stream, columns, commit time, lsn) that one writer makes a RECORD of.
  * A change naming a column the stream does not know re-reads the table (a SCHEMA follows,
  * as pipelinewise re-discovers). Changes of other tables are skipped.
  *
@@ -106,6 +112,16 @@ typedef struct sl_tap_logical_table {
     size_t *want;               /* indices into rel->cols of the synced columns */
     size_t nwant;
 } sl_tap_logical_table;
+
+/* pgoutput's publication: publication_name, else the slot's name without the lookup of an
+ * older one (pipelinewise_<dbname>[_<tap_id>]). The caller frees it. */
+char *sl_tap_logical_publication_name(const sl_tap_config *cfg);
+/* Creates the publication FOR TABLE these tables when it does not exist (nothing when n is 0);
+ * SL_E_USAGE naming the tables an existing one does not publish. Runs before the slot is made:
+ * pgoutput reads the publication as of each change's position. */
+SL_MUSTCHECK int sl_tap_logical_publication(sl_conn *c, const sl_tap_config *cfg,
+                                            const sl_tap_logical_table *t, size_t n,
+                                            sl_error *err);
 
 typedef struct sl_tap_logical_args {
     const sl_tap_config *cfg;

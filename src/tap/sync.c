@@ -1067,11 +1067,6 @@ any_log(const plan *plans, size_t n, log_mode mode)
 static int
 check_logical_config(const sl_tap_config *cfg, sl_error *err)
 {
-    if (cfg->logical_decoding_plugin != SL_TAP_PLUGIN_WAL2JSON) {
-        sl_error_set(err, SL_E_UNSUPPORTED, "LOG_BASED streams read wal2json slots; "
-                     "logical_decoding_plugin pgoutput is not supported yet");
-        return -1;
-    }
     if (cfg->use_secondary) {
         /* the copy would read a replica that the primary's snapshot and WAL position do not
          * describe */
@@ -1080,6 +1075,23 @@ check_logical_config(const sl_tap_config *cfg, sl_error *err)
         return -1;
     }
     return 0;
+}
+
+/* pgoutput streams what its publication publishes: every LOG_BASED table of the run. */
+static int
+ensure_publication(sl_conn *c, const sl_tap_config *cfg, const plan *plans, size_t n,
+                   sl_error *err)
+{
+    if (cfg->logical_decoding_plugin != SL_TAP_PLUGIN_PGOUTPUT)
+        return 0;
+    sl_tap_logical_table *t = sl_calloc(n + 1, sizeof *t);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!plans[i].skip && plans[i].log != LOG_NONE)
+            t[m++] = (sl_tap_logical_table){plans[i].s, plans[i].rel, NULL, 0};
+    int rc = sl_tap_logical_publication(c, cfg, t, m, err);
+    free(t);
+    return rc;
 }
 
 /* ---- diagnostic_mode -------------------------------------------------------------------- */
@@ -1169,7 +1181,8 @@ sl_tap_sync(sl_conn *c, const sl_tap_sync_args *a, sl_error *err)
     if (any_log(plans, n, LOG_NONE) && check_logical_config(a->cfg, err) != 0)
         goto done;
     if (any_log(plans, n, LOG_NONE) && (sl_tap_logical_check_server(c, err) != 0 ||
-                                        sl_tap_logical_current_lsn(c, &end_lsn, err) != 0))
+                                        sl_tap_logical_current_lsn(c, &end_lsn, err) != 0 ||
+                                        ensure_publication(c, a->cfg, plans, n, err) != 0))
         goto done;
     if (any_log(plans, n, LOG_INITIAL) && begin_snapshot(&r, &snap, err) != 0)
         goto done;
