@@ -340,8 +340,9 @@ read_created(sl_pgarchive *a, sl__pgar_reader *r, sl_error *err)
         if (read_int32(r, &t[i], err) != 0)
             return -1;
     }
-    snprintf(a->created, sizeof a->created, "%04lld-%02d-%02d %02d:%02d:%02d",
-             (long long)t[5] + 1900, t[4] + 1, t[3], t[2], t[1], t[0]);
+    /* fields of any value (a damaged header) are printed, never overflowed */
+    snprintf(a->created, sizeof a->created, "%04lld-%02lld-%02d %02d:%02d:%02d",
+             (long long)t[5] + 1900, (long long)t[4] + 1, t[3], t[2], t[1], t[0]);
     return 0;
 }
 
