@@ -412,8 +412,11 @@ gzip_whole_member(sl_inflater *z, const unsigned char **in, size_t *in_len, unsi
     if (!z->boundary || z->fast_failed || *out_len != 0 || out_cap < FAST_MIN_OUT ||
         *in_len < 18)
         return false;
-    if ((*in)[3] & 0x02)
-        return false;  /* FHCRC: zlib checks the header's CRC */
+    /* only what zlib takes too: the magic, deflate, no header CRC (zlib checks it, ISA-L does
+     * not) and no reserved flag (zlib refuses them, ISA-L does not look) */
+    const unsigned char *h = *in;
+    if (h[0] != 0x1f || h[1] != 0x8b || h[2] != 8 || (h[3] & 0xe2) != 0)
+        return false;
     struct inflate_state *st = z->fast;
     isal_inflate_init(st);
     st->crc_flag = ISAL_GZIP;
