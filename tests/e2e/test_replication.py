@@ -7,6 +7,8 @@ import subprocess
 
 import pytest
 
+from tapkit import drop_slots
+
 DRIVER = os.path.join(os.path.dirname(os.environ.get("SLUICE_BIN") or os.path.join(
     os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "build",
     "sluice")), "repl_driver")
@@ -24,12 +26,7 @@ def db(pg, fresh_db):
     pg.execute("CREATE TABLE t (id int PRIMARY KEY, v text)", dbname=name)
     slots = []
     yield name, slots
-    while pg.query("SELECT count(pg_terminate_backend(active_pid)) FROM pg_replication_slots "
-                   f"WHERE database = '{name}' AND active")[0][0]:
-        pass
-    for s in slots:
-        pg.execute(f"SELECT pg_drop_replication_slot('{s}') FROM pg_replication_slots "
-                   f"WHERE slot_name = '{s}'")
+    drop_slots(pg, name)
 
 
 def create_slot(pg, db, slots, name):

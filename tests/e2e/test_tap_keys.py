@@ -7,6 +7,7 @@ import os
 import re
 
 import pytest
+from tapkit import discover, run_tap, write_json
 
 KEYS_SQL = r"""
 CREATE VIEW wm AS SELECT pg_catalog.current_setting('work_mem') AS v;
@@ -25,26 +26,11 @@ NEW_KEYS = {"work_mem": "string", "poll_interval": "number", "fast_sync": "boole
             "diagnostic_mode": "boolean"}
 
 
-def write_json(path, doc):
-    path.write_text(json.dumps(doc))
-    return path
-
-
 def config(tmp_path, pg, dbname, **over):
     cfg = {"host": pg.host, "port": pg.port, "user": pg.user, "password": pg.password,
            "dbname": dbname, "logical_poll_total_seconds": 120}
     cfg.update(over)
     return write_json(tmp_path / "config.json", cfg)
-
-
-def run_tap(sluice, *args):
-    return sluice.run("tap", *args, env={"PGPASSFILE": "/nonexistent"})
-
-
-def discover(sluice, cfg):
-    proc = run_tap(sluice, "--config", cfg, "--discover")
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
 
 
 def select(catalog, *selections):

@@ -8,10 +8,10 @@ import signal
 import subprocess
 import threading
 
-import jsonschema
 import pytest
 
 from pgcluster import BINDIR, PgCluster, server_knows
+from tapkit import check_validates, drop_slots, parse_messages, run_tap, write_json
 
 ITEMS_SQL = r"""
 CREATE TABLE items (id integer PRIMARY KEY, name text, amount numeric, at_tz timetz,
@@ -23,20 +23,6 @@ CREATE TABLE other (id integer PRIMARY KEY, v text);
 """
 BIG = "x" * 50000
 MANY_DIGITS = "12345678901234567890.123456789012345678901"
-
-
-def write_json(path, doc):
-    path.write_text(json.dumps(doc))
-    return path
-
-
-def run_tap(sluice, *args):
-    return sluice.run("tap", *args, env={"PGPASSFILE": "/nonexistent"})
-
-
-def parse_messages(text):
-    assert text.endswith("\n") or text == ""
-    return [json.loads(line, parse_float=decimal.Decimal) for line in text.splitlines()]
 
 
 def slot_of(db):
@@ -99,13 +85,7 @@ def tap(sluice, pg, fresh_db, tmp_path):
     db = fresh_db("tlog")
     pg.execute(ITEMS_SQL, dbname=db)
     yield Tap(sluice, pg, db, tmp_path)
-    # A run or pg_recvlogical killed by the test may leave its walsender holding a slot for a
-    # moment: end it, wait until the slots are free, then drop them.
-    while pg.query("SELECT count(pg_terminate_backend(active_pid)) FROM pg_replication_slots "
-                   f"WHERE database = '{db}' AND active")[0][0]:
-        pass
-    pg.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
-               f"WHERE database = '{db}'")
+    drop_slots(pg, db)
 
 
 def records(messages):
@@ -114,17 +94,6 @@ def records(messages):
 
 def states(messages):
     return [m["value"] for m in messages if m["type"] == "STATE"]
-
-
-def check_validates(messages):
-    schemas = {}
-    for m in messages:
-        if m["type"] == "SCHEMA":
-            schemas[m["stream"]] = jsonschema.Draft4Validator(m["schema"])
-        elif m["type"] == "RECORD":
-            with decimal.localcontext() as ctx:
-                ctx.prec = 200  # multipleOf of a 42-digit numeric
-                schemas[m["stream"]].validate(m["record"])
 
 
 def bookmark(state):

@@ -4,6 +4,8 @@ bookmarks as wal2json gives), and the publication pgoutput streams from: made fo
 LOG_BASED tables when missing, an existing one lacking a table refused by name."""
 import pytest
 
+from tapkit import drop_slots
+
 # Collected again here, with this module's tap fixture (a pgoutput config).
 from test_tap_logical import (  # noqa: F401
     ITEMS_SQL, Tap, parse_messages, records, slot_of, states,
@@ -13,14 +15,6 @@ from test_tap_logical import (  # noqa: F401
     test_resume_after_kill_loses_and_repeats_nothing,
     test_same_state_twice_emits_the_same_changes,
 )
-
-
-def drop_slots(pg, db):
-    while pg.query("SELECT count(pg_terminate_backend(active_pid)) FROM pg_replication_slots "
-                   f"WHERE database = '{db}' AND active")[0][0]:
-        pass
-    pg.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
-               f"WHERE database = '{db}'")
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ import os
 import signal
 import subprocess
 
-import jsonschema
 import pytest
+from tapkit import check_validates, config, discover, parse_messages, run_tap, write_json
 
 TABLES_SQL = r"""
 CREATE TABLE ints (id integer PRIMARY KEY, small smallint, big bigint, skipped integer);
@@ -41,28 +41,6 @@ CREATE VIEW texts_view AS SELECT id, body FROM texts;
 HOSTILE = 'we"ird tab le'
 
 
-def write_json(path, doc):
-    path.write_text(json.dumps(doc))
-    return path
-
-
-def config(tmp_path, pg, dbname, **over):
-    cfg = {"host": pg.host, "port": pg.port, "user": pg.user, "password": pg.password,
-           "dbname": dbname}
-    cfg.update(over)
-    return write_json(tmp_path / "config.json", cfg)
-
-
-def run_tap(sluice, *args):
-    return sluice.run("tap", *args, env={"PGPASSFILE": "/nonexistent"})
-
-
-def discover(sluice, cfg):
-    proc = run_tap(sluice, "--config", cfg, "--discover")
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
-
-
 def stream_md(stream):
     return next(m["metadata"] for m in stream["metadata"] if m["breadcrumb"] == [])
 
@@ -78,12 +56,6 @@ def select(catalog, tap_stream_id, method, **extra):
             stream_md(stream).update({"selected": True, "replication-method": method}, **extra)
             return stream
     raise AssertionError(f"no stream {tap_stream_id} in the catalog")
-
-
-def parse_messages(text):
-    """Every line one JSON message; numbers as Decimal, as a Singer target reads them."""
-    assert text.endswith("\n") or text == ""
-    return [json.loads(line, parse_float=decimal.Decimal) for line in text.splitlines()]
 
 
 def sync(sluice, tmp_path, cfg, catalog, state=None, name="catalog.json"):
@@ -102,17 +74,6 @@ def records(messages, stream):
 
 def last_state(messages):
     return [m for m in messages if m["type"] == "STATE"][-1]["value"]
-
-
-def check_validates(messages):
-    """Every RECORD validates against the last SCHEMA of its stream, sent before it."""
-    schemas = {}
-    for m in messages:
-        if m["type"] == "SCHEMA":
-            schemas[m["stream"]] = jsonschema.Draft4Validator(m["schema"])
-        elif m["type"] == "RECORD":
-            assert m["stream"] in schemas, f"RECORD before the SCHEMA of {m['stream']}"
-            schemas[m["stream"]].validate(m["record"])
 
 
 def check_stream_shape(messages, stream, first_run=True):
