@@ -130,6 +130,7 @@ typedef struct sl_tap_logical_args {
     sl_tap_logical_table *tables;
     size_t ntables;
     sl_lsn end_lsn;             /* the position taken when the run started */
+    sl_conn *lookup;            /* the primary: which partitioned table a partition is of */
     /* messages are appended to out through w; flush sends them on */
     sl_buf *out;
     sl_jsonw *w;
