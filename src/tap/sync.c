@@ -1030,8 +1030,8 @@ stream_logical(run *r, plan *plans, size_t n, sl_lsn end_lsn, sl_error *err)
         return 0;
     const sl_tap_logical_args la = {
         .cfg = r->a->cfg, .conn = r->a->logical, .state = r->a->state, .tables = r->ltables,
-        .ntables = m, .end_lsn = end_lsn, .lookup = r->pc, .out = &r->out, .w = &r->w, .flush = hook_flush,
-        .schema = hook_schema, .replan = hook_replan, .ctx = r};
+        .ntables = m, .end_lsn = end_lsn, .lookup = r->pc, .out = &r->out, .w = &r->w,
+        .flush = hook_flush, .schema = hook_schema, .replan = hook_replan, .ctx = r};
     return sl_tap_logical_stream(&la, err);
 }
 
