@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import Sluice
-from pgcluster import PgCluster, _free_port
+from pgcluster import PgCluster
 from tapkit import check_validates, drop_slots, parse_messages, run_tap, write_json
 from test_tap_logical import Tap, records, slot_of, states
 
@@ -80,17 +80,18 @@ def test_use_secondary_reads_the_replica(primary, replica, db, tmp_path, method)
     assert ids(parse_messages(tap.run(None).stdout)) == [1, 2]
 
 
-def test_use_secondary_unreachable_fails_naming_the_secondary(primary, replica, db, tmp_path):
-    port, lock = _free_port()  # nothing listens there: a replica that is down
+def test_use_secondary_stopped_fails_naming_the_secondary(primary, db, tmp_path):
+    down = primary.standby(name="tapsec-down")
     try:
+        down.stop()
         tap = Tap(Sluice(primary), primary, db, tmp_path, use_secondary=True,
-                  secondary_host=replica.host, secondary_port=port)
+                  secondary_host=down.host, secondary_port=down.port)
         proc = tap.run(None, ok=False)
     finally:
-        lock.close()
+        down.destroy()
     assert proc.returncode != 0
-    assert f"use_secondary: the secondary (secondary_host, secondary_port): could not connect to " \
-           f"127.0.0.1:{port}" in proc.stderr
+    assert "use_secondary: the secondary (secondary_host, secondary_port): could not connect " \
+           f"to 127.0.0.1:{down.port}" in proc.stderr
     assert proc.stdout == ""
 
 
@@ -99,9 +100,11 @@ def slot_exists(primary, db):
                          f"'{slot_of(db)}'")[0][0] == 1
 
 
+@pytest.mark.parametrize("plugin", ["wal2json", "pgoutput"])
 def test_log_based_copies_from_the_replica_once_it_has_replayed_the_slots_position(
-        primary, replica, db, tmp_path):
-    tap = secondary_tap(primary, replica, db, tmp_path, "LOG_BASED")
+        primary, replica, db, tmp_path, plugin):
+    tap = secondary_tap(primary, replica, db, tmp_path, "LOG_BASED",
+                        logical_decoding_plugin=plugin)
     replica.pause_replay()
     tap.sql("INSERT INTO items VALUES (2, 'two')")  # before the slot: the copy must have it
     run = subprocess.Popen([tap.sluice.bin, "tap", *map(str, tap.args(None))],
