@@ -1035,6 +1035,19 @@ stream_logical(run *r, plan *plans, size_t n, sl_lsn end_lsn, sl_error *err)
     return sl_tap_logical_stream(&la, err);
 }
 
+/* use_secondary: the secondary is a standby (in recovery), else there is no replay to wait
+ * for and no telling that it holds the primary's data. */
+static int
+check_standby(sl_conn *c, bool standby, sl_error *err)
+{
+    if (standby)
+        return 0;
+    sl_error_set(err, SL_E_USAGE, "secondary %s is not a standby (pg_is_in_recovery() is false): "
+                 "LOG_BASED streams with use_secondary copy from a replica of the primary",
+                 sl_conn_describe(c));
+    return -1;
+}
+
 /* use_secondary: the replica has replayed the primary's WAL up to lsn, so that a snapshot
  * taken on it from now on sees every transaction committed before lsn (replay only moves
  * forward). Polled, up to secondary_catchup_seconds. */
@@ -1060,12 +1073,8 @@ wait_for_replay(run *r, sl_lsn lsn, sl_error *err)
         char have[SL_LSN_TEXT];
         snprintf(have, sizeof have, "%s", known ? PQgetvalue(res, 0, 1) : "none");
         PQclear(res);
-        if (!standby) {
-            sl_error_set(err, SL_E_USAGE, "secondary %s is not a standby (pg_is_in_recovery() is "
-                         "false): LOG_BASED streams with use_secondary copy from a replica of "
-                         "the primary", sl_conn_describe(r->c));
+        if (check_standby(r->c, standby, err) != 0)
             return -1;
-        }
         if (known && at >= lsn) {
             SL_INFO("secondary %s has replayed up to %s, past the slot's position %s: the "
                     "initial copy reads it", sl_conn_describe(r->c), have, want);
@@ -1155,7 +1164,15 @@ open_primary(run *r, sl_error *err)
     SL_INFO("LOG_BASED: the replication slot and WAL positions are the primary's (%s)",
             sl_conn_describe(r->own_pc));
     r->pc = r->own_pc;
-    return 0;
+    /* before any slot is made for a copy that could not be read */
+    PGresult *res = NULL;
+    if (sl_conn_query(r->c, &res, "SELECT pg_catalog.pg_is_in_recovery()", 0, NULL, err) != 0) {
+        sl_error_prefix(err, "secondary %s", sl_conn_describe(r->c));
+        return -1;
+    }
+    bool standby = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    return check_standby(r->c, standby, err);
 }
 
 /* use_secondary: an interrupted initial copy goes on on the replica once it has replayed up

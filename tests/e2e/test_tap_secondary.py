@@ -157,3 +157,15 @@ def test_log_based_replica_that_does_not_catch_up_is_an_error(primary, replica, 
     assert "secondary" in proc.stderr and "secondary_catchup_seconds" in proc.stderr
     assert str(replica.port) in proc.stderr
     assert not records(parse_messages(proc.stdout))
+
+
+def test_log_based_secondary_that_is_no_standby_is_refused(primary, db, tmp_path):
+    """A secondary out of recovery has no replay position to wait for: it is no replica."""
+    tap = Tap(Sluice(primary), primary, db, tmp_path, use_secondary=True,
+              secondary_host=primary.host, secondary_port=primary.port)
+    proc = tap.run(None, ok=False)
+    assert proc.returncode == 2, proc.stderr
+    assert f"secondary 127.0.0.1:{primary.port} " in proc.stderr
+    assert "is not a standby (pg_is_in_recovery() is false)" in proc.stderr
+    assert not records(parse_messages(proc.stdout))
+    assert not slot_exists(primary, db)  # refused before any slot is made
