@@ -440,6 +440,22 @@ def test_partitioned_table_streams_its_partitions_changes_under_its_own(
                              (6, "jp"): "f!"}
 
 
+def test_changes_of_a_relation_dropped_before_they_stream_are_warned_about(
+        sluice, pg, parts_db, tmp_path):
+    """wal2json names a change by its partition: one dropped since cannot be told to belong to
+    the stream any more, and is not skipped silently."""
+    tap = Tap(sluice, pg, parts_db, tmp_path, stream="public-events")
+    s1 = states(tap.sync())[-1]
+    tap.sql("CREATE TABLE events_mx PARTITION OF events FOR VALUES IN ('mx');"
+            "INSERT INTO events VALUES (5, 'mx', 'e')")
+    tap.sql("DROP TABLE events_mx")
+    tap.sql("INSERT INTO events VALUES (6, 'eu', 'f')")
+    proc = tap.run(s1)
+    assert [r["id"] for r in records(parse_messages(proc.stdout))] == [6]
+    assert 'changes of table "public"."events_mx", which no longer exists, are skipped' \
+        in proc.stderr
+
+
 def test_log_based_view_is_refused(sluice, pg, fresh_db, tmp_path):
     db = fresh_db("tlogv")
     pg.execute("CREATE TABLE t (id int PRIMARY KEY); CREATE VIEW v AS SELECT id FROM t",
