@@ -254,10 +254,13 @@ sync(const tap_args *a, sl_cli_common *common, sl_error *err)
         goto done;
     ci = sl_tap_config_conninfo(cfg, cfg->use_secondary);
     apply_config_opts(cfg, common);
-    if (sl_conn_open(&c, ci, &common->conn_opts, err) != 0)
+    if (sl_conn_open(&c, ci, &common->conn_opts, err) != 0) {
+        if (cfg->use_secondary)
+            sl_error_prefix(err, "use_secondary: the secondary (secondary_host, secondary_port)");
         goto done;
-    SL_INFO("syncing %zu selected streams of database \"%s\" (%s)", catalog->nstreams,
-            cfg->dbname, sl_conn_describe(c));
+    }
+    SL_INFO("syncing %zu selected streams of database \"%s\" (%s%s)", catalog->nstreams,
+            cfg->dbname, cfg->use_secondary ? "the secondary, " : "", sl_conn_describe(c));
     primary = sl_tap_config_conninfo(cfg, false);  /* replication reads the primary's slot */
     const sl_tap_sync_args args = {.cfg = cfg, .catalog = catalog, .catalog_name = a->catalog,
                                    .state = state, .emit = emit_messages,

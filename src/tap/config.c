@@ -57,6 +57,9 @@ static const key_rule rules[] = {
     RULE(use_secondary, V_FLAG, false, "read FULL_TABLE and INCREMENTAL streams from a replica"),
     RULE(secondary_host, V_STRING, false, "replica host (required with use_secondary)"),
     RULE(secondary_port, V_PORT, false, "replica port (required with use_secondary)"),
+    RULE(secondary_catchup_seconds, V_FLOAT, false,
+         "LOG_BASED with use_secondary: how long the replica may take to replay up to the "
+         "slot's position before the initial copy (300)"),
     RULE(wal2json_message_format, V_INT, false,
          "pipelinewise's wal2json format-version, 1 or 2: accepted, sluice always streams 2"),
     RULE(logical_decoding_plugin, V_PLUGIN, false,
@@ -82,6 +85,7 @@ config_new(void)
     c->itersize = 20000;
     c->wal2json_message_format = 1;
     c->poll_interval = 5;
+    c->secondary_catchup_seconds = 300;
     return c;
 }
 
@@ -397,6 +401,12 @@ sl_tap_config_parse(sl_tap_config **out, const char *text, const char *name, sl_
     if (rc == 0 && !(c->poll_interval >= 0.001 && c->poll_interval <= 86400)) {
         sl_error_set(err, SL_E_USAGE, "config \"%s\": \"poll_interval\" must be a number of "
                      "seconds from 0.001 to 86400", name);
+        rc = -1;
+    }
+    if (rc == 0 && !(c->secondary_catchup_seconds >= 0 &&
+                     c->secondary_catchup_seconds <= 86400)) {
+        sl_error_set(err, SL_E_USAGE, "config \"%s\": \"secondary_catchup_seconds\" must be a "
+                     "number of seconds from 0 to 86400", name);
         rc = -1;
     }
     if (rc != 0) {

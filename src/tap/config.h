@@ -1,8 +1,8 @@
 /* tap/config.h: the tap's config.json, read and checked once into typed fields.
  * Keys are pipelinewise-tap-postgres's, with its defaults and its required five (host, port,
  * user, password, dbname); sluice adds logical_decoding_plugin (wal2json | pgoutput),
- * publication_name, replication_slot_name, work_mem, poll_interval, fast_sync and
- * diagnostic_mode. Values are taken as leniently as pipelinewise
+ * publication_name, replication_slot_name, work_mem, poll_interval, fast_sync,
+ * diagnostic_mode and secondary_catchup_seconds. Values are taken as leniently as pipelinewise
  * takes them where that is unambiguous: a port or an integer may be a JSON number or a string
  * of digits, a flag may be true/false or the strings "true"/"false"; a JSON null counts as
  * absent.
@@ -54,6 +54,7 @@ typedef struct sl_tap_config {
     bool use_secondary;               /* false; then secondary_host and _port are required */
     char *secondary_host;
     char *secondary_port;
+    double secondary_catchup_seconds; /* 300: the replica's bound to replay to the slot */
     int64_t wal2json_message_format;  /* 1 or 2; 1 */
     sl_tap_plugin logical_decoding_plugin;
     char *publication_name;           /* NULL */

@@ -181,7 +181,10 @@ publication_exists(sl_conn *c, const char *name, bool *out, sl_error *err)
     return 0;
 }
 
-/* Appends to missing the tables (schema.table, quoted) the publication does not publish. */
+/* Appends to missing the tables (schema.table, quoted) the publication does not publish. A
+ * partitioned table is published as itself (publish_via_partition_root) or as all its leaf
+ * partitions (without it: pg_publication_tables lists the leaves, whose changes come under
+ * their own names and are mapped to their root while streaming). */
 static int
 publication_lacks(sl_conn *c, const char *name, const sl_tap_logical_table *t, size_t n,
                   sl_buf *missing, sl_error *err)
@@ -191,7 +194,15 @@ publication_lacks(sl_conn *c, const char *name, const sl_tap_logical_table *t, s
         PGresult *res = NULL;
         if (sl_conn_query(c, &res, "SELECT pg_catalog.format('%I.%I', $2::text, $3::text),"
                           " EXISTS (SELECT FROM pg_catalog.pg_publication_tables"
-                          " WHERE pubname = $1 AND schemaname = $2 AND tablename = $3)",
+                          " WHERE pubname = $1 AND schemaname = $2 AND tablename = $3)"
+                          " OR (SELECT relkind FROM pg_catalog.pg_class WHERE oid ="
+                          " pg_catalog.format('%I.%I', $2::text, $3::text)::pg_catalog.regclass)"
+                          " = 'p' AND NOT EXISTS (SELECT FROM pg_catalog.pg_partition_tree("
+                          "pg_catalog.format('%I.%I', $2::text, $3::text)::pg_catalog.regclass) l"
+                          " WHERE l.isleaf AND NOT EXISTS (SELECT FROM"
+                          " pg_catalog.pg_publication_tables p WHERE p.pubname = $1 AND"
+                          " pg_catalog.format('%I.%I', p.schemaname, p.tablename)"
+                          "::pg_catalog.regclass = l.relid))",
                           3, params, err) != 0)
             return -1;
         if (PQgetvalue(res, 0, 1)[0] != 't')
@@ -216,6 +227,9 @@ publication_create(sl_conn *c, const char *name, const sl_tap_logical_table *t, 
         free(sq);
         free(tq);
     }
+    /* a partitioned table's changes then come as its own, whichever partition holds the row
+     * (those attached later too) */
+    sl_buf_puts(&sql, " WITH (publish_via_partition_root = true)");
     SL_INFO("creating publication %s", name);
     int rc = sl_conn_exec(c, sql.data, err);
     sl_buf_free(&sql);
@@ -402,8 +416,19 @@ typedef struct change {
     sl_lsn lsn;
 } change;
 
+/* A relation changes came from that is not a stream's own table: the stream whose
+ * partitioned table it is a partition of, or -1. */
+typedef struct other_rel {
+    char *schema;
+    char *table;
+    ssize_t index;
+} other_rel;
+
 typedef struct stream {
     const sl_tap_logical_args *a;
+    bool partitioned;          /* a streamed table is partitioned: partitions are looked up */
+    other_rel *others;         /* the relations looked up so far */
+    size_t nothers;
     sl_pgoutput *pgo;          /* the decoder of a pgoutput slot; NULL for wal2json */
     change ch;
     size_t ch_cap;
@@ -645,6 +670,59 @@ table_named(const stream *st, const char *schema, const char *table)
     return -1;
 }
 
+/* The stream of the partitioned table that schema.table is a partition of (at any depth), as
+ * the catalog has it now: -1 when it is none's. A relation gone since its changes were
+ * written cannot be told: it is skipped with a warning, never silently. */
+static int
+lookup_root(stream *st, const char *schema, const char *table, ssize_t *out, sl_error *err)
+{
+    const char *params[] = {schema, table};
+    PGresult *res = NULL;
+    *out = -1;
+    if (sl_conn_query(st->a->lookup, &res,
+                      "SELECT rn.nspname, r.relname FROM pg_catalog.pg_class c"
+                      " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+                      " LEFT JOIN pg_catalog.pg_class r ON c.relispartition AND"
+                      " r.oid = pg_catalog.pg_partition_root(c.oid)"
+                      " LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace"
+                      " WHERE n.nspname = $1 AND c.relname = $2", 2, params, err) != 0) {
+        sl_error_prefix(err, "looking up the table of a change, \"%s\".\"%s\"", schema, table);
+        return -1;
+    }
+    if (PQntuples(res) == 0)
+        SL_WARN("changes of table \"%s\".\"%s\", which no longer exists, are skipped: if it was "
+                "a partition of a LOG_BASED stream's table, that stream misses them", schema,
+                table);
+    else if (!PQgetisnull(res, 0, 0))
+        *out = table_named(st, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+    if (*out >= 0)
+        SL_INFO("changes of partition \"%s\".\"%s\" go to stream \"%s\"", schema, table,
+                st->a->tables[*out].s->tap_stream_id);
+    PQclear(res);
+    return 0;
+}
+
+/* The stream a change of schema.table belongs to (-1: none): its own table's, else, when a
+ * streamed table is partitioned, its partitioned table's (the name is looked up once). */
+static int
+change_table(stream *st, const char *schema, const char *table, ssize_t *out, sl_error *err)
+{
+    *out = table_named(st, schema, table);
+    if (*out >= 0 || !st->partitioned || !schema || !table)
+        return 0;
+    for (size_t i = 0; i < st->nothers; i++) {
+        if (strcmp(st->others[i].schema, schema) == 0 && strcmp(st->others[i].table, table) == 0) {
+            *out = st->others[i].index;
+            return 0;
+        }
+    }
+    if (lookup_root(st, schema, table, out, err) != 0)
+        return -1;
+    st->others = sl_realloc(st->others, (st->nothers + 1) * sizeof *st->others);
+    st->others[st->nothers++] = (other_rel){sl_strdup(schema), sl_strdup(table), *out};
+    return 0;
+}
+
 static void
 change_reset(stream *st, char action, size_t ti, sl_lsn lsn, const char *commit_time)
 {
@@ -719,8 +797,10 @@ wal2json_add(stream *st, json_t *list, json_t *skip, sl_error *err)
 static int
 wal2json_change(stream *st, json_t *msg, char action, sl_lsn lsn, sl_error *err)
 {
-    ssize_t ti = table_named(st, json_string_value(json_object_get(msg, "schema")),
-                             json_string_value(json_object_get(msg, "table")));
+    ssize_t ti;
+    if (change_table(st, json_string_value(json_object_get(msg, "schema")),
+                     json_string_value(json_object_get(msg, "table")), &ti, err) != 0)
+        return -1;
     if (ti < 0)
         return 0;
     json_t *cols = json_object_get(msg, action == 'D' ? "identity" : "columns");
@@ -814,7 +894,9 @@ static int
 pgoutput_change(stream *st, const sl_pgoutput_msg *pm, sl_lsn lsn, sl_error *err)
 {
     const sl_pgoutput_relation *rel = pm->rel;
-    ssize_t ti = table_named(st, rel->schema, rel->name);
+    ssize_t ti;
+    if (change_table(st, rel->schema, rel->name, &ti, err) != 0)
+        return -1;
     if (ti < 0)
         return 0;
     change_reset(st, pm->type, (size_t)ti, lsn, st->commit_time.len ? st->commit_time.data
@@ -880,10 +962,16 @@ start_options(const sl_tap_logical_args *a, sl_conn *c, sl_buf *text, const char
         memcpy(opts, o, sizeof o);
         return;
     }
+    /* wal2json names a change by its partition and add-tables matches that name: a partition
+     * attached later would be filtered out unseen. With a partitioned table every change
+     * comes, and the relations that are no stream's are looked up once each. */
+    bool filter = true;
+    for (size_t i = 0; i < a->ntables; i++)
+        filter = filter && !a->tables[i].rel->partitioned;
     sl_tap_logical_add_tables(text, a->tables, a->ntables);
     const char *o[] = {"format-version", "2", "include-transaction", "1", "include-timestamp",
                        "1", "include-types", "0", "actions", "insert,update,delete",
-                       "add-tables", text->data, NULL};
+                       filter ? "add-tables" : NULL, text->data, NULL};
     memcpy(opts, o, sizeof o);
 }
 
@@ -1018,6 +1106,8 @@ sl_tap_logical_stream(const sl_tap_logical_args *a, sl_error *err)
     int rc = -1;
     if (a->cfg->logical_decoding_plugin == SL_TAP_PLUGIN_PGOUTPUT)
         st.pgo = sl_pgoutput_new();
+    for (size_t i = 0; i < a->ntables; i++)
+        st.partitioned = st.partitioned || a->tables[i].rel->partitioned;
     st.start = st.committed = smallest_lsn(a);
     st.last_change = sl_clock_s();
     for (size_t i = 0; i < a->ntables; i++)
@@ -1044,5 +1134,10 @@ done:
     sl_pgoutput_free(st.pgo);
     free(st.ch.cols);
     free(st.table_changes);
+    for (size_t i = 0; i < st.nothers; i++) {
+        free(st.others[i].schema);
+        free(st.others[i].table);
+    }
+    free(st.others);
     return rc;
 }

@@ -40,6 +40,13 @@
  * (action, stream, columns, commit time, lsn) that one writer makes a RECORD of.
  * A change naming a column the stream does not know re-reads the table (a SCHEMA follows,
  * as pipelinewise re-discovers). Changes of other tables are skipped.
+ * Partitioned tables: a change comes under its partition's name (wal2json; pgoutput with a
+ * publication without publish_via_partition_root). When a streamed table is partitioned,
+ * wal2json gets no add-tables (a partition attached later would be filtered out unseen), and
+ * each relation that is no stream's table is looked up once on the lookup connection: the
+ * stream of its pg_partition_root, or none; one gone since is skipped with a warning. The
+ * publication sluice creates publishes via the root; an existing one passes when it publishes
+ * the table or every leaf partition of it.
  *
  * Positions: the "lsn" bookmark of every streamed stream becomes the end of the last commit
  * whose changes are all emitted (an integer, as pipelinewise keeps it); a STATE carries it
@@ -130,6 +137,7 @@ typedef struct sl_tap_logical_args {
     sl_tap_logical_table *tables;
     size_t ntables;
     sl_lsn end_lsn;             /* the position taken when the run started */
+    sl_conn *lookup;            /* the primary: which partitioned table a partition is of */
     /* messages are appended to out through w; flush sends them on */
     sl_buf *out;
     sl_jsonw *w;

@@ -42,7 +42,9 @@ typedef struct plan {
 } plan;
 
 typedef struct run {
-    sl_conn *c;
+    sl_conn *c;              /* reads the streams (a replica with use_secondary) */
+    sl_conn *pc;             /* LOG_BASED's catalog, position and publication: the primary */
+    sl_conn *own_pc;         /* pc when it is not c: opened for use_secondary */
     const sl_tap_sync_args *a;
     sl_buf out;
     sl_jsonw w;
@@ -53,6 +55,7 @@ typedef struct run {
     sl_lsn initial_lsn;      /* LOG_INITIAL streams' lsn: the snapshot's position */
     plan **lplans;           /* LOG_STREAM: the plans, and what logical.c streams */
     sl_tap_logical_table *ltables;
+    bool copy_tx;            /* the initial copies' transaction is open on c */
 } run;
 
 /* ---- output ----------------------------------------------------------------------------- */
@@ -497,11 +500,9 @@ plan_stream(run *r, plan *p, sl_error *err)
                      "read)", catalog, s->tap_stream_id, s->schema_name, s->table_name);
         return -1;
     }
-    if (s->method == SL_TAP_METHOD_LOG_BASED && (p->rel->is_view || p->rel->partitioned)) {
+    if (s->method == SL_TAP_METHOD_LOG_BASED && p->rel->is_view) {
         sl_error_set(err, SL_E_USAGE, "stream \"%s\": LOG_BASED replication is not supported "
-                     "for %s; use FULL_TABLE or INCREMENTAL", s->tap_stream_id,
-                     p->rel->is_view ? "views" : "partitioned tables (wal2json names each "
-                     "change by its partition)");
+                     "for views; use FULL_TABLE or INCREMENTAL", s->tap_stream_id);
         return -1;
     }
     for (size_t i = 0; i < p->rel->ncols; i++)
@@ -989,7 +990,7 @@ hook_replan(void *ctx, size_t i, sl_error *err)
     run *r = ctx;
     plan *p = r->lplans[i];
     plan fresh = {.s = p->s, .log = p->log};
-    if (sl_tap_discover_relation(r->c, p->s->schema_name, p->s->table_name, &fresh.rel,
+    if (sl_tap_discover_relation(r->pc, p->s->schema_name, p->s->table_name, &fresh.rel,
                                  err) != 0)
         return -1;
     if (!fresh.rel) {
@@ -1029,9 +1030,93 @@ stream_logical(run *r, plan *plans, size_t n, sl_lsn end_lsn, sl_error *err)
         return 0;
     const sl_tap_logical_args la = {
         .cfg = r->a->cfg, .conn = r->a->logical, .state = r->a->state, .tables = r->ltables,
-        .ntables = m, .end_lsn = end_lsn, .out = &r->out, .w = &r->w, .flush = hook_flush,
-        .schema = hook_schema, .replan = hook_replan, .ctx = r};
+        .ntables = m, .end_lsn = end_lsn, .lookup = r->pc, .out = &r->out, .w = &r->w,
+        .flush = hook_flush, .schema = hook_schema, .replan = hook_replan, .ctx = r};
     return sl_tap_logical_stream(&la, err);
+}
+
+/* use_secondary: the secondary is a standby (in recovery), else there is no replay to wait
+ * for and no telling that it holds the primary's data. */
+static int
+check_standby(sl_conn *c, bool standby, sl_error *err)
+{
+    if (standby)
+        return 0;
+    sl_error_set(err, SL_E_USAGE, "secondary %s is not a standby (pg_is_in_recovery() is false): "
+                 "LOG_BASED streams with use_secondary copy from a replica of the primary",
+                 sl_conn_describe(c));
+    return -1;
+}
+
+/* use_secondary: the replica has replayed the primary's WAL up to lsn, so that a snapshot
+ * taken on it from now on sees every transaction committed before lsn (replay only moves
+ * forward). Polled, up to secondary_catchup_seconds. */
+static int
+wait_for_replay(run *r, sl_lsn lsn, sl_error *err)
+{
+    const sl_tap_config *cfg = r->a->cfg;
+    char want[SL_LSN_TEXT];
+    sl_lsn_format(lsn, want);
+    double t0 = sl_clock_s();
+    bool told = false;
+    for (;;) {
+        PGresult *res = NULL;
+        if (sl_conn_query(r->c, &res, "SELECT pg_catalog.pg_is_in_recovery(),"
+                                      " pg_catalog.pg_last_wal_replay_lsn()",
+                          0, NULL, err) != 0) {
+            sl_error_prefix(err, "secondary %s", sl_conn_describe(r->c));
+            return -1;
+        }
+        bool standby = PQgetvalue(res, 0, 0)[0] == 't';
+        sl_lsn at = 0;
+        bool known = !PQgetisnull(res, 0, 1) && sl_lsn_parse(PQgetvalue(res, 0, 1), &at);
+        char have[SL_LSN_TEXT];
+        snprintf(have, sizeof have, "%s", known ? PQgetvalue(res, 0, 1) : "none");
+        PQclear(res);
+        if (check_standby(r->c, standby, err) != 0)
+            return -1;
+        if (known && at >= lsn) {
+            SL_INFO("secondary %s has replayed up to %s, past the slot's position %s: the "
+                    "initial copy reads it", sl_conn_describe(r->c), have, want);
+            return 0;
+        }
+        double waited = sl_clock_s() - t0;
+        if (waited >= cfg->secondary_catchup_seconds) {
+            sl_error_set(err, SL_E_USAGE, "secondary %s has replayed the primary's WAL only up "
+                         "to %s after %.0f s, short of the replication slot's position %s that "
+                         "the initial copy must include (secondary_catchup_seconds): is it "
+                         "streaming from the primary, is replay paused?",
+                         sl_conn_describe(r->c), have, waited, want);
+            return -1;
+        }
+        if (!told)
+            SL_INFO("waiting for secondary %s to replay up to %s (it is at %s)",
+                    sl_conn_describe(r->c), want, have);
+        told = true;
+        sl_clock_sleep_ms(100, NULL, NULL);
+    }
+}
+
+/* The copies' transaction: the exported snapshot on the primary; with use_secondary a
+ * snapshot of the replica once it has replayed past the slot's position (the snapshot exists
+ * on the primary only). The replica's snapshot may then also show transactions committed
+ * after the position, which the stream sends again: at least once, never lost. */
+static int
+begin_copy_transaction(run *r, const char *snapshot, sl_error *err)
+{
+    if (r->a->cfg->use_secondary) {
+        if (wait_for_replay(r, r->initial_lsn, err) != 0)
+            return -1;
+        return sl_conn_exec(r->c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", err);
+    }
+    char *q = sl_conn_quote_literal(r->c, snapshot);
+    sl_buf sql = SL_BUF_INIT;
+    sl_buf_printf(&sql, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
+                  "SET TRANSACTION SNAPSHOT %s", q ? q : "''");
+    free(q);
+    int rc = sl_conn_exec(r->c, sql.data, err);
+    sl_buf_free(&sql);
+    return rc;
 }
 
 /* The initial copies of LOG_BASED streams read the slot's exported snapshot: the whole run of
@@ -1043,14 +1128,15 @@ begin_snapshot(run *r, sl_tap_logical_snapshot **snap, sl_error *err)
     if (sl_tap_logical_snapshot_open(snap, r->a->cfg, &r->a->logical, r->a->create_slot,
                                      &r->initial_lsn, err) != 0)
         return -1;
-    char *q = sl_conn_quote_literal(r->c, sl_tap_logical_snapshot_name(*snap));
-    sl_buf sql = SL_BUF_INIT;
-    sl_buf_printf(&sql, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
-                  "SET TRANSACTION SNAPSHOT %s", q ? q : "''");
-    free(q);
-    int rc = sl_conn_exec(r->c, sql.data, err);
-    sl_buf_free(&sql);
-    return rc;
+    if (r->a->cfg->use_secondary) {
+        /* only its position is of use: the primary's snapshot goes, and the horizon it held */
+        sl_tap_logical_snapshot_close(*snap);
+        *snap = NULL;
+    }
+    if (begin_copy_transaction(r, *snap ? sl_tap_logical_snapshot_name(*snap) : NULL, err) != 0)
+        return -1;
+    r->copy_tx = true;
+    return 0;
 }
 
 static bool
@@ -1063,18 +1149,46 @@ any_log(const plan *plans, size_t n, log_mode mode)
     return false;
 }
 
-/* What LOG_BASED does not do yet, refused before anything is emitted. */
+/* use_secondary: LOG_BASED's position, slot and publication are the primary's; a connection
+ * of its own goes there (the streams' rows are still read on the replica). */
 static int
-check_logical_config(const sl_tap_config *cfg, sl_error *err)
+open_primary(run *r, sl_error *err)
 {
-    if (cfg->use_secondary) {
-        /* the copy would read a replica that the primary's snapshot and WAL position do not
-         * describe */
-        sl_error_set(err, SL_E_UNSUPPORTED, "LOG_BASED streams with use_secondary are not "
-                     "supported yet: the initial copy must read the primary");
+    if (!r->a->cfg->use_secondary)
+        return 0;
+    if (sl_conn_open(&r->own_pc, r->a->logical.ci, r->a->logical.opts, err) != 0 ||
+        sl_conn_exec(r->own_pc, sl_tap_value_session_sql(), err) != 0) {
+        sl_error_prefix(err, "LOG_BASED with use_secondary: the primary");
         return -1;
     }
-    return 0;
+    SL_INFO("LOG_BASED: the replication slot and WAL positions are the primary's (%s)",
+            sl_conn_describe(r->own_pc));
+    r->pc = r->own_pc;
+    /* before any slot is made for a copy that could not be read */
+    PGresult *res = NULL;
+    if (sl_conn_query(r->c, &res, "SELECT pg_catalog.pg_is_in_recovery()", 0, NULL, err) != 0) {
+        sl_error_prefix(err, "secondary %s", sl_conn_describe(r->c));
+        return -1;
+    }
+    bool standby = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    return check_standby(r->c, standby, err);
+}
+
+/* use_secondary: an interrupted initial copy goes on on the replica once it has replayed up
+ * to the stream's position, as a new one does. */
+static int
+wait_for_resumed(run *r, const plan *plans, size_t n, sl_error *err)
+{
+    sl_lsn need = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (plans[i].skip || plans[i].log != LOG_RESUME)
+            continue;
+        json_t *v = sl_tap_state_get(r->a->state, plans[i].s->tap_stream_id, "lsn");
+        if (json_is_integer(v) && (sl_lsn)json_integer_value(v) > need)
+            need = (sl_lsn)json_integer_value(v);
+    }
+    return r->a->cfg->use_secondary && need ? wait_for_replay(r, need, err) : 0;
 }
 
 /* pgoutput streams what its publication publishes: every LOG_BASED table of the run. */
@@ -1155,7 +1269,7 @@ log_diagnostics(sl_conn *c, const plan *plans, size_t n, sl_error *err)
 int
 sl_tap_sync(sl_conn *c, const sl_tap_sync_args *a, sl_error *err)
 {
-    run r = {.c = c, .a = a, .out = SL_BUF_INIT, .row = SL_COPYROW_INIT,
+    run r = {.c = c, .pc = c, .a = a, .out = SL_BUF_INIT, .row = SL_COPYROW_INIT,
              .stream_name = SL_BUF_INIT};
     size_t n = a->catalog->nstreams;
     plan *plans = sl_calloc(n + 1, sizeof *plans);
@@ -1178,11 +1292,11 @@ sl_tap_sync(sl_conn *c, const sl_tap_sync_args *a, sl_error *err)
     if (a->cfg->diagnostic_mode && log_diagnostics(c, plans, n, err) != 0)
         goto done;
     sl_lsn end_lsn = 0;
-    if (any_log(plans, n, LOG_NONE) && check_logical_config(a->cfg, err) != 0)
-        goto done;
-    if (any_log(plans, n, LOG_NONE) && (sl_tap_logical_check_server(c, err) != 0 ||
-                                        sl_tap_logical_current_lsn(c, &end_lsn, err) != 0 ||
-                                        ensure_publication(c, a->cfg, plans, n, err) != 0))
+    if (any_log(plans, n, LOG_NONE) && (open_primary(&r, err) != 0 ||
+                                        sl_tap_logical_check_server(r.pc, err) != 0 ||
+                                        sl_tap_logical_current_lsn(r.pc, &end_lsn, err) != 0 ||
+                                        ensure_publication(r.pc, a->cfg, plans, n, err) != 0 ||
+                                        wait_for_resumed(&r, plans, n, err) != 0))
         goto done;
     if (any_log(plans, n, LOG_INITIAL) && begin_snapshot(&r, &snap, err) != 0)
         goto done;
@@ -1190,9 +1304,10 @@ sl_tap_sync(sl_conn *c, const sl_tap_sync_args *a, sl_error *err)
     for (size_t i = 0; i < n; i++)
         if (!plans[i].skip && plans[i].log != LOG_STREAM && sync_stream(&r, &plans[i], err) != 0)
             goto done;
-    if (snap) {
+    if (r.copy_tx) {
         if (sl_conn_exec(c, "COMMIT", err) != 0)
             goto done;
+        r.copy_tx = false;
         sl_tap_logical_snapshot_close(snap);
         snap = NULL;
     }
@@ -1201,6 +1316,7 @@ sl_tap_sync(sl_conn *c, const sl_tap_sync_args *a, sl_error *err)
     rc = flush(&r, err);
 done:
     sl_tap_logical_snapshot_close(snap);
+    sl_conn_close(r.own_pc);
     free(r.lplans);
     free(r.ltables);
     free(current);

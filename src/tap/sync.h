@@ -12,10 +12,15 @@
  *      the run is chosen by its bookmarks (logical.h: initial copy, resumed copy, stream).
  *      With any LOG_BASED stream the server's wal_level is checked and its WAL insert position
  *      taken (the end for break_at_end_lsn). Any error here (a missing relation or column, a
- *      LOG_BASED view or partitioned table, a bookmark of the wrong kind) stops the run with
- *      nothing emitted.
+ *      LOG_BASED view, a bookmark of the wrong kind) stops the run with nothing emitted. With
+ *      use_secondary the connection given reads the replica; LOG_BASED's wal_level, position,
+ *      publication and partition lookups go to the primary on a connection of their own.
  *   1b. When a LOG_BASED stream has no lsn yet: the slot's snapshot (logical.h), which the
- *      whole of step 2 reads in one REPEATABLE READ transaction.
+ *      whole of step 2 reads in one REPEATABLE READ transaction. With use_secondary the
+ *      snapshot is the replica's, taken once it has replayed past the slot's position
+ *      (secondary_catchup_seconds at most): what committed before the position is in the copy,
+ *      what committed after is streamed (and may be in the copy too: at least once). A
+ *      resumed copy waits for the replica to reach its stream's lsn the same way.
  *   2. Streams in tap_stream_id order, the state's currently_syncing one first. Each: SCHEMA
  *      (only the synced columns; key_properties; bookmark_properties: [] or [replication key]),
  *      STATE with the stream's version, ACTIVATE_VERSION (FULL_TABLE: on a stream's first run;

@@ -9,6 +9,9 @@ directory. TCP connections use scram-sha-256 with a generated password kept in a
 A cluster may start from a template instead of initdb: a tarball of a stopped cluster's data
 directory (tests/e2e/regressdb.py makes one). Its settings, pg_hba.conf and the superuser's
 password are replaced by this cluster's own.
+
+A running cluster's hot standby (PgCluster.standby()) is a pg_basebackup -R -X stream of it
+that streams its WAL: its own directory and port, the primary's password.
 """
 import fcntl
 import os
@@ -54,7 +57,8 @@ def server_knows(setting):
 
 
 class PgCluster:
-    def __init__(self, name="sluice", settings=None, server_env=None, template=None):
+    def __init__(self, name="sluice", settings=None, server_env=None, template=None,
+                 primary=None):
         self.root = tempfile.mkdtemp(prefix=f"{name}-pg-")
         os.chmod(self.root, 0o755)
         self.datadir = os.path.join(self.root, "data")
@@ -67,6 +71,9 @@ class PgCluster:
         self.settings = settings or {}
         self.server_env = server_env or {}  # extra environment of the server (e.g. LOCPATH)
         self.template = template  # tarball of a data directory, or None for initdb
+        self.primary = primary  # the cluster this one is a hot standby of, or None
+        if primary:
+            self.password = primary.password  # the base backup has the primary's roles
         self._as_root = os.geteuid() == 0
         self.running = False
 
@@ -111,7 +118,9 @@ class PgCluster:
         self._chown(self.root)  # initdb (as postgres) creates the data directory in it
         os.makedirs(self.sockdir)
         self._chown(self.sockdir)
-        if self.template:
+        if self.primary:
+            self._base_backup()
+        elif self.template:
             self._unpack_template()
         else:
             self._initdb()
@@ -149,7 +158,60 @@ class PgCluster:
         self.running = True
         if self.template:
             self._set_password()
+        if self.primary:
+            self._wait_streaming()
         return self
+
+    # -- standby ---------------------------------------------------------
+    def standby(self, name="standby"):
+        """A hot standby of this running cluster, started and streaming; destroy() it (a
+        failure to start destroys it)."""
+        s = PgCluster(name=name, settings=dict(self.settings, hot_standby="on"),
+                      primary=self)
+        try:
+            return s.start()
+        except BaseException:
+            s.destroy()
+            raise
+
+    def _base_backup(self):
+        # -R: standby.signal and primary_conninfo (the primary's private socket, trusted)
+        self._run([f"{BINDIR}/pg_basebackup", "-h", self.primary.sockdir,
+                   "-p", str(self.primary.port), "-U", self.primary.user, "-D", self.datadir,
+                   "-R", "-X", "stream", "-c", "fast"])
+
+    def _wait_streaming(self, timeout=60):
+        """Until the standby's WAL receiver streams from the primary (bounded)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            rows = self.query("SELECT status FROM pg_stat_wal_receiver")
+            if rows and rows[0][0] == "streaming":
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"standby on port {self.port} is not streaming: {rows}")
+            time.sleep(0.05)
+
+    def wait_replayed(self, timeout=60):
+        """Until the standby has replayed everything the primary has written (bounded)."""
+        # the insert position: with synchronous_commit off a commit may not be written yet
+        target = self.primary.query("SELECT pg_current_wal_insert_lsn()::text")[0][0]
+        deadline = time.monotonic() + timeout
+        while not self.query(f"SELECT pg_last_wal_replay_lsn() >= '{target}'")[0][0]:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"standby on port {self.port} has not replayed {target}")
+            time.sleep(0.05)
+
+    def pause_replay(self, timeout=60):
+        """Replay paused, for sure: what the primary writes from now on is not applied."""
+        self.execute("SELECT pg_wal_replay_pause()")
+        deadline = time.monotonic() + timeout
+        while self.query("SELECT pg_get_wal_replay_pause_state()")[0][0] != "paused":
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"standby on port {self.port}: replay did not pause")
+            time.sleep(0.05)
+
+    def resume_replay(self):
+        self.execute("SELECT pg_wal_replay_resume()")
 
     def stop(self, mode="fast"):
         if self.running:

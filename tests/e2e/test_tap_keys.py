@@ -1,6 +1,7 @@
-"""sluice tap: the config keys work_mem, poll_interval, fast_sync and diagnostic_mode, and the
-LOG_BASED replication metrics line: each key is read (not warned about as unknown) and does what
-it says in the run."""
+"""sluice tap: the config keys work_mem, poll_interval, fast_sync, diagnostic_mode and
+secondary_catchup_seconds, and the LOG_BASED replication metrics line: each key is read (not
+warned about as unknown) and does what it says in the run (secondary_catchup_seconds: in
+test_tap_secondary.py)."""
 import decimal
 import json
 import os
@@ -23,7 +24,7 @@ CREATE TABLE items (id integer PRIMARY KEY, name text);
 CREATE TABLE other (id integer PRIMARY KEY, v text);
 """
 NEW_KEYS = {"work_mem": "string", "poll_interval": "number", "fast_sync": "boolean",
-            "diagnostic_mode": "boolean"}
+            "diagnostic_mode": "boolean", "secondary_catchup_seconds": "number"}
 
 
 def config(tmp_path, pg, dbname, **over):
@@ -83,7 +84,7 @@ def test_about_lists_the_keys_and_a_config_with_them_warns_of_nothing(sluice, pg
     for key, kind in NEW_KEYS.items():
         assert props[key]["type"] == kind and props[key]["description"]
     cfg = config(tmp_path, pg, keysdb, work_mem="8MB", poll_interval="2.5", fast_sync=True,
-                 diagnostic_mode="false")
+                 diagnostic_mode="false", secondary_catchup_seconds=30)
     proc = run_tap(sluice, "--config", cfg, "--discover")
     assert proc.returncode == 0, proc.stderr
     assert "unknown key" not in proc.stderr
@@ -110,6 +111,15 @@ def test_poll_interval_bad_value_is_a_usage_error_naming_it(sluice, pg, keysdb, 
     proc = run_tap(sluice, "--config", cfg, "--discover")
     assert proc.returncode == 2
     assert '"poll_interval" must be' in proc.stderr
+
+
+@pytest.mark.parametrize("bad", [-1, 86401, "soon", True])
+def test_secondary_catchup_seconds_bad_value_is_a_usage_error_naming_it(sluice, pg, keysdb,
+                                                                        tmp_path, bad):
+    cfg = config(tmp_path, pg, keysdb, secondary_catchup_seconds=bad)
+    proc = run_tap(sluice, "--config", cfg, "--discover")
+    assert proc.returncode == 2
+    assert '"secondary_catchup_seconds"' in proc.stderr
 
 
 def xmin_bookmarks(messages, stream):

@@ -32,7 +32,7 @@ def slot_of(db):
 class Tap:
     """One database's tap: config, catalog, and runs of sluice tap on them."""
 
-    def __init__(self, sluice, pg, db, tmp_path, **cfg):
+    def __init__(self, sluice, pg, db, tmp_path, stream="public-items", **cfg):
         self.sluice, self.pg, self.db, self.dir = sluice, pg, db, tmp_path
         conf = {"host": pg.host, "port": pg.port, "user": pg.user, "password": pg.password,
                 "dbname": db, "logical_poll_total_seconds": 120}
@@ -42,7 +42,7 @@ class Tap:
         assert proc.returncode == 0, proc.stderr
         catalog = json.loads(proc.stdout)
         for s in catalog["streams"]:
-            if s["tap_stream_id"] == "public-items":
+            if s["tap_stream_id"] == stream:
                 md = next(m["metadata"] for m in s["metadata"] if m["breadcrumb"] == [])
                 md.update({"selected": True, "replication-method": "LOG_BASED"})
         self.catalog = write_json(tmp_path / "catalog.json", catalog)
@@ -362,6 +362,98 @@ def test_slot_in_use_is_the_servers_message(tap):
     assert proc.returncode != 0
     assert "is active for PID" in proc.stderr
     assert not [m for m in parse_messages(proc.stdout) if m["type"] == "RECORD"]
+
+
+PARTS_SQL = r"""
+CREATE TABLE events (id integer, region text, v text, PRIMARY KEY (id, region))
+    PARTITION BY LIST (region);
+CREATE TABLE events_eu PARTITION OF events FOR VALUES IN ('eu');
+CREATE TABLE events_am PARTITION OF events FOR VALUES IN ('us', 'ca') PARTITION BY LIST (region);
+CREATE TABLE events_us PARTITION OF events_am FOR VALUES IN ('us');
+CREATE TABLE events_ca PARTITION OF events_am FOR VALUES IN ('ca');
+INSERT INTO events VALUES (1, 'eu', 'a'), (2, 'us', 'b');
+CREATE TABLE other (id integer PRIMARY KEY, v text);
+"""
+
+
+@pytest.fixture
+def parts_db(pg, fresh_db):
+    db = fresh_db("tlogp")
+    pg.execute(PARTS_SQL, dbname=db)
+    yield db
+    drop_slots(pg, db)
+
+
+@pytest.fixture
+def plugin_cfg():
+    """The config keys of this module's plugin (wal2json: the default)."""
+    return {}
+
+
+def applied(recs):
+    """What a target upserting by key ends with: a delete removes the key, others replace."""
+    rows = {}
+    for r in recs:
+        key = (r["id"], r["region"])
+        if r.get("_sdc_deleted_at"):
+            rows.pop(key, None)
+        else:
+            rows[key] = r["v"]
+    return rows
+
+
+def source_events(pg, db):
+    return {(i, region): v for i, region, v in pg.query("SELECT id, region, v FROM events",
+                                                        dbname=db)}
+
+
+def test_partitioned_table_streams_its_partitions_changes_under_its_own(
+        sluice, pg, parts_db, tmp_path, plugin_cfg):
+    tap = Tap(sluice, pg, parts_db, tmp_path, stream="public-events", **plugin_cfg)
+    first = tap.sync()
+    assert {m["stream"] for m in first if "stream" in m} == {"public-events"}
+    assert {(r["id"], r["region"]): r["v"] for r in records(first)} == source_events(pg, parts_db)
+    s1 = states(first)[-1]
+
+    tap.sql("INSERT INTO events VALUES (3, 'eu', 'c'), (4, 'ca', 'd')")  # a sub-partition too
+    tap.sql("UPDATE events SET region = 'us' WHERE id = 1")  # to another partition
+    tap.sql("UPDATE events SET v = 'b!' WHERE id = 2")
+    tap.sql("DELETE FROM events WHERE id = 3")
+    tap.sql("INSERT INTO other VALUES (1, 'not selected')")
+    # partitions made after the stream's start: one created as a partition, one attached
+    # from another schema
+    tap.sql("CREATE TABLE events_mx PARTITION OF events FOR VALUES IN ('mx')")
+    tap.sql("CREATE SCHEMA elsewhere; CREATE TABLE elsewhere.events_jp (LIKE events);"
+            "ALTER TABLE events ATTACH PARTITION elsewhere.events_jp FOR VALUES IN ('jp')")
+    tap.sql("INSERT INTO events VALUES (5, 'mx', 'e'), (6, 'jp', 'f')")
+    tap.sql("UPDATE events SET v = 'f!' WHERE id = 6")
+
+    second = tap.sync(s1)
+    check_validates(second)
+    assert {m["stream"] for m in second if "stream" in m} == {"public-events"}
+    recs = records(second)
+    # the move is a delete of the old key and an insert of the new one, in that order
+    moved = [(r["id"], r["region"], bool(r["_sdc_deleted_at"])) for r in recs if r["id"] == 1]
+    assert moved == [(1, "eu", True), (1, "us", False)]
+    assert applied(records(first) + recs) == source_events(pg, parts_db)
+    assert applied(recs) == {(4, "ca"): "d", (1, "us"): "a", (2, "us"): "b!", (5, "mx"): "e",
+                             (6, "jp"): "f!"}
+
+
+def test_changes_of_a_relation_dropped_before_they_stream_are_warned_about(
+        sluice, pg, parts_db, tmp_path):
+    """wal2json names a change by its partition: one dropped since cannot be told to belong to
+    the stream any more, and is not skipped silently."""
+    tap = Tap(sluice, pg, parts_db, tmp_path, stream="public-events")
+    s1 = states(tap.sync())[-1]
+    tap.sql("CREATE TABLE events_mx PARTITION OF events FOR VALUES IN ('mx');"
+            "INSERT INTO events VALUES (5, 'mx', 'e')")
+    tap.sql("DROP TABLE events_mx")
+    tap.sql("INSERT INTO events VALUES (6, 'eu', 'f')")
+    proc = tap.run(s1)
+    assert [r["id"] for r in records(parse_messages(proc.stdout))] == [6]
+    assert 'changes of table "public"."events_mx", which no longer exists, are skipped' \
+        in proc.stderr
 
 
 def test_log_based_view_is_refused(sluice, pg, fresh_db, tmp_path):
