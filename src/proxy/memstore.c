@@ -434,6 +434,25 @@ heap_push(sl_memstore *m, entry *e)
     heap_up(m, e->heap_pos);
 }
 
+/* A table named twice is linked once: an entry is in a tag's list at most once. */
+static bool
+repeated(const sl_cache_tags *tags, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(tags->tables[j], tags->tables[i]) == 0)
+            return true;
+    return false;
+}
+
+static size_t
+distinct_tables(const sl_cache_tags *tags)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < tags->n_tables; i++)
+        n += !repeated(tags, i);
+    return n;
+}
+
 static void
 insert(sl_memstore *m, const sl_cachekey *key, const sl_cache_tags *tags, const uint8_t *bytes,
        size_t len, size_t cost, int64_t expires)
@@ -447,13 +466,16 @@ insert(sl_memstore *m, const sl_cachekey *key, const sl_cache_tags *tags, const 
     memcpy(e->val->data, bytes, len);
     e->cost = cost;
     e->expires_ms = expires;
-    e->n_links = tags->n_tables + 1;
+    e->n_links = distinct_tables(tags) + 1;
     e->links = sl_calloc(e->n_links, sizeof *e->links);
     m->used += cost;
-    for (size_t i = 0; i < e->n_links; i++) {
+    size_t at = 0;
+    for (size_t i = 0; i <= tags->n_tables; i++) {
+        if (i && repeated(tags, i - 1))
+            continue;
         size_t nlen;
         char *name = tag_name(tags->database, i ? tags->tables[i - 1] : NULL, &nlen);
-        tag_attach(m, e, i, name, nlen);
+        tag_attach(m, e, at++, name, nlen);
     }
     e->lru_next = m->lru.lru_next;
     e->lru_prev = &m->lru;
@@ -472,7 +494,7 @@ put_locked(sl_memstore *m, const sl_cachekey *key, const sl_cache_tags *tags,
 {
     if (is_stale(m, tags, ticket->stamp))
         return SL_MEMSTORE_STALE;
-    size_t cost = entry_cost(key->text_len, len, tags->n_tables + 1);
+    size_t cost = entry_cost(key->text_len, len, distinct_tables(tags) + 1);
     if (!fits_empty(m, cost, tags))
         return SL_MEMSTORE_TOO_BIG;  /* refused before anything is evicted for it */
     int64_t t = now(m);
