@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -438,6 +439,56 @@ test_bad_entries_and_tiny_store_refused(void **state)
     assert_non_null(strstr(err.message, "too small"));
 }
 
+static void *
+hammer(void *arg)
+{
+    sl_memstore *m = arg;
+    unsigned seed = (unsigned)(uintptr_t)pthread_self();
+    const char *const names[] = {"a.x", "a.y", "b.z"};
+    for (int op = 0; op < 3000; op++) {
+        int r = rand_r(&seed) % 10;
+        const char *table[1] = {names[rand_r(&seed) % 3]};
+        sl_cache_tags tags = {.database = "db", .tables = table, .n_tables = 1};
+        int i = rand_r(&seed) % 100;
+        if (r < 6) {
+            sl_cachekey k = key_of(i);
+            answer a = get(m, &k, &tags);
+            size_t len;
+            uint8_t *e = entry_of((size_t)(rand_r(&seed) % 20), 50, (uint8_t)i, &len);
+            if (!a.hit)
+                (void)sl_memstore_put(m, &k, &tags, e, len, 0, &a.ticket);
+            free(e);
+        } else if (r < 7) {
+            sl_cache_invalidate(sl_memstore_cache(m), "db", table[0]);
+        } else if (r < 8) {
+            sl_memstore_sweep(m);
+        } else {
+            sl_cachekey k = key_of(i);
+            answer a = get(m, &k, &tags);
+            sl_cache_ticket_release(&a.ticket);
+        }
+    }
+    return NULL;
+}
+
+/* Several loop threads share one store (run it under -DSL_TSAN=ON to see the locking). */
+static void
+test_threads_share_the_store(void **state)
+{
+    (void)state;
+    sl_memstore *m = open_store(48 * 1024, 60, 3);
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, hammer, m), 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    check(m);
+    sl_cache_counts c;
+    sl_cache_counts_read(sl_memstore_cache(m), &c);
+    assert_true(c.hits > 0 && c.puts > 0 && c.evictions > 0);
+    sl_cache_close(sl_memstore_cache(m));
+}
+
 int
 main(void)
 {
@@ -451,6 +502,7 @@ main(void)
         cmocka_unit_test(test_replaced_entry),
         cmocka_unit_test(test_huge_entry_refused_without_evicting),
         cmocka_unit_test(test_bad_entries_and_tiny_store_refused),
+        cmocka_unit_test(test_threads_share_the_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
