@@ -59,7 +59,19 @@ static const char INVALIDATE_SCRIPT[] =
     "return n\n";
 
 typedef enum { ST_DOWN, ST_CONNECTING, ST_READY, ST_CLOSING } state;
-typedef enum { REQ_HELLO, REQ_HELLO_LAST, REQ_GET, REQ_PUT, REQ_INVALIDATE, REQ_BARRIER } req_kind;
+typedef enum {
+    REQ_HELLO,        /* AUTH, SELECT */
+    REQ_HELLO_SCRIPT, /* SCRIPT LOAD of scripts[script] */
+    REQ_HELLO_LAST,   /* PING: logged in, scripts loaded */
+    REQ_GET,
+    REQ_PUT,
+    REQ_INVALIDATE,
+    REQ_BARRIER,
+} req_kind;
+
+/* Loaded at each connection (SCRIPT LOAD), then called by their SHA-1 (EVALSHA). */
+enum { SCRIPT_GET, SCRIPT_PUT, SCRIPT_INVALIDATE, N_SCRIPTS };
+static const char *const scripts[N_SCRIPTS] = {GET_SCRIPT, PUT_SCRIPT, INVALIDATE_SCRIPT};
 
 /* An invalidation not yet acknowledged by Redis. */
 typedef struct kept {
@@ -72,6 +84,7 @@ typedef struct req {
     struct req *prev, *next;
     struct sl_redisstore *r;
     req_kind kind;
+    int script;  /* REQ_HELLO_SCRIPT */
     bool done;
     int64_t deadline_ms;
     size_t n_tags;
@@ -99,6 +112,7 @@ struct sl_redisstore {
     size_t n_kept;
     bool kept_overflow;
     uint64_t rng;
+    char sha[N_SCRIPTS][41];  /* of the scripts, as this connection's SCRIPT LOAD said */
 };
 
 static void go_down(sl_redisstore *r, const char *why);
@@ -459,6 +473,12 @@ send_hello(sl_redisstore *r)
         const char *argv[2] = {"SELECT", db};
         send_cmd(r, req_new(r, REQ_HELLO), 2, argv, NULL);
     }
+    for (int i = 0; i < N_SCRIPTS; i++) {
+        const char *argv[3] = {"SCRIPT", "LOAD", scripts[i]};
+        req *q = req_new(r, REQ_HELLO_SCRIPT);
+        q->script = i;
+        send_cmd(r, q, 3, argv, NULL);
+    }
     const char *ping[1] = {"PING"};
     send_cmd(r, req_new(r, REQ_HELLO_LAST), 1, ping, NULL);
 }
@@ -575,15 +595,28 @@ answer(sl_redisstore *r, req *q, const redisReply *rep)
 {
     sl_cache_stats *s = &r->cache.stats;
     char code[32];
+    if (rep->type == REDIS_REPLY_ERROR && rep->len >= 8 &&
+        memcmp(rep->str, "NOSCRIPT", 8) == 0) {
+        req_fail(q);
+        go_down(r, "its scripts were flushed");  /* the next connection loads them again */
+        return;
+    }
     switch (q->kind) {
     case REQ_HELLO:
+    case REQ_HELLO_SCRIPT:
     case REQ_HELLO_LAST:
         q->done = true;
         if (rep->type == REDIS_REPLY_ERROR) {
             char why[96];
             error_code(rep, code, sizeof code);
-            snprintf(why, sizeof why, "the login was refused: %s", code);
+            snprintf(why, sizeof why, "%s: %s",
+                     q->kind == REQ_HELLO_SCRIPT ? "could not load a script"
+                                                 : "the login was refused",
+                     code);
             go_down(r, why);
+        } else if (q->kind == REQ_HELLO_SCRIPT) {
+            snprintf(r->sha[q->script], sizeof r->sha[q->script], "%.*s",
+                     rep->type == REDIS_REPLY_STRING ? (int)rep->len : 0, rep->str);
         } else if (q->kind == REQ_HELLO_LAST && r->st == ST_CONNECTING) {
             become_ready(r);
         }
@@ -661,8 +694,8 @@ redis_get(sl_cache *c, const sl_cachekey *key, const sl_cache_tags *tags, sl_cac
     const char **argv = sl_calloc(argc, sizeof *argv);
     char **gens = sl_calloc(n, sizeof *gens), nkeys[24];
     snprintf(nkeys, sizeof nkeys, "%zu", 1 + n);
-    argv[0] = "EVAL";
-    argv[1] = GET_SCRIPT;
+    argv[0] = "EVALSHA";
+    argv[1] = r->sha[SCRIPT_GET];
     argv[2] = nkeys;
     argv[3] = key->text;
     for (size_t i = 0; i < n; i++)
@@ -690,8 +723,8 @@ send_put(sl_redisstore *r, const sl_cachekey *key, const sl_cache_tags *tags,
     snprintf(nkeys, sizeof nkeys, "%zu", 1 + 2 * n);
     snprintf(ttl_text, sizeof ttl_text, "%u", ttl);
     size_t a = 0;
-    argv[a++] = "EVAL";
-    argv[a++] = PUT_SCRIPT;
+    argv[a++] = "EVALSHA";
+    argv[a++] = r->sha[SCRIPT_PUT];
     argv[a++] = nkeys;
     argv[a++] = key->text;
     for (size_t i = 0; i < 2 * n; i++) {
@@ -752,7 +785,7 @@ send_invalidate(sl_redisstore *r, kept *k)
     new_token(r, token);
     char *gen = tag_key("gen", k->database, k->table);
     char *set = tag_key("tables", k->database, k->table);
-    const char *argv[] = {"EVAL", INVALIDATE_SCRIPT, "2", gen, set, token};
+    const char *argv[] = {"EVALSHA", r->sha[SCRIPT_INVALIDATE], "2", gen, set, token};
     req *q = req_new(r, REQ_INVALIDATE);
     q->inv = k;
     send_cmd(r, q, 6, argv, NULL);

@@ -7,7 +7,10 @@
  *   PGPROXY:tables:<n>:<db>:<table>   the set of entry keys that read the table
  *   PGPROXY:gen:<n>:<db>[:<table>]    the tag's generation: a random token, replaced by every
  *                                     invalidation; absent until the first one. No TTL.
- * Every operation is one Lua script, so Redis runs it atomically:
+ * Every operation is one Lua script, so Redis runs it atomically (loaded with SCRIPT LOAD at
+ * each connection and called with EVALSHA; a NOSCRIPT answer, after a SCRIPT FLUSH, makes the
+ * store reconnect and load them again). Needs Redis 5 or later (scripts replicated by effect)
+ * and a standalone server or a primary (not Redis Cluster: a script's keys span slots):
  *   get:        GET the entry; on a miss, read the generation of each tag (the ticket)
  *   put:        if every tag's generation still equals the ticket's, SET the entry EX ttl and
  *               SADD its key to each tag's set (the set's TTL raised to at least the entry's;
@@ -33,7 +36,8 @@
  * backoff_min_ms, doubling up to backoff_max_ms. One warning per outage, one info line when
  * Redis is back; messages name host:port/db, never the password.
  * Connecting resolves a host name with a blocking lookup (hiredis 0.14): give an address for
- * a proxy whose loop must never block.
+ * a proxy whose loop must never block. A refused connection is noticed at the deadline, not
+ * at once: hiredis 0.14's libuv adapter ignores a poll error, so the connect never completes.
  * Calling order: sl_redisstore_open() on the loop's thread -> sl_redisstore_cache() used on that
  * thread only -> sl_cache_close(), after which the loop must run until its handles are closed
  * (uv_run() returns); the store frees itself then. */

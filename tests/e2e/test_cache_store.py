@@ -257,3 +257,15 @@ def test_frozen_redis_is_a_miss_and_invalidations_wait_for_it(redis, drivers):
     assert s["errors"] >= 1 and s["invalidated"] == 1
     err = a.close()
     assert err.count("is unavailable") == 1 and "no answer within 300 ms" in err, err
+
+
+def test_flushed_scripts_are_loaded_again(redis, drivers):
+    d = drivers(redis.url(), "--backoff-ms", 50)
+    assert d.cmd("ready 10000") == "ready"
+    assert d.cmd("get q app t") == "miss"
+    assert d.cmd("put q app 0 v t") == "stored"
+    assert redis.command("SCRIPT", "FLUSH") == "OK"
+    assert d.cmd("get q app t") == "miss"  # NOSCRIPT: a miss, and a new connection
+    assert d.cmd("ready 10000") == "ready"
+    assert d.cmd("get q app t") == "hit v"
+    assert "scripts were flushed" in d.close()
