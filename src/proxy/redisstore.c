@@ -339,13 +339,50 @@ kept_free(kept *k)
     free(k);
 }
 
+static bool
+kept_same(const kept *a, const char *database, const char *table)
+{
+    return strcmp(a->database, database) == 0 &&
+           (a->table ? table && strcmp(a->table, table) == 0 : !table);
+}
+
+/* Drops the kept invalidations of the database's tables (one of the whole database replaces
+ * them). */
+static void
+kept_drop_tables(sl_redisstore *r, const char *database)
+{
+    for (kept **p = &r->kept_head; *p;) {
+        kept *k = *p;
+        if (k->table && strcmp(k->database, database) == 0) {
+            *p = k->next;
+            kept_free(k);
+            r->n_kept--;
+        } else {
+            p = &k->next;
+        }
+    }
+}
+
+/* Keeps an invalidation until Redis takes it: once each; when full, the database's kept
+ * tables become one invalidation of the whole database (more is dropped, never less). */
 static void
 kept_add(sl_redisstore *r, kept *k)
 {
+    for (kept *o = r->kept_head; o; o = o->next) {
+        if (kept_same(o, k->database, k->table) || kept_same(o, k->database, NULL)) {
+            kept_free(k);
+            return;
+        }
+    }
+    if (r->n_kept >= KEEP_MAX || !k->table) {
+        kept_drop_tables(r, k->database);
+        free(k->table);
+        k->table = NULL;
+    }
     if (r->n_kept >= KEEP_MAX) {
         if (!r->kept_overflow)
-            SL_WARN("cache: more than %d invalidations could not reach redis at %s: entries "
-                    "may stay stale until their TTL", KEEP_MAX, r->where);
+            SL_WARN("cache: invalidations of more than %d databases could not reach redis at "
+                    "%s: their entries may stay stale until their TTL", KEEP_MAX, r->where);
         r->kept_overflow = true;
         kept_free(k);
         return;

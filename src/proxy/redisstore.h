@@ -25,9 +25,12 @@
  * invalidation after the put finds the key in the set and deletes it. So no entry that an
  * invalidation should have dropped survives it, in any instance sharing the Redis. Limits:
  * - writes that bypass every proxy are bounded only by the TTL;
- * - an invalidation that cannot reach Redis (down, timed out) is kept (up to 1024 per store;
- *   beyond that a warning says entries may stay stale until their TTL) and sent again as soon
- *   as the store is connected again, before it serves anything;
+ * - an invalidation that cannot reach Redis (down, timed out) is kept and sent again as soon
+ *   as the store is connected again, before it serves anything. Until then, other proxies
+ *   that still reach Redis may serve the entries it should drop. Kept invalidations are
+ *   deduplicated; past 1024, a database's kept tables become one invalidation of the whole
+ *   database (more is dropped, never less); past 1024 databases a warning says their entries
+ *   may stay stale until their TTL;
  * - Redis must not evict generation keys: use maxmemory-policy noeviction or volatile-* (the
  *   generations have no TTL; entries do). An evicted generation could let a racing put in.
  * Timeouts: every command has a deadline (timeout_ms); the first one missed, a refused login,

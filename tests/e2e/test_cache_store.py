@@ -269,3 +269,25 @@ def test_flushed_scripts_are_loaded_again(redis, drivers):
     assert d.cmd("ready 10000") == "ready"
     assert d.cmd("get q app t") == "hit v"
     assert "scripts were flushed" in d.close()
+
+
+def test_many_kept_invalidations_widen_to_the_database(redis, drivers):
+    d = drivers(redis.url(), "--timeout-ms", 300, "--backoff-ms", 50)
+    assert d.cmd("ready 10000") == "ready"
+    for name, db, table in (("q1", "app", "t1"), ("q2", "app", "quiet"), ("q3", "other", "t1")):
+        assert d.cmd(f"get {name} {db} {table}") == "miss"
+        assert d.cmd(f"put {name} {db} 0 v {table}") == "stored"
+    redis.pause()
+    try:
+        assert d.cmd("get q1 app t1", timeout=10) == "miss"  # the deadline: the store is down
+        for i in range(1100):  # more distinct tables than the store keeps
+            assert d.cmd(f"inv app x{i}") == "ok"
+        assert d.cmd("inv app x5") == "ok"
+    finally:
+        redis.resume()
+    assert d.cmd("ready 10000") == "ready"
+    assert d.cmd("get q3 other t1") == "hit v"  # answered after the kept invalidations
+    assert d.cmd("get q2 app quiet") == "miss"  # widened to the whole database: dropped too
+    assert d.cmd("get q1 app t1") == "miss"
+    err = d.close()
+    assert "may stay stale" not in err, err
