@@ -30,7 +30,10 @@
  * came after (the put is refused, or the entry it stored is dropped by it).
  *
  * Tags: an entry carries its database and the tables it reads (strings; schema-qualified
- * names or OIDs: the session chooses, and must use the same form for invalidate()).
+ * names or OIDs: the session chooses, and must use the same form for invalidate()). A tag
+ * need not be a table: pgproxy's INVALIDATE:USER:1 hook can drop the entries stored under
+ * CACHE_KEY:USER:1 if the session also tags them with a string no table name takes (e.g.
+ * "@key:USER:1") and invalidates that string (exact match, not pgproxy's substring scan).
  * Ownership: keys, tags and entry bytes are borrowed for the call (copied if kept). The bytes
  * a hit hands over are valid until the callback returns. The ticket of a miss belongs to the
  * callee of the callback: it moves it out (sl_cache_ticket_move) to give it to put() later,

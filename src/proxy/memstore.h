@@ -5,7 +5,8 @@
  * exceeds max_bytes: room is made before anything is allocated, by dropping expired entries
  * and then the least recently used. An entry that could not fit in an empty store is refused
  * (.too_big). A value being handed to a hit stays alive until that callback returns even if
- * the entry is dropped meanwhile (a reference count): the only bytes outside the bound.
+ * the entry is dropped meanwhile (a reference count), and a hash table that doubles holds
+ * its old bucket array until the new one is filled: the only bytes outside the bound.
  * Expiry frees for real: an expired entry found by get() is dropped, and sl_memstore_sweep()
  * (the owner calls it periodically, e.g. from a timer) drops every expired entry, in
  * O(expired * log n) through a heap ordered by expiry time.
