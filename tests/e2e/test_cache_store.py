@@ -56,7 +56,9 @@ class Driver:
             except BrokenPipeError:
                 pass
             self.proc.wait(timeout=30)
-        return self.proc.stderr.read().decode()
+        err = self.proc.stderr.read().decode()
+        assert self.proc.returncode == 0, err  # also what a sanitizer build reports
+        return err
 
 
 @pytest.fixture
