@@ -49,8 +49,9 @@
 
 #include "proxy/cachekey.h"
 
-/* Counters for metrics. entries and bytes_stored are what the store holds now (memory store;
- * the Redis store leaves them 0: Redis's INFO knows); the rest only grow. */
+/* Counters for metrics, one set per sl_cache (a proxy with a Redis store per loop sums them).
+ * entries and bytes_stored are what the store holds now (memory store; the Redis store
+ * leaves them 0: Redis's INFO knows); the rest only grow. */
 typedef struct {
     _Atomic uint64_t hits;
     _Atomic uint64_t misses;
