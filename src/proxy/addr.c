@@ -38,11 +38,11 @@ parse_unix(sl_addr *out, const char *text, int default_port, const char *what, s
         snprintf(out->path, sizeof out->path, "%s", text);
         goto done;
     }
-    if (strlen(dir) + sizeof "/.s.PGSQL.65535" > sizeof out->path) {
+    int n = snprintf(out->path, sizeof out->path, "%s/.s.PGSQL.%d", dir, port);
+    if (n < 0 || (size_t)n >= sizeof out->path) {
         sl_error_set(err, SL_E_USAGE, "%s \"%s\": the socket path is too long", what, text);
         return -1;
     }
-    snprintf(out->path, sizeof out->path, "%s/.s.PGSQL.%d", dir, port);
 done:
     out->is_unix = true;
     snprintf(out->shown, sizeof out->shown, "%s", out->path);
