@@ -7,10 +7,11 @@
  *                     for the server's authentication request anyway)
  *          RELAY      bytes flow both ways, framed as they pass: authentication, queries,
  *                     COPY, notifications, all of it, untouched except BackendKeyData.
- * Framing: each direction has a flow that cuts the byte stream into messages whatever the read
- *          boundaries, checks every length word against the maximum before the body arrives,
- *          and streams bodies through as they come, so a 1 GiB DataRow costs no more memory
- *          than a small one. The few messages the proxy reads are kept whole (Parse, Close,
+ * Framing: each direction has a framer (framer.h) that cuts the byte stream into messages
+ *          whatever the read boundaries, checks every length word against the maximum before
+ *          the body arrives, and streams bodies through as they come, so a 1 GiB DataRow costs
+ *          no more memory than a small one. The few messages the proxy reads are kept whole
+ *          (Parse, Close,
  *          BackendKeyData, ReadyForQuery, ErrorResponse): the statement names a client has
  *          prepared, the live transaction status, and whether the server said goodbye itself.
  *          That is where a cache will sit: at message boundaries, knowing the statement behind
@@ -37,6 +38,7 @@
 #include "base/mem.h"
 #include "pg/proto.h"
 #include "proxy/canceler.h"
+#include "proxy/framer.h"
 #include "proxy/statements.h"
 #include "proxy/upstream.h"
 
@@ -45,16 +47,6 @@ enum { HIGH_WATER = 256 * 1024, LOW_WATER = 64 * 1024 };
 enum { CLIENT = 0, SERVER = 1 };
 
 typedef enum { ST_STARTUP, ST_CONNECTING, ST_RELAY } session_state;
-
-/* One direction's framing state. */
-typedef struct flow {
-    uint8_t hdr[5];
-    size_t hdr_have;
-    bool in_body;      /* the header was taken: body_left bytes of it still to come */
-    size_t body_left;
-    bool capture;      /* the message is kept whole in msg before it goes on */
-    sl_buf msg;
-} flow;
 
 struct sl_session {
     sl_worker_link link; /* first: the worker's list casts it back */
@@ -72,7 +64,7 @@ struct sl_session {
     uv_connect_t connect;
     sl_buf startup;      /* client bytes before the relay starts */
     size_t startup_len;  /* the StartupMessage's length at the start of startup */
-    flow flows[2];       /* flows[CLIENT] frames what the client sends */
+    sl_framer framers[2]; /* framers[CLIENT] frames what the client sends */
     sl_statements *statements;
     char tx_status;      /* of the last ReadyForQuery: 'I', 'T' or 'E' (0 before the first) */
     bool have_key;
@@ -105,8 +97,8 @@ free_session(sl_session *s)
     if (s->logged)
         SL_DEBUG("%s disconnected", s->label);
     sl_statements_free(s->statements);
-    sl_buf_free(&s->flows[CLIENT].msg);
-    sl_buf_free(&s->flows[SERVER].msg);
+    sl_framer_free(&s->framers[CLIENT]);
+    sl_framer_free(&s->framers[SERVER]);
     sl_buf_free(&s->startup);
     sl_proxy_context *ctx = s->ctx;
     free(s);
@@ -230,7 +222,7 @@ client_fail(sl_session *s, const char *sqlstate, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     SL_DEBUG("%s: %s", s->label, msg);
-    if (!s->flows[SERVER].in_body && !s->finishing) {
+    if (sl_framer_at_boundary(&s->framers[SERVER]) && !s->finishing) {
         sl_buf b = SL_BUF_INIT;
         sl_proto_write_error(&b, "FATAL", sqlstate, msg);
         send_bytes(s, CLIENT, b.data, b.len);
@@ -285,35 +277,54 @@ resume_reading(sl_session *s, int side)
 /* ---- the messages the proxy reads --------------------------------------------------------- */
 
 static bool
-captured(int from, char type)
+client_wants(void *ctx, char type)
 {
-    if (from == CLIENT)
-        return type == 'P' || type == 'C';
-    return type == 'K' || type == 'Z' || type == 'E';
+    (void)ctx;
+    return type == 'P' || type == 'C';
 }
 
 static void
-client_message(sl_session *s, char type, const uint8_t *body, size_t len)
+client_header(void *ctx, char type, size_t body_len)
 {
+    (void)body_len;
+    if (type == 'X')
+        ((sl_session *)ctx)->client_terminated = true;
+}
+
+static void
+client_message(void *ctx, const uint8_t *msg, size_t len, sl_buf *out)
+{
+    sl_session *s = ctx;
     sl_proto_reader r;
-    sl_proto_reader_init(&r, body, len);
+    sl_proto_reader_init(&r, msg + 5, len - 5);
     const char *name, *sql;
     uint8_t what;
     /* A malformed one is the server's to refuse: it goes on untracked. */
-    if (type == 'P' && sl_proto_get_cstring(&r, &name) && sl_proto_get_cstring(&r, &sql))
+    if (msg[0] == 'P' && sl_proto_get_cstring(&r, &name) && sl_proto_get_cstring(&r, &sql))
         sl_statements_set(s->statements, name, sql);
-    else if (type == 'C' && sl_proto_get_byte(&r, &what) && sl_proto_get_cstring(&r, &name) &&
+    else if (msg[0] == 'C' && sl_proto_get_byte(&r, &what) && sl_proto_get_cstring(&r, &name) &&
              what == 'S')
         sl_statements_remove(s->statements, name);
+    sl_buf_append(out, msg, len);
+}
+
+static bool
+server_wants(void *ctx, char type)
+{
+    (void)ctx;
+    return type == 'K' || type == 'Z' || type == 'E';
 }
 
 /* Appends the server's message to out, BackendKeyData with the proxy's key instead. */
 static void
-server_message(sl_session *s, char type, const uint8_t *body, size_t len, sl_buf *out)
+server_message(void *ctx, const uint8_t *msg, size_t len, sl_buf *out)
 {
+    sl_session *s = ctx;
+    const uint8_t *body = msg + 5;
+    size_t body_len = len - 5;
     sl_proto_reader r;
-    sl_proto_reader_init(&r, body, len);
-    if (type == 'K' && !s->have_key) {
+    sl_proto_reader_init(&r, body, body_len);
+    if (msg[0] == 'K' && !s->have_key) {
         sl_cancel_key server;
         if (sl_proto_get_int32(&r, &server.pid) && sl_proto_get_int32(&r, &server.secret)) {
             s->client_key = sl_cancelmap_add(s->ctx->cancels, server);
@@ -321,90 +332,25 @@ server_message(sl_session *s, char type, const uint8_t *body, size_t len, sl_buf
             sl_proto_write_backend_key(out, s->client_key.pid, s->client_key.secret);
             return;
         }
-    } else if (type == 'Z' && len >= 1) {
+    } else if (msg[0] == 'Z' && body_len >= 1) {
         s->tx_status = (char)body[0];
-    } else if (type == 'E') {
-        const char *sev = sl_proto_error_field(body, len, 'V');
+    } else if (msg[0] == 'E') {
+        const char *sev = sl_proto_error_field(body, body_len, 'V');
         if (!sev)
-            sev = sl_proto_error_field(body, len, 'S');
+            sev = sl_proto_error_field(body, body_len, 'S');
         if (sev && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0))
             s->server_fatal = true;
     }
-    sl_buf_append(out, s->flows[SERVER].msg.data, s->flows[SERVER].msg.len);
+    sl_buf_append(out, msg, len);
 }
 
-static void
-message_done(sl_session *s, int from, sl_buf *out)
-{
-    flow *f = &s->flows[from];
-    f->in_body = false;
-    if (!f->capture)
-        return;
-    char type = f->msg.data[0];
-    const uint8_t *body = (const uint8_t *)f->msg.data + 5;
-    size_t len = f->msg.len - 5;
-    if (from == CLIENT) {
-        client_message(s, type, body, len);
-        sl_buf_append(out, f->msg.data, f->msg.len);
-    } else {
-        server_message(s, type, body, len, out);
-    }
-    sl_buf_reset(&f->msg);
-}
-
-/* Takes a whole header: -1 when its length is refused. */
-static int
-header_done(sl_session *s, int from, sl_buf *out)
-{
-    flow *f = &s->flows[from];
-    size_t body_len;
-    f->hdr_have = 0;
-    if (sl_proto_header(f->hdr, s->ctx->max_message, &body_len) != SL_PROTO_OK)
-        return -1;
-    char type = (char)f->hdr[0];
-    if (from == CLIENT && type == 'X')
-        s->client_terminated = true;
-    f->in_body = true;
-    f->body_left = body_len;
-    f->capture = captured(from, type);
-    sl_buf_append(f->capture ? &f->msg : out, f->hdr, 5);
-    if (body_len == 0)
-        message_done(s, from, out);
-    return 0;
-}
-
-/* Cuts n bytes from one side into messages, appending what goes on to out. */
-static int
-flow_feed(sl_session *s, int from, const uint8_t *p, size_t n, sl_buf *out)
-{
-    flow *f = &s->flows[from];
-    while (n > 0) {
-        if (!f->in_body) {
-            size_t take = 5 - f->hdr_have < n ? 5 - f->hdr_have : n;
-            memcpy(f->hdr + f->hdr_have, p, take);
-            f->hdr_have += take;
-            p += take;
-            n -= take;
-            if (f->hdr_have == 5 && header_done(s, from, out) != 0)
-                return -1;
-            continue;
-        }
-        size_t take = f->body_left < n ? f->body_left : n;
-        sl_buf_append(f->capture ? &f->msg : out, p, take);
-        f->body_left -= take;
-        p += take;
-        n -= take;
-        if (f->body_left == 0)
-            message_done(s, from, out);
-    }
-    return 0;
-}
+static const sl_framer_ops client_ops = {client_wants, client_message, client_header};
+static const sl_framer_ops server_ops = {server_wants, server_message, NULL};
 
 static void
 bad_length(sl_session *s, int from)
 {
-    const uint8_t *h = s->flows[from].hdr;
-    uint32_t n = (uint32_t)h[1] << 24 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 8 | h[4];
+    uint32_t n = s->framers[from].bad_length;
     if (from == SERVER)
         client_fail(s, "08P01", "invalid message from the server (length %u)", n);
     else if (n < 4)
@@ -419,7 +365,7 @@ relay(sl_session *s, int from, const uint8_t *p, size_t n)
 {
     int to = 1 - from;
     sl_buf out = SL_BUF_INIT;
-    int rc = flow_feed(s, from, p, n, &out);
+    int rc = sl_framer_feed(&s->framers[from], p, n, &out);
     send_bytes(s, to, out.data, out.len);
     sl_buf_free(&out);
     if (rc != 0) {
@@ -539,6 +485,8 @@ sl_session_open(sl_worker *w, int fd, bool is_unix)
     s->id = (unsigned long long)atomic_fetch_add(&s->ctx->next_id, 1) + 1;
     snprintf(s->label, sizeof s->label, "client %llu", s->id);
     s->statements = sl_statements_new();
+    sl_framer_init(&s->framers[CLIENT], s->ctx->max_message, &client_ops, s);
+    sl_framer_init(&s->framers[SERVER], s->ctx->max_message, &server_ops, s);
     s->link.next = s->link.prev = &s->link;
     int rc = sl_upstream_open_fd(sl_worker_loop(w), fd, is_unix, &s->conn[CLIENT]);
     s->conn[CLIENT].handle.data = s;
