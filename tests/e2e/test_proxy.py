@@ -378,6 +378,35 @@ def test_environment_addresses(cluster, start_proxy):
     wait_until(lambda: any("disconnected" in line for line in p.log), "the disconnect line")
 
 
+def test_log_lines_hold_no_options(cluster, tcp_proxy):
+    with connect(cluster, tcp_proxy, options="-c application_name=opt-secret-41") as conn:
+        assert conn.execute("SHOW application_name").fetchone() == ("opt-secret-41",)
+    wait_until(lambda: any("disconnected" in line for line in tcp_proxy.log),
+               "the disconnect line")
+    lines = [line for line in tcp_proxy.log if "client" in line]
+    assert any('connected' in line and 'user "postgres", database "postgres"' in line
+               for line in lines), lines
+    assert not any("opt-secret-41" in line for line in tcp_proxy.log)
+
+
+def test_newer_minor_protocol_negotiated_through(cluster, trust_proxy):
+    """A client asking for protocol 3.99 and an unknown _pq_ option gets the server's
+    NegotiateProtocolVersion, then logs in as usual."""
+    raw = Raw(trust_proxy.port)
+    body = struct.pack("!I", (3 << 16) | 99)
+    for k, v in (("user", cluster.user), ("database", "postgres"), ("_pq_.sluice_test", "1")):
+        body += k.encode() + b"\0" + v.encode() + b"\0"
+    body += b"\0"
+    raw.sock.sendall(struct.pack("!I", len(body) + 4) + body)
+    seen = raw.until(b"Z")
+    assert seen[0][0] == b"v"
+    newest_minor, count = struct.unpack("!II", seen[0][1][:8])
+    assert count == 1 and b"_pq_.sluice_test" in seen[0][1]
+    assert seen[-1] == (b"Z", b"I")
+    raw.query("SELECT 1")
+    assert raw.until(b"Z")[-1] == (b"Z", b"I")
+
+
 @pytest.mark.parametrize("args, message", [
     (["--listen", "nonsense", "--upstream", "127.0.0.1:5432"], "--listen \"nonsense\""),
     (["--listen", "127.0.0.1:99999", "--upstream", "127.0.0.1:5432"], "port 1 to 65535"),
