@@ -1,7 +1,8 @@
 /* proxy/proxy.c: the main loop of a running proxy: the listener, the signals, and the
  * workers' lifetime (see proxy.h). The main loop accepts; the workers relay. A drain ends
  * when the count of clients reaches 0: the worker that frees the last session wakes the main
- * loop, which stops the workers and returns. */
+ * loop, which stops the workers and returns. The workers are joined before the main loop's
+ * wake handle is closed, so no worker can wake a closed handle (SIGINT during a drain). */
 #include "proxy/proxy.h"
 
 #include <signal.h>
@@ -32,6 +33,16 @@ sl_proxy_context_client_gone(sl_proxy_context *ctx)
 }
 
 static void
+join_workers(runner *r)
+{
+    for (int i = 0; i < r->nworkers; i++)
+        sl_worker_stop(r->workers[i]);
+    for (int i = 0; i < r->nworkers; i++)
+        sl_worker_join(r->workers[i]);
+    r->nworkers = 0;
+}
+
+static void
 stop_all(runner *r)
 {
     if (r->stopped)
@@ -39,8 +50,7 @@ stop_all(runner *r)
     r->stopped = true;
     sl_listener_close(r->listener);
     r->listener = NULL;
-    for (int i = 0; i < r->nworkers; i++)
-        sl_worker_stop(r->workers[i]);
+    join_workers(r);  /* sessions close at once: this waits for no client */
     uv_close((uv_handle_t *)&r->sigterm, NULL);
     uv_close((uv_handle_t *)&r->sigint, NULL);
     uv_close((uv_handle_t *)&r->wake, NULL);
@@ -70,14 +80,6 @@ on_signal(uv_signal_t *h, int signum)
     sl_listener_close(r->listener);
     r->listener = NULL;
     on_wake(&r->wake);
-}
-
-static void
-join_workers(runner *r)
-{
-    for (int i = 0; i < r->nworkers; i++)
-        sl_worker_join(r->workers[i]);
-    free(r->workers);
 }
 
 int
@@ -112,7 +114,7 @@ sl_proxy_run(const sl_proxy_config *cfg, sl_error *err)
 done:
     stop_all(r);
     uv_run(&r->loop, UV_RUN_DEFAULT);
-    join_workers(r);
+    free(r->workers);
     uv_loop_close(&r->loop);
     sl_cancelmap_free(r->ctx.cancels);
     free(r);
