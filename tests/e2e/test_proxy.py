@@ -550,3 +550,19 @@ def test_sigterm_drains(cluster, start_proxy):
     assert p.proc.poll() is None  # a client is still connected
     client.close()
     assert p.proc.wait(timeout=60) == 0
+
+
+def test_sigint_during_drain_closes_all(cluster, start_proxy):
+    port, lock = _free_port()
+    lock.close()
+    p = start_proxy(f"127.0.0.1:{port}", f"127.0.0.1:{cluster.port}")
+    p.port = port
+    client = connect(cluster, p)
+    p.proc.send_signal(signal.SIGTERM)
+    wait_until(lambda: any("stopping" in line for line in p.log), "the drain begun")
+    assert p.proc.poll() is None  # the client holds it
+    p.proc.send_signal(signal.SIGINT)
+    assert p.proc.wait(timeout=60) == 0
+    with pytest.raises(psycopg.OperationalError):
+        client.execute("SELECT 1")
+    client.close()
