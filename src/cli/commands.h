@@ -15,6 +15,7 @@ int sl_cmd_verify(int argc, char **argv);
 int sl_cmd_list(int argc, char **argv);
 int sl_cmd_prune(int argc, char **argv);
 int sl_cmd_tap(int argc, char **argv);
+int sl_cmd_proxy(int argc, char **argv);
 
 /* Reports a getopt failure (unknown flag or missing value) and returns exit code 2.
  * Call with the command name when getopt_long returns '?' or ':' (opterr=0, ":" short string). */

@@ -20,6 +20,7 @@ static const command commands[] = {
     {"list", sl_cmd_list, "show the databases, sizes, row counts and checksums of an archive"},
     {"prune", sl_cmd_prune, "remove old backups from a directory by a retention policy"},
     {"tap", sl_cmd_tap, "a Singer tap, pipelinewise-tap-postgres compatible (also tap-sluice)"},
+    {"proxy", sl_cmd_proxy, "a transparent PostgreSQL wire-protocol proxy"},
 };
 
 static void

@@ -58,7 +58,7 @@ def server_knows(setting):
 
 class PgCluster:
     def __init__(self, name="sluice", settings=None, server_env=None, template=None,
-                 primary=None):
+                 primary=None, hba_first=()):
         self.root = tempfile.mkdtemp(prefix=f"{name}-pg-")
         os.chmod(self.root, 0o755)
         self.datadir = os.path.join(self.root, "data")
@@ -74,6 +74,7 @@ class PgCluster:
         self.primary = primary  # the cluster this one is a hot standby of, or None
         if primary:
             self.password = primary.password  # the base backup has the primary's roles
+        self.hba_first = list(hba_first)  # pg_hba.conf lines placed before the usual ones
         self._as_root = os.geteuid() == 0
         self.running = False
 
@@ -145,6 +146,7 @@ class PgCluster:
             for k, v in conf.items():
                 f.write(f"{k} = {v}\n")
         with open(os.path.join(self.datadir, "pg_hba.conf"), "w") as f:
+            f.writelines(line + "\n" for line in self.hba_first)
             f.write("local all all trust\n"
                     "local replication all trust\n"
                     "host all all 127.0.0.1/32 scram-sha-256\n"

@@ -1,0 +1,171 @@
+/* cli/cmd_proxy.c: "sluice proxy": flags and pgproxy's environment variables into an
+ * sl_proxy_config; proxy/ does the work. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <uv.h>
+
+#include "base/log.h"
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "pg/proto.h"
+#include "proxy/proxy.h"
+
+static const char usage[] =
+    "Run a transparent PostgreSQL wire-protocol proxy: every client connection is relayed to\n"
+    "a server connection of its own, authentication included (trust, md5, SCRAM-SHA-256).\n"
+    "Cancel requests reach the right server connection. SIGTERM stops accepting and exits\n"
+    "when the last client has left; SIGINT closes every connection and exits.\n\n"
+    "Usage:\n"
+    "  sluice proxy --listen ADDR --upstream ADDR [OPTION]...\n\n"
+    "Options:\n"
+    "      --listen=ADDR          where clients connect: HOST:PORT, [IPV6]:PORT, a Unix socket\n"
+    "                             path (/dir/.s.PGSQL.6432) or a directory (/dir or /dir:PORT,\n"
+    "                             port 6432 by default) (env PGPROXY_LISTEN_ADDR)\n"
+    "      --upstream=ADDR        the server: HOST:PORT or its socket directory as libpq's\n"
+    "                             host= (/dir or /dir:PORT, port 5432 by default)\n"
+    "                             (env PGPROXY_SERVER_ADDR)\n"
+    "      --threads=N            event-loop threads (default: the number of cores)\n"
+    "      --max-message-size=SIZE  the largest message taken from either side, e.g. 64MB\n"
+    "                             (default 1GB, the server's own limit); a client sending a\n"
+    "                             larger one is closed with an error\n"
+    "  -v, --verbose              one line per client connect and disconnect\n"
+    "  -q, --quiet                log only warnings and errors\n"
+    "      --log-format=human|json  log lines for people or machines (default human)\n"
+    "      --help                 show this help\n\n"
+    "Environment: PGPROXY_LOG_LEVEL (debug, info, warn, error) sets the level when neither\n"
+    "-v nor -q is given.\n";
+
+enum { OPT_LISTEN = SL_OPT_COMMAND_BASE, OPT_UPSTREAM, OPT_THREADS, OPT_MAX_MESSAGE };
+
+static const struct option longopts[] = {
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"upstream", required_argument, NULL, OPT_UPSTREAM},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"max-message-size", required_argument, NULL, OPT_MAX_MESSAGE},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"log-format", required_argument, NULL, SL_OPT_LOG_FORMAT},
+    {"help", no_argument, NULL, SL_OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+typedef struct proxy_args {
+    const char *listen;
+    const char *upstream;
+    int threads;
+    uint32_t max_message;
+} proxy_args;
+
+/* "1048576", "64kB", "64MB", "1GB" (the server's units), "64KiB", "64MiB", "1GiB", "64k". */
+static int
+parse_size(const char *arg, uint32_t *out, sl_error *err)
+{
+    static const struct { const char *unit; unsigned long long mult; } units[] = {
+        {"", 1}, {"B", 1}, {"k", 1024}, {"kB", 1024}, {"KiB", 1024}, {"M", 1 << 20},
+        {"MB", 1 << 20}, {"MiB", 1 << 20}, {"G", 1 << 30}, {"GB", 1 << 30}, {"GiB", 1 << 30},
+    };
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (!errno && end != arg && arg[0] != '-') {
+        for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+            if (strcmp(end, units[i].unit) != 0)
+                continue;
+            unsigned long long bytes = v * units[i].mult;
+            if (v <= (1ull << 30) && bytes >= 1024 && bytes <= (1ull << 30)) {
+                /* 1 GiB means the server's limit, which is one byte less */
+                *out = bytes > SL_PROTO_MESSAGE_MAX ? SL_PROTO_MESSAGE_MAX : (uint32_t)bytes;
+                return 0;
+            }
+        }
+    }
+    sl_error_set(err, SL_E_USAGE,
+                 "invalid value \"%s\" for --max-message-size: expected a size from 1kB to "
+                 "1GB (e.g. 1048576, 64MB)", arg);
+    return -1;
+}
+
+static int
+proxy_opt(void *ctx, int opt, const char *arg, sl_error *err)
+{
+    proxy_args *a = ctx;
+    switch (opt) {
+    case OPT_LISTEN:
+        a->listen = arg;
+        return 0;
+    case OPT_UPSTREAM:
+        a->upstream = arg;
+        return 0;
+    case OPT_THREADS:
+        return sl_cli_parse_int("--threads", arg, 1, 1024, &a->threads, err);
+    case OPT_MAX_MESSAGE:
+        return parse_size(arg, &a->max_message, err);
+    }
+    sl_error_set(err, SL_E_INTERNAL, "option %d has no handler", opt);
+    return -1;
+}
+
+/* PGPROXY_LOG_LEVEL, pgproxy's: used when neither -v nor -q was given. */
+static int
+env_verbosity(int *verbosity)
+{
+    const char *level = getenv("PGPROXY_LOG_LEVEL");
+    if (!level || !*level || *verbosity != 0)
+        return 0;
+    if (strcasecmp(level, "debug") == 0)
+        *verbosity = 1;
+    else if (strcasecmp(level, "warn") == 0 || strcasecmp(level, "warning") == 0 ||
+             strcasecmp(level, "error") == 0)
+        *verbosity = -1;
+    else if (strcasecmp(level, "info") != 0)
+        return -1;
+    return 0;
+}
+
+int
+sl_cmd_proxy(int argc, char **argv)
+{
+    proxy_args a = {.threads = (int)uv_available_parallelism(),
+                    .max_message = SL_PROTO_MESSAGE_MAX};
+    sl_cli_common common;
+    sl_cli_common_init(&common);
+    sl_cli_spec spec = {.name = "proxy", .longopts = longopts, .usage = usage,
+                        .on_opt = proxy_opt, .ctx = &a};
+    int first, code;
+    sl_error err;
+    sl_error_clear(&err);
+    if (sl_cli_parse(&spec, &common, argc, argv, &first, &code) != 0)
+        goto out;
+    if (!a.listen)
+        a.listen = getenv("PGPROXY_LISTEN_ADDR");
+    if (!a.upstream)
+        a.upstream = getenv("PGPROXY_SERVER_ADDR");
+    if (env_verbosity(&common.verbosity) != 0) {
+        code = sl_cli_usage_error("proxy", "invalid PGPROXY_LOG_LEVEL \"%s\": expected debug, "
+                                  "info, warn or error", getenv("PGPROXY_LOG_LEVEL"));
+        goto out;
+    }
+    if (!a.listen || !a.upstream) {
+        code = sl_cli_usage_error("proxy", "%s is required (or %s)",
+                                  a.listen ? "--upstream" : "--listen",
+                                  a.listen ? "PGPROXY_SERVER_ADDR" : "PGPROXY_LISTEN_ADDR");
+        goto out;
+    }
+    sl_proxy_config cfg = {.threads = a.threads, .max_message = a.max_message};
+    if (sl_addr_parse(&cfg.listen, a.listen, 6432, "--listen", &err) != 0 ||
+        sl_addr_parse(&cfg.upstream, a.upstream, 5432, "--upstream", &err) != 0) {
+        code = sl_cli_usage_error("proxy", "%s", err.message);
+        goto out;
+    }
+    if (sl_cli_common_finish(&common, &err) != 0 || sl_proxy_run(&cfg, &err) != 0) {
+        code = sl_cli_fail(&err);
+        goto out;
+    }
+    code = 0;
+out:
+    sl_cli_common_free(&common);
+    return code;
+}

@@ -1,0 +1,28 @@
+/* proxy/context.h: what every loop of one running proxy shares: the configuration, the map
+ * of cancel keys, and the count of live client connections that SIGTERM's drain waits on.
+ * Owned by proxy.c for the whole run; the loops only read it, except through these calls. */
+#ifndef SL_PROXY_CONTEXT_H
+#define SL_PROXY_CONTEXT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "proxy/addr.h"
+#include "proxy/cancelmap.h"
+
+typedef struct sl_proxy_context {
+    sl_addr upstream;
+    uint32_t max_message;       /* the largest length word taken from either side */
+    sl_cancelmap *cancels;
+    atomic_int clients;         /* accepted and not yet closed (counted at accept) */
+    atomic_bool draining;       /* SIGTERM: no new clients; exit when clients reaches 0 */
+    atomic_uint_fast64_t next_id; /* client numbers for the log */
+    uv_async_t *main_wake;      /* woken when a client leaves while draining */
+} sl_proxy_context;
+
+/* A client connection ended (called once per accepted one, on its loop). */
+void sl_proxy_context_client_gone(sl_proxy_context *ctx);
+
+#endif
