@@ -544,6 +544,7 @@ creates(walker *w, json_t *rel, const char *what)
 {
     if (rel && is_temp_rangevar(rel)) {
         w->st->kind = SL_SQL_SESSION_UNMODELLED;
+        w->st->reason[0] = '\0'; /* this says more than "SELECT INTO" */
         set_reason(w->st, "creates a temporary %s", what);
         return;
     }
@@ -920,6 +921,8 @@ summarize(sl_sql_analysis *a)
     }
     for (size_t i = 0; i < a->n_stmts; i++) {
         sl_sql_stmt *st = &a->stmts[i];
+        if (st->kind != SL_SQL_CACHEABLE_SELECT && !st->reason[0])
+            set_reason(st, "not a SELECT (%s)", sl_sql_kind_name(st->kind));
         if (st->kind == SL_SQL_SESSION_UNMODELLED)
             a->session_unmodelled = true;
         if (!a->reason[0] && st->reason[0])
