@@ -727,7 +727,10 @@ classify_drop(walker *w, json_t *f)
     if (!type || !in_list(rel_types, NELEM(rel_types), type)
         || (behavior && strcmp(behavior, "DROP_CASCADE") == 0)) {
         w->a->writes_unknown = true;
-        set_reason(w->st, "DROP of %s", type ? type + 7 : "?");
+        set_reason(w->st, "DROP of %s%s", type && strncmp(type, "OBJECT_", 7) == 0 ? type + 7
+                                           : type                                   ? type
+                                                                                    : "?",
+                   behavior && strcmp(behavior, "DROP_CASCADE") == 0 ? " CASCADE" : "");
         return;
     }
     json_array_foreach(objs, i, obj) {

@@ -12,6 +12,13 @@
  *            and writes to what foreign keys with ON DELETE/UPDATE actions, triggers and rules
  *            also touch; a read name it cannot resolve to an ordinary table, partitioned table,
  *            view or materialized view (a sequence, a foreign table) makes the entry uncacheable.
+ *            What the names hide is the session's to check too: a view's definition may call
+ *            now() or a user function (analyze pg_get_viewdef() of each view it expands, and
+ *            cache only when that is cacheable as well), and a row-level security policy may
+ *            read a setting (current_setting('app.tenant')), so the key holds every setting the
+ *            session has SET, or tables with relrowsecurity are not cached. A CREATE or RENAME
+ *            that puts a name earlier in search_path shadows a table of that name: entries whose
+ *            statement reads that name unqualified go too (writes lists the new names).
  * Functions: a cacheable SELECT calls only functions of an allow-list of immutable built-ins
  *            (see sql.c), unqualified or in pg_catalog. Those names are trusted to resolve to
  *            pg_catalog, which holds as long as search_path does not list pg_catalog after
