@@ -43,6 +43,14 @@ static const sql_case cases[] = {
      "MySchema.MyTable", "", 0, NULL},
     {"unquoted name folded", "SELECT * FROM MySchema.MyTable", C, "myschema.mytable", "", 0,
      NULL},
+    {"quote inside a quoted name", "SELECT * FROM \"A\"\"B\"", C, "A\"B", "", 0, NULL},
+    {"unicode escaped name", "SELECT * FROM U&\"t\\0061\"", C, "ta", "", 0, NULL},
+    {"long name truncated to 63 bytes as the server does",
+     "SELECT * FROM aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+     C, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "aaaaaaaaaaaaaaaaaaaaaaa",
+     "", 0, NULL},
     {"values", "VALUES (1, 'a'), (2, 'b')", C, "", "", 0, NULL},
     {"table statement", "TABLE t", C, "t", "", 0, NULL},
     {"set operation", "SELECT a FROM t UNION SELECT a FROM u EXCEPT SELECT 1", C, "t,u", "", 0,
