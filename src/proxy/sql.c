@@ -32,8 +32,9 @@
 /* Immutable built-in functions (pg_proc.provolatile = 'i' in PostgreSQL 15 for the argument
  * types a query normally gives them), and the few the SQL grammar calls by name (EXTRACT,
  * SUBSTRING ... FROM, TRIM, POSITION, OVERLAY, AT TIME ZONE, LIKE ... ESCAPE, SIMILAR TO).
- * extract, date_part, date_trunc and timezone are stable on timestamptz only through TimeZone,
- * which the cache key holds. Not here on purpose: now() and every clock function, random(),
+ * extract, date_part, date_trunc, timezone, overlaps and generate_series are stable on
+ * timestamptz only through TimeZone, which the cache key holds, and length(bytea, name) only
+ * through the named encoding. Not here on purpose: now() and every clock function, random(),
  * age() (one argument reads the clock), to_char/to_number/to_date/to_timestamp (locale),
  * format/concat/to_json (stable), to_tsvector (default_text_search_config), anything of
  * sequences, settings, the session or the catalog. */
@@ -106,15 +107,20 @@ static const char *const known_funcs[] = {
     "pg_get_expr", "pg_get_userbyid", "quote_literal", "quote_nullable",
 };
 
-/* Built-in operator symbols (the scanner turns != into <>). */
+/* Built-in operator symbols (the scanner turns != into <>). In PostgreSQL 15 no operator of
+ * these symbols is volatile; the stable ones (+ - on timestamptz, comparisons across date/time
+ * types, || of text and a non-text value) depend only on TimeZone and output settings, which
+ * the key holds. Not here: @@, whose text @@ text and text @@ tsquery forms read
+ * default_text_search_config. */
 static const char *const builtin_ops[] = {
     "+", "-", "*", "/", "%", "^", "|/", "||/", "@", "&", "|", "#", "~", "<<", ">>", "=",
     "<>", "<", ">", "<=", ">=", "||", "~~", "!~~", "~~*", "!~~*", "!~", "~*", "!~*", "@>",
-    "<@", "&&", "?", "?|", "?&", "->", "->>", "#>", "#>>", "#-", "@?", "@@", "^@", "-|-",
-    "&<", "&>", "<<|", "|>>", "<->",
+    "<@", "&&", "?", "?|", "?&", "->", "->>", "#>", "#>>", "#-", "@?", "^@", "-|-", "&<",
+    "&>", "<<|", "|>>", "<->",
 };
 
-/* Cast targets whose input and cast functions are immutable. */
+/* Cast targets whose input functions are immutable (the range types' are stable in pg_type
+ * only because a range's subtype may be; these subtypes are immutable). */
 static const char *const cast_types[] = {
     "bool", "boolean", "int2", "int4", "int8", "smallint", "integer", "int", "bigint",
     "numeric", "decimal", "float4", "float8", "real", "text", "varchar", "bpchar", "char",
@@ -1156,4 +1162,28 @@ sl_sql_search_path_is_safe(const char *value)
             p++;
     }
     return true;
+}
+
+const char *const *
+sl_sql_allow_list(sl_sql_list which, size_t *n)
+{
+    switch (which) {
+    case SL_SQL_LIST_IMMUTABLE_FUNCS:
+        *n = NELEM(immutable_funcs);
+        return immutable_funcs;
+    case SL_SQL_LIST_KNOWN_FUNCS:
+        *n = NELEM(known_funcs);
+        return known_funcs;
+    case SL_SQL_LIST_CAST_TYPES:
+        *n = NELEM(cast_types);
+        return cast_types;
+    case SL_SQL_LIST_TIME_TYPES:
+        *n = NELEM(time_types);
+        return time_types;
+    case SL_SQL_LIST_OPERATORS:
+        *n = NELEM(builtin_ops);
+        return builtin_ops;
+    }
+    *n = 0;
+    return NULL;
 }

@@ -132,4 +132,15 @@ bool sl_sql_text_is_time_dependent(const char *s, size_t len);
  * the allow-listed function names of a cacheable SELECT resolve to the built-ins. */
 bool sl_sql_search_path_is_safe(const char *value);
 
+/* The lists the analysis trusts, for tests that check them against a server's catalog. */
+typedef enum {
+    SL_SQL_LIST_IMMUTABLE_FUNCS, /* functions a cacheable SELECT may call */
+    SL_SQL_LIST_KNOWN_FUNCS,     /* uncacheable built-ins that write no table, set nothing */
+    SL_SQL_LIST_CAST_TYPES,      /* cast targets of any argument */
+    SL_SQL_LIST_TIME_TYPES,      /* cast targets of constants and parameters only */
+    SL_SQL_LIST_OPERATORS,       /* operator symbols */
+} sl_sql_list;
+
+const char *const *sl_sql_allow_list(sl_sql_list which, size_t *n);
+
 #endif

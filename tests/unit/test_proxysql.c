@@ -137,6 +137,8 @@ static const sql_case cases[] = {
     {"cast of a column to a date type", "SELECT a::date FROM t", R, "t", "", 0, "casts"},
     {"cast to regclass", "SELECT 't'::regclass", R, "", "", 0, "regclass"},
     {"user-defined operator", "SELECT * FROM t WHERE a === b", R, "t", "", 0, "==="},
+    {"text search match reads default_text_search_config", "SELECT * FROM t WHERE d @@ 'x'",
+     R, "t", "", 0, "@@"},
     {"operator outside pg_catalog", "SELECT 1 OPERATOR(app.+) 2", R, "", "", 0, "operator"},
     {"tablesample", "SELECT * FROM t TABLESAMPLE SYSTEM (10)", R, "t", "", 0, "RangeTableSample"},
     {"cursor", "DECLARE c CURSOR FOR SELECT * FROM t", R, "t", "", 0, "CURSOR"},
