@@ -2,7 +2,8 @@
  * jansson). Design:
  *  - Order: scan first (sqlscan.c), refuse trees deeper than SL_SQLSCAN_MAX_DEPTH, then parse.
  *    A string that does not scan or parse, or is too deep, is OTHER, not cacheable, and sets
- *    writes_unknown and settings_unknown.
+ *    writes_unknown and settings_unknown. So is a tree jansson will not read: it stops at 2048
+ *    levels of JSON (about 300 nested subqueries), which also bounds the walker's recursion.
  *  - A node in the JSON is an object with one key, the node type (capitalized): {"RangeVar":
  *    {...}}. A field whose C type is a specific struct (InsertStmt.relation, TypeCast.typeName,
  *    FuncCall.over, SelectStmt.withClause...) is printed without that wrapper. The walker

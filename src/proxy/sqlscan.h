@@ -11,8 +11,9 @@
  *            only strings whose bound stays under SL_SQLSCAN_MAX_DEPTH.
  * Threads:   libpg_query keeps its memory contexts in thread-local storage (since 9.5-1.4.1)
  *            and frees a thread's top context when the thread exits: any thread may scan, each
- *            call is independent. A thread that scans or parses needs 1 MB of stack (a 256 kB
- *            stack held the deepest tree the bound lets through, with a margin of two).
+ *            call is independent. A thread that scans or parses needs 1 MB of stack: the
+ *            deepest trees the bound lets through (500 NOTs, + terms or ARRAY[ levels, 250
+ *            nested subqueries) took under 256 kB, and under 512 kB with AddressSanitizer.
  * Ownership: sl_sqlscan owns its token array; *error (when set) is the caller's to free. */
 #ifndef SL_PROXY_SQLSCAN_H
 #define SL_PROXY_SQLSCAN_H

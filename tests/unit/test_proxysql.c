@@ -3,6 +3,7 @@
  * (sorted, "schema.name" or "name"), writes_unknown, and a piece of the reason. Hostile inputs
  * (a write after a SELECT, a data-modifying CTE, FOR UPDATE in a subquery, 1 MB and deeply
  * nested strings) are cases like the others. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -515,6 +516,75 @@ test_time_words_and_search_path(void **state)
             fail_msg("search_path \"%s\"", paths[i].path);
 }
 
+/* The threading contract of sqlscan.h: threads with 1 MB stacks analyze at once, each the
+ * deepest strings the bound lets through and ordinary ones, and all get the same answers. */
+typedef struct {
+    char *sql[6];
+    bool cacheable[6];
+    bool failed;
+} thread_work;
+
+static void *
+analyze_many(void *arg)
+{
+    thread_work *tw = arg;
+    for (int round = 0; round < 5; round++) {
+        for (size_t i = 0; i < 6; i++) {
+            sl_sql_analysis *a = NULL;
+            sl_error err;
+            if (sl_sql_analyze(tw->sql[i], &a, &err) != 0 || a->cacheable != tw->cacheable[i])
+                tw->failed = true;
+            sl_sql_analysis_free(a);
+        }
+    }
+    return NULL;
+}
+
+static char *
+repeated(const char *head, const char *open, const char *mid, const char *close, int n)
+{
+    size_t cap = strlen(head) + strlen(mid) + (size_t)n * (strlen(open) + strlen(close)) + 1;
+    char *s = malloc(cap), *p = s;
+    p += sprintf(p, "%s", head);
+    for (int i = 0; i < n; i++)
+        p += sprintf(p, "%s", open);
+    p += sprintf(p, "%s", mid);
+    for (int i = 0; i < n; i++)
+        p += sprintf(p, "%s", close);
+    return s;
+}
+
+static void
+test_threads(void **state)
+{
+    (void)state;
+    thread_work work[4];
+    pthread_t threads[4];
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 1 << 20);
+    for (int t = 0; t < 4; t++) {
+        thread_work *tw = &work[t];
+        memset(tw, 0, sizeof *tw);
+        tw->sql[0] = repeated("SELECT ", "NOT ", "true", "", 490);
+        tw->sql[1] = repeated("SELECT 1", "", "", "+1", 490);
+        tw->sql[2] = repeated("SELECT ", "ARRAY[", "1", "]", 490);
+        tw->sql[3] = repeated("SELECT ", "(SELECT ", "1", ")", 250);
+        tw->sql[4] = repeated("SELECT * FROM t WHERE a = ", "", "now()", "", 0);
+        tw->sql[5] = repeated("SELECT * FROM t WHERE a IN (", "1, ", "1)", "", 5000);
+        bool cacheable[6] = {true, true, true, true, false, true};
+        memcpy(tw->cacheable, cacheable, sizeof cacheable);
+        assert_int_equal(pthread_create(&threads[t], &attr, analyze_many, tw), 0);
+    }
+    for (int t = 0; t < 4; t++) {
+        assert_int_equal(pthread_join(threads[t], NULL), 0);
+        assert_false(work[t].failed);
+        for (size_t i = 0; i < 6; i++)
+            free(work[t].sql[i]);
+    }
+    pthread_attr_destroy(&attr);
+}
+
 int
 main(void)
 {
@@ -527,6 +597,7 @@ main(void)
         cmocka_unit_test(test_scanner_tokens),
         cmocka_unit_test(test_depth_bound),
         cmocka_unit_test(test_time_words_and_search_path),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
