@@ -233,10 +233,17 @@ sl_hint_comments_scan(const char *sql, const sl_sqlscan *scan, sl_hint_comment *
 }
 
 int
-sl_hint_comments(const char *sql, sl_hint_comment *out, sl_error *err)
+sl_hint_comments(const char *sql, bool non_standard_strings, sl_hint_comment *out,
+                 sl_error *err)
 {
     sl_sqlscan scan;
     char *scan_error = NULL;
+    if (non_standard_strings && strchr(sql, '\\')) {
+        memset(out, 0, sizeof *out);
+        snprintf(out->reason, sizeof out->reason,
+                 "no hints: a backslash while standard_conforming_strings is off");
+        return 0;
+    }
     if (sl_sqlscan_run(sql, &scan, &scan_error) != 0) {
         memset(out, 0, sizeof *out);
         if (!scan_error) {

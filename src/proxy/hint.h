@@ -34,7 +34,9 @@
  *    found among the scanner's comment tokens, so text inside a string literal or a quoted
  *    identifier is never a hint. A malformed directive is ignored, counted, and the first one
  *    named in .reason for the caller's log; the others still apply; the last of a kind wins.
- *    A string the scanner rejects has no hints.
+ *    A string the scanner rejects has no hints, nor has one with a backslash while
+ *    standard_conforming_strings is off (see sl_sql_opts: the scanner would not see the
+ *    comments the server sees).
  * Ownership: sl_hint_param owns its strings (sl_hint_param_free); sl_hint_comment is plain. */
 #ifndef SL_PROXY_HINT_H
 #define SL_PROXY_HINT_H
@@ -93,6 +95,7 @@ typedef struct {
 void sl_hint_comments_scan(const char *sql, const sl_sqlscan *scan, sl_hint_comment *out);
 /* The same, scanning sql itself. -1 only when out of memory (SL_E_INTERNAL); a string the
  * scanner rejects gives no hints and a reason. */
-SL_MUSTCHECK int sl_hint_comments(const char *sql, sl_hint_comment *out, sl_error *err);
+SL_MUSTCHECK int sl_hint_comments(const char *sql, bool non_standard_strings,
+                                  sl_hint_comment *out, sl_error *err);
 
 #endif

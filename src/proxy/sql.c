@@ -965,7 +965,7 @@ unknown(sl_sql_analysis *a, const char *why, const char *detail)
     a->kind = SL_SQL_OTHER;
     a->writes_unknown = true;
     a->settings_unknown = true;
-    snprintf(a->reason, sizeof a->reason, "%.40s%s%.100s", why, detail ? ": " : "",
+    snprintf(a->reason, sizeof a->reason, "%.80s%s%.70s", why, detail ? ": " : "",
              detail ? detail : "");
     a->parse_error = strdup(detail ? detail : why);
     return a->parse_error ? 0 : -1;
@@ -1011,7 +1011,7 @@ done:
 }
 
 int
-sl_sql_analyze(const char *sql, sl_sql_analysis **out, sl_error *err)
+sl_sql_analyze(const char *sql, const sl_sql_opts *opts, sl_sql_analysis **out, sl_error *err)
 {
     sl_sql_analysis *a = calloc(1, sizeof *a);
     sl_sqlscan scan = {0};
@@ -1021,6 +1021,10 @@ sl_sql_analyze(const char *sql, sl_sql_analysis **out, sl_error *err)
     int rc = -1;
     if (!a)
         goto done;
+    if (opts && opts->non_standard_strings && strchr(sql, '\\')) {
+        rc = unknown(a, "holds a backslash while standard_conforming_strings is off", NULL);
+        goto done;
+    }
     if (sl_sqlscan_run(sql, &scan, &scan_error) != 0) {
         if (!scan_error)
             goto done;

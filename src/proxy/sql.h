@@ -112,11 +112,23 @@ typedef struct {
     size_t n_funcs;
 } sl_sql_analysis;
 
+/* What the analysis must know of the session. Zero is the server's default. */
+typedef struct {
+    /* standard_conforming_strings is off (the session follows it from ParameterStatus). The
+     * parser reads '...' as standard strings, where a backslash is an ordinary character; with
+     * the setting off the server reads it as an escape, so `SELECT 'x\'; --'; DELETE FROM t`
+     * is one SELECT to the parser and a SELECT and a DELETE to the server. Without a backslash
+     * both read alike; with one, the string is not analyzed (as if it did not parse). */
+    bool non_standard_strings;
+} sl_sql_opts;
+#define SL_SQL_OPTS(...) (&(sl_sql_opts){__VA_ARGS__})
+
 /* Analyzes one query string (NUL-terminated; it may hold several statements). Never fails on
  * its input: a string the parser rejects, or one nested too deeply to parse safely, is not
- * cacheable and sets writes_unknown (it may be valid SQL of a newer server). -1 only when out
- * of memory (SL_E_INTERNAL). */
-SL_MUSTCHECK int sl_sql_analyze(const char *sql, sl_sql_analysis **out, sl_error *err);
+ * cacheable and sets writes_unknown (it may be valid SQL of a newer server). opts may be NULL
+ * (the defaults). -1 only when out of memory (SL_E_INTERNAL). */
+SL_MUSTCHECK int sl_sql_analyze(const char *sql, const sl_sql_opts *opts,
+                                sl_sql_analysis **out, sl_error *err);
 void sl_sql_analysis_free(sl_sql_analysis *a);
 
 const char *sl_sql_kind_name(sl_sql_kind kind);

@@ -2,9 +2,12 @@
  * checks what the analysis trusts against a real server's catalog.
  *   proxysql_driver lists     prints "LIST\tNAME" lines: func (immutable functions), known
  *                             (uncacheable known built-ins), type, timetype, op
- *   proxysql_driver analyze   reads one query string on stdin, prints
- *                             "KIND\tCACHEABLE\tWRITES_UNKNOWN\tREASON"
+ *   proxysql_driver analyze [nonstandard]
+ *                             reads one query string on stdin, prints
+ *                             "KIND\tCACHEABLE\tWRITES_UNKNOWN\tREASON"; nonstandard: as for
+ *                             a session with standard_conforming_strings off
  * Exit 0, or 1 with the error on stderr. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +24,7 @@ print_list(const char *label, sl_sql_list which)
 }
 
 static int
-analyze(void)
+analyze(bool non_standard)
 {
     size_t cap = 1 << 16, len = 0, got;
     char *sql = malloc(cap);
@@ -40,7 +43,7 @@ analyze(void)
     sql[len] = '\0';
     sl_sql_analysis *a = NULL;
     sl_error err = {0};
-    if (sl_sql_analyze(sql, &a, &err) != 0) {
+    if (sl_sql_analyze(sql, SL_SQL_OPTS(.non_standard_strings = non_standard), &a, &err) != 0) {
         fprintf(stderr, "error: %s\n", err.message);
         free(sql);
         return 1;
@@ -63,8 +66,8 @@ main(int argc, char **argv)
         print_list("op", SL_SQL_LIST_OPERATORS);
         return 0;
     }
-    if (argc == 2 && strcmp(argv[1], "analyze") == 0)
-        return analyze();
+    if (argc >= 2 && argc <= 3 && strcmp(argv[1], "analyze") == 0)
+        return analyze(argc == 3 && strcmp(argv[2], "nonstandard") == 0);
     fprintf(stderr, "usage: proxysql_driver lists|analyze\n");
     return 1;
 }

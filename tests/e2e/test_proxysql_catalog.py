@@ -34,9 +34,9 @@ def lists():
     return found
 
 
-def analyze(sql):
-    proc = subprocess.run([DRIVER, "analyze"], input=sql, capture_output=True, text=True,
-                          check=True)
+def analyze(sql, *opts):
+    proc = subprocess.run([DRIVER, "analyze", *opts], input=sql, capture_output=True,
+                          text=True, check=True)
     kind, cacheable, writes_unknown, reason = proc.stdout.rstrip("\n").split("\t", 3)
     return kind, cacheable == "1", writes_unknown == "1", reason
 
@@ -162,3 +162,19 @@ def test_row_locks_are_not_cached(pg, rodb):
     assert (kind, cacheable, writes_unknown) == ("uncacheable read", False, False)
     assert "FOR UPDATE" in reason
     assert run_read_only(pg, rodb, sql) == "25006"
+
+
+def test_backslash_with_standard_conforming_strings_off(pg, rodb):
+    """With standard_conforming_strings off the server reads 'x\\' as an escaped quote, so a
+    string the parser sees as one SELECT (the rest a comment) runs a DELETE too. The session
+    passes the setting; the analysis then refuses to read such a string."""
+    sql = "SELECT 'x\\'; --'; DELETE FROM u"
+    pg.execute("INSERT INTO u VALUES (9, 9)", dbname=rodb)
+    assert analyze(sql)[1], "the parser alone sees one SELECT"
+    kind, cacheable, writes_unknown, reason = analyze(sql, "nonstandard")
+    assert not cacheable and writes_unknown, (kind, reason)
+    with pg.connect(rodb) as conn:
+        conn.execute("SET standard_conforming_strings = off")
+        conn.execute("SET escape_string_warning = off")
+        conn.execute(sql.encode(), prepare=False)
+        assert conn.execute("SELECT count(*) FROM u").fetchone() == (0,)

@@ -4,6 +4,7 @@
  * the analysis could not read writes unknown tables. The same bytes are read as comment hints
  * and as a pgproxy parameter hook.
  * Build: cmake -DSL_FUZZ=ON -DCMAKE_C_COMPILER=clang ...; run: ./fuzz_proxysql corpus/ */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +24,12 @@ check_names(const sl_sql_name *names, size_t n)
 }
 
 static void
-check_analysis(const char *text, size_t len)
+check_analysis(const char *text, size_t len, bool non_standard)
 {
     sl_sql_analysis *a = NULL;
     sl_error err;
     sl_error_clear(&err);
-    if (sl_sql_analyze(text, &a, &err) != 0)
+    if (sl_sql_analyze(text, SL_SQL_OPTS(.non_standard_strings = non_standard), &a, &err) != 0)
         abort(); /* only out of memory may fail */
     if (a->cacheable
         && (a->n_stmts != 1 || a->kind != SL_SQL_CACHEABLE_SELECT || a->n_writes != 0
@@ -61,7 +62,7 @@ check_hints(const char *text, const uint8_t *data, size_t size)
 {
     sl_hint_comment c;
     sl_error err;
-    if (sl_hint_comments(text, &c, &err) != 0)
+    if (sl_hint_comments(text, false, &c, &err) != 0)
         abort();
     if (c.ttl < 0 || c.ttl > SL_HINT_MAX_TTL || strlen(c.key) > SL_HINT_MAX_KEY)
         abort();
@@ -84,7 +85,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(text, data, size);
     text[size] = '\0';
     size_t len = strlen(text);
-    check_analysis(text, len);
+    check_analysis(text, len, false);
+    check_analysis(text, len, true);
     check_hints(text, data, size);
     free(text);
     return 0;

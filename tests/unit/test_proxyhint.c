@@ -167,7 +167,7 @@ test_comment_hints(void **state)
         sl_hint_comment h;
         sl_error err;
         sl_error_clear(&err);
-        assert_int_equal(sl_hint_comments(c->sql, &h, &err), 0);
+        assert_int_equal(sl_hint_comments(c->sql, false, &h, &err), 0);
         bool ok = h.no_cache == c->no_cache && h.ttl == c->ttl && strcmp(h.key, c->key) == 0
                   && h.n_ignored == c->ignored
                   && (c->reason ? strstr(h.reason, c->reason) != NULL : h.reason[0] == '\0');
@@ -175,6 +175,14 @@ test_comment_hints(void **state)
             fail_msg("%s: no_cache %d ttl %d key \"%s\" ignored %zu reason \"%s\"", c->name,
                      h.no_cache, h.ttl, h.key, h.n_ignored, h.reason);
     }
+    /* with standard_conforming_strings off, a backslash hides what the server sees */
+    sl_hint_comment h;
+    sl_error err;
+    assert_int_equal(sl_hint_comments("SELECT 'a\\' /* sluice:no_cache */ '", true, &h, &err), 0);
+    assert_false(h.no_cache);
+    assert_non_null(strstr(h.reason, "standard_conforming_strings"));
+    assert_int_equal(sl_hint_comments("/* sluice:no_cache */ SELECT 'a'", true, &h, &err), 0);
+    assert_true(h.no_cache);
     /* a key of 200 characters is taken, 201 is not */
     for (size_t n = 200; n <= 201; n++) {
         int len = snprintf(longkey, sizeof longkey, "/* sluice:key=");
@@ -182,7 +190,7 @@ test_comment_hints(void **state)
         strcpy(longkey + len + n, " */ SELECT 1");
         sl_hint_comment h;
         sl_error err;
-        assert_int_equal(sl_hint_comments(longkey, &h, &err), 0);
+        assert_int_equal(sl_hint_comments(longkey, false, &h, &err), 0);
         assert_int_equal(strlen(h.key), n == 200 ? 200 : 0);
         assert_int_equal(h.n_ignored, n == 200 ? 0 : 1);
     }

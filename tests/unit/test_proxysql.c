@@ -272,7 +272,7 @@ analyze(const char *sql)
     sl_sql_analysis *a = NULL;
     sl_error err;
     sl_error_clear(&err);
-    if (sl_sql_analyze(sql, &a, &err) != 0)
+    if (sl_sql_analyze(sql, NULL, &a, &err) != 0)
         fail_msg("analyze failed: %s", err.message);
     return a;
 }
@@ -376,6 +376,32 @@ test_unknown_functions_listed(void **state)
     assert_true(a->settings_unknown);
     assert_false(a->session_unmodelled);
     free(funcs);
+    sl_sql_analysis_free(a);
+}
+
+/* With standard_conforming_strings off the server reads a backslash in '...' as an escape:
+ * a string the parser sees as one SELECT can be a SELECT and a DELETE to the server. */
+static void
+test_non_standard_strings(void **state)
+{
+    (void)state;
+    const char *hostile = "SELECT 'x\\'; --'; DELETE FROM t";
+    sl_sql_analysis *a = NULL;
+    sl_error err;
+    assert_int_equal(sl_sql_analyze(hostile, NULL, &a, &err), 0);
+    assert_true(a->cacheable); /* what the parser, with standard strings, sees */
+    sl_sql_analysis_free(a);
+    assert_int_equal(
+        sl_sql_analyze(hostile, SL_SQL_OPTS(.non_standard_strings = true), &a, &err), 0);
+    assert_false(a->cacheable);
+    assert_true(a->writes_unknown);
+    assert_true(a->settings_unknown);
+    assert_non_null(strstr(a->reason, "standard_conforming_strings"));
+    sl_sql_analysis_free(a);
+    assert_int_equal(sl_sql_analyze("SELECT 'it''s' FROM t",
+                                    SL_SQL_OPTS(.non_standard_strings = true), &a, &err),
+                     0);
+    assert_true(a->cacheable); /* no backslash: both read it alike */
     sl_sql_analysis_free(a);
 }
 
@@ -532,7 +558,7 @@ analyze_many(void *arg)
         for (size_t i = 0; i < 6; i++) {
             sl_sql_analysis *a = NULL;
             sl_error err;
-            if (sl_sql_analyze(tw->sql[i], &a, &err) != 0 || a->cacheable != tw->cacheable[i])
+            if (sl_sql_analyze(tw->sql[i], NULL, &a, &err) != 0 || a->cacheable != tw->cacheable[i])
                 tw->failed = true;
             sl_sql_analysis_free(a);
         }
@@ -593,6 +619,7 @@ main(void)
         cmocka_unit_test(test_set_values),
         cmocka_unit_test(test_statement_ranges_and_transactions),
         cmocka_unit_test(test_unknown_functions_listed),
+        cmocka_unit_test(test_non_standard_strings),
         cmocka_unit_test(test_large_and_deep),
         cmocka_unit_test(test_scanner_tokens),
         cmocka_unit_test(test_depth_bound),
