@@ -560,6 +560,15 @@ creates(walker *w, json_t *rel, const char *what)
         write_rangevar(w, rel);
 }
 
+/* set_config() makes the statement SESSION_UNMODELLED whatever else it does: say so. */
+static void
+unmodelled_by_set_config(walker *w)
+{
+    w->st->kind = SL_SQL_SESSION_UNMODELLED;
+    w->st->reason[0] = '\0';
+    set_reason(w->st, "calls set_config()");
+}
+
 static void
 classify_select(walker *w, json_t *f)
 {
@@ -569,9 +578,7 @@ classify_select(walker *w, json_t *f)
         creates(w, json_object_get(into, "rel"), "table");
         return;
     }
-    if (w->set_config) {
-        w->st->kind = SL_SQL_SESSION_UNMODELLED;
-    } else if (w->write) {
+    if (w->write) {
         w->st->kind = SL_SQL_WRITE;
     } else {
         w->st->kind = w->cacheable ? SL_SQL_CACHEABLE_SELECT : SL_SQL_READ_UNCACHEABLE;
@@ -833,11 +840,11 @@ classify(walker *w, const char *type, json_t *f)
         if (strcmp(type, rel_stmts[i].type) == 0) {
             json_t *rel = json_object_get(f, rel_stmts[i].field);
             st->kind = rel_stmts[i].kind;
-            if (rel)
-                write_rangevar(w, rel);
             if (rel && strcmp(type, "CreateSeqStmt") == 0 && is_temp_rangevar(rel)) {
                 st->kind = SL_SQL_SESSION_UNMODELLED;
                 set_reason(st, "creates a temporary sequence");
+            } else if (rel) {
+                write_rangevar(w, rel);
             }
             return;
         }
@@ -847,7 +854,7 @@ classify(walker *w, const char *type, json_t *f)
     } else if (strcmp(type, "InsertStmt") == 0 || strcmp(type, "UpdateStmt") == 0
                || strcmp(type, "DeleteStmt") == 0 || strcmp(type, "MergeStmt") == 0) {
         walk_node(w, type, f);
-        st->kind = w->set_config ? SL_SQL_SESSION_UNMODELLED : SL_SQL_WRITE;
+        st->kind = SL_SQL_WRITE;
     } else if (strcmp(type, "CopyStmt") == 0) {
         classify_copy(w, f);
     } else if (strcmp(type, "TruncateStmt") == 0) {
@@ -865,9 +872,7 @@ classify(walker *w, const char *type, json_t *f)
     } else if (strcmp(type, "ExplainStmt") == 0 || strcmp(type, "DeclareCursorStmt") == 0) {
         deny(w, strcmp(type, "ExplainStmt") == 0 ? "EXPLAIN" : "DECLARE CURSOR");
         walk(w, json_object_get(f, "query"));
-        st->kind = w->set_config ? SL_SQL_SESSION_UNMODELLED
-                   : w->write    ? SL_SQL_WRITE
-                                 : SL_SQL_READ_UNCACHEABLE;
+        st->kind = w->write ? SL_SQL_WRITE : SL_SQL_READ_UNCACHEABLE;
     } else if (strcmp(type, "CreateStmt") == 0) {
         creates(w, json_object_get(f, "relation"), "table");
         json_t *parents = json_object_get(f, "inhRelations"), *rv, *rf;
@@ -1000,6 +1005,8 @@ analyze_tree(sl_sql_analysis *a, json_t *root, size_t sql_len)
             continue;
         }
         classify(&w, type, f);
+        if (w.set_config)
+            unmodelled_by_set_config(&w);
         if (w.oom)
             goto done;
     }
