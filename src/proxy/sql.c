@@ -1,9 +1,9 @@
-/* proxy/sql.c: the analysis walks libpg_query's JSON parse tree (pg_query_parse, read with
- * jansson). Design:
+/* proxy/sql.c: the analysis walks libpg_query's JSON parse tree (pg_query_parse, read by
+ * sqltree.c). Design:
  *  - Order: scan first (sqlscan.c), refuse trees deeper than SL_SQLSCAN_MAX_DEPTH, then parse.
  *    A string that does not scan or parse, or is too deep, is OTHER, not cacheable, and sets
- *    writes_unknown and settings_unknown. So is a tree jansson will not read: it stops at 2048
- *    levels of JSON (about 300 nested subqueries), which also bounds the walker's recursion.
+ *    writes_unknown and settings_unknown. So is a tree deeper than SL_SQL_MAX_TREE_DEPTH levels
+ *    of JSON (about 300 nested subqueries), which also bounds the walker's recursion.
  *  - A node in the JSON is an object with one key, the node type (capitalized): {"RangeVar":
  *    {...}}. A field whose C type is a specific struct (InsertStmt.relation, TypeCast.typeName,
  *    FuncCall.over, SelectStmt.withClause...) is printed without that wrapper. The walker
@@ -25,10 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
 #include <pg_query.h>
 
 #include "proxy/sqlscan.h"
+#include "proxy/sqltree.h"
 
 /* Immutable built-in functions (pg_proc.provolatile = 'i' in PostgreSQL 15 for the argument
  * types a query normally gives them), and the few the SQL grammar calls by name (EXTRACT,
@@ -148,6 +148,18 @@ static const char *const plain_nodes[] = {
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Deeper JSON is not read (as jansson, which this replaces, refused it): about 300 nested
+ * subqueries. It also bounds the walker's recursion. */
+#define SL_SQL_MAX_TREE_DEPTH 2048
+
+/* Shorthands over the parse tree: every function that reads it has its tree in `t`. */
+#define GET(n, key) sl_sqltree_get(t, (n), (key))
+#define STR(n) sl_sqltree_str(t, (n))
+#define INT(n) sl_sqltree_int(t, (n))
+#define IS_TRUE(n) sl_sqltree_is_true(t, (n))
+#define FIRST(n) sl_sqltree_first(t, (n))
+#define NEXT(n) sl_sqltree_next(t, (n))
+
 static bool
 in_list(const char *const *list, size_t n, const char *s)
 {
@@ -160,6 +172,7 @@ in_list(const char *const *list, size_t n, const char *s)
 /* ---- result building ---- */
 
 typedef struct {
+    const sl_sqltree *t; /* the parse tree */
     sl_sql_analysis *a;
     sl_sql_stmt *st;
     bool cacheable;    /* the statement is still a cacheable SELECT */
@@ -231,35 +244,36 @@ add_name(walker *w, sl_sql_name **set, size_t *n, const char *schema, const char
 }
 
 static const char *
-str_field(json_t *obj, const char *key)
+str_field(const sl_sqltree *t, sl_sqlnode obj, const char *key)
 {
-    return json_string_value(json_object_get(obj, key));
+    return STR(GET(obj, key));
 }
 
 /* {"T": {...}} -> "T" and its fields; NULL when v is no node. */
 static const char *
-node_type(json_t *v, json_t **fields)
+node_type(const sl_sqltree *t, sl_sqlnode v, sl_sqlnode *fields)
 {
-    if (!json_is_object(v) || json_object_size(v) != 1)
+    if (sl_sqltree_kind_of(t, v) != SL_SQLTREE_OBJECT || sl_sqltree_count(t, v) != 1)
         return NULL;
-    const char *key = json_object_iter_key(json_object_iter(v));
+    sl_sqlnode member = FIRST(v);
+    const char *key = sl_sqltree_key(t, member);
     if (!key || !isupper((unsigned char)key[0]))
         return NULL;
-    *fields = json_object_iter_value(json_object_iter(v));
+    *fields = member;
     return key;
 }
 
 /* The strings of a list of String nodes ([{"String": {"sval": "x"}}, ...]); at most 3. */
 static size_t
-string_list(json_t *list, const char *out[3])
+string_list(const sl_sqltree *t, sl_sqlnode list, const char *out[3])
 {
-    size_t n = 0, i;
-    json_t *item, *f;
-    json_array_foreach(list, i, item) {
-        const char *t = node_type(item, &f);
-        if (!t || strcmp(t, "String") != 0 || n == 3)
+    size_t n = 0;
+    sl_sqlnode item, f;
+    for (item = FIRST(list); item; item = NEXT(item)) {
+        const char *type = node_type(t, item, &f);
+        if (!type || strcmp(type, "String") != 0 || n == 3)
             return 0;
-        out[n++] = str_field(f, "sval");
+        out[n++] = STR(GET(f, "sval"));
         if (!out[n - 1])
             return 0;
     }
@@ -268,14 +282,16 @@ string_list(json_t *list, const char *out[3])
 
 /* ---- the walker ---- */
 
-static void walk(walker *w, json_t *v);
+static void walk(walker *w, sl_sqlnode v);
 
 static void
-walk_fields_except(walker *w, json_t *fields, const char *skip1, const char *skip2)
+walk_fields_except(walker *w, sl_sqlnode fields, const char *skip1, const char *skip2)
 {
-    const char *key;
-    json_t *v;
-    json_object_foreach(fields, key, v) {
+    const sl_sqltree *t = w->t;
+    for (sl_sqlnode v = FIRST(fields); v; v = NEXT(v)) {
+        const char *key = sl_sqltree_key(t, v);
+        if (!key)
+            continue;
         if ((skip1 && strcmp(key, skip1) == 0) || (skip2 && strcmp(key, skip2) == 0))
             continue;
         if (strcmp(key, "withClause") == 0)
@@ -314,29 +330,29 @@ scope_push(walker *w, const char *name)
 }
 
 static const char *
-cte_name(json_t *cte)
+cte_name(const sl_sqltree *t, sl_sqlnode cte)
 {
-    json_t *f;
-    const char *t = node_type(cte, &f);
-    return t && strcmp(t, "CommonTableExpr") == 0 ? str_field(f, "ctename") : NULL;
+    sl_sqlnode f;
+    const char *type = node_type(t, cte, &f);
+    return type && strcmp(type, "CommonTableExpr") == 0 ? str_field(t, f, "ctename") : NULL;
 }
 
 /* Walks the CTE bodies of a WITH and leaves every CTE name in scope for what follows. */
 static void
-walk_with(walker *w, json_t *with)
+walk_with(walker *w, sl_sqlnode with)
 {
-    json_t *ctes = json_object_get(with, "ctes"), *cte;
-    size_t i;
-    if (json_is_true(json_object_get(with, "recursive"))) {
-        json_array_foreach(ctes, i, cte)
-            scope_push(w, cte_name(cte));
-        json_array_foreach(ctes, i, cte)
+    const sl_sqltree *t = w->t;
+    sl_sqlnode ctes = GET(with, "ctes"), cte;
+    if (IS_TRUE(GET(with, "recursive"))) {
+        for (cte = FIRST(ctes); cte; cte = NEXT(cte))
+            scope_push(w, cte_name(t, cte));
+        for (cte = FIRST(ctes); cte; cte = NEXT(cte))
             walk(w, cte);
         return;
     }
-    json_array_foreach(ctes, i, cte) {
+    for (cte = FIRST(ctes); cte; cte = NEXT(cte)) {
         walk(w, cte);
-        scope_push(w, cte_name(cte));
+        scope_push(w, cte_name(t, cte));
     }
 }
 
@@ -355,9 +371,10 @@ is_temp_schema(const char *s)
 
 /* A relation read by the statement (FROM, JOIN, a subquery's FROM, TABLE t). */
 static void
-read_rangevar(walker *w, json_t *f)
+read_rangevar(walker *w, sl_sqlnode f)
 {
-    const char *schema = str_field(f, "schemaname"), *name = str_field(f, "relname");
+    const sl_sqltree *t = w->t;
+    const char *schema = str_field(t, f, "schemaname"), *name = str_field(t, f, "relname");
     if (!name)
         return;
     if (!schema && scope_has(w, name))
@@ -371,11 +388,12 @@ read_rangevar(walker *w, json_t *f)
 }
 
 static void
-write_rangevar(walker *w, json_t *f)
+write_rangevar(walker *w, sl_sqlnode f)
 {
-    const char *name = str_field(f, "relname");
+    const sl_sqltree *t = w->t;
+    const char *name = str_field(t, f, "relname");
     if (name)
-        add_name(w, &w->a->writes, &w->a->n_writes, str_field(f, "schemaname"), name);
+        add_name(w, &w->a->writes, &w->a->n_writes, str_field(t, f, "schemaname"), name);
 }
 
 static void
@@ -389,10 +407,11 @@ unknown_func(walker *w, const char *schema, const char *name)
 }
 
 static void
-check_func(walker *w, json_t *f)
+check_func(walker *w, sl_sqlnode f)
 {
+    const sl_sqltree *t = w->t;
     const char *parts[3];
-    size_t n = string_list(json_object_get(f, "funcname"), parts);
+    size_t n = string_list(t, GET(f, "funcname"), parts);
     if (n == 0 || n == 3) {
         w->a->writes_unknown = true;
         w->a->settings_unknown = true;
@@ -417,15 +436,16 @@ check_func(walker *w, json_t *f)
 }
 
 static void
-check_operator(walker *w, json_t *f)
+check_operator(walker *w, sl_sqlnode f)
 {
-    const char *kind = str_field(f, "kind");
+    const sl_sqltree *t = w->t;
+    const char *kind = str_field(t, f, "kind");
     if (kind && strncmp(kind, "AEXPR_BETWEEN", 13) == 0)
         return;
     if (kind && strncmp(kind, "AEXPR_NOT_BETWEEN", 17) == 0)
         return;
     const char *parts[3];
-    size_t n = string_list(json_object_get(f, "name"), parts);
+    size_t n = string_list(t, GET(f, "name"), parts);
     if (n == 0 || n == 3 || (n == 2 && strcmp(parts[0], "pg_catalog") != 0))
         deny(w, "uses an operator outside pg_catalog");
     else if (!in_list(builtin_ops, NELEM(builtin_ops), parts[n - 1]))
@@ -433,11 +453,12 @@ check_operator(walker *w, json_t *f)
 }
 
 static void
-check_cast(walker *w, json_t *f)
+check_cast(walker *w, sl_sqlnode f)
 {
-    json_t *tn = json_object_get(f, "typeName"), *argf;
+    const sl_sqltree *t = w->t;
+    sl_sqlnode tn = GET(f, "typeName"), argf;
     const char *parts[3];
-    size_t n = string_list(json_object_get(tn, "names"), parts);
+    size_t n = string_list(t, GET(tn, "names"), parts);
     if (n == 0 || n == 3 || (n == 2 && strcmp(parts[0], "pg_catalog") != 0)) {
         deny(w, "casts to a type outside pg_catalog");
         return;
@@ -449,24 +470,26 @@ check_cast(walker *w, json_t *f)
         deny(w, "casts to %s, which is not a known immutable type", type);
         return;
     }
-    const char *at = node_type(json_object_get(f, "arg"), &argf);
+    const char *at = node_type(t, GET(f, "arg"), &argf);
     if (!at || (strcmp(at, "A_Const") != 0 && strcmp(at, "ParamRef") != 0))
         deny(w, "casts an expression to %s", type);
 }
 
 static void
-check_const(walker *w, json_t *f)
+check_const(walker *w, sl_sqlnode f)
 {
-    const char *s = str_field(json_object_get(f, "sval"), "sval");
+    const sl_sqltree *t = w->t;
+    const char *s = str_field(t, GET(f, "sval"), "sval");
     if (s && sl_sql_text_is_time_dependent(s, strlen(s)))
         deny(w, "holds a literal that reads the clock ('%.40s')", s);
 }
 
 /* A data-modifying statement anywhere (top level or in a WITH). */
 static void
-walk_modify(walker *w, const char *type, json_t *f)
+walk_modify(walker *w, const char *type, sl_sqlnode f)
 {
-    json_t *rel = json_object_get(f, "relation");
+    const sl_sqltree *t = w->t;
+    sl_sqlnode rel = GET(f, "relation");
     w->write = true;
     deny(w, "modifies data");
     if (rel)
@@ -476,12 +499,13 @@ walk_modify(walker *w, const char *type, json_t *f)
 }
 
 static void
-walk_node(walker *w, const char *type, json_t *f)
+walk_node(walker *w, const char *type, sl_sqlnode f)
 {
-    if (!json_is_object(f))
+    const sl_sqltree *t = w->t;
+    if (sl_sqltree_kind_of(t, f) != SL_SQLTREE_OBJECT)
         return;
     size_t mark = w->n_scope;
-    json_t *with = json_object_get(f, "withClause");
+    sl_sqlnode with = GET(f, "withClause");
     if (with)
         walk_with(w, with);
     if (strcmp(type, "RangeVar") == 0) {
@@ -497,7 +521,7 @@ walk_node(walker *w, const char *type, json_t *f)
         walk_fields_except(w, f, "name", NULL);
     } else if (strcmp(type, "TypeCast") == 0) {
         check_cast(w, f);
-        walk(w, json_object_get(f, "arg"));
+        walk(w, GET(f, "arg"));
     } else if (strcmp(type, "A_Const") == 0) {
         check_const(w, f);
     } else if (strcmp(type, "SQLValueFunction") == 0) {
@@ -515,20 +539,20 @@ walk_node(walker *w, const char *type, json_t *f)
 }
 
 static void
-walk(walker *w, json_t *v)
+walk(walker *w, sl_sqlnode v)
 {
-    json_t *f, *item;
-    size_t i;
+    const sl_sqltree *t = w->t;
+    sl_sqlnode f, item;
     if (w->oom)
         return;
-    if (json_is_array(v)) {
-        json_array_foreach(v, i, item)
+    if (sl_sqltree_kind_of(t, v) == SL_SQLTREE_ARRAY) {
+        for (item = FIRST(v); item; item = NEXT(item))
             walk(w, item);
         return;
     }
-    if (!json_is_object(v))
+    if (sl_sqltree_kind_of(t, v) != SL_SQLTREE_OBJECT)
         return;
-    const char *type = node_type(v, &f);
+    const char *type = node_type(t, v, &f);
     if (type)
         walk_node(w, type, f);
     else
@@ -538,18 +562,19 @@ walk(walker *w, json_t *v)
 /* ---- statements ---- */
 
 static bool
-is_temp_rangevar(json_t *rv)
+is_temp_rangevar(const sl_sqltree *t, sl_sqlnode rv)
 {
-    const char *p = str_field(rv, "relpersistence"), *schema = str_field(rv, "schemaname");
+    const char *p = str_field(t, rv, "relpersistence"), *schema = str_field(t, rv, "schemaname");
     return (p && strcmp(p, "t") == 0) || (schema && is_temp_schema(schema));
 }
 
 /* CREATE TABLE/VIEW/TABLE AS/SELECT INTO of rel: temporary ones shadow names the session
  * cannot follow. */
 static void
-creates(walker *w, json_t *rel, const char *what)
+creates(walker *w, sl_sqlnode rel, const char *what)
 {
-    if (rel && is_temp_rangevar(rel)) {
+    const sl_sqltree *t = w->t;
+    if (rel && is_temp_rangevar(t, rel)) {
         w->st->kind = SL_SQL_SESSION_UNMODELLED;
         w->st->reason[0] = '\0'; /* this says more than "SELECT INTO" */
         set_reason(w->st, "creates a temporary %s", what);
@@ -570,12 +595,13 @@ unmodelled_by_set_config(walker *w)
 }
 
 static void
-classify_select(walker *w, json_t *f)
+classify_select(walker *w, sl_sqlnode f)
 {
-    json_t *into = json_object_get(f, "intoClause");
+    const sl_sqltree *t = w->t;
+    sl_sqlnode into = GET(f, "intoClause");
     walk_node(w, "SelectStmt", f);
     if (into) {
-        creates(w, json_object_get(into, "rel"), "table");
+        creates(w, GET(into, "rel"), "table");
         return;
     }
     if (w->write) {
@@ -586,22 +612,24 @@ classify_select(walker *w, json_t *f)
 }
 
 static void
-classify_copy(walker *w, json_t *f)
+classify_copy(walker *w, sl_sqlnode f)
 {
-    json_t *rel = json_object_get(f, "relation");
-    bool from = json_is_true(json_object_get(f, "is_from"));
+    const sl_sqltree *t = w->t;
+    sl_sqlnode rel = GET(f, "relation");
+    bool from = IS_TRUE(GET(f, "is_from"));
     deny(w, "COPY");
     if (rel && from)
         write_rangevar(w, rel);
     else if (rel)
         read_rangevar(w, rel);
-    walk(w, json_object_get(f, "query"));
+    walk(w, GET(f, "query"));
     w->st->kind = (from || w->write) ? SL_SQL_WRITE : SL_SQL_READ_UNCACHEABLE;
 }
 
 static void
-classify_txn(walker *w, json_t *f)
+classify_txn(walker *w, sl_sqlnode f)
 {
+    const sl_sqltree *t = w->t;
     static const struct {
         const char *name;
         sl_sql_txn txn;
@@ -617,9 +645,9 @@ classify_txn(walker *w, json_t *f)
         {"TRANS_STMT_COMMIT_PREPARED", SL_SQL_TXN_COMMIT_PREPARED},
         {"TRANS_STMT_ROLLBACK_PREPARED", SL_SQL_TXN_ROLLBACK_PREPARED},
     };
-    const char *kind = str_field(f, "kind");
+    const char *kind = str_field(t, f, "kind");
     w->st->kind = SL_SQL_TRANSACTION;
-    w->st->txn_chain = json_is_true(json_object_get(f, "chain"));
+    w->st->txn_chain = IS_TRUE(GET(f, "chain"));
     for (size_t i = 0; kind && i < NELEM(map); i++)
         if (strcmp(map[i].name, kind) == 0)
             w->st->txn = map[i].txn;
@@ -635,25 +663,25 @@ classify_txn(walker *w, json_t *f)
 
 /* Renders SET's value list; false when an item is not a constant. */
 static bool
-render_set_args(json_t *args, char **out)
+render_set_args(const sl_sqltree *t, sl_sqlnode args, char **out)
 {
-    size_t i, cap = 64, len = 0;
-    json_t *item, *f;
+    size_t cap = 64, len = 0;
+    sl_sqlnode item, f;
     char *buf = malloc(cap);
     if (!buf)
         return false;
     buf[0] = '\0';
-    json_array_foreach(args, i, item) {
-        const char *t = node_type(item, &f);
+    for (item = FIRST(args); item; item = NEXT(item)) {
+        const char *type = node_type(t, item, &f);
         const char *s = NULL, *num = NULL;
         char tmp[32];
-        if (!t || strcmp(t, "A_Const") != 0)
+        if (!type || strcmp(type, "A_Const") != 0)
             goto fail;
-        json_t *iv = json_object_get(json_object_get(f, "ival"), "ival");
-        if ((s = str_field(json_object_get(f, "sval"), "sval")) == NULL) {
-            num = str_field(json_object_get(f, "fval"), "fval");
-            if (!num && json_object_get(f, "ival")) { /* 0 is printed as {"ival": {}} */
-                snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(iv));
+        sl_sqlnode iv = GET(GET(f, "ival"), "ival");
+        if ((s = str_field(t, GET(f, "sval"), "sval")) == NULL) {
+            num = str_field(t, GET(f, "fval"), "fval");
+            if (!num && GET(f, "ival")) { /* 0 is printed as {"ival": {}} */
+                snprintf(tmp, sizeof tmp, "%lld", (long long)INT(iv));
                 num = tmp;
             }
             if (!num)
@@ -668,7 +696,7 @@ render_set_args(json_t *args, char **out)
             buf = nb;
             cap = need * 2;
         }
-        if (i > 0) {
+        if (item != FIRST(args)) {
             memcpy(buf + len, ", ", 2);
             len += 2;
         }
@@ -691,11 +719,12 @@ fail:
 }
 
 static void
-classify_set(walker *w, json_t *f)
+classify_set(walker *w, sl_sqlnode f)
 {
+    const sl_sqltree *t = w->t;
     sl_sql_stmt *st = w->st;
-    const char *kind = str_field(f, "kind"), *name = str_field(f, "name");
-    st->set_local = json_is_true(json_object_get(f, "is_local"));
+    const char *kind = str_field(t, f, "kind"), *name = str_field(t, f, "name");
+    st->set_local = IS_TRUE(GET(f, "is_local"));
     st->kind = SL_SQL_SESSION_UNMODELLED;
     if (!kind) {
         set_reason(st, "unreadable SET");
@@ -717,7 +746,7 @@ classify_set(walker *w, json_t *f)
         st->kind = SL_SQL_SESSION_SET;
         st->set_reset = true;
     } else if (strcmp(kind, "VAR_SET_VALUE") == 0) {
-        if (render_set_args(json_object_get(f, "args"), &st->set_value))
+        if (render_set_args(t, GET(f, "args"), &st->set_value))
             st->kind = SL_SQL_SESSION_SET;
         else
             set_reason(st, "SET %s to a value that is not a list of constants", name);
@@ -728,15 +757,15 @@ classify_set(walker *w, json_t *f)
 
 /* DROP of tables, views, sequences, indexes: their names; anything else: unknown. */
 static void
-classify_drop(walker *w, json_t *f)
+classify_drop(walker *w, sl_sqlnode f)
 {
+    const sl_sqltree *t = w->t;
     static const char *const rel_types[] = {
         "OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE",
         "OBJECT_SEQUENCE", "OBJECT_INDEX",
     };
-    const char *type = str_field(f, "removeType"), *behavior = str_field(f, "behavior");
-    json_t *objs = json_object_get(f, "objects"), *obj, *lf;
-    size_t i;
+    const char *type = str_field(t, f, "removeType"), *behavior = str_field(t, f, "behavior");
+    sl_sqlnode objs = GET(f, "objects"), obj, lf;
     w->st->kind = SL_SQL_DDL;
     if (!type || !in_list(rel_types, NELEM(rel_types), type)
         || (behavior && strcmp(behavior, "DROP_CASCADE") == 0)) {
@@ -747,9 +776,9 @@ classify_drop(walker *w, json_t *f)
                    behavior && strcmp(behavior, "DROP_CASCADE") == 0 ? " CASCADE" : "");
         return;
     }
-    json_array_foreach(objs, i, obj) {
-        const char *parts[3], *t = node_type(obj, &lf);
-        size_t n = t && strcmp(t, "List") == 0 ? string_list(json_object_get(lf, "items"), parts)
+    for (obj = FIRST(objs); obj; obj = NEXT(obj)) {
+        const char *parts[3], *ot = node_type(t, obj, &lf);
+        size_t n = ot && strcmp(ot, "List") == 0 ? string_list(t, GET(lf, "items"), parts)
                                                 : 0;
         if (n == 0) {
             w->a->writes_unknown = true;
@@ -762,11 +791,11 @@ classify_drop(walker *w, json_t *f)
 
 /* GRANT/REVOKE on tables changes what a role sees: their names; anything else: unknown. */
 static void
-classify_grant(walker *w, json_t *f)
+classify_grant(walker *w, sl_sqlnode f)
 {
-    const char *objtype = str_field(f, "objtype"), *targ = str_field(f, "targtype");
-    json_t *objs = json_object_get(f, "objects"), *obj, *rf;
-    size_t i;
+    const sl_sqltree *t = w->t;
+    const char *objtype = str_field(t, f, "objtype"), *targ = str_field(t, f, "targtype");
+    sl_sqlnode objs = GET(f, "objects"), obj, rf;
     w->st->kind = SL_SQL_DDL;
     if (!objtype || strcmp(objtype, "OBJECT_TABLE") != 0 || !targ
         || strcmp(targ, "ACL_TARGET_OBJECT") != 0) {
@@ -774,9 +803,9 @@ classify_grant(walker *w, json_t *f)
         set_reason(w->st, "GRANT/REVOKE beyond named tables");
         return;
     }
-    json_array_foreach(objs, i, obj) {
-        const char *t = node_type(obj, &rf);
-        if (t && strcmp(t, "RangeVar") == 0)
+    for (obj = FIRST(objs); obj; obj = NEXT(obj)) {
+        const char *ot = node_type(t, obj, &rf);
+        if (ot && strcmp(ot, "RangeVar") == 0)
             write_rangevar(w, rf);
     }
 }
@@ -810,9 +839,10 @@ static const char *const other_stmts[] = {
 /* RENAME and SET SCHEMA of a relation: the old name is gone, and the new one may now shadow a
  * table of the same name later in search_path, so both are written. */
 static void
-classify_rename(walker *w, const char *type, json_t *f)
+classify_rename(walker *w, const char *type, sl_sqlnode f)
 {
-    json_t *rel = json_object_get(f, "relation");
+    const sl_sqltree *t = w->t;
+    sl_sqlnode rel = GET(f, "relation");
     w->st->kind = SL_SQL_DDL;
     if (!rel) {
         w->a->writes_unknown = true;
@@ -820,27 +850,28 @@ classify_rename(walker *w, const char *type, json_t *f)
         return;
     }
     write_rangevar(w, rel);
-    const char *newname = str_field(f, "newname"), *newschema = str_field(f, "newschema");
-    const char *rt = str_field(f, "renameType"), *relt = str_field(f, "relationType");
+    const char *newname = str_field(t, f, "newname"), *newschema = str_field(t, f, "newschema");
+    const char *rt = str_field(t, f, "renameType"), *relt = str_field(t, f, "relationType");
     bool renames_rel = rt && (strcmp(rt, "OBJECT_TABLE") == 0 || strcmp(rt, "OBJECT_VIEW") == 0
                               || strcmp(rt, "OBJECT_MATVIEW") == 0
                               || strcmp(rt, "OBJECT_FOREIGN_TABLE") == 0);
     (void)relt;
     if (newname && renames_rel)
-        add_name(w, &w->a->writes, &w->a->n_writes, str_field(rel, "schemaname"), newname);
+        add_name(w, &w->a->writes, &w->a->n_writes, str_field(t, rel, "schemaname"), newname);
     if (newschema)
-        add_name(w, &w->a->writes, &w->a->n_writes, newschema, str_field(rel, "relname"));
+        add_name(w, &w->a->writes, &w->a->n_writes, newschema, str_field(t, rel, "relname"));
 }
 
 static void
-classify(walker *w, const char *type, json_t *f)
+classify(walker *w, const char *type, sl_sqlnode f)
 {
+    const sl_sqltree *t = w->t;
     sl_sql_stmt *st = w->st;
     for (size_t i = 0; i < NELEM(rel_stmts); i++) {
         if (strcmp(type, rel_stmts[i].type) == 0) {
-            json_t *rel = json_object_get(f, rel_stmts[i].field);
+            sl_sqlnode rel = GET(f, rel_stmts[i].field);
             st->kind = rel_stmts[i].kind;
-            if (rel && strcmp(type, "CreateSeqStmt") == 0 && is_temp_rangevar(rel)) {
+            if (rel && strcmp(type, "CreateSeqStmt") == 0 && is_temp_rangevar(t, rel)) {
                 st->kind = SL_SQL_SESSION_UNMODELLED;
                 set_reason(st, "creates a temporary sequence");
             } else if (rel) {
@@ -858,34 +889,32 @@ classify(walker *w, const char *type, json_t *f)
     } else if (strcmp(type, "CopyStmt") == 0) {
         classify_copy(w, f);
     } else if (strcmp(type, "TruncateStmt") == 0) {
-        json_t *rels = json_object_get(f, "relations"), *rv, *rf;
-        size_t i;
+        sl_sqlnode rels = GET(f, "relations"), rv, rf;
         st->kind = SL_SQL_WRITE;
-        json_array_foreach(rels, i, rv) {
-            if (node_type(rv, &rf))
+        for (rv = FIRST(rels); rv; rv = NEXT(rv)) {
+            if (node_type(t, rv, &rf))
                 write_rangevar(w, rf);
         }
         /* TRUNCATE ... CASCADE also empties the tables whose foreign keys point here */
-        const char *b = str_field(f, "behavior");
+        const char *b = str_field(t, f, "behavior");
         if (b && strcmp(b, "DROP_CASCADE") == 0)
             w->a->writes_unknown = true;
     } else if (strcmp(type, "ExplainStmt") == 0 || strcmp(type, "DeclareCursorStmt") == 0) {
         deny(w, strcmp(type, "ExplainStmt") == 0 ? "EXPLAIN" : "DECLARE CURSOR");
-        walk(w, json_object_get(f, "query"));
+        walk(w, GET(f, "query"));
         st->kind = w->write ? SL_SQL_WRITE : SL_SQL_READ_UNCACHEABLE;
     } else if (strcmp(type, "CreateStmt") == 0) {
-        creates(w, json_object_get(f, "relation"), "table");
-        json_t *parents = json_object_get(f, "inhRelations"), *rv, *rf;
-        size_t i;
-        json_array_foreach(parents, i, rv) {
-            if (node_type(rv, &rf))
+        creates(w, GET(f, "relation"), "table");
+        sl_sqlnode parents = GET(f, "inhRelations"), rv, rf;
+        for (rv = FIRST(parents); rv; rv = NEXT(rv)) {
+            if (node_type(t, rv, &rf))
                 write_rangevar(w, rf); /* a new partition or child shows in its parent */
         }
     } else if (strcmp(type, "CreateTableAsStmt") == 0) {
-        walk(w, json_object_get(f, "query"));
-        creates(w, json_object_get(json_object_get(f, "into"), "rel"), "table");
+        walk(w, GET(f, "query"));
+        creates(w, GET(GET(f, "into"), "rel"), "table");
     } else if (strcmp(type, "ViewStmt") == 0) {
-        creates(w, json_object_get(f, "view"), "view");
+        creates(w, GET(f, "view"), "view");
     } else if (strcmp(type, "TransactionStmt") == 0) {
         classify_txn(w, f);
     } else if (strcmp(type, "VariableSetStmt") == 0) {
@@ -977,19 +1006,19 @@ unknown(sl_sql_analysis *a, const char *why, const char *detail)
 }
 
 static int
-analyze_tree(sl_sql_analysis *a, json_t *root, size_t sql_len)
+analyze_tree(sl_sql_analysis *a, const sl_sqltree *t, size_t sql_len)
 {
-    json_t *stmts = json_object_get(root, "stmts"), *raw;
-    size_t i, n = json_array_size(stmts);
-    walker w = {.a = a};
+    sl_sqlnode stmts = GET(sl_sqltree_root(t), "stmts"), raw;
+    size_t n = sl_sqltree_count(t, stmts);
+    walker w = {.t = t, .a = a};
     int rc = -1;
     if (n > 0 && !(a->stmts = calloc(n, sizeof *a->stmts)))
         return -1;
-    json_array_foreach(stmts, i, raw) {
+    for (raw = FIRST(stmts); raw; raw = NEXT(raw)) {
         sl_sql_stmt *st = &a->stmts[a->n_stmts++];
-        json_t *f;
-        json_int_t loc = json_integer_value(json_object_get(raw, "stmt_location"));
-        json_int_t len = json_integer_value(json_object_get(raw, "stmt_len"));
+        sl_sqlnode f;
+        int64_t loc = INT(GET(raw, "stmt_location"));
+        int64_t len = INT(GET(raw, "stmt_len"));
         st->offset = loc >= 0 && (size_t)loc <= sql_len ? (int)loc : 0;
         st->len = len > 0 && (size_t)(st->offset + len) <= sql_len ? (int)len
                                                                     : (int)sql_len - st->offset;
@@ -997,7 +1026,7 @@ analyze_tree(sl_sql_analysis *a, json_t *root, size_t sql_len)
         w.cacheable = true;
         w.write = w.set_config = false;
         w.n_scope = 0;
-        const char *type = node_type(json_object_get(raw, "stmt"), &f);
+        const char *type = node_type(t, GET(raw, "stmt"), &f);
         if (!type) {
             st->kind = SL_SQL_OTHER;
             a->writes_unknown = a->settings_unknown = true;
@@ -1024,7 +1053,7 @@ sl_sql_analyze(const char *sql, const sl_sql_opts *opts, sl_sql_analysis **out, 
     sl_sqlscan scan = {0};
     char *scan_error = NULL;
     PgQueryParseResult pr = {0};
-    json_t *root = NULL;
+    sl_sqltree *tree = NULL;
     int rc = -1;
     if (!a)
         goto done;
@@ -1047,15 +1076,14 @@ sl_sql_analyze(const char *sql, const sl_sql_opts *opts, sl_sql_analysis **out, 
         rc = unknown(a, "does not parse", pr.error->message);
         goto done;
     }
-    json_error_t jerr;
-    root = json_loads(pr.parse_tree, 0, &jerr);
-    if (!root) {
-        rc = unknown(a, "parse tree not readable", jerr.text);
+    rc = sl_sqltree_parse(pr.parse_tree, strlen(pr.parse_tree), SL_SQL_MAX_TREE_DEPTH, &tree);
+    if (rc == -1)
+        rc = unknown(a, "parse tree nested too deeply to read", NULL);
+    if (rc != 0)
         goto done;
-    }
-    rc = analyze_tree(a, root, strlen(sql));
+    rc = analyze_tree(a, tree, strlen(sql));
 done:
-    json_decref(root);
+    sl_sqltree_free(tree);
     pg_query_free_parse_result(pr);
     free(scan_error);
     sl_sqlscan_free(&scan);

@@ -2,7 +2,7 @@
  * must finish without crashing or leaking, and what it answers must hold together: a cacheable
  * string is one SELECT that writes nothing; statement ranges lie within the string; a string
  * the analysis could not read writes unknown tables. The same bytes are read as comment hints
- * and as a pgproxy parameter hook.
+ * and as a pgproxy parameter hook, and as JSON for sqltree.
  * Build: cmake -DSL_FUZZ=ON -DCMAKE_C_COMPILER=clang ...; run: ./fuzz_proxysql corpus/ */
 #include <stdbool.h>
 #include <stdint.h>
@@ -12,6 +12,7 @@
 #include "proxy/hint.h"
 #include "proxy/sql.h"
 #include "proxy/sqlscan.h"
+#include "proxy/sqltree.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -88,6 +89,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_analysis(text, len, false);
     check_analysis(text, len, true);
     check_hints(text, data, size);
+    sl_sqltree *tree = NULL;
+    int rc = sl_sqltree_parse((const char *)data, size, 64, &tree);
+    if ((rc == 0) != (tree != NULL) || rc == -2)
+        abort();
+    sl_sqltree_free(tree);
     free(text);
     return 0;
 }

@@ -16,6 +16,7 @@
 
 #include "proxy/sql.h"
 #include "proxy/sqlscan.h"
+#include "proxy/sqltree.h"
 
 #define C SL_SQL_CACHEABLE_SELECT
 #define R SL_SQL_READ_UNCACHEABLE
@@ -555,6 +556,47 @@ test_time_words_and_search_path(void **state)
             fail_msg("search_path \"%s\"", paths[i].path);
 }
 
+static void
+test_sqltree(void **state)
+{
+    (void)state;
+    const char *json = " {\"a\": [1, -9223372036854775808, true, false, null, \"x\\\"\\u00e9\\n\"],"
+                       " \"b\": {}, \"c\": []} ";
+    sl_sqltree *t = NULL;
+    assert_int_equal(sl_sqltree_parse(json, strlen(json), 8, &t), 0);
+    sl_sqlnode root = sl_sqltree_root(t), a = sl_sqltree_get(t, root, "a");
+    assert_int_equal(sl_sqltree_kind_of(t, root), SL_SQLTREE_OBJECT);
+    assert_int_equal(sl_sqltree_count(t, root), 3);
+    assert_int_equal(sl_sqltree_count(t, a), 6);
+    sl_sqlnode n = sl_sqltree_first(t, a);
+    assert_int_equal(sl_sqltree_int(t, n), 1);
+    n = sl_sqltree_next(t, n);
+    assert_true(sl_sqltree_int(t, n) == INT64_MIN);
+    n = sl_sqltree_next(t, n);
+    assert_true(sl_sqltree_is_true(t, n));
+    n = sl_sqltree_next(t, sl_sqltree_next(t, sl_sqltree_next(t, n)));
+    assert_string_equal(sl_sqltree_str(t, n), "x\"\xc3\xa9\n");
+    assert_int_equal(sl_sqltree_next(t, n), 0);
+    assert_string_equal(sl_sqltree_key(t, sl_sqltree_get(t, root, "c")), "c");
+    assert_int_equal(sl_sqltree_kind_of(t, sl_sqltree_get(t, root, "b")), SL_SQLTREE_OBJECT);
+    /* lookups through nothing answer nothing */
+    assert_int_equal(sl_sqltree_get(t, sl_sqltree_get(t, root, "zz"), "a"), 0);
+    assert_null(sl_sqltree_str(t, 0));
+    assert_null(sl_sqltree_str(t, 12345));
+    sl_sqltree_free(t);
+
+    static const char *const bad[] = {
+        "", "{", "{\"a\" 1}", "[1,]", "[1 2]", "1.5", "1e3", "\"\\u0000\"", "\"\\ud800\"",
+        "\"a\nb\"", "\"\\x\"", "tru", "[1] x", "99999999999999999999", "-", "[[[1]]]",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        t = NULL;
+        if (sl_sqltree_parse(bad[i], strlen(bad[i]), 2, &t) != -1)
+            fail_msg("accepted: %s", bad[i]);
+        assert_null(t);
+    }
+}
+
 /* The threading contract of sqlscan.h: threads with 1 MB stacks analyze at once, each the
  * deepest strings the bound lets through and ordinary ones, and all get the same answers. */
 typedef struct {
@@ -637,6 +679,7 @@ main(void)
         cmocka_unit_test(test_scanner_tokens),
         cmocka_unit_test(test_depth_bound),
         cmocka_unit_test(test_time_words_and_search_path),
+        cmocka_unit_test(test_sqltree),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
