@@ -26,7 +26,8 @@
  *            list nor the list of known read-only built-ins are listed in .funcs and set
  *            writes_unknown and settings_unknown: a function can write any table or change a
  *            setting. A session may clear both after finding in pg_proc that every one of them
- *            is STABLE or IMMUTABLE (PostgreSQL runs those read-only) and sets no configuration.
+ *            is STABLE or IMMUTABLE (PostgreSQL runs SQL and PL/pgSQL ones read-only; a C
+ *            function's declaration is trusted) and has no SET clause in proconfig.
  * Operators: built-in operator symbols (+ - * / = < ~~ @> || ...) are accepted: on built-in
  *            types they are immutable, or stable only through settings the cache key holds
  *            (TimeZone, DateStyle, IntervalStyle, extra_float_digits, bytea_output...).
@@ -85,7 +86,9 @@ typedef struct {
      * always SESSION_UNMODELLED; the flag is kept for the log). The value renders each item
      * of the list as the server received it: strings single-quoted with '' doubled, numbers
      * as written, items joined with ", "; so `a, b` and `'a, b'` (one schema named "a, b")
-     * differ. Two spellings of one value may render differently: never two values alike. */
+     * differ. Two spellings of one value may render differently: never two values alike.
+     * Inside a transaction block a SET is undone by ROLLBACK (and by ROLLBACK TO a savepoint
+     * made before it): the session keeps the settings of each level, as the server does. */
     char *set_name;
     char *set_value;
     bool set_reset;
