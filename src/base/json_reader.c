@@ -115,6 +115,17 @@ sl_json_reader_feed(sl_json_reader *r, const void *data, size_t len)
 }
 
 void
+sl_json_reader_reset(sl_json_reader *r)
+{
+    r->pos = r->end = NULL;
+    r->finished = r->failed = false;
+    r->offset = 0;
+    r->depth = 0;
+    r->expect = EX_VALUE;
+    r->lex = LX_NONE;
+}
+
+void
 sl_json_reader_numbers_as_text(sl_json_reader *r)
 {
     r->numbers_as_text = true;

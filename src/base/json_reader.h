@@ -52,6 +52,8 @@ typedef struct sl_json_reader sl_json_reader;
 /* max_string: longest string (unescaped bytes) accepted; max_depth: deepest nesting (>= 1). */
 sl_json_reader *sl_json_reader_new(size_t max_string, int max_depth);
 void sl_json_reader_free(sl_json_reader *r);
+/* Back to the start of a new document (after an error too), its buffers and settings kept. */
+void sl_json_reader_reset(sl_json_reader *r);
 /* Numbers come out as SL_JSON_NUMBER with their text from now on (call before the first). */
 void sl_json_reader_numbers_as_text(sl_json_reader *r);
 void sl_json_reader_feed(sl_json_reader *r, const void *data, size_t len);

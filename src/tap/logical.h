@@ -154,9 +154,5 @@ SL_MUSTCHECK int sl_tap_logical_stream(const sl_tap_logical_args *a, sl_error *e
 /* The wal2json add-tables value for these tables: "schema.table" joined by ",", with space,
  * quote, comma, period, asterisk and backslash escaped by a backslash. Appends to out. */
 void sl_tap_logical_add_tables(sl_buf *out, const sl_tap_logical_table *t, size_t n);
-/* Copies a JSON text with every number outside a string turned into a string of the same
- * characters, so that a JSON reader keeps their digits. false when the text ends inside a
- * string. */
-bool sl_tap_logical_quote_numbers(const char *in, size_t len, sl_buf *out);
 
 #endif
