@@ -376,6 +376,7 @@ typedef struct change {
     size_t table;              /* into the args' tables */
     change_col *cols;
     size_t ncols;
+    size_t nold;               /* of them from_old */
     const char *commit_time;   /* the server's timestamptz text, UTC ("+00") */
     sl_lsn lsn;
 } change;
@@ -398,13 +399,18 @@ typedef struct stream {
     change ch;
     size_t ch_cap;
     sl_buf commit_time;        /* pgoutput: the current transaction's */
-    sl_buf stream_name;
     bool in_tx;
     sl_lsn committed;          /* end of the last commit seen: all before it is emitted */
     sl_lsn start;
     int64_t since_state;
     int64_t changes;
     int64_t *table_changes;    /* per table: the RECORDs emitted */
+    double now;                /* monotonic seconds, read once per message outside a
+                                * transaction and every 64 messages inside one */
+    unsigned since_clock;      /* messages since now was read */
+    char **stream_names;       /* per table: "schema-table", made on its first RECORD */
+    char last_ts[40];          /* the last commit time made a time_extracted, and that */
+    char last_extracted[32];
     double last_change;        /* monotonic seconds */
     double started;            /* when the stream began */
     double last_metrics;       /* when progress was last logged */
@@ -431,9 +437,29 @@ singer_time(const char *ts, char out[32])
     return true;
 }
 
-static const sl_tap_column *
-column_named(const sl_tap_relation *rel, const char *name, size_t *at)
+/* The commit time's time_extracted: a transaction's changes share it, so the last is kept. */
+static bool
+extracted_time(stream *st, const char *ts)
 {
+    if (strcmp(ts, st->last_ts) == 0)
+        return true;
+    if (strlen(ts) >= sizeof st->last_ts || !singer_time(ts, st->last_extracted)) {
+        st->last_ts[0] = '\0';
+        return false;
+    }
+    strcpy(st->last_ts, ts);
+    return true;
+}
+
+/* The column of rel with that name (*at its index), or NULL. A change's columns come in the
+ * relation's order: the one at hint is tried first. */
+static const sl_tap_column *
+column_named(const sl_tap_relation *rel, const char *name, size_t hint, size_t *at)
+{
+    if (hint < rel->ncols && strcmp(rel->cols[hint].name, name) == 0) {
+        *at = hint;
+        return &rel->cols[hint];
+    }
     for (size_t i = 0; i < rel->ncols; i++) {
         if (strcmp(rel->cols[i].name, name) == 0) {
             *at = i;
@@ -482,14 +508,16 @@ write_columns(stream *st, const sl_tap_logical_table *t, const change *ch, sl_er
     sl_jsonw *w = st->a->w;
     for (size_t i = 0; i < ch->ncols; i++) {
         size_t at;
-        const sl_tap_column *col = column_named(t->rel, ch->cols[i].name, &at);
-        if (ch->cols[i].from_old || !col || !wanted(t, at))
+        if (ch->cols[i].from_old)
+            continue;
+        const sl_tap_column *col = column_named(t->rel, ch->cols[i].name, i, &at);
+        if (!col || !wanted(t, at))
             continue;
         sl_jsonw_keyz(w, col->name);
         if (write_value(st, col, &ch->cols[i], err) != 0)
             return -1;
     }
-    for (size_t k = 0; k < t->nwant; k++) {
+    for (size_t k = 0; ch->nold && k < t->nwant; k++) {
         const sl_tap_column *col = &t->rel->cols[t->want[k]];
         const change_col *o = change_col_named(ch, col->name, true);
         if (!o || change_col_named(ch, col->name, false))
@@ -507,7 +535,7 @@ has_new_column(const sl_tap_logical_table *t, const change *ch)
 {
     size_t at;
     for (size_t i = 0; i < ch->ncols; i++)
-        if (!ch->cols[i].from_old && !column_named(t->rel, ch->cols[i].name, &at))
+        if (!ch->cols[i].from_old && !column_named(t->rel, ch->cols[i].name, i, &at))
             return true;
     return false;
 }
@@ -529,8 +557,7 @@ write_record(stream *st, const change *ch, sl_error *err)
     size_t ti = ch->table;
     sl_tap_logical_table *t = &a->tables[ti];
     const char *ts = ch->commit_time;
-    char extracted[32];
-    if (!ts || !singer_time(ts, extracted)) {
+    if (!ts || !extracted_time(st, ts)) {
         sl_error_set(err, SL_E_SERVER, "the replication slot sent a change of stream \"%s\" "
                      "without its commit time", t->s->tap_stream_id);
         return -1;
@@ -547,13 +574,16 @@ write_record(stream *st, const change *ch, sl_error *err)
         return -1;
     sl_jsonw *w = a->w;
     size_t line = a->out->len;
-    sl_buf_reset(&st->stream_name);
-    sl_buf_printf(&st->stream_name, "%s-%s", t->s->schema_name, t->s->table_name);
+    if (!st->stream_names[ti]) {
+        sl_buf name = SL_BUF_INIT;
+        sl_buf_printf(&name, "%s-%s", t->s->schema_name, t->s->table_name);
+        st->stream_names[ti] = sl_buf_steal(&name);
+    }
     sl_jsonw_object_begin(w);
     sl_jsonw_keyz(w, "type");
     sl_jsonw_stringz(w, "RECORD");
     sl_jsonw_keyz(w, "stream");
-    sl_jsonw_string(w, st->stream_name.data, st->stream_name.len);
+    sl_jsonw_stringz(w, st->stream_names[ti]);
     sl_jsonw_keyz(w, "record");
     sl_jsonw_object_begin(w);
     int rc = write_columns(st, t, ch, err);
@@ -580,7 +610,7 @@ write_record(stream *st, const change *ch, sl_error *err)
     sl_jsonw_keyz(w, "version");
     sl_tap_jsondoc_write(w, version);
     sl_jsonw_keyz(w, "time_extracted");
-    sl_jsonw_stringz(w, extracted);
+    sl_jsonw_stringz(w, st->last_extracted);
     sl_jsonw_object_end(w);
     sl_buf_putc(a->out, '\n');
     return 0;
@@ -681,6 +711,7 @@ change_reset(stream *st, char action, size_t ti, sl_lsn lsn, const char *commit_
     st->ch.lsn = lsn;
     st->ch.commit_time = commit_time;
     st->ch.ncols = 0;
+    st->ch.nold = 0;
 }
 
 static void
@@ -691,6 +722,7 @@ change_add(stream *st, const char *name, const char *text, size_t len, bool from
         st->ch.cols = sl_realloc(st->ch.cols, st->ch_cap * sizeof *st->ch.cols);
     }
     st->ch.cols[st->ch.ncols++] = (change_col){name, text, len, from_old};
+    st->ch.nold += from_old;
 }
 
 /* The change in st->ch: its RECORD, counted. */
@@ -701,7 +733,7 @@ take_change(stream *st, sl_error *err)
     st->since_state++;
     st->changes++;
     st->table_changes[st->ch.table]++;
-    st->last_change = sl_clock_s();
+    st->last_change = st->now;
     if (rc == 0 && st->a->out->len >= ((size_t)1 << 20))
         rc = st->a->flush(st->a->ctx, err);
     return rc;
@@ -928,7 +960,7 @@ static bool
 time_to_stop(stream *st, sl_repl_stream *rs, double started)
 {
     const sl_tap_config *cfg = st->a->cfg;
-    double now = sl_clock_s();
+    double now = st->now;
     double poll_total = cfg->logical_poll_total_seconds > 0 ? cfg->logical_poll_total_seconds
                                                             : 10800.0;
     if (st->in_tx)
@@ -1003,10 +1035,16 @@ static int
 stream_loop(stream *st, sl_repl_stream *rs, sl_error *err)
 {
     double started = st->started = st->last_metrics = sl_clock_s();
+    st->now = started;
+    bool idle = false;
     for (;;) {
+        /* a clock read costs as much as a small change: inside a transaction, where nothing
+         * stops, it is read every 64 messages (and after a wait) */
+        if (!st->in_tx || idle || ++st->since_clock % 64 == 0)
+            st->now = sl_clock_s();
         if (time_to_stop(st, rs, started))
             return 0;
-        if (sl_clock_s() - st->last_metrics >= METRICS_INTERVAL_S)
+        if (st->now - st->last_metrics >= METRICS_INTERVAL_S)
             log_metrics(st, "so far");
         sl_repl_msg m;
         int got = sl_repl_next(rs, POLL_MS, &m, err);
@@ -1016,6 +1054,7 @@ stream_loop(stream *st, sl_repl_stream *rs, sl_error *err)
             sl_error_set(err, SL_E_SERVER, "the server ended the replication stream");
             return -1;
         }
+        idle = got == 0;
         if (got == 1 && take(st, &m, err) != 0)
             return -1;
         /* idle: what is emitted goes out now, not with the next STATE; and how far the
@@ -1029,8 +1068,8 @@ stream_loop(stream *st, sl_repl_stream *rs, sl_error *err)
 int
 sl_tap_logical_stream(const sl_tap_logical_args *a, sl_error *err)
 {
-    stream st = {.a = a, .stream_name = SL_BUF_INIT,
-                 .table_changes = sl_calloc(a->ntables + 1, sizeof(int64_t))};
+    stream st = {.a = a, .table_changes = sl_calloc(a->ntables + 1, sizeof(int64_t)),
+                 .stream_names = sl_calloc(a->ntables + 1, sizeof(char *))};
     sl_conn *conn = NULL;
     sl_repl_stream *rs = NULL;
     int rc = -1;
@@ -1060,7 +1099,9 @@ done:
         }
     }
     sl_conn_close(conn);
-    sl_buf_free(&st.stream_name);
+    for (size_t i = 0; i < a->ntables; i++)
+        free(st.stream_names[i]);
+    free(st.stream_names);
     sl_buf_free(&st.commit_time);
     sl_pgoutput_free(st.pgo);
     sl_tap_wal2json_free(st.w2j);
