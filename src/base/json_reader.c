@@ -612,23 +612,33 @@ step(sl_json_reader *r, unsigned char c, sl_json_token *tok, sl_error *err)
     return fail(r, err, "internal tokenizer state", r->offset);
 }
 
-/* Copies the plain ASCII bytes at pos (none is a quote, a backslash or a control byte) into
- * the string at once. */
+/* Copies the plain ASCII bytes at pos (no quote, backslash or control byte) and the
+ * two-byte escapes among them (not \u) into the string at once. */
 static int
 plain_run(sl_json_reader *r, sl_error *err)
 {
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
     const unsigned char *p = r->pos;
-    while (p < r->end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-        p++;
-    size_t n = (size_t)(p - r->pos);
-    if (n == 0)
-        return S_NEXT;
-    if (reserve(r, n, err) != S_NEXT)
-        return S_ERROR;
-    memcpy(r->str + r->str_len, r->pos, n);
-    r->str_len += n;
+    for (;;) {
+        const unsigned char *q = p;
+        while (q < r->end && *q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\')
+            q++;
+        size_t n = (size_t)(q - p);
+        if (n && reserve(r, n, err) != S_NEXT)
+            return S_ERROR;
+        memcpy(r->str + r->str_len, p, n);
+        r->str_len += n;
+        p = q;
+        const char *e = p + 1 < r->end && *p == '\\' ? memchr(from, p[1], sizeof from - 1) : NULL;
+        if (!e)
+            break;
+        if (reserve(r, 1, err) != S_NEXT)
+            return S_ERROR;
+        r->str[r->str_len++] = to[e - from];
+        p += 2;
+    }
+    r->offset += (uint64_t)(p - r->pos);
     r->pos = p;
-    r->offset += n;
     return S_NEXT;
 }
 
