@@ -44,13 +44,14 @@ if [ "${1:-}" != "--fast" ]; then
     # redactor that keeps passwords out of messages, the statement lexer of
     # --no-owner/--no-privileges/COPY FREEZE, the tar reader of cluster archives, the reader
     # of pg_dump's custom archives, the JSON writer (base/jsonw), the RECORD values of
-    # sluice tap (tap/value) and the pgoutput message decoder (pg/pgoutput).
+    # sluice tap (tap/value), the pgoutput message decoder (pg/pgoutput) and the wal2json one
+    # (tap/wal2json).
     fuzz_secs=${FUZZ_SECONDS:-15}
     targets="fuzz_splitter:$fuzz_secs fuzz_bfile:$fuzz_secs fuzz_bfile_index:$fuzz_secs
              fuzz_json_reader:$fuzz_secs fuzz_codec:$fuzz_secs fuzz_verify:$fuzz_secs
              fuzz_copytext:5 fuzz_copyrow:5 fuzz_widerow:5 fuzz_redact:10 fuzz_statement:10
              fuzz_copyscan:5 fuzz_tar:5 fuzz_tarstream:5 fuzz_pgarchive:$fuzz_secs
-             fuzz_jsonw:5 fuzz_tapvalue:5 fuzz_pgoutput:5"
+             fuzz_jsonw:5 fuzz_tapvalue:5 fuzz_pgoutput:5 fuzz_wal2json:10"
     names=()
     for spec in $targets; do
         names+=("${spec%%:*}")

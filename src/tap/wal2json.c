@@ -17,8 +17,9 @@
 /* An unescaped string is never longer than its text: the message bounds it (the caller bounds
  * the message). This only keeps the reader's arithmetic far from overflow. */
 #define MAX_STRING ((size_t)1 << 40)
-/* object > array > object: the deepest wal2json goes */
-#define MAX_DEPTH 3
+/* object > array > object is the deepest wal2json goes; one more lets a value that is a
+ * container be named as such */
+#define MAX_DEPTH 4
 #define NONE SIZE_MAX
 
 /* A column entry while the message is read: offsets into text. */
