@@ -612,6 +612,22 @@ step(sl_json_reader *r, unsigned char c, sl_json_token *tok, sl_error *err)
     return fail(r, err, "internal tokenizer state", r->offset);
 }
 
+#define ONES ((uint64_t)0x0101010101010101)
+#define HIGHS (ONES * 0x80)
+
+/* Whether the 8 bytes at s are all plain (as base/jsonw.c tests them): none below 0x20, no
+ * quote, no backslash, none of 0x80 or more. A byte's high bit in each term marks it. */
+static bool
+plain8(const unsigned char *s)
+{
+    uint64_t x;
+    memcpy(&x, s, 8);
+    uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
+    uint64_t low = (x - ONES * 0x20) & ~x;
+    uint64_t quote = (q - ONES) & ~q, bslash = (b - ONES) & ~b;
+    return ((low | quote | bslash | x) & HIGHS) == 0;
+}
+
 /* Copies the plain ASCII bytes at pos (no quote, backslash or control byte) and the
  * two-byte escapes among them (not \u) into the string at once. */
 static int
@@ -621,6 +637,8 @@ plain_run(sl_json_reader *r, sl_error *err)
     const unsigned char *p = r->pos;
     for (;;) {
         const unsigned char *q = p;
+        while (r->end - q >= 8 && plain8(q))
+            q += 8;
         while (q < r->end && *q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\')
             q++;
         size_t n = (size_t)(q - p);

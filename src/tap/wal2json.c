@@ -51,6 +51,18 @@ static const char *const member_names[M_COUNT] = {
     "lsn", "origin", "prefix", "content", "transactional",
 };
 
+/* The index of the token's text in names[0..n) (n when none): lengths first, the cheap part of
+ * a comparison that runs for every member of every message. */
+static int
+name_index(const sl_json_token *t, const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (t->text[0] == names[i][0] && strlen(names[i]) == t->len &&
+            memcmp(t->text, names[i], t->len) == 0)
+            return i;
+    return n;
+}
+
 sl_tap_wal2json *
 sl_tap_wal2json_new(void)
 {
@@ -202,9 +214,7 @@ column_entry(sl_tap_wal2json *d, col_list *l, bool pk, sl_error *err)
             return -1;
         if (d->tok.kind == SL_JSON_OBJECT_END)
             break;
-        int k = 0;
-        while (k < C_COUNT && strcmp(d->tok.text, col_member_names[k]) != 0)
-            k++;
+        int k = name_index(&d->tok, col_member_names, C_COUNT);
         if (k == C_COUNT || seen[k] || (pk && (k == C_VALUE || k == C_OPTIONAL))) {
             char what[96];
             snprintf(what, sizeof what, "%s member \"%.40s\" of a column",
@@ -302,9 +312,7 @@ decode(sl_tap_wal2json *d, sl_tap_wal2json_msg *out, sl_error *err)
             return -1;
         if (d->tok.kind == SL_JSON_OBJECT_END)
             break;
-        int m = 0;
-        while (m < M_COUNT && strcmp(d->tok.text, member_names[m]) != 0)
-            m++;
+        int m = name_index(&d->tok, member_names, M_COUNT);
         if (m == M_COUNT || seen[m]) {
             char what[96];
             snprintf(what, sizeof what, "%s member \"%.40s\"",
