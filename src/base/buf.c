@@ -61,7 +61,11 @@ sl_buf_puts(sl_buf *b, const char *s)
 void
 sl_buf_putc(sl_buf *b, char c)
 {
-    sl_buf_append(b, &c, 1);
+    /* JSON and text writers call this per byte: no copy call for one */
+    if (b->len + 2 > b->cap)
+        sl_buf_reserve(b, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
 }
 
 void

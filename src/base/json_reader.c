@@ -5,12 +5,16 @@
  * current nesting), `lex` the token being read (a string and its escapes, a number, a literal).
  * A number has no end marker: the byte after it ends it and is then read again by the grammar.
  * Raw UTF-8 in strings is checked with the ranges of RFC 3629 (no overlong forms, no surrogates,
- * nothing above U+10FFFF), one byte at a time. */
+ * nothing above U+10FFFF), one byte at a time. The one shortcut: inside a string, a run of plain
+ * ASCII (no quote, backslash or control byte) is copied at once, since that is most of any
+ * document's bytes and a call per byte costs more than the check. The string buffer grows as
+ * strings need it (up to max_string): a large bound costs nothing until a string is large. */
 #include "base/json_reader.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/mem.h"
 
@@ -32,10 +36,23 @@ typedef enum {
     LX_SURROGATE_BS,  /* after a high surrogate: its low half's backslash must follow */
     LX_SURROGATE_U,   /* ... and its 'u' */
     LX_NUMBER,
+    LX_NUMBER_TEXT,   /* a number kept as its text (sl_json_reader_numbers_as_text) */
     LX_LITERAL,       /* true, false, null */
 } lex_state;
 
 enum { S_NEXT, S_TOKEN, S_TOKEN_KEEP, S_ERROR };
+
+/* Where a number kept as text is in RFC 8259's grammar. */
+typedef enum {
+    NT_SIGN,       /* after '-' */
+    NT_ZERO,       /* the integer part is "0" */
+    NT_INT,        /* in the integer part's digits */
+    NT_DOT,        /* after '.' */
+    NT_FRAC,       /* in the fraction's digits */
+    NT_E,          /* after 'e' or 'E' */
+    NT_EXP_SIGN,   /* after the exponent's sign */
+    NT_EXP,        /* in the exponent's digits */
+} number_text_state;
 
 struct sl_json_reader {
     const unsigned char *pos, *end;
@@ -50,12 +67,14 @@ struct sl_json_reader {
 
     bool is_key;
     char *str;
-    size_t str_len;
+    size_t str_len, str_cap;
     unsigned utf8_left;  /* continuation bytes still due */
     unsigned char utf8_lo, utf8_hi;  /* range of the next one */
     unsigned hex_n;
     uint32_t hex, high;  /* \u digits so far; a high surrogate waiting for its low half */
 
+    bool numbers_as_text;
+    number_text_state nt;
     bool neg, zero_first;
     uint64_t mag;
     int ndigits;
@@ -72,7 +91,8 @@ sl_json_reader_new(size_t max_string, int max_depth)
     r->max_string = max_string;
     r->max_depth = max_depth > 0 ? max_depth : 1;
     r->stack = sl_malloc((size_t)r->max_depth);
-    r->str = sl_malloc(max_string + 1);
+    r->str_cap = max_string < 256 ? max_string + 1 : 256;
+    r->str = sl_malloc(r->str_cap);
     r->expect = EX_VALUE;
     return r;
 }
@@ -92,6 +112,23 @@ sl_json_reader_feed(sl_json_reader *r, const void *data, size_t len)
 {
     r->pos = data;
     r->end = r->pos + len;
+}
+
+void
+sl_json_reader_reset(sl_json_reader *r)
+{
+    r->pos = r->end = NULL;
+    r->finished = r->failed = false;
+    r->offset = 0;
+    r->depth = 0;
+    r->expect = EX_VALUE;
+    r->lex = LX_NONE;
+}
+
+void
+sl_json_reader_numbers_as_text(sl_json_reader *r)
+{
+    r->numbers_as_text = true;
 }
 
 void
@@ -137,14 +174,32 @@ after_value(sl_json_reader *r)
     r->expect = r->depth == 0 ? EX_DONE : EX_COMMA_OR_END;
 }
 
+/* Room for n more bytes of the current string (and its NUL), within max_string. */
+static int
+reserve(sl_json_reader *r, size_t n, sl_error *err)
+{
+    if (n > r->max_string - r->str_len) {
+        char what[64];
+        snprintf(what, sizeof what, "%s longer than %zu bytes",
+                 r->lex == LX_NUMBER_TEXT ? "number" : "string", r->max_string);
+        return fail(r, err, what, r->token_start);
+    }
+    if (r->str_len + n + 1 > r->str_cap) {
+        size_t cap = r->str_cap;
+        while (r->str_len + n + 1 > cap)
+            cap = cap > (r->max_string + 1) / 2 ? r->max_string + 1 : 2 * cap;
+        r->str = sl_realloc(r->str, cap);
+        r->str_cap = cap;
+    }
+    return S_NEXT;
+}
+
 static int
 append(sl_json_reader *r, unsigned char c, sl_error *err)
 {
-    if (r->str_len == r->max_string) {
-        char what[64];
-        snprintf(what, sizeof what, "string longer than %zu bytes", r->max_string);
-        return fail(r, err, what, r->token_start);
-    }
+    if ((r->str_len + 1 >= r->str_cap || r->str_len == r->max_string) &&
+        reserve(r, 1, err) != S_NEXT)
+        return S_ERROR;
     r->str[r->str_len++] = (char)c;
     return S_NEXT;
 }
@@ -267,6 +322,12 @@ grammar(sl_json_reader *r, unsigned char c, sl_json_token *tok, sl_error *err)
         return value_allowed(r) ? start_literal(r, c) : unexpected(r, c, err);
     default:
         break;
+    }
+    if ((c == '-' || (c >= '0' && c <= '9')) && value_allowed(r) && r->numbers_as_text) {
+        r->lex = LX_NUMBER_TEXT;
+        r->nt = c == '-' ? NT_SIGN : c == '0' ? NT_ZERO : NT_INT;
+        r->str_len = 0;
+        return append(r, c, err);
     }
     if ((c == '-' || (c >= '0' && c <= '9')) && value_allowed(r)) {
         r->neg = c == '-';
@@ -445,6 +506,64 @@ number_byte(sl_json_reader *r, unsigned char c, sl_json_token *tok, sl_error *er
     return end_number(r, tok, err);
 }
 
+/* The byte after a number kept as text: the number's end when its grammar allows one. */
+static int
+end_number_text(sl_json_reader *r, sl_json_token *tok, sl_error *err)
+{
+    static const char *const why[] = {
+        [NT_SIGN] = "'-' without digits",
+        [NT_DOT] = "number without digits after its '.'",
+        [NT_E] = "number without digits in its exponent",
+        [NT_EXP_SIGN] = "number without digits in its exponent",
+    };
+    if (r->nt != NT_ZERO && r->nt != NT_INT && r->nt != NT_FRAC && r->nt != NT_EXP)
+        return fail(r, err, why[r->nt], r->token_start);
+    r->str[r->str_len] = '\0';
+    r->lex = LX_NONE;
+    tok->kind = SL_JSON_NUMBER;
+    tok->text = r->str;
+    tok->len = r->str_len;
+    tok->depth = r->depth;
+    after_value(r);
+    return S_TOKEN_KEEP;
+}
+
+/* The state after c in a number in state s, or -1 when c does not continue the number. */
+static int
+number_text_next(number_text_state s, unsigned char c)
+{
+    bool digit = c >= '0' && c <= '9', e = c == 'e' || c == 'E';
+    switch (s) {
+    case NT_SIGN:
+        return c == '0' ? NT_ZERO : digit ? NT_INT : -1;
+    case NT_ZERO:
+    case NT_INT:
+        return digit ? NT_INT : c == '.' ? NT_DOT : e ? NT_E : -1;
+    case NT_DOT:
+        return digit ? NT_FRAC : -1;
+    case NT_FRAC:
+        return digit ? NT_FRAC : e ? NT_E : -1;
+    case NT_E:
+        return digit ? NT_EXP : (c == '+' || c == '-') ? NT_EXP_SIGN : -1;
+    case NT_EXP_SIGN:
+    case NT_EXP:
+        return digit ? NT_EXP : -1;
+    }
+    return -1;
+}
+
+static int
+number_text_byte(sl_json_reader *r, unsigned char c, sl_json_token *tok, sl_error *err)
+{
+    if (r->nt == NT_ZERO && c >= '0' && c <= '9')
+        return fail(r, err, "number with a leading zero", r->token_start);
+    int next = number_text_next(r->nt, c);
+    if (next < 0)
+        return end_number_text(r, tok, err);
+    r->nt = (number_text_state)next;
+    return append(r, c, err);
+}
+
 static int
 literal_byte(sl_json_reader *r, unsigned char c, sl_json_token *tok, sl_error *err)
 {
@@ -485,10 +604,60 @@ step(sl_json_reader *r, unsigned char c, sl_json_token *tok, sl_error *err)
         return S_NEXT;
     case LX_NUMBER:
         return number_byte(r, c, tok, err);
+    case LX_NUMBER_TEXT:
+        return number_text_byte(r, c, tok, err);
     case LX_LITERAL:
         return literal_byte(r, c, tok, err);
     }
     return fail(r, err, "internal tokenizer state", r->offset);
+}
+
+#define ONES ((uint64_t)0x0101010101010101)
+#define HIGHS (ONES * 0x80)
+
+/* Whether the 8 bytes at s are all plain (as base/jsonw.c tests them): none below 0x20, no
+ * quote, no backslash, none of 0x80 or more. A byte's high bit in each term marks it. */
+static bool
+plain8(const unsigned char *s)
+{
+    uint64_t x;
+    memcpy(&x, s, 8);
+    uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
+    uint64_t low = (x - ONES * 0x20) & ~x;
+    uint64_t quote = (q - ONES) & ~q, bslash = (b - ONES) & ~b;
+    return ((low | quote | bslash | x) & HIGHS) == 0;
+}
+
+/* Copies the plain ASCII bytes at pos (no quote, backslash or control byte) and the
+ * two-byte escapes among them (not \u) into the string at once. */
+static int
+plain_run(sl_json_reader *r, sl_error *err)
+{
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    const unsigned char *p = r->pos;
+    for (;;) {
+        const unsigned char *q = p;
+        while (r->end - q >= 8 && plain8(q))
+            q += 8;
+        while (q < r->end && *q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\')
+            q++;
+        size_t n = (size_t)(q - p);
+        if (n && reserve(r, n, err) != S_NEXT)
+            return S_ERROR;
+        memcpy(r->str + r->str_len, p, n);
+        r->str_len += n;
+        p = q;
+        const char *e = p + 1 < r->end && *p == '\\' ? memchr(from, p[1], sizeof from - 1) : NULL;
+        if (!e)
+            break;
+        if (reserve(r, 1, err) != S_NEXT)
+            return S_ERROR;
+        r->str[r->str_len++] = to[e - from];
+        p += 2;
+    }
+    r->offset += (uint64_t)(p - r->pos);
+    r->pos = p;
+    return S_NEXT;
 }
 
 /* The input has ended: a number may end with it; anything else left open is an error. */
@@ -497,6 +666,8 @@ finish_step(sl_json_reader *r, sl_json_token *tok, sl_error *err)
 {
     if (r->lex == LX_NUMBER)
         return end_number(r, tok, err) == S_ERROR ? -1 : 1;
+    if (r->lex == LX_NUMBER_TEXT)
+        return end_number_text(r, tok, err) == S_ERROR ? -1 : 1;
     if (r->lex != LX_NONE || r->expect != EX_DONE) {
         fail(r, err, r->lex == LX_NONE ? "the document ends early" : "the document ends inside "
                                                                     "a token", r->offset);
@@ -516,6 +687,10 @@ sl_json_reader_next(sl_json_reader *r, sl_json_token *tok, sl_error *err)
     tok->len = 0;
     tok->integer = 0;
     while (r->pos < r->end) {
+        if (r->lex == LX_STRING && !r->utf8_left && plain_run(r, err) != S_NEXT)
+            return -1;
+        if (r->pos == r->end)
+            break;
         int rc = step(r, *r->pos, tok, err);
         if (rc == S_ERROR)
             return -1;

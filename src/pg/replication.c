@@ -366,7 +366,7 @@ take_message(sl_repl_stream *s, const unsigned char *m, size_t n, sl_repl_msg *m
 int
 sl_repl_next(sl_repl_stream *s, int timeout_ms, sl_repl_msg *msg, sl_error *err)
 {
-    int64_t deadline = sl_clock_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    int64_t deadline = -1;  /* set when the first wait begins: a clock read less a message */
     for (;;) {
         if (s->buf) {
             PQfreemem(s->buf);
@@ -389,6 +389,8 @@ sl_repl_next(sl_repl_stream *s, int timeout_ms, sl_repl_msg *msg, sl_error *err)
             return -1;
         }
         int64_t now = sl_clock_ms();
+        if (deadline < 0)
+            deadline = now + (timeout_ms > 0 ? timeout_ms : 0);
         if (now >= deadline)
             return 0;
         int64_t until = deadline < s->next_status_ms ? deadline : s->next_status_ms;

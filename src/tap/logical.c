@@ -22,6 +22,7 @@
 #include "tap/jsondoc.h"
 #include "tap/schema.h"
 #include "tap/value.h"
+#include "tap/wal2json.h"
 
 /* How long the stream may be quiet before what is emitted is flushed and the server is asked how
  * far it has decoded: a run that has caught up stops within about this much. */
@@ -359,43 +360,6 @@ sl_tap_logical_add_tables(sl_buf *out, const sl_tap_logical_table *t, size_t n)
     }
 }
 
-bool
-sl_tap_logical_quote_numbers(const char *in, size_t len, sl_buf *out)
-{
-    /* Runs between numbers are appended whole (this runs once per change: byte-wise appends
-     * cost more than the JSON parse after it). */
-    sl_buf_reserve(out, len + 64);
-    size_t run = 0, i = 0;
-    while (i < len) {
-        char ch = in[i];
-        if (ch == '"') {  /* a string: skip to its closing quote, escapes included */
-            for (i++; i < len && in[i] != '"'; i++)
-                if (in[i] == '\\')
-                    i++;
-            if (i >= len) {
-                sl_buf_append(out, in + run, len - run);
-                return false;
-            }
-            i++;
-            continue;
-        }
-        if (ch != '-' && (ch < '0' || ch > '9')) {
-            i++;
-            continue;
-        }
-        size_t end = i;
-        while (end < len && in[end] && strchr("+-.eE0123456789", in[end]))
-            end++;
-        sl_buf_append(out, in + run, i - run);
-        sl_buf_putc(out, '"');
-        sl_buf_append(out, in + i, end - i);
-        sl_buf_putc(out, '"');
-        i = run = end;
-    }
-    sl_buf_append(out, in + run, len - run);
-    return true;
-}
-
 /* ---- streaming ---------------------------------------------------------------------------- */
 
 /* One column of a change: its value's output text (NULL: null). */
@@ -412,6 +376,7 @@ typedef struct change {
     size_t table;              /* into the args' tables */
     change_col *cols;
     size_t ncols;
+    size_t nold;               /* of them from_old */
     const char *commit_time;   /* the server's timestamptz text, UTC ("+00") */
     sl_lsn lsn;
 } change;
@@ -430,17 +395,22 @@ typedef struct stream {
     other_rel *others;         /* the relations looked up so far */
     size_t nothers;
     sl_pgoutput *pgo;          /* the decoder of a pgoutput slot; NULL for wal2json */
+    sl_tap_wal2json *w2j;      /* the decoder of a wal2json slot; NULL for pgoutput */
     change ch;
     size_t ch_cap;
     sl_buf commit_time;        /* pgoutput: the current transaction's */
-    sl_buf quoted;             /* the message with its numbers quoted */
-    sl_buf stream_name;
     bool in_tx;
     sl_lsn committed;          /* end of the last commit seen: all before it is emitted */
     sl_lsn start;
     int64_t since_state;
     int64_t changes;
     int64_t *table_changes;    /* per table: the RECORDs emitted */
+    double now;                /* monotonic seconds, read once per message outside a
+                                * transaction and every 64 messages inside one */
+    unsigned since_clock;      /* messages since now was read */
+    char **stream_names;       /* per table: "schema-table", made on its first RECORD */
+    char last_ts[40];          /* the last commit time made a time_extracted, and that */
+    char last_extracted[32];
     double last_change;        /* monotonic seconds */
     double started;            /* when the stream began */
     double last_metrics;       /* when progress was last logged */
@@ -467,9 +437,29 @@ singer_time(const char *ts, char out[32])
     return true;
 }
 
-static const sl_tap_column *
-column_named(const sl_tap_relation *rel, const char *name, size_t *at)
+/* The commit time's time_extracted: a transaction's changes share it, so the last is kept. */
+static bool
+extracted_time(stream *st, const char *ts)
 {
+    if (strcmp(ts, st->last_ts) == 0)
+        return true;
+    if (strlen(ts) >= sizeof st->last_ts || !singer_time(ts, st->last_extracted)) {
+        st->last_ts[0] = '\0';
+        return false;
+    }
+    strcpy(st->last_ts, ts);
+    return true;
+}
+
+/* The column of rel with that name (*at its index), or NULL. A change's columns come in the
+ * relation's order: the one at hint is tried first. */
+static const sl_tap_column *
+column_named(const sl_tap_relation *rel, const char *name, size_t hint, size_t *at)
+{
+    if (hint < rel->ncols && strcmp(rel->cols[hint].name, name) == 0) {
+        *at = hint;
+        return &rel->cols[hint];
+    }
     for (size_t i = 0; i < rel->ncols; i++) {
         if (strcmp(rel->cols[i].name, name) == 0) {
             *at = i;
@@ -486,20 +476,6 @@ wanted(const sl_tap_logical_table *t, size_t at)
         if (t->want[i] == at)
             return true;
     return false;
-}
-
-/* The column entry of list with that name, or NULL. */
-static json_t *
-entry_named(json_t *list, const char *name)
-{
-    size_t i;
-    json_t *e;
-    json_array_foreach(list, i, e) {
-        const char *n = json_string_value(json_object_get(e, "name"));
-        if (n && strcmp(n, name) == 0)
-            return e;
-    }
-    return NULL;
 }
 
 static const sl_tap_column deleted_at_col = {.name = "_sdc_deleted_at",
@@ -532,14 +508,16 @@ write_columns(stream *st, const sl_tap_logical_table *t, const change *ch, sl_er
     sl_jsonw *w = st->a->w;
     for (size_t i = 0; i < ch->ncols; i++) {
         size_t at;
-        const sl_tap_column *col = column_named(t->rel, ch->cols[i].name, &at);
-        if (ch->cols[i].from_old || !col || !wanted(t, at))
+        if (ch->cols[i].from_old)
+            continue;
+        const sl_tap_column *col = column_named(t->rel, ch->cols[i].name, i, &at);
+        if (!col || !wanted(t, at))
             continue;
         sl_jsonw_keyz(w, col->name);
         if (write_value(st, col, &ch->cols[i], err) != 0)
             return -1;
     }
-    for (size_t k = 0; k < t->nwant; k++) {
+    for (size_t k = 0; ch->nold && k < t->nwant; k++) {
         const sl_tap_column *col = &t->rel->cols[t->want[k]];
         const change_col *o = change_col_named(ch, col->name, true);
         if (!o || change_col_named(ch, col->name, false))
@@ -557,7 +535,7 @@ has_new_column(const sl_tap_logical_table *t, const change *ch)
 {
     size_t at;
     for (size_t i = 0; i < ch->ncols; i++)
-        if (!ch->cols[i].from_old && !column_named(t->rel, ch->cols[i].name, &at))
+        if (!ch->cols[i].from_old && !column_named(t->rel, ch->cols[i].name, i, &at))
             return true;
     return false;
 }
@@ -579,8 +557,7 @@ write_record(stream *st, const change *ch, sl_error *err)
     size_t ti = ch->table;
     sl_tap_logical_table *t = &a->tables[ti];
     const char *ts = ch->commit_time;
-    char extracted[32];
-    if (!ts || !singer_time(ts, extracted)) {
+    if (!ts || !extracted_time(st, ts)) {
         sl_error_set(err, SL_E_SERVER, "the replication slot sent a change of stream \"%s\" "
                      "without its commit time", t->s->tap_stream_id);
         return -1;
@@ -597,13 +574,16 @@ write_record(stream *st, const change *ch, sl_error *err)
         return -1;
     sl_jsonw *w = a->w;
     size_t line = a->out->len;
-    sl_buf_reset(&st->stream_name);
-    sl_buf_printf(&st->stream_name, "%s-%s", t->s->schema_name, t->s->table_name);
+    if (!st->stream_names[ti]) {
+        sl_buf name = SL_BUF_INIT;
+        sl_buf_printf(&name, "%s-%s", t->s->schema_name, t->s->table_name);
+        st->stream_names[ti] = sl_buf_steal(&name);
+    }
     sl_jsonw_object_begin(w);
     sl_jsonw_keyz(w, "type");
     sl_jsonw_stringz(w, "RECORD");
     sl_jsonw_keyz(w, "stream");
-    sl_jsonw_string(w, st->stream_name.data, st->stream_name.len);
+    sl_jsonw_stringz(w, st->stream_names[ti]);
     sl_jsonw_keyz(w, "record");
     sl_jsonw_object_begin(w);
     int rc = write_columns(st, t, ch, err);
@@ -630,7 +610,7 @@ write_record(stream *st, const change *ch, sl_error *err)
     sl_jsonw_keyz(w, "version");
     sl_tap_jsondoc_write(w, version);
     sl_jsonw_keyz(w, "time_extracted");
-    sl_jsonw_stringz(w, extracted);
+    sl_jsonw_stringz(w, st->last_extracted);
     sl_jsonw_object_end(w);
     sl_buf_putc(a->out, '\n');
     return 0;
@@ -731,6 +711,7 @@ change_reset(stream *st, char action, size_t ti, sl_lsn lsn, const char *commit_
     st->ch.lsn = lsn;
     st->ch.commit_time = commit_time;
     st->ch.ncols = 0;
+    st->ch.nold = 0;
 }
 
 static void
@@ -741,6 +722,7 @@ change_add(stream *st, const char *name, const char *text, size_t len, bool from
         st->ch.cols = sl_realloc(st->ch.cols, st->ch_cap * sizeof *st->ch.cols);
     }
     st->ch.cols[st->ch.ncols++] = (change_col){name, text, len, from_old};
+    st->ch.nold += from_old;
 }
 
 /* The change in st->ch: its RECORD, counted. */
@@ -751,7 +733,7 @@ take_change(stream *st, sl_error *err)
     st->since_state++;
     st->changes++;
     st->table_changes[st->ch.table]++;
-    st->last_change = sl_clock_s();
+    st->last_change = st->now;
     if (rc == 0 && st->a->out->len >= ((size_t)1 << 20))
         rc = st->a->flush(st->a->ctx, err);
     return rc;
@@ -766,56 +748,47 @@ take_commit(stream *st, sl_lsn end, sl_error *err)
     return st->since_state >= st->a->cfg->itersize ? emit_state(st, err) : 0;
 }
 
-/* The entries of a wal2json column list, those also named in skip left out (NULL: none). */
-static int
-wal2json_add(stream *st, json_t *list, json_t *skip, sl_error *err)
+static bool
+col_listed(const sl_tap_wal2json_col *list, size_t n, const sl_tap_wal2json_col *c)
 {
-    size_t i;
-    json_t *e;
-    json_array_foreach(list, i, e) {
-        const char *name = json_string_value(json_object_get(e, "name"));
-        json_t *v = json_object_get(e, "value");
-        if (!name || (skip && entry_named(skip, name)))
-            continue;
-        if (json_is_null(v))
-            change_add(st, name, NULL, 0, skip != NULL);
-        else if (json_is_true(v) || json_is_false(v))
-            change_add(st, name, json_is_true(v) ? "t" : "f", 1, skip != NULL);
-        else if (json_is_string(v))
-            change_add(st, name, json_string_value(v), json_string_length(v), skip != NULL);
-        else {
-            sl_error_set(err, SL_E_SERVER, "wal2json sent a value of column \"%s\" that is "
-                         "neither a string, a number, a boolean nor null", name);
-            return -1;
-        }
-    }
-    return 0;
+    for (size_t i = 0; i < n; i++)
+        if (list[i].name_len == c->name_len && memcmp(list[i].name, c->name, c->name_len) == 0)
+            return true;
+    return false;
+}
+
+/* The entries of a wal2json column list, those also named in skip left out (NULL: none). */
+static void
+wal2json_add(stream *st, const sl_tap_wal2json_col *cols, size_t n,
+             const sl_tap_wal2json_col *skip, size_t nskip)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!skip || !col_listed(skip, nskip, &cols[i]))
+            change_add(st, cols[i].name, cols[i].text, cols[i].len, skip != NULL);
 }
 
 /* A wal2json change: the new row's columns ("identity" for a delete), then the old row's
  * that the new one lacks (its unchanged out-of-line values under REPLICA IDENTITY FULL). */
 static int
-wal2json_change(stream *st, json_t *msg, char action, sl_lsn lsn, sl_error *err)
+wal2json_change(stream *st, const sl_tap_wal2json_msg *msg, sl_lsn lsn, sl_error *err)
 {
     ssize_t ti;
-    if (change_table(st, json_string_value(json_object_get(msg, "schema")),
-                     json_string_value(json_object_get(msg, "table")), &ti, err) != 0)
+    if (change_table(st, msg->schema, msg->table, &ti, err) != 0)
         return -1;
     if (ti < 0)
         return 0;
-    json_t *cols = json_object_get(msg, action == 'D' ? "identity" : "columns");
-    json_t *old = json_object_get(msg, "identity");
-    if (!json_is_array(cols)) {
+    bool del = msg->action == 'D';
+    if (!(del ? msg->has_identity : msg->has_columns)) {
         sl_error_set(err, SL_E_SERVER, "wal2json sent a change of stream \"%s\" without its "
                      "columns", st->a->tables[ti].s->tap_stream_id);
         return -1;
     }
-    change_reset(st, action, (size_t)ti, lsn,
-                 json_string_value(json_object_get(msg, "timestamp")));
-    if (wal2json_add(st, cols, NULL, err) != 0 ||
-        (action != 'D' && json_is_array(old) && wal2json_add(st, old, cols, err) != 0)) {
-        sl_error_prefix(err, "stream \"%s\"", st->a->tables[ti].s->tap_stream_id);
-        return -1;
+    change_reset(st, msg->action, (size_t)ti, lsn, msg->timestamp);
+    if (del) {
+        wal2json_add(st, msg->identity, msg->nidentity, NULL, 0);
+    } else {
+        wal2json_add(st, msg->columns, msg->ncolumns, NULL, 0);
+        wal2json_add(st, msg->identity, msg->nidentity, msg->columns, msg->ncolumns);
     }
     return take_change(st, err);
 }
@@ -829,36 +802,25 @@ take_wal2json(stream *st, const sl_repl_msg *m, sl_error *err)
                      "bytes sluice reads at once", m->len, SL_TAP_LOGICAL_MAX_MESSAGE);
         return -1;
     }
-    sl_buf_reset(&st->quoted);
-    json_error_t jerr;
-    json_t *msg = NULL;
-    if (sl_tap_logical_quote_numbers(m->data, m->len, &st->quoted))
-        msg = json_loadb(st->quoted.data, st->quoted.len, 0, &jerr);
-    const char *action = msg ? json_string_value(json_object_get(msg, "action")) : NULL;
-    if (!action || !action[0]) {
-        json_decref(msg);
-        sl_error_set(err, SL_E_SERVER, "the replication slot sent a message that is not "
-                     "wal2json's format-version 2 (is the slot's plugin wal2json?)");
+    sl_tap_wal2json_msg msg;
+    if (sl_tap_wal2json_decode(st->w2j, m->data, m->len, &msg, err) != 0) {
+        sl_error_prefix(err, "the replication slot sent a message that is not wal2json's "
+                        "format-version 2 (is the slot's plugin wal2json?)");
         return -1;
     }
-    int rc = 0;
-    switch (action[0]) {
+    switch (msg.action) {
     case 'B':
         st->in_tx = true;
-        break;
+        return 0;
     case 'C':
-        rc = take_commit(st, m->start, err);
-        break;
+        return take_commit(st, m->start, err);
     case 'I':
     case 'U':
     case 'D':
-        rc = wal2json_change(st, msg, action[0], m->start, err);
-        break;
+        return wal2json_change(st, &msg, m->start, err);
     default:
-        break;  /* messages, truncates: not asked for */
+        return 0;  /* messages, truncates: not asked for */
     }
-    json_decref(msg);
-    return rc;
 }
 
 /* A commit time as the server prints a timestamptz in UTC ("2026-12-03 14:43:02.8673+00"),
@@ -998,7 +960,7 @@ static bool
 time_to_stop(stream *st, sl_repl_stream *rs, double started)
 {
     const sl_tap_config *cfg = st->a->cfg;
-    double now = sl_clock_s();
+    double now = st->now;
     double poll_total = cfg->logical_poll_total_seconds > 0 ? cfg->logical_poll_total_seconds
                                                             : 10800.0;
     if (st->in_tx)
@@ -1073,10 +1035,16 @@ static int
 stream_loop(stream *st, sl_repl_stream *rs, sl_error *err)
 {
     double started = st->started = st->last_metrics = sl_clock_s();
+    st->now = started;
+    bool idle = false;
     for (;;) {
+        /* a clock read costs as much as a small change: inside a transaction, where nothing
+         * stops, it is read every 64 messages (and after a wait) */
+        if (!st->in_tx || idle || ++st->since_clock % 64 == 0)
+            st->now = sl_clock_s();
         if (time_to_stop(st, rs, started))
             return 0;
-        if (sl_clock_s() - st->last_metrics >= METRICS_INTERVAL_S)
+        if (st->now - st->last_metrics >= METRICS_INTERVAL_S)
             log_metrics(st, "so far");
         sl_repl_msg m;
         int got = sl_repl_next(rs, POLL_MS, &m, err);
@@ -1086,6 +1054,7 @@ stream_loop(stream *st, sl_repl_stream *rs, sl_error *err)
             sl_error_set(err, SL_E_SERVER, "the server ended the replication stream");
             return -1;
         }
+        idle = got == 0;
         if (got == 1 && take(st, &m, err) != 0)
             return -1;
         /* idle: what is emitted goes out now, not with the next STATE; and how far the
@@ -1099,13 +1068,15 @@ stream_loop(stream *st, sl_repl_stream *rs, sl_error *err)
 int
 sl_tap_logical_stream(const sl_tap_logical_args *a, sl_error *err)
 {
-    stream st = {.a = a, .quoted = SL_BUF_INIT, .stream_name = SL_BUF_INIT,
-                 .table_changes = sl_calloc(a->ntables + 1, sizeof(int64_t))};
+    stream st = {.a = a, .table_changes = sl_calloc(a->ntables + 1, sizeof(int64_t)),
+                 .stream_names = sl_calloc(a->ntables + 1, sizeof(char *))};
     sl_conn *conn = NULL;
     sl_repl_stream *rs = NULL;
     int rc = -1;
     if (a->cfg->logical_decoding_plugin == SL_TAP_PLUGIN_PGOUTPUT)
         st.pgo = sl_pgoutput_new();
+    else
+        st.w2j = sl_tap_wal2json_new();
     for (size_t i = 0; i < a->ntables; i++)
         st.partitioned = st.partitioned || a->tables[i].rel->partitioned;
     st.start = st.committed = smallest_lsn(a);
@@ -1128,10 +1099,12 @@ done:
         }
     }
     sl_conn_close(conn);
-    sl_buf_free(&st.quoted);
-    sl_buf_free(&st.stream_name);
+    for (size_t i = 0; i < a->ntables; i++)
+        free(st.stream_names[i]);
+    free(st.stream_names);
     sl_buf_free(&st.commit_time);
     sl_pgoutput_free(st.pgo);
+    sl_tap_wal2json_free(st.w2j);
     free(st.ch.cols);
     free(st.table_changes);
     for (size_t i = 0; i < st.nothers; i++) {

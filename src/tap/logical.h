@@ -21,7 +21,8 @@
  *
  * Streaming: START_REPLICATION with wal2json format-version 2 (one message per change, B and
  * C around each transaction), include-timestamp, add-tables (the streams' tables, escaped as
- * wal2json wants) and actions insert,update,delete. Each change of a selected table becomes a
+ * wal2json wants) and actions insert,update,delete; each message is decoded in one pass by
+ * tap/wal2json.h (strict: anything else is SL_E_SERVER). Each change of a selected table becomes a
  * RECORD (the synced columns only, in the change's column order, then _sdc_deleted_at: null,
  * or the commit time for a delete, and _sdc_lsn with debug_lsn) with the bookmark's version
  * and the commit time as time_extracted. A value is the text of the column's output function
@@ -154,9 +155,5 @@ SL_MUSTCHECK int sl_tap_logical_stream(const sl_tap_logical_args *a, sl_error *e
 /* The wal2json add-tables value for these tables: "schema.table" joined by ",", with space,
  * quote, comma, period, asterisk and backslash escaped by a backslash. Appends to out. */
 void sl_tap_logical_add_tables(sl_buf *out, const sl_tap_logical_table *t, size_t n);
-/* Copies a JSON text with every number outside a string turned into a string of the same
- * characters, so that a JSON reader keeps their digits. false when the text ends inside a
- * string. */
-bool sl_tap_logical_quote_numbers(const char *in, size_t len, sl_buf *out);
 
 #endif

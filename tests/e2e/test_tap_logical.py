@@ -278,6 +278,19 @@ def test_same_state_twice_emits_the_same_changes(tap):
     assert once == again
 
 
+def test_values_with_json_escapes_stream_exactly(tap):
+    # wal2json escapes quotes, backslashes and control characters; raw UTF-8 passes through;
+    # a numeric is a JSON number whose every digit must survive
+    s1 = states(tap.sync())[-1]
+    tap.sql("UPDATE items SET name = 'q\"uote \\back\\slash' || chr(10) || 'new' || chr(9) "
+            "|| 'tab ' || chr(1) || chr(31) || ' \u00e9 \U0001F600 {\"j\": [1]}', "
+            "amount = -12345678901234567890.5e-3 WHERE id = 1")
+    (rec,) = records(tap.sync(s1))
+    assert rec["name"] == ('q"uote \\back\\slash\nnew\ttab \x01\x1f \u00e9 \U0001F600 '
+                           '{"j": [1]}')
+    assert rec["amount"] == decimal.Decimal("-12345678901234567.8905")
+
+
 def test_change_committed_just_before_the_run_is_emitted(tap):
     state = states(tap.sync())[-1]
     for i in range(10, 15):

@@ -1,8 +1,9 @@
 /* tests/unit/test_json_reader.c: the bounded JSON tokenizer. Every case is read whole, byte by
  * byte and cut in two at every byte, and must give the same tokens (or the same error) each
  * time. A token is written as its kind and depth: "{0" "}0" "[1" "]1" "K1:name" "S1:text"
- * "I1:-5" "T1" "F1" "N1", separated by spaces. */
+ * "I1:-5" "D1:1.5e3" (a number as text) "T1" "F1" "N1", separated by spaces. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,12 +19,14 @@
 #define MAX_STRING 16
 #define MAX_DEPTH 3
 
-static const struct {
+typedef struct json_case {
     const char *name;
     const char *input;
     const char *expect;  /* the tokens, or the tokens before the error */
     const char *error;   /* NULL, or the error message */
-} cases[] = {
+} json_case;
+
+static const json_case cases[] = {
     {"object", "{\"a\": 1, \"b\": [true, false, null], \"c\": {}}",
      "{0 K1:a I1:1 K1:b [1 T2 F2 N2 ]1 K1:c {1 }1 }0", NULL},
     {"whitespace everywhere", " \t\r\n[ 1 ,\n-2 ] \n", "[0 I1:1 I1:-2 ]0", NULL},
@@ -79,15 +82,42 @@ static const struct {
     {"a byte that is not JSON", "[\x01]", "[0", "unexpected byte 0x01 at byte 1"},
 };
 
+/* Read with sl_json_reader_numbers_as_text(). */
+static const json_case text_cases[] = {
+    {"numbers as text keep every digit",
+     "[0,-0,1.5,-12.25e+10,1E5,0.0e-0,1.2345678901234]",
+     "[0 D1:0 D1:-0 D1:1.5 D1:-12.25e+10 D1:1E5 D1:0.0e-0 D1:1.2345678901234 ]0", NULL},
+    {"a bare number as text ends with the input", "-1.5e3", "D0:-1.5e3", NULL},
+    {"a number as text of the largest size", "[1234567890.12345]", "[0 D1:1234567890.12345 ]0",
+     NULL},
+    {"a number as text one byte too long", "[1234567890.123456]", "[0",
+     "number longer than 16 bytes at byte 1"},
+    {"a dot without digits", "[1.]", "[0", "number without digits after its '.' at byte 1"},
+    {"an exponent without digits", "[1e]", "[0",
+     "number without digits in its exponent at byte 1"},
+    {"an exponent's sign without digits", "[1e+]", "[0",
+     "number without digits in its exponent at byte 1"},
+    {"a leading zero as text", "[01]", "[0", "number with a leading zero at byte 1"},
+    {"a lone minus as text", "[-]", "[0", "'-' without digits at byte 1"},
+    {"a leading dot", "[.5]", "[0", "unexpected '.' at byte 1"},
+    {"a leading plus", "[+1]", "[0", "unexpected '+' at byte 1"},
+    {"two dots", "[1.5.2]", "[0 D1:1.5", "unexpected '.' at byte 4"},
+    {"a number glued to a word", "[1.5x]", "[0 D1:1.5", "unexpected 'x' at byte 4"},
+    {"Infinity is no number", "[-Infinity]", "[0", "'-' without digits at byte 1"},
+};
+
 static void
 transcript(const sl_json_token *t, sl_buf *out)
 {
-    static const char marks[] = "{}[]KSITFN";
+    static const char marks[] = "{}[]KSIDTFN";
     if (out->len)
         sl_buf_putc(out, ' ');
     sl_buf_printf(out, "%c%d", marks[t->kind], t->depth);
     if (t->kind == SL_JSON_KEY || t->kind == SL_JSON_STRING) {
         assert_int_equal(strlen(t->text), t->len);  /* NUL-terminated, no NUL inside */
+        sl_buf_printf(out, ":%s", t->text);
+    } else if (t->kind == SL_JSON_NUMBER) {
+        assert_int_equal(strlen(t->text), t->len);
         sl_buf_printf(out, ":%s", t->text);
     } else if (t->kind == SL_JSON_INT) {
         sl_buf_printf(out, ":%lld", (long long)t->integer);
@@ -96,9 +126,12 @@ transcript(const sl_json_token *t, sl_buf *out)
 
 /* Reads input fed in two pieces cut at `cut` (or whole); -1 with err on error. */
 static int
-read_cut(const char *input, size_t len, size_t cut, size_t step, sl_buf *out, sl_error *err)
+read_cut(const char *input, size_t len, bool as_text, size_t cut, size_t step, sl_buf *out,
+         sl_error *err)
 {
     sl_json_reader *r = sl_json_reader_new(MAX_STRING, MAX_DEPTH);
+    if (as_text)
+        sl_json_reader_numbers_as_text(r);
     sl_json_token t;
     int rc = 0;
     for (size_t pos = 0; pos < len && rc >= 0;) {
@@ -126,21 +159,21 @@ read_cut(const char *input, size_t len, size_t cut, size_t step, sl_buf *out, sl
 }
 
 static void
-check(size_t i, size_t cut, size_t step)
+check(const json_case *c, bool as_text, size_t cut, size_t step)
 {
     sl_buf out = SL_BUF_INIT;
     sl_error err = {0};
-    int rc = read_cut(cases[i].input, strlen(cases[i].input), cut, step, &out, &err);
+    int rc = read_cut(c->input, strlen(c->input), as_text, cut, step, &out, &err);
     const char *got = out.data ? out.data : "";
-    if (strcmp(got, cases[i].expect) != 0)
-        fail_msg("%s (cut %zu, step %zu): got \"%s\", expected \"%s\"", cases[i].name, cut, step,
-                 got, cases[i].expect);
-    if (cases[i].error) {
-        if (rc != -1 || err.kind != SL_E_ARCHIVE || strcmp(err.message, cases[i].error) != 0)
-            fail_msg("%s (cut %zu, step %zu): rc %d, \"%s\"", cases[i].name, cut, step, rc,
+    if (strcmp(got, c->expect) != 0)
+        fail_msg("%s (cut %zu, step %zu): got \"%s\", expected \"%s\"", c->name, cut, step,
+                 got, c->expect);
+    if (c->error) {
+        if (rc != -1 || err.kind != SL_E_ARCHIVE || strcmp(err.message, c->error) != 0)
+            fail_msg("%s (cut %zu, step %zu): rc %d, \"%s\"", c->name, cut, step, rc,
                      err.message);
     } else if (rc != 0) {
-        fail_msg("%s (cut %zu, step %zu): %s", cases[i].name, cut, step, err.message);
+        fail_msg("%s (cut %zu, step %zu): %s", c->name, cut, step, err.message);
     }
     sl_buf_free(&out);
 }
@@ -149,12 +182,14 @@ static void
 test_cases_any_chunking(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        size_t len = strlen(cases[i].input);
-        check(i, 0, len ? len : 1);
-        check(i, 0, 1);
+    size_t n = sizeof cases / sizeof cases[0], n_text = sizeof text_cases / sizeof text_cases[0];
+    for (size_t i = 0; i < n + n_text; i++) {
+        const json_case *c = i < n ? &cases[i] : &text_cases[i - n];
+        size_t len = strlen(c->input);
+        check(c, i >= n, 0, len ? len : 1);
+        check(c, i >= n, 0, 1);
         for (size_t cut = 1; cut < len; cut++)
-            check(i, cut, len);
+            check(c, i >= n, cut, len);
     }
 }
 

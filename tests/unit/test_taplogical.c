@@ -1,6 +1,6 @@
 /* tests/unit/test_taplogical.c: tap/logical.h's pure parts: the replication slot's name as
- * pipelinewise-tap-postgres makes it, wal2json's add-tables escaping, and the number quoting
- * that keeps a numeric's digits through a JSON reader. */
+ * pipelinewise-tap-postgres makes it and wal2json's add-tables escaping (its messages:
+ * test_tapwal2json.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -64,31 +64,6 @@ test_add_tables_escapes_wal2json_specials(void **state)
     sl_buf_free(&out);
 }
 
-static void
-test_quote_numbers_keeps_digits_and_strings(void **state)
-{
-    (void)state;
-    static const struct {
-        const char *in, *want;
-    } cases[] = {
-        {"{\"value\":12345678901234567890.123456789012345678901}",
-         "{\"value\":\"12345678901234567890.123456789012345678901\"}"},
-        {"[-1.5e+20,0,true,null]", "[\"-1.5e+20\",\"0\",true,null]"},
-        /* digits and quotes inside strings stay as they are */
-        {"{\"a\":\"x 12 \\\"3\\\\\",\"b\":4}", "{\"a\":\"x 12 \\\"3\\\\\",\"b\":\"4\"}"},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        sl_buf out = SL_BUF_INIT;
-        assert_true(sl_tap_logical_quote_numbers(cases[i].in, strlen(cases[i].in), &out));
-        sl_buf_putc(&out, '\0');
-        assert_string_equal(out.data, cases[i].want);
-        sl_buf_free(&out);
-    }
-    sl_buf out = SL_BUF_INIT;
-    assert_false(sl_tap_logical_quote_numbers("{\"a\":\"open", 10, &out));
-    sl_buf_free(&out);
-}
-
 int
 main(void)
 {
@@ -96,7 +71,6 @@ main(void)
         cmocka_unit_test(test_slot_name_as_pipelinewise),
         cmocka_unit_test(test_slot_name_from_config_wins),
         cmocka_unit_test(test_add_tables_escapes_wal2json_specials),
-        cmocka_unit_test(test_quote_numbers_keeps_digits_and_strings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
