@@ -497,10 +497,12 @@ def report(cluster, targets, combos, results, rss, seconds, rounds, scale, clien
             t = tps[(w, p, k)]
             ratios = " ".join(f"{t / tps[(w, p, x)]:5.2f}" for x in ("D", "B", "P"))
             mid = med(rs, "mid")
+            # D has no middle
+            mid_s = f"{mid:10.2f}" if k != "D" else f"{'-':>10}"
             per_tx = f"{mid * 1e6 / (t * seconds):9.1f}" if k != "D" else f"{'-':>9}"
             runs = " ".join(f"{x['tps']:.0f}" for x in rs)
             print(f"{w:4} {p:8} {k} {t:8.0f} {runs:>20} {med(rs, 'p99'):7.2f} {ratios} "
-                  f"{mid if k != 'D' else float('nan'):10.2f} {med(rs, 'srv'):7.2f} "
+                  f"{mid_s} {med(rs, 'srv'):7.2f} "
                   f"{med(rs, 'bench'):7.2f} {per_tx}  "
                   + " ".join(f"{x['load']:.2f}" for x in rs))
     print("\nPeak RSS MB (largest process of the tree, VmHWM): "
