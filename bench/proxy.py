@@ -40,8 +40,10 @@ and >= 1.5 x P's in both protocols (not met while M cannot run).
 
 Knobs (environment): SECONDS (20), ROUNDS (3), WARMUP (3), SCALE (10), CLIENTS (16),
 SAMPLING (0.1), SLUICE (the binary; default: this tree built as a Release in build-release/),
-PROFILE (a perf.data path: after the rounds, one more S run of all/simple under `perf record
--g` of the proxy, and `perf report`'s top lines).
+SLUICE_ARGS (more options for every sluice proxy, e.g. "--threads 1"),
+PROFILE (a perf.data path: after the rounds, where S's CPU goes on all/simple: one more run
+under `perf record -g` and `perf report`'s top lines, then B and S once more each under `perf
+stat`: system calls and context switches per transaction).
 Quick run: SECONDS=5 ROUNDS=1 WARMUP=2 bench/proxy.py
 """
 import glob
@@ -292,7 +294,8 @@ class Sluice(Middle):
         super().__init__(key, name, work)
         self.redis = redis
         self.argv = [sluice, "proxy", "--listen", f"127.0.0.1:{self.port}",
-                     "--upstream", f"{cluster.sockdir}:{cluster.port}", *cache_args]
+                     "--upstream", f"{cluster.sockdir}:{cluster.port}", *cache_args,
+                     *os.environ.get("SLUICE_ARGS", "").split()]
 
     def start(self):
         if self.redis:
@@ -458,22 +461,48 @@ def main():
 
 
 def profile(cluster, targets, argv, seconds, path):
-    """One more S run of all/simple with perf recording the proxy's threads; perf's top."""
-    s = next(m for m in targets if m.key == "S")
+    """Where S's CPU goes on all/simple: perf record -g of one more run (perf report's top by
+    library, by symbol, and by caller), then system calls and context switches per
+    transaction of B and S under perf stat (one more run each)."""
+    by = {m.key: m for m in targets}
+    s = by["S"]
     print(f"\n== perf record -g of S (pid {s.proc.pid}) during all/simple, {seconds} s",
           flush=True)
-    perf = subprocess.Popen(["perf", "record", "-g", "-q", "-o", path, "-p", str(s.proc.pid)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    under_perf(["record", "-g", "-q", "-o", path], s,
+               lambda: run(cluster, s, argv(s, "all", "simple", seconds), None))
+    for args in (["--no-children", "--sort", "dso"], ["--no-children", "--sort", "dso,symbol"],
+                 ["--children", "--sort", "symbol"]):
+        out = subprocess.run(["perf", "report", "-i", path, "--stdio", "-g", "none",
+                              "--percent-limit", "3", *args], capture_output=True,
+                             text=True).stdout
+        # unresolved frames (addresses of a stripped build's stack) tell nothing
+        print("\n".join(line.rstrip(" -") for line in out.splitlines()
+                        if line.strip() and not line.startswith("#") and " 0x0" not in line))
+        print()
+    events = "raw_syscalls:sys_enter,context-switches"
+    for key in ("B", "S"):
+        m = by[key]
+        stat = os.path.join(os.path.dirname(path), f"perf-stat-{key}.csv")
+        res = under_perf(["stat", "-x", ",", "-e", events, "-o", stat], m,
+                         lambda: run(cluster, m, argv(m, "all", "simple", seconds), None))
+        tx = res["tps"] * seconds
+        with open(stat) as f:
+            counts = {row[2]: float(row[0]) for row in
+                      (line.split(",") for line in f if line[:1].isdigit())}
+        print(f"== {key} all/simple under perf stat: {res['tps']:.0f} tps, per transaction: "
+              + ", ".join(f"{name} {n / tx:.1f}" for name, n in counts.items()))
+
+
+def under_perf(args, middle, work):
+    """work() while perf (args) watches the processes of middle's tree; returns work's."""
+    pids = ",".join(str(p) for p in descendants(middle.pids()[:1]))
+    perf = subprocess.Popen(["perf", *args, "-p", pids], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     try:
-        run(cluster, s, argv(s, "all", "simple", seconds), None)
+        return work()
     finally:
         perf.send_signal(signal.SIGINT)
         perf.wait()
-    for args in (["--no-children", "--sort", "dso,symbol"], ["--children", "--sort", "symbol"]):
-        out = subprocess.run(["perf", "report", "-i", path, "--stdio", "-g", "none",
-                              "--percent-limit", "1.5", *args], capture_output=True,
-                             text=True).stdout
-        print("\n".join(line for line in out.splitlines() if line and not line.startswith("#")))
 
 
 def med(rs, field):
