@@ -43,7 +43,8 @@ SAMPLING (0.1), SLUICE (the binary; default: this tree built as a Release in bui
 SLUICE_ARGS (more options for every sluice proxy, e.g. "--threads 1"),
 PROFILE (a perf.data path: after the rounds, where S's CPU goes on all/simple: one more run
 under `perf record -g` and `perf report`'s top lines, then B and S once more each under `perf
-stat`: system calls and context switches per transaction).
+stat`: system calls (all, and the I/O and epoll ones by name) and context switches per
+transaction).
 Quick run: SECONDS=5 ROUNDS=1 WARMUP=2 bench/proxy.py
 """
 import glob
@@ -479,7 +480,10 @@ def profile(cluster, targets, argv, seconds, path):
         print("\n".join(line.rstrip(" -") for line in out.splitlines()
                         if line.strip() and not line.startswith("#") and " 0x0" not in line))
         print()
-    events = "raw_syscalls:sys_enter,context-switches"
+    calls = ("read", "recvfrom", "write", "writev", "sendto", "epoll_wait", "epoll_pwait",
+             "epoll_ctl", "poll")
+    events = ",".join(["raw_syscalls:sys_enter", "context-switches"]
+                      + [f"syscalls:sys_enter_{c}" for c in calls])
     for key in ("B", "S"):
         m = by[key]
         stat = os.path.join(os.path.dirname(path), f"perf-stat-{key}.csv")
@@ -490,7 +494,8 @@ def profile(cluster, targets, argv, seconds, path):
             counts = {row[2]: float(row[0]) for row in
                       (line.split(",") for line in f if line[:1].isdigit())}
         print(f"== {key} all/simple under perf stat: {res['tps']:.0f} tps, per transaction: "
-              + ", ".join(f"{name} {n / tx:.1f}" for name, n in counts.items()))
+              + ", ".join(f"{name.replace('syscalls:sys_enter_', '')} {n / tx:.2f}"
+                          for name, n in counts.items() if n))
 
 
 def under_perf(args, middle, work):
