@@ -5,6 +5,10 @@
  *   embed_proxy fd UPSTREAM USER DBNAME SQL
  *       the proxy serves one end of a socketpair; the program speaks the protocol on the
  *       other end itself (libpq cannot connect over a descriptor): startup, one Query
+ *   embed_proxy hangup UPSTREAM USER DBNAME
+ *       the socketpair client stops reading before its query's answer: the proxy's write gets
+ *       EPIPE and ends that session, and the program (SIGPIPE left at its default, which ends
+ *       a process) goes on, because the proxy's threads block signals
  *   embed_proxy drain UPSTREAM CONNINFO
  *   embed_proxy immediate UPSTREAM CONNINFO
  *       stop the proxy while a libpq client is connected, and show what the client sees
@@ -289,6 +293,33 @@ done:
     return rc;
 }
 
+static int
+run_hangup(const char *upstream, const char *user, const char *dbname)
+{
+    sluice_proxy *p = start_proxy(upstream, 0);
+    if (!p)
+        return 1;
+    int sv[2], rc = 1;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 ||
+        sluice_proxy_serve_fd(p, sv[0]) != 0) {
+        fprintf(stderr, "embed_proxy: no socketpair served\n");
+        sluice_proxy_free(p);
+        return 1;
+    }
+    /* After shutdown(SHUT_RD) the proxy's writes to its end fail with EPIPE (and raise
+     * SIGPIPE on the writing thread), while it sees no end of input from us. */
+    if (send_startup(sv[1], user, dbname) == 0 && read_until_ready(sv[1]) == 0 &&
+        shutdown(sv[1], SHUT_RD) == 0 && send_typed(sv[1], 'Q', "SELECT 1") == 0) {
+        sluice_proxy_stop(p, SLUICE_PROXY_DRAIN);
+        sluice_proxy_wait(p);  /* returns once the failed write has ended the session */
+        printf("clients after the hangup: %d\n", sluice_proxy_clients(p));
+        rc = 0;
+    }
+    close(sv[1]);
+    sluice_proxy_free(p);
+    return rc;
+}
+
 /* The client's query after the stop: prints its one value, or that the connection failed. */
 static void
 query_after_stop(PGconn *c)
@@ -344,12 +375,15 @@ main(int argc, char **argv)
         return run_socket(argv[2], argv[3], argv[4]);
     if (argc == 6 && strcmp(argv[1], "fd") == 0)
         return run_fd(argv[2], argv[3], argv[4], argv[5]);
+    if (argc == 5 && strcmp(argv[1], "hangup") == 0)
+        return run_hangup(argv[2], argv[3], argv[4]);
     if (argc == 4 && strcmp(argv[1], "drain") == 0)
         return run_stop(argv[2], argv[3], SLUICE_PROXY_DRAIN);
     if (argc == 4 && strcmp(argv[1], "immediate") == 0)
         return run_stop(argv[2], argv[3], SLUICE_PROXY_IMMEDIATE);
     fprintf(stderr, "usage: embed_proxy socket UPSTREAM CONNINFO SQL\n"
                     "       embed_proxy fd UPSTREAM USER DBNAME SQL\n"
+                    "       embed_proxy hangup UPSTREAM USER DBNAME\n"
                     "       embed_proxy drain|immediate UPSTREAM CONNINFO\n");
     return 2;
 }

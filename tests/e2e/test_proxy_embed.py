@@ -99,3 +99,11 @@ def test_a_bad_upstream_is_refused_with_its_reason(pg, tmp_path, addr, message):
     assert r.returncode == 1
     assert message in r.stderr
     assert os.listdir(tmp_path) == []
+
+
+def test_a_client_that_stops_reading_does_not_end_the_program(pg, tmp_path):
+    """The proxy's write to it fails with EPIPE; SIGPIPE, left at its default by the program,
+    would end the process if the proxy's threads did not block it."""
+    r = run(pg, "hangup", f"{pg.sockdir}:{pg.port}", pg.user, "postgres", tmpdir=tmp_path)
+    assert r.returncode == 0, (r.returncode, r.stderr)
+    assert r.stdout.splitlines() == ["clients after the hangup: 0"]
