@@ -93,6 +93,10 @@ configure(sluice_proxy *p, const sluice_proxy_config *given)
     memcpy(&cfg, given, given->size < sizeof cfg ? given->size : sizeof cfg);
     if (!cfg.upstream)
         return fail(p, "%s", "the configuration names no upstream server");
+    /* An address never holds a password, a connection string may: such text is not shown. */
+    if (strpbrk(cfg.upstream, "=@") || strstr(cfg.upstream, "://"))
+        return fail(p, "%s", "the upstream looks like a connection string (not shown: it may "
+                             "hold a password); expected HOST:PORT or a socket directory");
     if (sl_addr_parse(&p->ctx.upstream, cfg.upstream, 5432, "upstream", &p->err) != 0)
         return -1;
     if (cfg.threads < 0 || cfg.threads > MAX_THREADS)

@@ -26,6 +26,9 @@ static const struct {
 } bad_configs[] = {
     {"no upstream", NULL, 0, 0, "names no upstream server"},
     {"upstream without port", "localhost", 0, 0, "upstream \"localhost\": expected HOST:PORT"},
+    {"conninfo as upstream", "host=db password=s3cret", 0, 0, "not shown"},
+    {"URI as upstream", "postgresql://u:s3cret@db:5432/x", 0, 0, "not shown"},
+    {"user and password in the address", "u:s3cret@db:5432", 0, 0, "not shown"},
     {"negative threads", "127.0.0.1:5432", -1, 0, "threads must be 0"},
     {"too many threads", "127.0.0.1:5432", 1025, 0, "threads must be 0"},
     {"tiny message limit", "127.0.0.1:5432", 0, 100, "max_message_size must be"},
@@ -47,6 +50,8 @@ test_bad_config_is_refused_with_its_reason(void **state)
         assert_non_null(p);
         if (!strstr(sluice_proxy_error(p), bad_configs[i].message))
             fail_msg("%s: got \"%s\"", bad_configs[i].name, sluice_proxy_error(p));
+        if (strstr(sluice_proxy_error(p), "s3cret"))
+            fail_msg("%s: the password is in \"%s\"", bad_configs[i].name, sluice_proxy_error(p));
         assert_int_equal(sluice_proxy_start(p), -1);  /* the refusal sticks */
         assert_non_null(strstr(sluice_proxy_error(p), bad_configs[i].message));
         sluice_proxy_free(p);
