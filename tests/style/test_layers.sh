@@ -30,6 +30,7 @@ cases=(
     'src/dump/item.c|#include "restore/statement.h"|engine dump/ includes the engine restore/'
     'src/restore/target.h|#include "dump/catalog.h"|engine restore/ includes the engine dump/'
     'src/dump/item.c|#include "nowhere/x.h"|unknown layer nowhere/'
+    'src/pg/proto.c|#include "sluice/proxy.h"|layer pg/ includes the public API sluice/'
 )
 for c in "${cases[@]}"; do
     IFS='|' read -r file line want <<<"$c"
