@@ -19,3 +19,15 @@ sl_hex_append(sl_buf *b, const unsigned char *data, size_t len)
     b->len += len * 2;
     b->data[b->len] = '\0';
 }
+
+int
+sl_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

@@ -9,6 +9,7 @@
  * ASCII (no quote, backslash or control byte) is copied at once, since that is most of any
  * document's bytes and a call per byte costs more than the check. The string buffer grows as
  * strings need it (up to max_string): a large bound costs nothing until a string is large. */
+#include "base/hex.h"
 #include "base/json_reader.h"
 
 #include <stdbool.h>
@@ -430,16 +431,10 @@ escape_byte(sl_json_reader *r, unsigned char c, sl_error *err)
 static int
 hex_byte(sl_json_reader *r, unsigned char c, sl_error *err)
 {
-    uint32_t v;
-    if (c >= '0' && c <= '9')
-        v = c - '0';
-    else if (c >= 'a' && c <= 'f')
-        v = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F')
-        v = c - 'A' + 10;
-    else
+    int v = sl_hex_digit((char)c);
+    if (v < 0)
         return fail(r, err, "invalid \\u escape in a string", r->offset);
-    r->hex = r->hex << 4 | v;
+    r->hex = r->hex << 4 | (uint32_t)v;
     if (++r->hex_n < 4)
         return S_NEXT;
     uint32_t unit = r->hex;

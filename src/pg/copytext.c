@@ -75,18 +75,6 @@ step(scan *s, const char *stop)
     return stop == s->end ? 0 : 1;
 }
 
-static int
-hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Up to max more digits of base (8 or 16) after the first value v; the value modulo 256, as
  * the server keeps the low byte of "\777". */
 static int
@@ -94,7 +82,7 @@ more_digits(const char **pp, const char *end, int v, int base, int max)
 {
     const char *p = *pp;
     for (int k = 0; k < max && p < end; k++, p++) {
-        int d = base == 8 ? (*p >= '0' && *p <= '7' ? *p - '0' : -1) : hex_digit(*p);
+        int d = base == 8 ? (*p >= '0' && *p <= '7' ? *p - '0' : -1) : sl_hex_digit(*p);
         if (d < 0)
             break;
         v = v * base + d;
@@ -113,7 +101,7 @@ unescape(const char **pp, const char *end)
     int v = (unsigned char)c;
     if (c >= '0' && c <= '7')
         v = more_digits(&p, end, c - '0', 8, 2);
-    else if (c == 'x' && p < end && hex_digit(*p) >= 0)  /* "\x" without a digit is "x" */
+    else if (c == 'x' && p < end && sl_hex_digit(*p) >= 0)  /* "\x" without a digit is "x" */
         v = more_digits(&p, end, 0, 16, 2);
     else {
         static const char from[] = "bfnrtv", to[] = "\b\f\n\r\t\v";

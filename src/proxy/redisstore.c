@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hex.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -122,18 +123,6 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata);
 
 /* ---- URLs ---------------------------------------------------------------------------- */
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes s[0..n); NULL when an escape is bad or decodes to NUL. */
 static char *
 decode(const char *s, size_t n)
@@ -141,12 +130,12 @@ decode(const char *s, size_t n)
     char *out = sl_malloc(n + 1), *o = out;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '%') {
-            if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0 ||
+            if (i + 2 >= n || sl_hex_digit(s[i + 1]) < 0 || sl_hex_digit(s[i + 2]) < 0 ||
                 (s[i + 1] == '0' && s[i + 2] == '0')) {
                 free(out);
                 return NULL;
             }
-            *o++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            *o++ = (char)(sl_hex_digit(s[i + 1]) * 16 + sl_hex_digit(s[i + 2]));
             i += 2;
         } else {
             *o++ = s[i];

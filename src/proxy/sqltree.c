@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hex.h"
+
 typedef struct {
     uint8_t kind;
     uint32_t first;   /* first child */
@@ -110,18 +112,6 @@ skip_ws(reader *r)
         r->p++;
 }
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool
 put_utf8(reader *r, uint32_t cp)
 {
@@ -165,7 +155,7 @@ read_string(reader *r)
         } else if (e == 'u' && r->end - r->p >= 4) {
             uint32_t cp = 0;
             for (int k = 0; k < 4; k++) {
-                int h = hexval(r->p[k]);
+                int h = sl_hex_digit(r->p[k]);
                 if (h < 0)
                     goto bad;
                 cp = cp << 4 | (uint32_t)h;
