@@ -45,15 +45,15 @@ if [ "${1:-}" != "--fast" ]; then
     # --no-owner/--no-privileges/COPY FREEZE, the tar reader of cluster archives, the reader
     # of pg_dump's custom archives, the JSON writer (base/jsonw), the RECORD values of
     # sluice tap (tap/value), the pgoutput message decoder (pg/pgoutput), the wire codec the
-    # proxy frames every message with (pg/proto) and its framing of each direction
-    # (proxy/framer).
+    # proxy frames every message with (pg/proto), its framing of each direction
+    # (proxy/framer) and the proxy's analysis of SQL text and cache hints (proxy/sql, proxy/hint).
     fuzz_secs=${FUZZ_SECONDS:-15}
     targets="fuzz_splitter:$fuzz_secs fuzz_bfile:$fuzz_secs fuzz_bfile_index:$fuzz_secs
              fuzz_json_reader:$fuzz_secs fuzz_codec:$fuzz_secs fuzz_verify:$fuzz_secs
              fuzz_copytext:5 fuzz_copyrow:5 fuzz_widerow:5 fuzz_redact:10 fuzz_statement:10
              fuzz_copyscan:5 fuzz_tar:5 fuzz_tarstream:5 fuzz_pgarchive:$fuzz_secs
              fuzz_jsonw:5 fuzz_tapvalue:5 fuzz_pgoutput:5 fuzz_proto:10
-             fuzz_framer:10"
+             fuzz_framer:10 fuzz_proxysql:10"
     names=()
     for spec in $targets; do
         names+=("${spec%%:*}")

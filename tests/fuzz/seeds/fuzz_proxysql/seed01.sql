@@ -1,0 +1,1 @@
+SELECT a, b FROM s.t JOIN "U" u ON t.id = u.id WHERE a = $1 ORDER BY 1 LIMIT 5

@@ -1,0 +1,1 @@
+SELECT set_config('search_path', 'x', false), now(), nextval('s'), lower(a)::date FROM pg_temp.t

@@ -1,0 +1,1 @@
+SET search_path = a, 'b c'; SET LOCAL x = 1; RESET ALL; SET ROLE r; BEGIN; COMMIT AND CHAIN

@@ -1,0 +1,1 @@
+/* sluice:no_cache ttl=30 key=USER:1 */ SELECT '/* sluice:ttl=5 */' -- sluice:bad

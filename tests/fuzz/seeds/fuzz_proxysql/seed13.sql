@@ -1,0 +1,1 @@
+SELECT CASE WHEN a LIKE 'x%' THEN 1 END, j->>'k', ARRAY[1,2][1], 'today'::date, x BETWEEN 1 AND 2 FROM t TABLESAMPLE SYSTEM (1)
