@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "proxy/addr.h"
+#include "proxy/cache.h"
 #include "proxy/cancelmap.h"
 
 typedef struct sl_proxy_context {
@@ -20,6 +21,8 @@ typedef struct sl_proxy_context {
     atomic_bool draining;       /* SIGTERM: no new clients; exit when clients reaches 0 */
     atomic_uint_fast64_t next_id; /* client numbers for the log */
     uv_async_t *main_wake;      /* woken when a client leaves while draining */
+    sl_cache *cache;            /* the memory store shared by every loop, or NULL: no cache */
+    size_t cache_max_entry;     /* an answer bigger than this is not stored */
 } sl_proxy_context;
 
 /* A client connection ended (called once per accepted one, on its loop). */
