@@ -1,0 +1,220 @@
+"""sluice proxy --cache memory: simple-protocol SELECTs answered from the cache, and every way
+a wrong answer could come from it. A hit is proven by changing a table directly on the server
+(around the proxy): the proxy still gives the old rows; a write through the proxy (any
+protocol) drops the entries, and the new rows come."""
+import psycopg
+import pytest
+
+from pgcluster import PgCluster, _free_port
+from test_proxy import Proxy, wait_until
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    c = PgCluster(name="proxycache")
+    try:
+        c.start()
+        yield c
+    finally:
+        c.destroy()
+
+
+@pytest.fixture
+def start_proxy(cluster):
+    started = []
+
+    def start(*args):
+        port, lock = _free_port()
+        lock.close()
+        p = Proxy(f"127.0.0.1:{port}", f"{cluster.sockdir}:{cluster.port}", "-v", *args)
+        p.port = port
+        started.append(p)
+        return p
+
+    yield start
+    codes = [p.stop() for p in started]
+    for p, code in zip(started, codes):
+        assert code == 0, "".join(p.log)
+
+
+@pytest.fixture
+def proxy(start_proxy):
+    return start_proxy("--cache", "memory")
+
+
+def direct(cluster, sql, *params):
+    with psycopg.connect(host=cluster.sockdir, port=cluster.port, user=cluster.user,
+                         dbname="postgres", autocommit=True) as c:
+        cur = c.execute(sql, params or None)
+        return cur.fetchall() if cur.description else None
+
+
+def through(proxy, cluster, user=None, **kw):
+    """A connection through the proxy whose cursors use the simple protocol."""
+    return psycopg.connect(host="127.0.0.1", port=proxy.port, dbname="postgres",
+                           user=user or cluster.user, autocommit=True,
+                           cursor_factory=psycopg.ClientCursor, **kw)
+
+
+def q(conn, sql):
+    cur = conn.execute(sql)
+    return cur.fetchall() if cur.description else None
+
+
+def fresh_table(cluster, name, rows=(1,)):
+    direct(cluster, f"DROP TABLE IF EXISTS {name} CASCADE; CREATE TABLE {name} (a int)")
+    for r in rows:
+        direct(cluster, f"INSERT INTO {name} VALUES (%s)", r)
+
+
+def test_hit_then_write_through_proxy_invalidates(cluster, proxy):
+    fresh_table(cluster, "hit_t")
+    with through(proxy, cluster) as c:
+        assert q(c, "SELECT a FROM hit_t ORDER BY a") == [(1,)]
+        direct(cluster, "UPDATE hit_t SET a = 2")
+        assert q(c, "SELECT a FROM hit_t ORDER BY a") == [(1,)]  # the cache's answer
+        q(c, "INSERT INTO hit_t VALUES (3)")
+        assert q(c, "SELECT a FROM hit_t ORDER BY a") == [(2,), (3,)]
+    log = "".join(proxy.log)
+    assert "cache hit" in log and "cache store" in log
+    assert "hit_t" not in log  # the text is never logged
+
+
+def test_write_never_cached_or_replayed(cluster, proxy):
+    fresh_table(cluster, "w_t", rows=())
+    with through(proxy, cluster) as c:
+        q(c, "INSERT INTO w_t VALUES (1)")
+        q(c, "INSERT INTO w_t VALUES (1)")
+    assert direct(cluster, "SELECT count(*) FROM w_t") == [(2,)]
+
+
+def test_volatile_functions_never_cached(cluster, proxy):
+    fresh_table(cluster, "v_t")
+    direct(cluster, "DROP SEQUENCE IF EXISTS v_seq; CREATE SEQUENCE v_seq")
+    with through(proxy, cluster) as c:
+        for sql in ("SELECT a, now() IS NOT NULL FROM v_t", "SELECT a, random() < 2 FROM v_t",
+                    "SELECT a, nextval('v_seq') > 0 FROM v_t"):
+            direct(cluster, "UPDATE v_t SET a = 1")
+            assert q(c, sql) == [(1, True)]
+            direct(cluster, "UPDATE v_t SET a = 2")
+            assert q(c, sql) == [(2, True)]
+
+
+def test_view_with_now_not_cached(cluster, proxy):
+    fresh_table(cluster, "view_base")
+    direct(cluster, "CREATE VIEW view_now AS SELECT a FROM view_base WHERE now() IS NOT NULL")
+    with through(proxy, cluster) as c:
+        assert q(c, "SELECT a FROM view_now") == [(1,)]
+        direct(cluster, "UPDATE view_base SET a = 2")
+        assert q(c, "SELECT a FROM view_now") == [(2,)]
+
+
+def test_no_hit_inside_transaction_and_status_stays_right(cluster, proxy):
+    fresh_table(cluster, "tx_t")
+    with through(proxy, cluster) as c:
+        assert q(c, "SELECT a FROM tx_t") == [(1,)]
+        direct(cluster, "UPDATE tx_t SET a = 2")
+        q(c, "BEGIN")
+        assert c.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+        assert q(c, "SELECT a FROM tx_t") == [(2,)]
+        assert c.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+        q(c, "COMMIT")
+        assert c.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        assert q(c, "SELECT a FROM tx_t") == [(1,)]  # the entry from before, still
+        assert c.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
+def test_search_path_change_via_set(cluster, proxy):
+    direct(cluster, "DROP SCHEMA IF EXISTS sa CASCADE; DROP SCHEMA IF EXISTS sb CASCADE;"
+                    "CREATE SCHEMA sa; CREATE SCHEMA sb; CREATE TABLE sa.sp (a int);"
+                    "CREATE TABLE sb.sp (a int); INSERT INTO sa.sp VALUES (1);"
+                    "INSERT INTO sb.sp VALUES (2)")
+    with through(proxy, cluster) as c:
+        q(c, "SET search_path = sa")
+        assert q(c, "SELECT a FROM sp") == [(1,)]
+        assert q(c, "SELECT a FROM sp") == [(1,)]
+        q(c, "SET search_path = sb")
+        assert q(c, "SELECT a FROM sp") == [(2,)]
+    with through(proxy, cluster, options="-csearch_path=sb") as c:
+        assert q(c, "SELECT a FROM sp") == [(2,)]
+
+
+def test_temp_table_shadowing_is_not_served_the_tables_entry(cluster, proxy):
+    fresh_table(cluster, "shadow_t")
+    with through(proxy, cluster) as c:
+        assert q(c, "SELECT a FROM shadow_t") == [(1,)]
+        assert q(c, "SELECT a FROM shadow_t") == [(1,)]
+    with through(proxy, cluster) as c:
+        q(c, "CREATE TEMP TABLE shadow_t (a int); INSERT INTO shadow_t VALUES (9)")
+        assert q(c, "SELECT a FROM shadow_t") == [(9,)]
+
+
+def test_row_level_security_each_user_sees_own_rows(cluster, proxy):
+    direct(cluster, "DROP TABLE IF EXISTS rls_t; DROP ROLE IF EXISTS rls_a;"
+                    "DROP ROLE IF EXISTS rls_b; CREATE ROLE rls_a LOGIN; CREATE ROLE rls_b LOGIN;"
+                    "CREATE TABLE rls_t (owner name, a int); ALTER TABLE rls_t ENABLE ROW LEVEL "
+                    "SECURITY; CREATE POLICY own ON rls_t USING (owner = current_user);"
+                    "GRANT SELECT ON rls_t TO rls_a, rls_b;"
+                    "INSERT INTO rls_t VALUES ('rls_a', 1), ('rls_b', 2)")
+    for user, want in (("rls_a", 1), ("rls_b", 2), ("rls_a", 1)):
+        with through(proxy, cluster, user=user) as c:
+            assert q(c, "SELECT a FROM rls_t") == [(want,)]
+    direct(cluster, "UPDATE rls_t SET a = a + 10")
+    with through(proxy, cluster, user="rls_a") as c:
+        assert q(c, "SELECT a FROM rls_t") == [(11,)]  # row security: never cached
+
+
+def test_ttl_expiry(cluster, start_proxy):
+    p = start_proxy("--cache", "memory", "--ttl", "1", "--ttl-jitter", "0")
+    fresh_table(cluster, "ttl_t")
+    with through(p, cluster) as c:
+        assert q(c, "SELECT a FROM ttl_t") == [(1,)]
+        direct(cluster, "UPDATE ttl_t SET a = 2")
+        assert q(c, "SELECT a FROM ttl_t") == [(1,)]
+        wait_until(lambda: q(c, "SELECT a FROM ttl_t") == [(2,)], "the entry to expire")
+
+
+def test_comment_hints(cluster, proxy):
+    fresh_table(cluster, "hint_t")
+    with through(proxy, cluster) as c:
+        sql = "SELECT a FROM hint_t /* sluice:no_cache */"
+        assert q(c, sql) == [(1,)]
+        direct(cluster, "UPDATE hint_t SET a = 2")
+        assert q(c, sql) == [(2,)]
+        keyed = "SELECT a FROM hint_t /* sluice:key=USER:1 */"
+        assert q(c, keyed) == [(2,)]
+        direct(cluster, "UPDATE hint_t SET a = 3")
+        assert q(c, keyed) == [(2,)]
+
+
+def test_extended_insert_invalidates_simple_entry(cluster, proxy):
+    fresh_table(cluster, "ext_t")
+    with through(proxy, cluster) as c:
+        assert q(c, "SELECT a FROM ext_t ORDER BY a") == [(1,)]
+        with psycopg.connect(host="127.0.0.1", port=proxy.port, dbname="postgres",
+                             user=cluster.user, autocommit=True) as e:
+            e.execute("INSERT INTO ext_t VALUES (%s)", (5,))
+        assert q(c, "SELECT a FROM ext_t ORDER BY a") == [(1,), (5,)]
+
+
+@pytest.mark.parametrize("name", ["q'uo\"te", "back\\slash", "dol$$lar", "all'\"\\$$;--"])
+def test_hostile_relation_names(cluster, proxy, name):
+    ident = '"' + name.replace('"', '""') + '"'
+    direct(cluster, f"DROP TABLE IF EXISTS {ident}; CREATE TABLE {ident} (a int);"
+                    f"INSERT INTO {ident} VALUES (1)")
+    with through(proxy, cluster) as c:
+        assert q(c, f"SELECT a FROM {ident}") == [(1,)]
+        direct(cluster, f"UPDATE {ident} SET a = 2")
+        assert q(c, f"SELECT a FROM {ident}") == [(1,)]
+        q(c, f"DELETE FROM {ident} WHERE a = 0")
+        assert q(c, f"SELECT a FROM {ident}") == [(2,)]
+
+
+def test_pipelined_messages_wait_behind_a_cached_query(cluster, proxy):
+    fresh_table(cluster, "pipe_t")
+    with through(proxy, cluster) as c:
+        assert q(c, "SELECT a FROM pipe_t") == [(1,)]
+        with c.pipeline():
+            c1 = c.execute("SELECT a FROM pipe_t")
+            c2 = c.execute("SELECT a + 1 FROM pipe_t")
+        assert c1.fetchall() == [(1,)] and c2.fetchall() == [(2,)]
