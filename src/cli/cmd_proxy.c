@@ -31,10 +31,15 @@ static const char usage[] =
     "      --max-message-size=SIZE  the largest message taken from either side, e.g. 64MB\n"
     "                             (default 1GB, the server's own limit); a client sending a\n"
     "                             larger one is closed with an error\n"
-    "      --cache=none|memory[:SIZE]  answer simple-protocol SELECTs from a cache in this\n"
-    "                             process, bounded to SIZE (default 64MB); every write through\n"
-    "                             the proxy drops its database's entries when it commits\n"
-    "                             (default none; env PGPROXY_ENABLE_CACHE=true: memory)\n"
+    "      --cache=none|memory[:SIZE]|redis://[USER@]HOST:PORT/DB\n"
+    "                             answer simple-protocol SELECTs from a cache in this process\n"
+    "                             (bounded to SIZE, default 64MB) or in a Redis that several\n"
+    "                             proxies share; every write through a proxy drops its\n"
+    "                             database's entries when it commits (default none). Env:\n"
+    "                             PGPROXY_ENABLE_CACHE=true (Redis at PGPROXY_CACHE_ADDR\n"
+    "                             HOST:PORT when set, else memory), PGPROXY_CACHE_USERNAME,\n"
+    "                             PGPROXY_CACHE_PASSWORD (better than a password in the URL,\n"
+    "                             which other users can see in the process list)\n"
     "      --ttl=SECONDS          how long an entry lives (default 3600;\n"
     "                             env PGPROXY_CACHE_TTL_SECOND)\n"
     "      --ttl-jitter=SECONDS   plus a random 0..SECONDS (default 5;\n"
@@ -83,6 +88,8 @@ typedef struct proxy_args {
     const char *cache;
     int ttl, jitter;     /* -1: not given */
     uint32_t cache_max_entry;
+    char redis_url[300];       /* from PGPROXY_CACHE_ADDR */
+    sl_redisstore_opts redis;
 } proxy_args;
 
 /* "1048576", "64kB", "64MB", "1GB" (the server's units), "64KiB", "64MiB", "1GiB", "64k". */
@@ -178,8 +185,15 @@ cache_config(proxy_args *a, sl_proxy_config *cfg, sl_error *err)
 {
     const char *c = a->cache;
     const char *enable = getenv("PGPROXY_ENABLE_CACHE");
-    if (!c && enable && strcasecmp(enable, "true") == 0)
-        c = "memory";
+    const char *addr = getenv("PGPROXY_CACHE_ADDR");
+    if (!c && enable && strcasecmp(enable, "true") == 0) {
+        if (addr && *addr) {
+            snprintf(a->redis_url, sizeof a->redis_url, "redis://%s", addr);
+            c = a->redis_url;
+        } else {
+            c = "memory";
+        }
+    }
     if (env_seconds("PGPROXY_CACHE_TTL_SECOND", "--ttl", 31536000, &a->ttl, err) != 0 ||
         env_seconds("PGPROXY_CACHE_TTL_JITTER_SECOND", "--ttl-jitter", 86400, &a->jitter,
                     err) != 0)
@@ -200,7 +214,23 @@ cache_config(proxy_args *a, sl_proxy_config *cfg, sl_error *err)
         cfg->cache_bytes = bytes;
         return 0;
     }
-    sl_error_set(err, SL_E_USAGE, "invalid value for --cache: expected none or memory[:SIZE]");
+    if (strncmp(c, "redis://", 8) == 0) {
+        sl_redis_url u;
+        if (sl_redis_url_parse(c, &u, err) != 0)  /* its message never holds the URL */
+            return -1;
+        sl_redis_url_free(&u);
+        const char *user = getenv("PGPROXY_CACHE_USERNAME");
+        const char *password = getenv("PGPROXY_CACHE_PASSWORD");
+        a->redis = (sl_redisstore_opts){.url = c, .user = user && *user ? user : NULL,
+                                        .password = password && *password ? password : NULL,
+                                        .ttl_s = cfg->ttl_s, .jitter_s = cfg->jitter_s,
+                                        .max_entry_bytes = a->cache_max_entry};
+        cfg->redis = &a->redis;
+        return 0;
+    }
+    /* the value is not shown: it may be a URL with a password */
+    sl_error_set(err, SL_E_USAGE,
+                 "invalid value for --cache: expected none, memory[:SIZE] or redis://...");
     return -1;
 }
 

@@ -35,6 +35,20 @@ sl_proxy_context_client_gone(sl_proxy_context *ctx)
         uv_async_send(ctx->main_wake);
 }
 
+void
+sl_proxy_context_add_counts(sl_proxy_context *ctx, const sl_cache *c)
+{
+    sl_cache_counts n;
+    sl_cache_counts_read(c, &n);
+    sl_cache_stats *t = &ctx->redis_totals;
+    atomic_fetch_add(&t->hits, n.hits);
+    atomic_fetch_add(&t->misses, n.misses);
+    atomic_fetch_add(&t->puts, n.puts);
+    atomic_fetch_add(&t->invalidations, n.invalidations);
+    atomic_fetch_add(&t->stale_refused, n.stale_refused);
+    atomic_fetch_add(&t->errors, n.errors);
+}
+
 static void
 join_workers(runner *r)
 {
@@ -72,6 +86,8 @@ open_cache(runner *r, const sl_proxy_config *cfg, sl_error *err)
 {
     uv_timer_init(&r->loop, &r->sweep);
     r->sweep.data = r;
+    r->ctx.cache_max_entry = cfg->cache_max_entry;
+    r->ctx.redis = cfg->redis;
     if (!cfg->cache_bytes)
         return 0;
     sl_memstore_opts o = {.max_bytes = cfg->cache_bytes, .ttl_s = cfg->ttl_s,
@@ -79,7 +95,6 @@ open_cache(runner *r, const sl_proxy_config *cfg, sl_error *err)
     if (sl_memstore_open(&r->store, &o, err) != 0)
         return -1;
     r->ctx.cache = sl_memstore_cache(r->store);
-    r->ctx.cache_max_entry = cfg->cache_max_entry;
     uv_timer_start(&r->sweep, on_sweep, 1000, 1000);
     return 0;
 }
@@ -87,6 +102,14 @@ open_cache(runner *r, const sl_proxy_config *cfg, sl_error *err)
 static void
 close_cache(runner *r)
 {
+    if (r->ctx.redis) {
+        const sl_cache_stats *t = &r->ctx.redis_totals;
+        SL_INFO("cache: %llu hits, %llu misses, %llu stored, %llu invalidations, "
+                "%llu stale puts refused, %llu store errors",
+                (unsigned long long)t->hits, (unsigned long long)t->misses,
+                (unsigned long long)t->puts, (unsigned long long)t->invalidations,
+                (unsigned long long)t->stale_refused, (unsigned long long)t->errors);
+    }
     if (!r->ctx.cache)
         return;
     sl_cache_counts c;

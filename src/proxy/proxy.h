@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "proxy/addr.h"
+#include "proxy/redisstore.h"
 
 typedef struct sl_proxy_config {
     sl_addr listen;
@@ -22,6 +23,7 @@ typedef struct sl_proxy_config {
     uint32_t ttl_s;       /* an entry lives ttl_s + random(0..jitter_s) seconds */
     uint32_t jitter_s;
     size_t cache_max_entry; /* an answer bigger than this is not stored */
+    const sl_redisstore_opts *redis; /* instead of the memory store: one per loop; or NULL */
 } sl_proxy_config;
 
 /* 0 after a stop by signal; -1 with err set when it could not start. */

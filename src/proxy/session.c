@@ -81,8 +81,10 @@ struct sl_session {
     bool client_terminated;
     bool logged;
     char label[128];     /* "client 12 (user "u", database "d")" for the log */
-    /* The cache (ctx->cache not NULL). Requests (Query, Sync, FunctionCall and the startup)
+    /* The cache (when cache is not NULL). Requests (Query, Sync, FunctionCall and the startup)
      * are numbered as sent; each ReadyForQuery answers the oldest one. */
+    sl_cache *cache;     /* the loop's (sl_worker_cache), or NULL */
+    bool zombie;         /* closed while the store answers a get: freed by its answer */
     char *database, *user;
     sl_cacheflow_settings settings;
     uint64_t sent, answered;
@@ -127,6 +129,10 @@ static void finish(sl_session *s);
 static void
 free_session(sl_session *s)
 {
+    if (s->phase == PH_LOOKUP) {  /* the store calls back with s: free it then */
+        s->zombie = true;
+        return;
+    }
     if (s->link.next != &s->link)
         sl_worker_remove_session(s->worker, &s->link);
     if (s->have_key)
@@ -333,7 +339,7 @@ resume_reading(sl_session *s, int side)
 static bool
 caching(const sl_session *s)
 {
-    return s->ctx->cache != NULL;
+    return s->cache != NULL;
 }
 
 /* Whether the statements may change what a cached SELECT returns (sql.h: every doubt counts). */
@@ -505,6 +511,11 @@ static void
 on_lookup(void *arg, sl_cache_answer *ans)
 {
     sl_session *s = arg;
+    if (s->zombie) {
+        s->phase = PH_NONE;
+        free_session(s);
+        return;
+    }
     if (ans->hit) {
         cache_log(s, "hit", NULL);
         to_client(s, ans->entry, ans->len);
@@ -538,7 +549,7 @@ lookup(sl_session *s)
     }
     s->phase = PH_LOOKUP;
     sl_cache_tags tags = {.database = s->database};
-    sl_cache_get(s->ctx->cache, &s->key, &tags, on_lookup, s);
+    sl_cache_get(s->cache, &s->key, &tags, on_lookup, s);
 }
 
 /* Whether this Query may be answered through the cache: the session is at rest (nothing
@@ -688,7 +699,7 @@ capture_done(sl_session *s, char status)
     if (s->capture_ok && status == 'I' && s->capture_completes == 1) {
         sl_cache_tags tags = {.database = s->database};
         cache_log(s, "store", NULL);
-        sl_cache_put(s->ctx->cache, &s->key, &tags, (const uint8_t *)s->capture.data,
+        sl_cache_put(s->cache, &s->key, &tags, (const uint8_t *)s->capture.data,
                      s->capture.len, (uint32_t)s->hint.ttl, &s->ticket);
     } else {
         cache_log(s, "skip", "answer not stored");
@@ -716,7 +727,7 @@ ready(sl_session *s, char status)
     s->error_seen = false;
     if (status == 'I' && s->dirty_upto && s->answered >= s->dirty_upto) {
         s->dirty_upto = 0;
-        sl_cache_invalidate_all(s->ctx->cache, s->database);
+        sl_cache_invalidate_all(s->cache, s->database);
         SL_DEBUG("%s: cache invalidate (database)", s->label);
     }
 }
@@ -1022,6 +1033,7 @@ sl_session_open(sl_worker *w, int fd, bool is_unix)
     snprintf(s->label, sizeof s->label, "client %llu", s->id);
     s->statements = sl_statements_new();
     s->writers = sl_statements_new();
+    s->cache = sl_worker_cache(w);
     sl_framer_init(&s->framers[CLIENT], s->ctx->max_message, &client_ops, s);
     sl_framer_init(&s->framers[SERVER], s->ctx->max_message, &server_ops, s);
     s->link.next = s->link.prev = &s->link;

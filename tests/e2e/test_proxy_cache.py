@@ -6,7 +6,10 @@ import psycopg
 import pytest
 
 from pgcluster import PgCluster, _free_port
+from redisserver import RedisServer
 from test_proxy import Proxy, wait_until
+
+REDIS_PASSWORD = "redis-pw-71c"
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +26,11 @@ def cluster():
 def start_proxy(cluster):
     started = []
 
-    def start(*args):
+    def start(*args, env=None):
         port, lock = _free_port()
         lock.close()
-        p = Proxy(f"127.0.0.1:{port}", f"{cluster.sockdir}:{cluster.port}", "-v", *args)
+        p = Proxy(f"127.0.0.1:{port}", f"{cluster.sockdir}:{cluster.port}", "-v", *args,
+                  env=env)
         p.port = port
         started.append(p)
         return p
@@ -218,3 +222,55 @@ def test_pipelined_messages_wait_behind_a_cached_query(cluster, proxy):
             c1 = c.execute("SELECT a FROM pipe_t")
             c2 = c.execute("SELECT a + 1 FROM pipe_t")
         assert c1.fetchall() == [(1,)] and c2.fetchall() == [(2,)]
+
+
+@pytest.fixture
+def redis():
+    server = RedisServer(password=REDIS_PASSWORD)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.destroy()
+
+
+def redis_proxy(start_proxy, redis):
+    """A proxy on the Redis, its password given the way that keeps it out of argv."""
+    return start_proxy("--cache", redis.url(), "--threads", "2",
+                       env={"PGPROXY_CACHE_PASSWORD": REDIS_PASSWORD})
+
+
+def test_redis_hit_and_write_through_another_proxy_invalidates(cluster, start_proxy, redis):
+    a = redis_proxy(start_proxy, redis)
+    b = redis_proxy(start_proxy, redis)
+    fresh_table(cluster, "redis_t")
+    with through(a, cluster) as ca, through(b, cluster) as cb:
+        assert q(ca, "SELECT a FROM redis_t") == [(1,)]
+        direct(cluster, "UPDATE redis_t SET a = 2")
+        assert q(ca, "SELECT a FROM redis_t") == [(1,)]
+        assert q(cb, "SELECT a FROM redis_t") == [(1,)]  # the entry A stored
+        q(cb, "UPDATE redis_t SET a = a + 1")
+        assert q(ca, "SELECT a FROM redis_t") == [(3,)]
+    for p in (a, b):
+        assert REDIS_PASSWORD not in "".join(p.log)
+
+
+def test_redis_killed_mid_run_passes_through_then_caches_again(cluster, start_proxy, redis):
+    p = redis_proxy(start_proxy, redis)
+    fresh_table(cluster, "rkill_t")
+    with through(p, cluster) as c:
+        assert q(c, "SELECT a FROM rkill_t") == [(1,)]
+        direct(cluster, "UPDATE rkill_t SET a = 2")
+        assert q(c, "SELECT a FROM rkill_t") == [(1,)]
+        redis.stop()
+        for want in (2, 3):  # no cache: every answer is the server's, and no error
+            direct(cluster, f"UPDATE rkill_t SET a = {want}")
+            assert q(c, "SELECT a FROM rkill_t") == [(want,)]
+        redis.start()
+
+        def served_from_cache():
+            now = q(c, "SELECT a FROM rkill_t")
+            direct(cluster, "UPDATE rkill_t SET a = a + 1")
+            return q(c, "SELECT a FROM rkill_t") == now
+
+        wait_until(served_from_cache, "the cache to answer again")
