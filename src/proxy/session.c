@@ -241,9 +241,13 @@ on_write(uv_write_t *req, int status)
         return;
     }
     int reader = 1 - side;
-    if (s->paused[reader] &&
-        uv_stream_get_write_queue_size(&s->conn[side].stream) < LOW_WATER)
+    size_t queued = uv_stream_get_write_queue_size(&s->conn[side].stream);
+    if (s->paused[reader] && queued < LOW_WATER)
         resume_reading(s, reader);
+    /* the cache's answers to the client come from the client's own reads */
+    if (side == CLIENT && s->paused[CLIENT] && queued < LOW_WATER &&
+        uv_stream_get_write_queue_size(&s->conn[SERVER].stream) < LOW_WATER)
+        resume_reading(s, CLIENT);
 }
 
 static void
@@ -401,9 +405,12 @@ cache_log(const sl_session *s, const char *what, const char *reason)
              (unsigned long long)sl_cacheflow_fingerprint(sql, len));
 }
 
-/* A SET the session can follow: remembered, and taken when its ReadyForQuery says it held. */
+/* A SET the session can follow: remembered, and taken when its ReadyForQuery says it held.
+ * The key holds the statement's own text, not the analysis' rendering of the value: the
+ * parser's JSON prints a negative integer constant as 0 (SET extra_float_digits = -3 would
+ * read as = 0), and a spelling of its own per value can only cost a miss. */
 static void
-follow_set(sl_session *s, const sl_sql_analysis *a, bool alone)
+follow_set(sl_session *s, const char *sql, const sl_sql_analysis *a, bool alone)
 {
     for (size_t i = 0; i < a->n_stmts; i++) {
         const sl_sql_stmt *st = &a->stmts[i];
@@ -416,7 +423,15 @@ follow_set(sl_session *s, const sl_sql_analysis *a, bool alone)
         free(s->set_name);
         free(s->set_value);
         s->set_name = sl_strdup(st->set_name);
-        s->set_value = st->set_value ? sl_strdup(st->set_value) : NULL;
+        s->set_value = NULL;
+        if (!st->set_reset && st->offset >= 0 && st->len > 0) {
+            s->set_value = sl_malloc((size_t)st->len + 1);
+            memcpy(s->set_value, sql + st->offset, (size_t)st->len);
+            s->set_value[st->len] = 0;
+        } else if (!st->set_reset) {
+            s->unmodelled = true;
+            return;
+        }
         s->set_reset = st->set_reset;
         s->set_pending = true;
     }
@@ -593,7 +608,7 @@ on_query(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out)
         mark_dirty(s, s->sent);
     if (a->session_unmodelled || a->settings_unknown)
         s->unmodelled = true;
-    follow_set(s, a, alone);
+    follow_set(s, sql, a, alone);
     sl_buf_reset(&s->query);
     sl_buf_append(&s->query, msg, len);
     const char *why = query_refusal(s, sql, a);
@@ -900,7 +915,8 @@ relay(sl_session *s, int from, const uint8_t *p, size_t n)
     }
     if (s->release_pending)
         release_client(s);
-    if (uv_stream_get_write_queue_size(&s->conn[to].stream) > HIGH_WATER)
+    if (uv_stream_get_write_queue_size(&s->conn[to].stream) > HIGH_WATER ||
+        (from == CLIENT && uv_stream_get_write_queue_size(&s->conn[CLIENT].stream) > HIGH_WATER))
         pause_reading(s, from);
 }
 

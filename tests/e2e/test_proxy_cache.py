@@ -79,9 +79,11 @@ def test_hit_then_write_through_proxy_invalidates(cluster, proxy):
         assert q(c, "SELECT a FROM hit_t ORDER BY a") == [(1,)]  # the cache's answer
         q(c, "INSERT INTO hit_t VALUES (3)")
         assert q(c, "SELECT a FROM hit_t ORDER BY a") == [(2,), (3,)]
+    assert proxy.stop() == 0
     log = "".join(proxy.log)
-    assert "cache hit" in log and "cache store" in log
+    assert "cache hit" in log and "cache store" in log and "cache miss" in log
     assert "hit_t" not in log  # the text is never logged
+    assert "cache: 1 hits, 2 misses, 2 stored, 1 invalidations" in log  # the exit summary
 
 
 def test_write_never_cached_or_replayed(cluster, proxy):
@@ -274,3 +276,48 @@ def test_redis_killed_mid_run_passes_through_then_caches_again(cluster, start_pr
             return q(c, "SELECT a FROM rkill_t") == now
 
         wait_until(served_from_cache, "the cache to answer again")
+
+
+def test_settings_the_session_sets_are_in_the_key(cluster, proxy):
+    direct(cluster, "DROP TABLE IF EXISTS tz_t; CREATE TABLE tz_t (t timestamptz);"
+                    "INSERT INTO tz_t VALUES ('2020-01-01 12:00:00+00')")
+    with through(proxy, cluster) as c:
+        q(c, "SET TimeZone = 'UTC'")
+        assert q(c, "SELECT t::text FROM tz_t") == [("2020-01-01 12:00:00+00",)]
+        q(c, "SET TimeZone = 'Asia/Tokyo'")
+        assert q(c, "SELECT t::text FROM tz_t") == [("2020-01-01 21:00:00+09",)]
+        q(c, "SET extra_float_digits = 0")  # reported by no ParameterStatus
+        assert q(c, "SELECT 0.1::float8::text, t::text FROM tz_t") == [
+            ("0.1", "2020-01-01 21:00:00+09")]
+        q(c, "SET extra_float_digits = -3")
+        direct(cluster, "UPDATE tz_t SET t = t + interval '1 hour'")
+        assert q(c, "SELECT 0.1::float8::text, t::text FROM tz_t") == [
+            ("0.1", "2020-01-01 22:00:00+09")]  # not the entry stored under digits 0
+
+
+def test_answer_over_max_entry_not_stored(cluster, start_proxy):
+    p = start_proxy("--cache", "memory", "--cache-max-entry", "4kB")
+    direct(cluster, "DROP TABLE IF EXISTS big_t; CREATE TABLE big_t (a int, b text);"
+                    "INSERT INTO big_t VALUES (1, repeat('x', 5000))")
+    with through(p, cluster) as c:
+        assert q(c, "SELECT a, length(b) FROM big_t") == [(1, 5000)]
+        assert q(c, "SELECT a, b FROM big_t")[0][0] == 1
+        direct(cluster, "UPDATE big_t SET a = 2")
+        assert q(c, "SELECT a, length(b) FROM big_t") == [(1, 5000)]  # small: cached
+        assert q(c, "SELECT a, b FROM big_t")[0][0] == 2  # big: not cached
+
+
+def test_psql_through_the_cache(cluster, proxy):
+    import subprocess
+    from pgcluster import BINDIR
+    fresh_table(cluster, "psql_t")
+    env = {"PGHOST": "127.0.0.1", "PGPORT": str(proxy.port), "PGUSER": cluster.user,
+           "PGDATABASE": "postgres", "PATH": "/usr/bin:/bin"}
+    run = [f"{BINDIR}/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"]
+    out = subprocess.run(run + ["-c", "SELECT a FROM psql_t;"], env=env, capture_output=True,
+                         text=True)
+    assert out.returncode == 0 and out.stdout == "1\n", out.stderr
+    direct(cluster, "UPDATE psql_t SET a = 2")
+    out = subprocess.run(run, input="SELECT a FROM psql_t;\nBEGIN;\nSELECT a FROM psql_t;\n"
+                         "COMMIT;\n", env=env, capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout == "1\n2\n", out.stderr
