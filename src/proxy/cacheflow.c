@@ -89,22 +89,25 @@ append_name(sl_buf *b, const char *name)
 }
 
 void
-sl_cacheflow_catalog_query(sl_buf *out, const sl_sql_analysis *a)
+sl_cacheflow_catalog_query(sl_buf *out, const sl_sql_name *names, size_t n)
 {
     sl_buf q = SL_BUF_INIT;
-    sl_buf_puts(&q, "SELECT 0, pg_catalog.current_setting('search_path')");
-    if (a->n_reads > 0) {
+    sl_buf_puts(&q, "SELECT 0, pg_catalog.current_setting('search_path'), "
+                    "CAST(NULL AS pg_catalog.text)");
+    if (n > 0) {
         sl_buf_puts(
             &q, " UNION ALL SELECT 1, pg_catalog.textcat(pg_catalog.textcat(pg_catalog.textcat("
                 "c.relkind::pg_catalog.text, c.relpersistence::pg_catalog.text), "
                 "CASE WHEN c.relrowsecurity THEN 'y' ELSE 'n' END), "
-                "CASE WHEN c.oid OPERATOR(pg_catalog.<) 16384 THEN 's' ELSE 'u' END) "
+                "CASE WHEN c.oid OPERATOR(pg_catalog.<) 16384 THEN 's' ELSE 'u' END), "
+                "CASE WHEN pg_catalog.texteq(c.relkind::pg_catalog.text, 'v') "
+                "THEN pg_catalog.pg_get_viewdef(c.oid) END "
                 "FROM (VALUES ");
-        for (size_t i = 0; i < a->n_reads; i++) {
+        for (size_t i = 0; i < n; i++) {
             sl_buf_puts(&q, i ? ", (" : "(");
-            append_name(&q, a->reads[i].schema);
+            append_name(&q, names[i].schema);
             sl_buf_puts(&q, ", ");
-            append_name(&q, a->reads[i].name);
+            append_name(&q, names[i].name);
             sl_buf_puts(&q, ")");
         }
         sl_buf_puts(
@@ -127,13 +130,11 @@ sl_cacheflow_refusal(const char *verdict)
 {
     if (!verdict || strlen(verdict) != 4)
         return "a relation does not resolve";
-    if (verdict[0] == 'v')
-        return "reads a view";
     if (verdict[0] == 'S')
         return "reads a sequence";
     if (verdict[0] == 'f')
         return "reads a foreign table";
-    if (verdict[0] != 'r' && verdict[0] != 'p' && verdict[0] != 'm')
+    if (verdict[0] != 'r' && verdict[0] != 'p' && verdict[0] != 'm' && verdict[0] != 'v')
         return "reads a relation that is no table";
     if (verdict[1] == 't')
         return "reads a temporary table";

@@ -10,9 +10,11 @@
  * (quote_ident): no byte of a name is ever part of the SQL text, whatever quotes, backslashes
  * or dollar signs it holds and whatever standard_conforming_strings is. Every function and
  * operator is schema-qualified, so nothing a user created can stand in for them.
- * Its answer: a row (0, search_path), then one row (1, verdict) per name, the verdict NULL
- * when the name does not resolve, else relkind, relpersistence, 'y'/'n' for row-level
- * security and 's'/'u' for a system or user relation. */
+ * Its answer: a row (0, search_path, NULL), then one row (1, verdict, viewdef) per name, the
+ * verdict NULL when the name does not resolve, else relkind, relpersistence, 'y'/'n' for
+ * row-level security and 's'/'u' for a system or user relation; viewdef is a view's
+ * pg_get_viewdef() (names qualified where the session's search_path would not find them, so
+ * its reads resolve with the same search_path in the next round), NULL for anything else. */
 #ifndef SL_PROXY_CACHEFLOW_H
 #define SL_PROXY_CACHEFLOW_H
 
@@ -36,12 +38,13 @@ const char *sl_cacheflow_settings_get(const sl_cacheflow_settings *s, char sourc
                                       const char *name);
 void sl_cacheflow_settings_free(sl_cacheflow_settings *s);
 
-/* Appends the catalog query for the analysis' reads, a complete Query message, to out. */
-void sl_cacheflow_catalog_query(sl_buf *out, const sl_sql_analysis *a);
+/* Appends the catalog query for n names, a complete Query message, to out. */
+void sl_cacheflow_catalog_query(sl_buf *out, const sl_sql_name *names, size_t n);
 
 /* The reason a verdict of the catalog query forbids caching, or NULL when the relation may
- * be cached (an ordinary, partitioned or materialized table, permanent, without row-level
- * security, not a system relation). verdict NULL: the name did not resolve. */
+ * be cached (an ordinary, partitioned or materialized table or a view, permanent, without
+ * row-level security, not a system relation: a view only if its definition is cacheable
+ * too, which the caller checks). verdict NULL: the name did not resolve. */
 const char *sl_cacheflow_refusal(const char *verdict);
 
 /* The key of a simple Query: sql is the whole Query string, settings every setting known. */

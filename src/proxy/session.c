@@ -47,6 +47,7 @@
 #include "proxy/upstream.h"
 
 enum { HIGH_WATER = 256 * 1024, LOW_WATER = 64 * 1024 };
+enum { MAX_VIEW_DEPTH = 8 };  /* catalog rounds for one Query: views of views of ... */
 
 enum { CLIENT = 0, SERVER = 1 };
 
@@ -104,7 +105,10 @@ struct sl_session {
     sl_sql_analysis *analysis;
     sl_hint_comment hint;
     char *search_path;   /* from the catalog query */
-    size_t catalog_rows;
+    size_t catalog_rows, expected_rows;
+    int rounds;          /* catalog queries for this Query: one, then one per level of views */
+    sl_sql_name *next_names; /* what the views found so far read: the next round's names */
+    size_t n_next, cap_next;
     const char *refusal;
     sl_cachekey key;
     sl_cache_ticket ticket;
@@ -122,6 +126,8 @@ typedef struct write_req {
 } write_req;
 
 static void relay(sl_session *s, int from, const uint8_t *p, size_t n);
+static void names_clear(sl_session *s);
+static void catalog_round(sl_session *s, const sl_sql_name *names, size_t n, sl_buf *out);
 static void finish(sl_session *s);
 
 /* ---- closing ------------------------------------------------------------------------------ */
@@ -150,6 +156,8 @@ free_session(sl_session *s)
     free(s->database);
     free(s->user);
     free(s->search_path);
+    names_clear(s);
+    free(s->next_names);
     free(s->set_name);
     free(s->set_value);
     sl_framer_free(&s->framers[CLIENT]);
@@ -624,10 +632,125 @@ on_query(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out)
     s->phase = PH_CATALOG;
     free(s->search_path);
     s->search_path = NULL;
-    s->catalog_rows = 0;
     s->refusal = NULL;
-    sl_cacheflow_catalog_query(out, a);
+    s->rounds = 0;
+    catalog_round(s, a->reads, a->n_reads, out);
     sl_framer_pause(&s->framers[CLIENT]);  /* what follows waits for the answer */
+}
+
+/* A text column of a DataRow: a copy, or NULL for SQL NULL; false when malformed. */
+static bool
+get_text(sl_proto_reader *r, char **out)
+{
+    int32_t n;
+    const uint8_t *p;
+    *out = NULL;
+    if (!sl_proto_get_int32(r, &n))
+        return false;
+    if (n < 0)
+        return true;
+    if (!sl_proto_get_bytes(r, (size_t)n, &p))
+        return false;
+    *out = sl_malloc((size_t)n + 1);
+    memcpy(*out, p, (size_t)n);
+    (*out)[n] = 0;
+    return true;
+}
+
+static void
+names_clear(sl_session *s)
+{
+    for (size_t i = 0; i < s->n_next; i++) {
+        free(s->next_names[i].schema);
+        free(s->next_names[i].name);
+    }
+    s->n_next = 0;
+}
+
+/* A view may be cached only if its definition may: what it reads is resolved next round. */
+static const char *
+follow_view(sl_session *s, const char *viewdef)
+{
+    sl_sql_analysis *a = viewdef ? analyze(s, viewdef) : NULL;
+    if (!a || !a->cacheable) {
+        sl_sql_analysis_free(a);
+        return "reads a view whose definition is not cacheable";
+    }
+    for (size_t i = 0; i < a->n_reads; i++) {
+        if (s->n_next == s->cap_next) {
+            s->cap_next = s->cap_next ? 2 * s->cap_next : 8;
+            s->next_names = sl_realloc(s->next_names, s->cap_next * sizeof *s->next_names);
+        }
+        sl_sql_name *n = &s->next_names[s->n_next++];
+        n->schema = a->reads[i].schema ? sl_strdup(a->reads[i].schema) : NULL;
+        n->name = sl_strdup(a->reads[i].name);
+    }
+    sl_sql_analysis_free(a);
+    return NULL;
+}
+
+static void
+catalog_row(sl_session *s, const uint8_t *body, size_t len)
+{
+    sl_proto_reader r;
+    sl_proto_reader_init(&r, body, len);
+    int16_t ncol;
+    char *tag = NULL, *val = NULL, *viewdef = NULL;
+    const char *why = NULL;
+    if (!sl_proto_get_int16(&r, &ncol) || ncol != 3 || !get_text(&r, &tag) ||
+        !get_text(&r, &val) || !get_text(&r, &viewdef) || !tag)
+        why = "unexpected catalog answer";
+    else if (strcmp(tag, "0") == 0 && val && !s->search_path)
+        s->search_path = sl_strdup(val);
+    else if (strcmp(tag, "0") == 0 && val)  /* a later round: the same search_path */
+        why = strcmp(val, s->search_path) != 0 ? "search_path changed" : NULL;
+    else if (strcmp(tag, "1") != 0)
+        why = "unexpected catalog answer";
+    else {
+        s->catalog_rows++;
+        why = sl_cacheflow_refusal(val);
+        if (!why && val[0] == 'v')
+            why = follow_view(s, viewdef);
+    }
+    if (why && !s->refusal)
+        s->refusal = why;
+    free(tag);
+    free(val);
+    free(viewdef);
+}
+
+/* Sends the catalog query for names (the Query's reads, then what its views read). */
+static void
+catalog_round(sl_session *s, const sl_sql_name *names, size_t n, sl_buf *out)
+{
+    s->catalog_rows = 0;
+    s->expected_rows = n;
+    s->rounds++;
+    sl_cacheflow_catalog_query(out, names, n);
+}
+
+static void
+catalog_done(sl_session *s)
+{
+    if (!s->refusal && (!s->search_path || s->catalog_rows != s->expected_rows))
+        s->refusal = "unexpected catalog answer";
+    if (!s->refusal && !sl_sql_search_path_is_safe(s->search_path))
+        s->refusal = "search_path puts pg_catalog after another schema";
+    if (!s->refusal && s->n_next > 0 && s->rounds >= MAX_VIEW_DEPTH)
+        s->refusal = "views nested too deep";
+    if (s->refusal) {
+        names_clear(s);
+        cache_log(s, "skip", s->refusal);
+        forward_query(s, false);
+    } else if (s->n_next > 0) {
+        sl_buf q = SL_BUF_INIT;
+        catalog_round(s, s->next_names, s->n_next, &q);
+        names_clear(s);
+        send_bytes(s, SERVER, q.data, q.len);
+        sl_buf_free(&q);
+    } else {
+        lookup(s);
+    }
 }
 
 /* One message of the catalog query's answer (cacheflow.h): none goes to the client but what
@@ -635,36 +758,9 @@ on_query(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out)
 static void
 catalog_message(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out)
 {
-    sl_proto_reader r;
-    sl_proto_reader_init(&r, msg + 5, len - 5);
-    int16_t ncol;
-    int32_t l1, l2;
-    const uint8_t *v1, *v2;
     switch (msg[0]) {
     case 'D':
-        if (!sl_proto_get_int16(&r, &ncol) || ncol != 2 || !sl_proto_get_int32(&r, &l1) ||
-            l1 != 1 || !sl_proto_get_bytes(&r, 1, &v1) || !sl_proto_get_int32(&r, &l2)) {
-            s->refusal = "unexpected catalog answer";
-            return;
-        }
-        char *val = NULL;
-        if (l2 >= 0 && sl_proto_get_bytes(&r, (size_t)l2, &v2)) {
-            val = sl_malloc((size_t)l2 + 1);
-            memcpy(val, v2, (size_t)l2);
-            val[l2] = 0;
-        }
-        if (v1[0] == '0' && val && !s->search_path) {
-            s->search_path = val;
-            val = NULL;
-        } else if (v1[0] == '1') {
-            const char *why = sl_cacheflow_refusal(val);
-            if (why && !s->refusal)
-                s->refusal = why;
-            s->catalog_rows++;
-        } else {
-            s->refusal = "unexpected catalog answer";
-        }
-        free(val);
+        catalog_row(s, msg + 5, len - 5);
         return;
     case 'T':
     case 'C':
@@ -678,16 +774,7 @@ catalog_message(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out)
         }
         return;
     case 'Z':
-        if (!s->refusal && (!s->search_path || s->catalog_rows != s->analysis->n_reads))
-            s->refusal = "unexpected catalog answer";
-        if (!s->refusal && !sl_sql_search_path_is_safe(s->search_path))
-            s->refusal = "search_path puts pg_catalog after another schema";
-        if (s->refusal) {
-            cache_log(s, "skip", s->refusal);
-            forward_query(s, false);
-        } else {
-            lookup(s);
-        }
+        catalog_done(s);
         return;
     default:  /* N, A, S: the client's as ever */
         sl_buf_append(out, msg, len);

@@ -115,6 +115,22 @@ def test_view_with_now_not_cached(cluster, proxy):
         assert q(c, "SELECT a FROM view_now") == [(2,)]
 
 
+def test_views_cached_only_when_their_definitions_are(cluster, proxy):
+    fresh_table(cluster, "vbase")
+    direct(cluster, "DROP SEQUENCE IF EXISTS vwseq; CREATE SEQUENCE vwseq;"
+                    "CREATE VIEW v1 AS SELECT a FROM vbase; CREATE VIEW v2 AS SELECT a FROM v1;"
+                    "CREATE VIEW vw_seq AS SELECT a FROM vbase, vwseq;"
+                    "CREATE VIEW v_deep AS SELECT a FROM v2 WHERE a > (SELECT a - 10 FROM vw_seq)")
+    with through(proxy, cluster) as c:
+        assert q(c, "SELECT a FROM v2") == [(1,)]
+        for view in ("vw_seq", "v_deep"):
+            assert q(c, f"SELECT a FROM {view}") == [(1,)]
+        direct(cluster, "UPDATE vbase SET a = 2")
+        assert q(c, "SELECT a FROM v2") == [(1,)]  # a view of a view of a table: cached
+        for view in ("vw_seq", "v_deep"):  # reads a sequence, at the end of a chain or not
+            assert q(c, f"SELECT a FROM {view}") == [(2,)]
+
+
 def test_no_hit_inside_transaction_and_status_stays_right(cluster, proxy):
     fresh_table(cluster, "tx_t")
     with through(proxy, cluster) as c:

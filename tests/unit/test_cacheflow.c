@@ -38,7 +38,7 @@ test_catalog_query_holds_no_byte_of_a_name(void **state)
         assert_int_equal(a->n_reads, 1);
         assert_string_equal(a->reads[0].name, hostile[i]);
         sl_buf q = SL_BUF_INIT;
-        sl_cacheflow_catalog_query(&q, a);
+        sl_cacheflow_catalog_query(&q, a->reads, a->n_reads);
         assert_true(q.len > 6 && q.data[0] == 'Q' && q.data[q.len - 1] == 0);
         const char *text = q.data + 5;
         assert_null(strstr(text, hostile[i]));
@@ -62,7 +62,9 @@ test_refusals(void **state)
     assert_non_null(sl_cacheflow_refusal("rtnu"));    /* temporary */
     assert_non_null(sl_cacheflow_refusal("Spnu"));    /* sequence */
     assert_non_null(sl_cacheflow_refusal("fpnu"));    /* foreign table */
-    assert_non_null(sl_cacheflow_refusal("vpnu"));    /* view */
+    assert_null(sl_cacheflow_refusal("vpnu"));        /* a view: its definition decides */
+    assert_non_null(sl_cacheflow_refusal("vtnu"));    /* temporary view */
+    assert_non_null(sl_cacheflow_refusal("cpnu"));    /* composite type */
     assert_non_null(sl_cacheflow_refusal("rpyu"));    /* row-level security */
     assert_non_null(sl_cacheflow_refusal("rpns"));    /* system catalog */
     assert_non_null(sl_cacheflow_refusal("rpn"));     /* malformed */
