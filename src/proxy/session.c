@@ -554,7 +554,7 @@ on_lookup(void *arg, sl_cache_answer *ans)
     cache_log(s, "miss", NULL);
     if (ans->ticket)
         sl_cache_ticket_move(&s->ticket, ans->ticket);
-    forward_query(s, true);
+    forward_query(s, s->ticket.valid);  /* no ticket (a store down): nothing could be put */
 }
 
 static void

@@ -337,3 +337,47 @@ def test_psql_through_the_cache(cluster, proxy):
     out = subprocess.run(run, input="SELECT a FROM psql_t;\nBEGIN;\nSELECT a FROM psql_t;\n"
                          "COMMIT;\n", env=env, capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout == "1\n2\n", out.stderr
+
+
+def test_set_inside_a_transaction_stops_the_cache_for_the_session(cluster, proxy):
+    fresh_table(cluster, "txset_t")
+    sql = "SELECT (a / 3.0)::float8::text FROM txset_t"
+    with through(proxy, cluster) as c:
+        assert q(c, sql) == [("0.3333333333333333",)]
+        assert q(c, sql) == [("0.3333333333333333",)]
+        q(c, "BEGIN")
+        q(c, "SET extra_float_digits = -3")
+        q(c, "COMMIT")
+        assert q(c, sql) == [("0.333333333333",)]
+    assert "the session is not modelled" in "".join(proxy.log)
+
+
+def test_failed_set_is_not_followed(cluster, proxy):
+    fresh_table(cluster, "fset_t")
+    with through(proxy, cluster) as c, through(proxy, cluster) as d:
+        with pytest.raises(psycopg.errors.InvalidParameterValue):
+            q(c, "SET extra_float_digits = 99")
+        assert q(d, "SELECT a FROM fset_t") == [(1,)]
+        direct(cluster, "UPDATE fset_t SET a = 2")
+        # c's settings are d's: the SET failed, so c shares d's entry
+        assert q(c, "SELECT a FROM fset_t") == [(1,)]
+
+
+@pytest.mark.parametrize("args, env, message", [
+    (["--cache", "bogus:s3cret"], {}, "--cache"),
+    (["--cache", "redis://u:s3cret@host:notaport/0"], {}, "port"),
+    (["--cache", "memory:10XB"], {}, "--cache memory:"),
+    (["--ttl", "0"], {}, "--ttl"),
+    ([], {"PGPROXY_CACHE_TTL_SECOND": "soon"}, "PGPROXY_CACHE_TTL_SECOND"),
+])
+def test_bad_cache_arguments_never_show_a_password(args, env, message):
+    import os
+    import subprocess
+    from conftest import sluice_bin
+    full = {k: v for k, v in os.environ.items() if not k.startswith("PGPROXY")}
+    full.update(env)
+    proc = subprocess.run([sluice_bin(), "proxy", "--listen", "127.0.0.1:6432", "--upstream",
+                           "/tmp", *args], capture_output=True, text=True, env=full, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr
+    assert "s3cret" not in proc.stderr
