@@ -11,11 +11,22 @@
  *          whatever the read boundaries, checks every length word against the maximum before
  *          the body arrives, and streams bodies through as they come, so a 1 GiB DataRow costs
  *          no more memory than a small one. The few messages the proxy reads are kept whole
- *          (Parse, Close,
- *          BackendKeyData, ReadyForQuery, ErrorResponse): the statement names a client has
- *          prepared, the live transaction status, and whether the server said goodbye itself.
- *          That is where a cache will sit: at message boundaries, knowing the statement behind
- *          a Bind and whether a transaction is open.
+ *          (Parse, Close, BackendKeyData, ReadyForQuery, ErrorResponse; with the cache on also
+ *          Query, Bind, ParameterStatus): the statement names a client has prepared, the live
+ *          transaction status, and whether the server said goodbye itself.
+ * Cache:   (with --cache) requests (Query, Sync, FunctionCall, the startup) are numbered as
+ *          sent and each ReadyForQuery answers the oldest. A Query sent when nothing else is
+ *          unanswered, with status 'I', whose single SELECT is cacheable (sql.h), is held: the
+ *          client's framer pauses and its later bytes wait unframed (order is kept), while
+ *          the proxy's own catalog query (cacheflow.h) runs on the idle server connection and
+ *          its answer is consumed (CATALOG; one more round per level of views). Then the store
+ *          is asked (LOOKUP, answered at once or later on the loop): a hit is written to the
+ *          client with ReadyForQuery 'I' and the server never sees the Query; a miss sends
+ *          it and captures T/n D* C (CAPTURE) to put at its ReadyForQuery 'I' with the
+ *          miss's ticket. Then the held bytes are framed. Every statement of any protocol
+ *          that may write (a Query, the Bind of a prepared statement that may, a
+ *          FunctionCall) marks the number of the request that ends it; the first
+ *          ReadyForQuery 'I' at or after it drops every entry of the database.
  * Keys:    the server's BackendKeyData is replaced by a key of the proxy's (cancelmap.h), so a
  *          client's CancelRequest, which arrives on a new connection to any loop, finds this
  *          session's server connection; the key leaves the map when the session is freed.
@@ -621,8 +632,7 @@ on_query(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out)
     sl_buf_append(&s->query, msg, len);
     const char *why = query_refusal(s, sql, a);
     if (why) {
-        if (a->kind == SL_SQL_CACHEABLE_SELECT || a->kind == SL_SQL_READ_UNCACHEABLE)
-            cache_log(s, "skip", why);
+        cache_log(s, "skip", why);
         sl_sql_analysis_free(a);
         sl_buf_reset(&s->query);
         sl_buf_append(out, msg, len);
