@@ -31,20 +31,48 @@ static const char usage[] =
     "      --max-message-size=SIZE  the largest message taken from either side, e.g. 64MB\n"
     "                             (default 1GB, the server's own limit); a client sending a\n"
     "                             larger one is closed with an error\n"
-    "  -v, --verbose              one line per client connect and disconnect\n"
+    "      --cache=none|memory[:SIZE]|redis://[USER@]HOST:PORT/DB\n"
+    "                             answer simple-protocol SELECTs from a cache in this process\n"
+    "                             (bounded to SIZE, default 64MB) or in a Redis that several\n"
+    "                             proxies share; every write through a proxy drops its\n"
+    "                             database's entries when it commits (default none). Env:\n"
+    "                             PGPROXY_ENABLE_CACHE=true (Redis at PGPROXY_CACHE_ADDR\n"
+    "                             HOST:PORT when set, else memory), PGPROXY_CACHE_USERNAME,\n"
+    "                             PGPROXY_CACHE_PASSWORD (better than a password in the URL,\n"
+    "                             which other users can see in the process list)\n"
+    "      --ttl=SECONDS          how long an entry lives (default 3600;\n"
+    "                             env PGPROXY_CACHE_TTL_SECOND)\n"
+    "      --ttl-jitter=SECONDS   plus a random 0..SECONDS (default 5;\n"
+    "                             env PGPROXY_CACHE_TTL_JITTER_SECOND)\n"
+    "      --cache-max-entry=SIZE  an answer bigger than this is not stored (default 1MiB)\n"
+    "  -v, --verbose              one line per client connect and disconnect, and per query\n"
+    "                             with the cache on\n"
     "  -q, --quiet                log only warnings and errors\n"
     "      --log-format=human|json  log lines for people or machines (default human)\n"
     "      --help                 show this help\n\n"
     "Environment: PGPROXY_LOG_LEVEL (debug, info, warn, error) sets the level when neither\n"
     "-v nor -q is given.\n";
 
-enum { OPT_LISTEN = SL_OPT_COMMAND_BASE, OPT_UPSTREAM, OPT_THREADS, OPT_MAX_MESSAGE };
+enum {
+    OPT_LISTEN = SL_OPT_COMMAND_BASE,
+    OPT_UPSTREAM,
+    OPT_THREADS,
+    OPT_MAX_MESSAGE,
+    OPT_CACHE,
+    OPT_TTL,
+    OPT_TTL_JITTER,
+    OPT_CACHE_MAX_ENTRY,
+};
 
 static const struct option longopts[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
     {"upstream", required_argument, NULL, OPT_UPSTREAM},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"max-message-size", required_argument, NULL, OPT_MAX_MESSAGE},
+    {"cache", required_argument, NULL, OPT_CACHE},
+    {"ttl", required_argument, NULL, OPT_TTL},
+    {"ttl-jitter", required_argument, NULL, OPT_TTL_JITTER},
+    {"cache-max-entry", required_argument, NULL, OPT_CACHE_MAX_ENTRY},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"log-format", required_argument, NULL, SL_OPT_LOG_FORMAT},
@@ -57,11 +85,16 @@ typedef struct proxy_args {
     const char *upstream;
     int threads;
     uint32_t max_message;
+    const char *cache;
+    int ttl, jitter;     /* -1: not given */
+    uint32_t cache_max_entry;
+    char redis_url[300];       /* from PGPROXY_CACHE_ADDR */
+    sl_redisstore_opts redis;
 } proxy_args;
 
 /* "1048576", "64kB", "64MB", "1GB" (the server's units), "64KiB", "64MiB", "1GiB", "64k". */
 static int
-parse_size(const char *arg, uint32_t *out, sl_error *err)
+parse_size(const char *opt, const char *arg, uint32_t *out, sl_error *err)
 {
     static const struct { const char *unit; unsigned long long mult; } units[] = {
         {"", 1}, {"B", 1}, {"k", 1024}, {"kB", 1024}, {"KiB", 1024}, {"M", 1 << 20},
@@ -83,8 +116,8 @@ parse_size(const char *arg, uint32_t *out, sl_error *err)
         }
     }
     sl_error_set(err, SL_E_USAGE,
-                 "invalid value \"%s\" for --max-message-size: expected a size from 1kB to "
-                 "1GB (e.g. 1048576, 64MB)", arg);
+                 "invalid value \"%s\" for %s: expected a size from 1kB to "
+                 "1GB (e.g. 1048576, 64MB)", arg, opt);
     return -1;
 }
 
@@ -102,7 +135,16 @@ proxy_opt(void *ctx, int opt, const char *arg, sl_error *err)
     case OPT_THREADS:
         return sl_cli_parse_int("--threads", arg, 1, 1024, &a->threads, err);
     case OPT_MAX_MESSAGE:
-        return parse_size(arg, &a->max_message, err);
+        return parse_size("--max-message-size", arg, &a->max_message, err);
+    case OPT_CACHE:
+        a->cache = arg;
+        return 0;
+    case OPT_TTL:
+        return sl_cli_parse_int("--ttl", arg, 1, 31536000, &a->ttl, err);
+    case OPT_TTL_JITTER:
+        return sl_cli_parse_int("--ttl-jitter", arg, 0, 86400, &a->jitter, err);
+    case OPT_CACHE_MAX_ENTRY:
+        return parse_size("--cache-max-entry", arg, &a->cache_max_entry, err);
     }
     sl_error_set(err, SL_E_INTERNAL, "option %d has no handler", opt);
     return -1;
@@ -125,11 +167,79 @@ env_verbosity(int *verbosity)
     return 0;
 }
 
+/* An environment variable of seconds, when the flag was not given. */
+static int
+env_seconds(const char *var, const char *flag, int max, int *out, sl_error *err)
+{
+    const char *v = getenv(var);
+    if (*out >= 0 || !v || !*v)
+        return 0;
+    char what[96];
+    snprintf(what, sizeof what, "%s (%s)", var, flag);
+    return sl_cli_parse_int(what, v, 0, max, out, err);
+}
+
+/* --cache, or PGPROXY_ENABLE_CACHE=true meaning the memory store, into the config. */
+static int
+cache_config(proxy_args *a, sl_proxy_config *cfg, sl_error *err)
+{
+    const char *c = a->cache;
+    const char *enable = getenv("PGPROXY_ENABLE_CACHE");
+    const char *addr = getenv("PGPROXY_CACHE_ADDR");
+    if (!c && enable && strcasecmp(enable, "true") == 0) {
+        if (addr && *addr) {
+            snprintf(a->redis_url, sizeof a->redis_url, "redis://%s", addr);
+            c = a->redis_url;
+        } else {
+            c = "memory";
+        }
+    }
+    if (env_seconds("PGPROXY_CACHE_TTL_SECOND", "--ttl", 31536000, &a->ttl, err) != 0 ||
+        env_seconds("PGPROXY_CACHE_TTL_JITTER_SECOND", "--ttl-jitter", 86400, &a->jitter,
+                    err) != 0)
+        return -1;
+    cfg->ttl_s = a->ttl >= 0 ? (uint32_t)a->ttl : 3600;
+    cfg->jitter_s = a->jitter >= 0 ? (uint32_t)a->jitter : 5;
+    cfg->cache_max_entry = a->cache_max_entry;
+    if (!c || strcmp(c, "none") == 0)
+        return 0;
+    if (strcmp(c, "memory") == 0) {
+        cfg->cache_bytes = 64u << 20;
+        return 0;
+    }
+    if (strncmp(c, "memory:", 7) == 0) {
+        uint32_t bytes;
+        if (parse_size("--cache memory:", c + 7, &bytes, err) != 0)
+            return -1;
+        cfg->cache_bytes = bytes;
+        return 0;
+    }
+    if (strncmp(c, "redis://", 8) == 0) {
+        sl_redis_url u;
+        if (sl_redis_url_parse(c, &u, err) != 0)  /* its message never holds the URL */
+            return -1;
+        sl_redis_url_free(&u);
+        const char *user = getenv("PGPROXY_CACHE_USERNAME");
+        const char *password = getenv("PGPROXY_CACHE_PASSWORD");
+        a->redis = (sl_redisstore_opts){.url = c, .user = user && *user ? user : NULL,
+                                        .password = password && *password ? password : NULL,
+                                        .ttl_s = cfg->ttl_s, .jitter_s = cfg->jitter_s,
+                                        .max_entry_bytes = a->cache_max_entry};
+        cfg->redis = &a->redis;
+        return 0;
+    }
+    /* the value is not shown: it may be a URL with a password */
+    sl_error_set(err, SL_E_USAGE,
+                 "invalid value for --cache: expected none, memory[:SIZE] or redis://...");
+    return -1;
+}
+
 int
 sl_cmd_proxy(int argc, char **argv)
 {
     proxy_args a = {.threads = (int)uv_available_parallelism(),
-                    .max_message = SL_PROTO_MESSAGE_MAX};
+                    .max_message = SL_PROTO_MESSAGE_MAX, .ttl = -1, .jitter = -1,
+                    .cache_max_entry = 1u << 20};
     sl_cli_common common;
     sl_cli_common_init(&common);
     sl_cli_spec spec = {.name = "proxy", .longopts = longopts, .usage = usage,
@@ -156,7 +266,8 @@ sl_cmd_proxy(int argc, char **argv)
     }
     sl_proxy_config cfg = {.threads = a.threads, .max_message = a.max_message};
     if (sl_addr_parse(&cfg.listen, a.listen, 6432, "--listen", &err) != 0 ||
-        sl_addr_parse(&cfg.upstream, a.upstream, 5432, "--upstream", &err) != 0) {
+        sl_addr_parse(&cfg.upstream, a.upstream, 5432, "--upstream", &err) != 0 ||
+        cache_config(&a, &cfg, &err) != 0) {
         code = sl_cli_usage_error("proxy", "%s", err.message);
         goto out;
     }

@@ -10,7 +10,9 @@
 #include <uv.h>
 
 #include "proxy/addr.h"
+#include "proxy/cache.h"
 #include "proxy/cancelmap.h"
+#include "proxy/redisstore.h"
 
 typedef struct sl_proxy_context {
     sl_addr upstream;
@@ -20,9 +22,15 @@ typedef struct sl_proxy_context {
     atomic_bool draining;       /* SIGTERM: no new clients; exit when clients reaches 0 */
     atomic_uint_fast64_t next_id; /* client numbers for the log */
     uv_async_t *main_wake;      /* woken when a client leaves while draining */
+    sl_cache *cache;            /* the memory store shared by every loop, or NULL: no cache */
+    size_t cache_max_entry;     /* an answer bigger than this is not stored */
+    const sl_redisstore_opts *redis; /* each loop opens a Redis store of its own, or NULL */
+    sl_cache_stats redis_totals; /* the Redis stores' counters, added as each closes */
 } sl_proxy_context;
 
 /* A client connection ended (called once per accepted one, on its loop). */
 void sl_proxy_context_client_gone(sl_proxy_context *ctx);
+/* A loop's Redis store closes: its counters go into ctx->redis_totals. */
+void sl_proxy_context_add_counts(sl_proxy_context *ctx, const sl_cache *c);
 
 #endif

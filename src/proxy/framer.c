@@ -58,10 +58,27 @@ header_done(sl_framer *f, sl_buf *out)
     return 0;
 }
 
+void
+sl_framer_pause(sl_framer *f)
+{
+    f->paused = true;
+}
+
+void
+sl_framer_resume(sl_framer *f)
+{
+    f->paused = false;
+}
+
 int
 sl_framer_feed(sl_framer *f, const uint8_t *p, size_t n, sl_buf *out)
 {
+    f->unread = 0;
     while (n > 0) {
+        if (f->paused) {
+            f->unread = n;
+            return 0;
+        }
         if (!f->in_body) {
             size_t take = 5 - f->hdr_have < n ? 5 - f->hdr_have : n;
             memcpy(f->hdr + f->hdr_have, p, take);

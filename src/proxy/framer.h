@@ -34,6 +34,8 @@ typedef struct sl_framer {
     bool keep;                 /* the current message goes to msg, not out */
     sl_buf msg;
     uint32_t bad_length;       /* after a refusal: the length word refused */
+    bool paused;               /* sl_framer_pause: feed takes nothing more */
+    size_t unread;             /* after a feed: the bytes of it not taken (paused) */
 } sl_framer;
 
 void sl_framer_init(sl_framer *f, uint32_t max, const sl_framer_ops *ops, void *ctx);
@@ -41,6 +43,11 @@ void sl_framer_free(sl_framer *f);
 /* 0, or -1 when a length word is refused (below 4 or over max: f->bad_length). The bytes of
  * the messages before the refused one are in out; nothing of the refused one is. */
 int sl_framer_feed(sl_framer *f, const uint8_t *p, size_t n, sl_buf *out);
+/* From on_message: the feed stops after this message and leaves the rest of its bytes
+ * (f->unread of them, the last ones it was given) to the caller, until sl_framer_resume.
+ * The owner holds them while it answers the message (a cache lookup), then feeds them again. */
+void sl_framer_pause(sl_framer *f);
+void sl_framer_resume(sl_framer *f);
 /* No message is half passed on: something else may be put into the stream here. */
 bool sl_framer_at_boundary(const sl_framer *f);
 

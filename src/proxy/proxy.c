@@ -12,6 +12,7 @@
 #include "base/mem.h"
 #include "proxy/context.h"
 #include "proxy/listener.h"
+#include "proxy/memstore.h"
 #include "proxy/worker.h"
 
 typedef struct runner {
@@ -19,6 +20,8 @@ typedef struct runner {
     uv_loop_t loop;
     uv_signal_t sigterm, sigint;
     uv_async_t wake;
+    uv_timer_t sweep;
+    sl_memstore *store;
     sl_listener *listener;
     sl_worker **workers;
     int nworkers;
@@ -30,6 +33,20 @@ sl_proxy_context_client_gone(sl_proxy_context *ctx)
 {
     if (atomic_fetch_sub(&ctx->clients, 1) == 1 && atomic_load(&ctx->draining))
         uv_async_send(ctx->main_wake);
+}
+
+void
+sl_proxy_context_add_counts(sl_proxy_context *ctx, const sl_cache *c)
+{
+    sl_cache_counts n;
+    sl_cache_counts_read(c, &n);
+    sl_cache_stats *t = &ctx->redis_totals;
+    atomic_fetch_add(&t->hits, n.hits);
+    atomic_fetch_add(&t->misses, n.misses);
+    atomic_fetch_add(&t->puts, n.puts);
+    atomic_fetch_add(&t->invalidations, n.invalidations);
+    atomic_fetch_add(&t->stale_refused, n.stale_refused);
+    atomic_fetch_add(&t->errors, n.errors);
 }
 
 static void
@@ -54,6 +71,57 @@ stop_all(runner *r)
     uv_close((uv_handle_t *)&r->sigterm, NULL);
     uv_close((uv_handle_t *)&r->sigint, NULL);
     uv_close((uv_handle_t *)&r->wake, NULL);
+    uv_close((uv_handle_t *)&r->sweep, NULL);
+}
+
+static void
+on_sweep(uv_timer_t *t)
+{
+    runner *r = t->data;
+    sl_memstore_sweep(r->store);
+}
+
+static int
+open_cache(runner *r, const sl_proxy_config *cfg, sl_error *err)
+{
+    uv_timer_init(&r->loop, &r->sweep);
+    r->sweep.data = r;
+    r->ctx.cache_max_entry = cfg->cache_max_entry;
+    r->ctx.redis = cfg->redis;
+    if (!cfg->cache_bytes)
+        return 0;
+    sl_memstore_opts o = {.max_bytes = cfg->cache_bytes, .ttl_s = cfg->ttl_s,
+                          .jitter_s = cfg->jitter_s};
+    if (sl_memstore_open(&r->store, &o, err) != 0)
+        return -1;
+    r->ctx.cache = sl_memstore_cache(r->store);
+    uv_timer_start(&r->sweep, on_sweep, 1000, 1000);
+    return 0;
+}
+
+static void
+close_cache(runner *r)
+{
+    if (r->ctx.redis) {
+        const sl_cache_stats *t = &r->ctx.redis_totals;
+        SL_INFO("cache: %llu hits, %llu misses, %llu stored, %llu invalidations, "
+                "%llu stale puts refused, %llu store errors",
+                (unsigned long long)t->hits, (unsigned long long)t->misses,
+                (unsigned long long)t->puts, (unsigned long long)t->invalidations,
+                (unsigned long long)t->stale_refused, (unsigned long long)t->errors);
+    }
+    if (!r->ctx.cache)
+        return;
+    sl_cache_counts c;
+    sl_cache_counts_read(r->ctx.cache, &c);
+    SL_INFO("cache: %llu hits, %llu misses, %llu stored, %llu invalidations, %llu evictions, "
+            "%llu expirations, %llu stale puts refused",
+            (unsigned long long)c.hits, (unsigned long long)c.misses,
+            (unsigned long long)c.puts, (unsigned long long)c.invalidations,
+            (unsigned long long)c.evictions, (unsigned long long)c.expirations,
+            (unsigned long long)c.stale_refused);
+    sl_cache_close(r->ctx.cache);
+    r->ctx.cache = NULL;
 }
 
 static void
@@ -98,6 +166,8 @@ sl_proxy_run(const sl_proxy_config *cfg, sl_error *err)
     uv_signal_init(&r->loop, &r->sigterm);
     uv_signal_init(&r->loop, &r->sigint);
     r->sigterm.data = r->sigint.data = r;
+    if (open_cache(r, cfg, err) != 0)
+        goto done;
     r->workers = sl_calloc((size_t)cfg->threads, sizeof *r->workers);
     for (; r->nworkers < cfg->threads; r->nworkers++)
         if (sl_worker_start(&r->workers[r->nworkers], &r->ctx, err) != 0)
@@ -117,6 +187,7 @@ done:
     free(r->workers);
     uv_loop_close(&r->loop);
     sl_cancelmap_free(r->ctx.cancels);
+    close_cache(r);
     free(r);
     return rc;
 }

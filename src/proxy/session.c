@@ -11,11 +11,22 @@
  *          whatever the read boundaries, checks every length word against the maximum before
  *          the body arrives, and streams bodies through as they come, so a 1 GiB DataRow costs
  *          no more memory than a small one. The few messages the proxy reads are kept whole
- *          (Parse, Close,
- *          BackendKeyData, ReadyForQuery, ErrorResponse): the statement names a client has
- *          prepared, the live transaction status, and whether the server said goodbye itself.
- *          That is where a cache will sit: at message boundaries, knowing the statement behind
- *          a Bind and whether a transaction is open.
+ *          (Parse, Close, BackendKeyData, ReadyForQuery, ErrorResponse; with the cache on also
+ *          Query, Bind, ParameterStatus): the statement names a client has prepared, the live
+ *          transaction status, and whether the server said goodbye itself.
+ * Cache:   (with --cache) requests (Query, Sync, FunctionCall, the startup) are numbered as
+ *          sent and each ReadyForQuery answers the oldest. A Query sent when nothing else is
+ *          unanswered, with status 'I', whose single SELECT is cacheable (sql.h), is held: the
+ *          client's framer pauses and its later bytes wait unframed (order is kept), while
+ *          the proxy's own catalog query (cacheflow.h) runs on the idle server connection and
+ *          its answer is consumed (CATALOG; one more round per level of views). Then the store
+ *          is asked (LOOKUP, answered at once or later on the loop): a hit is written to the
+ *          client with ReadyForQuery 'I' and the server never sees the Query; a miss sends
+ *          it and captures T/n D* C (CAPTURE) to put at its ReadyForQuery 'I' with the
+ *          miss's ticket. Then the held bytes are framed. Every statement of any protocol
+ *          that may write (a Query, the Bind of a prepared statement that may, a
+ *          FunctionCall) marks the number of the request that ends it; the first
+ *          ReadyForQuery 'I' at or after it drops every entry of the database.
  * Keys:    the server's BackendKeyData is replaced by a key of the proxy's (cancelmap.h), so a
  *          client's CancelRequest, which arrives on a new connection to any loop, finds this
  *          session's server connection; the key leaves the map when the session is freed.
@@ -37,16 +48,25 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "pg/proto.h"
+#include "proxy/cache.h"
+#include "proxy/cacheflow.h"
 #include "proxy/canceler.h"
 #include "proxy/framer.h"
+#include "proxy/hint.h"
+#include "proxy/sql.h"
 #include "proxy/statements.h"
 #include "proxy/upstream.h"
 
 enum { HIGH_WATER = 256 * 1024, LOW_WATER = 64 * 1024 };
+enum { MAX_VIEW_DEPTH = 8 };  /* catalog rounds for one Query: views of views of ... */
 
 enum { CLIENT = 0, SERVER = 1 };
 
 typedef enum { ST_STARTUP, ST_CONNECTING, ST_RELAY } session_state;
+
+/* Where a simple Query answered through the cache is: its tables being resolved by the
+ * proxy's catalog query, the store being asked, or the server's answer being captured. */
+typedef enum { PH_NONE, PH_CATALOG, PH_LOOKUP, PH_CAPTURE } cache_phase;
 
 struct sl_session {
     sl_worker_link link; /* first: the worker's list casts it back */
@@ -73,6 +93,40 @@ struct sl_session {
     bool client_terminated;
     bool logged;
     char label[128];     /* "client 12 (user "u", database "d")" for the log */
+    /* The cache (when cache is not NULL). Requests (Query, Sync, FunctionCall and the startup)
+     * are numbered as sent; each ReadyForQuery answers the oldest one. */
+    sl_cache *cache;     /* the loop's (sl_worker_cache), or NULL */
+    bool zombie;         /* closed while the store answers a get: freed by its answer */
+    char *database, *user;
+    sl_cacheflow_settings settings;
+    uint64_t sent, answered;
+    uint64_t dirty_upto; /* a write was sent: invalidate at the first 'I' answering it */
+    bool ext_open;       /* extended-protocol messages since the last Sync */
+    bool unmodelled;     /* the session did what the key cannot follow: no cache any more */
+    bool non_standard_strings;
+    bool error_seen;     /* an ErrorResponse since the last ReadyForQuery */
+    char *set_name, *set_value; /* a SET awaiting its ReadyForQuery */
+    bool set_pending, set_reset;
+    sl_statements *writers; /* the prepared statements that may write */
+    cache_phase phase;
+    bool holding;        /* the client's bytes wait in held (not framed) */
+    bool release_pending;
+    sl_buf held;
+    sl_buf query;        /* the Query message being answered through the cache */
+    sl_sql_analysis *analysis;
+    sl_hint_comment hint;
+    char *search_path;   /* from the catalog query */
+    size_t catalog_rows, expected_rows;
+    int rounds;          /* catalog queries for this Query: one, then one per level of views */
+    sl_sql_name *next_names; /* what the views found so far read: the next round's names */
+    size_t n_next, cap_next;
+    const char *refusal;
+    sl_cachekey key;
+    sl_cache_ticket ticket;
+    sl_buf capture;
+    bool capture_ok, capture_this;
+    int capture_completes;
+    sl_buf *to_client;   /* while the server's bytes are framed: what goes to the client */
 };
 
 typedef struct write_req {
@@ -83,6 +137,8 @@ typedef struct write_req {
 } write_req;
 
 static void relay(sl_session *s, int from, const uint8_t *p, size_t n);
+static void names_clear(sl_session *s);
+static void catalog_round(sl_session *s, const sl_sql_name *names, size_t n, sl_buf *out);
 static void finish(sl_session *s);
 
 /* ---- closing ------------------------------------------------------------------------------ */
@@ -90,6 +146,10 @@ static void finish(sl_session *s);
 static void
 free_session(sl_session *s)
 {
+    if (s->phase == PH_LOOKUP) {  /* the store calls back with s: free it then */
+        s->zombie = true;
+        return;
+    }
     if (s->link.next != &s->link)
         sl_worker_remove_session(s->worker, &s->link);
     if (s->have_key)
@@ -97,6 +157,20 @@ free_session(sl_session *s)
     if (s->logged)
         SL_DEBUG("%s disconnected", s->label);
     sl_statements_free(s->statements);
+    sl_statements_free(s->writers);
+    sl_cacheflow_settings_free(&s->settings);
+    sl_sql_analysis_free(s->analysis);
+    sl_cache_ticket_release(&s->ticket);
+    sl_buf_free(&s->held);
+    sl_buf_free(&s->query);
+    sl_buf_free(&s->capture);
+    free(s->database);
+    free(s->user);
+    free(s->search_path);
+    names_clear(s);
+    free(s->next_names);
+    free(s->set_name);
+    free(s->set_value);
     sl_framer_free(&s->framers[CLIENT]);
     sl_framer_free(&s->framers[SERVER]);
     sl_buf_free(&s->startup);
@@ -186,9 +260,13 @@ on_write(uv_write_t *req, int status)
         return;
     }
     int reader = 1 - side;
-    if (s->paused[reader] &&
-        uv_stream_get_write_queue_size(&s->conn[side].stream) < LOW_WATER)
+    size_t queued = uv_stream_get_write_queue_size(&s->conn[side].stream);
+    if (s->paused[reader] && queued < LOW_WATER)
         resume_reading(s, reader);
+    /* the cache's answers to the client come from the client's own reads */
+    if (side == CLIENT && s->paused[CLIENT] && queued < LOW_WATER &&
+        uv_stream_get_write_queue_size(&s->conn[SERVER].stream) < LOW_WATER)
+        resume_reading(s, CLIENT);
 }
 
 static void
@@ -259,7 +337,10 @@ on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
             finish(s);
         return;
     }
-    if (side == CLIENT && s->state == ST_STARTUP)
+    if (side == CLIENT && s->holding) {
+        sl_buf_append(&s->held, buf->base, (size_t)n);
+        pause_reading(s, CLIENT);
+    } else if (side == CLIENT && s->state == ST_STARTUP)
         startup_bytes(s, (const uint8_t *)buf->base, (size_t)n);
     else
         relay(s, side, (const uint8_t *)buf->base, (size_t)n);
@@ -268,10 +349,512 @@ on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 static void
 resume_reading(sl_session *s, int side)
 {
+    if (side == CLIENT && s->holding)
+        return;
     if (s->paused[side] && !s->finishing && !s->closing[side]) {
         s->paused[side] = false;
         uv_read_start(&s->conn[side].stream, on_alloc, on_read);
     }
+}
+
+/* ---- the cache: what a statement does to the session ------------------------------------ */
+
+static bool
+caching(const sl_session *s)
+{
+    return s->cache != NULL;
+}
+
+/* Whether the statements may change what a cached SELECT returns (sql.h: every doubt counts). */
+static bool
+analysis_writes(const sl_sql_analysis *a)
+{
+    if (a->writes_unknown || a->session_unmodelled)
+        return true;
+    for (size_t i = 0; i < a->n_stmts; i++) {
+        switch (a->stmts[i].kind) {
+        case SL_SQL_CACHEABLE_SELECT:
+        case SL_SQL_READ_UNCACHEABLE:
+        case SL_SQL_SESSION_SET:
+        case SL_SQL_OTHER:
+            break;
+        case SL_SQL_TRANSACTION:
+            if (a->stmts[i].txn == SL_SQL_TXN_COMMIT_PREPARED)
+                return true;
+            break;
+        case SL_SQL_WRITE:
+        case SL_SQL_DDL:
+        case SL_SQL_SESSION_UNMODELLED:
+            return true;
+        }
+    }
+    return false;
+}
+
+static sl_sql_analysis *
+analyze(sl_session *s, const char *sql)
+{
+    sl_sql_analysis *a = NULL;
+    sl_error err;
+    sl_error_clear(&err);
+    if (sl_sql_analyze(sql, SL_SQL_OPTS(.non_standard_strings = s->non_standard_strings), &a,
+                       &err) != 0)
+        return NULL;
+    return a;
+}
+
+/* A write is answered by the ReadyForQuery of request number upto (or a later one). */
+static void
+mark_dirty(sl_session *s, uint64_t upto)
+{
+    if (upto > s->dirty_upto)
+        s->dirty_upto = upto;
+}
+
+static void
+cache_log(const sl_session *s, const char *what, const char *reason)
+{
+    if (!sl_log_enabled(SL_LOG_DEBUG))
+        return;
+    /* The text may hold secrets: only its length and a fingerprint. */
+    const char *sql = s->query.len > 5 ? s->query.data + 5 : "";
+    size_t len = s->query.len > 6 ? s->query.len - 6 : 0;
+    SL_DEBUG("%s: cache %s%s%s%s (query of %zu bytes, %016llx)", s->label, what,
+             reason ? " (" : "", reason ? reason : "", reason ? ")" : "", len,
+             (unsigned long long)sl_cacheflow_fingerprint(sql, len));
+}
+
+/* A SET the session can follow: remembered, and taken when its ReadyForQuery says it held.
+ * The key holds the statement's own text, not the analysis' rendering of the value: the
+ * parser's JSON prints a negative integer constant as 0 (SET extra_float_digits = -3 would
+ * read as = 0), and a spelling of its own per value can only cost a miss. */
+static void
+follow_set(sl_session *s, const char *sql, const sl_sql_analysis *a, bool alone)
+{
+    for (size_t i = 0; i < a->n_stmts; i++) {
+        const sl_sql_stmt *st = &a->stmts[i];
+        if (st->kind != SL_SQL_SESSION_SET)
+            continue;
+        if (!alone || a->n_stmts != 1 || st->set_local || !st->set_name) {
+            s->unmodelled = true;
+            return;
+        }
+        free(s->set_name);
+        free(s->set_value);
+        s->set_name = sl_strdup(st->set_name);
+        s->set_value = NULL;
+        if (!st->set_reset && st->offset >= 0 && st->len > 0) {
+            s->set_value = sl_malloc((size_t)st->len + 1);
+            memcpy(s->set_value, sql + st->offset, (size_t)st->len);
+            s->set_value[st->len] = 0;
+        } else if (!st->set_reset) {
+            s->unmodelled = true;
+            return;
+        }
+        s->set_reset = st->set_reset;
+        s->set_pending = true;
+    }
+}
+
+static void
+note_parse(sl_session *s, const char *name, const char *sql)
+{
+    if (!caching(s))
+        return;
+    sl_sql_analysis *a = analyze(s, sql);
+    if (!a || analysis_writes(a))
+        sl_statements_set(s->writers, name, "");
+    else
+        sl_statements_remove(s->writers, name);
+    if (!a || a->session_unmodelled || a->settings_unknown || a->kind == SL_SQL_SESSION_SET)
+        s->unmodelled = true;  /* a SET through Parse: the simplest correct choice */
+    sl_sql_analysis_free(a);
+}
+
+/* A Bind of a statement that may write: the write ends by the next Sync's ReadyForQuery
+ * (a portal does not outlive its transaction). */
+static void
+note_bind(sl_session *s, const uint8_t *body, size_t len)
+{
+    sl_proto_reader r;
+    sl_proto_reader_init(&r, body, len);
+    const char *portal, *stmt;
+    if (!sl_proto_get_cstring(&r, &portal) || !sl_proto_get_cstring(&r, &stmt) ||
+        !sl_statements_get(s->statements, stmt) || sl_statements_get(s->writers, stmt))
+        mark_dirty(s, s->sent + 1);
+}
+
+/* ---- the cache: answering a simple Query ------------------------------------------------- */
+
+static void send_bytes(sl_session *s, int side, const void *data, size_t len);
+
+static void
+to_client(sl_session *s, const void *data, size_t len)
+{
+    if (s->to_client)
+        sl_buf_append(s->to_client, data, len);
+    else
+        send_bytes(s, CLIENT, data, len);
+}
+
+/* The client's bytes held since its Query are framed again, now that the Query has gone on
+ * or was answered (after the server's bytes being framed, if any: never re-entered). */
+static void
+release_client(sl_session *s)
+{
+    if (s->to_client) {
+        s->release_pending = true;
+        return;
+    }
+    s->release_pending = false;
+    sl_framer_resume(&s->framers[CLIENT]);
+    s->holding = false;
+    sl_buf held = s->held;
+    sl_buf_init(&s->held);
+    if (held.len)
+        relay(s, CLIENT, (const uint8_t *)held.data, held.len);
+    sl_buf_free(&held);
+    resume_reading(s, CLIENT);
+}
+
+static void
+query_done(sl_session *s)
+{
+    s->phase = PH_NONE;
+    sl_sql_analysis_free(s->analysis);
+    s->analysis = NULL;
+    sl_buf_reset(&s->query);
+    sl_cache_ticket_release(&s->ticket);
+}
+
+/* The Query goes to the server after all; with a ticket its answer is captured. */
+static void
+forward_query(sl_session *s, bool capture)
+{
+    s->phase = capture ? PH_CAPTURE : PH_NONE;
+    sl_buf_reset(&s->capture);
+    s->capture_ok = capture;
+    s->capture_completes = 0;
+    send_bytes(s, SERVER, s->query.data, s->query.len);
+    if (!capture)
+        query_done(s);
+    release_client(s);
+}
+
+static void
+on_lookup(void *arg, sl_cache_answer *ans)
+{
+    sl_session *s = arg;
+    if (s->zombie) {
+        s->phase = PH_NONE;
+        free_session(s);
+        return;
+    }
+    if (ans->hit) {
+        cache_log(s, "hit", NULL);
+        to_client(s, ans->entry, ans->len);
+        sl_buf z = SL_BUF_INIT;
+        sl_proto_write_ready(&z, 'I');
+        to_client(s, z.data, z.len);
+        sl_buf_free(&z);
+        s->answered++;  /* the Query is answered: no ReadyForQuery of the server's for it */
+        query_done(s);
+        release_client(s);
+        return;
+    }
+    cache_log(s, "miss", NULL);
+    if (ans->ticket)
+        sl_cache_ticket_move(&s->ticket, ans->ticket);
+    forward_query(s, s->ticket.valid);  /* no ticket (a store down): nothing could be put */
+}
+
+static void
+lookup(sl_session *s)
+{
+    sl_error err;
+    sl_error_clear(&err);
+    sl_cacheflow_settings_set(&s->settings, 'c', "search_path", s->search_path);
+    const char *suffix = s->hint.key[0] ? s->hint.key : NULL;
+    if (sl_cacheflow_key(&s->key, s->database, s->user, s->query.data + 5, &s->settings, suffix,
+                         &err) != 0) {
+        cache_log(s, "skip", "no key");
+        forward_query(s, false);
+        return;
+    }
+    s->phase = PH_LOOKUP;
+    sl_cache_tags tags = {.database = s->database};
+    sl_cache_get(s->cache, &s->key, &tags, on_lookup, s);
+}
+
+/* Whether this Query may be answered through the cache: the session is at rest (nothing
+ * else asked and unanswered) outside a transaction, and the SELECT is cacheable. */
+static const char *
+query_refusal(sl_session *s, const char *sql, const sl_sql_analysis *a)
+{
+    if (s->unmodelled)
+        return "the session is not modelled";
+    if (s->tx_status != 'I' || s->sent - s->answered != 1 || s->ext_open)
+        return "not at rest outside a transaction";
+    if (!a->cacheable)
+        return a->reason[0] ? a->reason : "not cacheable";
+    sl_error err;
+    sl_error_clear(&err);
+    if (sl_hint_comments(sql, s->non_standard_strings, &s->hint, &err) != 0)
+        return "hint scan failed";
+    if (s->hint.no_cache)
+        return "no_cache hint";
+    if (s->hint.key[0] && sl_cachekey_check_suffix(s->hint.key, &err) != 0)
+        return "bad key hint";
+    return NULL;
+}
+
+/* A simple Query from the client: appends what goes to the server to out. */
+static void
+on_query(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out)
+{
+    const char *sql = (const char *)msg + 5;
+    sl_sql_analysis *a = NULL;
+    if (len > 5 && msg[len - 1] == 0 && memchr(sql, 0, len - 5) == msg + len - 1)
+        a = analyze(s, sql);
+    if (!a) {  /* malformed (the server refuses it) or no memory: a write for all we know */
+        mark_dirty(s, s->sent);
+        s->unmodelled = true;
+        sl_buf_append(out, msg, len);
+        return;
+    }
+    bool alone = s->sent - s->answered == 1 && !s->ext_open && s->tx_status == 'I';
+    if (analysis_writes(a))
+        mark_dirty(s, s->sent);
+    if (a->session_unmodelled || a->settings_unknown)
+        s->unmodelled = true;
+    follow_set(s, sql, a, alone);
+    sl_buf_reset(&s->query);
+    sl_buf_append(&s->query, msg, len);
+    const char *why = query_refusal(s, sql, a);
+    if (why) {
+        cache_log(s, "skip", why);
+        sl_sql_analysis_free(a);
+        sl_buf_reset(&s->query);
+        sl_buf_append(out, msg, len);
+        return;
+    }
+    s->analysis = a;
+    s->phase = PH_CATALOG;
+    free(s->search_path);
+    s->search_path = NULL;
+    s->refusal = NULL;
+    s->rounds = 0;
+    catalog_round(s, a->reads, a->n_reads, out);
+    sl_framer_pause(&s->framers[CLIENT]);  /* what follows waits for the answer */
+}
+
+/* A text column of a DataRow: a copy, or NULL for SQL NULL; false when malformed. */
+static bool
+get_text(sl_proto_reader *r, char **out)
+{
+    int32_t n;
+    const uint8_t *p;
+    *out = NULL;
+    if (!sl_proto_get_int32(r, &n))
+        return false;
+    if (n < 0)
+        return true;
+    if (!sl_proto_get_bytes(r, (size_t)n, &p))
+        return false;
+    *out = sl_malloc((size_t)n + 1);
+    memcpy(*out, p, (size_t)n);
+    (*out)[n] = 0;
+    return true;
+}
+
+static void
+names_clear(sl_session *s)
+{
+    for (size_t i = 0; i < s->n_next; i++) {
+        free(s->next_names[i].schema);
+        free(s->next_names[i].name);
+    }
+    s->n_next = 0;
+}
+
+/* A view may be cached only if its definition may: what it reads is resolved next round. */
+static const char *
+follow_view(sl_session *s, const char *viewdef)
+{
+    sl_sql_analysis *a = viewdef ? analyze(s, viewdef) : NULL;
+    if (!a || !a->cacheable) {
+        sl_sql_analysis_free(a);
+        return "reads a view whose definition is not cacheable";
+    }
+    for (size_t i = 0; i < a->n_reads; i++) {
+        if (s->n_next == s->cap_next) {
+            s->cap_next = s->cap_next ? 2 * s->cap_next : 8;
+            s->next_names = sl_realloc(s->next_names, s->cap_next * sizeof *s->next_names);
+        }
+        sl_sql_name *n = &s->next_names[s->n_next++];
+        n->schema = a->reads[i].schema ? sl_strdup(a->reads[i].schema) : NULL;
+        n->name = sl_strdup(a->reads[i].name);
+    }
+    sl_sql_analysis_free(a);
+    return NULL;
+}
+
+static void
+catalog_row(sl_session *s, const uint8_t *body, size_t len)
+{
+    sl_proto_reader r;
+    sl_proto_reader_init(&r, body, len);
+    int16_t ncol;
+    char *tag = NULL, *val = NULL, *viewdef = NULL;
+    const char *why = NULL;
+    if (!sl_proto_get_int16(&r, &ncol) || ncol != 3 || !get_text(&r, &tag) ||
+        !get_text(&r, &val) || !get_text(&r, &viewdef) || !tag)
+        why = "unexpected catalog answer";
+    else if (strcmp(tag, "0") == 0 && val && !s->search_path)
+        s->search_path = sl_strdup(val);
+    else if (strcmp(tag, "0") == 0 && val)  /* a later round: the same search_path */
+        why = strcmp(val, s->search_path) != 0 ? "search_path changed" : NULL;
+    else if (strcmp(tag, "1") != 0)
+        why = "unexpected catalog answer";
+    else {
+        s->catalog_rows++;
+        why = sl_cacheflow_refusal(val);
+        if (!why && val[0] == 'v')
+            why = follow_view(s, viewdef);
+    }
+    if (why && !s->refusal)
+        s->refusal = why;
+    free(tag);
+    free(val);
+    free(viewdef);
+}
+
+/* Sends the catalog query for names (the Query's reads, then what its views read). */
+static void
+catalog_round(sl_session *s, const sl_sql_name *names, size_t n, sl_buf *out)
+{
+    s->catalog_rows = 0;
+    s->expected_rows = n;
+    s->rounds++;
+    sl_cacheflow_catalog_query(out, names, n);
+}
+
+static void
+catalog_done(sl_session *s)
+{
+    if (!s->refusal && (!s->search_path || s->catalog_rows != s->expected_rows))
+        s->refusal = "unexpected catalog answer";
+    if (!s->refusal && !sl_sql_search_path_is_safe(s->search_path))
+        s->refusal = "search_path puts pg_catalog after another schema";
+    if (!s->refusal && s->n_next > 0 && s->rounds >= MAX_VIEW_DEPTH)
+        s->refusal = "views nested too deep";
+    if (s->refusal) {
+        names_clear(s);
+        cache_log(s, "skip", s->refusal);
+        forward_query(s, false);
+    } else if (s->n_next > 0) {
+        sl_buf q = SL_BUF_INIT;
+        catalog_round(s, s->next_names, s->n_next, &q);
+        names_clear(s);
+        send_bytes(s, SERVER, q.data, q.len);
+        sl_buf_free(&q);
+    } else {
+        lookup(s);
+    }
+}
+
+/* One message of the catalog query's answer (cacheflow.h): none goes to the client but what
+ * the server may send any time (notices, notifications, settings). */
+static void
+catalog_message(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out)
+{
+    switch (msg[0]) {
+    case 'D':
+        catalog_row(s, msg + 5, len - 5);
+        return;
+    case 'T':
+    case 'C':
+        return;
+    case 'E':
+        s->refusal = "the catalog query failed";
+        const char *sev = sl_proto_error_field(msg + 5, len - 5, 'V');
+        if (sev && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0)) {
+            s->server_fatal = true;
+            sl_buf_append(out, msg, len);
+        }
+        return;
+    case 'Z':
+        catalog_done(s);
+        return;
+    default:  /* N, A, S: the client's as ever */
+        sl_buf_append(out, msg, len);
+        return;
+    }
+}
+
+static void
+capture_message(sl_session *s, const uint8_t *msg, size_t len)
+{
+    if (!s->capture_ok)
+        return;
+    if (msg[0] == 'C' && ++s->capture_completes > 1)
+        s->capture_ok = false;
+    else if (msg[0] == 'T' || msg[0] == 'n' || msg[0] == 'D' || msg[0] == 'C')
+        sl_buf_append(&s->capture, msg, len);
+    else if (msg[0] != 'Z')
+        s->capture_ok = false;
+}
+
+static void
+capture_done(sl_session *s, char status)
+{
+    if (s->capture_ok && status == 'I' && s->capture_completes == 1) {
+        sl_cache_tags tags = {.database = s->database};
+        cache_log(s, "store", NULL);
+        sl_cache_put(s->cache, &s->key, &tags, (const uint8_t *)s->capture.data,
+                     s->capture.len, (uint32_t)s->hint.ttl, &s->ticket);
+    } else {
+        cache_log(s, "skip", "answer not stored");
+    }
+    sl_buf_reset(&s->capture);
+    query_done(s);
+}
+
+/* A ReadyForQuery of the server's, answering the oldest request. */
+static void
+ready(sl_session *s, char status)
+{
+    s->tx_status = status;
+    s->answered++;
+    if (!caching(s))
+        return;
+    if (s->phase == PH_CAPTURE)
+        capture_done(s, status);
+    if (s->set_pending && status == 'I' && !s->error_seen)
+        sl_cacheflow_settings_set(&s->settings, 's', s->set_name,
+                                  s->set_reset ? NULL : s->set_value);
+    else if (s->set_pending && status != 'I')
+        s->unmodelled = true;
+    s->set_pending = false;
+    s->error_seen = false;
+    if (status == 'I' && s->dirty_upto && s->answered >= s->dirty_upto) {
+        s->dirty_upto = 0;
+        sl_cache_invalidate_all(s->cache, s->database);
+        SL_DEBUG("%s: cache invalidate (database)", s->label);
+    }
+}
+
+static void
+parameter_status(sl_session *s, const uint8_t *body, size_t len)
+{
+    sl_proto_reader r;
+    sl_proto_reader_init(&r, body, len);
+    const char *name, *value;
+    if (!sl_proto_get_cstring(&r, &name) || !sl_proto_get_cstring(&r, &value))
+        return;
+    sl_cacheflow_settings_set(&s->settings, 'p', name, value);
+    if (strcmp(name, "standard_conforming_strings") == 0)
+        s->non_standard_strings = strcmp(value, "on") != 0;
 }
 
 /* ---- the messages the proxy reads --------------------------------------------------------- */
@@ -279,7 +862,9 @@ resume_reading(sl_session *s, int side)
 static bool
 client_wants(void *ctx, char type)
 {
-    (void)ctx;
+    sl_session *s = ctx;
+    if (caching(s) && (type == 'Q' || type == 'B'))
+        return true;
     return type == 'P' || type == 'C';
 }
 
@@ -287,8 +872,18 @@ static void
 client_header(void *ctx, char type, size_t body_len)
 {
     (void)body_len;
+    sl_session *s = ctx;
     if (type == 'X')
-        ((sl_session *)ctx)->client_terminated = true;
+        s->client_terminated = true;
+    if (type == 'Q' || type == 'S' || type == 'F')
+        s->sent++;
+    if (type == 'F')  /* a function call can do anything */
+        mark_dirty(s, s->sent);
+    if (type == 'S')
+        s->ext_open = false;
+    else if (type == 'P' || type == 'B' || type == 'E' || type == 'D' || type == 'C' ||
+             type == 'H')
+        s->ext_open = true;
 }
 
 static void
@@ -299,20 +894,45 @@ client_message(void *ctx, const uint8_t *msg, size_t len, sl_buf *out)
     sl_proto_reader_init(&r, msg + 5, len - 5);
     const char *name, *sql;
     uint8_t what;
+    if (msg[0] == 'Q') {
+        on_query(s, msg, len, out);
+        return;
+    }
+    if (msg[0] == 'B')
+        note_bind(s, msg + 5, len - 5);
     /* A malformed one is the server's to refuse: it goes on untracked. */
-    if (msg[0] == 'P' && sl_proto_get_cstring(&r, &name) && sl_proto_get_cstring(&r, &sql))
+    else if (msg[0] == 'P' && sl_proto_get_cstring(&r, &name) && sl_proto_get_cstring(&r, &sql)) {
         sl_statements_set(s->statements, name, sql);
-    else if (msg[0] == 'C' && sl_proto_get_byte(&r, &what) && sl_proto_get_cstring(&r, &name) &&
-             what == 'S')
+        note_parse(s, name, sql);
+    } else if (msg[0] == 'C' && sl_proto_get_byte(&r, &what) && sl_proto_get_cstring(&r, &name) &&
+             what == 'S') {
         sl_statements_remove(s->statements, name);
+        sl_statements_remove(s->writers, name);
+    }
     sl_buf_append(out, msg, len);
 }
 
 static bool
 server_wants(void *ctx, char type)
 {
-    (void)ctx;
-    return type == 'K' || type == 'Z' || type == 'E';
+    sl_session *s = ctx;
+    if (s->phase == PH_CATALOG || (s->phase == PH_CAPTURE && s->capture_this))
+        return true;
+    return type == 'K' || type == 'Z' || type == 'E' || (caching(s) && type == 'S');
+}
+
+/* While an answer is captured, a message too big for an entry streams on uncaptured. */
+static void
+server_header(void *ctx, char type, size_t body_len)
+{
+    sl_session *s = ctx;
+    s->capture_this = false;
+    if (s->phase != PH_CAPTURE || !s->capture_ok || type == 'Z')
+        return;
+    if (s->capture.len + 5 + body_len <= s->ctx->cache_max_entry)
+        s->capture_this = true;
+    else
+        s->capture_ok = false;
 }
 
 /* Appends the server's message to out, BackendKeyData with the proxy's key instead. */
@@ -324,6 +944,12 @@ server_message(void *ctx, const uint8_t *msg, size_t len, sl_buf *out)
     size_t body_len = len - 5;
     sl_proto_reader r;
     sl_proto_reader_init(&r, body, body_len);
+    if (s->phase == PH_CATALOG) {
+        catalog_message(s, msg, len, out);
+        return;
+    }
+    if (s->phase == PH_CAPTURE)
+        capture_message(s, msg, len);
     if (msg[0] == 'K' && !s->have_key) {
         sl_cancel_key server;
         if (sl_proto_get_int32(&r, &server.pid) && sl_proto_get_int32(&r, &server.secret)) {
@@ -333,8 +959,11 @@ server_message(void *ctx, const uint8_t *msg, size_t len, sl_buf *out)
             return;
         }
     } else if (msg[0] == 'Z' && body_len >= 1) {
-        s->tx_status = (char)body[0];
+        ready(s, (char)body[0]);
+    } else if (msg[0] == 'S') {
+        parameter_status(s, body, body_len);
     } else if (msg[0] == 'E') {
+        s->error_seen = true;
         const char *sev = sl_proto_error_field(body, body_len, 'V');
         if (!sev)
             sev = sl_proto_error_field(body, body_len, 'S');
@@ -345,7 +974,7 @@ server_message(void *ctx, const uint8_t *msg, size_t len, sl_buf *out)
 }
 
 static const sl_framer_ops client_ops = {client_wants, client_message, client_header};
-static const sl_framer_ops server_ops = {server_wants, server_message, NULL};
+static const sl_framer_ops server_ops = {server_wants, server_message, server_header};
 
 static void
 bad_length(sl_session *s, int from)
@@ -365,14 +994,26 @@ relay(sl_session *s, int from, const uint8_t *p, size_t n)
 {
     int to = 1 - from;
     sl_buf out = SL_BUF_INIT;
+    if (from == SERVER)
+        s->to_client = &out;
     int rc = sl_framer_feed(&s->framers[from], p, n, &out);
+    s->to_client = NULL;
     send_bytes(s, to, out.data, out.len);
     sl_buf_free(&out);
     if (rc != 0) {
         bad_length(s, from);
         return;
     }
-    if (uv_stream_get_write_queue_size(&s->conn[to].stream) > HIGH_WATER)
+    if (from == CLIENT && s->framers[CLIENT].paused) {
+        /* a Query waits for the cache: the client's next messages wait behind it */
+        s->holding = true;
+        sl_buf_append(&s->held, p + n - s->framers[CLIENT].unread, s->framers[CLIENT].unread);
+        pause_reading(s, CLIENT);
+    }
+    if (s->release_pending)
+        release_client(s);
+    if (uv_stream_get_write_queue_size(&s->conn[to].stream) > HIGH_WATER ||
+        (from == CLIENT && uv_stream_get_write_queue_size(&s->conn[CLIENT].stream) > HIGH_WATER))
         pause_reading(s, from);
 }
 
@@ -405,6 +1046,24 @@ copy_param(char *dst, size_t cap, const char *v)
     snprintf(dst, cap, "%s", v ? v : "");
 }
 
+/* Who the session is, and every startup parameter (options included) for the cache key. */
+static void
+remember_startup(sl_session *s, const sl_proto_startup *pkt)
+{
+    const char *user = sl_proto_startup_get(pkt, "user");
+    const char *db = sl_proto_startup_get(pkt, "database");
+    s->user = sl_strdup(user ? user : "");
+    s->database = sl_strdup(db && *db ? db : s->user);
+    s->sent = 1;  /* the startup: answered by the first ReadyForQuery */
+    size_t off = 0;
+    const char *name, *value;
+    int rc;
+    while ((rc = sl_proto_startup_next(pkt, &off, &name, &value)) == 1)
+        sl_cacheflow_settings_set(&s->settings, 'o', name, value);
+    if (rc < 0)
+        s->unmodelled = true;
+}
+
 static void
 start_connecting(sl_session *s, const sl_proto_startup *pkt)
 {
@@ -416,6 +1075,7 @@ start_connecting(sl_session *s, const sl_proto_startup *pkt)
              user, db);
     s->logged = true;
     SL_DEBUG("%s connected", s->label);
+    remember_startup(s, pkt);
     s->startup_len = pkt->total;
     s->state = ST_CONNECTING;
     uv_read_stop(&s->conn[CLIENT].stream);
@@ -485,6 +1145,8 @@ sl_session_open(sl_worker *w, int fd, bool is_unix)
     s->id = (unsigned long long)atomic_fetch_add(&s->ctx->next_id, 1) + 1;
     snprintf(s->label, sizeof s->label, "client %llu", s->id);
     s->statements = sl_statements_new();
+    s->writers = sl_statements_new();
+    s->cache = sl_worker_cache(w);
     sl_framer_init(&s->framers[CLIENT], s->ctx->max_message, &client_ops, s);
     sl_framer_init(&s->framers[SERVER], s->ctx->max_message, &server_ops, s);
     s->link.next = s->link.prev = &s->link;

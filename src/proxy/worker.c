@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "base/mem.h"
 #include "proxy/session.h"
 
@@ -26,6 +27,7 @@ struct sl_worker {
     size_t nqueue, cap;
     bool stopping;
     sl_worker_link sessions; /* a ring: sessions.next is the first */
+    sl_cache *redis;    /* the loop's own Redis store, or NULL */
     char rbuf[READ_BUFFER];
 };
 
@@ -58,6 +60,11 @@ on_wake(uv_async_t *a)
     free(q);
     if (stopping) {
         abort_all(w);
+        if (w->redis) {  /* answers the gets still pending: the sessions waiting end then */
+            sl_proxy_context_add_counts(w->ctx, w->redis);
+            sl_cache_close(w->redis);
+            w->redis = NULL;
+        }
         uv_close((uv_handle_t *)&w->wake, NULL);
     }
 }
@@ -66,6 +73,15 @@ static void
 run(void *arg)
 {
     sl_worker *w = arg;
+    if (w->ctx->redis) {
+        sl_redisstore *r;
+        sl_error err;
+        sl_error_clear(&err);
+        if (sl_redisstore_open(&r, &w->loop, w->ctx->redis, &err) == 0)
+            w->redis = sl_redisstore_cache(r);
+        else  /* the URL was checked before: cannot be; the loop relays without a cache */
+            SL_WARN("%s", err.message);
+    }
     uv_run(&w->loop, UV_RUN_DEFAULT);
 }
 
@@ -142,6 +158,12 @@ sl_proxy_context *
 sl_worker_context(sl_worker *w)
 {
     return w->ctx;
+}
+
+sl_cache *
+sl_worker_cache(sl_worker *w)
+{
+    return w->ctx->redis ? w->redis : w->ctx->cache;
 }
 
 char *

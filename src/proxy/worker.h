@@ -29,6 +29,9 @@ void sl_worker_join(sl_worker *w);
 /* For sessions, on the worker's thread: */
 uv_loop_t *sl_worker_loop(sl_worker *w);
 sl_proxy_context *sl_worker_context(sl_worker *w);
+/* The cache the loop's sessions ask: the shared memory store, the loop's Redis store, or
+ * NULL. */
+sl_cache *sl_worker_cache(sl_worker *w);
 /* The one read buffer of the loop: a read callback consumes it before returning. */
 char *sl_worker_read_buffer(sl_worker *w, size_t *len);
 /* The list the worker closes at stop: a session joins when opened, leaves when freed. */

@@ -159,6 +159,59 @@ test_refuses_bad_lengths(void **state)
     }
 }
 
+/* A pause from on_message: the feed stops after that message; the rest of its bytes are left
+ * (unread) and, fed again after the resume, give what one feed would have given. */
+static seen *pause_seen;
+static sl_framer *pause_framer;
+
+static void
+on_message_pausing(void *ctx, const uint8_t *msg, size_t len, sl_buf *out)
+{
+    on_message(ctx, msg, len, out);
+    if (msg[0] == 'P')
+        sl_framer_pause(pause_framer);
+}
+
+static const sl_framer_ops pausing_ops = {wants, on_message_pausing, on_header};
+
+static void
+test_pause_leaves_the_rest(void **state)
+{
+    (void)state;
+    sl_buf in = SL_BUF_INIT, out = SL_BUF_INIT, whole = SL_BUF_INIT;
+    make_stream(&in);
+    seen ws = {SL_BUF_INIT, SL_BUF_INIT}, s = {SL_BUF_INIT, SL_BUF_INIT};
+    sl_framer f;
+    sl_framer_init(&f, 1 << 20, &ops, &ws);
+    assert_int_equal(sl_framer_feed(&f, (const uint8_t *)in.data, in.len, &whole), 0);
+    sl_framer_free(&f);
+    pause_seen = &s;
+    pause_framer = &f;
+    sl_framer_init(&f, 1 << 20, &pausing_ops, &s);
+    assert_int_equal(sl_framer_feed(&f, (const uint8_t *)in.data, in.len, &out), 0);
+    assert_true(f.paused);
+    assert_true(f.unread > 0 && f.unread < in.len);
+    assert_string_equal(s.headers.data, "QP");  /* nothing after the pausing message */
+    size_t rest = f.unread;
+    assert_int_equal(sl_framer_feed(&f, (const uint8_t *)in.data + in.len - rest, rest, &out),
+                     0);
+    assert_int_equal(f.unread, rest);  /* still paused: nothing taken */
+    sl_framer_resume(&f);
+    assert_int_equal(sl_framer_feed(&f, (const uint8_t *)in.data + in.len - rest, rest, &out),
+                     0);
+    assert_int_equal(f.unread, 0);
+    assert_int_equal(out.len, whole.len);
+    assert_memory_equal(out.data, whole.data, whole.len);
+    sl_framer_free(&f);
+    sl_buf_free(&in);
+    sl_buf_free(&out);
+    sl_buf_free(&whole);
+    sl_buf_free(&s.kept);
+    sl_buf_free(&s.headers);
+    sl_buf_free(&ws.kept);
+    sl_buf_free(&ws.headers);
+}
+
 int
 main(void)
 {
@@ -166,6 +219,7 @@ main(void)
         cmocka_unit_test(test_same_whatever_the_pieces),
         cmocka_unit_test(test_streams_a_body_as_it_comes),
         cmocka_unit_test(test_refuses_bad_lengths),
+        cmocka_unit_test(test_pause_leaves_the_rest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
