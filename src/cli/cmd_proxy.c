@@ -45,6 +45,8 @@ static const char usage[] =
     "      --ttl-jitter=SECONDS   plus a random 0..SECONDS (default 5;\n"
     "                             env PGPROXY_CACHE_TTL_JITTER_SECOND)\n"
     "      --cache-max-entry=SIZE  an answer bigger than this is not stored (default 1MiB)\n"
+    "      --cache-timeout=MS     how long a Redis command may take before the query goes to\n"
+    "                             the server as a miss (default 1000)\n"
     "  -v, --verbose              one line per client connect and disconnect, and per query\n"
     "                             with the cache on\n"
     "  -q, --quiet                log only warnings and errors\n"
@@ -62,6 +64,7 @@ enum {
     OPT_TTL,
     OPT_TTL_JITTER,
     OPT_CACHE_MAX_ENTRY,
+    OPT_CACHE_TIMEOUT,
 };
 
 static const struct option longopts[] = {
@@ -73,6 +76,7 @@ static const struct option longopts[] = {
     {"ttl", required_argument, NULL, OPT_TTL},
     {"ttl-jitter", required_argument, NULL, OPT_TTL_JITTER},
     {"cache-max-entry", required_argument, NULL, OPT_CACHE_MAX_ENTRY},
+    {"cache-timeout", required_argument, NULL, OPT_CACHE_TIMEOUT},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"log-format", required_argument, NULL, SL_OPT_LOG_FORMAT},
@@ -88,6 +92,7 @@ typedef struct proxy_args {
     const char *cache;
     int ttl, jitter;     /* -1: not given */
     uint32_t cache_max_entry;
+    int cache_timeout_ms;
     char redis_url[300];       /* from PGPROXY_CACHE_ADDR */
     sl_redisstore_opts redis;
 } proxy_args;
@@ -145,6 +150,8 @@ proxy_opt(void *ctx, int opt, const char *arg, sl_error *err)
         return sl_cli_parse_int("--ttl-jitter", arg, 0, 86400, &a->jitter, err);
     case OPT_CACHE_MAX_ENTRY:
         return parse_size("--cache-max-entry", arg, &a->cache_max_entry, err);
+    case OPT_CACHE_TIMEOUT:
+        return sl_cli_parse_int("--cache-timeout", arg, 1, 600000, &a->cache_timeout_ms, err);
     }
     sl_error_set(err, SL_E_INTERNAL, "option %d has no handler", opt);
     return -1;
@@ -224,7 +231,8 @@ cache_config(proxy_args *a, sl_proxy_config *cfg, sl_error *err)
         a->redis = (sl_redisstore_opts){.url = c, .user = user && *user ? user : NULL,
                                         .password = password && *password ? password : NULL,
                                         .ttl_s = cfg->ttl_s, .jitter_s = cfg->jitter_s,
-                                        .max_entry_bytes = a->cache_max_entry};
+                                        .max_entry_bytes = a->cache_max_entry,
+                                        .timeout_ms = a->cache_timeout_ms};
         cfg->redis = &a->redis;
         return 0;
     }
@@ -239,7 +247,7 @@ sl_cmd_proxy(int argc, char **argv)
 {
     proxy_args a = {.threads = (int)uv_available_parallelism(),
                     .max_message = SL_PROTO_MESSAGE_MAX, .ttl = -1, .jitter = -1,
-                    .cache_max_entry = 1u << 20};
+                    .cache_max_entry = 1u << 20, .cache_timeout_ms = 1000};
     sl_cli_common common;
     sl_cli_common_init(&common);
     sl_cli_spec spec = {.name = "proxy", .longopts = longopts, .usage = usage,
