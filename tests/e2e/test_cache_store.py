@@ -23,6 +23,10 @@ class Driver:
     """One cache_driver process: a store instance. cmd() sends a line and reads the answer."""
 
     def __init__(self, url, *opts):
+        if "--timeout-ms" not in opts:
+            # a test that counts on answers gives a loaded machine plenty of time: a command
+            # past its deadline is a miss
+            opts = ("--timeout-ms", 30000, *opts)
         self.proc = subprocess.Popen([DRIVER, url, *map(str, opts)], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self._out = b""
@@ -217,7 +221,7 @@ def test_bad_url_message_has_no_password():
 
 
 def test_redis_killed_mid_sequence_then_back(redis, drivers):
-    d = drivers(redis.url(), "--timeout-ms", 300, "--backoff-ms", 50)
+    d = drivers(redis.url(), "--timeout-ms", 2000, "--backoff-ms", 50)
     assert d.cmd("ready 10000") == "ready"
     assert d.cmd("get q app t") == "miss"
     assert d.cmd("put q app 0 before t") == "stored"
@@ -238,7 +242,7 @@ def test_redis_killed_mid_sequence_then_back(redis, drivers):
 
 
 def test_frozen_redis_is_a_miss_and_invalidations_wait_for_it(redis, drivers):
-    a = drivers(redis.url(), "--timeout-ms", 300, "--backoff-ms", 50)
+    a = drivers(redis.url(), "--timeout-ms", 2000, "--backoff-ms", 50)
     assert a.cmd("ready 10000") == "ready"
     assert a.cmd("get q app public.t1") == "miss"
     assert a.cmd("put q app 0 old public.t1") == "stored"
@@ -258,7 +262,7 @@ def test_frozen_redis_is_a_miss_and_invalidations_wait_for_it(redis, drivers):
     s = a.stats()
     assert s["errors"] >= 1 and s["invalidated"] == 1
     err = a.close()
-    assert err.count("is unavailable") == 1 and "no answer within 300 ms" in err, err
+    assert err.count("is unavailable") == 1 and "no answer within 2000 ms" in err, err
 
 
 def test_flushed_scripts_are_loaded_again(redis, drivers):
@@ -274,7 +278,7 @@ def test_flushed_scripts_are_loaded_again(redis, drivers):
 
 
 def test_many_kept_invalidations_widen_to_the_database(redis, drivers):
-    d = drivers(redis.url(), "--timeout-ms", 300, "--backoff-ms", 50)
+    d = drivers(redis.url(), "--timeout-ms", 2000, "--backoff-ms", 50)
     assert d.cmd("ready 10000") == "ready"
     for name, db, table in (("q1", "app", "t1"), ("q2", "app", "quiet"), ("q3", "other", "t1")):
         assert d.cmd(f"get {name} {db} {table}") == "miss"
