@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The checks of STYLE.md and DESIGN.md that a script can make:
 #   - format: C sources have lines of at most 100 columns, no tabs and no trailing blanks;
-#   - layers: cli > engines (dump/, restore/, tap/, proxy/) > pg/ > io/ > base/. A file under
-#     src/L/ may include "M/..." only when M is L or a lower layer, and an engine never includes
-#     another engine; "sluice/..." (the public headers under include/) may be included by an
+#   - layers: cli > engines (dump/, restore/, tap/, proxy/, mydump/, myrestore/) > clients (pg/,
+#     mysql/) > io/ > base/. A file under src/L/ may include "M/..." only when M is L or a lower
+#     layer, an engine never includes another engine and a client never includes the other; "sluice/..." (the public headers under include/) may be included by an
 #     engine that implements it (or cli/), never by a lower layer. Only #include "x/..." lines are read; a
 #     folder not in the list is an error so that a new folder is given its place here.
 # Prints each offending line; exits 1 if any.
@@ -28,8 +28,9 @@ awk 'length($0) > 100 { print FILENAME ":" FNR ": longer than 100 columns"; bad 
 
 # shellcheck disable=SC2086
 awk 'BEGIN {
-         rank["base"] = 0; rank["io"] = 1; rank["pg"] = 2
+         rank["base"] = 0; rank["io"] = 1; rank["pg"] = 2; rank["mysql"] = 2
          rank["dump"] = 3; rank["restore"] = 3; rank["tap"] = 3; rank["proxy"] = 3
+         rank["mydump"] = 3; rank["myrestore"] = 3
          rank["cli"] = 4
      }
      FNR == 1 { split(FILENAME, p, "/"); layer = (p[1] == "src") ? p[2] : "" }
@@ -48,6 +49,8 @@ awk 'BEGIN {
              why = "layer " layer "/ includes the higher layer " inc "/"
          else if (rank[inc] == 3 && rank[layer] == 3 && inc != layer)
              why = "engine " layer "/ includes the engine " inc "/"
+         else if (rank[inc] == 2 && rank[layer] == 2 && inc != layer)
+             why = "client " layer "/ includes the client " inc "/"
          else
              next
          print FILENAME ":" FNR ": " why; bad = 1

@@ -25,6 +25,9 @@ const char sl_cli_common_help[] =
     "      --conninfo-fd=FD       read a conninfo string from file descriptor FD, as -d\n"
     "                             takes one (a password in it stays off the command line)\n"
     "      --retries=N            retry transient connection failures N times (default 5)\n"
+    "      --engine=postgres|mysql  the server's kind (default postgres; mysql also means\n"
+    "                             MariaDB, and takes -h -p -U -d -W as the mysql client\n"
+    "                             does, with ~/.my.cnf [client] for what is unset)\n"
     "Session settings (applied on every connection):\n"
     "      --work-mem=SIZE        work_mem\n"
     "      --maintenance-work-mem=SIZE  maintenance_work_mem\n"
@@ -48,6 +51,11 @@ sl_cli_common_init(sl_cli_common *c)
 void
 sl_cli_common_free(sl_cli_common *c)
 {
+    if (c->mysql_url) {
+        explicit_bzero(c->mysql_url, strlen(c->mysql_url));
+        free(c->mysql_url);
+        c->mysql_url = NULL;
+    }
     sl_conninfo_free(c->conninfo);
     c->conninfo = NULL;
 }
@@ -150,6 +158,36 @@ read_conninfo_fd(sl_cli_common *c, const char *arg, sl_error *err)
     return rc == 0 ? 1 : -1;
 }
 
+static int
+parse_engine(sl_cli_common *c, const char *arg, sl_error *err)
+{
+    if (strcmp(arg, "postgres") == 0 || strcmp(arg, "postgresql") == 0 ||
+        strcmp(arg, "pg") == 0)
+        c->engine = SL_CLI_ENGINE_PG;
+    else if (strcmp(arg, "mysql") == 0 || strcmp(arg, "mariadb") == 0)
+        c->engine = SL_CLI_ENGINE_MYSQL;
+    else {
+        sl_error_set(err, SL_E_USAGE,
+                     "invalid value \"%s\" for --engine: expected postgres or mysql", arg);
+        return -1;
+    }
+    c->engine_given = true;
+    return 1;
+}
+
+int
+sl_cli_mysql_target(const sl_cli_common *c, sl_mysql_target *t, sl_error *err)
+{
+    (void)err;
+    memset(t, 0, sizeof *t);
+    t->host = sl_conninfo_get(c->conninfo, "host");
+    t->port = sl_conninfo_get(c->conninfo, "port");
+    t->user = sl_conninfo_get(c->conninfo, "user");
+    t->password = sl_conninfo_get(c->conninfo, "password");
+    t->database = sl_conninfo_get(c->conninfo, "dbname");
+    return 0;
+}
+
 int
 sl_cli_common_opt(sl_cli_common *c, int opt, const char *arg, sl_error *err)
 {
@@ -170,6 +208,8 @@ sl_cli_common_opt(sl_cli_common *c, int opt, const char *arg, sl_error *err)
         return sl_conninfo_check(c->conninfo, err) == 0 ? 1 : -1;
     case SL_OPT_CONNINFO_FD:
         return read_conninfo_fd(c, arg, err);
+    case SL_OPT_ENGINE:
+        return parse_engine(c, arg, err);
     case 'W':
         c->prompt_password = true;
         return 1;

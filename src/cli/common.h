@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "base/error.h"
+#include "mysql/conn.h"
 #include "pg/conn.h"
 
 enum {
@@ -21,6 +22,7 @@ enum {
     SL_OPT_HELP,
     SL_OPT_JSON,                 /* --json: for commands that print a report */
     SL_OPT_CONNINFO_FD,
+    SL_OPT_ENGINE,
     SL_OPT_COMMAND_BASE = 1100,  /* commands number their own long-only options from here */
 };
 
@@ -39,13 +41,24 @@ enum {
     {"lock-timeout", required_argument, NULL, SL_OPT_LOCK_TIMEOUT},       \
     {"retries", required_argument, NULL, SL_OPT_RETRIES},                 \
     {"conninfo-fd", required_argument, NULL, SL_OPT_CONNINFO_FD},         \
+    {"engine", required_argument, NULL, SL_OPT_ENGINE},                   \
     {"log-format", required_argument, NULL, SL_OPT_LOG_FORMAT},           \
     {"help", no_argument, NULL, SL_OPT_HELP}
 
 /* The help text for the shared flags, printed by every command's --help. */
 extern const char sl_cli_common_help[];
 
+/* The database engine a command works on: --engine, a mysql:// URL as -d, or (restore) the
+ * backup file's header. */
+typedef enum {
+    SL_CLI_ENGINE_PG,     /* PostgreSQL (the default) */
+    SL_CLI_ENGINE_MYSQL,  /* MySQL or MariaDB */
+} sl_cli_engine;
+
 typedef struct sl_cli_common {
+    sl_cli_engine engine;
+    bool engine_given;      /* --engine or a URL chose it (restore: the file must agree) */
+    char *mysql_url;        /* -d mysql://... as given (holds a password maybe: never shown) */
     sl_conninfo *conninfo;
     sl_conn_opts conn_opts;
     bool prompt_password;
@@ -67,6 +80,10 @@ void sl_cli_split_list_free(char **list);
  * commands run one "sluice backup single" or "sluice restore" per database. Returns the pid,
  * or -1 with err set. */
 pid_t sl_cli_spawn_self(const char *const *argv, int keep_fd, sl_error *err);
+/* The MySQL target the shared flags name (-h -p -U -d, -W's password, a mysql:// URL). The
+ * strings belong to c and live until sl_cli_common_free(). */
+SL_MUSTCHECK int sl_cli_mysql_target(const sl_cli_common *c, sl_mysql_target *t,
+                                     sl_error *err);
 /* After parsing: sets up logging and prompts for the password if -W was given. */
 SL_MUSTCHECK int sl_cli_common_finish(sl_cli_common *c, sl_error *err);
 /* How a command reads its flags. Shared flags go to the sl_cli_common; the command's own go to
