@@ -147,6 +147,15 @@ typedef struct sl_bfile_header {
     const char *snapshot;        /* exported snapshot id, or NULL */
     const char *started_at;      /* ISO 8601 UTC */
     const char *sluice_version;
+    /* The server's kind: NULL (left out: a PostgreSQL backup, as every file before the field
+     * existed) or "mysql" (MySQL or MariaDB: the script is for the mysql client). */
+    const char *engine;
+    /* MySQL: where the backup's snapshot stands in the binary log, for point-in-time
+     * recovery (SHOW MASTER STATUS's File and Position, and the GTID set when the server
+     * has one); NULL when the binary log is off. */
+    const char *binlog_file;
+    const char *binlog_position;
+    const char *gtid_executed;
 } sl_bfile_header;
 
 SL_MUSTCHECK int sl_bfile_writer_open(sl_bfile_writer **out, const char *path,
