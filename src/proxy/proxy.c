@@ -177,8 +177,6 @@ on_sweep(uv_timer_t *t)
 static int
 open_cache(runner *r, const sl_proxy_config *cfg, sl_error *err)
 {
-    uv_timer_init(&r->loop, &r->sweep);
-    r->sweep.data = r;
     r->ctx.redis = cfg->redis;
     if (!cfg->cache_bytes)
         return 0;
@@ -271,6 +269,8 @@ sl_proxy_run(const sl_proxy_config *cfg, sl_error *err)
     uv_signal_init(&r->loop, &r->sigint);
     uv_signal_init(&r->loop, &r->sighup);
     r->sigterm.data = r->sigint.data = r->sighup.data = r;
+    uv_timer_init(&r->loop, &r->sweep);
+    r->sweep.data = r;
     if (init_settings(r, cfg, err) != 0 || open_cache(r, cfg, err) != 0)
         goto done;
     r->workers = sl_calloc((size_t)cfg->threads, sizeof *r->workers);
