@@ -114,18 +114,17 @@ parse_line(char *line, sl_settings *s)
     *eq = 0;
     const char *key = trim(line), *v = trim(eq + 1);
     if (strcmp(key, "ttl") == 0)
-        return parse_seconds(v, 1, 31536000, &s->ttl_s) ? NULL
-                                                         : "ttl: expected 1 to 31536000 seconds";
+        return parse_seconds(v, 1, 31536000, &s->ttl_s)
+                   ? NULL : "ttl: expected 1 to 31536000 seconds";
     if (strcmp(key, "ttl_jitter") == 0)
-        return parse_seconds(v, 0, 86400, &s->jitter_s) ? NULL
-                                                         : "ttl_jitter: expected 0 to 86400 seconds";
+        return parse_seconds(v, 0, 86400, &s->jitter_s)
+                   ? NULL : "ttl_jitter: expected 0 to 86400 seconds";
     if (strcmp(key, "cache_max_entry") == 0)
-        return parse_size(v, &s->cache_max_entry) ? NULL
-                                                  : "cache_max_entry: expected a size from 1kB "
-                                                    "to 1GB (e.g. 1048576, 64kB)";
+        return parse_size(v, &s->cache_max_entry)
+                   ? NULL : "cache_max_entry: expected a size from 1kB to 1GB (e.g. 64kB)";
     if (strcmp(key, "log_level") == 0)
-        return parse_level(v, &s->log_level) ? NULL
-                                             : "log_level: expected debug, info, warn or error";
+        return parse_level(v, &s->log_level)
+                   ? NULL : "log_level: expected debug, info, warn or error";
     return "unknown key (expected ttl, ttl_jitter, cache_max_entry or log_level)";
 }
 
