@@ -3,9 +3,11 @@ Prometheus responder (--metrics-listen, read with urllib and checked line by lin
 settings file read again on SIGHUP or RELOAD."""
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import urllib.error
 import urllib.request
 
@@ -323,3 +325,64 @@ def test_bad_config_file_stops_the_start(tmp_path):
                        timeout=60)
     assert r.returncode != 0
     assert "line 2: unknown key" in r.stderr
+
+
+# ---- who may use the console ---------------------------------------------------------------
+
+def console_over_socket(sockdir, port, *prefix):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    return subprocess.run([*prefix, f"{BINDIR}/psql", "-X", "-At", "-h", sockdir, "-p", str(port),
+                           "-U", ADMIN, "-d", "sluice", "-c", "SHOW VERSION"],
+                          capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_console_over_the_unix_socket_checks_the_peer_user(cluster):
+    # a directory another OS user may reach (pytest's own are private): the console checks who
+    sockdir = tempfile.mkdtemp(prefix="sluice-console-")
+    os.chmod(sockdir, 0o777)
+    port, lock = _free_port()
+    lock.close()
+    p = Proxy(f"{sockdir}:{port}", f"{cluster.sockdir}:{cluster.port}",
+              "--admin-users", ADMIN)
+    try:
+        r = console_over_socket(str(sockdir), port)
+        assert r.returncode == 0 and r.stdout.startswith("sluice "), r.stderr
+        if os.geteuid() != 0:
+            pytest.skip("another OS user's refusal needs root to run psql as nobody")
+        other = console_over_socket(str(sockdir), port, "setpriv", "--reuid=nobody",
+                                    "--regid=nogroup", "--clear-groups")
+        assert other.returncode == 2
+        assert "only over the Unix socket (from the proxy's own OS user)" in other.stderr
+    finally:
+        assert p.stop() == 0, "".join(p.log)
+        shutil.rmtree(sockdir, ignore_errors=True)
+
+
+def non_loopback_address():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("198.51.100.1", 9))  # no packet is sent: only a route is chosen
+        except OSError:
+            return None
+        addr = s.getsockname()[0]
+    return None if addr.startswith("127.") or addr == "0.0.0.0" else addr
+
+
+def test_console_refuses_a_non_loopback_address(cluster):
+    addr = non_loopback_address()
+    if not addr:
+        pytest.skip("no address other than the loopback here")
+    port, lock = _free_port()
+    lock.close()
+    p = Proxy(f"0.0.0.0:{port}", f"{cluster.sockdir}:{cluster.port}", "--admin-users", ADMIN)
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        r = subprocess.run([f"{BINDIR}/psql", "-X", "-At", "-h", addr, "-p", str(port), "-U",
+                            ADMIN, "-d", "sluice", "-c", "SHOW VERSION"],
+                           capture_output=True, text=True, env=env, timeout=60)
+        assert r.returncode == 2
+        assert "from a loopback address" in r.stderr
+        p.port = port
+        assert rows(p, "SHOW VERSION")[0][0].startswith("sluice ")  # 127.0.0.1 may
+    finally:
+        assert p.stop() == 0, "".join(p.log)
