@@ -400,7 +400,9 @@ invalidate(sl_admin *a, const char *arg, sl_buf *out)
         sl_stats_databases_each(a->ctx->stats, invalidate_one, &inv);
     }
     SL_INFO("admin console: INVALIDATE %s (%zu databases)", arg, inv.n);
-    complete(out, "INVALIDATE");
+    char tag[48];
+    snprintf(tag, sizeof tag, "INVALIDATE %zu", inv.n);  /* the databases it reached */
+    complete(out, tag);
 }
 
 static void

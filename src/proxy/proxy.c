@@ -78,7 +78,7 @@ apply_settings(sl_proxy_context *ctx, const sl_settings *s)
 {
     sl_stats_cache_each(ctx->stats, set_cache_ttl, (void *)s);
     atomic_store(&ctx->cache_max_entry, s->cache_max_entry);
-    sl_log_setup(s->log_level, sl_log_get_format());
+    sl_log_set_level(s->log_level);
     ctx->settings = *s;
 }
 

@@ -16,9 +16,11 @@ import pytest
 
 from conftest import sluice_bin
 from pgcluster import BINDIR, PgCluster, _free_port
+from redisserver import RedisServer
 from test_proxy import Proxy, wait_until
 
 ADMIN = "opsadmin"
+REDIS_PASSWORD = "redis-pw-5d1"
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +37,10 @@ def cluster():
 def start_proxy(cluster):
     started = []
 
-    def start(*args):
+    def start(*args, env=None):
         port, lock = _free_port()
         lock.close()
-        p = Proxy(f"127.0.0.1:{port}", f"{cluster.sockdir}:{cluster.port}", *args)
+        p = Proxy(f"127.0.0.1:{port}", f"{cluster.sockdir}:{cluster.port}", *args, env=env)
         p.port = port
         started.append(p)
         return p
@@ -386,3 +388,35 @@ def test_console_refuses_a_non_loopback_address(cluster):
         assert rows(p, "SHOW VERSION")[0][0].startswith("sluice ")  # 127.0.0.1 may
     finally:
         assert p.stop() == 0, "".join(p.log)
+
+
+# ---- with Redis ----------------------------------------------------------------------------
+
+@pytest.fixture
+def redis():
+    server = RedisServer(password=REDIS_PASSWORD)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.destroy()
+
+
+def test_invalidate_reaches_another_proxy_through_redis(cluster, start_proxy, redis, tmp_path):
+    args = ("--cache", redis.url(), "--threads", "2", "--cache-timeout", "30000")
+    env = {"PGPROXY_CACHE_PASSWORD": REDIS_PASSWORD}
+    a = start_proxy(*args, "--admin-users", ADMIN, env=env)
+    b = start_proxy(*args, env=env)
+    direct(cluster, "DROP TABLE IF EXISTS rinv_t; CREATE TABLE rinv_t (a int); "
+                    "INSERT INTO rinv_t VALUES (1)")
+    with through(a, cluster) as ca, through(b, cluster) as cb:
+        assert ca.execute("SELECT 1").fetchall() == [(1,)]  # A has seen database postgres
+        assert cb.execute("SELECT a FROM rinv_t").fetchall() == [(1,)]
+        direct(cluster, "UPDATE rinv_t SET a = 2")
+        assert cb.execute("SELECT a FROM rinv_t").fetchall() == [(1,)]  # B's entry
+        code, out, err = psql(a, "INVALIDATE rinv_t")
+        assert code == 0 and not err, err
+        # the console answers once the invalidation is sent to Redis, not once Redis ran it
+        wait_until(lambda: cb.execute("SELECT a FROM rinv_t").fetchall() == [(2,)],
+                   "B's entry dropped through Redis")
+    assert stats(a, "SHOW CACHE")["store"] == "redis"
