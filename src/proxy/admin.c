@@ -116,7 +116,7 @@ sl_admin_open(sl_proxy_context *ctx, sl_cache *cache, const char *user, bool loc
     parameter(out, "standard_conforming_strings", "on");
     parameter(out, "application_name", "");
     sl_proto_write_ready(out, 'I');
-    SL_INFO("admin console: user \"%s\" connected", user);
+    SL_DEBUG("admin console: user \"%s\" connected", user);
     return a;
 }
 

@@ -1131,6 +1131,7 @@ admin_start(sl_session *s)
     sl_buf out = SL_BUF_INIT;
     s->state = ST_ADMIN;
     sl_stats_client_state(s->rec, SL_CLIENT_ADMIN);
+    sl_stats_client_identify(s->rec, s->user, s->database);
     s->admin = sl_admin_open(s->ctx, s->cache, s->user, s->local, &out);
     send_bytes(s, CLIENT, out.data, out.len);
     sl_buf_free(&out);
@@ -1159,11 +1160,11 @@ start_connecting(sl_session *s, const sl_proto_startup *pkt)
     SL_DEBUG("%s connected", s->label);
     remember_startup(s, pkt);
     s->startup_len = pkt->total;
-    sl_stats_client_identify(s->rec, s->user, s->database);
     if (strcmp(s->database, SL_ADMIN_DATABASE) == 0) {
         admin_start(s);
         return;
     }
+    sl_stats_client_identify(s->rec, s->user, s->database);
     s->state = ST_CONNECTING;
     sl_stats_client_state(s->rec, SL_CLIENT_CONNECTING);
     uv_read_stop(&s->conn[CLIENT].stream);

@@ -258,8 +258,8 @@ sl_stats_client_identify(sl_stats_client *c, const char *user, const char *datab
     pthread_mutex_lock(&c->st->lock);
     snprintf(c->user, sizeof c->user, "%s", user ? user : "");
     snprintf(c->database, sizeof c->database, "%s", database ? database : "");
-    if (database && *database)
-        remember_database(c->st, database);
+    if (database && *database && atomic_load(&c->state) != SL_CLIENT_ADMIN)
+        remember_database(c->st, database);  /* the console's own is no cache's */
     pthread_mutex_unlock(&c->st->lock);
 }
 

@@ -81,12 +81,15 @@ void sl_stats_cache_detach(sl_stats *st, sl_cache *c);
 /* Calls fn for every attached store, under the lock (SIGHUP sets their TTLs). */
 void sl_stats_cache_each(sl_stats *st, void (*fn)(sl_cache *c, void *arg), void *arg);
 
-/* The databases clients have named (bounded: INVALIDATE ALL reaches these); 0 or -1 when
+/* The databases clients have named, the admin console's aside (bounded: INVALIDATE ALL
+ * reaches these); 0 or -1 when
  * more were named than kept. fn is called under the lock. */
 int sl_stats_databases_each(sl_stats *st, void (*fn)(const char *db, void *arg), void *arg);
 
 /* A client's record; address is what SHOW CLIENTS shows ("127.0.0.1:5000", "unix"). */
 sl_stats_client *sl_stats_client_open(sl_stats *st, unsigned long long id, const char *address);
+/* Its user and database; the database joins the list INVALIDATE ALL reaches unless the
+ * record's state is already SL_CLIENT_ADMIN. */
 void sl_stats_client_identify(sl_stats_client *c, const char *user, const char *database);
 void sl_stats_client_state(sl_stats_client *c, sl_client_state state);
 void sl_stats_client_query(sl_stats_client *c, sl_query_kind kind);

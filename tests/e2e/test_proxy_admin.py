@@ -188,6 +188,8 @@ def test_invalidate_drops_the_entry(cluster, proxy):
             assert counts() == (hits + 1, misses + 1), f"after {command}: a miss"
             assert now[0][0] == first[0][0] + 1  # the server's rows, not the dropped entry
     assert int(stats(proxy, "SHOW CACHE")["invalidations"]) >= 4
+    # the tag counts the databases reached: postgres, not the console's own
+    assert psql(proxy, "INVALIDATE ALL")[1].strip() == "INVALIDATE 1"
 
 
 def test_invalidate_without_cache_is_an_error(start_proxy):

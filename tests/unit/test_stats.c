@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "base/buf.h"
 #include "proxy/stats.h"
 
 static void
@@ -124,6 +125,32 @@ test_client_records_move_the_counters(void **state)
 }
 
 static void
+add_name(const char *db, void *arg)
+{
+    sl_buf_printf(arg, "%s;", db);
+}
+
+static void
+test_databases_named_once_console_aside(void **state)
+{
+    (void)state;
+    sl_stats *st = sl_stats_new();
+    sl_stats_client *a = sl_stats_client_open(st, 1, "x");
+    sl_stats_client *b = sl_stats_client_open(st, 2, "x");
+    sl_stats_client *console = sl_stats_client_open(st, 3, "x");
+    sl_stats_client_identify(a, "u", "db1");
+    sl_stats_client_identify(b, "u", "db1");
+    sl_stats_client_identify(b, "u", "db2");
+    sl_stats_client_state(console, SL_CLIENT_ADMIN);
+    sl_stats_client_identify(console, "u", "sluice");
+    sl_buf names = SL_BUF_INIT;
+    assert_int_equal(sl_stats_databases_each(st, add_name, &names), 0);
+    assert_string_equal(names.data, "db1;db2;");
+    sl_buf_free(&names);
+    sl_stats_free(st);  /* closes the records still open */
+}
+
+static void
 test_null_stats_keep_nothing(void **state)
 {
     (void)state;
@@ -144,6 +171,7 @@ main(void)
         cmocka_unit_test(test_histogram_is_cumulative),
         cmocka_unit_test(test_inflight_measures_only_what_it_stamped),
         cmocka_unit_test(test_client_records_move_the_counters),
+        cmocka_unit_test(test_databases_named_once_console_aside),
         cmocka_unit_test(test_null_stats_keep_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
