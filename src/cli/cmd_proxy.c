@@ -47,7 +47,8 @@ static const char usage[] =
     "      --cache-max-entry=SIZE  an answer bigger than this is not stored (default 1MiB)\n"
     "      --cache-timeout=MS     how long a Redis command may take before the query goes to\n"
     "                             the server as a miss (default 1000)\n"
-    "      --metrics-listen=HOST:PORT  answer GET /metrics there in Prometheus' text format\n"
+    "      --metrics-listen=HOST[:PORT]  answer GET /metrics there in Prometheus' text format\n"
+    "                             (port 9930 by default)\n"
     "      --admin-users=USER[,USER]...  who may connect to database \"sluice\": the admin\n"
     "                             console (SHOW STATS, SHOW CLIENTS, INVALIDATE, ...), over\n"
     "                             the Unix socket from this OS user or from a loopback address\n"
@@ -333,7 +334,7 @@ sl_cmd_proxy(int argc, char **argv)
     if (sl_addr_parse(&cfg.listen, a.listen, 6432, "--listen", &err) != 0 ||
         sl_addr_parse(&cfg.upstream, a.upstream, 5432, "--upstream", &err) != 0 ||
         (a.metrics_listen &&
-         sl_addr_parse(&metrics, a.metrics_listen, 9187, "--metrics-listen", &err) != 0) ||
+         sl_addr_parse(&metrics, a.metrics_listen, 9930, "--metrics-listen", &err) != 0) ||
         admin_users(a.admin_users, &users_copy, &users, &cfg.n_admin_users, &err) != 0 ||
         cache_config(&a, &cfg, &err) != 0) {
         code = sl_cli_usage_error("proxy", "%s", err.message);

@@ -1,5 +1,6 @@
-/* proxy/admin.h: the admin console: a client whose startup packet names the database
- * "sluice" is answered by the proxy itself, with no server connection.
+/* proxy/admin.h: the admin console: when admin users are configured, a client whose startup
+ * packet names the database "sluice" is answered by the proxy itself, with no server
+ * connection (without them, such a client reaches the server's database of that name).
  * Who:      the user named in the startup packet must be in --admin-users, and the
  *           connection must come over the proxy's Unix socket from a process of the proxy's
  *           own OS user (or root: SO_PEERCRED), or over TCP from a loopback address. No

@@ -28,6 +28,7 @@ struct conn {
     conn *prev, *next;
     int handles;    /* of tcp and timer, still to see closed */
     bool done;      /* answered or given up: nothing more is read */
+    bool closed;    /* conn_close() ran: out of the list, handles closing */
     size_t len;
     char buf[SL_METRICS_MAX_REQUEST];
     sl_buf answer;
@@ -192,23 +193,23 @@ on_conn_closed(uv_handle_t *h)
     free(c);
 }
 
+/* Once only: a write cancelled by the close calls back here after sl_metrics_close() may
+ * have freed the responder, which is why nothing of it is touched the second time. */
 static void
 conn_close(conn *c)
 {
-    if (c->prev || c->next || c->m->conns == c) {
-        if (c->prev)
-            c->prev->next = c->next;
-        else
-            c->m->conns = c->next;
-        if (c->next)
-            c->next->prev = c->prev;
-        c->prev = c->next = NULL;
-    }
+    if (c->closed)
+        return;
+    c->closed = true;
     c->done = true;
-    if (!uv_is_closing((uv_handle_t *)&c->tcp))
-        uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
-    if (!uv_is_closing((uv_handle_t *)&c->timer))
-        uv_close((uv_handle_t *)&c->timer, on_conn_closed);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        c->m->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+    uv_close((uv_handle_t *)&c->timer, on_conn_closed);
 }
 
 static void

@@ -32,7 +32,8 @@
  *          session's server connection; the key leaves the map when the session is freed.
  * Memory:  reading a side stops while the other side's write queue is over HIGH_WATER and
  *          starts again below LOW_WATER: memory is bounded by the queues, not by a result.
- * Admin:   a StartupMessage naming database "sluice" makes the session the admin console's
+ * Admin:   with --admin-users, a StartupMessage naming database "sluice" makes the session the
+ *          admin console's
  *          (admin.h; state ADMIN): no server connection, the client's framer hands its
  *          messages to the console, which answers them itself.
  * Counts:  the session's record in the counters (stats.h) follows it: state, queries (each
@@ -1160,7 +1161,7 @@ start_connecting(sl_session *s, const sl_proto_startup *pkt)
     SL_DEBUG("%s connected", s->label);
     remember_startup(s, pkt);
     s->startup_len = pkt->total;
-    if (strcmp(s->database, SL_ADMIN_DATABASE) == 0) {
+    if (s->ctx->n_admin_users && strcmp(s->database, SL_ADMIN_DATABASE) == 0) {
         admin_start(s);
         return;
     }
