@@ -33,9 +33,8 @@
  * Memory:  reading a side stops while the other side's write queue is over HIGH_WATER and
  *          starts again below LOW_WATER: memory is bounded by the queues, not by a result.
  * Admin:   with --admin-users, a StartupMessage naming database "sluice" makes the session the
- *          admin console's
- *          (admin.h; state ADMIN): no server connection, the client's framer hands its
- *          messages to the console, which answers them itself.
+ *          admin console's (admin.h; state ADMIN): no server connection, the client's framer
+ *          hands its messages to the console, which answers them itself.
  * Counts:  the session's record in the counters (stats.h) follows it: state, queries (each
  *          Query and Execute as its header passes), its server connection, and the latency
  *          from each request sent upstream to the ReadyForQuery that answers it.
