@@ -10,16 +10,17 @@ import socket
 import struct
 import threading
 import time
+import urllib.request
 
 import psycopg
 import pytest
 
 from pgcluster import PgCluster, _free_port
 from test_proxy import SANITIZED, Proxy, wait_until
-from test_proxy_admin import ADMIN, stats
+from test_proxy_admin import ADMIN, parse_exposition, stats
 
 THREADS = 50
-ROUNDS = 80            # connections per thread in the soak
+ROUNDS = 60            # connections per thread in the soak
 DEADLINE_S = 60        # the soak stops by then whatever is left
 RSS_SLACK_KIB = 16 * 1024   # a leak of 2 KiB per connection would pass it
 FD_SLACK = 8
@@ -41,9 +42,12 @@ def cluster():
 def proxy(cluster):
     port, lock = _free_port()
     lock.close()
+    mport, lock = _free_port()
+    lock.close()
     p = Proxy(f"127.0.0.1:{port}", f"{cluster.sockdir}:{cluster.port}", "--cache", "memory",
-              "--threads", "2", "--admin-users", ADMIN)
+              "--threads", "2", "--admin-users", ADMIN, "--metrics-listen", f"127.0.0.1:{mport}")
     p.port = port
+    p.metrics_url = f"http://127.0.0.1:{mport}/metrics"
     yield p
     assert p.stop() == 0, "".join(p.log)
 
@@ -92,11 +96,32 @@ def run(proxy, cluster, rounds, deadline):
         except Exception as e:  # noqa: BLE001 - reported below with the thread's number
             errors.append(f"thread {t}: {e!r}")
 
+    def monitor():
+        """The console and the metrics read while the clients come and go."""
+        try:
+            with psycopg.connect(host="127.0.0.1", port=proxy.port, dbname="sluice",
+                                 user=ADMIN, autocommit=True,
+                                 cursor_factory=psycopg.ClientCursor) as console:
+                while not finished.is_set():
+                    with urllib.request.urlopen(proxy.metrics_url, timeout=30) as r:
+                        parse_exposition(r.read().decode())
+                    assert console.execute("SHOW CLIENTS").fetchall()
+                    done["monitor"] += 1
+                    finished.wait(0.1)  # a pace, not a condition: the clients need the CPU
+        except Exception as e:  # noqa: BLE001
+            errors.append(f"monitor: {e!r}")
+
+    finished = threading.Event()
+    done["monitor"] = 0
     threads = [threading.Thread(target=worker, args=(t,)) for t in range(THREADS)]
+    watcher = threading.Thread(target=monitor)
+    watcher.start()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    finished.set()
+    watcher.join()
     assert not errors, errors[:5]
     return done
 
@@ -120,6 +145,7 @@ def test_soak_no_descriptor_or_memory_growth(cluster, proxy):
 
     after = stats(proxy)
     assert after["server_connections"] == "0"
+    assert done["monitor"] >= 1
     # each round: one client of psycopg and one that gave up, plus each stats() call's own
     assert int(after["clients_total"]) - int(base["clients_total"]) >= 2 * done["clients"]
     assert int(after["queries_simple"]) - int(base["queries_simple"]) >= done["simple"]
