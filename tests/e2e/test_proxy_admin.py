@@ -422,3 +422,17 @@ def test_invalidate_reaches_another_proxy_through_redis(cluster, start_proxy, re
         wait_until(lambda: cb.execute("SELECT a FROM rinv_t").fetchall() == [(2,)],
                    "B's entry dropped through Redis")
     assert stats(a, "SHOW CACHE")["store"] == "redis"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--admin-users", ","], "--admin-users: expected one or more user names"),
+    (["--metrics-listen", "/tmp/sluice-metrics"], "--metrics-listen takes HOST:PORT"),
+    (["--config", "/nonexistent/proxy.conf"], 'could not open "/nonexistent/proxy.conf"'),
+])
+def test_bad_operations_arguments(args, message):
+    port, lock = _free_port()
+    lock.close()
+    r = subprocess.run([sluice_bin(), "proxy", "--listen", f"127.0.0.1:{port}", "--upstream",
+                        "127.0.0.1:2", *args], capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0
+    assert message in r.stderr, r.stderr
