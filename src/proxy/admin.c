@@ -501,6 +501,10 @@ admin_message(void *ctx, const uint8_t *msg, size_t len, sl_buf *out)
     case 'X':
         a->terminated = true;
         return;
+    case 'F':  /* a function call waits for its own ReadyForQuery, not a Sync's */
+        error(out, "0A000", "the admin console speaks the simple query protocol only");
+        sl_proto_write_ready(out, 'I');
+        return;
     case 'S':
         a->skipping = false;
         sl_proto_write_ready(out, 'I');
