@@ -88,7 +88,12 @@ static void
 test_refusals_say_why(void **state)
 {
     fixture *f = *state;
-    static const struct { const char *user; bool local; size_t n_users; const char *why; } cases[] = {
+    static const struct {
+        const char *user;
+        bool local;
+        size_t n_users;
+        const char *why;
+    } cases[] = {
         {"ops", true, 0, "not enabled"},
         {"intruder", true, 1, "the user is not in --admin-users"},
         {"ops", false, 1, "from a loopback address"},
