@@ -47,6 +47,13 @@ static const char usage[] =
     "      --cache-max-entry=SIZE  an answer bigger than this is not stored (default 1MiB)\n"
     "      --cache-timeout=MS     how long a Redis command may take before the query goes to\n"
     "                             the server as a miss (default 1000)\n"
+    "      --metrics-listen=HOST[:PORT]  answer GET /metrics there in Prometheus' text format\n"
+    "                             (port 9930 by default)\n"
+    "      --admin-users=USER[,USER]...  who may connect to database \"sluice\": the admin\n"
+    "                             console (SHOW STATS, SHOW CLIENTS, INVALIDATE, ...), over\n"
+    "                             the Unix socket from this OS user or from a loopback address\n"
+    "      --config=FILE          key = value lines (ttl, ttl_jitter, cache_max_entry,\n"
+    "                             log_level) over the flags' values; read again on SIGHUP\n"
     "  -v, --verbose              one line per client connect and disconnect, and per query\n"
     "                             with the cache on\n"
     "  -q, --quiet                log only warnings and errors\n"
@@ -65,6 +72,9 @@ enum {
     OPT_TTL_JITTER,
     OPT_CACHE_MAX_ENTRY,
     OPT_CACHE_TIMEOUT,
+    OPT_METRICS_LISTEN,
+    OPT_ADMIN_USERS,
+    OPT_CONFIG,
 };
 
 static const struct option longopts[] = {
@@ -77,6 +87,9 @@ static const struct option longopts[] = {
     {"ttl-jitter", required_argument, NULL, OPT_TTL_JITTER},
     {"cache-max-entry", required_argument, NULL, OPT_CACHE_MAX_ENTRY},
     {"cache-timeout", required_argument, NULL, OPT_CACHE_TIMEOUT},
+    {"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
+    {"admin-users", required_argument, NULL, OPT_ADMIN_USERS},
+    {"config", required_argument, NULL, OPT_CONFIG},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"log-format", required_argument, NULL, SL_OPT_LOG_FORMAT},
@@ -93,6 +106,9 @@ typedef struct proxy_args {
     int ttl, jitter;     /* -1: not given */
     uint32_t cache_max_entry;
     int cache_timeout_ms;
+    const char *metrics_listen;
+    const char *admin_users;   /* comma-separated */
+    const char *config;
     char redis_url[300];       /* from PGPROXY_CACHE_ADDR */
     sl_redisstore_opts redis;
 } proxy_args;
@@ -150,6 +166,15 @@ proxy_opt(void *ctx, int opt, const char *arg, sl_error *err)
         return sl_cli_parse_int("--ttl-jitter", arg, 0, 86400, &a->jitter, err);
     case OPT_CACHE_MAX_ENTRY:
         return parse_size("--cache-max-entry", arg, &a->cache_max_entry, err);
+    case OPT_METRICS_LISTEN:
+        a->metrics_listen = arg;
+        return 0;
+    case OPT_ADMIN_USERS:
+        a->admin_users = arg;
+        return 0;
+    case OPT_CONFIG:
+        a->config = arg;
+        return 0;
     case OPT_CACHE_TIMEOUT:
         return sl_cli_parse_int("--cache-timeout", arg, 1, 600000, &a->cache_timeout_ms, err);
     }
@@ -242,6 +267,35 @@ cache_config(proxy_args *a, sl_proxy_config *cfg, sl_error *err)
     return -1;
 }
 
+/* --admin-users "a,b" into a list (the strings point into *copy, which the caller frees). */
+static int
+admin_users(const char *arg, char **copy, const char ***users, size_t *n, sl_error *err)
+{
+    *copy = NULL;
+    *users = NULL;
+    *n = 0;
+    if (!arg)
+        return 0;
+    *copy = strdup(arg);
+    size_t cap = 1;
+    for (const char *p = arg; *p; p++)
+        cap += *p == ',';
+    *users = calloc(cap, sizeof **users);
+    if (!*copy || !*users) {
+        sl_error_set(err, SL_E_INTERNAL, "out of memory");
+        return -1;
+    }
+    char *save = NULL;
+    for (char *t = strtok_r(*copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        if (*t)
+            (*users)[(*n)++] = t;
+    if (*n == 0) {
+        sl_error_set(err, SL_E_USAGE, "--admin-users: expected one or more user names");
+        return -1;
+    }
+    return 0;
+}
+
 int
 sl_cmd_proxy(int argc, char **argv)
 {
@@ -253,6 +307,8 @@ sl_cmd_proxy(int argc, char **argv)
     sl_cli_spec spec = {.name = "proxy", .longopts = longopts, .usage = usage,
                         .on_opt = proxy_opt, .ctx = &a};
     int first, code;
+    char *users_copy = NULL;
+    const char **users = NULL;
     sl_error err;
     sl_error_clear(&err);
     if (sl_cli_parse(&spec, &common, argc, argv, &first, &code) != 0)
@@ -272,19 +328,28 @@ sl_cmd_proxy(int argc, char **argv)
                                   a.listen ? "PGPROXY_SERVER_ADDR" : "PGPROXY_LISTEN_ADDR");
         goto out;
     }
-    sl_proxy_config cfg = {.threads = a.threads, .max_message = a.max_message};
+    sl_proxy_config cfg = {.threads = a.threads, .max_message = a.max_message,
+                           .config_path = a.config};
+    sl_addr metrics;
     if (sl_addr_parse(&cfg.listen, a.listen, 6432, "--listen", &err) != 0 ||
         sl_addr_parse(&cfg.upstream, a.upstream, 5432, "--upstream", &err) != 0 ||
+        (a.metrics_listen &&
+         sl_addr_parse(&metrics, a.metrics_listen, 9930, "--metrics-listen", &err) != 0) ||
+        admin_users(a.admin_users, &users_copy, &users, &cfg.n_admin_users, &err) != 0 ||
         cache_config(&a, &cfg, &err) != 0) {
         code = sl_cli_usage_error("proxy", "%s", err.message);
         goto out;
     }
+    cfg.metrics_listen = a.metrics_listen ? &metrics : NULL;
+    cfg.admin_users = users;
     if (sl_cli_common_finish(&common, &err) != 0 || sl_proxy_run(&cfg, &err) != 0) {
         code = sl_cli_fail(&err);
         goto out;
     }
     code = 0;
 out:
+    free(users);
+    free(users_copy);
     sl_cli_common_free(&common);
     return code;
 }

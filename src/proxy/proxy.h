@@ -4,7 +4,9 @@
  * for the connected clients to leave; SIGINT closes them all. The caller has parsed both
  * addresses (proxy/addr.h). With cache_bytes, simple-protocol SELECTs are answered from a
  * memory store shared by every loop (session.c), swept of expired entries every second, and
- * its counters are logged at exit. */
+ * its counters are logged at exit. Counters are kept (stats.h) for the admin console
+ * (admin.h: clients naming database "sluice", when admin_users is not empty) and, with
+ * metrics_listen, for Prometheus (metrics.h). SIGHUP reads config_path again (settings.h). */
 #ifndef SL_PROXY_PROXY_H
 #define SL_PROXY_PROXY_H
 
@@ -24,6 +26,10 @@ typedef struct sl_proxy_config {
     uint32_t jitter_s;
     size_t cache_max_entry; /* an answer bigger than this is not stored */
     const sl_redisstore_opts *redis; /* instead of the memory store: one per loop; or NULL */
+    const sl_addr *metrics_listen;   /* where GET /metrics is answered, or NULL */
+    const char *const *admin_users;  /* who may use the admin console */
+    size_t n_admin_users;
+    const char *config_path;         /* the reloadable settings' file, or NULL */
 } sl_proxy_config;
 
 /* 0 after a stop by signal; -1 with err set when it could not start. */

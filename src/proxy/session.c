@@ -32,6 +32,12 @@
  *          session's server connection; the key leaves the map when the session is freed.
  * Memory:  reading a side stops while the other side's write queue is over HIGH_WATER and
  *          starts again below LOW_WATER: memory is bounded by the queues, not by a result.
+ * Admin:   with --admin-users, a StartupMessage naming database "sluice" makes the session the
+ *          admin console's (admin.h; state ADMIN): no server connection, the client's framer
+ *          hands its messages to the console, which answers them itself.
+ * Counts:  the session's record in the counters (stats.h) follows it: state, queries (each
+ *          Query and Execute as its header passes), its server connection, and the latency
+ *          from each request sent upstream to the ReadyForQuery that answers it.
  * Ending:  finish() stops reading both sides and closes each once its queued writes are done
  *          (a Terminate, an ErrorResponse of the proxy's reach their peer); abort closes at
  *          once. The session frees itself when both handles are closed. A malformed or
@@ -48,12 +54,14 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "pg/proto.h"
+#include "proxy/admin.h"
 #include "proxy/cache.h"
 #include "proxy/cacheflow.h"
 #include "proxy/canceler.h"
 #include "proxy/framer.h"
 #include "proxy/hint.h"
 #include "proxy/sql.h"
+#include "proxy/stats.h"
 #include "proxy/statements.h"
 #include "proxy/upstream.h"
 
@@ -62,7 +70,7 @@ enum { MAX_VIEW_DEPTH = 8 };  /* catalog rounds for one Query: views of views of
 
 enum { CLIENT = 0, SERVER = 1 };
 
-typedef enum { ST_STARTUP, ST_CONNECTING, ST_RELAY } session_state;
+typedef enum { ST_STARTUP, ST_CONNECTING, ST_RELAY, ST_ADMIN } session_state;
 
 /* Where a simple Query answered through the cache is: its tables being resolved by the
  * proxy's catalog query, the store being asked, or the server's answer being captured. */
@@ -93,6 +101,10 @@ struct sl_session {
     bool client_terminated;
     bool logged;
     char label[128];     /* "client 12 (user "u", database "d")" for the log */
+    bool local;          /* from the loopback or the proxy's own OS user (admin.h) */
+    sl_stats_client *rec; /* the session's row in the counters */
+    sl_stats_inflight inflight;
+    sl_admin *admin;     /* state ADMIN: the console */
     /* The cache (when cache is not NULL). Requests (Query, Sync, FunctionCall and the startup)
      * are numbered as sent; each ReadyForQuery answers the oldest one. */
     sl_cache *cache;     /* the loop's (sl_worker_cache), or NULL */
@@ -156,6 +168,8 @@ free_session(sl_session *s)
         sl_cancelmap_remove(s->ctx->cancels, s->client_key.pid);
     if (s->logged)
         SL_DEBUG("%s disconnected", s->label);
+    sl_stats_client_close(s->rec);
+    sl_admin_free(s->admin);
     sl_statements_free(s->statements);
     sl_statements_free(s->writers);
     sl_cacheflow_settings_free(&s->settings);
@@ -183,6 +197,8 @@ static void
 on_close(uv_handle_t *h)
 {
     sl_session *s = h->data;
+    if (h == &s->conn[SERVER].handle)
+        sl_stats_client_server(s->rec, false);
     if (--s->handles == 0)
         free_session(s);
 }
@@ -335,6 +351,7 @@ on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 }
 
 static void startup_bytes(sl_session *s, const uint8_t *p, size_t n);
+static void admin_bytes(sl_session *s, const uint8_t *p, size_t n);
 
 static void
 on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
@@ -350,7 +367,9 @@ on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
             finish(s);
         return;
     }
-    if (side == CLIENT && s->holding) {
+    if (side == CLIENT && s->state == ST_ADMIN) {
+        admin_bytes(s, (const uint8_t *)buf->base, (size_t)n);
+    } else if (side == CLIENT && s->holding) {
         sl_buf_append(&s->held, buf->base, (size_t)n);
         pause_reading(s, CLIENT);
     } else if (side == CLIENT && s->state == ST_STARTUP)
@@ -548,6 +567,7 @@ forward_query(sl_session *s, bool capture)
     sl_buf_reset(&s->capture);
     s->capture_ok = capture;
     s->capture_completes = 0;
+    sl_stats_request_sent(&s->inflight, s->sent, sl_stats_now_us());  /* after the catalog */
     send_bytes(s, SERVER, s->query.data, s->query.len);
     if (!capture)
         query_done(s);
@@ -571,6 +591,7 @@ on_lookup(void *arg, sl_cache_answer *ans)
         to_client(s, z.data, z.len);
         sl_buf_free(&z);
         s->answered++;  /* the Query is answered: no ReadyForQuery of the server's for it */
+        sl_stats_client_state(s->rec, SL_CLIENT_IDLE);
         query_done(s);
         release_client(s);
         return;
@@ -839,6 +860,10 @@ ready(sl_session *s, char status)
 {
     s->tx_status = status;
     s->answered++;
+    sl_stats_request_answered(s->ctx->stats, &s->inflight, s->answered, sl_stats_now_us());
+    sl_stats_client_state(s->rec, status == 'T'   ? SL_CLIENT_IDLE_TX
+                                  : status == 'E' ? SL_CLIENT_IDLE_FAILED
+                                                  : SL_CLIENT_IDLE);
     if (!caching(s))
         return;
     if (s->phase == PH_CAPTURE)
@@ -888,8 +913,13 @@ client_header(void *ctx, char type, size_t body_len)
     sl_session *s = ctx;
     if (type == 'X')
         s->client_terminated = true;
-    if (type == 'Q' || type == 'S' || type == 'F')
+    if (type == 'Q' || type == 'S' || type == 'F') {
         s->sent++;
+        sl_stats_request_sent(&s->inflight, s->sent, sl_stats_now_us());
+        sl_stats_client_state(s->rec, SL_CLIENT_ACTIVE);
+    }
+    if (type == 'Q' || type == 'E')
+        sl_stats_client_query(s->rec, type == 'Q' ? SL_QUERY_SIMPLE : SL_QUERY_EXTENDED);
     if (type == 'F')  /* a function call can do anything */
         mark_dirty(s, s->sent);
     if (type == 'S')
@@ -1044,6 +1074,7 @@ on_connect(uv_connect_t *req, int status)
         return;
     }
     s->state = ST_RELAY;
+    sl_stats_client_server(s->rec, true);
     uv_read_start(&s->conn[SERVER].stream, on_alloc, on_read);
     uv_read_start(&s->conn[CLIENT].stream, on_alloc, on_read);
     send_bytes(s, SERVER, s->startup.data, s->startup_len);
@@ -1077,6 +1108,45 @@ remember_startup(sl_session *s, const sl_proto_startup *pkt)
         s->unmodelled = true;
 }
 
+/* ---- the admin console ---------------------------------------------------------------------- */
+
+static void
+admin_bytes(sl_session *s, const uint8_t *p, size_t n)
+{
+    sl_buf out = SL_BUF_INIT;
+    int rc = sl_framer_feed(&s->framers[CLIENT], p, n, &out);
+    send_bytes(s, CLIENT, out.data, out.len);
+    sl_buf_free(&out);
+    if (rc != 0)
+        bad_length(s, CLIENT);
+    else if (sl_admin_done(s->admin))
+        finish(s);
+}
+
+/* The console answers instead of a server (admin.h); what the client sent after its
+ * StartupMessage goes to the console. */
+static void
+admin_start(sl_session *s)
+{
+    sl_buf out = SL_BUF_INIT;
+    s->state = ST_ADMIN;
+    sl_stats_client_state(s->rec, SL_CLIENT_ADMIN);
+    sl_stats_client_identify(s->rec, s->user, s->database);
+    s->admin = sl_admin_open(s->ctx, s->cache, s->user, s->local, &out);
+    send_bytes(s, CLIENT, out.data, out.len);
+    sl_buf_free(&out);
+    if (!s->admin) {
+        finish(s);
+        return;
+    }
+    sl_framer_free(&s->framers[CLIENT]);
+    sl_framer_init(&s->framers[CLIENT], s->ctx->max_message, sl_admin_framer_ops(), s->admin);
+    if (s->startup.len > s->startup_len)
+        admin_bytes(s, (const uint8_t *)s->startup.data + s->startup_len,
+                    s->startup.len - s->startup_len);
+    sl_buf_free(&s->startup);
+}
+
 static void
 start_connecting(sl_session *s, const sl_proto_startup *pkt)
 {
@@ -1090,7 +1160,13 @@ start_connecting(sl_session *s, const sl_proto_startup *pkt)
     SL_DEBUG("%s connected", s->label);
     remember_startup(s, pkt);
     s->startup_len = pkt->total;
+    if (s->ctx->n_admin_users && strcmp(s->database, SL_ADMIN_DATABASE) == 0) {
+        admin_start(s);
+        return;
+    }
+    sl_stats_client_identify(s->rec, s->user, s->database);
     s->state = ST_CONNECTING;
+    sl_stats_client_state(s->rec, SL_CLIENT_CONNECTING);
     uv_read_stop(&s->conn[CLIENT].stream);
     s->connect.data = s;
     s->open[SERVER] = true;
@@ -1163,6 +1239,9 @@ sl_session_open(sl_worker *w, int fd, bool is_unix)
     sl_framer_init(&s->framers[CLIENT], s->ctx->max_message, &client_ops, s);
     sl_framer_init(&s->framers[SERVER], s->ctx->max_message, &server_ops, s);
     s->link.next = s->link.prev = &s->link;
+    char address[64];
+    sl_admin_peer(fd, is_unix, address, sizeof address, &s->local);
+    s->rec = sl_stats_client_open(s->ctx->stats, s->id, address);
     int rc = sl_upstream_open_fd(sl_worker_loop(w), fd, is_unix, &s->conn[CLIENT]);
     s->conn[CLIENT].handle.data = s;
     s->open[CLIENT] = true;
