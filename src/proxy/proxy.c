@@ -168,6 +168,8 @@ sl_proxy_run(const sl_proxy_config *cfg, sl_error *err)
     r->sigterm.data = r->sigint.data = r;
     if (open_cache(r, cfg, err) != 0)
         goto done;
+    if (cfg->tls.cert_file && sl_tls_config_load(&r->ctx.tls, &cfg->tls, err) != 0)
+        goto done;
     r->workers = sl_calloc((size_t)cfg->threads, sizeof *r->workers);
     for (; r->nworkers < cfg->threads; r->nworkers++)
         if (sl_worker_start(&r->workers[r->nworkers], &r->ctx, err) != 0)
@@ -177,8 +179,8 @@ sl_proxy_run(const sl_proxy_config *cfg, sl_error *err)
         goto done;
     uv_signal_start(&r->sigterm, on_signal, SIGTERM);
     uv_signal_start(&r->sigint, on_signal, SIGINT);
-    SL_INFO("listening on %s, server %s, %d threads", cfg->listen.shown, cfg->upstream.shown,
-            r->nworkers);
+    SL_INFO("listening on %s%s, server %s, %d threads", cfg->listen.shown,
+            r->ctx.tls ? " (TLS)" : "", cfg->upstream.shown, r->nworkers);
     uv_run(&r->loop, UV_RUN_DEFAULT);
     rc = 0;
 done:
@@ -187,6 +189,7 @@ done:
     free(r->workers);
     uv_loop_close(&r->loop);
     sl_cancelmap_free(r->ctx.cancels);
+    sl_tls_config_free(r->ctx.tls);
     close_cache(r);
     free(r);
     return rc;
