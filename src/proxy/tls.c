@@ -13,6 +13,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "base/mem.h"
 
@@ -29,14 +30,17 @@ struct sl_tls {
 
 /* ---- configuration ------------------------------------------------------------------------ */
 
-/* The reason of OpenSSL's last error (never its data part, which may quote input), and the
- * queue emptied. */
+/* The reason of the first error OpenSSL queued (the cause; later ones say where it surfaced),
+ * never its data part, which may quote input; the queue is emptied. */
 static const char *
 ssl_reason(void)
 {
-    unsigned long e = ERR_peek_last_error();
-    const char *r = e ? ERR_reason_error_string(e) : NULL;
-    ERR_clear_error();
+    const char *r = NULL;
+    unsigned long e;
+    while ((e = ERR_get_error()) != 0) {
+        if (!r)
+            r = ERR_reason_error_string(e);
+    }
     return r ? r : "unknown error";
 }
 
@@ -99,6 +103,16 @@ check_key_permissions(const char *path, sl_error *err)
 }
 
 static int
+mismatch(const sl_tls_files *f, sl_error *err)
+{
+    ERR_clear_error();
+    sl_error_set(err, SL_E_USAGE,
+                 "the TLS private key file \"%s\" does not match the certificate file \"%s\"",
+                 f->key_file, f->cert_file);
+    return -1;
+}
+
+static int
 load_files(SSL_CTX *ctx, const sl_tls_files *f, sl_error *err)
 {
     if (check_readable("certificate", f->cert_file, err) != 0)
@@ -112,18 +126,15 @@ load_files(SSL_CTX *ctx, const sl_tls_files *f, sl_error *err)
         check_readable("private key", f->key_file, err) != 0)
         return -1;
     if (SSL_CTX_use_PrivateKey_file(ctx, f->key_file, SSL_FILETYPE_PEM) != 1) {
+        if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH)
+            return mismatch(f, err);
         sl_error_set(err, SL_E_USAGE,
-                     "could not load the TLS private key file \"%s\" (a PEM key without a "
-                     "passphrase): %s", f->key_file, ssl_reason());
+                     "could not load the TLS private key file \"%s\": %s (expected a PEM key "
+                     "without a passphrase)", f->key_file, ssl_reason());
         return -1;
     }
-    if (SSL_CTX_check_private_key(ctx) != 1) {
-        ERR_clear_error();
-        sl_error_set(err, SL_E_USAGE,
-                     "the TLS private key file \"%s\" does not match the certificate file "
-                     "\"%s\"", f->key_file, f->cert_file);
-        return -1;
-    }
+    if (SSL_CTX_check_private_key(ctx) != 1)
+        return mismatch(f, err);
     return 0;
 }
 
