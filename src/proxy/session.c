@@ -222,12 +222,12 @@ finish(sl_session *s)
 {
     if (s->finishing)
         return;
-    if (s->tls && sl_tls_established(s->tls) && s->open[CLIENT] && !s->closing[CLIENT]) {
+    s->finishing = true;
+    if (s->tls && sl_tls_established(s->tls)) {  /* TLS says goodbye, then the socket closes */
         sl_buf_reset(&s->cipher);
         sl_tls_close_notify(s->tls, &s->cipher);
         write_stream(s, CLIENT, s->cipher.data, s->cipher.len);
     }
-    s->finishing = true;
     for (int side = CLIENT; side <= SERVER; side++) {
         if (s->open[side] && !s->closing[side])
             uv_read_stop(&s->conn[side].stream);
@@ -397,7 +397,7 @@ static void
 client_tls_bytes(sl_session *s, const uint8_t *p, size_t n)
 {
     char why[256];
-    bool was_established = sl_tls_established(s->tls);
+    bool was_established = sl_tls_established(s->tls);  /* a failure before: worth a line */
     sl_buf_reset(&s->plain);
     sl_buf_reset(&s->cipher);
     int rc = sl_tls_input(s->tls, p, n, &s->plain, &s->cipher, why, sizeof why);
@@ -409,11 +409,6 @@ client_tls_bytes(sl_session *s, const uint8_t *p, size_t n)
             SL_INFO("%s: %s", s->label, why);
         finish(s);
         return;
-    }
-    if (!was_established && sl_tls_established(s->tls)) {
-        char desc[96];
-        sl_tls_describe(s->tls, desc, sizeof desc);
-        SL_DEBUG("%s: TLS established (%s)", s->label, desc);
     }
     client_bytes(s, (const uint8_t *)s->plain.data, s->plain.len);
 }

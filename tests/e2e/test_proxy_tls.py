@@ -428,3 +428,50 @@ def test_bad_certificate_and_key_options(certs, tmp_path):
         for line in key_lines(path):
             assert line not in err
     assert not re.search(r"BEGIN|PRIVATE KEY-", err)
+
+
+# ---- the embedded API ---------------------------------------------------------------------
+
+def driver_bin():
+    path = os.path.join(os.path.dirname(sluice_bin()), "proxy_tls_driver")
+    if not os.path.exists(path):
+        pytest.fail(f"{path} is missing: build the test drivers")
+    return path
+
+
+def test_embedded_proxy_serves_tls(cluster, certs):
+    """An application that accepts TCP clients itself hands them to the embedded proxy, which
+    terminates their TLS as "sluice proxy" does."""
+    proc = subprocess.Popen([driver_bin(), f"{cluster.sockdir}:{cluster.port}",
+                             certs["server.crt"], certs["server.key"], "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        port = int(proc.stdout.readline())
+        with psycopg.connect(host="localhost", hostaddr="127.0.0.1", port=port,
+                             dbname="postgres", user=cluster.user, sslmode="verify-full",
+                             sslrootcert=certs["ca.crt"], autocommit=True) as conn:
+            assert conn.pgconn.ssl_in_use
+            assert conn.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")\
+                .fetchone() == (False,)
+        with psycopg.connect(host="127.0.0.1", port=port, dbname="postgres",
+                             user=cluster.user, sslmode="disable", autocommit=True) as conn:
+            assert conn.execute("SELECT 7").fetchone() == (7,)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_embedded_proxy_refuses_a_loose_key(cluster, certs, tmp_path):
+    loose = tmp_path / "loose.key"
+    loose.write_bytes(open(certs["server.key"], "rb").read())
+    loose.chmod(0o640)
+    proc = subprocess.run([driver_bin(), f"{cluster.sockdir}:{cluster.port}",
+                           certs["server.crt"], str(loose), "1"], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2
+    assert f'the TLS private key file "{loose}" has group or world access' in proc.stderr
+    for line in key_lines(str(loose)):
+        assert line not in proc.stderr
