@@ -25,11 +25,13 @@
  *
  * Errors: the functions that can fail return -1; for new, listen_unix and start,
  *   sluice_proxy_error() then gives one line in English naming what failed (never a password:
- *   the proxy is given addresses, not connection strings; never a key's content). Warnings about a client or the
- *   server while running (e.g. the server cannot be reached) go to standard error.
+ *   the proxy is given addresses, not connection strings; never a key's content). Warnings
+ *   about a client or the server while running (e.g. the server cannot be reached, a failed
+ *   TLS handshake) go to standard error.
  *
  * Ownership: the handle owns its threads, its sockets and the socket directory it made; the
- *   strings of the configuration are copied by sluice_proxy_new().
+ *   strings of the configuration are copied by sluice_proxy_new() (the TLS files are read
+ *   there: a change to them later takes a new handle).
  */
 #ifndef SLUICE_PROXY_H
 #define SLUICE_PROXY_H
