@@ -402,15 +402,16 @@ client_tls_bytes(sl_session *s, const uint8_t *p, size_t n)
     sl_buf_reset(&s->cipher);
     int rc = sl_tls_input(s->tls, p, n, &s->plain, &s->cipher, why, sizeof why);
     write_stream(s, CLIENT, s->cipher.data, s->cipher.len);
+    /* what came before the end is the client's all the same: a Terminate followed by the
+     * close_notify in one read reaches the server */
+    client_bytes(s, (const uint8_t *)s->plain.data, s->plain.len);
     if (rc != 0) {
         if (was_established)
             SL_DEBUG("%s: %s", s->label, why);
         else
             SL_INFO("%s: %s", s->label, why);
         finish(s);
-        return;
     }
-    client_bytes(s, (const uint8_t *)s->plain.data, s->plain.len);
 }
 
 static void

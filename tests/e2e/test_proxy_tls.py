@@ -147,6 +147,53 @@ class TlsRaw(Raw):
         self.buf = b""
 
 
+class MemTls:
+    """A TLS client on memory buffers, so that a test decides which records go in one write;
+    recv and sendall as a socket's, for Raw."""
+
+    def __init__(self, port):
+        self.sock = ssl_request(port)
+        self.incoming, self.outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.obj = no_verify().wrap_bio(self.incoming, self.outgoing)
+        while True:
+            try:
+                self.obj.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self.flush()
+                data = self.sock.recv(1 << 16)
+                assert data, "closed during the handshake"
+                self.incoming.write(data)
+        self.flush()
+
+    def flush(self):
+        data = self.outgoing.read()
+        if data:
+            self.sock.sendall(data)
+
+    def recv(self, n):
+        while True:
+            try:
+                return self.obj.read(n)
+            except ssl.SSLWantReadError:
+                data = self.sock.recv(1 << 16)
+                if not data:
+                    return b""
+                self.incoming.write(data)
+            except ssl.SSLZeroReturnError:
+                return b""
+
+    def sendall(self, data):
+        self.obj.write(data)
+        self.flush()
+
+
+class MemRaw(Raw):
+    def __init__(self, port):
+        self.sock = MemTls(port)
+        self.buf = b""
+
+
 def ssl_request(port):
     """A socket that sent SSLRequest and was answered 'S'."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=60)
@@ -322,6 +369,29 @@ def test_broken_handshakes_close_only_that_client(cluster, trust_tls_proxy):
     assert (b"D", struct.pack("!HI", 1, 1) + b"0") in seen
     assert seen[-1] == (b"Z", b"I")
     assert trust_tls_proxy.proc.poll() is None
+
+
+def test_terminate_with_close_notify_reaches_the_server(cluster, trust_tls_proxy):
+    """A client's last records, Terminate and close_notify, arrive in one read: the Terminate
+    is relayed before the session ends, so the server sees a goodbye, not a lost client."""
+    raw = MemRaw(trust_tls_proxy.port)
+    assert raw.login(cluster.user)[-1] == (b"Z", b"I")
+    raw.query("BEGIN; SELECT pg_backend_pid()")
+    seen = raw.until(b"Z")
+    assert seen[-1] == (b"Z", b"T")
+    row = [body for t, body in seen if t == b"D"][0]
+    pid = int(row[6:])
+    tls = raw.sock
+    tls.obj.write(b"X" + struct.pack("!I", 4))
+    with pytest.raises(ssl.SSLWantReadError):
+        tls.obj.unwrap()  # puts close_notify after it and waits for the proxy's
+    tls.flush()
+    assert closed(tls.sock)
+    wait_until(lambda: not cluster.query(f"SELECT 1 FROM pg_stat_activity WHERE pid = {pid}"),
+               "the server session gone")
+    with open(os.path.join(cluster.datadir, "server.log")) as f:
+        lost = [line for line in f if f"[{pid}]" in line and "unexpected EOF" in line]
+    assert lost == []
 
 
 def test_big_result_memory_stays_bounded_over_tls(cluster, trust_tls_proxy):
