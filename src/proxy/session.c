@@ -64,6 +64,7 @@
 #include "proxy/upstream.h"
 
 enum { HIGH_WATER = 256 * 1024, LOW_WATER = 64 * 1024 };
+enum { TLS_KEEP = 16 * 1024 }; /* a TLS buffer bigger than this is freed after use */
 enum { MAX_VIEW_DEPTH = 8 };  /* catalog rounds for one Query: views of views of ... */
 
 enum { CLIENT = 0, SERVER = 1 };
@@ -317,6 +318,17 @@ write_stream(sl_session *s, int side, const void *data, size_t len)
         on_write(&w->req, rc);
 }
 
+/* Empties a TLS scratch buffer, and frees it when big: an idle session keeps no read's worth
+ * of bytes (there may be thousands of them). */
+static void
+trim(sl_buf *b)
+{
+    if (b->cap > TLS_KEEP)
+        sl_buf_free(b);
+    else
+        sl_buf_reset(b);
+}
+
 /* Bytes of the protocol for one side: to a TLS client, encrypted (before its handshake has
  * ended there is nothing the proxy may say to it: dropped). */
 static void
@@ -335,6 +347,7 @@ send_bytes(sl_session *s, int side, const void *data, size_t len)
         return;
     }
     write_stream(s, CLIENT, s->cipher.data, s->cipher.len);
+    trim(&s->cipher);
 }
 
 /* Ends the session with a FATAL ErrorResponse to the client, when the client's stream is at a
@@ -402,9 +415,11 @@ client_tls_bytes(sl_session *s, const uint8_t *p, size_t n)
     sl_buf_reset(&s->cipher);
     int rc = sl_tls_input(s->tls, p, n, &s->plain, &s->cipher, why, sizeof why);
     write_stream(s, CLIENT, s->cipher.data, s->cipher.len);
+    trim(&s->cipher);
     /* what came before the end is the client's all the same: a Terminate followed by the
      * close_notify in one read reaches the server */
     client_bytes(s, (const uint8_t *)s->plain.data, s->plain.len);
+    trim(&s->plain);
     if (rc != 0) {
         if (was_established)
             SL_DEBUG("%s: %s", s->label, why);
