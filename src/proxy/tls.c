@@ -1,7 +1,7 @@
 /* proxy/tls.c: see tls.h. The SSL_CTX is made once and only read by the loops (OpenSSL allows
  * SSL_new on a shared context from several threads). Settings follow the server's: TLS 1.2 at
- * least, OpenSSL's cipher defaults, no renegotiation, no session tickets or session cache (a
- * proxy restart would otherwise need a ticket key to share). */
+ * least, OpenSSL's cipher defaults, no renegotiation, no session resumption (no tickets, no
+ * session cache: a session is one connection, as with the server). */
 #include "proxy/tls.h"
 
 #include <errno.h>

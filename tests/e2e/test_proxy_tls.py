@@ -318,6 +318,18 @@ def test_pgbench_select_only_over_tls(cluster, tls_proxy, tmp_path):
         assert "number of failed transactions: 0" in run.stdout, run.stdout
 
 
+def test_gssenc_request_still_answered_no(cluster, trust_tls_proxy):
+    """GSSENCRequest gets 'N' from a TLS proxy; the client then asks for TLS and logs in."""
+    sock = socket.create_connection(("127.0.0.1", trust_tls_proxy.port), timeout=60)
+    sock.sendall(struct.pack("!II", 8, 80877104))
+    assert sock.recv(1) == b"N"
+    sock.sendall(SSL_REQUEST)
+    assert sock.recv(1) == b"S"
+    raw = Raw.__new__(Raw)
+    raw.sock, raw.buf = no_verify().wrap_socket(sock), b""
+    assert raw.login(cluster.user)[-1] == (b"Z", b"I")
+
+
 # ---- hostile clients ----------------------------------------------------------------------
 
 def test_broken_handshakes_close_only_that_client(cluster, trust_tls_proxy):
