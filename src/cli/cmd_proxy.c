@@ -54,6 +54,14 @@ static const char usage[] =
     "                             the Unix socket from this OS user or from a loopback address\n"
     "      --config=FILE          key = value lines (ttl, ttl_jitter, cache_max_entry,\n"
     "                             log_level) over the flags' values; read again on SIGHUP\n"
+    "      --tls-cert=FILE        answer clients' SSLRequest and terminate TLS (1.2 at least)\n"
+    "                             with this PEM certificate (and chain) (env PGPROXY_TLS_CERT);\n"
+    "                             the connection to the server stays as --upstream says (plain)\n"
+    "      --tls-key=FILE         its PEM private key, no passphrase, mode 0600 or less (0640 if\n"
+    "                             root owns it and sluice runs as another user), as the server\n"
+    "                             wants its own (env PGPROXY_TLS_KEY)\n"
+    "      --tls-ca=FILE          clients must show a certificate signed by a CA of this PEM\n"
+    "                             file (env PGPROXY_TLS_CA)\n"
     "  -v, --verbose              one line per client connect and disconnect, and per query\n"
     "                             with the cache on\n"
     "  -q, --quiet                log only warnings and errors\n"
@@ -75,6 +83,9 @@ enum {
     OPT_METRICS_LISTEN,
     OPT_ADMIN_USERS,
     OPT_CONFIG,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
+    OPT_TLS_CA,
 };
 
 static const struct option longopts[] = {
@@ -90,6 +101,9 @@ static const struct option longopts[] = {
     {"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
     {"admin-users", required_argument, NULL, OPT_ADMIN_USERS},
     {"config", required_argument, NULL, OPT_CONFIG},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+    {"tls-ca", required_argument, NULL, OPT_TLS_CA},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"log-format", required_argument, NULL, SL_OPT_LOG_FORMAT},
@@ -111,6 +125,7 @@ typedef struct proxy_args {
     const char *config;
     char redis_url[300];       /* from PGPROXY_CACHE_ADDR */
     sl_redisstore_opts redis;
+    sl_tls_files tls;
 } proxy_args;
 
 /* "1048576", "64kB", "64MB", "1GB" (the server's units), "64KiB", "64MiB", "1GiB", "64k". */
@@ -177,6 +192,15 @@ proxy_opt(void *ctx, int opt, const char *arg, sl_error *err)
         return 0;
     case OPT_CACHE_TIMEOUT:
         return sl_cli_parse_int("--cache-timeout", arg, 1, 600000, &a->cache_timeout_ms, err);
+    case OPT_TLS_CERT:
+        a->tls.cert_file = arg;
+        return 0;
+    case OPT_TLS_KEY:
+        a->tls.key_file = arg;
+        return 0;
+    case OPT_TLS_CA:
+        a->tls.ca_file = arg;
+        return 0;
     }
     sl_error_set(err, SL_E_INTERNAL, "option %d has no handler", opt);
     return -1;
@@ -296,6 +320,37 @@ admin_users(const char *arg, char **copy, const char ***users, size_t *n, sl_err
     return 0;
 }
 
+static const char *
+env_or(const char *given, const char *var)
+{
+    const char *v = getenv(var);
+    return given ? given : v && *v ? v : NULL;
+}
+
+/* --tls-*, or PGPROXY_TLS_*: the certificate and its key go together; the files themselves
+ * are checked when the proxy starts (proxy/tls.h). */
+static int
+tls_config(proxy_args *a, sl_proxy_config *cfg, sl_error *err)
+{
+    sl_tls_files *t = &a->tls;
+    t->cert_file = env_or(t->cert_file, "PGPROXY_TLS_CERT");
+    t->key_file = env_or(t->key_file, "PGPROXY_TLS_KEY");
+    t->ca_file = env_or(t->ca_file, "PGPROXY_TLS_CA");
+    if (!t->cert_file != !t->key_file) {
+        sl_error_set(err, SL_E_USAGE, "%s needs %s too",
+                     t->cert_file ? "--tls-cert" : "--tls-key",
+                     t->cert_file ? "--tls-key (or PGPROXY_TLS_KEY)"
+                                  : "--tls-cert (or PGPROXY_TLS_CERT)");
+        return -1;
+    }
+    if (t->ca_file && !t->cert_file) {
+        sl_error_set(err, SL_E_USAGE, "--tls-ca needs --tls-cert and --tls-key");
+        return -1;
+    }
+    cfg->tls = *t;
+    return 0;
+}
+
 int
 sl_cmd_proxy(int argc, char **argv)
 {
@@ -336,7 +391,7 @@ sl_cmd_proxy(int argc, char **argv)
         (a.metrics_listen &&
          sl_addr_parse(&metrics, a.metrics_listen, 9930, "--metrics-listen", &err) != 0) ||
         admin_users(a.admin_users, &users_copy, &users, &cfg.n_admin_users, &err) != 0 ||
-        cache_config(&a, &cfg, &err) != 0) {
+        cache_config(&a, &cfg, &err) != 0 || tls_config(&a, &cfg, &err) != 0) {
         code = sl_cli_usage_error("proxy", "%s", err.message);
         goto out;
     }

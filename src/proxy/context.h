@@ -17,6 +17,7 @@
 #include "proxy/redisstore.h"
 #include "proxy/settings.h"
 #include "proxy/stats.h"
+#include "proxy/tls.h"
 
 typedef struct sl_proxy_context {
     sl_addr upstream;
@@ -37,6 +38,7 @@ typedef struct sl_proxy_context {
     pthread_mutex_t reload_lock; /* guards settings (when config_path is set) */
     sl_settings base;           /* from the command line */
     sl_settings settings;       /* in force: base with the file's keys over it */
+    sl_tls_config *tls;         /* SSLRequest is answered 'S' and TLS terminated; or NULL */
 } sl_proxy_context;
 
 /* A client connection ended (called once per accepted one, on its loop). */

@@ -273,6 +273,8 @@ sl_proxy_run(const sl_proxy_config *cfg, sl_error *err)
     r->sweep.data = r;
     if (init_settings(r, cfg, err) != 0 || open_cache(r, cfg, err) != 0)
         goto done;
+    if (cfg->tls.cert_file && sl_tls_config_load(&r->ctx.tls, &cfg->tls, err) != 0)
+        goto done;
     r->workers = sl_calloc((size_t)cfg->threads, sizeof *r->workers);
     for (; r->nworkers < cfg->threads; r->nworkers++)
         if (sl_worker_start(&r->workers[r->nworkers], &r->ctx, err) != 0)
@@ -288,8 +290,8 @@ sl_proxy_run(const sl_proxy_config *cfg, sl_error *err)
     uv_signal_start(&r->sighup, on_signal, SIGHUP);
     if (cfg->metrics_listen)
         SL_INFO("metrics on http://%s/metrics", cfg->metrics_listen->shown);
-    SL_INFO("listening on %s, server %s, %d threads", cfg->listen.shown, cfg->upstream.shown,
-            r->nworkers);
+    SL_INFO("listening on %s%s, server %s, %d threads", cfg->listen.shown,
+            r->ctx.tls ? " (TLS)" : "", cfg->upstream.shown, r->nworkers);
     uv_run(&r->loop, UV_RUN_DEFAULT);
     rc = 0;
 done:
@@ -298,6 +300,7 @@ done:
     free(r->workers);
     uv_loop_close(&r->loop);
     sl_cancelmap_free(r->ctx.cancels);
+    sl_tls_config_free(r->ctx.tls);
     close_cache(r);
     sl_stats_free(r->ctx.stats);
     pthread_mutex_destroy(&r->ctx.reload_lock);

@@ -6,7 +6,9 @@
  * memory store shared by every loop (session.c), swept of expired entries every second, and
  * its counters are logged at exit. Counters are kept (stats.h) for the admin console
  * (admin.h: clients naming database "sluice", when admin_users is not empty) and, with
- * metrics_listen, for Prometheus (metrics.h). SIGHUP reads config_path again (settings.h). */
+ * metrics_listen, for Prometheus (metrics.h). SIGHUP reads config_path again (settings.h).
+ * With tls.cert_file, clients may ask for TLS (session.c); the files are checked before
+ * anything listens. */
 #ifndef SL_PROXY_PROXY_H
 #define SL_PROXY_PROXY_H
 
@@ -15,6 +17,7 @@
 #include "base/error.h"
 #include "proxy/addr.h"
 #include "proxy/redisstore.h"
+#include "proxy/tls.h"
 
 typedef struct sl_proxy_config {
     sl_addr listen;
@@ -30,6 +33,7 @@ typedef struct sl_proxy_config {
     const char *const *admin_users;  /* who may use the admin console */
     size_t n_admin_users;
     const char *config_path;         /* the reloadable settings' file, or NULL */
+    sl_tls_files tls;     /* cert_file NULL: no TLS, SSLRequest is answered 'N' */
 } sl_proxy_config;
 
 /* 0 after a stop by signal; -1 with err set when it could not start. */

@@ -1,8 +1,9 @@
 /* proxy/session.c: one client and its server connection, relayed on one loop.
  *
- * States:  STARTUP    reading the client's startup-phase packets: SSLRequest and GSSENCRequest
- *                     are answered 'N'; a CancelRequest is forwarded (canceler.c) and the
- *                     connection closed; a StartupMessage moves on to
+ * States:  STARTUP    reading the client's startup-phase packets: SSLRequest is answered 'S'
+ *                     when TLS is configured (then the handshake, and the startup goes on
+ *                     inside TLS), else 'N'; GSSENCRequest 'N'; a CancelRequest is forwarded
+ *                     (canceler.c) and the connection closed; a StartupMessage moves on to
  *          CONNECTING the server connection is being made; the client is not read (it waits
  *                     for the server's authentication request anyway)
  *          RELAY      bytes flow both ways, framed as they pass: authentication, queries,
@@ -38,6 +39,10 @@
  * Counts:  the session's record in the counters (stats.h) follows it: state, queries (each
  *          Query and Execute as its header passes), its server connection, and the latency
  *          from each request sent upstream to the ReadyForQuery that answers it.
+ * TLS:     (tls.h) the client's stream alone: its ciphertext is decrypted as read and the
+ *          plaintext goes where the bytes went before (startup, held, relay); what is sent to
+ *          the client is encrypted in send_bytes(). The write queue then counts ciphertext,
+ *          so the water marks bound it as before. The server connection stays as configured.
  * Ending:  finish() stops reading both sides and closes each once its queued writes are done
  *          (a Terminate, an ErrorResponse of the proxy's reach their peer); abort closes at
  *          once. The session frees itself when both handles are closed. A malformed or
@@ -63,9 +68,11 @@
 #include "proxy/sql.h"
 #include "proxy/stats.h"
 #include "proxy/statements.h"
+#include "proxy/tls.h"
 #include "proxy/upstream.h"
 
 enum { HIGH_WATER = 256 * 1024, LOW_WATER = 64 * 1024 };
+enum { TLS_KEEP = 16 * 1024 }; /* a TLS buffer bigger than this is freed after use */
 enum { MAX_VIEW_DEPTH = 8 };  /* catalog rounds for one Query: views of views of ... */
 
 enum { CLIENT = 0, SERVER = 1 };
@@ -139,6 +146,9 @@ struct sl_session {
     bool capture_ok, capture_this;
     int capture_completes;
     sl_buf *to_client;   /* while the server's bytes are framed: what goes to the client */
+    sl_tls *tls;         /* the client asked for TLS and got 'S' */
+    sl_buf plain;        /* the client's bytes just decrypted */
+    sl_buf cipher;       /* what goes to the client, encrypted */
 };
 
 typedef struct write_req {
@@ -188,6 +198,9 @@ free_session(sl_session *s)
     sl_framer_free(&s->framers[CLIENT]);
     sl_framer_free(&s->framers[SERVER]);
     sl_buf_free(&s->startup);
+    sl_tls_free(s->tls);
+    sl_buf_free(&s->plain);
+    sl_buf_free(&s->cipher);
     sl_proxy_context *ctx = s->ctx;
     free(s);
     sl_proxy_context_client_gone(ctx);
@@ -219,12 +232,19 @@ maybe_close(sl_session *s, int side)
         close_side(s, side);
 }
 
+static void write_stream(sl_session *s, int side, const void *data, size_t len);
+
 static void
 finish(sl_session *s)
 {
     if (s->finishing)
         return;
     s->finishing = true;
+    if (s->tls && sl_tls_established(s->tls)) {  /* TLS says goodbye, then the socket closes */
+        sl_buf_reset(&s->cipher);
+        sl_tls_close_notify(s->tls, &s->cipher);
+        write_stream(s, CLIENT, s->cipher.data, s->cipher.len);
+    }
     for (int side = CLIENT; side <= SERVER; side++) {
         if (s->open[side] && !s->closing[side])
             uv_read_stop(&s->conn[side].stream);
@@ -286,7 +306,7 @@ on_write(uv_write_t *req, int status)
 }
 
 static void
-send_bytes(sl_session *s, int side, const void *data, size_t len)
+write_stream(sl_session *s, int side, const void *data, size_t len)
 {
     if (!len || !s->open[side] || s->closing[side])
         return;
@@ -312,6 +332,38 @@ send_bytes(sl_session *s, int side, const void *data, size_t len)
     int rc = uv_write(&w->req, &s->conn[side].stream, &b, 1, on_write);
     if (rc != 0)
         on_write(&w->req, rc);
+}
+
+/* Empties a TLS scratch buffer, and frees it when big: an idle session keeps no read's worth
+ * of bytes (there may be thousands of them). */
+static void
+trim(sl_buf *b)
+{
+    if (b->cap > TLS_KEEP)
+        sl_buf_free(b);
+    else
+        sl_buf_reset(b);
+}
+
+/* Bytes of the protocol for one side: to a TLS client, encrypted (before its handshake has
+ * ended there is nothing the proxy may say to it: dropped). */
+static void
+send_bytes(sl_session *s, int side, const void *data, size_t len)
+{
+    if (side == SERVER || !s->tls) {
+        write_stream(s, side, data, len);
+        return;
+    }
+    if (!len || !sl_tls_established(s->tls) || s->finishing)
+        return;
+    sl_buf_reset(&s->cipher);
+    if (sl_tls_encrypt(s->tls, data, len, &s->cipher) != 0) {
+        SL_INFO("%s: TLS encryption failed", s->label);
+        finish(s);
+        return;
+    }
+    write_stream(s, CLIENT, s->cipher.data, s->cipher.len);
+    trim(&s->cipher);
 }
 
 /* Ends the session with a FATAL ErrorResponse to the client, when the client's stream is at a
@@ -353,6 +405,49 @@ on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 static void startup_bytes(sl_session *s, const uint8_t *p, size_t n);
 static void admin_bytes(sl_session *s, const uint8_t *p, size_t n);
 
+/* The client's bytes (decrypted when over TLS). */
+static void
+client_bytes(sl_session *s, const uint8_t *p, size_t n)
+{
+    if (!n)
+        return;
+    if (s->state == ST_ADMIN) {
+        admin_bytes(s, p, n);
+    } else if (s->holding) {
+        sl_buf_append(&s->held, p, n);
+        pause_reading(s, CLIENT);
+    } else if (s->state == ST_STARTUP) {
+        startup_bytes(s, p, n);
+    } else {
+        relay(s, CLIENT, p, n);
+    }
+}
+
+/* The client's ciphertext: handshake messages, or records decrypted and handed on. A client
+ * that fails the handshake, or sends what is not TLS, ends here: logged, closed. */
+static void
+client_tls_bytes(sl_session *s, const uint8_t *p, size_t n)
+{
+    char why[256];
+    bool was_established = sl_tls_established(s->tls);  /* a failure before: worth a line */
+    sl_buf_reset(&s->plain);
+    sl_buf_reset(&s->cipher);
+    int rc = sl_tls_input(s->tls, p, n, &s->plain, &s->cipher, why, sizeof why);
+    write_stream(s, CLIENT, s->cipher.data, s->cipher.len);
+    trim(&s->cipher);
+    /* what came before the end is the client's all the same: a Terminate followed by the
+     * close_notify in one read reaches the server */
+    client_bytes(s, (const uint8_t *)s->plain.data, s->plain.len);
+    trim(&s->plain);
+    if (rc != 0) {
+        if (was_established)
+            SL_DEBUG("%s: %s", s->label, why);
+        else
+            SL_INFO("%s: %s", s->label, why);
+        finish(s);
+    }
+}
+
 static void
 on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 {
@@ -363,17 +458,15 @@ on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
     if (n < 0) {
         if (side == SERVER && !s->server_fatal && !s->client_terminated)
             client_fail(s, "08006", "the server closed the connection");
-        else
-            finish(s);
+        else if (side == CLIENT && s->tls && !sl_tls_established(s->tls))
+            SL_INFO("%s: the client closed the connection during the TLS handshake", s->label);
+        finish(s);
         return;
     }
-    if (side == CLIENT && s->state == ST_ADMIN) {
-        admin_bytes(s, (const uint8_t *)buf->base, (size_t)n);
-    } else if (side == CLIENT && s->holding) {
-        sl_buf_append(&s->held, buf->base, (size_t)n);
-        pause_reading(s, CLIENT);
-    } else if (side == CLIENT && s->state == ST_STARTUP)
-        startup_bytes(s, (const uint8_t *)buf->base, (size_t)n);
+    if (side == CLIENT && s->tls)
+        client_tls_bytes(s, (const uint8_t *)buf->base, (size_t)n);
+    else if (side == CLIENT)
+        client_bytes(s, (const uint8_t *)buf->base, (size_t)n);
     else
         relay(s, side, (const uint8_t *)buf->base, (size_t)n);
 }
@@ -1157,7 +1250,12 @@ start_connecting(sl_session *s, const sl_proto_startup *pkt)
     snprintf(s->label, sizeof s->label, "client %llu (user \"%s\", database \"%s\")", s->id,
              user, db);
     s->logged = true;
-    SL_DEBUG("%s connected", s->label);
+    char tls[96] = "";
+    if (s->tls) {  /* the log is the one place that says so: the server sees a plain client */
+        memcpy(tls, " over ", 7);
+        sl_tls_describe(s->tls, tls + 6, sizeof tls - 6);
+    }
+    SL_DEBUG("%s connected%s", s->label, tls);
     remember_startup(s, pkt);
     s->startup_len = pkt->total;
     if (s->ctx->n_admin_users && strcmp(s->database, SL_ADMIN_DATABASE) == 0) {
@@ -1186,6 +1284,24 @@ consume_startup(sl_session *s, size_t n)
     s->startup.data[s->startup.len] = '\0';
 }
 
+/* SSLRequest with TLS configured. As the server does, a second one inside TLS is refused, and
+ * so are bytes sent after the request before the answer: they were not encrypted, and may
+ * have been put there by someone in the middle. */
+static void
+start_tls(sl_session *s)
+{
+    if (s->tls) {
+        client_fail(s, "08P01", "SSLRequest inside TLS");
+        return;
+    }
+    if (s->startup.len > 0) {
+        client_fail(s, "08P01", "received unencrypted data after SSL request");
+        return;
+    }
+    send_bytes(s, CLIENT, "S", 1);
+    s->tls = sl_tls_new(s->ctx->tls);
+}
+
 static void
 startup_bytes(sl_session *s, const uint8_t *p, size_t n)
 {
@@ -1204,7 +1320,13 @@ startup_bytes(sl_session *s, const uint8_t *p, size_t n)
         switch (pkt.kind) {
         case SL_PROTO_SSL_REQUEST:
         case SL_PROTO_GSS_REQUEST:
-            /* no encryption here yet: the client goes on in the clear or gives up itself */
+            if (pkt.kind == SL_PROTO_SSL_REQUEST && s->ctx->tls) {
+                consume_startup(s, pkt.total);
+                start_tls(s);
+                return;
+            }
+            /* no GSSAPI encryption, no TLS without --tls-cert: the client goes on in the
+             * clear or gives up itself */
             send_bytes(s, CLIENT, "N", 1);
             consume_startup(s, pkt.total);
             continue;
