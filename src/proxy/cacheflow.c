@@ -93,7 +93,8 @@ sl_cacheflow_catalog_query(sl_buf *out, const sl_sql_name *names, size_t n)
 {
     sl_buf q = SL_BUF_INIT;
     sl_buf_puts(&q, "SELECT 0, pg_catalog.current_setting('search_path'), "
-                    "CAST(NULL AS pg_catalog.text)");
+                    "CASE WHEN pg_catalog.pg_my_temp_schema() OPERATOR(pg_catalog.<>) 0 "
+                    "THEN 't' END");
     if (n > 0) {
         sl_buf_puts(
             &q, " UNION ALL SELECT 1, pg_catalog.textcat(pg_catalog.textcat(pg_catalog.textcat("
@@ -165,6 +166,31 @@ sl_cacheflow_key(sl_cachekey *out, const char *database, const char *user, const
     int rc = sl_cachekey_make(out, &in, err);
     free(extra);
     return rc;
+}
+
+static void
+put_field(sl_buf *b, const char *s)
+{
+    uint32_t n = s ? (uint32_t)strlen(s) : UINT32_MAX;
+    unsigned char len[4] = {(unsigned char)(n >> 24), (unsigned char)(n >> 16),
+                            (unsigned char)(n >> 8), (unsigned char)n};
+    sl_buf_append(b, len, 4);
+    if (s)
+        sl_buf_append(b, s, strlen(s));
+}
+
+void
+sl_cacheflow_verdict_key(sl_buf *out, const char *database, const char *user,
+                         const char *search_path, const sl_sql_name *names, size_t n)
+{
+    put_field(out, "v1");
+    put_field(out, database);
+    put_field(out, user);
+    put_field(out, search_path);
+    for (size_t i = 0; i < n; i++) {
+        put_field(out, names[i].schema);
+        put_field(out, names[i].name);
+    }
 }
 
 uint64_t

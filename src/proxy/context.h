@@ -13,6 +13,7 @@
 #include "proxy/cache.h"
 #include "proxy/cancelmap.h"
 #include "proxy/redisstore.h"
+#include "proxy/verdicts.h"
 
 typedef struct sl_proxy_context {
     sl_addr upstream;
@@ -26,6 +27,7 @@ typedef struct sl_proxy_context {
     size_t cache_max_entry;     /* an answer bigger than this is not stored */
     const sl_redisstore_opts *redis; /* each loop opens a Redis store of its own, or NULL */
     sl_cache_stats redis_totals; /* the Redis stores' counters, added as each closes */
+    sl_verdicts *verdicts;      /* the catalog verdicts of every loop, or NULL: no cache */
 } sl_proxy_context;
 
 /* A client connection ended (called once per accepted one, on its loop). */

@@ -17,15 +17,25 @@
  * Cache:   (with --cache) requests (Query, Sync, FunctionCall, the startup) are numbered as
  *          sent and each ReadyForQuery answers the oldest. A Query sent when nothing else is
  *          unanswered, with status 'I', whose single SELECT is cacheable (sql.h), is held: the
- *          client's framer pauses and its later bytes wait unframed (order is kept), while
- *          the proxy's own catalog query (cacheflow.h) runs on the idle server connection and
- *          its answer is consumed (CATALOG; one more round per level of views). Then the store
- *          is asked (LOOKUP, answered at once or later on the loop): a hit is written to the
- *          client with ReadyForQuery 'I' and the server never sees the Query; a miss sends
- *          it and captures T/n D* C (CAPTURE) to put at its ReadyForQuery 'I' with the
- *          miss's ticket. Then the held bytes are framed. Every statement of any protocol
- *          that may write (a Query, the Bind of a prepared statement that may, a
- *          FunctionCall) marks the number of the request that ends it; the first
+ *          client's framer pauses and its later bytes wait unframed (order is kept). The key
+ *          holds the search_path the session's last catalog query (cacheflow.h) read, so the
+ *          session's first such Query runs that query first (CATALOG, one more round per level
+ *          of views), then asks the store (LOOKUP). Once the session is "resolved" (that
+ *          search_path is current and it has no temporary schema) the store is asked first: a
+ *          hit needs no catalog query, because an entry is put only after a catalog check of
+ *          its key's tables passed, every write or DDL through any proxy sharing the store
+ *          drops every entry of the database, and what bypasses the proxies is bounded by the
+ *          TTL; the session itself stops being resolved when it sends anything that could
+ *          change its search_path or make temporary objects unseen (a SET, a write whose
+ *          triggers may, any statement but reads and transaction control), and a session that
+ *          makes temporary objects stops using the cache. A miss then takes the tables'
+ *          verdict from the memo (verdicts.h) while no invalidation of the database came
+ *          since it was taken, else from a catalog query (kept in the memo). A hit is written
+ *          to the client with ReadyForQuery 'I' and the server never sees the Query; a miss
+ *          the verdict allows sends it and captures T/n D* C (CAPTURE) to put at its
+ *          ReadyForQuery 'I' with the miss's ticket. Then the held bytes are framed. Every
+ *          statement of any protocol that may write (a Query, the Bind of a prepared statement
+ *          that may, a FunctionCall) marks the number of the request that ends it; the first
  *          ReadyForQuery 'I' at or after it drops every entry of the database.
  * Keys:    the server's BackendKeyData is replaced by a key of the proxy's (cancelmap.h), so a
  *          client's CancelRequest, which arrives on a new connection to any loop, finds this
@@ -45,6 +55,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "pg/proto.h"
@@ -56,6 +67,7 @@
 #include "proxy/sql.h"
 #include "proxy/statements.h"
 #include "proxy/upstream.h"
+#include "proxy/verdicts.h"
 
 enum { HIGH_WATER = 256 * 1024, LOW_WATER = 64 * 1024 };
 enum { MAX_VIEW_DEPTH = 8 };  /* catalog rounds for one Query: views of views of ... */
@@ -116,6 +128,11 @@ struct sl_session {
     sl_sql_analysis *analysis;
     sl_hint_comment hint;
     char *search_path;   /* from the catalog query */
+    bool resolved;       /* search_path is the session's, and it has no temporary schema:
+                          * nothing it sent since that catalog query could change either */
+    bool miss_first;     /* this Query asked the store before any catalog query */
+    sl_statements *readers; /* prepared statements that read only, calling known built-ins */
+    sl_buf verdict_key;  /* of this Query's tables (verdicts.h) */
     size_t catalog_rows, expected_rows;
     int rounds;          /* catalog queries for this Query: one, then one per level of views */
     sl_sql_name *next_names; /* what the views found so far read: the next round's names */
@@ -127,6 +144,7 @@ struct sl_session {
     bool capture_ok, capture_this;
     int capture_completes;
     sl_buf *to_client;   /* while the server's bytes are framed: what goes to the client */
+    sl_buf *to_server;   /* while the client's bytes are framed: what goes to the server */
 };
 
 typedef struct write_req {
@@ -135,6 +153,13 @@ typedef struct write_req {
     int side;
     char data[];
 } write_req;
+
+/* Refusals that say something of this session, not of the statement's tables: never kept
+ * as a verdict for other sessions. */
+static const char REFUSE_FAILED[] = "the catalog query failed";
+static const char REFUSE_UNEXPECTED[] = "unexpected catalog answer";
+static const char REFUSE_TEMP[] = "the session has made temporary objects";
+static const char REFUSE_PATH_CHANGED[] = "search_path changed";
 
 static void relay(sl_session *s, int from, const uint8_t *p, size_t n);
 static void names_clear(sl_session *s);
@@ -158,6 +183,8 @@ free_session(sl_session *s)
         SL_DEBUG("%s disconnected", s->label);
     sl_statements_free(s->statements);
     sl_statements_free(s->writers);
+    sl_statements_free(s->readers);
+    sl_buf_free(&s->verdict_key);
     sl_cacheflow_settings_free(&s->settings);
     sl_sql_analysis_free(s->analysis);
     sl_cache_ticket_release(&s->ticket);
@@ -404,6 +431,23 @@ analysis_writes(const sl_sql_analysis *a)
     return false;
 }
 
+/* Whether running the statements can change nothing of the session's that the cache key
+ * does not follow (search_path, temporary objects): reads calling only known built-ins, and
+ * transaction control (a SET inside a transaction makes the session unmodelled anyway). */
+static bool
+reads_only(const sl_sql_analysis *a)
+{
+    if (a->writes_unknown || a->settings_unknown || a->session_unmodelled)
+        return false;
+    for (size_t i = 0; i < a->n_stmts; i++) {
+        sl_sql_kind k = a->stmts[i].kind;
+        if (k != SL_SQL_CACHEABLE_SELECT && k != SL_SQL_READ_UNCACHEABLE &&
+            k != SL_SQL_TRANSACTION)
+            return false;
+    }
+    return true;
+}
+
 static sl_sql_analysis *
 analyze(sl_session *s, const char *sql)
 {
@@ -420,6 +464,7 @@ analyze(sl_session *s, const char *sql)
 static void
 mark_dirty(sl_session *s, uint64_t upto)
 {
+    s->resolved = false;  /* a write may run triggers: they may SET or make temp tables */
     if (upto > s->dirty_upto)
         s->dirty_upto = upto;
 }
@@ -479,6 +524,10 @@ note_parse(sl_session *s, const char *name, const char *sql)
         sl_statements_set(s->writers, name, "");
     else
         sl_statements_remove(s->writers, name);
+    if (a && reads_only(a))
+        sl_statements_set(s->readers, name, "");
+    else
+        sl_statements_remove(s->readers, name);
     if (!a || a->session_unmodelled || a->settings_unknown || a->kind == SL_SQL_SESSION_SET)
         s->unmodelled = true;  /* a SET through Parse: the simplest correct choice */
     sl_sql_analysis_free(a);
@@ -495,6 +544,8 @@ note_bind(sl_session *s, const uint8_t *body, size_t len)
     if (!sl_proto_get_cstring(&r, &portal) || !sl_proto_get_cstring(&r, &stmt) ||
         !sl_statements_get(s->statements, stmt) || sl_statements_get(s->writers, stmt))
         mark_dirty(s, s->sent + 1);
+    else if (!sl_statements_get(s->readers, stmt))
+        s->resolved = false;
 }
 
 /* ---- the cache: answering a simple Query ------------------------------------------------- */
@@ -510,12 +561,22 @@ to_client(sl_session *s, const void *data, size_t len)
         send_bytes(s, CLIENT, data, len);
 }
 
+/* Behind what the client's bytes being framed have already sent on, if any. */
+static void
+to_server(sl_session *s, const void *data, size_t len)
+{
+    if (s->to_server)
+        sl_buf_append(s->to_server, data, len);
+    else
+        send_bytes(s, SERVER, data, len);
+}
+
 /* The client's bytes held since its Query are framed again, now that the Query has gone on
- * or was answered (after the server's bytes being framed, if any: never re-entered). */
+ * or was answered (after the bytes of either side being framed, if any: never re-entered). */
 static void
 release_client(sl_session *s)
 {
-    if (s->to_client) {
+    if (s->to_client || s->to_server) {
         s->release_pending = true;
         return;
     }
@@ -548,10 +609,54 @@ forward_query(sl_session *s, bool capture)
     sl_buf_reset(&s->capture);
     s->capture_ok = capture;
     s->capture_completes = 0;
-    send_bytes(s, SERVER, s->query.data, s->query.len);
+    to_server(s, s->query.data, s->query.len);
     if (!capture)
         query_done(s);
     release_client(s);
+}
+
+/* The verdict on this Query's tables, from the memo when one taken since the last
+ * invalidation of the database is there, else from a catalog query now. */
+static void
+check_tables(sl_session *s)
+{
+    sl_verdicts *memo = s->ctx->verdicts;
+    sl_buf_reset(&s->verdict_key);
+    sl_cacheflow_verdict_key(&s->verdict_key, s->database, s->user, s->search_path,
+                             s->analysis->reads, s->analysis->n_reads);
+    const char *refusal = NULL;
+    sl_cache_ticket then;
+    if (memo && sl_verdicts_get(memo, s->verdict_key.data, s->verdict_key.len, sl_clock_ms(),
+                                &refusal, &then)) {
+        sl_cache_tags tags = {.database = s->database};
+        bool current = sl_cache_ticket_current(s->cache, &tags, &then, &s->ticket);
+        sl_cache_ticket_release(&then);
+        if (current) {
+            if (refusal)
+                cache_log(s, "skip", refusal);
+            forward_query(s, !refusal);
+            return;
+        }
+        sl_verdicts_drop(memo, s->verdict_key.data, s->verdict_key.len);
+    }
+    s->phase = PH_CATALOG;
+    sl_buf q = SL_BUF_INIT;
+    catalog_round(s, s->analysis->reads, s->analysis->n_reads, &q);
+    to_server(s, q.data, q.len);
+    sl_buf_free(&q);
+}
+
+/* A verdict of the catalog query that holds for any session with this one's key of it. */
+static void
+remember_verdict(sl_session *s)
+{
+    const char *r = s->refusal;
+    if (!s->ctx->verdicts || !s->miss_first || r == REFUSE_FAILED || r == REFUSE_UNEXPECTED ||
+        r == REFUSE_TEMP || r == REFUSE_PATH_CHANGED)
+        return;
+    uint32_t ttl = atomic_load(&s->cache->ttl_s);
+    sl_verdicts_put(s->ctx->verdicts, s->verdict_key.data, s->verdict_key.len, r, &s->ticket,
+                    sl_clock_ms() + (int64_t)ttl * 1000);
 }
 
 static void
@@ -578,7 +683,10 @@ on_lookup(void *arg, sl_cache_answer *ans)
     cache_log(s, "miss", NULL);
     if (ans->ticket)
         sl_cache_ticket_move(&s->ticket, ans->ticket);
-    forward_query(s, s->ticket.valid);  /* no ticket (a store down): nothing could be put */
+    if (!s->miss_first || !s->ticket.valid)  /* checked already, or nothing could be put */
+        forward_query(s, s->ticket.valid);
+    else
+        check_tables(s);
 }
 
 static void
@@ -640,6 +748,8 @@ on_query(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out)
         mark_dirty(s, s->sent);
     if (a->session_unmodelled || a->settings_unknown)
         s->unmodelled = true;
+    if (!reads_only(a))
+        s->resolved = false;
     follow_set(s, sql, a, alone);
     sl_buf_reset(&s->query);
     sl_buf_append(&s->query, msg, len);
@@ -652,13 +762,18 @@ on_query(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out)
         return;
     }
     s->analysis = a;
+    s->refusal = NULL;
+    s->rounds = 0;
+    sl_framer_pause(&s->framers[CLIENT]);  /* what follows waits for the answer */
+    s->miss_first = s->resolved;
+    if (s->miss_first) {  /* a hit needs no catalog query: its put passed one (see top) */
+        lookup(s);
+        return;
+    }
     s->phase = PH_CATALOG;
     free(s->search_path);
     s->search_path = NULL;
-    s->refusal = NULL;
-    s->rounds = 0;
     catalog_round(s, a->reads, a->n_reads, out);
-    sl_framer_pause(&s->framers[CLIENT]);  /* what follows waits for the answer */
 }
 
 /* A text column of a DataRow: a copy, or NULL for SQL NULL; false when malformed. */
@@ -722,13 +837,16 @@ catalog_row(sl_session *s, const uint8_t *body, size_t len)
     const char *why = NULL;
     if (!sl_proto_get_int16(&r, &ncol) || ncol != 3 || !get_text(&r, &tag) ||
         !get_text(&r, &val) || !get_text(&r, &viewdef) || !tag)
-        why = "unexpected catalog answer";
-    else if (strcmp(tag, "0") == 0 && val && !s->search_path)
+        why = REFUSE_UNEXPECTED;
+    else if (strcmp(tag, "0") == 0 && viewdef) {  /* the session has a temporary schema */
+        why = REFUSE_TEMP;
+        s->unmodelled = true;
+    } else if (strcmp(tag, "0") == 0 && val && !s->search_path)
         s->search_path = sl_strdup(val);
-    else if (strcmp(tag, "0") == 0 && val)  /* a later round: the same search_path */
-        why = strcmp(val, s->search_path) != 0 ? "search_path changed" : NULL;
+    else if (strcmp(tag, "0") == 0 && val)  /* a later round or Query: the same search_path */
+        why = strcmp(val, s->search_path) != 0 ? REFUSE_PATH_CHANGED : NULL;
     else if (strcmp(tag, "1") != 0)
-        why = "unexpected catalog answer";
+        why = REFUSE_UNEXPECTED;
     else {
         s->catalog_rows++;
         why = sl_cacheflow_refusal(val);
@@ -749,6 +867,7 @@ catalog_round(sl_session *s, const sl_sql_name *names, size_t n, sl_buf *out)
     s->catalog_rows = 0;
     s->expected_rows = n;
     s->rounds++;
+    SL_DEBUG("%s: cache catalog query (round %d)", s->label, s->rounds);
     sl_cacheflow_catalog_query(out, names, n);
 }
 
@@ -756,13 +875,17 @@ static void
 catalog_done(sl_session *s)
 {
     if (!s->refusal && (!s->search_path || s->catalog_rows != s->expected_rows))
-        s->refusal = "unexpected catalog answer";
+        s->refusal = REFUSE_UNEXPECTED;
     if (!s->refusal && !sl_sql_search_path_is_safe(s->search_path))
         s->refusal = "search_path puts pg_catalog after another schema";
     if (!s->refusal && s->n_next > 0 && s->rounds >= MAX_VIEW_DEPTH)
         s->refusal = "views nested too deep";
+    const char *r = s->refusal;
+    s->resolved = s->search_path && r != REFUSE_FAILED && r != REFUSE_UNEXPECTED &&
+                  r != REFUSE_TEMP && r != REFUSE_PATH_CHANGED;
     if (s->refusal) {
         names_clear(s);
+        remember_verdict(s);
         cache_log(s, "skip", s->refusal);
         forward_query(s, false);
     } else if (s->n_next > 0) {
@@ -771,6 +894,9 @@ catalog_done(sl_session *s)
         names_clear(s);
         send_bytes(s, SERVER, q.data, q.len);
         sl_buf_free(&q);
+    } else if (s->miss_first) {
+        remember_verdict(s);
+        forward_query(s, true);
     } else {
         lookup(s);
     }
@@ -789,7 +915,7 @@ catalog_message(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out)
     case 'C':
         return;
     case 'E':
-        s->refusal = "the catalog query failed";
+        s->refusal = REFUSE_FAILED;
         const char *sev = sl_proto_error_field(msg + 5, len - 5, 'V');
         if (sev && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0)) {
             s->server_fatal = true;
@@ -1009,8 +1135,11 @@ relay(sl_session *s, int from, const uint8_t *p, size_t n)
     sl_buf out = SL_BUF_INIT;
     if (from == SERVER)
         s->to_client = &out;
+    else
+        s->to_server = &out;
     int rc = sl_framer_feed(&s->framers[from], p, n, &out);
     s->to_client = NULL;
+    s->to_server = NULL;
     send_bytes(s, to, out.data, out.len);
     sl_buf_free(&out);
     if (rc != 0) {
@@ -1159,6 +1288,7 @@ sl_session_open(sl_worker *w, int fd, bool is_unix)
     snprintf(s->label, sizeof s->label, "client %llu", s->id);
     s->statements = sl_statements_new();
     s->writers = sl_statements_new();
+    s->readers = sl_statements_new();
     s->cache = sl_worker_cache(w);
     sl_framer_init(&s->framers[CLIENT], s->ctx->max_message, &client_ops, s);
     sl_framer_init(&s->framers[SERVER], s->ctx->max_message, &server_ops, s);
