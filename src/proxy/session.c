@@ -53,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
@@ -131,6 +132,7 @@ struct sl_session {
     bool resolved;       /* search_path is the session's, and it has no temporary schema:
                           * nothing it sent since that catalog query could change either */
     bool miss_first;     /* this Query asked the store before any catalog query */
+    bool fast;           /* ... and before its analysis (see fast_lookup) */
     sl_statements *readers; /* prepared statements that read only, calling known built-ins */
     sl_buf verdict_key;  /* of this Query's tables (verdicts.h) */
     size_t catalog_rows, expected_rows;
@@ -162,6 +164,7 @@ static const char REFUSE_TEMP[] = "the session has made temporary objects";
 static const char REFUSE_PATH_CHANGED[] = "search_path changed";
 
 static void relay(sl_session *s, int from, const uint8_t *p, size_t n);
+static void query_analyzed(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out);
 static void names_clear(sl_session *s);
 static void catalog_round(sl_session *s, const sl_sql_name *names, size_t n, sl_buf *out);
 static void finish(sl_session *s);
@@ -670,8 +673,9 @@ on_lookup(void *arg, sl_cache_answer *ans)
     }
     if (ans->hit) {
         cache_log(s, "hit", NULL);
-        to_client(s, ans->entry, ans->len);
-        sl_buf z = SL_BUF_INIT;
+        s->fast = false;
+        sl_buf z = SL_BUF_INIT;  /* one write for the answer and its ReadyForQuery */
+        sl_buf_append(&z, ans->entry, ans->len);
         sl_proto_write_ready(&z, 'I');
         to_client(s, z.data, z.len);
         sl_buf_free(&z);
@@ -683,21 +687,36 @@ on_lookup(void *arg, sl_cache_answer *ans)
     cache_log(s, "miss", NULL);
     if (ans->ticket)
         sl_cache_ticket_move(&s->ticket, ans->ticket);
+    if (s->fast) {  /* now the analysis decides, as for any Query */
+        s->fast = false;
+        s->phase = PH_NONE;
+        sl_buf q = s->query;
+        sl_buf_init(&s->query);
+        query_analyzed(s, (const uint8_t *)q.data, q.len, NULL);
+        sl_buf_free(&q);
+        return;
+    }
     if (!s->miss_first || !s->ticket.valid)  /* checked already, or nothing could be put */
         forward_query(s, s->ticket.valid);
     else
         check_tables(s);
 }
 
-static void
-lookup(sl_session *s)
+static int
+make_key(sl_session *s)
 {
     sl_error err;
     sl_error_clear(&err);
     sl_cacheflow_settings_set(&s->settings, 'c', "search_path", s->search_path);
     const char *suffix = s->hint.key[0] ? s->hint.key : NULL;
-    if (sl_cacheflow_key(&s->key, s->database, s->user, s->query.data + 5, &s->settings, suffix,
-                         &err) != 0) {
+    return sl_cacheflow_key(&s->key, s->database, s->user, s->query.data + 5, &s->settings,
+                            suffix, &err);
+}
+
+static void
+lookup(sl_session *s)
+{
+    if (make_key(s) != 0) {
         cache_log(s, "skip", "no key");
         forward_query(s, false);
         return;
@@ -729,10 +748,72 @@ query_refusal(sl_session *s, const char *sql, const sl_sql_analysis *a)
     return NULL;
 }
 
-/* A simple Query from the client: appends what goes to the server to out. */
-static void
-on_query(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out)
+/* Whether a Query's text may start a cacheable SELECT: its first word, after blanks, is one
+ * a SELECT can start with, or a comment or parenthesis comes first. Only saves asking the
+ * store for what cannot be there (a write would be a miss there anyway). */
+static bool
+may_read(const char *sql)
 {
+    static const char *const starts[] = {"select", "with", "values", "table"};
+    while (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '\r' || *sql == '\f')
+        sql++;
+    if (*sql == '(' || *sql == '-' || *sql == '/')
+        return true;
+    for (size_t i = 0; i < sizeof starts / sizeof *starts; i++) {
+        size_t n = strlen(starts[i]);
+        if (strncasecmp(sql, starts[i], n) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* A Query that may be answered at once: a session resolved and at rest, a well-formed Query.
+ * Its key is made from its text before any analysis and the store asked: a hit means an entry
+ * was put under this very text and these settings (standard_conforming_strings among them),
+ * which only a Query the analysis called cacheable, without a key hint, gets (the analysis
+ * and the hints read nothing but the text and that setting). A miss goes on to the analysis
+ * (query_analyzed) with its ticket, and the Query is held meanwhile. */
+static bool
+fast_lookup(sl_session *s, const uint8_t *msg, size_t len)
+{
+    if (!s->resolved || s->unmodelled || s->tx_status != 'I' || s->sent - s->answered != 1 ||
+        s->ext_open || len <= 5 || msg[len - 1] != 0 ||
+        memchr(msg + 5, 0, len - 5) != msg + len - 1 || !may_read((const char *)msg + 5))
+        return false;
+    sl_buf_reset(&s->query);
+    sl_buf_append(&s->query, msg, len);
+    memset(&s->hint, 0, sizeof s->hint);
+    if (make_key(s) != 0) {
+        sl_buf_reset(&s->query);
+        return false;
+    }
+    s->fast = true;
+    s->phase = PH_LOOKUP;
+    sl_framer_pause(&s->framers[CLIENT]);  /* what follows waits for the answer */
+    sl_cache_tags tags = {.database = s->database};
+    sl_cache_get(s->cache, &s->key, &tags, on_lookup, s);
+    return true;
+}
+
+/* The Query goes to the server untouched: behind out while the client's bytes are framed;
+ * held (out NULL: after a miss of fast_lookup), then the client's later bytes follow it. */
+static void
+pass_query(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out)
+{
+    if (out) {
+        sl_buf_append(out, msg, len);
+        return;
+    }
+    to_server(s, msg, len);
+    query_done(s);
+    release_client(s);
+}
+
+/* A Query, analysed: out as for pass_query. */
+static void
+query_analyzed(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out)
+{
+    bool missed = !out;  /* fast_lookup asked the store with the key of no hint */
     const char *sql = (const char *)msg + 5;
     sl_sql_analysis *a = NULL;
     if (len > 5 && msg[len - 1] == 0 && memchr(sql, 0, len - 5) == msg + len - 1)
@@ -740,7 +821,7 @@ on_query(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out)
     if (!a) {  /* malformed (the server refuses it) or no memory: a write for all we know */
         mark_dirty(s, s->sent);
         s->unmodelled = true;
-        sl_buf_append(out, msg, len);
+        pass_query(s, msg, len, out);
         return;
     }
     bool alone = s->sent - s->answered == 1 && !s->ext_open && s->tx_status == 'I';
@@ -758,7 +839,7 @@ on_query(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out)
         cache_log(s, "skip", why);
         sl_sql_analysis_free(a);
         sl_buf_reset(&s->query);
-        sl_buf_append(out, msg, len);
+        pass_query(s, msg, len, out);
         return;
     }
     s->analysis = a;
@@ -766,6 +847,14 @@ on_query(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out)
     s->rounds = 0;
     sl_framer_pause(&s->framers[CLIENT]);  /* what follows waits for the answer */
     s->miss_first = s->resolved;
+    if (missed && s->resolved && !s->hint.key[0]) {  /* the key fast_lookup asked: no hint */
+        if (s->ticket.valid)
+            check_tables(s);
+        else
+            forward_query(s, false);
+        return;
+    }
+    sl_cache_ticket_release(&s->ticket);
     if (s->miss_first) {  /* a hit needs no catalog query: its put passed one (see top) */
         lookup(s);
         return;
@@ -773,7 +862,21 @@ on_query(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out)
     s->phase = PH_CATALOG;
     free(s->search_path);
     s->search_path = NULL;
-    catalog_round(s, a->reads, a->n_reads, out);
+    sl_buf q = SL_BUF_INIT;
+    catalog_round(s, a->reads, a->n_reads, &q);
+    if (out)
+        sl_buf_append(out, q.data, q.len);
+    else
+        to_server(s, q.data, q.len);
+    sl_buf_free(&q);
+}
+
+/* A simple Query from the client: appends what goes to the server to out. */
+static void
+on_query(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out)
+{
+    if (!fast_lookup(s, msg, len))
+        query_analyzed(s, msg, len, out);
 }
 
 /* A text column of a DataRow: a copy, or NULL for SQL NULL; false when malformed. */
