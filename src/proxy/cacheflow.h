@@ -32,6 +32,8 @@ typedef struct {
     char **names;   /* "<source>:<name>" */
     char **values;  /* NULL: reset to the default */
     size_t n, cap;
+    sl_cachekey_setting *sorted; /* by name, for keys; rebuilt after a change */
+    bool sorted_ok;
 } sl_cacheflow_settings;
 
 void sl_cacheflow_settings_set(sl_cacheflow_settings *s, char source, const char *name,
@@ -49,9 +51,10 @@ void sl_cacheflow_catalog_query(sl_buf *out, const sl_sql_name *names, size_t n)
  * too, which the caller checks). verdict NULL: the name did not resolve. */
 const char *sl_cacheflow_refusal(const char *verdict);
 
-/* The key of a simple Query: sql is the whole Query string, settings every setting known. */
+/* The key of a simple Query: sql is the whole Query string, settings every setting known
+ * (non-const: it keeps its sorted copy for the next key). */
 SL_MUSTCHECK int sl_cacheflow_key(sl_cachekey *out, const char *database, const char *user,
-                                  const char *sql, const sl_cacheflow_settings *settings,
+                                  const char *sql, sl_cacheflow_settings *settings,
                                   const char *suffix, sl_error *err);
 
 /* The key of a catalog verdict (verdicts.h) for a statement reading names, appended to out:
