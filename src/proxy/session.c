@@ -1253,7 +1253,8 @@ relay(sl_session *s, int from, const uint8_t *p, size_t n)
         /* a Query waits for the cache: the client's next messages wait behind it */
         s->holding = true;
         sl_buf_append(&s->held, p + n - s->framers[CLIENT].unread, s->framers[CLIENT].unread);
-        pause_reading(s, CLIENT);
+        if (!s->release_pending)  /* answered already (a hit of the memory store): read on */
+            pause_reading(s, CLIENT);
     }
     if (s->release_pending)
         release_client(s);
