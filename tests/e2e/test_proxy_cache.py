@@ -495,3 +495,22 @@ def test_two_users_never_share_an_entry(cluster, proxy):
         direct(cluster, "UPDATE users_t SET a = 3")
         assert q(b, sql) == [(2,)]  # b's own entry, a hit
         assert q(a, sql) == [(1,)]
+
+
+def test_redis_verdicts_out_of_date_after_ddl_through_another_proxy(cluster, start_proxy,
+                                                                    redis):
+    a = redis_proxy(start_proxy, redis)
+    b = redis_proxy(start_proxy, redis)
+    fresh_table(cluster, "rmemo_t", rows=(10,))
+    sql = "SELECT a FROM rmemo_t WHERE a > {}"
+    with through(a, cluster) as c, through(b, cluster) as d:
+        for n in (1, 2, 3):  # catalog first; a miss and the catalog; a miss and the verdict
+            assert q(c, sql.format(n)) == [(10,)]
+        direct(cluster, "UPDATE rmemo_t SET a = 11")
+        assert q(c, sql.format(3)) == [(10,)]  # stored on the verdict: a hit
+        q(d, "ALTER TABLE rmemo_t ENABLE ROW LEVEL SECURITY")  # through B: Redis tells A
+        assert q(c, sql.format(4)) == [(11,)]
+        direct(cluster, "UPDATE rmemo_t SET a = 12")
+        assert q(c, sql.format(4)) == [(12,)]  # the catalog refused: not stored
+    assert catalog_queries(a) == 3  # c's first Query, a > 2, a > 4
+    assert "reads a table with row-level security" in "".join(a.log)
