@@ -514,3 +514,20 @@ def test_redis_verdicts_out_of_date_after_ddl_through_another_proxy(cluster, sta
         assert q(c, sql.format(4)) == [(12,)]  # the catalog refused: not stored
     assert catalog_queries(a) == 3  # c's first Query, a > 2, a > 4
     assert "reads a table with row-level security" in "".join(a.log)
+
+
+def test_verdicts_expire_with_the_ttl_for_ddl_around_the_proxy(cluster, start_proxy):
+    p = start_proxy("--cache", "memory", "--ttl", "1", "--ttl-jitter", "0")
+    fresh_table(cluster, "vttl_t", rows=(10,))
+    sql = "SELECT a FROM vttl_t WHERE a > {}"
+    with through(p, cluster) as c:
+        for n in (1, 2, 3):  # catalog first; a miss and the catalog; a miss and the verdict
+            q(c, sql.format(n))
+        direct(cluster, "ALTER TABLE vttl_t ENABLE ROW LEVEL SECURITY")  # around the proxy
+        n = iter(range(4, 1000000))
+
+        def refused():
+            q(c, sql.format(next(n)))
+            return "reads a table with row-level security" in "".join(p.log)
+
+        wait_until(refused, "the verdict to expire and the catalog to refuse")
