@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/mem.h"
+
 void
 sl__cache_init(sl_cache *c, const sl_cache_ops *ops, uint32_t ttl_s, uint32_t jitter_s)
 {
@@ -77,6 +79,26 @@ sl_cache_ticket_move(sl_cache_ticket *dst, sl_cache_ticket *src)
 {
     *dst = *src;
     memset(src, 0, sizeof *src);
+}
+
+void
+sl_cache_ticket_copy(sl_cache_ticket *dst, const sl_cache_ticket *src)
+{
+    *dst = *src;
+    if (src->n_tokens) {
+        dst->tokens = sl_calloc(src->n_tokens, sizeof *dst->tokens);
+        for (size_t i = 0; i < src->n_tokens; i++)
+            dst->tokens[i] = sl_strdup(src->tokens[i]);
+    }
+}
+
+bool
+sl_cache_ticket_current(sl_cache *c, const sl_cache_tags *tags, const sl_cache_ticket *then,
+                        const sl_cache_ticket *now)
+{
+    if (!then || !now || !then->valid || !now->valid)
+        return false;
+    return c->ops->current(c, tags, then, now);
 }
 
 void

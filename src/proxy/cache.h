@@ -105,6 +105,8 @@ typedef struct {
     void (*put)(sl_cache *c, const sl_cachekey *key, const sl_cache_tags *tags,
                 const uint8_t *entry, size_t len, uint32_t ttl_s, sl_cache_ticket *ticket);
     void (*invalidate)(sl_cache *c, const char *database, const char *table);
+    bool (*current)(sl_cache *c, const sl_cache_tags *tags, const sl_cache_ticket *then,
+                    const sl_cache_ticket *now);
     void (*close)(sl_cache *c);
 } sl_cache_ops;
 
@@ -132,6 +134,12 @@ void sl_cache_set_ttl(sl_cache *c, uint32_t ttl_s, uint32_t jitter_s);
 void sl_cache_counts_read(const sl_cache *c, sl_cache_counts *out);
 
 void sl_cache_ticket_move(sl_cache_ticket *dst, sl_cache_ticket *src);
+void sl_cache_ticket_copy(sl_cache_ticket *dst, const sl_cache_ticket *src);  /* deep */
+/* Whether no tag of tags was invalidated between two misses of those tags: then, the
+ * earlier one's ticket, and now, the later one's (both valid; false otherwise). What a
+ * memo of facts learnt at the earlier miss (verdicts.h) checks before it trusts them. */
+bool sl_cache_ticket_current(sl_cache *c, const sl_cache_tags *tags,
+                             const sl_cache_ticket *then, const sl_cache_ticket *now);
 void sl_cache_ticket_release(sl_cache_ticket *t);  /* accepts NULL; leaves it invalid */
 
 /* The parts of an entry: describe is the RowDescription or NoData message (len 0 when

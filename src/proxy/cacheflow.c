@@ -35,6 +35,12 @@ sl_cacheflow_settings_set(sl_cacheflow_settings *s, char source, const char *nam
 {
     char *full = prefixed(source, name);
     size_t i = find(s, full);
+    if (i < s->n && (s->values[i] && value ? strcmp(s->values[i], value) == 0
+                                           : s->values[i] == value)) {
+        free(full);  /* the same value: the sorted copy stands */
+        return;
+    }
+    s->sorted_ok = false;
     if (i < s->n) {
         free(full);
         free(s->values[i]);
@@ -67,6 +73,7 @@ sl_cacheflow_settings_free(sl_cacheflow_settings *s)
     }
     free(s->names);
     free(s->values);
+    free(s->sorted);
     memset(s, 0, sizeof *s);
 }
 
@@ -93,7 +100,8 @@ sl_cacheflow_catalog_query(sl_buf *out, const sl_sql_name *names, size_t n)
 {
     sl_buf q = SL_BUF_INIT;
     sl_buf_puts(&q, "SELECT 0, pg_catalog.current_setting('search_path'), "
-                    "CAST(NULL AS pg_catalog.text)");
+                    "CASE WHEN pg_catalog.pg_my_temp_schema() OPERATOR(pg_catalog.<>) 0 "
+                    "THEN 't' END");
     if (n > 0) {
         sl_buf_puts(
             &q, " UNION ALL SELECT 1, pg_catalog.textcat(pg_catalog.textcat(pg_catalog.textcat("
@@ -153,18 +161,46 @@ by_name(const void *a, const void *b)
 
 int
 sl_cacheflow_key(sl_cachekey *out, const char *database, const char *user, const char *sql,
-                 const sl_cacheflow_settings *settings, const char *suffix, sl_error *err)
+                 sl_cacheflow_settings *settings, const char *suffix, sl_error *err)
 {
-    sl_cachekey_setting *extra = sl_calloc(settings->n + 1, sizeof *extra);
-    for (size_t i = 0; i < settings->n; i++)
-        extra[i] = (sl_cachekey_setting){settings->names[i], settings->values[i]};
-    qsort(extra, settings->n, sizeof *extra, by_name);
+    sl_cacheflow_settings *s = settings;
+    if (!s->sorted_ok) {
+        free(s->sorted);
+        s->sorted = sl_calloc(s->n + 1, sizeof *s->sorted);
+        for (size_t i = 0; i < s->n; i++)
+            s->sorted[i] = (sl_cachekey_setting){s->names[i], s->values[i]};
+        qsort(s->sorted, s->n, sizeof *s->sorted, by_name);
+        s->sorted_ok = true;
+    }
     sl_cachekey_input in = {.database = database, .user = user, .protocol = SL_CACHEKEY_SIMPLE,
-                            .sql = sql, .sql_len = strlen(sql), .extra = extra,
-                            .n_extra = settings->n, .suffix = suffix};
-    int rc = sl_cachekey_make(out, &in, err);
-    free(extra);
-    return rc;
+                            .sql = sql, .sql_len = strlen(sql), .extra = s->sorted,
+                            .n_extra = s->n, .suffix = suffix};
+    return sl_cachekey_make(out, &in, err);
+}
+
+static void
+put_field(sl_buf *b, const char *s)
+{
+    uint32_t n = s ? (uint32_t)strlen(s) : UINT32_MAX;
+    unsigned char len[4] = {(unsigned char)(n >> 24), (unsigned char)(n >> 16),
+                            (unsigned char)(n >> 8), (unsigned char)n};
+    sl_buf_append(b, len, 4);
+    if (s)
+        sl_buf_append(b, s, strlen(s));
+}
+
+void
+sl_cacheflow_verdict_key(sl_buf *out, const char *database, const char *user,
+                         const char *search_path, const sl_sql_name *names, size_t n)
+{
+    put_field(out, "v1");
+    put_field(out, database);
+    put_field(out, user);
+    put_field(out, search_path);
+    for (size_t i = 0; i < n; i++) {
+        put_field(out, names[i].schema);
+        put_field(out, names[i].name);
+    }
 }
 
 uint64_t

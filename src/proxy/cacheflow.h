@@ -10,7 +10,9 @@
  * (quote_ident): no byte of a name is ever part of the SQL text, whatever quotes, backslashes
  * or dollar signs it holds and whatever standard_conforming_strings is. Every function and
  * operator is schema-qualified, so nothing a user created can stand in for them.
- * Its answer: a row (0, search_path, NULL), then one row (1, verdict, viewdef) per name, the
+ * Its answer: a row (0, search_path, 't' when the session has a temporary schema (it made a
+ * temporary object, which may shadow any name: the session must stop using the cache) else
+ * NULL), then one row (1, verdict, viewdef) per name, the
  * verdict NULL when the name does not resolve, else relkind, relpersistence, 'y'/'n' for
  * row-level security and 's'/'u' for a system or user relation; viewdef is a view's
  * pg_get_viewdef() (names qualified where the session's search_path would not find them, so
@@ -30,6 +32,8 @@ typedef struct {
     char **names;   /* "<source>:<name>" */
     char **values;  /* NULL: reset to the default */
     size_t n, cap;
+    sl_cachekey_setting *sorted; /* by name, for keys; rebuilt after a change */
+    bool sorted_ok;
 } sl_cacheflow_settings;
 
 void sl_cacheflow_settings_set(sl_cacheflow_settings *s, char source, const char *name,
@@ -47,10 +51,19 @@ void sl_cacheflow_catalog_query(sl_buf *out, const sl_sql_name *names, size_t n)
  * too, which the caller checks). verdict NULL: the name did not resolve. */
 const char *sl_cacheflow_refusal(const char *verdict);
 
-/* The key of a simple Query: sql is the whole Query string, settings every setting known. */
+/* The key of a simple Query: sql is the whole Query string, settings every setting known
+ * (non-const: it keeps its sorted copy for the next key). */
 SL_MUSTCHECK int sl_cacheflow_key(sl_cachekey *out, const char *database, const char *user,
-                                  const char *sql, const sl_cacheflow_settings *settings,
+                                  const char *sql, sl_cacheflow_settings *settings,
                                   const char *suffix, sl_error *err);
+
+/* The key of a catalog verdict (verdicts.h) for a statement reading names, appended to out:
+ * everything the catalog query's answer depends on but the catalog, each field framed by its
+ * length (NULL distinct from "": an unqualified name). search_path is the value the catalog
+ * query read, not the session's SETs: ALTER ROLE ... SET search_path and the like are in it.
+ * Names in the order the analysis gives them (a different order is only another key). */
+void sl_cacheflow_verdict_key(sl_buf *out, const char *database, const char *user,
+                              const char *search_path, const sl_sql_name *names, size_t n);
 
 /* A short fingerprint of a text for the log (FNV-1a 64), never the text itself. */
 uint64_t sl_cacheflow_fingerprint(const char *s, size_t len);

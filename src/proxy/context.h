@@ -18,6 +18,7 @@
 #include "proxy/settings.h"
 #include "proxy/stats.h"
 #include "proxy/tls.h"
+#include "proxy/verdicts.h"
 
 typedef struct sl_proxy_context {
     sl_addr upstream;
@@ -39,6 +40,7 @@ typedef struct sl_proxy_context {
     sl_settings base;           /* from the command line */
     sl_settings settings;       /* in force: base with the file's keys over it */
     sl_tls_config *tls;         /* SSLRequest is answered 'S' and TLS terminated; or NULL */
+    sl_verdicts *verdicts;      /* the catalog verdicts of every loop, or NULL: no cache */
 } sl_proxy_context;
 
 /* A client connection ended (called once per accepted one, on its loop). */

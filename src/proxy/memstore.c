@@ -609,6 +609,19 @@ memstore_invalidate(sl_cache *c, const char *database, const char *table)
     atomic_fetch_add(&c->stats.invalidated, n);
 }
 
+/* The stamps say whether a tag was invalidated after then's miss; now adds nothing. */
+static bool
+memstore_current(sl_cache *c, const sl_cache_tags *tags, const sl_cache_ticket *then,
+                 const sl_cache_ticket *now)
+{
+    (void)now;
+    sl_memstore *m = (sl_memstore *)c;
+    pthread_mutex_lock(&m->lock);
+    bool stale = is_stale(m, tags, then->stamp);
+    pthread_mutex_unlock(&m->lock);
+    return !stale;
+}
+
 static void
 memstore_close(sl_cache *c)
 {
@@ -619,6 +632,7 @@ static const sl_cache_ops memstore_ops = {
     .get = memstore_get,
     .put = memstore_put,
     .invalidate = memstore_invalidate,
+    .current = memstore_current,
     .close = memstore_close,
 };
 

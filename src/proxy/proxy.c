@@ -174,10 +174,16 @@ on_sweep(uv_timer_t *t)
     sl_memstore_sweep(r->store);
 }
 
+/* The memo of catalog verdicts (verdicts.h): one per statement shape a workload has, about
+ * 200 bytes each. */
+enum { VERDICTS_MAX_ENTRIES = 16384, VERDICTS_MAX_BYTES = 8 << 20 };
+
 static int
 open_cache(runner *r, const sl_proxy_config *cfg, sl_error *err)
 {
     r->ctx.redis = cfg->redis;
+    if (cfg->redis || cfg->cache_bytes)
+        r->ctx.verdicts = sl_verdicts_new(VERDICTS_MAX_ENTRIES, VERDICTS_MAX_BYTES);
     if (!cfg->cache_bytes)
         return 0;
     sl_memstore_opts o = {.max_bytes = cfg->cache_bytes, .ttl_s = r->ctx.settings.ttl_s,
@@ -193,6 +199,15 @@ open_cache(runner *r, const sl_proxy_config *cfg, sl_error *err)
 static void
 close_cache(runner *r)
 {
+    if (r->ctx.verdicts) {
+        sl_verdicts_counts v;
+        sl_verdicts_counts_read(r->ctx.verdicts, &v);
+        SL_INFO("catalog verdicts: %llu found, %llu not found, %llu held, %llu clears",
+                (unsigned long long)v.hits, (unsigned long long)v.misses,
+                (unsigned long long)v.entries, (unsigned long long)v.clears);
+        sl_verdicts_free(r->ctx.verdicts);
+        r->ctx.verdicts = NULL;
+    }
     if (r->ctx.redis) {
         const sl_cache_stats *t = &r->ctx.redis_totals;
         SL_INFO("cache: %llu hits, %llu misses, %llu stored, %llu invalidations, "

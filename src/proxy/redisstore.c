@@ -860,10 +860,26 @@ redis_close(sl_cache *c)
     uv_close((uv_handle_t *)&r->retry_timer, on_handle_closed);
 }
 
+/* Each invalidation sets a new random generation token (gen keys never expire): the same
+ * tokens at two misses mean no invalidation came between them. */
+static bool
+redis_current(sl_cache *c, const sl_cache_tags *tags, const sl_cache_ticket *then,
+              const sl_cache_ticket *now)
+{
+    (void)c;
+    if (then->n_tokens != tags->n_tables + 1 || now->n_tokens != then->n_tokens)
+        return false;
+    for (size_t i = 0; i < then->n_tokens; i++)
+        if (strcmp(then->tokens[i], now->tokens[i]) != 0)
+            return false;
+    return true;
+}
+
 static const sl_cache_ops redis_ops = {
     .get = redis_get,
     .put = redis_put,
     .invalidate = redis_invalidate,
+    .current = redis_current,
     .close = redis_close,
 };
 

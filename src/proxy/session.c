@@ -18,15 +18,25 @@
  * Cache:   (with --cache) requests (Query, Sync, FunctionCall, the startup) are numbered as
  *          sent and each ReadyForQuery answers the oldest. A Query sent when nothing else is
  *          unanswered, with status 'I', whose single SELECT is cacheable (sql.h), is held: the
- *          client's framer pauses and its later bytes wait unframed (order is kept), while
- *          the proxy's own catalog query (cacheflow.h) runs on the idle server connection and
- *          its answer is consumed (CATALOG; one more round per level of views). Then the store
- *          is asked (LOOKUP, answered at once or later on the loop): a hit is written to the
- *          client with ReadyForQuery 'I' and the server never sees the Query; a miss sends
- *          it and captures T/n D* C (CAPTURE) to put at its ReadyForQuery 'I' with the
- *          miss's ticket. Then the held bytes are framed. Every statement of any protocol
- *          that may write (a Query, the Bind of a prepared statement that may, a
- *          FunctionCall) marks the number of the request that ends it; the first
+ *          client's framer pauses and its later bytes wait unframed (order is kept). The key
+ *          holds the search_path the session's last catalog query (cacheflow.h) read, so the
+ *          session's first such Query runs that query first (CATALOG, one more round per level
+ *          of views), then asks the store (LOOKUP). Once the session is "resolved" (that
+ *          search_path is current and it has no temporary schema) the store is asked first: a
+ *          hit needs no catalog query, because an entry is put only after a catalog check of
+ *          its key's tables passed, every write or DDL through any proxy sharing the store
+ *          drops every entry of the database, and what bypasses the proxies is bounded by the
+ *          TTL; the session itself stops being resolved when it sends anything that could
+ *          change its search_path or make temporary objects unseen (a SET, a write whose
+ *          triggers may, any statement but reads and transaction control), and a session that
+ *          makes temporary objects stops using the cache. A miss then takes the tables'
+ *          verdict from the memo (verdicts.h) while no invalidation of the database came
+ *          since it was taken, else from a catalog query (kept in the memo). A hit is written
+ *          to the client with ReadyForQuery 'I' and the server never sees the Query; a miss
+ *          the verdict allows sends it and captures T/n D* C (CAPTURE) to put at its
+ *          ReadyForQuery 'I' with the miss's ticket. Then the held bytes are framed. Every
+ *          statement of any protocol that may write (a Query, the Bind of a prepared statement
+ *          that may, a FunctionCall) marks the number of the request that ends it; the first
  *          ReadyForQuery 'I' at or after it drops every entry of the database.
  * Keys:    the server's BackendKeyData is replaced by a key of the proxy's (cancelmap.h), so a
  *          client's CancelRequest, which arrives on a new connection to any loop, finds this
@@ -54,8 +64,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "pg/proto.h"
@@ -70,6 +82,7 @@
 #include "proxy/statements.h"
 #include "proxy/tls.h"
 #include "proxy/upstream.h"
+#include "proxy/verdicts.h"
 
 enum { HIGH_WATER = 256 * 1024, LOW_WATER = 64 * 1024 };
 enum { TLS_KEEP = 16 * 1024 }; /* a TLS buffer bigger than this is freed after use */
@@ -135,6 +148,12 @@ struct sl_session {
     sl_sql_analysis *analysis;
     sl_hint_comment hint;
     char *search_path;   /* from the catalog query */
+    bool resolved;       /* search_path is the session's, and it has no temporary schema:
+                          * nothing it sent since that catalog query could change either */
+    bool miss_first;     /* this Query asked the store before any catalog query */
+    bool fast;           /* ... and before its analysis (see fast_lookup) */
+    sl_statements *readers; /* prepared statements that read only, calling known built-ins */
+    sl_buf verdict_key;  /* of this Query's tables (verdicts.h) */
     size_t catalog_rows, expected_rows;
     int rounds;          /* catalog queries for this Query: one, then one per level of views */
     sl_sql_name *next_names; /* what the views found so far read: the next round's names */
@@ -149,6 +168,7 @@ struct sl_session {
     sl_tls *tls;         /* the client asked for TLS and got 'S' */
     sl_buf plain;        /* the client's bytes just decrypted */
     sl_buf cipher;       /* what goes to the client, encrypted */
+    sl_buf *to_server;   /* while the client's bytes are framed: what goes to the server */
 };
 
 typedef struct write_req {
@@ -158,7 +178,15 @@ typedef struct write_req {
     char data[];
 } write_req;
 
+/* Refusals that say something of this session, not of the statement's tables: never kept
+ * as a verdict for other sessions. */
+static const char REFUSE_FAILED[] = "the catalog query failed";
+static const char REFUSE_UNEXPECTED[] = "unexpected catalog answer";
+static const char REFUSE_TEMP[] = "the session has made temporary objects";
+static const char REFUSE_PATH_CHANGED[] = "search_path changed";
+
 static void relay(sl_session *s, int from, const uint8_t *p, size_t n);
+static void query_analyzed(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out);
 static void names_clear(sl_session *s);
 static void catalog_round(sl_session *s, const sl_sql_name *names, size_t n, sl_buf *out);
 static void finish(sl_session *s);
@@ -182,6 +210,8 @@ free_session(sl_session *s)
     sl_admin_free(s->admin);
     sl_statements_free(s->statements);
     sl_statements_free(s->writers);
+    sl_statements_free(s->readers);
+    sl_buf_free(&s->verdict_key);
     sl_cacheflow_settings_free(&s->settings);
     sl_sql_analysis_free(s->analysis);
     sl_cache_ticket_release(&s->ticket);
@@ -516,6 +546,23 @@ analysis_writes(const sl_sql_analysis *a)
     return false;
 }
 
+/* Whether running the statements can change nothing of the session's that the cache key
+ * does not follow (search_path, temporary objects): reads calling only known built-ins, and
+ * transaction control (a SET inside a transaction makes the session unmodelled anyway). */
+static bool
+reads_only(const sl_sql_analysis *a)
+{
+    if (a->writes_unknown || a->settings_unknown || a->session_unmodelled)
+        return false;
+    for (size_t i = 0; i < a->n_stmts; i++) {
+        sl_sql_kind k = a->stmts[i].kind;
+        if (k != SL_SQL_CACHEABLE_SELECT && k != SL_SQL_READ_UNCACHEABLE &&
+            k != SL_SQL_TRANSACTION)
+            return false;
+    }
+    return true;
+}
+
 static sl_sql_analysis *
 analyze(sl_session *s, const char *sql)
 {
@@ -532,6 +579,7 @@ analyze(sl_session *s, const char *sql)
 static void
 mark_dirty(sl_session *s, uint64_t upto)
 {
+    s->resolved = false;  /* a write may run triggers: they may SET or make temp tables */
     if (upto > s->dirty_upto)
         s->dirty_upto = upto;
 }
@@ -591,6 +639,10 @@ note_parse(sl_session *s, const char *name, const char *sql)
         sl_statements_set(s->writers, name, "");
     else
         sl_statements_remove(s->writers, name);
+    if (a && reads_only(a))
+        sl_statements_set(s->readers, name, "");
+    else
+        sl_statements_remove(s->readers, name);
     if (!a || a->session_unmodelled || a->settings_unknown || a->kind == SL_SQL_SESSION_SET)
         s->unmodelled = true;  /* a SET through Parse: the simplest correct choice */
     sl_sql_analysis_free(a);
@@ -607,6 +659,8 @@ note_bind(sl_session *s, const uint8_t *body, size_t len)
     if (!sl_proto_get_cstring(&r, &portal) || !sl_proto_get_cstring(&r, &stmt) ||
         !sl_statements_get(s->statements, stmt) || sl_statements_get(s->writers, stmt))
         mark_dirty(s, s->sent + 1);
+    else if (!sl_statements_get(s->readers, stmt))
+        s->resolved = false;
 }
 
 /* ---- the cache: answering a simple Query ------------------------------------------------- */
@@ -622,12 +676,22 @@ to_client(sl_session *s, const void *data, size_t len)
         send_bytes(s, CLIENT, data, len);
 }
 
+/* Behind what the client's bytes being framed have already sent on, if any. */
+static void
+to_server(sl_session *s, const void *data, size_t len)
+{
+    if (s->to_server)
+        sl_buf_append(s->to_server, data, len);
+    else
+        send_bytes(s, SERVER, data, len);
+}
+
 /* The client's bytes held since its Query are framed again, now that the Query has gone on
- * or was answered (after the server's bytes being framed, if any: never re-entered). */
+ * or was answered (after the bytes of either side being framed, if any: never re-entered). */
 static void
 release_client(sl_session *s)
 {
-    if (s->to_client) {
+    if (s->to_client || s->to_server) {
         s->release_pending = true;
         return;
     }
@@ -661,10 +725,54 @@ forward_query(sl_session *s, bool capture)
     s->capture_ok = capture;
     s->capture_completes = 0;
     sl_stats_request_sent(&s->inflight, s->sent, sl_stats_now_us());  /* after the catalog */
-    send_bytes(s, SERVER, s->query.data, s->query.len);
+    to_server(s, s->query.data, s->query.len);
     if (!capture)
         query_done(s);
     release_client(s);
+}
+
+/* The verdict on this Query's tables, from the memo when one taken since the last
+ * invalidation of the database is there, else from a catalog query now. */
+static void
+check_tables(sl_session *s)
+{
+    sl_verdicts *memo = s->ctx->verdicts;
+    sl_buf_reset(&s->verdict_key);
+    sl_cacheflow_verdict_key(&s->verdict_key, s->database, s->user, s->search_path,
+                             s->analysis->reads, s->analysis->n_reads);
+    const char *refusal = NULL;
+    sl_cache_ticket then;
+    if (memo && sl_verdicts_get(memo, s->verdict_key.data, s->verdict_key.len, sl_clock_ms(),
+                                &refusal, &then)) {
+        sl_cache_tags tags = {.database = s->database};
+        bool current = sl_cache_ticket_current(s->cache, &tags, &then, &s->ticket);
+        sl_cache_ticket_release(&then);
+        if (current) {
+            if (refusal)
+                cache_log(s, "skip", refusal);
+            forward_query(s, !refusal);
+            return;
+        }
+        sl_verdicts_drop(memo, s->verdict_key.data, s->verdict_key.len);
+    }
+    s->phase = PH_CATALOG;
+    sl_buf q = SL_BUF_INIT;
+    catalog_round(s, s->analysis->reads, s->analysis->n_reads, &q);
+    to_server(s, q.data, q.len);
+    sl_buf_free(&q);
+}
+
+/* A verdict of the catalog query that holds for any session with this one's key of it. */
+static void
+remember_verdict(sl_session *s)
+{
+    const char *r = s->refusal;
+    if (!s->ctx->verdicts || !s->miss_first || r == REFUSE_FAILED || r == REFUSE_UNEXPECTED ||
+        r == REFUSE_TEMP || r == REFUSE_PATH_CHANGED)
+        return;
+    uint32_t ttl = atomic_load(&s->cache->ttl_s);
+    sl_verdicts_put(s->ctx->verdicts, s->verdict_key.data, s->verdict_key.len, r, &s->ticket,
+                    sl_clock_ms() + (int64_t)ttl * 1000);
 }
 
 static void
@@ -678,8 +786,9 @@ on_lookup(void *arg, sl_cache_answer *ans)
     }
     if (ans->hit) {
         cache_log(s, "hit", NULL);
-        to_client(s, ans->entry, ans->len);
-        sl_buf z = SL_BUF_INIT;
+        s->fast = false;
+        sl_buf z = SL_BUF_INIT;  /* one write for the answer and its ReadyForQuery */
+        sl_buf_append(&z, ans->entry, ans->len);
         sl_proto_write_ready(&z, 'I');
         to_client(s, z.data, z.len);
         sl_buf_free(&z);
@@ -692,18 +801,36 @@ on_lookup(void *arg, sl_cache_answer *ans)
     cache_log(s, "miss", NULL);
     if (ans->ticket)
         sl_cache_ticket_move(&s->ticket, ans->ticket);
-    forward_query(s, s->ticket.valid);  /* no ticket (a store down): nothing could be put */
+    if (s->fast) {  /* now the analysis decides, as for any Query */
+        s->fast = false;
+        s->phase = PH_NONE;
+        sl_buf q = s->query;
+        sl_buf_init(&s->query);
+        query_analyzed(s, (const uint8_t *)q.data, q.len, NULL);
+        sl_buf_free(&q);
+        return;
+    }
+    if (!s->miss_first || !s->ticket.valid)  /* checked already, or nothing could be put */
+        forward_query(s, s->ticket.valid);
+    else
+        check_tables(s);
 }
 
-static void
-lookup(sl_session *s)
+static int
+make_key(sl_session *s)
 {
     sl_error err;
     sl_error_clear(&err);
     sl_cacheflow_settings_set(&s->settings, 'c', "search_path", s->search_path);
     const char *suffix = s->hint.key[0] ? s->hint.key : NULL;
-    if (sl_cacheflow_key(&s->key, s->database, s->user, s->query.data + 5, &s->settings, suffix,
-                         &err) != 0) {
+    return sl_cacheflow_key(&s->key, s->database, s->user, s->query.data + 5, &s->settings,
+                            suffix, &err);
+}
+
+static void
+lookup(sl_session *s)
+{
+    if (make_key(s) != 0) {
         cache_log(s, "skip", "no key");
         forward_query(s, false);
         return;
@@ -735,10 +862,72 @@ query_refusal(sl_session *s, const char *sql, const sl_sql_analysis *a)
     return NULL;
 }
 
-/* A simple Query from the client: appends what goes to the server to out. */
-static void
-on_query(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out)
+/* Whether a Query's text may start a cacheable SELECT: its first word, after blanks, is one
+ * a SELECT can start with, or a comment or parenthesis comes first. Only saves asking the
+ * store for what cannot be there (a write would be a miss there anyway). */
+static bool
+may_read(const char *sql)
 {
+    static const char *const starts[] = {"select", "with", "values", "table"};
+    while (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '\r' || *sql == '\f')
+        sql++;
+    if (*sql == '(' || *sql == '-' || *sql == '/')
+        return true;
+    for (size_t i = 0; i < sizeof starts / sizeof *starts; i++) {
+        size_t n = strlen(starts[i]);
+        if (strncasecmp(sql, starts[i], n) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* A Query that may be answered at once: a session resolved and at rest, a well-formed Query.
+ * Its key is made from its text before any analysis and the store asked: a hit means an entry
+ * was put under this very text and these settings (standard_conforming_strings among them),
+ * which only a Query the analysis called cacheable, without a key hint, gets (the analysis
+ * and the hints read nothing but the text and that setting). A miss goes on to the analysis
+ * (query_analyzed) with its ticket, and the Query is held meanwhile. */
+static bool
+fast_lookup(sl_session *s, const uint8_t *msg, size_t len)
+{
+    if (!s->resolved || s->unmodelled || s->tx_status != 'I' || s->sent - s->answered != 1 ||
+        s->ext_open || len <= 5 || msg[len - 1] != 0 ||
+        memchr(msg + 5, 0, len - 5) != msg + len - 1 || !may_read((const char *)msg + 5))
+        return false;
+    sl_buf_reset(&s->query);
+    sl_buf_append(&s->query, msg, len);
+    memset(&s->hint, 0, sizeof s->hint);
+    if (make_key(s) != 0) {
+        sl_buf_reset(&s->query);
+        return false;
+    }
+    s->fast = true;
+    s->phase = PH_LOOKUP;
+    sl_framer_pause(&s->framers[CLIENT]);  /* what follows waits for the answer */
+    sl_cache_tags tags = {.database = s->database};
+    sl_cache_get(s->cache, &s->key, &tags, on_lookup, s);
+    return true;
+}
+
+/* The Query goes to the server untouched: behind out while the client's bytes are framed;
+ * held (out NULL: after a miss of fast_lookup), then the client's later bytes follow it. */
+static void
+pass_query(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out)
+{
+    if (out) {
+        sl_buf_append(out, msg, len);
+        return;
+    }
+    to_server(s, msg, len);
+    query_done(s);
+    release_client(s);
+}
+
+/* A Query, analysed: out as for pass_query. */
+static void
+query_analyzed(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out)
+{
+    bool missed = !out;  /* fast_lookup asked the store with the key of no hint */
     const char *sql = (const char *)msg + 5;
     sl_sql_analysis *a = NULL;
     if (len > 5 && msg[len - 1] == 0 && memchr(sql, 0, len - 5) == msg + len - 1)
@@ -746,7 +935,7 @@ on_query(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out)
     if (!a) {  /* malformed (the server refuses it) or no memory: a write for all we know */
         mark_dirty(s, s->sent);
         s->unmodelled = true;
-        sl_buf_append(out, msg, len);
+        pass_query(s, msg, len, out);
         return;
     }
     bool alone = s->sent - s->answered == 1 && !s->ext_open && s->tx_status == 'I';
@@ -754,6 +943,8 @@ on_query(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out)
         mark_dirty(s, s->sent);
     if (a->session_unmodelled || a->settings_unknown)
         s->unmodelled = true;
+    if (!reads_only(a))
+        s->resolved = false;
     follow_set(s, sql, a, alone);
     sl_buf_reset(&s->query);
     sl_buf_append(&s->query, msg, len);
@@ -762,17 +953,44 @@ on_query(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out)
         cache_log(s, "skip", why);
         sl_sql_analysis_free(a);
         sl_buf_reset(&s->query);
-        sl_buf_append(out, msg, len);
+        pass_query(s, msg, len, out);
         return;
     }
     s->analysis = a;
+    s->refusal = NULL;
+    s->rounds = 0;
+    sl_framer_pause(&s->framers[CLIENT]);  /* what follows waits for the answer */
+    s->miss_first = s->resolved;
+    if (missed && s->resolved && !s->hint.key[0]) {  /* the key fast_lookup asked: no hint */
+        if (s->ticket.valid)
+            check_tables(s);
+        else
+            forward_query(s, false);
+        return;
+    }
+    sl_cache_ticket_release(&s->ticket);
+    if (s->miss_first) {  /* a hit needs no catalog query: its put passed one (see top) */
+        lookup(s);
+        return;
+    }
     s->phase = PH_CATALOG;
     free(s->search_path);
     s->search_path = NULL;
-    s->refusal = NULL;
-    s->rounds = 0;
-    catalog_round(s, a->reads, a->n_reads, out);
-    sl_framer_pause(&s->framers[CLIENT]);  /* what follows waits for the answer */
+    sl_buf q = SL_BUF_INIT;
+    catalog_round(s, a->reads, a->n_reads, &q);
+    if (out)
+        sl_buf_append(out, q.data, q.len);
+    else
+        to_server(s, q.data, q.len);
+    sl_buf_free(&q);
+}
+
+/* A simple Query from the client: appends what goes to the server to out. */
+static void
+on_query(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out)
+{
+    if (!fast_lookup(s, msg, len))
+        query_analyzed(s, msg, len, out);
 }
 
 /* A text column of a DataRow: a copy, or NULL for SQL NULL; false when malformed. */
@@ -836,13 +1054,16 @@ catalog_row(sl_session *s, const uint8_t *body, size_t len)
     const char *why = NULL;
     if (!sl_proto_get_int16(&r, &ncol) || ncol != 3 || !get_text(&r, &tag) ||
         !get_text(&r, &val) || !get_text(&r, &viewdef) || !tag)
-        why = "unexpected catalog answer";
-    else if (strcmp(tag, "0") == 0 && val && !s->search_path)
+        why = REFUSE_UNEXPECTED;
+    else if (strcmp(tag, "0") == 0 && viewdef) {  /* the session has a temporary schema */
+        why = REFUSE_TEMP;
+        s->unmodelled = true;
+    } else if (strcmp(tag, "0") == 0 && val && !s->search_path)
         s->search_path = sl_strdup(val);
-    else if (strcmp(tag, "0") == 0 && val)  /* a later round: the same search_path */
-        why = strcmp(val, s->search_path) != 0 ? "search_path changed" : NULL;
+    else if (strcmp(tag, "0") == 0 && val)  /* a later round or Query: the same search_path */
+        why = strcmp(val, s->search_path) != 0 ? REFUSE_PATH_CHANGED : NULL;
     else if (strcmp(tag, "1") != 0)
-        why = "unexpected catalog answer";
+        why = REFUSE_UNEXPECTED;
     else {
         s->catalog_rows++;
         why = sl_cacheflow_refusal(val);
@@ -863,6 +1084,7 @@ catalog_round(sl_session *s, const sl_sql_name *names, size_t n, sl_buf *out)
     s->catalog_rows = 0;
     s->expected_rows = n;
     s->rounds++;
+    SL_DEBUG("%s: cache catalog query (round %d)", s->label, s->rounds);
     sl_cacheflow_catalog_query(out, names, n);
 }
 
@@ -870,13 +1092,17 @@ static void
 catalog_done(sl_session *s)
 {
     if (!s->refusal && (!s->search_path || s->catalog_rows != s->expected_rows))
-        s->refusal = "unexpected catalog answer";
+        s->refusal = REFUSE_UNEXPECTED;
     if (!s->refusal && !sl_sql_search_path_is_safe(s->search_path))
         s->refusal = "search_path puts pg_catalog after another schema";
     if (!s->refusal && s->n_next > 0 && s->rounds >= MAX_VIEW_DEPTH)
         s->refusal = "views nested too deep";
+    const char *r = s->refusal;
+    s->resolved = s->search_path && r != REFUSE_FAILED && r != REFUSE_UNEXPECTED &&
+                  r != REFUSE_TEMP && r != REFUSE_PATH_CHANGED;
     if (s->refusal) {
         names_clear(s);
+        remember_verdict(s);
         cache_log(s, "skip", s->refusal);
         forward_query(s, false);
     } else if (s->n_next > 0) {
@@ -885,6 +1111,9 @@ catalog_done(sl_session *s)
         names_clear(s);
         send_bytes(s, SERVER, q.data, q.len);
         sl_buf_free(&q);
+    } else if (s->miss_first) {
+        remember_verdict(s);
+        forward_query(s, true);
     } else {
         lookup(s);
     }
@@ -903,7 +1132,7 @@ catalog_message(sl_session *s, const uint8_t *msg, size_t len, sl_buf *out)
     case 'C':
         return;
     case 'E':
-        s->refusal = "the catalog query failed";
+        s->refusal = REFUSE_FAILED;
         const char *sev = sl_proto_error_field(msg + 5, len - 5, 'V');
         if (sev && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0)) {
             s->server_fatal = true;
@@ -1132,8 +1361,11 @@ relay(sl_session *s, int from, const uint8_t *p, size_t n)
     sl_buf out = SL_BUF_INIT;
     if (from == SERVER)
         s->to_client = &out;
+    else
+        s->to_server = &out;
     int rc = sl_framer_feed(&s->framers[from], p, n, &out);
     s->to_client = NULL;
+    s->to_server = NULL;
     send_bytes(s, to, out.data, out.len);
     sl_buf_free(&out);
     if (rc != 0) {
@@ -1144,7 +1376,8 @@ relay(sl_session *s, int from, const uint8_t *p, size_t n)
         /* a Query waits for the cache: the client's next messages wait behind it */
         s->holding = true;
         sl_buf_append(&s->held, p + n - s->framers[CLIENT].unread, s->framers[CLIENT].unread);
-        pause_reading(s, CLIENT);
+        if (!s->release_pending)  /* answered already (a hit of the memory store): read on */
+            pause_reading(s, CLIENT);
     }
     if (s->release_pending)
         release_client(s);
@@ -1357,6 +1590,7 @@ sl_session_open(sl_worker *w, int fd, bool is_unix)
     snprintf(s->label, sizeof s->label, "client %llu", s->id);
     s->statements = sl_statements_new();
     s->writers = sl_statements_new();
+    s->readers = sl_statements_new();
     s->cache = sl_worker_cache(w);
     sl_framer_init(&s->framers[CLIENT], s->ctx->max_message, &client_ops, s);
     sl_framer_init(&s->framers[SERVER], s->ctx->max_message, &server_ops, s);

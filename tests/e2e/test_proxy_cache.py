@@ -385,3 +385,149 @@ def test_bad_cache_arguments_never_show_a_password(args, env, message):
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr
     assert "s3cret" not in proc.stderr
+
+
+# ---- hits without a catalog query, and what makes that safe ---------------------------------
+
+def catalog_queries(proxy):
+    """The catalog queries the proxy sent, counted from its log once it has stopped."""
+    assert proxy.stop() == 0
+    return "".join(proxy.log).count("cache catalog query")
+
+
+def test_hits_send_nothing_to_the_server(cluster, proxy):
+    fresh_table(cluster, "nort_t")
+    with through(proxy, cluster) as c:
+        assert q(c, "SELECT a FROM nort_t") == [(1,)]
+        direct(cluster, "UPDATE nort_t SET a = 2")
+        for _ in range(5):
+            assert q(c, "SELECT a FROM nort_t") == [(1,)]
+    assert catalog_queries(proxy) == 1  # the session's first Query only
+
+
+def test_catalog_verdicts_are_reused_until_ddl_through_the_proxy(cluster, proxy):
+    fresh_table(cluster, "memo_t", rows=(10,))
+    sql = "SELECT a FROM memo_t WHERE a > {}"
+    with through(proxy, cluster) as c, through(proxy, cluster) as d:
+        assert q(c, sql.format(1)) == [(10,)]  # first of the session: catalog, then the store
+        assert q(c, sql.format(2)) == [(10,)]  # a miss: catalog, verdict kept
+        assert q(c, sql.format(3)) == [(10,)]  # a miss: the verdict, no catalog query
+        direct(cluster, "UPDATE memo_t SET a = 11")
+        assert q(c, sql.format(3)) == [(10,)]  # stored all the same
+        q(d, "ALTER TABLE memo_t ENABLE ROW LEVEL SECURITY")  # another session, same proxy
+        # the verdict is out of date: the catalog refuses (a > 4), then its refusal is kept
+        for n, was in ((4, 11), (5, 12)):
+            assert q(c, sql.format(n)) == [(was,)]
+            direct(cluster, "UPDATE memo_t SET a = a + 1")
+            assert q(c, sql.format(n)) == [(was + 1,)]  # nothing was stored
+    assert catalog_queries(proxy) == 3  # c's first Query, a > 2, a > 4 (d's ALTER: none)
+    log = "".join(proxy.log)
+    assert "reads a table with row-level security" in log
+    # found: a > 3, a > 4 (out of date), a > 4, a > 5 twice; not found: a > 2
+    assert "catalog verdicts: 5 found, 1 not found, 1 held" in log
+
+
+TEMP_SHADOWS = {
+    "create temp table": "CREATE TEMP TABLE {t} (a int); INSERT INTO {t} VALUES (9)",
+    "create temp view": "CREATE TEMP VIEW {t} AS SELECT 9 AS a",
+    "select into temp": "SELECT 9 AS a INTO TEMP {t}",
+    "create table as temp": "CREATE TEMP TABLE {t} AS SELECT 9 AS a",
+    "create table pg_temp": "CREATE TABLE pg_temp.{t} (a int); INSERT INTO pg_temp.{t} "
+                            "VALUES (9)",
+    "trigger of an insert": "INSERT INTO {t}_trig VALUES (1)",
+    "extended protocol": "extended:CREATE TEMP TABLE {t} AS SELECT 9 AS a",
+}
+
+
+@pytest.mark.parametrize("how", sorted(TEMP_SHADOWS))
+def test_session_with_temp_objects_never_gets_the_shared_entry(cluster, proxy, how):
+    t = "tshadow_" + how.replace(" ", "_")
+    fresh_table(cluster, t)
+    direct(cluster, f"DROP TABLE IF EXISTS {t}_trig; CREATE TABLE {t}_trig (a int);"
+                    f"CREATE OR REPLACE FUNCTION {t}_f() RETURNS trigger LANGUAGE plpgsql AS "
+                    f"$$BEGIN CREATE TEMP TABLE IF NOT EXISTS {t} AS SELECT 9 AS a; "
+                    f"RETURN NEW; END$$;"
+                    f"CREATE TRIGGER mk AFTER INSERT ON {t}_trig FOR EACH ROW EXECUTE "
+                    f"FUNCTION {t}_f()")
+    with through(proxy, cluster) as a, through(proxy, cluster) as b:
+        assert q(a, f"SELECT a FROM {t}") == [(1,)]
+        assert q(b, f"SELECT a FROM {t}") == [(1,)]  # b's first Query: a's entry
+        assert q(b, f"SELECT a FROM {t}") == [(1,)]  # b now looks up before any catalog query
+        stmt = TEMP_SHADOWS[how].format(t=t)
+        if stmt.startswith("extended:"):
+            psycopg.Cursor(b).execute(stmt[len("extended:"):])
+        else:
+            q(b, stmt)
+        assert q(b, f"SELECT a FROM {t}") == [(9,)]  # its temp t shadows public's
+        assert q(a, f"SELECT a FROM {t}") == [(1,)]
+
+
+def test_rls_enabled_through_the_proxy_after_a_put(cluster, proxy):
+    direct(cluster, "DROP TABLE IF EXISTS rlsl_t; DROP ROLE IF EXISTS rlsl_u;"
+                    "CREATE ROLE rlsl_u LOGIN; CREATE TABLE rlsl_t (owner name, a int);"
+                    "GRANT SELECT ON rlsl_t TO rlsl_u;"
+                    "INSERT INTO rlsl_t VALUES ('rlsl_u', 1), ('other', 2)")
+    sql = "SELECT owner, a FROM rlsl_t ORDER BY a"
+    with through(proxy, cluster, user="rlsl_u") as u, through(proxy, cluster) as owner:
+        assert q(u, sql) == [("rlsl_u", 1), ("other", 2)]
+        direct(cluster, "UPDATE rlsl_t SET a = a + 10")
+        assert q(u, sql) == [("rlsl_u", 1), ("other", 2)]  # a hit
+        q(owner, "CREATE POLICY own ON rlsl_t USING (owner = current_user)")
+        q(owner, "ALTER TABLE rlsl_t ENABLE ROW LEVEL SECURITY")
+        assert q(u, sql) == [("rlsl_u", 11)]
+        assert q(u, sql) == [("rlsl_u", 11)]
+
+
+def test_two_users_never_share_an_entry(cluster, proxy):
+    direct(cluster, "DROP TABLE IF EXISTS users_t; DROP ROLE IF EXISTS users_a;"
+                    "DROP ROLE IF EXISTS users_b; CREATE ROLE users_a LOGIN;"
+                    "CREATE ROLE users_b LOGIN; CREATE TABLE users_t (a int);"
+                    "GRANT SELECT ON users_t TO users_a, users_b; INSERT INTO users_t VALUES (1)")
+    sql = "SELECT a FROM users_t"
+    with through(proxy, cluster, user="users_a") as a, \
+            through(proxy, cluster, user="users_b") as b:
+        assert q(a, sql) == [(1,)]
+        assert q(a, sql) == [(1,)]
+        direct(cluster, "UPDATE users_t SET a = 2")
+        assert q(a, sql) == [(1,)]  # a's entry
+        assert q(b, sql) == [(2,)]  # not a's
+        assert q(b, sql) == [(2,)]
+        direct(cluster, "UPDATE users_t SET a = 3")
+        assert q(b, sql) == [(2,)]  # b's own entry, a hit
+        assert q(a, sql) == [(1,)]
+
+
+def test_redis_verdicts_out_of_date_after_ddl_through_another_proxy(cluster, start_proxy,
+                                                                    redis):
+    a = redis_proxy(start_proxy, redis)
+    b = redis_proxy(start_proxy, redis)
+    fresh_table(cluster, "rmemo_t", rows=(10,))
+    sql = "SELECT a FROM rmemo_t WHERE a > {}"
+    with through(a, cluster) as c, through(b, cluster) as d:
+        for n in (1, 2, 3):  # catalog first; a miss and the catalog; a miss and the verdict
+            assert q(c, sql.format(n)) == [(10,)]
+        direct(cluster, "UPDATE rmemo_t SET a = 11")
+        assert q(c, sql.format(3)) == [(10,)]  # stored on the verdict: a hit
+        q(d, "ALTER TABLE rmemo_t ENABLE ROW LEVEL SECURITY")  # through B: Redis tells A
+        assert q(c, sql.format(4)) == [(11,)]
+        direct(cluster, "UPDATE rmemo_t SET a = 12")
+        assert q(c, sql.format(4)) == [(12,)]  # the catalog refused: not stored
+    assert catalog_queries(a) == 3  # c's first Query, a > 2, a > 4
+    assert "reads a table with row-level security" in "".join(a.log)
+
+
+def test_verdicts_expire_with_the_ttl_for_ddl_around_the_proxy(cluster, start_proxy):
+    p = start_proxy("--cache", "memory", "--ttl", "1", "--ttl-jitter", "0")
+    fresh_table(cluster, "vttl_t", rows=(10,))
+    sql = "SELECT a FROM vttl_t WHERE a > {}"
+    with through(p, cluster) as c:
+        for n in (1, 2, 3):  # catalog first; a miss and the catalog; a miss and the verdict
+            q(c, sql.format(n))
+        direct(cluster, "ALTER TABLE vttl_t ENABLE ROW LEVEL SECURITY")  # around the proxy
+        n = iter(range(4, 1000000))
+
+        def refused():
+            q(c, sql.format(next(n)))
+            return "reads a table with row-level security" in "".join(p.log)
+
+        wait_until(refused, "the verdict to expire and the catalog to refuse")

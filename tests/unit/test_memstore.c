@@ -355,6 +355,38 @@ test_put_after_invalidation_is_refused(void **state)
     sl_cache_close(sl_memstore_cache(m));
 }
 
+/* A fact learnt after one miss holds at a later miss only if no invalidation of the tags
+ * came between them: of the database, or of a table when the tags name it. */
+static void
+test_ticket_current_until_an_invalidation(void **state)
+{
+    (void)state;
+    sl_memstore *m = open_store(1 << 20, 60, 0);
+    sl_cache *c = sl_memstore_cache(m);
+    sl_cache_tags db = {.database = "db"}, other = {.database = "other"};
+    sl_cachekey k = key_of(1);
+    answer then = get(m, &k, &db), now = get(m, &k, &db);
+    assert_true(sl_cache_ticket_current(c, &db, &then.ticket, &now.ticket));
+    sl_cache_invalidate_all(c, "other");  /* another database: not this one's business */
+    sl_cache_ticket_release(&now.ticket);
+    now = get(m, &k, &db);
+    assert_true(sl_cache_ticket_current(c, &db, &then.ticket, &now.ticket));
+    answer o = get(m, &k, &other);
+    sl_cache_invalidate_all(c, "db");
+    sl_cache_ticket_release(&now.ticket);
+    now = get(m, &k, &db);
+    assert_false(sl_cache_ticket_current(c, &db, &then.ticket, &now.ticket));
+    sl_cache_ticket none = {0};
+    assert_false(sl_cache_ticket_current(c, &db, &none, &now.ticket));
+    sl_cache_ticket_copy(&none, &now.ticket);  /* a copy is as good as the original */
+    assert_true(sl_cache_ticket_current(c, &db, &none, &now.ticket));
+    sl_cache_ticket_release(&none);
+    sl_cache_ticket_release(&o.ticket);
+    sl_cache_ticket_release(&now.ticket);
+    sl_cache_ticket_release(&then.ticket);
+    sl_cache_close(c);
+}
+
 static void
 test_replaced_entry(void **state)
 {
@@ -499,6 +531,7 @@ main(void)
         cmocka_unit_test(test_ttl_jitter),
         cmocka_unit_test(test_invalidation_drops_exactly_the_tagged),
         cmocka_unit_test(test_put_after_invalidation_is_refused),
+        cmocka_unit_test(test_ticket_current_until_an_invalidation),
         cmocka_unit_test(test_replaced_entry),
         cmocka_unit_test(test_huge_entry_refused_without_evicting),
         cmocka_unit_test(test_bad_entries_and_tiny_store_refused),
