@@ -214,3 +214,36 @@ sl_mydump_create_split(const char *ddl, const char *autoinc_column, sl_buf *crea
     sl_buf_free(&keep);
     return 0;
 }
+
+void
+sl_mydump_unqualify(const char *text, const char *db, sl_buf *out)
+{
+    sl_buf name = SL_BUF_INIT;
+    sl_buf_reset(out);
+    const char *p = text;
+    while (*p) {
+        const char *n = skip_opaque(p);
+        if (!n) {  /* unterminated: the rest as it is */
+            sl_buf_puts(out, p);
+            break;
+        }
+        if (n == p) {
+            sl_buf_putc(out, *p++);
+            continue;
+        }
+        if (*p == '`' && *n == '.') {
+            sl_buf_reset(&name);
+            for (const char *q = p + 1; q < n - 1; q++) {
+                sl_buf_putc(&name, *q);
+                q += *q == '`';  /* a doubled backtick is one */
+            }
+            if (strcmp(name.data ? name.data : "", db) == 0) {
+                p = n + 1;  /* `db`. dropped */
+                continue;
+            }
+        }
+        sl_buf_append(out, p, (size_t)(n - p));
+        p = n;
+    }
+    sl_buf_free(&name);
+}

@@ -21,6 +21,17 @@
 #include "base/buf.h"
 #include "base/error.h"
 
+/* A view's text with every `db`. qualifier of the view's own database removed, so that the
+ * view follows the database it is restored into. The server writes a view's tables without
+ * their database when all of them are in the current one, and every one with it otherwise (a
+ * view that also reads another database): then the qualifiers of the current database are
+ * removed here, those of other databases kept. Only a quoted identifier equal to db and
+ * directly followed by '.' is removed, never text inside a string literal or comment (the
+ * scanner above). A table alias spelled like the database and used as `alias`.`column` loses
+ * its qualifier too; the column then resolves the same unless another table of the view has
+ * one of that name. Pure. */
+void sl_mydump_unqualify(const char *text, const char *db, sl_buf *out);
+
 SL_MUSTCHECK int sl_mydump_create_split(const char *ddl, const char *autoinc_column,
                                         sl_buf *create, sl_buf *indexes, sl_buf *fks,
                                         sl_error *err);

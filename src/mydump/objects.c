@@ -361,9 +361,12 @@ put_views(mydump_ctx *d, sl_mysql *c, sl_buf *b, sl_error *err)
             return -1;
         int rc = put_object_session(b, "", row[2], row[3], err);
         if (rc == 0) {
+            sl_buf text = SL_BUF_INIT;
+            sl_mydump_unqualify(row[1], d->database, &text);
             sl_buf_puts(b, "DROP VIEW IF EXISTS ");
             sl_mysql_put_ident(b, t->name);
-            sl_buf_printf(b, ";\n%s;\n" RESET_SQL "\n", row[1]);
+            sl_buf_printf(b, ";\n%s;\n" RESET_SQL "\n", text.data ? text.data : "");
+            sl_buf_free(&text);
         }
         mysql_free_result(res);
         if (rc != 0)
