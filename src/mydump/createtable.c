@@ -231,7 +231,8 @@ sl_mydump_unqualify(const char *text, const char *db, sl_buf *out)
             sl_buf_putc(out, *p++);
             continue;
         }
-        if (*p == '`' && *n == '.') {
+        /* only the first part of a name (`db`.`t`, not `o`.`db`.`c`) */
+        if (*p == '`' && *n == '.' && !(out->len && out->data[out->len - 1] == '.')) {
             sl_buf_reset(&name);
             for (const char *q = p + 1; q < n - 1; q++) {
                 sl_buf_putc(&name, *q);

@@ -26,10 +26,11 @@
  * their database when all of them are in the current one, and every one with it otherwise (a
  * view that also reads another database): then the qualifiers of the current database are
  * removed here, those of other databases kept. Only a quoted identifier equal to db and
- * directly followed by '.' is removed, never text inside a string literal or comment (the
- * scanner above). A table alias spelled like the database and used as `alias`.`column` loses
- * its qualifier too; the column then resolves the same unless another table of the view has
- * one of that name. Pure. */
+ * directly followed by '.', and not itself after a '.', is removed, never text inside a string
+ * literal or comment (the scanner above). Not exact in one case: a table or alias spelled like
+ * the database, used as `name`.`column`, loses its qualifier too; the column then resolves the
+ * same unless another table of the view has a column of that name (the restore then fails
+ * loudly, it never picks another column silently). Pure. */
 void sl_mydump_unqualify(const char *text, const char *db, sl_buf *out);
 
 SL_MUSTCHECK int sl_mydump_create_split(const char *ddl, const char *autoinc_column,

@@ -15,9 +15,13 @@
 #include "mydump/mydump.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/log.h"
@@ -32,6 +36,32 @@
 
 static atomic_bool running;
 static atomic_bool interrupted;
+/* Wakes the canceler (a signal handler may write to a pipe, nothing more). Made once, kept
+ * for the process's life, so that a handler never writes to a descriptor being closed. */
+static int wake_pipe[2] = {-1, -1};
+static pthread_once_t wake_once = PTHREAD_ONCE_INIT;
+
+static void
+make_wake_pipe(void)
+{
+    if (pipe(wake_pipe) != 0) {
+        wake_pipe[0] = wake_pipe[1] = -1;
+        return;
+    }
+    for (int i = 0; i < 2; i++) {
+        fcntl(wake_pipe[i], F_SETFD, FD_CLOEXEC);
+        fcntl(wake_pipe[i], F_SETFL, O_NONBLOCK);
+    }
+}
+
+static void
+wake(void)
+{
+    if (wake_pipe[1] >= 0) {
+        ssize_t n = write(wake_pipe[1], "w", 1);
+        (void)n;  /* a full pipe is already awake */
+    }
+}
 
 bool
 sl_mydump_interrupt(void)
@@ -39,6 +69,7 @@ sl_mydump_interrupt(void)
     if (!atomic_load(&running))
         return false;
     atomic_store(&interrupted, true);
+    wake();
     return true;
 }
 
@@ -50,6 +81,78 @@ sl__mydump_fail(mydump_ctx *d, const sl_error *err)
         d->first_error = *err;
     atomic_store(&d->failed, true);
     pthread_mutex_unlock(&d->lock);
+    wake();
+}
+
+/* The canceler: a thread that sleeps until the run stops (a failure, a signal) or ends, and
+ * on a stop kills, from a connection of its own, the statement each of the run's connections
+ * is running, so that a worker waiting on the server (for a lock, on a long sort) stops now
+ * rather than at its next row. */
+typedef struct canceler {
+    mydump_ctx *d;
+    const sl_mysql_target *target;
+    unsigned long *ids;  /* server thread ids of the run's connections */
+    int nids;
+    atomic_bool done;
+    pthread_t thread;
+    bool started;
+} canceler;
+
+static void
+kill_queries(canceler *k)
+{
+    sl_error err;
+    sl_mysql *c = sl_mysql_connect(k->target, &err);
+    if (!c)
+        return;  /* the server is gone: nothing runs there any more */
+    for (int i = 0; i < k->nids; i++) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "KILL QUERY %lu", k->ids[i]);
+        if (sl_mysql_exec(c, sql, &err) != 0)
+            continue;  /* a connection that ended meanwhile: nothing to stop */
+    }
+    sl_mysql_close(c);
+}
+
+static void *
+canceler_main(void *p)
+{
+    canceler *k = p;
+    while (!atomic_load(&k->done)) {
+        if (sl__mydump_stopping(k->d)) {
+            kill_queries(k);
+            break;
+        }
+        struct pollfd pfd = {.fd = wake_pipe[0], .events = POLLIN};
+        if (poll(&pfd, 1, -1) > 0) {
+            char buf[64];
+            while (read(wake_pipe[0], buf, sizeof buf) > 0)
+                ;
+        }
+    }
+    return NULL;
+}
+
+static void
+canceler_start(canceler *k, mydump_ctx *d, const sl_mysql_target *t, sl_mysql *leader,
+               sl_mysql **workers, int n)
+{
+    *k = (canceler){.d = d, .target = t, .ids = sl_calloc((size_t)n + 1, sizeof *k->ids)};
+    k->ids[k->nids++] = mysql_thread_id(sl_mysql_handle(leader));
+    for (int i = 0; i < n; i++)
+        k->ids[k->nids++] = mysql_thread_id(sl_mysql_handle(workers[i]));
+    if (wake_pipe[0] >= 0)
+        k->started = pthread_create(&k->thread, NULL, canceler_main, k) == 0;
+}
+
+static void
+canceler_stop(canceler *k)
+{
+    atomic_store(&k->done, true);
+    wake();
+    if (k->started)
+        pthread_join(k->thread, NULL);
+    free(k->ids);
 }
 
 bool
@@ -381,11 +484,16 @@ sl_mydump_run(const sl_mysql_target *target, const sl_mydump_opts *opts,
               sl_mydump_summary *summary, sl_error *err)
 {
     mydump_ctx d = {.opts = opts, .database = target->database};
+    canceler k = {0};
     int n = opts->jobs > 0 ? opts->jobs : 1;
     sl_mysql *leader = NULL, **workers = sl_calloc((size_t)n, sizeof *workers);
     int rc = -1;
     memset(summary, 0, sizeof *summary);
     pthread_mutex_init(&d.lock, NULL);
+    pthread_once(&wake_once, make_wake_pipe);
+    char stale[64];
+    while (wake_pipe[0] >= 0 && read(wake_pipe[0], stale, sizeof stale) > 0)
+        ;
     atomic_store(&interrupted, false);
     atomic_store(&running, true);
     if (opts->no_lock)
@@ -405,7 +513,9 @@ sl_mydump_run(const sl_mysql_target *target, const sl_mydump_opts *opts,
     d.progress = sl_progress_new(&(sl_progress_opts){
         .label = "backup", .tty = opts->progress_tty, .quiet = opts->quiet,
         .interval_s = opts->progress_interval_s});
+    canceler_start(&k, &d, target, leader, workers, n);
     rc = backup(&d, leader, workers, summary, err);
+    canceler_stop(&k);
 done:
     if (rc != 0 && atomic_load(&interrupted))
         sl_error_set(err, SL_E_CANCELED, "backup interrupted by a signal");
