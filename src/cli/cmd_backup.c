@@ -113,8 +113,9 @@ static int
 parse_one(backup_args *a, int opt, const char *arg, sl_error *err)
 {
     int chunk_mb = 0;
-    if (strchr("nNtTsaOx", opt) || opt == OPT_EXCLUDE_TABLE_DATA || opt == OPT_NO_COMMENTS ||
-        opt == OPT_NOTIFY_CHANNEL || opt == OPT_LARGE_VALUE_SIZE)
+    /* strchr() would also find a long option's number cut to a char, and NUL */
+    if ((opt > 0 && opt < 128 && strchr("nNtTsaOx", opt)) || opt == OPT_EXCLUDE_TABLE_DATA ||
+        opt == OPT_NO_COMMENTS || opt == OPT_NOTIFY_CHANNEL || opt == OPT_LARGE_VALUE_SIZE)
         a->pg_only_given = true;
     switch (opt) {
     case OPT_MAX_STATEMENT_SIZE:

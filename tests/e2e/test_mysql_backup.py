@@ -9,6 +9,7 @@ import signal
 import stat
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -168,7 +169,8 @@ def test_hostile_names_run_no_client_command(server, tmp_path):
 
 def lock_table(server, db, table):
     """A mariadb client holding LOCK TABLES table WRITE until its stdin closes."""
-    p = subprocess.Popen(["mariadb", *server.client_args(db), "--batch", "--skip-column-names"],
+    p = subprocess.Popen(["mariadb", *server.client_args(db), "--batch", "--skip-column-names",
+                          "--unbuffered"],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     p.stdin.write(f"LOCK TABLES `{table}` WRITE; SELECT 'locked';\n")
     p.stdin.flush()
@@ -176,12 +178,14 @@ def lock_table(server, db, table):
     return p
 
 
-def wait_for_blocked_select(server, table):
-    """Until a backup's SELECT on table waits for the lock (condition, not time)."""
-    while not server.rows(
-            "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE STATE LIKE "
-            f"'Waiting for table%' AND INFO LIKE '%FROM `{table}`%'")[0][0] != "0":
-        pass
+def wait_for_blocked_backup(server, out):
+    """Until the backup waits for the lock (reading the catalog or the rows of the locked
+    table: a condition, not a time; the deadline only ends a broken run)."""
+    deadline = time.monotonic() + 120
+    while server.rows("SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+                      "WHERE STATE LIKE 'Waiting for table%'")[0][0] == "0":
+        assert time.monotonic() < deadline, "the backup never waited for the lock"
+    assert os.path.exists(out + ".partial")
 
 
 @pytest.fixture
@@ -205,7 +209,7 @@ def test_server_killed_mid_backup_leaves_no_file(lone_server, tmp_path):
     proc = subprocess.Popen([sluice_bin(), "backup", "single", "d", "-o", out, "--no-lock",
                              *s.conn_args()], env=s.env(), stderr=subprocess.PIPE, text=True)
     try:
-        wait_for_blocked_select(s, "m")
+        wait_for_blocked_backup(s, out)
         s.kill()
         err = proc.communicate(timeout=120)[1]
     finally:
@@ -223,7 +227,7 @@ def test_ctrl_c_stops_a_blocked_backup_and_leaves_no_file(lone_server, tmp_path)
     proc = subprocess.Popen([sluice_bin(), "backup", "single", "d", "-o", out, "--no-lock",
                              *s.conn_args()], env=s.env(), stderr=subprocess.PIPE, text=True)
     try:
-        wait_for_blocked_select(s, "m")
+        wait_for_blocked_backup(s, out)
         proc.send_signal(signal.SIGINT)
         err = proc.communicate(timeout=120)[1]
     finally:
