@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "dump/dump.h"
+#include "mydump/mydump.h"
 
 enum {
     OPT_COMPRESS = SL_OPT_COMMAND_BASE,
@@ -21,6 +22,8 @@ enum {
     OPT_CHUNK_SIZE,
     OPT_PROGRESS_INTERVAL,
     OPT_LARGE_VALUE_SIZE,
+    OPT_MAX_STATEMENT_SIZE,
+    OPT_NO_LOCK,
 };
 
 static const char usage[] =
@@ -54,7 +57,12 @@ static const char usage[] =
     "  -a, --data-only            rows only\n"
     "  -O, --no-owner             no ALTER ... OWNER TO\n"
     "  -x, --no-privileges        no GRANT / REVOKE\n"
-    "      --no-comments          no COMMENT ON\n\n";
+    "      --no-comments          no COMMENT ON\n"
+    "MySQL / MariaDB (--engine mysql; selection flags do not apply):\n"
+    "      --max-statement-size=KB  bytes per INSERT statement (default 1024; kept below\n"
+    "                             the server's max_allowed_packet)\n"
+    "      --no-lock              no FLUSH TABLES WITH READ LOCK: non-InnoDB tables and\n"
+    "                             DDL during the backup are then not consistent\n\n";
 
 static const struct option longopts[] = {
     SL_CLI_COMMON_LONGOPTS,
@@ -75,6 +83,8 @@ static const struct option longopts[] = {
     {"chunk-size", required_argument, NULL, OPT_CHUNK_SIZE},
     {"progress-interval", required_argument, NULL, OPT_PROGRESS_INTERVAL},
     {"large-value-size", required_argument, NULL, OPT_LARGE_VALUE_SIZE},
+    {"max-statement-size", required_argument, NULL, OPT_MAX_STATEMENT_SIZE},
+    {"no-lock", no_argument, NULL, OPT_NO_LOCK},
     {NULL, 0, NULL, 0},
 };
 
@@ -87,6 +97,9 @@ typedef struct backup_args {
     const char *output;
     char *dbname;  /* the database's name as parsed (never a URL): for the default output */
     char *default_output;
+    int max_statement_kb;
+    bool no_lock;
+    bool pg_only_given;  /* a flag only the PostgreSQL engine knows */
 } backup_args;
 
 static void
@@ -100,7 +113,15 @@ static int
 parse_one(backup_args *a, int opt, const char *arg, sl_error *err)
 {
     int chunk_mb = 0;
+    /* strchr() would also find a long option's number cut to a char, and NUL */
+    if ((opt > 0 && opt < 128 && strchr("nNtTsaOx", opt)) || opt == OPT_EXCLUDE_TABLE_DATA ||
+        opt == OPT_NO_COMMENTS || opt == OPT_NOTIFY_CHANNEL || opt == OPT_LARGE_VALUE_SIZE)
+        a->pg_only_given = true;
     switch (opt) {
+    case OPT_MAX_STATEMENT_SIZE:
+        return sl_cli_parse_int("--max-statement-size", arg, 1, 1 << 20, &a->max_statement_kb,
+                                err);
+    case OPT_NO_LOCK: a->no_lock = true; return 0;
     case 'o': a->output = arg; return 0;
     case 'j': return sl_cli_parse_int("--jobs", arg, 1, 64, &a->dump.jobs, err);
     case OPT_COMPRESS: a->compress = arg; return 0;
@@ -234,6 +255,48 @@ log_summary(const backup_args *a, const sl_dump_summary *s)
             sl_units_bytes((int64_t)mbs, rate, sizeof rate));
 }
 
+/* --engine mysql: the same output flags, sl_mydump_run(), the same kind of summary. */
+static int
+run_mysql(backup_args *a)
+{
+    sl_error err;
+    sl_error_clear(&err);
+    sl_mysql_target target;
+    if (a->pg_only_given) {
+        return sl_cli_usage_error("backup", "selection, ownership, comment and notify flags "
+                                  "are not available with --engine mysql yet");
+    }
+    if (sl_cli_mysql_target(&a->common, &target, &err) != 0)
+        return sl_cli_fail(&err);
+    sl_mydump_opts o = {.output = a->output, .codec = a->dump.codec, .jobs = a->dump.jobs,
+                        .chunk_bytes = a->dump.chunk_bytes,
+                        .max_statement = (int64_t)a->max_statement_kb << 10,
+                        .no_lock = a->no_lock, .progress_tty = a->dump.progress_tty,
+                        .quiet = a->dump.quiet,
+                        .progress_interval_s = a->dump.progress_interval_s};
+    sl_mydump_summary s;
+    if (sl_mydump_run(&target, &o, &s, &err) != 0) {
+        sl_error_prefix(&err, "backup of MySQL database \"%s\" failed", a->dbname);
+        return sl_cli_fail(&err);
+    }
+    char in[32], out[32], rate[32];
+    double mbs = s.elapsed_s > 0 ? s.bytes_in / s.elapsed_s : 0;
+    SL_INFO("backup of MySQL database \"%s\" complete: %s, %lld tables, %lld rows, %s of data "
+            "into %s (%s) in %.1f s (%s/s)",
+            a->dbname, a->output, (long long)s.tables, (long long)s.rows,
+            sl_units_bytes(s.bytes_in, in, sizeof in), sl_units_bytes(s.bytes_out, out, sizeof out),
+            sl_codec_name(a->dump.codec.kind), s.elapsed_s,
+            sl_units_bytes((int64_t)mbs, rate, sizeof rate));
+    return 0;
+}
+
+static void
+handle_signal_mysql(int sig)
+{
+    (void)sig;
+    sl_mydump_interrupt();
+}
+
 int
 sl_cmd_backup(int argc, char **argv)
 {
@@ -260,6 +323,12 @@ sl_cmd_backup(int argc, char **argv)
     }
     a.dump.quiet = a.common.verbosity < 0;
     a.dump.progress_tty = isatty(STDERR_FILENO) && !a.common.json_log && !a.dump.quiet;
+    if (a.common.engine == SL_CLI_ENGINE_MYSQL) {
+        signal(SIGINT, handle_signal_mysql);
+        signal(SIGTERM, handle_signal_mysql);
+        code = run_mysql(&a);
+        goto done;
+    }
     signal(SIGINT, handle_signal);
     signal(SIGTERM, handle_signal);
     sl_dump_summary summary;

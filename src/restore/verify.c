@@ -10,6 +10,7 @@
 #include "io/checksum.h"
 #include "io/pgarchive.h"
 #include "io/sink.h"
+#include "mysql/insertscan.h"
 #include "pg/copyscan.h"
 #include "restore/toc.h"
 
@@ -42,6 +43,10 @@ check_part(const sl_bfile_reader *r, const sl_bfile_entry *e, sl_verify_report *
     int got, status = -1;
     char what[700];
     bool table = e && is_table_data(e);
+    /* a MySQL backup's rows are INSERT statements, not COPY blocks */
+    const char *engine = sl_bfile_reader_header(r, "engine");
+    bool mysql = engine && strcmp(engine, "mysql") == 0;
+    sl_mysql_insertscan ins = {0};
     if (sl_bfile_stream_open(&s, r, e, true, err) != 0)
         return -1;
     while ((got = sl_bfile_stream_read(s, &data, &len, err)) == 1) {
@@ -51,7 +56,9 @@ check_part(const sl_bfile_reader *r, const sl_bfile_entry *e, sl_verify_report *
             memcpy(head + head_len, data, k);
             head_len += k;
         }
-        if (table)
+        if (table && mysql)
+            sl_mysql_insertscan_feed(&ins, data, len);
+        else if (table)
             sl_copyscan_feed(&rc, data, len);
     }
     if (got < 0)
@@ -66,7 +73,14 @@ check_part(const sl_bfile_reader *r, const sl_bfile_entry *e, sl_verify_report *
                      "\"%.*s\"", sl_bfile_reader_path(r), what, (int)sig - 1, SL_BFILE_SIGNATURE);
         goto done;
     }
-    if (table && !sl_copyscan_finish(&rc)) {
+    if (table && mysql && !sl_mysql_insertscan_finish(&ins)) {
+        sl_error_set(err, SL_E_ARCHIVE, "backup file \"%s\" is corrupt: %s ends inside an "
+                     "INSERT statement", sl_bfile_reader_path(r), what);
+        goto done;
+    }
+    if (mysql)
+        rc.rows = ins.rows;
+    if (table && !mysql && !sl_copyscan_finish(&rc)) {
         sl_error_set(err, SL_E_ARCHIVE, "backup file \"%s\" is corrupt: %s ends inside a COPY "
                      "block (no \"\\.\" line)", sl_bfile_reader_path(r), what);
         goto done;
