@@ -115,19 +115,33 @@ load_preamble(myengine *eng, sl_error *err)
     return 0;
 }
 
+/* A TABLE DATA segment runs in its own transaction, committed only once the stream has
+ * checked the segment's SHA-256 at its end: rows of a damaged segment are never committed
+ * (--single-transaction has its own, see restore.h). */
 static int
 run_segment(myengine *eng, sl_mysql *c, const sl_bfile_entry *e, sl_error *err)
 {
     char what[256];
     sl_bfile_entry_describe(e, what, sizeof what);
+    bool txn = sl_bfile_kind_is(e->kind, SL_BFILE_KIND_TABLE_DATA) &&
+               !eng->opts->single_transaction;
     sl_bfile_stream *st = NULL;
     if (sl_bfile_stream_open(&st, eng->reader, e, true, err) != 0)
         return -1;
     sl__myrun r = {.conn = c, .what = what, .max_statement = eng->opts->max_statement,
                    .stop = &eng->stop, .statements = &eng->statements,
                    .progress = eng->progress};
-    int rc = sl__myrestore_run_text(&r, st, NULL, 0, err);
+    int rc = txn ? sl_mysql_exec(c, "START TRANSACTION", err) : 0;
+    if (rc == 0)
+        rc = sl__myrestore_run_text(&r, st, NULL, 0, err);
     sl_bfile_stream_close(st);
+    if (rc == 0 && txn)
+        rc = sl_mysql_exec(c, "COMMIT", err);
+    if (rc != 0 && txn) {
+        sl_error ignored;  /* the connection may be gone: the server rolls back then */
+        if (sl_mysql_exec(c, "ROLLBACK", &ignored) != 0)
+            sl_log(SL_LOG_DEBUG, "rollback after a failed segment: %s", ignored.message);
+    }
     if (rc != 0)
         return -1;
     atomic_fetch_add(&eng->segments, 1);
