@@ -25,6 +25,7 @@
 #include "io/bfile.h"
 #include "myrestore/runner.h"
 #include "myrestore/target.h"
+#include "mysql/script.h"
 
 #define PREAMBLE_MAX ((size_t)1 << 20)  /* session settings: a few hundred bytes */
 
@@ -34,7 +35,10 @@ typedef struct myengine {
     sl_bfile_reader *reader;
     sl_buf preamble;
     sl_mysql **conns;
+    unsigned long *thread_ids;    /* the server's id of each connection, for KILL QUERY */
     int nconns;                   /* opened so far */
+    size_t max_statement;         /* the option, else the server's max_allowed_packet */
+    atomic_bool over;             /* the run is over: the watcher ends */
     atomic_bool stop;
     atomic_llong statements, segments, rows;
     sl_progress *progress;
@@ -80,7 +84,7 @@ fail(myengine *eng, const sl_error *err)
 static int
 run_preamble(myengine *eng, sl_mysql *c, sl_error *err)
 {
-    sl__myrun r = {.conn = c, .what = "the preamble", .max_statement = eng->opts->max_statement,
+    sl__myrun r = {.conn = c, .what = "the preamble", .max_statement = eng->max_statement,
                    .stop = &eng->stop, .statements = &eng->statements};
     return sl__myrestore_run_text(&r, NULL, eng->preamble.data, eng->preamble.len, err);
 }
@@ -128,7 +132,7 @@ run_segment(myengine *eng, sl_mysql *c, const sl_bfile_entry *e, sl_error *err)
     sl_bfile_stream *st = NULL;
     if (sl_bfile_stream_open(&st, eng->reader, e, true, err) != 0)
         return -1;
-    sl__myrun r = {.conn = c, .what = what, .max_statement = eng->opts->max_statement,
+    sl__myrun r = {.conn = c, .what = what, .max_statement = eng->max_statement,
                    .stop = &eng->stop, .statements = &eng->statements,
                    .progress = eng->progress};
     int rc = txn ? sl_mysql_exec(c, "START TRANSACTION", err) : 0;
@@ -232,7 +236,10 @@ open_connection(myengine *eng, sl_error *err)
     sl_mysql *c = sl_mysql_connect(&eng->conn_target, err);
     if (!c)
         return -1;
+    pthread_mutex_lock(&eng->lock);
+    eng->thread_ids[eng->nconns] = mysql_thread_id(sl_mysql_handle(c));
     eng->conns[eng->nconns++] = c;
+    pthread_mutex_unlock(&eng->lock);
     return run_preamble(eng, c, err);
 }
 
@@ -343,6 +350,55 @@ target_database(const myengine *eng, const sl_mysql_target *t)
                                                 : NULL;
 }
 
+/* The longest statement the server takes (max_allowed_packet): a longer one is refused
+ * naming its line rather than sent to break the connection. */
+static int
+packet_limit(myengine *eng, sl_error *err)
+{
+    MYSQL_RES *res = sl_mysql_query(eng->conns[0], "SELECT @@max_allowed_packet", false, err);
+    if (!res)
+        return -1;
+    MYSQL_ROW row = mysql_fetch_row(res);
+    unsigned long long v = row && row[0] ? strtoull(row[0], NULL, 10) : 0;
+    mysql_free_result(res);
+    eng->max_statement = v > 0 && v < SL_MYSCRIPT_MAX_STATEMENT ? (size_t)v
+                                                                  : SL_MYSCRIPT_MAX_STATEMENT;
+    return 0;
+}
+
+/* ---- stopping the statements that run ---- */
+
+/* Once the run must stop (a signal, a failed worker), the statements still running on the
+ * other connections are killed (KILL QUERY from a connection of its own) instead of being
+ * waited for; a signal handler cannot do that, so this thread looks at eng->stop a few
+ * times a second. A killed statement of a TABLE DATA segment rolls its transaction back. */
+static void *
+watcher_main(void *p)
+{
+    myengine *eng = p;
+    const struct timespec tick = {0, 100 * 1000 * 1000};
+    while (!atomic_load(&eng->over) && !atomic_load(&eng->stop))
+        nanosleep(&tick, NULL);
+    if (atomic_load(&eng->over))
+        return NULL;
+    sl_error err;
+    sl_error_clear(&err);
+    sl_mysql *c = sl_mysql_connect(&eng->conn_target, &err);
+    if (!c)
+        return NULL;  /* the server is gone: so are the statements */
+    pthread_mutex_lock(&eng->lock);
+    int n = eng->nconns;
+    pthread_mutex_unlock(&eng->lock);
+    for (int i = 0; i < n; i++) {
+        char q[64];
+        snprintf(q, sizeof q, "KILL QUERY %lu", eng->thread_ids[i]);
+        if (sl_mysql_exec(c, q, &err) != 0)
+            sl_log(SL_LOG_DEBUG, "%s: %s", q, err.message);
+    }
+    sl_mysql_close(c);
+    return NULL;
+}
+
 static int
 prepare(myengine *eng, const sl_mysql_target *t, sl_error *err)
 {
@@ -357,7 +413,10 @@ prepare(myengine *eng, const sl_mysql_target *t, sl_error *err)
     eng->conns[0] = sl_mysql_connect(&eng->conn_target, err);
     if (!eng->conns[0])
         return -1;
+    eng->thread_ids[0] = mysql_thread_id(sl_mysql_handle(eng->conns[0]));
     eng->nconns = 1;
+    if (!eng->max_statement && packet_limit(eng, err) != 0)
+        return -1;
     if (db) {
         sl__mytarget tg = {.database = db, .create = eng->opts->create, .clean = eng->opts->clean,
                            .charset = sl_bfile_reader_header(eng->reader, "character_set"),
@@ -379,7 +438,7 @@ run_all(myengine *eng, sl_error *err)
         sl_bfile_stream *st = NULL;
         if (sl_bfile_stream_open(&st, eng->reader, NULL, true, err) != 0)
             return -1;
-        sl__myrun r = {.conn = c, .what = what, .max_statement = eng->opts->max_statement,
+        sl__myrun r = {.conn = c, .what = what, .max_statement = eng->max_statement,
                        .stop = &eng->stop, .statements = &eng->statements,
                        .progress = eng->progress};
         int rc = sl__myrestore_run_text(&r, st, NULL, 0, err);
@@ -441,6 +500,7 @@ engine_free(myengine *eng)
     for (int i = 0; i < eng->nconns; i++)
         sl_mysql_close(eng->conns[i]);
     free(eng->conns);
+    free(eng->thread_ids);
     free(eng->running);
     sl_progress_free(eng->progress);
     sl_buf_free(&eng->preamble);
@@ -461,11 +521,12 @@ sl_myrestore_run(const sl_mysql_target *t, const sl_myrestore_opts *opts,
                      "-j over 1");
         return -1;
     }
-    myengine eng = {.opts = opts};
+    myengine eng = {.opts = opts, .max_statement = opts->max_statement};
     pthread_mutex_init(&eng.lock, NULL);
     pthread_cond_init(&eng.changed, NULL);
     eng.conns = sl_calloc((size_t)opts->jobs, sizeof *eng.conns);
     eng.running = sl_calloc((size_t)opts->jobs, sizeof *eng.running);
+    eng.thread_ids = sl_calloc((size_t)opts->jobs, sizeof *eng.thread_ids);
     atomic_store(&interrupted, false);
     int rc = -1;
     if (sl_bfile_reader_open(&eng.reader, opts->input, err) != 0 || check_engine(&eng, err) != 0)
@@ -474,7 +535,12 @@ sl_myrestore_run(const sl_mysql_target *t, const sl_myrestore_opts *opts,
     if (prepare(&eng, t, err) != 0)
         goto done;
     start_progress(&eng);
+    pthread_t watcher;
+    bool watching = pthread_create(&watcher, NULL, watcher_main, &eng) == 0;
     rc = run_all(&eng, err);
+    atomic_store(&eng.over, true);
+    if (watching)
+        pthread_join(watcher, NULL);
 done:
     atomic_store(&current_stop, NULL);
     finish(&eng, summary, t0);

@@ -442,3 +442,36 @@ def test_server_killed_mid_restore(tmp_path):
                 proc.kill()
         assert proc.returncode == CONNECT, err
         assert "line 3" in err and "SELECT SLEEP" in err, err
+
+
+def test_statement_over_the_limit(srv, tmp_path):
+    path = tmp_path / "big.sql"
+    path.write_text("CREATE TABLE t (v longtext);\n\nINSERT INTO t VALUES ('"
+                    + "x" * (2 << 20) + "');\n")
+    db = name("big")
+    fails(restore(srv, path, "--database", db, "--create", "--max-statement-size", "1"),
+          ARCHIVE, "longer than 1048576 bytes", "line 3")
+    assert srv.rows(f"SELECT COUNT(*) FROM `{db}`.t") == [["0"]]
+
+
+def test_signal_stops_running_statement(srv, tmp_path):
+    """SIGTERM kills the statement that runs (it would run for minutes) and exits 9."""
+    path = tmp_path / "slow.sql"
+    db = name("sig")
+    path.write_text(f"CREATE TABLE t (a int);\nSELECT SLEEP(300) AS `{db}`;\n"
+                    "INSERT INTO t VALUES (2);\n")
+    proc = subprocess.Popen([sluice_bin(), "restore", str(path), *srv.conn_args(),
+                             "--database", db, "--create"], env=srv.env(),
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        while not srv.rows("SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+                           f"WHERE INFO LIKE 'SELECT SLEEP(300) AS `{db}`'") == [["1"]]:
+            assert proc.poll() is None, proc.stderr.read()
+        proc.terminate()
+        err = proc.communicate(timeout=120)[1]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 9, err
+    assert "interrupted" in err, err
+    assert srv.rows(f"SELECT COUNT(*) FROM `{db}`.t") == [["0"]]
