@@ -30,6 +30,7 @@ enum {
     OPT_ARCHIVE_MEMBER,
     OPT_DATABASE_PROPERTIES,
     OPT_NO_COMMENTS,
+    OPT_SKIP_BINLOG,
 };
 
 static const char usage[] =
@@ -118,7 +119,11 @@ static const char usage[] =
     "  DELIMITER lines are followed and MariaDB's sandbox line skipped; any other mysql\n"
     "  client command in the file (\\!, system, source, connect ...) is refused (exit 4)\n"
     "  and never run. A failing statement stops the restore (exit 5), naming the segment,\n"
-    "  the statement's line, the server's error number and SQLSTATE.\n\n";
+    "  the statement's line, the server's error number and SQLSTATE. A statement over the\n"
+    "  server's max_allowed_packet (or --max-statement-size, per connection) is refused.\n"
+    "      --skip-binlog          SET SESSION sql_log_bin = 0 on every connection: faster,\n"
+    "                             but replicas do not get the restored data (needs SUPER or\n"
+    "                             BINLOG ADMIN)\n\n";
 
 static const struct option longopts[] = {
     SL_CLI_COMMON_LONGOPTS,
@@ -140,11 +145,13 @@ static const struct option longopts[] = {
     {"schema-only", no_argument, NULL, 's'},
     {"data-only", no_argument, NULL, 'a'},
     {"no-comments", no_argument, NULL, OPT_NO_COMMENTS},
+    {"skip-binlog", no_argument, NULL, OPT_SKIP_BINLOG},
     {NULL, 0, NULL, 0},
 };
 
 typedef struct restore_args {
     sl_restore_opts opts;
+    bool skip_binlog;  /* MySQL only */
     const char *member;
     sl_cli_patterns n, N, t;
 } restore_args;
@@ -181,6 +188,9 @@ restore_opt(void *ctx, int opt, const char *arg, sl_error *err)
         return 0;
     case OPT_NO_COMMENTS:
         o->no_comments = true;
+        return 0;
+    case OPT_SKIP_BINLOG:
+        a->skip_binlog = true;
         return 0;
     case OPT_DATABASE:
         /* A name only: a URL or conninfo string here would be taken for a database name and
@@ -365,7 +375,7 @@ restore_mysql(const sl_cli_common *common, const restore_args *a, const sl_resto
                             .max_statement = o->max_statement,
                             .quiet = common->verbosity < 0};
     mo.progress_tty = isatty(STDERR_FILENO) && !mo.quiet && !common->json_log;
-    (void)a;
+    mo.skip_binlog = a->skip_binlog;
     sl_myrestore_summary sum = {0};
     signal(SIGINT, handle_mysql_signal);
     signal(SIGTERM, handle_mysql_signal);
@@ -407,6 +417,10 @@ sl_cmd_restore(int argc, char **argv)
     }
     if (mysql) {
         code = restore_mysql(&common, &args, &opts);
+        goto done;
+    }
+    if (args.skip_binlog) {
+        code = sl_cli_usage_error("restore", "--skip-binlog is for MySQL restores");
         goto done;
     }
     if (!opts.database)

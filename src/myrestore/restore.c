@@ -84,6 +84,10 @@ fail(myengine *eng, const sl_error *err)
 static int
 run_preamble(myengine *eng, sl_mysql *c, sl_error *err)
 {
+    if (eng->opts->skip_binlog && sl_mysql_exec(c, "SET SESSION sql_log_bin = 0", err) != 0) {
+        sl_error_prefix(err, "--skip-binlog");
+        return -1;
+    }
     sl__myrun r = {.conn = c, .what = "the preamble", .max_statement = eng->max_statement,
                    .stop = &eng->stop, .statements = &eng->statements};
     return sl__myrestore_run_text(&r, NULL, eng->preamble.data, eng->preamble.len, err);
@@ -433,6 +437,8 @@ run_all(myengine *eng, sl_error *err)
 {
     sl_mysql *c = eng->conns[0];
     if (!sl_bfile_reader_indexed(eng->reader)) {
+        if (run_preamble(eng, c, err) != 0)  /* empty: only what the options add */
+            return -1;
         char what[300];
         snprintf(what, sizeof what, "file %s", eng->opts->input);
         sl_bfile_stream *st = NULL;

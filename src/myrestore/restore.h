@@ -41,7 +41,9 @@ typedef struct sl_myrestore_opts {
     bool clean;               /* drop the target database and create it again, empty */
     int jobs;                 /* connections for parallel segments (>= 1) */
     bool single_transaction;  /* autocommit off, one connection (jobs must be 1) */
-    size_t max_statement;     /* 0: SL_MYSCRIPT_MAX_STATEMENT */
+    size_t max_statement;     /* 0: the server's max_allowed_packet */
+    bool skip_binlog;         /* SET SESSION sql_log_bin = 0 on every connection (needs the
+                               * privilege; replicas then do not get the restored data) */
     bool progress_tty;
     bool quiet;
     int progress_interval_s;

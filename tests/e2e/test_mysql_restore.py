@@ -475,3 +475,21 @@ def test_signal_stops_running_statement(srv, tmp_path):
     assert proc.returncode == 9, err
     assert "interrupted" in err, err
     assert srv.rows(f"SELECT COUNT(*) FROM `{db}`.t") == [["0"]]
+
+
+def binlog_position(srv):
+    return srv.rows("SHOW MASTER STATUS")[0][:2]
+
+
+def test_skip_binlog(srv, built):
+    _, path = built
+    before = binlog_position(srv)
+    ok(restore(srv, path, "--database", name("nb"), "--create", "-j", 2, "--skip-binlog"))
+    # only the CREATE DATABASE of the target's setup is logged (before the preamble runs)
+    logged = srv.sql(f"SHOW BINLOG EVENTS IN '{before[0]}' FROM {before[1]}")
+    assert "CREATE DATABASE" in logged
+    assert "INSERT INTO" not in logged and "CREATE TABLE" not in logged, logged
+    before = binlog_position(srv)
+    ok(restore(srv, path, "--database", name("b"), "--create", "-j", 2))
+    logged = srv.sql(f"SHOW BINLOG EVENTS IN '{before[0]}' FROM {before[1]}")
+    assert "CREATE TABLE" in logged
