@@ -34,7 +34,7 @@ database_defaults(sl_mysql *c, const char *db, char **cs, char **coll, sl_error 
     sl_buf q = SL_BUF_INIT;
     sl_buf_puts(&q, "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM "
                     "information_schema.SCHEMATA WHERE SCHEMA_NAME = ");
-    sl_mysql_quote_literal(c, &q, db);
+    sl_mysql_put_literal(&q, db, strlen(db));
     char *vals[2] = {NULL, NULL};
     int rc = first_row(c, q.data, vals, 2, err);
     sl_buf_free(&q);
@@ -48,7 +48,7 @@ static int
 object_count(sl_mysql *c, const char *db, long *count, sl_error *err)
 {
     sl_buf lit = SL_BUF_INIT, q = SL_BUF_INIT;
-    sl_mysql_quote_literal(c, &lit, db);
+    sl_mysql_put_literal(&lit, db, strlen(db));
     sl_buf_printf(&q,
                   "SELECT (SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s)"
                   " + (SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = %s)"
@@ -69,14 +69,14 @@ exec_named(sl_mysql *c, const char *verb, const char *db, const char *cs, const 
 {
     sl_buf q = SL_BUF_INIT;
     sl_buf_printf(&q, "%s ", verb);
-    sl_mysql_quote_ident(&q, db);
+    sl_mysql_put_ident(&q, db);
     if (cs) {
         sl_buf_puts(&q, " CHARACTER SET ");
-        sl_mysql_quote_literal(c, &q, cs);
+        sl_mysql_put_literal(&q, cs, strlen(cs));
     }
     if (coll) {
         sl_buf_puts(&q, " COLLATE ");
-        sl_mysql_quote_literal(c, &q, coll);
+        sl_mysql_put_literal(&q, coll, strlen(coll));
     }
     int rc = sl_mysql_exec(c, q.data, err);
     if (rc != 0)
