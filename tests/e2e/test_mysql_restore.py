@@ -493,3 +493,29 @@ def test_skip_binlog(srv, built):
     ok(restore(srv, path, "--database", name("b"), "--create", "-j", 2))
     logged = srv.sql(f"SHOW BINLOG EVENTS IN '{before[0]}' FROM {before[1]}")
     assert "CREATE TABLE" in logged
+
+
+# ---- round trip through sluice backup --engine mysql ----
+
+RICH = os.path.join(HERE, "data", "mysql_rich.sql")
+
+
+@pytest.fixture(scope="module")
+def rich_backup(srv, tmp_path_factory):
+    db = name("rich")
+    srv.sql(f"CREATE DATABASE `{db}`")
+    with open(RICH) as f:
+        srv.sql(f.read(), db)
+    path = tmp_path_factory.mktemp("rich") / "rich.sql.gz"
+    ok(run(srv, "backup", "single", db, *srv.conn_args(), "-o", path, "-j", 2))
+    return db, path
+
+
+@pytest.mark.skipif(not os.path.exists(RICH), reason="the MySQL backup side is not in this tree")
+@pytest.mark.parametrize("jobs", [1, 4])
+def test_round_trip_rich(srv, rich_backup, jobs):
+    src, path = rich_backup
+    copy = name(f"rt{jobs}")
+    proc = ok(restore(srv, path, "--database", copy, "--create", "-j", jobs))
+    assert "restore done" in proc.stderr
+    assert_same(srv, src, copy)
