@@ -71,8 +71,9 @@ def assert_same(srv, a, b):
                                    f"TABLE_SCHEMA = '{a}' AND TABLE_TYPE = 'BASE TABLE'")]
     assert base
     for t in base:
-        ca = srv.rows(f"CHECKSUM TABLE `{a}`.`{t}`")[0][1]
-        cb = srv.rows(f"CHECKSUM TABLE `{b}`.`{t}`")[0][1]
+        q = t.replace("`", "``")
+        ca = srv.rows(f"CHECKSUM TABLE `{a}`.`{q}`")[0][-1]
+        cb = srv.rows(f"CHECKSUM TABLE `{b}`.`{q}`")[0][-1]
         assert ca == cb, t
 
 
