@@ -67,8 +67,10 @@ def assert_same(srv, a, b):
     da = srv.dump(a).replace(a, "DB")
     db_ = srv.dump(b).replace(b, "DB")
     assert da == db_
-    base = [r[0] for r in srv.rows("SELECT TABLE_NAME FROM information_schema.TABLES WHERE "
-                                   f"TABLE_SCHEMA = '{a}' AND TABLE_TYPE = 'BASE TABLE'")]
+    # hex: a name may hold a tab or a newline
+    base = [bytes.fromhex(r[0]).decode() for r in srv.rows(
+        "SELECT HEX(TABLE_NAME) FROM information_schema.TABLES WHERE "
+        f"TABLE_SCHEMA = '{a}' AND TABLE_TYPE = 'BASE TABLE'")]
     assert base
     for t in base:
         q = t.replace("`", "``")
