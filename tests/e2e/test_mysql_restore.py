@@ -74,8 +74,8 @@ def assert_same(srv, a, b):
     assert base
     for t in base:
         q = t.replace("`", "``")
-        ca = srv.rows(f"CHECKSUM TABLE `{a}`.`{q}`")[0][-1]
-        cb = srv.rows(f"CHECKSUM TABLE `{b}`.`{q}`")[0][-1]
+        ca = srv.sql(f"CHECKSUM TABLE `{a}`.`{q}`").rstrip("\n").rsplit("\t", 1)[1]
+        cb = srv.sql(f"CHECKSUM TABLE `{b}`.`{q}`").rstrip("\n").rsplit("\t", 1)[1]
         assert ca == cb, t
 
 
