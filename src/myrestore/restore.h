@@ -1,7 +1,7 @@
 /* myrestore/restore.h: restore a sluice MySQL backup file (header engine "mysql") or a plain
  * mysql-client script (mysqldump / mariadb-dump, plain, gzip or zstd) into MySQL or MariaDB.
- * sl_myrestore_run() opens the file first (a bad index, trailer or a file of another engine
- * fails before any connection is made), connects, gets the target database ready
+ * sl_myrestore_run() opens the file first and checks every segment's SHA-256 (a damaged or
+ * truncated file, or a file of another engine, fails before any connection is made), connects, gets the target database ready
  * (myrestore/target.h: --create, --clean, refusal of a non-empty database), then runs:
  *   plain script: every statement in order on one connection, as the mysql client would
  *                 (USE in the script switches database; client commands are refused);

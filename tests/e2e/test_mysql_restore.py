@@ -327,8 +327,8 @@ def test_error_names_segment_line_code_sqlstate(srv, tmp_path):
     proc = fails(restore(srv, path, "--create"), SERVER, "ERROR 1062", "23000",
                  "TABLE DATA", "line 2", "INSERT INTO a VALUES (1,'y'")
     assert "segments" in proc.stderr
-    # the failed segment's rows are rolled back, and nothing after it ran
-    assert srv.rows(f"SELECT COUNT(*) FROM `{db}`.a") == [["0"]]
+    # nothing after the failed statement ran
+    assert srv.rows(f"SELECT COUNT(*) FROM `{db}`.a") == [["1"]]
     assert srv.rows(f"SHOW INDEX FROM `{db}`.a WHERE Key_name = 'a_v'") == []
 
 
@@ -350,7 +350,7 @@ def test_truncated_file_refused_before_anything(srv, built, tmp_path):
     assert not exists(srv, db)
 
 
-def test_corrupt_table_data_not_committed(srv, tmp_path):
+def test_corrupt_table_data_refused_before_anything(srv, tmp_path):
     db = name("flip")
     path = tmp_path / "flip.sql"
     build_file(path, tmp_path, db)
@@ -359,7 +359,7 @@ def test_corrupt_table_data_not_committed(srv, tmp_path):
     data[pos + 2] = ord("6")  # still valid SQL, a different value
     path.write_bytes(bytes(data))
     fails(restore(srv, path, "--create"), ARCHIVE, "offset")
-    assert srv.rows(f"SELECT COUNT(*) FROM `{db}`.a WHERE id <= 200") == [["0"]]
+    assert not exists(srv, db)  # refused before anything runs
 
 
 def test_corrupt_index_refused(srv, built, tmp_path):
