@@ -88,6 +88,8 @@ run_preamble(myengine *eng, sl_mysql *c, sl_error *err)
         sl_error_prefix(err, "--skip-binlog");
         return -1;
     }
+    if (eng->preamble.len == 0)
+        return 0;
     sl__myrun r = {.conn = c, .what = "the preamble", .max_statement = eng->max_statement,
                    .stop = &eng->stop, .statements = &eng->statements};
     return sl__myrestore_run_text(&r, NULL, eng->preamble.data, eng->preamble.len, err);
@@ -139,8 +141,10 @@ run_segment(myengine *eng, sl_mysql *c, const sl_bfile_entry *e, sl_error *err)
     if (rc != 0)
         return -1;
     atomic_fetch_add(&eng->segments, 1);
-    if (sl_bfile_kind_is(e->kind, SL_BFILE_KIND_TABLE_DATA) && e->rows > 0)
+    if (sl_bfile_kind_is(e->kind, SL_BFILE_KIND_TABLE_DATA) && e->rows > 0) {
         atomic_fetch_add(&eng->rows, e->rows);
+        sl_progress_add(eng->progress, e->rows, 0);  /* the index's count, once loaded */
+    }
     sl_progress_item_done(eng->progress);
     return 0;
 }
@@ -487,7 +491,9 @@ start_progress(myengine *eng)
     int64_t items = 0, bytes = 0;
     for (size_t i = 0; i < sl_bfile_reader_count(eng->reader); i++) {
         const sl_bfile_entry *e = sl_bfile_reader_entry(eng->reader, i);
-        items += e->phase != SL_PHASE_PREAMBLE;
+        if (e->phase == SL_PHASE_PREAMBLE)
+            continue;  /* run on every connection, not counted */
+        items++;
         bytes += (int64_t)e->raw_length;
     }
     sl_progress_set_totals(eng->progress, items, bytes);
