@@ -1,8 +1,11 @@
 /* myrestore/restore.h: restore a sluice MySQL backup file (header engine "mysql") or a plain
  * mysql-client script (mysqldump / mariadb-dump, plain, gzip or zstd) into MySQL or MariaDB.
- * sl_myrestore_run() opens the file first and checks every segment's SHA-256 (a damaged or
- * truncated file, or a file of another engine, fails before any connection is made), connects, gets the target database ready
- * (myrestore/target.h: --create, --clean, refusal of a non-empty database), then runs:
+ * sl_myrestore_run() opens the file first (a truncated file, a damaged index or a file of
+ * another engine fails before any connection is made), connects, reads the whole file once
+ * (every segment's SHA-256, every statement cut: a damaged segment, a client command, an
+ * unterminated string or an over-long statement fails before anything changes), gets the
+ * target database ready (myrestore/target.h: --create, --clean, refusal of a non-empty
+ * database), then runs:
  *   plain script: every statement in order on one connection, as the mysql client would
  *                 (USE in the script switches database; client commands are refused);
  *   sluice file:  the PREAMBLE segment on every connection, then the phases in order: the

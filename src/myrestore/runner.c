@@ -8,6 +8,8 @@
 static int
 run_statement(const sl__myrun *r, const sl_myscript_stmt *st, sl_error *err)
 {
+    if (r->dry)
+        return 0;
     if (atomic_load(r->stop)) {
         sl_error_set(err, SL_E_CANCELED, "stopped before the statement at line %llu of %s",
                      (unsigned long long)st->line, r->what);

@@ -10,6 +10,7 @@
 #define SL_MYRESTORE_RUNNER_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/error.h"
@@ -24,6 +25,7 @@ typedef struct sl__myrun {
     const atomic_bool *stop;   /* set: stop before the next statement */
     atomic_llong *statements;  /* counted as they succeed */
     sl_progress *progress;     /* decompressed bytes read, or NULL */
+    bool dry;                  /* only cut the statements (a check before the run) */
 } sl__myrun;
 
 /* Runs the stream to its end, or mem when stream is NULL. */
