@@ -54,7 +54,7 @@ if [ "${1:-}" != "--fast" ]; then
              fuzz_copytext:5 fuzz_copyrow:5 fuzz_widerow:5 fuzz_redact:10 fuzz_statement:10
              fuzz_copyscan:5 fuzz_tar:5 fuzz_tarstream:5 fuzz_pgarchive:$fuzz_secs
              fuzz_jsonw:5 fuzz_tapvalue:5 fuzz_pgoutput:5 fuzz_wal2json:10 fuzz_proto:10
-             fuzz_framer:10 fuzz_proxysql:10"
+             fuzz_framer:10 fuzz_proxysql:10 fuzz_myscript:10"
     names=()
     for spec in $targets; do
         names+=("${spec%%:*}")

@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "io/archive.h"
+#include "myrestore/restore.h"
 #include "restore/restore.h"
 
 enum {
@@ -29,6 +30,7 @@ enum {
     OPT_ARCHIVE_MEMBER,
     OPT_DATABASE_PROPERTIES,
     OPT_NO_COMMENTS,
+    OPT_SKIP_BINLOG,
 };
 
 static const char usage[] =
@@ -98,7 +100,30 @@ static const char usage[] =
     "  are errors. A zstd frame that needs a window over 8 MiB (zstd --long, --ultra -20\n"
     "  and up) is refused (exit 4): decompress it first with zstd -d --long=31.\n"
     "  SIGINT or SIGTERM cancels the running statements and exits 9 saying what stays\n"
-    "  restored (with --single-transaction: nothing).\n\n";
+    "  restored (with --single-transaction: nothing).\n\n"
+    "MySQL / MariaDB (--engine mysql, or a sluice file whose header says engine mysql):\n"
+    "  sluice restore FILE --engine mysql [-h HOST] [-p PORT] [-U USER] [--database DB]\n"
+    "  restores a sluice MySQL backup or a plain mysqldump / mariadb-dump script (plain,\n"
+    "  gzip or zstd). The target is --database (or -d), else the backup's own database; a\n"
+    "  plain script without one runs as the mysql client would (its USE statements choose).\n"
+    "  --create creates the database (with the backup's character set and collation when\n"
+    "  its header carries them), refused when it exists unless --clean; without --create\n"
+    "  the database must exist, and one holding any table, view, routine or event is\n"
+    "  refused (exit 8) unless --clean, which drops it and creates it again with its own\n"
+    "  character set and collation (grants on it stay). -j N runs the table data, then the\n"
+    "  index builds (one per table at a time), on N connections; everything else, and a\n"
+    "  plain script, runs in order on one. --single-transaction (only with -j 1) turns\n"
+    "  autocommit off: the rows loaded between two DDL statements commit together and a\n"
+    "  failure rolls back what was not committed yet; MySQL commits every DDL statement\n"
+    "  (CREATE, ALTER ...) implicitly, so the tables created before a failure stay.\n"
+    "  DELIMITER lines are followed and MariaDB's sandbox line skipped; any other mysql\n"
+    "  client command in the file (\\!, system, source, connect ...) is refused (exit 4)\n"
+    "  and never run. A failing statement stops the restore (exit 5), naming the segment,\n"
+    "  the statement's line, the server's error number and SQLSTATE. A statement over the\n"
+    "  server's max_allowed_packet (or --max-statement-size, per connection) is refused.\n"
+    "      --skip-binlog          SET SESSION sql_log_bin = 0 on every connection: faster,\n"
+    "                             but replicas do not get the restored data (needs SUPER or\n"
+    "                             BINLOG ADMIN)\n\n";
 
 static const struct option longopts[] = {
     SL_CLI_COMMON_LONGOPTS,
@@ -120,11 +145,13 @@ static const struct option longopts[] = {
     {"schema-only", no_argument, NULL, 's'},
     {"data-only", no_argument, NULL, 'a'},
     {"no-comments", no_argument, NULL, OPT_NO_COMMENTS},
+    {"skip-binlog", no_argument, NULL, OPT_SKIP_BINLOG},
     {NULL, 0, NULL, 0},
 };
 
 typedef struct restore_args {
     sl_restore_opts opts;
+    bool skip_binlog;  /* MySQL only */
     const char *member;
     sl_cli_patterns n, N, t;
 } restore_args;
@@ -161,6 +188,9 @@ restore_opt(void *ctx, int opt, const char *arg, sl_error *err)
         return 0;
     case OPT_NO_COMMENTS:
         o->no_comments = true;
+        return 0;
+    case OPT_SKIP_BINLOG:
+        a->skip_binlog = true;
         return 0;
     case OPT_DATABASE:
         /* A name only: a URL or conninfo string here would be taken for a database name and
@@ -232,12 +262,6 @@ parse(int argc, char **argv, sl_cli_common *common, restore_args *a, int *code)
         return -1;
     }
     o->input = argv[first];
-    if (!o->database)
-        o->database = sl_conninfo_get(common->conninfo, "dbname");
-    if (!o->database || !*o->database) {
-        *code = sl_cli_usage_error("restore", "no target database: give --database DB");
-        return -1;
-    }
     if (o->schema_only && o->data_only) {
         *code = sl_cli_usage_error("restore", "--schema-only and --data-only cannot be used "
                                               "together");
@@ -282,6 +306,90 @@ settle_input(const char *member, sl_restore_opts *o, sl_error *err)
     return 0;
 }
 
+/* 1: a MySQL restore (--engine mysql, or a sluice file of engine mysql), 0: PostgreSQL, -1 a
+ * file that contradicts --engine (err set). */
+static int
+choose_engine(const sl_cli_common *c, const restore_args *a, sl_error *err)
+{
+    if (a->member)
+        return c->engine == SL_CLI_ENGINE_MYSQL ? (sl_error_set(err, SL_E_USAGE, "--engine "
+                                                  "mysql cannot restore an archive member"),
+                                                  -1)
+                                                : 0;
+    bool indexed = false;
+    sl_error probe_err;
+    sl_error_clear(&probe_err);
+    int my = sl_myrestore_probe(a->opts.input, &indexed, &probe_err);
+    if (my < 0)  /* unreadable as a sluice file: the engine asked for reports it */
+        return c->engine == SL_CLI_ENGINE_MYSQL;
+    if (c->engine_given && c->engine == SL_CLI_ENGINE_PG && my) {
+        sl_error_set(err, SL_E_USAGE, "\"%s\" is a MySQL backup: restore it with --engine "
+                     "mysql (or without --engine)", a->opts.input);
+        return -1;
+    }
+    if (c->engine_given && c->engine == SL_CLI_ENGINE_MYSQL && indexed && !my) {
+        sl_error_set(err, SL_E_USAGE, "\"%s\" is a PostgreSQL backup: restore it without "
+                     "--engine mysql", a->opts.input);
+        return -1;
+    }
+    return my || c->engine == SL_CLI_ENGINE_MYSQL;
+}
+
+/* The flags a MySQL restore does not take. */
+static const char *
+mysql_unsupported(const sl_restore_opts *o)
+{
+    if (o->continue_on_error)
+        return "--continue-on-error";
+    if (o->no_owner || o->no_privileges)
+        return "--no-owner / --no-privileges";
+    if (o->schemas || o->exclude_schemas || o->tables || o->schema_only || o->data_only ||
+        o->no_comments)
+        return "-n / -N / -t / -s / -a / --no-comments";
+    if (o->database_properties)
+        return "--database-properties";
+    return NULL;
+}
+
+static void
+handle_mysql_signal(int sig)
+{
+    (void)sig;
+    (void)sl_myrestore_interrupt();
+}
+
+static int
+restore_mysql(const sl_cli_common *common, const restore_args *a, const sl_restore_opts *o)
+{
+    sl_error err;
+    sl_error_clear(&err);
+    const char *bad = mysql_unsupported(o);
+    if (bad)
+        return sl_cli_usage_error("restore", "%s is not supported for MySQL", bad);
+    sl_mysql_target t;
+    if (sl_cli_mysql_target(common, &t, &err) != 0)
+        return sl_cli_fail(&err);
+    sl_myrestore_opts mo = {.input = o->input, .database = o->database, .create = o->create,
+                            .clean = o->clean, .jobs = o->jobs,
+                            .single_transaction = o->single_transaction,
+                            .max_statement = o->max_statement,
+                            .quiet = common->verbosity < 0};
+    mo.progress_tty = isatty(STDERR_FILENO) && !mo.quiet && !common->json_log;
+    mo.skip_binlog = a->skip_binlog;
+    sl_myrestore_summary sum = {0};
+    signal(SIGINT, handle_mysql_signal);
+    signal(SIGTERM, handle_mysql_signal);
+    int rc = sl_myrestore_run(&t, &mo, &sum, &err);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    char size[32];
+    sl_log(rc == 0 ? SL_LOG_INFO : SL_LOG_WARN,
+           "restore %s: %lld segments, %lld statements, %lld rows, %s of SQL in %.1f s",
+           rc == 0 ? "done" : "incomplete", (long long)sum.segments, (long long)sum.statements,
+           (long long)sum.rows, sl_units_bytes(sum.bytes, size, sizeof size), sum.elapsed_s);
+    return rc == 0 ? 0 : sl_cli_fail(&err);
+}
+
 int
 sl_cmd_restore(int argc, char **argv)
 {
@@ -300,6 +408,25 @@ sl_cmd_restore(int argc, char **argv)
     opts = args.opts;
     if (sl_cli_common_finish(&common, &err) != 0 || settle_input(args.member, &opts, &err) != 0) {
         code = sl_cli_fail(&err);
+        goto done;
+    }
+    int mysql = choose_engine(&common, &args, &err);
+    if (mysql < 0) {
+        code = sl_cli_fail(&err);
+        goto done;
+    }
+    if (mysql) {
+        code = restore_mysql(&common, &args, &opts);
+        goto done;
+    }
+    if (args.skip_binlog) {
+        code = sl_cli_usage_error("restore", "--skip-binlog is for MySQL restores");
+        goto done;
+    }
+    if (!opts.database)
+        opts.database = sl_conninfo_get(common.conninfo, "dbname");
+    if (!opts.database || !*opts.database) {
+        code = sl_cli_usage_error("restore", "no target database: give --database DB");
         goto done;
     }
     opts.quiet = common.verbosity < 0;

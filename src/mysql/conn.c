@@ -213,11 +213,24 @@ drain_results(sl_mysql *c, sl_error *err)
 int
 sl_mysql_exec(sl_mysql *c, const char *sql, sl_error *err)
 {
-    if (mysql_real_query(c->h, sql, (unsigned long)strlen(sql)) != 0) {
+    return sl_mysql_exec_len(c, sql, strlen(sql), err);
+}
+
+int
+sl_mysql_exec_len(sl_mysql *c, const char *sql, size_t len, sl_error *err)
+{
+    if (mysql_real_query(c->h, sql, (unsigned long)len) != 0) {
         sl_mysql_error(c, SL_E_SERVER, NULL, err);
         return -1;
     }
     return drain_results(c, err);
+}
+
+bool
+sl_mysql_error_is_client(sl_mysql *c)
+{
+    unsigned n = mysql_errno(c->h);
+    return n >= 2000 && n < 3000;
 }
 
 MYSQL_RES *

@@ -56,6 +56,11 @@ bool sl_mysql_is_mariadb(const sl_mysql *c);
 
 /* Runs statements that return no rows the caller wants (every result is read and dropped). */
 SL_MUSTCHECK int sl_mysql_exec(sl_mysql *c, const char *sql, sl_error *err);
+/* The same for len bytes of sql (a statement may hold NUL bytes inside its literals). */
+SL_MUSTCHECK int sl_mysql_exec_len(sl_mysql *c, const char *sql, size_t len, sl_error *err);
+/* Whether the connection's last error is the client's own (2000 and up: the server went away,
+ * the connection was lost) rather than the server refusing a statement. */
+bool sl_mysql_error_is_client(sl_mysql *c);
 /* Runs a query and returns its result: stream true reads rows as they arrive
  * (mysql_use_result: memory bounded by one row, the connection busy until the result is
  * freed), false stores the whole result (small catalog queries only). The caller frees it
