@@ -9,8 +9,9 @@
  * (literals with their E'' and dollar-quote forms, quoted identifiers, comments, words) finds
  * the token that follows a password keyword, decodes every literal, identifier and comment and
  * looks inside for conninfo "password=" values and postgres:// (and mysql://) URL passwords;
- * dollar-quoted bodies are lexed again as SQL. Spans found in decoded text are mapped back to the raw input
- * through a table of offsets, so that the output is the input with only the spans replaced.
+ * dollar-quoted bodies are lexed again as SQL. Spans found in decoded text are mapped back to
+ * the raw input through a table of offsets, so that the output is the input with only the
+ * spans replaced.
  * The lexer never fails: text that ends inside a token is taken to run to the end, so that a
  * statement cut short for a message is redacted as safely as a whole one. */
 #include "pg/conninfo.h"
