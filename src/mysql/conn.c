@@ -137,6 +137,10 @@ sl_mysql_connect(const sl_mysql_target *t, sl_error *err)
         socket = host;
         host = "localhost";
     }
+    /* A socket given without a host: "localhost" makes the connector use it, where an option
+     * file's host would otherwise take the connection to TCP. */
+    if (socket && !host)
+        host = "localhost";
     sl_mysql *c = sl_calloc(1, sizeof *c);
     describe(c, t, host, socket);
     c->h = mysql_init(NULL);
