@@ -222,3 +222,61 @@ sl_mysql_url_free(sl_mysql_url *u)
         *fields[i] = NULL;
     }
 }
+
+/* Percent-encodes all but RFC 3986's unreserved characters (and '/' when keep_slash). */
+static void
+put_encoded(sl_buf *out, const char *s, bool keep_slash)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (isalnum(*p) || strchr("-._~", *p) || (keep_slash && *p == '/')) {
+            sl_buf_putc(out, (char)*p);
+        } else {
+            sl_buf_putc(out, '%');
+            sl_buf_putc(out, hex[*p >> 4]);
+            sl_buf_putc(out, hex[*p & 15]);
+        }
+    }
+}
+
+static void
+put_param(sl_buf *out, bool *first, const char *key, const char *value)
+{
+    if (!value)
+        return;
+    sl_buf_printf(out, "%c%s=", *first ? '?' : '&', key);
+    put_encoded(out, value, true);
+    *first = false;
+}
+
+void
+sl_mysql_url_format(const sl_mysql_target *t, const char *database, sl_buf *out)
+{
+    sl_buf_puts(out, "mysql://");
+    if (t->user || t->password) {
+        put_encoded(out, t->user ? t->user : "", false);
+        if (t->password) {
+            sl_buf_putc(out, ':');
+            put_encoded(out, t->password, false);
+        }
+        sl_buf_putc(out, '@');
+    }
+    /* a host that is a socket path travels as the socket parameter */
+    bool host_socket = t->host && t->host[0] == '/';
+    if (t->host && !host_socket) {
+        bool v6 = strchr(t->host, ':') != NULL;
+        sl_buf_puts(out, v6 ? "[" : "");
+        put_encoded(out, t->host, false);
+        sl_buf_puts(out, v6 ? "]" : "");
+    }
+    if (t->port)
+        sl_buf_printf(out, ":%s", t->port);
+    const char *db = database ? database : t->database;
+    sl_buf_putc(out, '/');
+    if (db)
+        put_encoded(out, db, false);
+    bool first = true;
+    put_param(out, &first, "socket", host_socket ? t->host : t->socket);
+    put_param(out, &first, "ssl-mode", t->ssl_mode);
+    put_param(out, &first, "ssl-ca", t->ssl_ca);
+}

@@ -7,13 +7,16 @@
  *            refused, so a misspelt TLS option never silently connects without TLS.
  * Messages:  a parse error names the part that is wrong and never shows the password, nor
  *            any text of the URL that could hold it.
- * Ownership: sl_mysql_url owns its strings; sl_mysql_url_free() wipes the password first. */
+ * Ownership: sl_mysql_url owns its strings; sl_mysql_url_free() wipes the password first.
+ * Format:    sl_mysql_url_format() writes a target as such a URL (for a child process). */
 #ifndef SL_MYSQL_URL_H
 #define SL_MYSQL_URL_H
 
 #include <stdbool.h>
 
+#include "base/buf.h"
 #include "base/error.h"
+#include "mysql/conn.h"
 
 typedef struct sl_mysql_url {
     char *user;      /* NULL when the URL has none (each field alike) */
@@ -32,5 +35,10 @@ bool sl_mysql_url_is(const char *s);
  * holds nothing. */
 SL_MUSTCHECK int sl_mysql_url_parse(const char *text, sl_mysql_url *out, sl_error *err);
 void sl_mysql_url_free(sl_mysql_url *u);
+/* Appends the URL of target t (database instead of t's when not NULL) to out, every part
+ * percent-encoded, so that sl_mysql_url_parse() gives the same parts back; what t leaves NULL
+ * stays out (the option files decide). The text may hold a password: it is for a child
+ * process's pipe, never for a message. */
+void sl_mysql_url_format(const sl_mysql_target *t, const char *database, sl_buf *out);
 
 #endif

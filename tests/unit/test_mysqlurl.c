@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "mysql/url.h"
 
 static void
@@ -115,6 +116,29 @@ test_errors_never_show_the_password(void **state)
     }
 }
 
+/* format() then parse() gives every part back, whatever bytes it holds. */
+static void
+test_format_round_trip(void **state)
+{
+    (void)state;
+    sl_mysql_target t = {.host = "db-1.example", .port = "3307", .user = "a b@c:d/e",
+                         .password = "p@ss:w/rd?%&=# x\\'", .database = "ignored",
+                         .ssl_mode = "VERIFY_CA", .ssl_ca = "/etc/my ca&x.pem"};
+    sl_buf b = SL_BUF_INIT;
+    sl_mysql_url_format(&t, "shop/1?x", &b);
+    assert_url(b.data, t.user, t.password, t.host, "3307", "shop/1?x", NULL, "VERIFY_CA",
+               t.ssl_ca);
+    sl_buf_reset(&b);
+    sl_mysql_target sock = {.host = "/run/my sql/x.sock"};
+    sl_mysql_url_format(&sock, NULL, &b);
+    assert_url(b.data, NULL, NULL, NULL, NULL, NULL, "/run/my sql/x.sock", NULL, NULL);
+    sl_buf_reset(&b);
+    sl_mysql_target v6 = {.host = "::1", .user = "u"};
+    sl_mysql_url_format(&v6, "d", &b);
+    assert_url(b.data, "u", NULL, "::1", NULL, "d", NULL, NULL, NULL);
+    sl_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -123,6 +147,7 @@ main(void)
         cmocka_unit_test(test_parts),
         cmocka_unit_test(test_decoding),
         cmocka_unit_test(test_errors_never_show_the_password),
+        cmocka_unit_test(test_format_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
