@@ -44,7 +44,13 @@ def test_accounts_only(sluice, bare, tmp_path):
     assert manifest["globals"]["roles"] == 1
     assert got["globals.sql"].splitlines()[:2] == [
         "-- sluice MySQL accounts 1", "/*M!999999\\- enable the sandbox mode */"]
-    assert sluice.run("verify", out).returncode == 0
+    verify = sluice.run("verify", out)
+    assert verify.returncode == 0, verify.stderr
+    assert "sluice cluster archive (MySQL 10." in verify.stdout
+    # PostgreSQL's cluster restore refuses it before connecting anywhere
+    pg = sluice.run("restore", "cluster", out, "--confirm", env=bare.env(PGHOST="/nonexistent"))
+    assert pg.returncode == 2, pg.stderr
+    assert "is the cluster archive of a MySQL server: PostgreSQL cannot restore it" in pg.stderr
     with MariaDbServer() as target:
         target.sql(got["globals.sql"])
         assert target.sql("SHOW GRANTS FOR 'cl_user'@'%'") == \
