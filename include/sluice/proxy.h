@@ -25,11 +25,13 @@
  *
  * Errors: the functions that can fail return -1; for new, listen_unix and start,
  *   sluice_proxy_error() then gives one line in English naming what failed (never a password:
- *   the proxy is given addresses, not connection strings). Warnings about a client or the
- *   server while running (e.g. the server cannot be reached) go to standard error.
+ *   the proxy is given addresses, not connection strings; never a key's content). Warnings
+ *   about a client or the server while running (e.g. the server cannot be reached, a failed
+ *   TLS handshake) go to standard error.
  *
  * Ownership: the handle owns its threads, its sockets and the socket directory it made; the
- *   strings of the configuration are copied by sluice_proxy_new().
+ *   strings of the configuration are copied by sluice_proxy_new() (the TLS files are read
+ *   there: a change to them later takes a new handle).
  */
 #ifndef SLUICE_PROXY_H
 #define SLUICE_PROXY_H
@@ -54,6 +56,15 @@ typedef struct sluice_proxy_config {
     int threads;               /* event-loop threads; 0: one per core */
     uint32_t max_message_size; /* the largest message taken from either side, in bytes (1024
                                 * at least); 0: the server's own limit (1 GB) */
+    /* TLS for clients (a TCP connection handed to sluice_proxy_serve_fd(); libpq asks for no
+     * TLS over a Unix socket). With both files set, a client's SSLRequest is answered 'S' and
+     * TLS (1.2 at least) is terminated in the proxy; NULL: answered 'N'. The server
+     * connection stays plain. The files are checked by sluice_proxy_new() as the server
+     * checks its own: the key PEM without a passphrase, not readable by group or others,
+     * matching the certificate. */
+    const char *tls_cert_file; /* PEM: the certificate, then its chain */
+    const char *tls_key_file;  /* PEM: its private key */
+    const char *tls_ca_file;   /* PEM or NULL: clients must show a certificate it signed */
 } sluice_proxy_config;
 
 #define SLUICE_PROXY_CONFIG_INIT { .size = sizeof(sluice_proxy_config) }

@@ -2,6 +2,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,7 @@
 #include "base/escape.h"
 
 static pthread_mutex_t log_mutex = PTHREAD_MUTEX_INITIALIZER;
-static sl_log_level log_max = SL_LOG_INFO;
+static _Atomic int log_max = SL_LOG_INFO; /* atomic: a running proxy changes it (SIGHUP) */
 static sl_log_format log_format = SL_LOG_HUMAN;
 static void (*clear_hook)(void);
 
@@ -21,14 +22,20 @@ static const char *const level_names[] = {"error", "warning", "info", "debug"};
 void
 sl_log_setup(sl_log_level max_level, sl_log_format format)
 {
-    log_max = max_level;
+    atomic_store(&log_max, (int)max_level);
     log_format = format;
+}
+
+void
+sl_log_set_level(sl_log_level max_level)
+{
+    atomic_store(&log_max, (int)max_level);
 }
 
 bool
 sl_log_enabled(sl_log_level level)
 {
-    return level <= log_max;
+    return (int)level <= atomic_load_explicit(&log_max, memory_order_relaxed);
 }
 
 sl_log_format

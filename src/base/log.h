@@ -26,6 +26,8 @@ typedef enum {
 } sl_log_format;
 
 void sl_log_setup(sl_log_level max_level, sl_log_format format);
+/* Changes only the level, from any thread while others log (a proxy's reload). */
+void sl_log_set_level(sl_log_level max_level);
 bool sl_log_enabled(sl_log_level level);
 sl_log_format sl_log_get_format(void);
 void sl_log(sl_log_level level, const char *fmt, ...) SL_PRINTF(2, 3);

@@ -47,6 +47,21 @@ static const char usage[] =
     "      --cache-max-entry=SIZE  an answer bigger than this is not stored (default 1MiB)\n"
     "      --cache-timeout=MS     how long a Redis command may take before the query goes to\n"
     "                             the server as a miss (default 1000)\n"
+    "      --metrics-listen=HOST[:PORT]  answer GET /metrics there in Prometheus' text format\n"
+    "                             (port 9930 by default)\n"
+    "      --admin-users=USER[,USER]...  who may connect to database \"sluice\": the admin\n"
+    "                             console (SHOW STATS, SHOW CLIENTS, INVALIDATE, ...), over\n"
+    "                             the Unix socket from this OS user or from a loopback address\n"
+    "      --config=FILE          key = value lines (ttl, ttl_jitter, cache_max_entry,\n"
+    "                             log_level) over the flags' values; read again on SIGHUP\n"
+    "      --tls-cert=FILE        answer clients' SSLRequest and terminate TLS (1.2 at least)\n"
+    "                             with this PEM certificate (and chain) (env PGPROXY_TLS_CERT);\n"
+    "                             the connection to the server stays as --upstream says (plain)\n"
+    "      --tls-key=FILE         its PEM private key, no passphrase, mode 0600 or less (0640 if\n"
+    "                             root owns it and sluice runs as another user), as the server\n"
+    "                             wants its own (env PGPROXY_TLS_KEY)\n"
+    "      --tls-ca=FILE          clients must show a certificate signed by a CA of this PEM\n"
+    "                             file (env PGPROXY_TLS_CA)\n"
     "  -v, --verbose              one line per client connect and disconnect, and per query\n"
     "                             with the cache on\n"
     "  -q, --quiet                log only warnings and errors\n"
@@ -65,6 +80,12 @@ enum {
     OPT_TTL_JITTER,
     OPT_CACHE_MAX_ENTRY,
     OPT_CACHE_TIMEOUT,
+    OPT_METRICS_LISTEN,
+    OPT_ADMIN_USERS,
+    OPT_CONFIG,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
+    OPT_TLS_CA,
 };
 
 static const struct option longopts[] = {
@@ -77,6 +98,12 @@ static const struct option longopts[] = {
     {"ttl-jitter", required_argument, NULL, OPT_TTL_JITTER},
     {"cache-max-entry", required_argument, NULL, OPT_CACHE_MAX_ENTRY},
     {"cache-timeout", required_argument, NULL, OPT_CACHE_TIMEOUT},
+    {"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
+    {"admin-users", required_argument, NULL, OPT_ADMIN_USERS},
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+    {"tls-ca", required_argument, NULL, OPT_TLS_CA},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"log-format", required_argument, NULL, SL_OPT_LOG_FORMAT},
@@ -93,8 +120,12 @@ typedef struct proxy_args {
     int ttl, jitter;     /* -1: not given */
     uint32_t cache_max_entry;
     int cache_timeout_ms;
+    const char *metrics_listen;
+    const char *admin_users;   /* comma-separated */
+    const char *config;
     char redis_url[300];       /* from PGPROXY_CACHE_ADDR */
     sl_redisstore_opts redis;
+    sl_tls_files tls;
 } proxy_args;
 
 /* "1048576", "64kB", "64MB", "1GB" (the server's units), "64KiB", "64MiB", "1GiB", "64k". */
@@ -150,8 +181,26 @@ proxy_opt(void *ctx, int opt, const char *arg, sl_error *err)
         return sl_cli_parse_int("--ttl-jitter", arg, 0, 86400, &a->jitter, err);
     case OPT_CACHE_MAX_ENTRY:
         return parse_size("--cache-max-entry", arg, &a->cache_max_entry, err);
+    case OPT_METRICS_LISTEN:
+        a->metrics_listen = arg;
+        return 0;
+    case OPT_ADMIN_USERS:
+        a->admin_users = arg;
+        return 0;
+    case OPT_CONFIG:
+        a->config = arg;
+        return 0;
     case OPT_CACHE_TIMEOUT:
         return sl_cli_parse_int("--cache-timeout", arg, 1, 600000, &a->cache_timeout_ms, err);
+    case OPT_TLS_CERT:
+        a->tls.cert_file = arg;
+        return 0;
+    case OPT_TLS_KEY:
+        a->tls.key_file = arg;
+        return 0;
+    case OPT_TLS_CA:
+        a->tls.ca_file = arg;
+        return 0;
     }
     sl_error_set(err, SL_E_INTERNAL, "option %d has no handler", opt);
     return -1;
@@ -242,6 +291,66 @@ cache_config(proxy_args *a, sl_proxy_config *cfg, sl_error *err)
     return -1;
 }
 
+/* --admin-users "a,b" into a list (the strings point into *copy, which the caller frees). */
+static int
+admin_users(const char *arg, char **copy, const char ***users, size_t *n, sl_error *err)
+{
+    *copy = NULL;
+    *users = NULL;
+    *n = 0;
+    if (!arg)
+        return 0;
+    *copy = strdup(arg);
+    size_t cap = 1;
+    for (const char *p = arg; *p; p++)
+        cap += *p == ',';
+    *users = calloc(cap, sizeof **users);
+    if (!*copy || !*users) {
+        sl_error_set(err, SL_E_INTERNAL, "out of memory");
+        return -1;
+    }
+    char *save = NULL;
+    for (char *t = strtok_r(*copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        if (*t)
+            (*users)[(*n)++] = t;
+    if (*n == 0) {
+        sl_error_set(err, SL_E_USAGE, "--admin-users: expected one or more user names");
+        return -1;
+    }
+    return 0;
+}
+
+static const char *
+env_or(const char *given, const char *var)
+{
+    const char *v = getenv(var);
+    return given ? given : v && *v ? v : NULL;
+}
+
+/* --tls-*, or PGPROXY_TLS_*: the certificate and its key go together; the files themselves
+ * are checked when the proxy starts (proxy/tls.h). */
+static int
+tls_config(proxy_args *a, sl_proxy_config *cfg, sl_error *err)
+{
+    sl_tls_files *t = &a->tls;
+    t->cert_file = env_or(t->cert_file, "PGPROXY_TLS_CERT");
+    t->key_file = env_or(t->key_file, "PGPROXY_TLS_KEY");
+    t->ca_file = env_or(t->ca_file, "PGPROXY_TLS_CA");
+    if (!t->cert_file != !t->key_file) {
+        sl_error_set(err, SL_E_USAGE, "%s needs %s too",
+                     t->cert_file ? "--tls-cert" : "--tls-key",
+                     t->cert_file ? "--tls-key (or PGPROXY_TLS_KEY)"
+                                  : "--tls-cert (or PGPROXY_TLS_CERT)");
+        return -1;
+    }
+    if (t->ca_file && !t->cert_file) {
+        sl_error_set(err, SL_E_USAGE, "--tls-ca needs --tls-cert and --tls-key");
+        return -1;
+    }
+    cfg->tls = *t;
+    return 0;
+}
+
 int
 sl_cmd_proxy(int argc, char **argv)
 {
@@ -253,6 +362,8 @@ sl_cmd_proxy(int argc, char **argv)
     sl_cli_spec spec = {.name = "proxy", .longopts = longopts, .usage = usage,
                         .on_opt = proxy_opt, .ctx = &a};
     int first, code;
+    char *users_copy = NULL;
+    const char **users = NULL;
     sl_error err;
     sl_error_clear(&err);
     if (sl_cli_parse(&spec, &common, argc, argv, &first, &code) != 0)
@@ -272,19 +383,28 @@ sl_cmd_proxy(int argc, char **argv)
                                   a.listen ? "PGPROXY_SERVER_ADDR" : "PGPROXY_LISTEN_ADDR");
         goto out;
     }
-    sl_proxy_config cfg = {.threads = a.threads, .max_message = a.max_message};
+    sl_proxy_config cfg = {.threads = a.threads, .max_message = a.max_message,
+                           .config_path = a.config};
+    sl_addr metrics;
     if (sl_addr_parse(&cfg.listen, a.listen, 6432, "--listen", &err) != 0 ||
         sl_addr_parse(&cfg.upstream, a.upstream, 5432, "--upstream", &err) != 0 ||
-        cache_config(&a, &cfg, &err) != 0) {
+        (a.metrics_listen &&
+         sl_addr_parse(&metrics, a.metrics_listen, 9930, "--metrics-listen", &err) != 0) ||
+        admin_users(a.admin_users, &users_copy, &users, &cfg.n_admin_users, &err) != 0 ||
+        cache_config(&a, &cfg, &err) != 0 || tls_config(&a, &cfg, &err) != 0) {
         code = sl_cli_usage_error("proxy", "%s", err.message);
         goto out;
     }
+    cfg.metrics_listen = a.metrics_listen ? &metrics : NULL;
+    cfg.admin_users = users;
     if (sl_cli_common_finish(&common, &err) != 0 || sl_proxy_run(&cfg, &err) != 0) {
         code = sl_cli_fail(&err);
         goto out;
     }
     code = 0;
 out:
+    free(users);
+    free(users_copy);
     sl_cli_common_free(&common);
     return code;
 }

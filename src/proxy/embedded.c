@@ -106,6 +106,13 @@ configure(sluice_proxy *p, const sluice_proxy_config *given)
         (cfg.max_message_size < 1024 || cfg.max_message_size > SL_PROTO_MESSAGE_MAX))
         return fail(p, "%s", "max_message_size must be 0 (1 GB) or 1024 to 1073741823 bytes");
     p->ctx.max_message = cfg.max_message_size ? cfg.max_message_size : SL_PROTO_MESSAGE_MAX;
+    if (!cfg.tls_cert_file != !cfg.tls_key_file || (cfg.tls_ca_file && !cfg.tls_cert_file))
+        return fail(p, "%s", "tls_cert_file and tls_key_file go together (and tls_ca_file "
+                             "needs both)");
+    sl_tls_files tls = {.cert_file = cfg.tls_cert_file, .key_file = cfg.tls_key_file,
+                        .ca_file = cfg.tls_ca_file};
+    if (tls.cert_file && sl_tls_config_load(&p->ctx.tls, &tls, &p->err) != 0)
+        return -1;
     return 0;
 }
 
@@ -372,6 +379,7 @@ sluice_proxy_free(sluice_proxy *p)
     if (p->own_dir)
         rmdir(p->sockdir);
     sl_cancelmap_free(p->ctx.cancels);
+    sl_tls_config_free(p->ctx.tls);
     uv_cond_destroy(&p->cond);
     uv_mutex_destroy(&p->mu);
     free(p);

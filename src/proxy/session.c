@@ -1,8 +1,9 @@
 /* proxy/session.c: one client and its server connection, relayed on one loop.
  *
- * States:  STARTUP    reading the client's startup-phase packets: SSLRequest and GSSENCRequest
- *                     are answered 'N'; a CancelRequest is forwarded (canceler.c) and the
- *                     connection closed; a StartupMessage moves on to
+ * States:  STARTUP    reading the client's startup-phase packets: SSLRequest is answered 'S'
+ *                     when TLS is configured (then the handshake, and the startup goes on
+ *                     inside TLS), else 'N'; GSSENCRequest 'N'; a CancelRequest is forwarded
+ *                     (canceler.c) and the connection closed; a StartupMessage moves on to
  *          CONNECTING the server connection is being made; the client is not read (it waits
  *                     for the server's authentication request anyway)
  *          RELAY      bytes flow both ways, framed as they pass: authentication, queries,
@@ -32,6 +33,16 @@
  *          session's server connection; the key leaves the map when the session is freed.
  * Memory:  reading a side stops while the other side's write queue is over HIGH_WATER and
  *          starts again below LOW_WATER: memory is bounded by the queues, not by a result.
+ * Admin:   with --admin-users, a StartupMessage naming database "sluice" makes the session the
+ *          admin console's (admin.h; state ADMIN): no server connection, the client's framer
+ *          hands its messages to the console, which answers them itself.
+ * Counts:  the session's record in the counters (stats.h) follows it: state, queries (each
+ *          Query and Execute as its header passes), its server connection, and the latency
+ *          from each request sent upstream to the ReadyForQuery that answers it.
+ * TLS:     (tls.h) the client's stream alone: its ciphertext is decrypted as read and the
+ *          plaintext goes where the bytes went before (startup, held, relay); what is sent to
+ *          the client is encrypted in send_bytes(). The write queue then counts ciphertext,
+ *          so the water marks bound it as before. The server connection stays as configured.
  * Ending:  finish() stops reading both sides and closes each once its queued writes are done
  *          (a Terminate, an ErrorResponse of the proxy's reach their peer); abort closes at
  *          once. The session frees itself when both handles are closed. A malformed or
@@ -48,21 +59,25 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "pg/proto.h"
+#include "proxy/admin.h"
 #include "proxy/cache.h"
 #include "proxy/cacheflow.h"
 #include "proxy/canceler.h"
 #include "proxy/framer.h"
 #include "proxy/hint.h"
 #include "proxy/sql.h"
+#include "proxy/stats.h"
 #include "proxy/statements.h"
+#include "proxy/tls.h"
 #include "proxy/upstream.h"
 
 enum { HIGH_WATER = 256 * 1024, LOW_WATER = 64 * 1024 };
+enum { TLS_KEEP = 16 * 1024 }; /* a TLS buffer bigger than this is freed after use */
 enum { MAX_VIEW_DEPTH = 8 };  /* catalog rounds for one Query: views of views of ... */
 
 enum { CLIENT = 0, SERVER = 1 };
 
-typedef enum { ST_STARTUP, ST_CONNECTING, ST_RELAY } session_state;
+typedef enum { ST_STARTUP, ST_CONNECTING, ST_RELAY, ST_ADMIN } session_state;
 
 /* Where a simple Query answered through the cache is: its tables being resolved by the
  * proxy's catalog query, the store being asked, or the server's answer being captured. */
@@ -93,6 +108,10 @@ struct sl_session {
     bool client_terminated;
     bool logged;
     char label[128];     /* "client 12 (user "u", database "d")" for the log */
+    bool local;          /* from the loopback or the proxy's own OS user (admin.h) */
+    sl_stats_client *rec; /* the session's row in the counters */
+    sl_stats_inflight inflight;
+    sl_admin *admin;     /* state ADMIN: the console */
     /* The cache (when cache is not NULL). Requests (Query, Sync, FunctionCall and the startup)
      * are numbered as sent; each ReadyForQuery answers the oldest one. */
     sl_cache *cache;     /* the loop's (sl_worker_cache), or NULL */
@@ -127,6 +146,9 @@ struct sl_session {
     bool capture_ok, capture_this;
     int capture_completes;
     sl_buf *to_client;   /* while the server's bytes are framed: what goes to the client */
+    sl_tls *tls;         /* the client asked for TLS and got 'S' */
+    sl_buf plain;        /* the client's bytes just decrypted */
+    sl_buf cipher;       /* what goes to the client, encrypted */
 };
 
 typedef struct write_req {
@@ -156,6 +178,8 @@ free_session(sl_session *s)
         sl_cancelmap_remove(s->ctx->cancels, s->client_key.pid);
     if (s->logged)
         SL_DEBUG("%s disconnected", s->label);
+    sl_stats_client_close(s->rec);
+    sl_admin_free(s->admin);
     sl_statements_free(s->statements);
     sl_statements_free(s->writers);
     sl_cacheflow_settings_free(&s->settings);
@@ -174,6 +198,9 @@ free_session(sl_session *s)
     sl_framer_free(&s->framers[CLIENT]);
     sl_framer_free(&s->framers[SERVER]);
     sl_buf_free(&s->startup);
+    sl_tls_free(s->tls);
+    sl_buf_free(&s->plain);
+    sl_buf_free(&s->cipher);
     sl_proxy_context *ctx = s->ctx;
     free(s);
     sl_proxy_context_client_gone(ctx);
@@ -183,6 +210,8 @@ static void
 on_close(uv_handle_t *h)
 {
     sl_session *s = h->data;
+    if (h == &s->conn[SERVER].handle)
+        sl_stats_client_server(s->rec, false);
     if (--s->handles == 0)
         free_session(s);
 }
@@ -203,12 +232,19 @@ maybe_close(sl_session *s, int side)
         close_side(s, side);
 }
 
+static void write_stream(sl_session *s, int side, const void *data, size_t len);
+
 static void
 finish(sl_session *s)
 {
     if (s->finishing)
         return;
     s->finishing = true;
+    if (s->tls && sl_tls_established(s->tls)) {  /* TLS says goodbye, then the socket closes */
+        sl_buf_reset(&s->cipher);
+        sl_tls_close_notify(s->tls, &s->cipher);
+        write_stream(s, CLIENT, s->cipher.data, s->cipher.len);
+    }
     for (int side = CLIENT; side <= SERVER; side++) {
         if (s->open[side] && !s->closing[side])
             uv_read_stop(&s->conn[side].stream);
@@ -270,7 +306,7 @@ on_write(uv_write_t *req, int status)
 }
 
 static void
-send_bytes(sl_session *s, int side, const void *data, size_t len)
+write_stream(sl_session *s, int side, const void *data, size_t len)
 {
     if (!len || !s->open[side] || s->closing[side])
         return;
@@ -296,6 +332,38 @@ send_bytes(sl_session *s, int side, const void *data, size_t len)
     int rc = uv_write(&w->req, &s->conn[side].stream, &b, 1, on_write);
     if (rc != 0)
         on_write(&w->req, rc);
+}
+
+/* Empties a TLS scratch buffer, and frees it when big: an idle session keeps no read's worth
+ * of bytes (there may be thousands of them). */
+static void
+trim(sl_buf *b)
+{
+    if (b->cap > TLS_KEEP)
+        sl_buf_free(b);
+    else
+        sl_buf_reset(b);
+}
+
+/* Bytes of the protocol for one side: to a TLS client, encrypted (before its handshake has
+ * ended there is nothing the proxy may say to it: dropped). */
+static void
+send_bytes(sl_session *s, int side, const void *data, size_t len)
+{
+    if (side == SERVER || !s->tls) {
+        write_stream(s, side, data, len);
+        return;
+    }
+    if (!len || !sl_tls_established(s->tls) || s->finishing)
+        return;
+    sl_buf_reset(&s->cipher);
+    if (sl_tls_encrypt(s->tls, data, len, &s->cipher) != 0) {
+        SL_INFO("%s: TLS encryption failed", s->label);
+        finish(s);
+        return;
+    }
+    write_stream(s, CLIENT, s->cipher.data, s->cipher.len);
+    trim(&s->cipher);
 }
 
 /* Ends the session with a FATAL ErrorResponse to the client, when the client's stream is at a
@@ -335,6 +403,50 @@ on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 }
 
 static void startup_bytes(sl_session *s, const uint8_t *p, size_t n);
+static void admin_bytes(sl_session *s, const uint8_t *p, size_t n);
+
+/* The client's bytes (decrypted when over TLS). */
+static void
+client_bytes(sl_session *s, const uint8_t *p, size_t n)
+{
+    if (!n)
+        return;
+    if (s->state == ST_ADMIN) {
+        admin_bytes(s, p, n);
+    } else if (s->holding) {
+        sl_buf_append(&s->held, p, n);
+        pause_reading(s, CLIENT);
+    } else if (s->state == ST_STARTUP) {
+        startup_bytes(s, p, n);
+    } else {
+        relay(s, CLIENT, p, n);
+    }
+}
+
+/* The client's ciphertext: handshake messages, or records decrypted and handed on. A client
+ * that fails the handshake, or sends what is not TLS, ends here: logged, closed. */
+static void
+client_tls_bytes(sl_session *s, const uint8_t *p, size_t n)
+{
+    char why[256];
+    bool was_established = sl_tls_established(s->tls);  /* a failure before: worth a line */
+    sl_buf_reset(&s->plain);
+    sl_buf_reset(&s->cipher);
+    int rc = sl_tls_input(s->tls, p, n, &s->plain, &s->cipher, why, sizeof why);
+    write_stream(s, CLIENT, s->cipher.data, s->cipher.len);
+    trim(&s->cipher);
+    /* what came before the end is the client's all the same: a Terminate followed by the
+     * close_notify in one read reaches the server */
+    client_bytes(s, (const uint8_t *)s->plain.data, s->plain.len);
+    trim(&s->plain);
+    if (rc != 0) {
+        if (was_established)
+            SL_DEBUG("%s: %s", s->label, why);
+        else
+            SL_INFO("%s: %s", s->label, why);
+        finish(s);
+    }
+}
 
 static void
 on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
@@ -346,15 +458,15 @@ on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
     if (n < 0) {
         if (side == SERVER && !s->server_fatal && !s->client_terminated)
             client_fail(s, "08006", "the server closed the connection");
-        else
-            finish(s);
+        else if (side == CLIENT && s->tls && !sl_tls_established(s->tls))
+            SL_INFO("%s: the client closed the connection during the TLS handshake", s->label);
+        finish(s);
         return;
     }
-    if (side == CLIENT && s->holding) {
-        sl_buf_append(&s->held, buf->base, (size_t)n);
-        pause_reading(s, CLIENT);
-    } else if (side == CLIENT && s->state == ST_STARTUP)
-        startup_bytes(s, (const uint8_t *)buf->base, (size_t)n);
+    if (side == CLIENT && s->tls)
+        client_tls_bytes(s, (const uint8_t *)buf->base, (size_t)n);
+    else if (side == CLIENT)
+        client_bytes(s, (const uint8_t *)buf->base, (size_t)n);
     else
         relay(s, side, (const uint8_t *)buf->base, (size_t)n);
 }
@@ -548,6 +660,7 @@ forward_query(sl_session *s, bool capture)
     sl_buf_reset(&s->capture);
     s->capture_ok = capture;
     s->capture_completes = 0;
+    sl_stats_request_sent(&s->inflight, s->sent, sl_stats_now_us());  /* after the catalog */
     send_bytes(s, SERVER, s->query.data, s->query.len);
     if (!capture)
         query_done(s);
@@ -571,6 +684,7 @@ on_lookup(void *arg, sl_cache_answer *ans)
         to_client(s, z.data, z.len);
         sl_buf_free(&z);
         s->answered++;  /* the Query is answered: no ReadyForQuery of the server's for it */
+        sl_stats_client_state(s->rec, SL_CLIENT_IDLE);
         query_done(s);
         release_client(s);
         return;
@@ -839,6 +953,10 @@ ready(sl_session *s, char status)
 {
     s->tx_status = status;
     s->answered++;
+    sl_stats_request_answered(s->ctx->stats, &s->inflight, s->answered, sl_stats_now_us());
+    sl_stats_client_state(s->rec, status == 'T'   ? SL_CLIENT_IDLE_TX
+                                  : status == 'E' ? SL_CLIENT_IDLE_FAILED
+                                                  : SL_CLIENT_IDLE);
     if (!caching(s))
         return;
     if (s->phase == PH_CAPTURE)
@@ -888,8 +1006,13 @@ client_header(void *ctx, char type, size_t body_len)
     sl_session *s = ctx;
     if (type == 'X')
         s->client_terminated = true;
-    if (type == 'Q' || type == 'S' || type == 'F')
+    if (type == 'Q' || type == 'S' || type == 'F') {
         s->sent++;
+        sl_stats_request_sent(&s->inflight, s->sent, sl_stats_now_us());
+        sl_stats_client_state(s->rec, SL_CLIENT_ACTIVE);
+    }
+    if (type == 'Q' || type == 'E')
+        sl_stats_client_query(s->rec, type == 'Q' ? SL_QUERY_SIMPLE : SL_QUERY_EXTENDED);
     if (type == 'F')  /* a function call can do anything */
         mark_dirty(s, s->sent);
     if (type == 'S')
@@ -1044,6 +1167,7 @@ on_connect(uv_connect_t *req, int status)
         return;
     }
     s->state = ST_RELAY;
+    sl_stats_client_server(s->rec, true);
     uv_read_start(&s->conn[SERVER].stream, on_alloc, on_read);
     uv_read_start(&s->conn[CLIENT].stream, on_alloc, on_read);
     send_bytes(s, SERVER, s->startup.data, s->startup_len);
@@ -1077,6 +1201,45 @@ remember_startup(sl_session *s, const sl_proto_startup *pkt)
         s->unmodelled = true;
 }
 
+/* ---- the admin console ---------------------------------------------------------------------- */
+
+static void
+admin_bytes(sl_session *s, const uint8_t *p, size_t n)
+{
+    sl_buf out = SL_BUF_INIT;
+    int rc = sl_framer_feed(&s->framers[CLIENT], p, n, &out);
+    send_bytes(s, CLIENT, out.data, out.len);
+    sl_buf_free(&out);
+    if (rc != 0)
+        bad_length(s, CLIENT);
+    else if (sl_admin_done(s->admin))
+        finish(s);
+}
+
+/* The console answers instead of a server (admin.h); what the client sent after its
+ * StartupMessage goes to the console. */
+static void
+admin_start(sl_session *s)
+{
+    sl_buf out = SL_BUF_INIT;
+    s->state = ST_ADMIN;
+    sl_stats_client_state(s->rec, SL_CLIENT_ADMIN);
+    sl_stats_client_identify(s->rec, s->user, s->database);
+    s->admin = sl_admin_open(s->ctx, s->cache, s->user, s->local, &out);
+    send_bytes(s, CLIENT, out.data, out.len);
+    sl_buf_free(&out);
+    if (!s->admin) {
+        finish(s);
+        return;
+    }
+    sl_framer_free(&s->framers[CLIENT]);
+    sl_framer_init(&s->framers[CLIENT], s->ctx->max_message, sl_admin_framer_ops(), s->admin);
+    if (s->startup.len > s->startup_len)
+        admin_bytes(s, (const uint8_t *)s->startup.data + s->startup_len,
+                    s->startup.len - s->startup_len);
+    sl_buf_free(&s->startup);
+}
+
 static void
 start_connecting(sl_session *s, const sl_proto_startup *pkt)
 {
@@ -1087,10 +1250,21 @@ start_connecting(sl_session *s, const sl_proto_startup *pkt)
     snprintf(s->label, sizeof s->label, "client %llu (user \"%s\", database \"%s\")", s->id,
              user, db);
     s->logged = true;
-    SL_DEBUG("%s connected", s->label);
+    char tls[96] = "";
+    if (s->tls) {  /* the log is the one place that says so: the server sees a plain client */
+        memcpy(tls, " over ", 7);
+        sl_tls_describe(s->tls, tls + 6, sizeof tls - 6);
+    }
+    SL_DEBUG("%s connected%s", s->label, tls);
     remember_startup(s, pkt);
     s->startup_len = pkt->total;
+    if (s->ctx->n_admin_users && strcmp(s->database, SL_ADMIN_DATABASE) == 0) {
+        admin_start(s);
+        return;
+    }
+    sl_stats_client_identify(s->rec, s->user, s->database);
     s->state = ST_CONNECTING;
+    sl_stats_client_state(s->rec, SL_CLIENT_CONNECTING);
     uv_read_stop(&s->conn[CLIENT].stream);
     s->connect.data = s;
     s->open[SERVER] = true;
@@ -1108,6 +1282,24 @@ consume_startup(sl_session *s, size_t n)
     memmove(s->startup.data, s->startup.data + n, s->startup.len - n);
     s->startup.len -= n;
     s->startup.data[s->startup.len] = '\0';
+}
+
+/* SSLRequest with TLS configured. As the server does, a second one inside TLS is refused, and
+ * so are bytes sent after the request before the answer: they were not encrypted, and may
+ * have been put there by someone in the middle. */
+static void
+start_tls(sl_session *s)
+{
+    if (s->tls) {
+        client_fail(s, "08P01", "SSLRequest inside TLS");
+        return;
+    }
+    if (s->startup.len > 0) {
+        client_fail(s, "08P01", "received unencrypted data after SSL request");
+        return;
+    }
+    send_bytes(s, CLIENT, "S", 1);
+    s->tls = sl_tls_new(s->ctx->tls);
 }
 
 static void
@@ -1128,7 +1320,13 @@ startup_bytes(sl_session *s, const uint8_t *p, size_t n)
         switch (pkt.kind) {
         case SL_PROTO_SSL_REQUEST:
         case SL_PROTO_GSS_REQUEST:
-            /* no encryption here yet: the client goes on in the clear or gives up itself */
+            if (pkt.kind == SL_PROTO_SSL_REQUEST && s->ctx->tls) {
+                consume_startup(s, pkt.total);
+                start_tls(s);
+                return;
+            }
+            /* no GSSAPI encryption, no TLS without --tls-cert: the client goes on in the
+             * clear or gives up itself */
             send_bytes(s, CLIENT, "N", 1);
             consume_startup(s, pkt.total);
             continue;
@@ -1163,6 +1361,9 @@ sl_session_open(sl_worker *w, int fd, bool is_unix)
     sl_framer_init(&s->framers[CLIENT], s->ctx->max_message, &client_ops, s);
     sl_framer_init(&s->framers[SERVER], s->ctx->max_message, &server_ops, s);
     s->link.next = s->link.prev = &s->link;
+    char address[64];
+    sl_admin_peer(fd, is_unix, address, sizeof address, &s->local);
+    s->rec = sl_stats_client_open(s->ctx->stats, s->id, address);
     int rc = sl_upstream_open_fd(sl_worker_loop(w), fd, is_unix, &s->conn[CLIENT]);
     s->conn[CLIENT].handle.data = s;
     s->open[CLIENT] = true;

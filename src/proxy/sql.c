@@ -20,6 +20,7 @@
 #include "proxy/sql.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,6 +174,8 @@ in_list(const char *const *list, size_t n, const char *s)
 
 typedef struct {
     const sl_sqltree *t; /* the parse tree */
+    const char *sql;     /* the text it was parsed from (locations point into it) */
+    size_t sql_len;
     sl_sql_analysis *a;
     sl_sql_stmt *st;
     bool cacheable;    /* the statement is still a cacheable SELECT */
@@ -661,10 +664,38 @@ classify_txn(walker *w, sl_sqlnode f)
     }
 }
 
+/* An integer constant's value read from the statement text at its location. libpg_query 15's
+ * JSON output prints a negative integer constant as {"ival": {}}, the same as 0, so the tree
+ * alone cannot tell SET x = -3 from SET x = 0. Accepts "[-][blanks]digits" not followed by
+ * another digit, a dot or a letter; false for anything else (the SET is then not modelled). */
+static bool
+int_from_source(const walker *w, int64_t loc, long long *out)
+{
+    if (loc < 0 || (size_t)loc >= w->sql_len)
+        return false;
+    const char *p = w->sql + loc, *end = w->sql + w->sql_len;
+    bool neg = *p == '-';
+    if (neg)
+        for (p++; p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'); p++)
+            ;
+    long long v = 0;
+    const char *digits = p;
+    for (; p < end && *p >= '0' && *p <= '9'; p++) {
+        if (v > (LLONG_MAX - (*p - '0')) / 10)
+            return false;
+        v = v * 10 + (*p - '0');
+    }
+    if (p == digits || (p < end && (*p == '.' || isalnum((unsigned char)*p) || *p == '_')))
+        return false;
+    *out = neg ? -v : v;
+    return true;
+}
+
 /* Renders SET's value list; false when an item is not a constant. */
 static bool
-render_set_args(const sl_sqltree *t, sl_sqlnode args, char **out)
+render_set_args(const walker *w, sl_sqlnode args, char **out)
 {
+    const sl_sqltree *t = w->t;
     size_t cap = 64, len = 0;
     sl_sqlnode item, f;
     char *buf = malloc(cap);
@@ -680,8 +711,10 @@ render_set_args(const sl_sqltree *t, sl_sqlnode args, char **out)
         sl_sqlnode iv = GET(GET(f, "ival"), "ival");
         if ((s = str_field(t, GET(f, "sval"), "sval")) == NULL) {
             num = str_field(t, GET(f, "fval"), "fval");
-            if (!num && GET(f, "ival")) { /* 0 is printed as {"ival": {}} */
-                snprintf(tmp, sizeof tmp, "%lld", (long long)INT(iv));
+            long long v = INT(iv);
+            if (!num && GET(f, "ival") && (iv || int_from_source(w, INT(GET(f, "location")),
+                                                                &v))) {
+                snprintf(tmp, sizeof tmp, "%lld", v);
                 num = tmp;
             }
             if (!num)
@@ -746,7 +779,7 @@ classify_set(walker *w, sl_sqlnode f)
         st->kind = SL_SQL_SESSION_SET;
         st->set_reset = true;
     } else if (strcmp(kind, "VAR_SET_VALUE") == 0) {
-        if (render_set_args(t, GET(f, "args"), &st->set_value))
+        if (render_set_args(w, GET(f, "args"), &st->set_value))
             st->kind = SL_SQL_SESSION_SET;
         else
             set_reason(st, "SET %s to a value that is not a list of constants", name);
@@ -1006,11 +1039,11 @@ unknown(sl_sql_analysis *a, const char *why, const char *detail)
 }
 
 static int
-analyze_tree(sl_sql_analysis *a, const sl_sqltree *t, size_t sql_len)
+analyze_tree(sl_sql_analysis *a, const sl_sqltree *t, const char *sql, size_t sql_len)
 {
     sl_sqlnode stmts = GET(sl_sqltree_root(t), "stmts"), raw;
     size_t n = sl_sqltree_count(t, stmts);
-    walker w = {.t = t, .a = a};
+    walker w = {.t = t, .sql = sql, .sql_len = sql_len, .a = a};
     int rc = -1;
     if (n > 0 && !(a->stmts = calloc(n, sizeof *a->stmts)))
         return -1;
@@ -1081,7 +1114,7 @@ sl_sql_analyze(const char *sql, const sl_sql_opts *opts, sl_sql_analysis **out, 
         rc = unknown(a, "parse tree nested too deeply to read", NULL);
     if (rc != 0)
         goto done;
-    rc = analyze_tree(a, tree, strlen(sql));
+    rc = analyze_tree(a, tree, sql, strlen(sql));
 done:
     sl_sqltree_free(tree);
     pg_query_free_parse_result(pr);

@@ -61,6 +61,7 @@ on_wake(uv_async_t *a)
     if (stopping) {
         abort_all(w);
         if (w->redis) {  /* answers the gets still pending: the sessions waiting end then */
+            sl_stats_cache_detach(w->ctx->stats, w->redis);
             sl_proxy_context_add_counts(w->ctx, w->redis);
             sl_cache_close(w->redis);
             w->redis = NULL;
@@ -77,8 +78,15 @@ run(void *arg)
         sl_redisstore *r;
         sl_error err;
         sl_error_clear(&err);
-        if (sl_redisstore_open(&r, &w->loop, w->ctx->redis, &err) == 0)
+        if (sl_redisstore_open(&r, &w->loop, w->ctx->redis, &err) == 0) {
             w->redis = sl_redisstore_cache(r);
+            sl_stats_cache_attach(w->ctx->stats, w->redis);
+            if (w->ctx->config_path) {  /* the file's TTL, or a reload's before this loop ran */
+                sl_settings s;
+                sl_proxy_context_settings(w->ctx, &s);
+                sl_cache_set_ttl(w->redis, s.ttl_s, s.jitter_s);
+            }
+        }
         else  /* the URL was checked before: cannot be; the loop relays without a cache */
             SL_WARN("%s", err.message);
     }

@@ -336,6 +336,10 @@ test_set_values(void **state)
         {"SET TIME ZONE 'Europe/Paris'", "timezone", "'Europe/Paris'", false},
         {"SET extra_float_digits = 3", "extra_float_digits", "3", false},
         {"SET extra_float_digits = 0", "extra_float_digits", "0", false},
+        /* libpg_query prints these two as it prints 0: the value comes from the text */
+        {"SET extra_float_digits = -3", "extra_float_digits", "-3", false},
+        {"select 1; SET extra_float_digits TO -  2", "extra_float_digits", "-2", false},
+        {"SET statement_timeout = -1.5", "statement_timeout", "-1.5", false},
         {"SET statement_timeout = 1.5", "statement_timeout", "1.5", false},
         {"SET application_name = 'it''s'", "application_name", "'it''s'", false},
         {"SET NAMES 'UTF8'", "client_encoding", "'UTF8'", false},
@@ -345,8 +349,7 @@ test_set_values(void **state)
     };
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
         sl_sql_analysis *a = analyze(sets[i].sql);
-        assert_int_equal(a->n_stmts, 1);
-        const sl_sql_stmt *st = &a->stmts[0];
+        const sl_sql_stmt *st = &a->stmts[a->n_stmts - 1];
         if (st->kind != SL_SQL_SESSION_SET || !st->set_name
             || strcmp(st->set_name, sets[i].name) != 0 || st->set_reset != sets[i].reset
             || (sets[i].value ? !st->set_value || strcmp(st->set_value, sets[i].value) != 0
