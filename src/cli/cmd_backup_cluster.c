@@ -12,6 +12,7 @@
 #include "cli/common.h"
 #include "dump/cluster.h"
 #include "io/codec.h"
+#include "mydump/mycluster.h"
 
 enum {
     OPT_COMPRESS = SL_OPT_COMMAND_BASE,
@@ -48,7 +49,12 @@ static const char usage[] =
     "      --fallback-tools       a database holding objects sluice cannot back up (the\n"
     "                             message names them) is backed up with pg_dump instead,\n"
     "                             when it is installed, with a warning; without this flag\n"
-    "                             that stays an error (exit 7)\n\n";
+    "                             that stays an error (exit 7)\n\n"
+    "MySQL / MariaDB (--engine mysql or a mysql:// URL): every schema but mysql, sys,\n"
+    "information_schema and performance_schema, one at a time, each as \"backup single\"\n"
+    "does; globals.sql holds the roles, the users (SHOW CREATE USER: password hashes) and\n"
+    "their grants (connect as a user who may read them all, such as root). -o, -j,\n"
+    "--compress, --databases and --continue apply; the other flags above do not.\n\n";
 
 static const struct option longopts[] = {
     SL_CLI_COMMON_LONGOPTS,
@@ -147,6 +153,73 @@ start_child(void *ctx, int conninfo_fd, const char *path, sl_error *err)
     return sl_cli_spawn_self(argv, conninfo_fd, err);
 }
 
+/* --engine mysql: one "sluice backup single" per schema, told where to connect by a
+ * mysql:// URL through the pipe url_fd (never argv); the schema is its operand. */
+static pid_t
+start_mysql_child(void *ctx, int url_fd, const char *database, const char *path,
+                  sl_error *err)
+{
+    const cluster_args *a = ctx;
+    char fd_arg[32], jobs_arg[16];
+    snprintf(fd_arg, sizeof fd_arg, "--conninfo-fd=%d", url_fd);
+    snprintf(jobs_arg, sizeof jobs_arg, "%d", a->jobs);
+    const char *argv[] = {"sluice",
+                          "backup",
+                          "single",
+                          fd_arg,
+                          "-q",
+                          "-o",
+                          path,
+                          "-j",
+                          jobs_arg,
+                          "--compress",
+                          sl_codec_name(a->codec.kind),
+                          a->common.json_log ? "--log-format=json" : "--log-format=human",
+                          "--",
+                          database,
+                          NULL};
+    return sl_cli_spawn_self(argv, url_fd, err);
+}
+
+static void
+handle_signal_mysql(int sig)
+{
+    (void)sig;
+    sl_mycluster_interrupt();
+}
+
+static int
+run_mysql(cluster_args *a)
+{
+    sl_error err;
+    sl_error_clear(&err);
+    if (a->opts.dump_jobs != 1 || a->opts.max_connections || a->nexclude ||
+        a->opts.fallback_tools)
+        return sl_cli_usage_error("backup cluster", "--dump-jobs, --max-connections, "
+                                  "--exclude-database and --fallback-tools are not available "
+                                  "with --engine mysql");
+    sl_mysql_target target;
+    if (sl_cli_mysql_target(&a->common, &target, &err) != 0)
+        return sl_cli_fail(&err);
+    sl_mycluster_opts o = {.output = a->opts.output, .member_suffix = a->opts.member_suffix,
+                           .databases = a->opts.databases, .keep_going = a->opts.keep_going,
+                           .start = start_mysql_child, .start_ctx = a};
+    signal(SIGINT, handle_signal_mysql);
+    signal(SIGTERM, handle_signal_mysql);
+    sl_mycluster_summary s;
+    if (sl_mycluster_backup(&target, &o, &s, &err) != 0) {
+        sl_error_prefix(&err, "cluster backup failed");
+        return sl_cli_fail(&err);
+    }
+    char size[32];
+    SL_INFO("cluster backup %s: %d databases (%d failed), %d roles, %d users, %d grants, "
+            "%lld rows, %s in %.1f s",
+            s.failed ? "finished with failures" : "complete", s.databases, s.failed, s.roles,
+            s.users, s.grants, (long long)s.rows, sl_units_bytes(s.bytes, size, sizeof size),
+            s.elapsed_s);
+    return s.failed ? s.exit_code : 0;
+}
+
 static int
 parse_args(cluster_args *a, int argc, char **argv, int *exit_code)
 {
@@ -201,6 +274,10 @@ sl_cmd_backup_cluster(int argc, char **argv)
     a.opts.jobs = a.jobs;
     a.opts.databases = (const char *const *)a.databases;
     a.opts.exclude = a.exclude;
+    if (a.common.engine == SL_CLI_ENGINE_MYSQL) {
+        code = run_mysql(&a);
+        goto done;
+    }
     signal(SIGINT, handle_signal);
     signal(SIGTERM, handle_signal);
     sl_cluster_summary summary;

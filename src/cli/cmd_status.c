@@ -13,10 +13,14 @@
 #include "base/mem.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "mysql/status.h"
 
 static const char usage[] =
     "Show the server's version, the current user, databases and their sizes, the settings\n"
-    "that matter for sluice and the replication slots with the WAL they retain.\n\n"
+    "that matter for sluice and the replication slots with the WAL they retain.\n"
+    "With --engine mysql (or a mysql:// URL): MySQL or MariaDB, its uptime, read-only, the\n"
+    "binary log (format, position, GTID), replication, TLS, settings, and every schema but\n"
+    "the system ones with its tables, estimated rows, size and character set.\n\n"
     "Usage:\n"
     "  sluice status [OPTION]...\n\n"
     "Output:\n"
@@ -333,6 +337,111 @@ print_text(json_t *doc, FILE *out)
     print_slots(doc, out);
 }
 
+/* ---- text rendering, MySQL ------------------------------------------------------------- */
+
+static void
+print_my_schemas(json_t *doc, FILE *out)
+{
+    table t = {8, json_array()};
+    table_add(&t, (const char *[]){"NAME", "TABLES", "VIEWS", "ROWS (EST.)", "SIZE", "BYTES",
+                                   "CHARSET", "COLLATION"});
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(doc, "schemas"), i, s) {
+        char tables[24], views[24], rows[24], bytes[24];
+        snprintf(tables, sizeof tables, "%lld",
+                 (long long)json_integer_value(json_object_get(s, "tables")));
+        snprintf(views, sizeof views, "%lld",
+                 (long long)json_integer_value(json_object_get(s, "views")));
+        snprintf(rows, sizeof rows, "%lld",
+                 (long long)json_integer_value(json_object_get(s, "rows_estimate")));
+        snprintf(bytes, sizeof bytes, "%lld",
+                 (long long)json_integer_value(json_object_get(s, "size_bytes")));
+        table_add(&t, (const char *[]){str(s, "name"), tables, views, rows, str(s, "size"),
+                                       bytes, str(s, "charset"), str(s, "collation")});
+    }
+    fprintf(out, "\nSchemas (system schemas not shown):\n");
+    if (json_array_size(json_object_get(doc, "schemas")) == 0)
+        fprintf(out, "  (none)\n");
+    else
+        table_print(&t, out);
+    json_decref(t.rows);
+}
+
+static void
+print_my_binlog(json_t *doc, FILE *out)
+{
+    json_t *b = json_object_get(doc, "binlog");
+    if (!json_is_true(json_object_get(b, "enabled"))) {
+        fprintf(out, "Binlog:    off\n");
+        return;
+    }
+    char *format = shown(b, "format"), *file = shown(b, "file"), *gtid = shown(b, "gtid");
+    json_t *pos = json_object_get(b, "position");
+    fprintf(out, "Binlog:    on, format %s, position %s", format, file);
+    if (json_is_integer(pos))
+        fprintf(out, ":%lld", (long long)json_integer_value(pos));
+    fprintf(out, ", GTID %s%s\n", gtid[0] ? gtid : "(none)",
+            json_object_get(b, "unreadable") ? " (position: no privilege to read it)" : "");
+    free(format);
+    free(file);
+    free(gtid);
+}
+
+static void
+print_my_replication(json_t *doc, FILE *out)
+{
+    json_t *r = json_object_get(doc, "replication");
+    const char *role = str(r, "role");
+    if (!role) {
+        fprintf(out, "Replica:   unknown (no privilege to read the replica status)\n");
+    } else if (strcmp(role, "replica") == 0) {
+        char *host = shown(r, "source_host"), *port = shown(r, "source_port"),
+             *io = shown(r, "io_running"), *sql = shown(r, "sql_running"),
+             *behind = shown(r, "seconds_behind");
+        fprintf(out, "Replica:   of %s:%s (IO %s, SQL %s, %s s behind)\n", host, port, io, sql,
+                behind);
+        free(host);
+        free(port);
+        free(io);
+        free(sql);
+        free(behind);
+    } else {
+        fprintf(out, "Replica:   no\n");
+    }
+}
+
+static void
+print_my_text(json_t *doc, FILE *out)
+{
+    json_t *server = json_object_get(doc, "server");
+    json_t *tls = json_object_get(doc, "tls");
+    char *version = shown(server, "version"), *where = shown(server, "connection"),
+         *user = shown(json_object_get(doc, "user"), "name"), *db = shown(doc, "database"),
+         *cipher = shown(tls, "cipher"), *tls_version = shown(tls, "version");
+    long long up = (long long)json_integer_value(json_object_get(server, "uptime_seconds"));
+    fprintf(out, "Server:    %s %s at %s%s\n", str(server, "kind"), version, where,
+            json_is_true(json_object_get(server, "read_only")) ? " (read-only)" : "");
+    fprintf(out, "Uptime:    %lld d %02lld:%02lld:%02lld\n", up / 86400, up / 3600 % 24,
+            up / 60 % 60, up % 60);
+    fprintf(out, "User:      %s\n", user);
+    fprintf(out, "Database:  %s\n", db);
+    if (json_is_true(json_object_get(tls, "enabled")))
+        fprintf(out, "TLS:       %s (%s)\n", cipher, tls_version);
+    else
+        fprintf(out, "TLS:       off\n");
+    free(version);
+    free(where);
+    free(user);
+    free(db);
+    free(cipher);
+    free(tls_version);
+    print_my_binlog(doc, out);
+    print_my_replication(doc, out);
+    print_my_schemas(doc, out);
+    print_settings(doc, out);
+}
+
 /* ---- command ---------------------------------------------------------------------------- */
 
 /* 0 to go on; otherwise the process exit code is in *code (0 after --help). */
@@ -344,6 +453,20 @@ parse_args(sl_cli_common *common, bool *json, int argc, char **argv, int *code)
                               .max_operands = 0};
     int first;
     return sl_cli_parse(&spec, common, argc, argv, &first, code);
+}
+
+static int
+read_mysql(const sl_cli_common *common, json_t **doc, sl_error *err)
+{
+    sl_mysql_target t;
+    if (sl_cli_mysql_target(common, &t, err) != 0)
+        return -1;
+    sl_mysql *c = sl_mysql_connect(&t, err);
+    if (!c)
+        return -1;
+    int rc = sl_mysql_status_read(c, doc, err);
+    sl_mysql_close(c);
+    return rc;
 }
 
 int
@@ -360,21 +483,33 @@ sl_cmd_status(int argc, char **argv)
     int code = 0;
     if (parse_args(&common, &json, argc, argv, &code) != 0)
         goto done;
-    if (sl_cli_common_finish(&common, &err) != 0 ||
-        sl_conn_open(&c, common.conninfo, &common.conn_opts, &err) != 0) {
+    if (sl_cli_common_finish(&common, &err) != 0) {
         code = sl_cli_fail(&err);
         goto done;
     }
-    doc = json_object();
-    if (gather(c, doc, &err) != 0) {
-        code = sl_cli_fail(&err);
-        goto done;
+    if (common.engine == SL_CLI_ENGINE_MYSQL) {
+        if (read_mysql(&common, &doc, &err) != 0) {
+            code = sl_cli_fail(&err);
+            goto done;
+        }
+    } else {
+        if (sl_conn_open(&c, common.conninfo, &common.conn_opts, &err) != 0) {
+            code = sl_cli_fail(&err);
+            goto done;
+        }
+        doc = json_object();
+        if (gather(c, doc, &err) != 0) {
+            code = sl_cli_fail(&err);
+            goto done;
+        }
     }
     if (json) {
         char *text = sl_escape_json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         if (text)
             puts(text);
         free(text);
+    } else if (common.engine == SL_CLI_ENGINE_MYSQL) {
+        print_my_text(doc, stdout);
     } else {
         print_text(doc, stdout);
     }

@@ -197,9 +197,9 @@ verify_archive(const char *path, bool json, bool quiet)
             /* the manifest's text comes from the archive: shown escaped */
             char *version = sl_escape_dup(m->server_version);
             char *started = sl_escape_dup(m->started_at);
-            printf("\"%s\": sluice cluster archive (PostgreSQL %s) started %s, %zu databases\n"
-                   "  %-40s %14s %12s\n", file, version, started, m->ndatabases, "DATABASE",
-                   "ROWS", "STORED");
+            printf("\"%s\": sluice cluster archive (%s %s) started %s, %zu databases\n"
+                   "  %-40s %14s %12s\n", file, m->mysql ? "MySQL" : "PostgreSQL", version,
+                   started, m->ndatabases, "DATABASE", "ROWS", "STORED");
             free(version);
             free(started);
         }

@@ -19,10 +19,12 @@ const char sl_cli_common_help[] =
     "  -h, --host=HOST            server host or socket directory\n"
     "  -p, --port=PORT            server port\n"
     "  -U, --username=USER        user name\n"
-    "  -d, --dbname=DB|URL|CONNINFO  database, or a postgres:// URL or conninfo string\n"
+    "  -d, --dbname=DB|URL|CONNINFO  database, or a postgres:// URL or conninfo string, or\n"
+    "                             mysql://USER:PASSWORD@HOST:PORT/DB?socket=PATH&ssl-mode=MODE\n"
+    "                             &ssl-ca=FILE (or mariadb://...: selects --engine mysql)\n"
     "  -W, --password             ask for the password on the terminal\n"
     "  -w, --no-password          never ask for a password\n"
-    "      --conninfo-fd=FD       read a conninfo string from file descriptor FD, as -d\n"
+    "      --conninfo-fd=FD       read a conninfo string or URL from file descriptor FD, as -d\n"
     "                             takes one (a password in it stays off the command line)\n"
     "      --retries=N            retry transient connection failures N times (default 5)\n"
     "      --engine=postgres|mysql  the server's kind (default postgres; mysql also means\n"
@@ -48,14 +50,21 @@ sl_cli_common_init(sl_cli_common *c)
     c->conn_opts.lock_timeout = "30s";
 }
 
-void
-sl_cli_common_free(sl_cli_common *c)
+static void
+forget_mysql_url(sl_cli_common *c)
 {
     if (c->mysql_url) {
         explicit_bzero(c->mysql_url, strlen(c->mysql_url));
         free(c->mysql_url);
         c->mysql_url = NULL;
     }
+    sl_mysql_url_free(&c->mysql_parts);
+}
+
+void
+sl_cli_common_free(sl_cli_common *c)
+{
+    forget_mysql_url(c);
     sl_conninfo_free(c->conninfo);
     c->conninfo = NULL;
 }
@@ -119,6 +128,46 @@ sl_cli_parse_int(const char *flag, const char *arg, int min, int max, int *out, 
     return 0;
 }
 
+/* -d mysql://...: the MySQL engine, and where to connect. An earlier -d database name gives
+ * way to the URL's; -h -p -U, a later -d name and -W's password win over it. */
+static int
+set_mysql_url(sl_cli_common *c, const char *arg, sl_error *err)
+{
+    if (c->engine_given && c->engine == SL_CLI_ENGINE_PG && !c->mysql_url) {
+        sl_error_set(err, SL_E_USAGE, "--engine postgres cannot connect to a mysql:// URL");
+        return -1;
+    }
+    forget_mysql_url(c);
+    if (sl_mysql_url_parse(arg, &c->mysql_parts, err) != 0)
+        return -1;
+    c->mysql_url = sl_strdup(arg);
+    c->engine = SL_CLI_ENGINE_MYSQL;
+    c->engine_given = true;
+    sl_conninfo_set(c->conninfo, "dbname", NULL);
+    return 1;
+}
+
+/* -d's value (or --conninfo-fd's): a mysql:// URL, or for PostgreSQL a database name, a URL
+ * or a conninfo string. */
+static int
+set_dbname(sl_cli_common *c, const char *arg, sl_error *err)
+{
+    if (sl_mysql_url_is(arg))
+        return set_mysql_url(c, arg, err);
+    bool conninfo = strstr(arg, "://") != NULL || strchr(arg, '=') != NULL;
+    if (conninfo && c->engine == SL_CLI_ENGINE_MYSQL) {
+        sl_error_set(err, SL_E_USAGE,
+                     "the MySQL engine takes a mysql:// URL or a database name as -d, not a "
+                     "postgres:// URL or a conninfo string");
+        return -1;
+    }
+    c->pg_conninfo = c->pg_conninfo || conninfo;
+    /* A URL or conninfo string libpq cannot parse is refused here, before anything
+     * connects anywhere (it would otherwise be taken for a database name). */
+    sl_conninfo_set(c->conninfo, "dbname", arg);
+    return sl_conninfo_check(c->conninfo, err) == 0 ? 1 : -1;
+}
+
 /* --conninfo-fd: the whole of what the descriptor holds (at most 64 KiB) is taken as -d's
  * value; the copy in memory is wiped once sl_conninfo holds it. */
 static int
@@ -149,8 +198,7 @@ read_conninfo_fd(sl_cli_common *c, const char *arg, sl_error *err)
         if (len == CAP) {
             sl_error_set(err, SL_E_USAGE, "--conninfo-fd %d holds more than 64 KiB", fd);
         } else {
-            sl_conninfo_set(c->conninfo, "dbname", text);
-            rc = sl_conninfo_check(c->conninfo, err);
+            rc = set_dbname(c, text, err) == 1 ? 0 : -1;
         }
     }
     explicit_bzero(text, CAP);
@@ -171,8 +219,24 @@ parse_engine(sl_cli_common *c, const char *arg, sl_error *err)
                      "invalid value \"%s\" for --engine: expected postgres or mysql", arg);
         return -1;
     }
+    if (c->engine == SL_CLI_ENGINE_PG && c->mysql_url) {
+        sl_error_set(err, SL_E_USAGE, "--engine postgres cannot connect to a mysql:// URL");
+        return -1;
+    }
+    if (c->engine == SL_CLI_ENGINE_MYSQL && c->pg_conninfo) {
+        sl_error_set(err, SL_E_USAGE,
+                     "--engine mysql cannot connect to a postgres:// URL or a conninfo string");
+        return -1;
+    }
     c->engine_given = true;
     return 1;
+}
+
+/* An explicit value if there is one, else the URL's. */
+static const char *
+either(const char *given, const char *from_url)
+{
+    return given ? given : from_url;
 }
 
 int
@@ -180,11 +244,17 @@ sl_cli_mysql_target(const sl_cli_common *c, sl_mysql_target *t, sl_error *err)
 {
     (void)err;
     memset(t, 0, sizeof *t);
-    t->host = sl_conninfo_get(c->conninfo, "host");
-    t->port = sl_conninfo_get(c->conninfo, "port");
-    t->user = sl_conninfo_get(c->conninfo, "user");
-    t->password = sl_conninfo_get(c->conninfo, "password");
-    t->database = sl_conninfo_get(c->conninfo, "dbname");
+    const sl_mysql_url *u = &c->mysql_parts;
+    const char *host = sl_conninfo_get(c->conninfo, "host");
+    t->host = either(host, u->host);
+    t->port = either(sl_conninfo_get(c->conninfo, "port"), u->port);
+    t->user = either(sl_conninfo_get(c->conninfo, "user"), u->user);
+    t->password = either(sl_conninfo_get(c->conninfo, "password"), u->password);
+    t->database = either(sl_conninfo_get(c->conninfo, "dbname"), u->database);
+    /* -h names the server: the URL's socket gives way to it as its host does. */
+    t->socket = host ? NULL : u->socket;
+    t->ssl_mode = u->ssl_mode;
+    t->ssl_ca = u->ssl_ca;
     return 0;
 }
 
@@ -202,10 +272,7 @@ sl_cli_common_opt(sl_cli_common *c, int opt, const char *arg, sl_error *err)
         sl_conninfo_set(c->conninfo, "user", arg);
         return 1;
     case 'd':
-        /* A URL or conninfo string libpq cannot parse is refused here, before anything
-         * connects anywhere (it would otherwise be taken for a database name). */
-        sl_conninfo_set(c->conninfo, "dbname", arg);
-        return sl_conninfo_check(c->conninfo, err) == 0 ? 1 : -1;
+        return set_dbname(c, arg, err);
     case SL_OPT_CONNINFO_FD:
         return read_conninfo_fd(c, arg, err);
     case SL_OPT_ENGINE:

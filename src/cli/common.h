@@ -11,6 +11,7 @@
 
 #include "base/error.h"
 #include "mysql/conn.h"
+#include "mysql/url.h"
 #include "pg/conn.h"
 
 enum {
@@ -59,6 +60,8 @@ typedef struct sl_cli_common {
     sl_cli_engine engine;
     bool engine_given;      /* --engine or a URL chose it (restore: the file must agree) */
     char *mysql_url;        /* -d mysql://... as given (holds a password maybe: never shown) */
+    sl_mysql_url mysql_parts;  /* that URL taken apart */
+    bool pg_conninfo;       /* -d was a postgres:// URL or a conninfo string */
     sl_conninfo *conninfo;
     sl_conn_opts conn_opts;
     bool prompt_password;

@@ -27,9 +27,8 @@
 #include "dump/globals.h"
 #include "dump/preamble.h"
 #include "io/bfile.h"
-#include "io/checksum.h"
 #include "io/sink.h"
-#include "io/tar.h"
+#include "io/tarwrite.h"
 #include "pg/pattern.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -69,95 +68,6 @@ typedef struct run {
     char server_version[64];
     char started_at[32];
 } run;
-
-/* ---- the archive ---- */
-
-static int
-put_header(run *r, const char *name, uint64_t size, sl_error *err)
-{
-    unsigned char block[SL_TAR_BLOCK];
-    if (sl_tar_header(block, name, size, (int64_t)time(NULL), err) != 0)
-        return -1;
-    return sl_sink_write(r->sink, block, sizeof block, err);
-}
-
-static int
-put_padding(run *r, uint64_t size, sl_error *err)
-{
-    static const unsigned char zeros[SL_TAR_BLOCK];
-    uint64_t pad = sl_tar_padding(size);
-    return pad ? sl_sink_write(r->sink, zeros, (size_t)pad, err) : 0;
-}
-
-static void
-note_member(run *r, const char *name, uint64_t size, const unsigned char *digest)
-{
-    char hex[2 * SL_SHA256_LEN + 1];
-    sl_sha256_hex(digest, hex);
-    json_array_append_new(r->members, json_pack("{s:s, s:I, s:s}", "name", name, "size",
-                                                 (json_int_t)size, "sha256", hex));
-}
-
-/* A member whose contents are in memory. */
-static int
-put_member_text(run *r, const char *name, const char *text, size_t len, bool listed,
-                sl_error *err)
-{
-    unsigned char digest[SL_SHA256_LEN];
-    if (sl_sha256_digest(text, len, digest, err) != 0 || put_header(r, name, len, err) != 0 ||
-        (len && sl_sink_write(r->sink, text, len, err) != 0) || put_padding(r, len, err) != 0)
-        return -1;
-    if (listed)
-        note_member(r, name, len, digest);
-    return 0;
-}
-
-/* A member copied from a file, hashed on the way (one 1 MiB buffer). */
-static int
-put_member_file(run *r, const char *name, const char *path, sl_error *err)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        sl_error_errno(err, SL_E_IO, errno, "cannot open %s", path);
-        return -1;
-    }
-    struct stat st;
-    sl_sha256 *h = NULL;
-    char *buf = NULL;
-    int rc = -1;
-    if (fstat(fd, &st) != 0) {
-        sl_error_errno(err, SL_E_IO, errno, "cannot stat %s", path);
-        goto out;
-    }
-    if (sl_sha256_new(&h, err) != 0 || put_header(r, name, (uint64_t)st.st_size, err) != 0)
-        goto out;
-    enum { CHUNK = 1 << 20 };
-    buf = sl_malloc(CHUNK);
-    uint64_t left = (uint64_t)st.st_size;
-    while (left > 0) {
-        ssize_t got = read(fd, buf, left < CHUNK ? (size_t)left : CHUNK);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0) {
-            sl_error_errno(err, SL_E_IO, got < 0 ? errno : EIO, "cannot read %s", path);
-            goto out;
-        }
-        sl_sha256_update(h, buf, (size_t)got);
-        if (sl_sink_write(r->sink, buf, (size_t)got, err) != 0)
-            goto out;
-        left -= (uint64_t)got;
-    }
-    unsigned char digest[SL_SHA256_LEN];
-    if (sl_sha256_final(h, digest, err) != 0 || put_padding(r, (uint64_t)st.st_size, err) != 0)
-        goto out;
-    note_member(r, name, (uint64_t)st.st_size, digest);
-    rc = 0;
-out:
-    free(buf);
-    sl_sha256_free(h);
-    close(fd);
-    return rc;
-}
 
 /* ---- what the cluster holds ---- */
 
@@ -351,12 +261,12 @@ finish_job(run *r, job *j, int status, sl_error *err)
     int rc = 0;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         j->rows = count_rows(j->path);
-        rc = put_member_file(r, j->member, j->path, err);
+        rc = sl_tarwrite_file(r->sink, j->member, j->path, r->members, err);
         if (rc == 0)
             SL_INFO("database \"%s\" backed up (%lld rows)", shown.data, (long long)j->rows);
     } else if (WIFEXITED(status) && WEXITSTATUS(status) == sl_error_exit_code(SL_E_UNSUPPORTED) &&
                r->o->fallback_tools && !stop_requested && fall_back(r, j, shown.data)) {
-        rc = put_member_file(r, j->member, j->path, err);
+        rc = sl_tarwrite_file(r->sink, j->member, j->path, r->members, err);
     } else {
         j->failed = true;
         j->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
@@ -452,16 +362,9 @@ put_manifest(run *r, sl_error *err)
         sl_error_set(err, SL_E_INTERNAL, "cannot write the manifest");
         return -1;
     }
-    int rc = put_member_text(r, "manifest.json", text, strlen(text), false, err);
+    int rc = sl_tarwrite_text(r->sink, "manifest.json", text, strlen(text), NULL, err);
     free(text);
     return rc;
-}
-
-static int
-put_end(run *r, sl_error *err)
-{
-    static const unsigned char zeros[2 * SL_TAR_BLOCK];
-    return sl_sink_write(r->sink, zeros, sizeof zeros, err);
 }
 
 /* ---- the run ---- */
@@ -554,11 +457,12 @@ sl_cluster_backup(const sl_conninfo *ci, const sl_conn_opts *conn_opts,
     if (read_cluster(&r, ci, conn_opts, err) != 0 || open_archive(&r, err) != 0 ||
         plan(&r, err) != 0)
         goto out;
-    if (put_member_text(&r, "globals.sql", r.globals.data ? r.globals.data : "",
-                        r.globals.len, true, err) != 0 ||
-        put_member_text(&r, "databases.sql", r.creates.data ? r.creates.data : "",
-                        r.creates.len, true, err) != 0 ||
-        run_children(&r, err) != 0 || put_manifest(&r, err) != 0 || put_end(&r, err) != 0)
+    if (sl_tarwrite_text(r.sink, "globals.sql", r.globals.data ? r.globals.data : "",
+                         r.globals.len, r.members, err) != 0 ||
+        sl_tarwrite_text(r.sink, "databases.sql", r.creates.data ? r.creates.data : "",
+                         r.creates.len, r.members, err) != 0 ||
+        run_children(&r, err) != 0 || put_manifest(&r, err) != 0 ||
+        sl_tarwrite_end(r.sink, err) != 0)
         goto out;
     summarize(&r, summary);
     if (sl_sink_close(r.sink, err) != 0) {

@@ -191,6 +191,14 @@ sl_manifest_parse(const char *text, size_t len, sl_manifest *m, sl_error *err)
         bad(err, "format_version is not 1 (written by a newer sluice?)");
         goto out;
     }
+    json_t *engine = json_object_get(root, "engine");
+    if (engine && (!json_is_string(engine) ||
+                   (strcmp(json_string_value(engine), "mysql") != 0 &&
+                    strcmp(json_string_value(engine), "postgres") != 0))) {
+        bad(err, "engine is neither postgres nor mysql");
+        goto out;
+    }
+    m->mysql = engine && strcmp(json_string_value(engine), "mysql") == 0;
     if (get_string(root, "server_version", true, &m->server_version, err) != 0 ||
         get_string(root, "started_at", true, &m->started_at, err) != 0 ||
         get_string(root, "finished_at", true, &m->finished_at, err) != 0 ||

@@ -38,6 +38,7 @@ typedef struct sl_manifest_database {
 } sl_manifest_database;
 
 typedef struct sl_manifest {
+    bool mysql;          /* "engine": "mysql" (mydump/mycluster.h); absent: PostgreSQL */
     char *server_version, *started_at, *finished_at;
     sl_manifest_member *members;
     size_t nmembers;

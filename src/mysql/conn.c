@@ -52,8 +52,11 @@ set_ssl_mode(MYSQL *h, const sl_mysql_target *t, sl_error *err)
         /* The connector only uses TLS when an option asks for it. */
         return 0;
     }
-    if (strcasecmp(m, "PREFERRED") == 0)
-        return 0;  /* the connector's default: TLS if the server offers it */
+    if (strcasecmp(m, "PREFERRED") == 0) {
+        /* Asking for TLS without enforcing it: used when the server offers it. */
+        mysql_ssl_set(h, NULL, NULL, t->ssl_ca, NULL, NULL);
+        return 0;
+    }
     bool verify_ca = strcasecmp(m, "VERIFY_CA") == 0;
     bool verify_id = strcasecmp(m, "VERIFY_IDENTITY") == 0;
     if (!verify_ca && !verify_id && strcasecmp(m, "REQUIRED") != 0) {
@@ -62,11 +65,23 @@ set_ssl_mode(MYSQL *h, const sl_mysql_target *t, sl_error *err)
                      "VERIFY_IDENTITY expected", m);
         return -1;
     }
+    /* With a CA file the connector checks the server's chain against it; its own server-cert
+     * verification adds the host name check (and, with no CA file, the system's CAs), so
+     * VERIFY_CA without a CA file checks the name as well: stricter, never weaker. */
+    bool check_name = verify_id || (verify_ca && !t->ssl_ca);
     mysql_optionsv(h, MYSQL_OPT_SSL_ENFORCE, &yes);
-    mysql_optionsv(h, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, (verify_ca || verify_id) ? &yes : &no);
+    mysql_optionsv(h, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, check_name ? &yes : &no);
     if (t->ssl_ca)
         mysql_optionsv(h, MYSQL_OPT_SSL_CA, t->ssl_ca);
     return 0;
+}
+
+/* REQUIRED, VERIFY_CA or VERIFY_IDENTITY (set_ssl_mode refused other names). */
+static bool
+requires_tls(const sl_mysql_target *t)
+{
+    return t->ssl_mode && strcasecmp(t->ssl_mode, "DISABLED") != 0 &&
+           strcasecmp(t->ssl_mode, "PREFERRED") != 0;
 }
 
 static void
@@ -92,6 +107,12 @@ set_options(MYSQL *h, const sl_mysql_target *t, sl_error *err)
 {
     unsigned timeout = t->connect_timeout ? t->connect_timeout : 30;
     my_bool no = 0;
+    /* The mysql client takes MYSQL_HOST when neither a flag nor an option file names the
+     * host: set as an option, the option files read at connect time override it. (The
+     * connector itself reads MYSQL_TCP_PORT, MYSQL_UNIX_PORT and MYSQL_PWD the same way.) */
+    const char *env_host = getenv("MYSQL_HOST");
+    if (!t->host && !t->socket && env_host && env_host[0])
+        mysql_optionsv(h, MARIADB_OPT_HOST, env_host);
     if (!t->no_option_files)
         mysql_optionsv(h, MYSQL_READ_DEFAULT_GROUP, "client");
     mysql_optionsv(h, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
@@ -116,6 +137,10 @@ sl_mysql_connect(const sl_mysql_target *t, sl_error *err)
         socket = host;
         host = "localhost";
     }
+    /* A socket given without a host: "localhost" makes the connector use it, where an option
+     * file's host would otherwise take the connection to TCP. */
+    if (socket && !host)
+        host = "localhost";
     sl_mysql *c = sl_calloc(1, sizeof *c);
     describe(c, t, host, socket);
     c->h = mysql_init(NULL);
@@ -130,6 +155,14 @@ sl_mysql_connect(const sl_mysql_target *t, sl_error *err)
                             CLIENT_MULTI_STATEMENTS | CLIENT_MULTI_RESULTS)) {
         sl_mysql_error(c, SL_E_CONNECT, NULL, err);
         sl_error_prefix(err, "could not connect to %s", c->describe);
+        goto fail;
+    }
+    if (requires_tls(t) && !mysql_get_ssl_cipher(c->h)) {
+        /* The connector enforces TLS only when it also verifies the certificate: a server
+         * without TLS is refused here, before any statement is sent. */
+        sl_error_set(err, SL_E_CONNECT,
+                     "could not connect to %s: ssl-mode %s, but the server does not support "
+                     "TLS", c->describe, t->ssl_mode);
         goto fail;
     }
     return c;

@@ -8,9 +8,10 @@
  * Redaction works on spans: byte ranges of the input that hold a secret. A small SQL lexer
  * (literals with their E'' and dollar-quote forms, quoted identifiers, comments, words) finds
  * the token that follows a password keyword, decodes every literal, identifier and comment and
- * looks inside for conninfo "password=" values and postgres:// URL passwords; dollar-quoted
- * bodies are lexed again as SQL. Spans found in decoded text are mapped back to the raw input
- * through a table of offsets, so that the output is the input with only the spans replaced.
+ * looks inside for conninfo "password=" values and postgres:// (and mysql://) URL passwords;
+ * dollar-quoted bodies are lexed again as SQL. Spans found in decoded text are mapped back to
+ * the raw input through a table of offsets, so that the output is the input with only the
+ * spans replaced.
  * The lexer never fails: text that ends inside a token is taken to run to the end, so that a
  * statement cut short for a message is redacted as safely as a whole one. */
 #include "pg/conninfo.h"
@@ -554,8 +555,11 @@ find_url_secrets(const decoded *d, spans *out)
     for (size_t p = 0; p + 3 <= n; p++) {
         if (memcmp(t + p, "://", 3) != 0)
             continue;
+        /* mysql:// and mariadb:// URLs (the MySQL engine's -d) share the syntax. */
         bool scheme = (p >= 8 && strncasecmp(t + p - 8, "postgres", 8) == 0) ||
-                      (p >= 10 && strncasecmp(t + p - 10, "postgresql", 10) == 0);
+                      (p >= 10 && strncasecmp(t + p - 10, "postgresql", 10) == 0) ||
+                      (p >= 5 && strncasecmp(t + p - 5, "mysql", 5) == 0) ||
+                      (p >= 7 && strncasecmp(t + p - 7, "mariadb", 7) == 0);
         if (!scheme)
             continue;
         size_t s = p + 3, e = s;

@@ -774,7 +774,14 @@ sl_cluster_restore(const sl_conninfo *ci, const sl_conn_opts *conn_opts,
                                               : restore_script(&r, ci, conn_opts, err);
         goto out;
     }
-    if (sl_archive_open(&r.archive, opts->archive, err) != 0 || select_targets(&r, err) != 0 ||
+    if (sl_archive_open(&r.archive, opts->archive, err) != 0)
+        goto out;
+    if (sl_archive_manifest(r.archive)->mysql) {
+        sl_error_set(err, SL_E_USAGE, "\"%s\" is the cluster archive of a MySQL server: "
+                     "PostgreSQL cannot restore it", opts->archive);
+        goto out;
+    }
+    if (select_targets(&r, err) != 0 ||
         connect_target(&r, ci, conn_opts, err) != 0 || check_existing(&r, err) != 0 ||
         restore_globals(&r, err) != 0 || restore_databases(&r, err) != 0)
         goto out;

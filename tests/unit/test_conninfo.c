@@ -363,6 +363,13 @@ static const struct {
     {"plain literal", "SELECT 'it''s fine', \"a\"\"b\", $1;",
      "SELECT 'it''s fine', \"a\"\"b\", $1;"},
     {"empty", "", ""},
+    {"mysql URL", "mysql://root:s3cr%40t@db:3306/shop?ssl-mode=REQUIRED",
+     "mysql://root:" R "@db:3306/shop?ssl-mode=REQUIRED"},
+    {"mariadb URL, scheme in capitals", "MariaDB://u:pw@h/db", "MariaDB://u:" R "@h/db"},
+    {"mysql URL with a raw @ in the password", "mysql://u:p@ss@h/db", "mysql://u:" R "@h/db"},
+    {"mysql URL cut short in the password", "mysql://u:secr", "mysql://u:" R},
+    {"mysql URL without a password", "mysql://u@h:3306/db?socket=/run/x.sock",
+     "mysql://u@h:3306/db?socket=/run/x.sock"},
 };
 
 static void
