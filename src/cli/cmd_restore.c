@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "io/archive.h"
+#include "myrestore/myarchive.h"
 #include "myrestore/restore.h"
 #include "restore/restore.h"
 
@@ -390,6 +391,57 @@ restore_mysql(const sl_cli_common *common, const restore_args *a, const sl_resto
     return rc == 0 ? 0 : sl_cli_fail(&err);
 }
 
+static void
+handle_archive_signal(int sig)
+{
+    (void)sig;
+    (void)sl_myarchive_interrupt();
+}
+
+/* A whole cluster archive with --engine mysql, or one whose manifest says mysql: restored by
+ * myrestore/myarchive.h. 1 when input is such an archive (*code set), 0 otherwise. */
+static int
+restore_mysql_archive(const sl_cli_common *common, const restore_args *a,
+                      const sl_restore_opts *o, int *code)
+{
+    if (a->member || !sl_archive_is_tar(o->input))
+        return 0;
+    sl_error err;
+    sl_error_clear(&err);
+    sl_archive *ar = NULL;
+    bool mysql = false;
+    if (sl_archive_open(&ar, o->input, &err) == 0)
+        mysql = sl_archive_manifest(ar)->mysql;
+    sl_archive_close(ar);
+    if (!mysql && !(common->engine_given && common->engine == SL_CLI_ENGINE_MYSQL))
+        return 0;
+    const char *bad = mysql_unsupported(o);
+    if (bad || o->database || o->create || o->single_transaction) {
+        *code = sl_cli_usage_error("restore", "%s is not supported for a MySQL cluster archive",
+                                   bad ? bad : "--database / --create / --single-transaction");
+        return 1;
+    }
+    sl_mysql_target t;
+    if (sl_cli_mysql_target(common, &t, &err) != 0) {
+        *code = sl_cli_fail(&err);
+        return 1;
+    }
+    sl_myarchive_opts mo = {.archive = o->input, .clean = o->clean, .jobs = o->jobs,
+                            .quiet = common->verbosity < 0};
+    sl_myarchive_summary sum = {0};
+    signal(SIGINT, handle_archive_signal);
+    signal(SIGTERM, handle_archive_signal);
+    int rc = sl_myarchive_restore(&t, &mo, &sum, &err);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    sl_log(rc == 0 ? SL_LOG_INFO : SL_LOG_WARN,
+           "cluster restore %s: %d databases, %lld statements, %lld rows in %.1f s",
+           rc == 0 ? "done" : "incomplete", sum.databases, (long long)sum.statements,
+           (long long)sum.rows, sum.elapsed_s);
+    *code = rc == 0 ? 0 : sl_cli_fail(&err);
+    return 1;
+}
+
 int
 sl_cmd_restore(int argc, char **argv)
 {
@@ -406,7 +458,13 @@ sl_cmd_restore(int argc, char **argv)
     if (parse(argc, argv, &common, &args, &code) != 0)
         goto done;
     opts = args.opts;
-    if (sl_cli_common_finish(&common, &err) != 0 || settle_input(args.member, &opts, &err) != 0) {
+    if (sl_cli_common_finish(&common, &err) != 0) {
+        code = sl_cli_fail(&err);
+        goto done;
+    }
+    if (restore_mysql_archive(&common, &args, &opts, &code))
+        goto done;
+    if (settle_input(args.member, &opts, &err) != 0) {
         code = sl_cli_fail(&err);
         goto done;
     }

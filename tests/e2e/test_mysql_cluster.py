@@ -123,3 +123,35 @@ def test_round_trip_through_the_mariadb_client(sluice, tmp_path):
                     source.sql(f"SHOW GRANTS FOR {acct}")
             assert target.sql("SHOW CREATE USER 'cl_ops'@'127.0.0.1'") == \
                 source.sql("SHOW CREATE USER 'cl_ops'@'127.0.0.1'")
+
+
+def test_round_trip_through_sluice_restore(sluice, tmp_path):
+    """sluice restore FILE.tar --engine mysql: accounts first, then every schema with its
+    character set; a schema the target has is refused before anything changes, unless
+    --clean."""
+    with MariaDbServer() as source:
+        source.sql(CLUSTER_SETUP)
+        out = tmp_path / "all.tar"
+        assert sluice.run("backup", "cluster", *source.conn_args(), "-o", out,
+                          env=source.env()).returncode == 0
+        with MariaDbServer() as target:
+            proc = sluice.run("restore", out, *target.conn_args(), "-j", "2",
+                              env=target.env())
+            assert proc.returncode == 0, proc.stderr
+            assert "cluster restore done: 2 databases" in proc.stderr
+            for db in ("cl_shop", "cl legacy"):
+                assert target.dump(db) == source.dump(db)
+            for acct in ("'cl_app'@'%'", "'cl_ops'@'127.0.0.1'", "cl_reader"):
+                assert target.sql(f"SHOW GRANTS FOR {acct}") == \
+                    source.sql(f"SHOW GRANTS FOR {acct}")
+            # again: refused, nothing changed
+            target.sql("INSERT INTO cl_shop.orders VALUES (4, 'target only', 1)")
+            again = sluice.run("restore", out, *target.conn_args(), env=target.env())
+            assert again.returncode == 8, again.stderr
+            assert 'database "cl legacy" exists on the target: nothing was restored' in \
+                again.stderr
+            assert target.rows("SELECT COUNT(*) FROM cl_shop.orders") == [["4"]]
+            clean = sluice.run("restore", out, *target.conn_args(), "--clean",
+                               env=target.env())
+            assert clean.returncode == 0, clean.stderr
+            assert target.dump("cl_shop") == source.dump("cl_shop")
