@@ -104,6 +104,9 @@ def test_index_header_and_segments(server, tmp_path):
     assert header["engine"] == "mysql" and header["database"] == "rich"
     assert header["binlog_file"].startswith("binlog.") and int(header["binlog_position"]) > 0
     assert header["gtid_executed"]
+    assert [header["character_set"], header["collation"]] == server.rows(
+        "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM "
+        "information_schema.SCHEMATA WHERE SCHEMA_NAME = 'rich'")[0]
     entries = f.index["entries"]
     assert [e["kind"] for e in entries[:2]] == ["PREAMBLE", "PRE-DATA"]
     big = [e for e in entries if e["kind"] == "TABLE DATA" and e["name"] == "big"]
