@@ -68,8 +68,8 @@ print_text(const char *path, const sl_manifest *m)
 {
     char *file = sl_escape_dup(path), *version = sl_escape_dup(m->server_version);
     char *started = sl_escape_dup(m->started_at), *finished = sl_escape_dup(m->finished_at);
-    printf("\"%s\": sluice cluster archive of PostgreSQL %s, %s to %s\n", file, version, started,
-           finished);
+    printf("\"%s\": sluice cluster archive of %s %s, %s to %s\n", file,
+           m->mysql ? "MySQL" : "PostgreSQL", version, started, finished);
     printf("globals: %d roles (password hashes %s), %d memberships, %d tablespaces\n",
            m->roles, m->passwords_saved ? "saved" : "NOT saved", m->memberships,
            m->tablespaces);
@@ -117,8 +117,9 @@ print_json(const char *path, const sl_manifest *m)
                            sl_escape_json_string(d->started_at), "finished_at",
                            sl_escape_json_string(d->finished_at), "sha256", hex));
     }
-    json_t *root = json_pack("{s:o, s:o, s:o, s:o, s:{s:i, s:i, s:i, s:b}, s:o}", "file",
-                             sl_escape_json_string(path), "server_version",
+    json_t *root = json_pack("{s:o, s:s, s:o, s:o, s:o, s:{s:i, s:i, s:i, s:b}, s:o}", "file",
+                             sl_escape_json_string(path), "engine",
+                             m->mysql ? "mysql" : "postgres", "server_version",
                              sl_escape_json_string(m->server_version), "started_at",
                              sl_escape_json_string(m->started_at), "finished_at",
                              sl_escape_json_string(m->finished_at), "globals", "roles",
