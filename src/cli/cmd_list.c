@@ -1,5 +1,6 @@
 /* cli/cmd_list.c: "sluice list ARCHIVE": what a cluster archive holds, from its manifest
- * (checked against the tar, restore/archive.h), without reading the backups themselves. */
+ * (checked against the tar, restore/archive.h), without reading the backups themselves; the
+ * segments of a backup of one database (either engine), from its index (io/bfile.h). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +11,9 @@
 #include "base/units.h"
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "io/checksum.h"
 #include "io/archive.h"
+#include "io/bfile.h"
+#include "io/checksum.h"
 #include "io/pgarchive.h"
 #include "restore/cluster.h"
 #include "restore/toc.h"
@@ -21,6 +23,8 @@ static const char usage[] =
     "times and checksums, and its globals, from the archive's manifest. Nothing is\n"
     "decompressed: \"sluice verify\" checks the contents. A pg_dumpall script or a\n"
     "dbbackup cluster archive (.tar.gz) is read through to name its databases.\n"
+    "A sluice backup of one database (PostgreSQL or MySQL): its header and its segments,\n"
+    "from the file's index (\"sluice verify\" checks them).\n"
     "A pg_dump custom (-Fc) or directory (-Fd) archive: its table of contents, one line per\n"
     "entry as pg_restore -l prints it (with --json: every field and dependency), only the\n"
     "entries \"sluice restore\" would take with the same -n/-N/-t/-s/-a/--no-comments.\n\n"
@@ -64,8 +68,8 @@ print_text(const char *path, const sl_manifest *m)
 {
     char *file = sl_escape_dup(path), *version = sl_escape_dup(m->server_version);
     char *started = sl_escape_dup(m->started_at), *finished = sl_escape_dup(m->finished_at);
-    printf("\"%s\": sluice cluster archive of PostgreSQL %s, %s to %s\n", file, version, started,
-           finished);
+    printf("\"%s\": sluice cluster archive of %s %s, %s to %s\n", file,
+           m->mysql ? "MySQL" : "PostgreSQL", version, started, finished);
     printf("globals: %d roles (password hashes %s), %d memberships, %d tablespaces\n",
            m->roles, m->passwords_saved ? "saved" : "NOT saved", m->memberships,
            m->tablespaces);
@@ -113,8 +117,9 @@ print_json(const char *path, const sl_manifest *m)
                            sl_escape_json_string(d->started_at), "finished_at",
                            sl_escape_json_string(d->finished_at), "sha256", hex));
     }
-    json_t *root = json_pack("{s:o, s:o, s:o, s:o, s:{s:i, s:i, s:i, s:b}, s:o}", "file",
-                             sl_escape_json_string(path), "server_version",
+    json_t *root = json_pack("{s:o, s:s, s:o, s:o, s:o, s:{s:i, s:i, s:i, s:b}, s:o}", "file",
+                             sl_escape_json_string(path), "engine",
+                             m->mysql ? "mysql" : "postgres", "server_version",
                              sl_escape_json_string(m->server_version), "started_at",
                              sl_escape_json_string(m->started_at), "finished_at",
                              sl_escape_json_string(m->finished_at), "globals", "roles",
@@ -318,6 +323,155 @@ list_foreign(const char *path, bool json)
     return 0;
 }
 
+/* The header fields a backup of one database may carry (io/bfile.h sl_bfile_header). */
+static const char *const header_fields[] = {
+    "database", "server_version", "snapshot", "started_at", "sluice_version", "engine",
+    "binlog_file", "binlog_position", "gtid_executed", "character_set", "collation"};
+
+static const char *
+engine_name(const sl_bfile_reader *r)
+{
+    const char *engine = sl_bfile_reader_header(r, "engine");
+    return !engine ? "PostgreSQL" : strcmp(engine, "mysql") == 0 ? "MySQL" : engine;
+}
+
+/* "schema.name", "name" or "-", escaped for a line of text. */
+static void
+put_object(sl_buf *b, const sl_bfile_entry *e)
+{
+    if (!e->schema && !e->name) {
+        sl_buf_putc(b, '-');
+        return;
+    }
+    if (e->schema) {
+        sl_escape_text(b, e->schema, strlen(e->schema));
+        if (e->name)
+            sl_buf_putc(b, '.');
+    }
+    if (e->name)
+        sl_escape_text(b, e->name, strlen(e->name));
+}
+
+static void
+bfile_text(const char *path, const sl_bfile_reader *r)
+{
+    sl_buf b = SL_BUF_INIT;
+    const char *binlog = sl_bfile_reader_header(r, "binlog_file");
+    const char *gtid = sl_bfile_reader_header(r, "gtid_executed");
+    sl_buf_puts(&b, "\"");
+    put_field(&b, path, "");
+    sl_buf_printf(&b, "\": sluice backup of %s database \"", engine_name(r));
+    put_field(&b, sl_bfile_reader_header(r, "database"), "");
+    sl_buf_puts(&b, "\" (server ");
+    put_field(&b, sl_bfile_reader_header(r, "server_version"), "unknown");
+    sl_buf_puts(&b, "), started ");
+    put_field(&b, sl_bfile_reader_header(r, "started_at"), "-");
+    sl_buf_printf(&b, ", %s, %zu segments\n", sl_codec_name(sl_bfile_reader_codec(r)),
+                  sl_bfile_reader_count(r));
+    if (binlog) {
+        sl_buf_puts(&b, "binary log: ");
+        put_field(&b, binlog, "");
+        sl_buf_putc(&b, ' ');
+        put_field(&b, sl_bfile_reader_header(r, "binlog_position"), "-");
+        sl_buf_puts(&b, gtid ? ", GTID " : "\n");
+        if (gtid) {
+            put_field(&b, gtid, "");
+            sl_buf_putc(&b, '\n');
+        }
+    }
+    sl_buf_printf(&b, "  %4s %5s %-16s %-40s %12s %10s %10s  %s\n", "SEQ", "PHASE", "KIND",
+                  "OBJECT", "ROWS", "SIZE", "STORED", "SHA-256");
+    fwrite(b.data, 1, b.len, stdout);
+    for (size_t i = 0; i < sl_bfile_reader_count(r); i++) {
+        const sl_bfile_entry *e = sl_bfile_reader_entry(r, i);
+        sl_buf kind = SL_BUF_INIT, obj = SL_BUF_INIT;
+        char rows[32], raw[32], stored[32], hex[2 * SL_SHA256_LEN + 1];
+        put_field(&kind, e->kind, "-");
+        put_object(&obj, e);
+        if (e->rows < 0)
+            strcpy(rows, "-");
+        else
+            snprintf(rows, sizeof rows, "%lld", (long long)e->rows);
+        sl_sha256_hex(e->sha256, hex);
+        printf("  %4d %5d %-16s %-40s %12s %10s %10s  %s\n", e->seq, e->phase, kind.data,
+               obj.data, rows, sl_units_bytes((int64_t)e->raw_length, raw, sizeof raw),
+               sl_units_bytes((int64_t)e->length, stored, sizeof stored), hex);
+        sl_buf_free(&kind);
+        sl_buf_free(&obj);
+    }
+    sl_buf_free(&b);
+}
+
+static json_t *
+entry_json(const sl_bfile_entry *e)
+{
+    char hex[2 * SL_SHA256_LEN + 1];
+    sl_sha256_hex(e->sha256, hex);
+    json_t *o = json_pack(
+        "{s:i, s:i, s:b, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:s}", "seq", e->seq, "phase",
+        e->phase, "parallel", e->parallel, "kind", sl_escape_json_string(e->kind), "schema",
+        sl_escape_json_string(e->schema), "name", sl_escape_json_string(e->name), "rows",
+        (json_int_t)e->rows, "offset", (json_int_t)e->offset, "length", (json_int_t)e->length,
+        "raw_length", (json_int_t)e->raw_length, "sha256", hex);
+    if (e->ntables > 0) {
+        json_t *tables = json_array();
+        for (size_t k = 0; k < e->ntables; k++)
+            json_array_append_new(tables, json_pack("[o, o]",
+                                                    sl_escape_json_string(e->tables[k].schema),
+                                                    sl_escape_json_string(e->tables[k].name)));
+        json_object_set_new(o, "tables", tables);
+    }
+    return o;
+}
+
+static void
+bfile_json(const char *path, const sl_bfile_reader *r)
+{
+    json_t *header = json_object();
+    for (size_t i = 0; i < sizeof header_fields / sizeof *header_fields; i++) {
+        const char *v = sl_bfile_reader_header(r, header_fields[i]);
+        if (v)
+            json_object_set_new(header, header_fields[i], sl_escape_json_string(v));
+    }
+    json_t *segments = json_array();
+    for (size_t i = 0; i < sl_bfile_reader_count(r); i++)
+        json_array_append_new(segments, entry_json(sl_bfile_reader_entry(r, i)));
+    const char *engine = sl_bfile_reader_header(r, "engine");
+    json_t *root = json_pack("{s:o, s:s, s:o, s:s, s:I, s:o, s:o}", "file",
+                             sl_escape_json_string(path), "format", "sluice backup", "engine",
+                             sl_escape_json_string(engine ? engine : "postgres"), "codec",
+                             sl_codec_name(sl_bfile_reader_codec(r)), "size",
+                             (json_int_t)sl_bfile_reader_size(r), "header", header, "segments",
+                             segments);
+    char *text = sl_escape_json_dumps(root, JSON_INDENT(2));
+    if (text)
+        puts(text);
+    free(text);
+    json_decref(root);
+}
+
+/* A file that is not a tar: a backup of one database (either engine), listed from its index,
+ * or else another tool's cluster backup. */
+static int
+list_file(const char *path, bool json)
+{
+    sl_bfile_reader *r = NULL;
+    sl_error err;
+    sl_error_clear(&err);
+    if (sl_bfile_reader_open(&r, path, &err) != 0)
+        return sl_cli_fail(&err);
+    if (!sl_bfile_reader_indexed(r)) {
+        sl_bfile_reader_close(r);
+        return list_foreign(path, json);
+    }
+    if (json)
+        bfile_json(path, r);
+    else
+        bfile_text(path, r);
+    sl_bfile_reader_close(r);
+    return 0;
+}
+
 int
 sl_cmd_list(int argc, char **argv)
 {
@@ -352,7 +506,7 @@ sl_cmd_list(int argc, char **argv)
         goto done;
     }
     if (!sl_archive_is_tar(argv[first])) {
-        code = list_foreign(argv[first], args.json);
+        code = list_file(argv[first], args.json);
         goto done;
     }
     if (sl_archive_open(&a, argv[first], &err) != 0) {

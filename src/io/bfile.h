@@ -156,6 +156,10 @@ typedef struct sl_bfile_header {
     const char *binlog_file;
     const char *binlog_position;
     const char *gtid_executed;
+    /* MySQL: the database's default character set and collation (information_schema.SCHEMATA),
+     * which restore --create gives the database it creates; NULL when unknown. */
+    const char *character_set;
+    const char *collation;
 } sl_bfile_header;
 
 SL_MUSTCHECK int sl_bfile_writer_open(sl_bfile_writer **out, const char *path,

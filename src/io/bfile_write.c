@@ -501,12 +501,13 @@ index_json(const sl_bfile_writer *w, const sl_bfile_header *hdr)
     json_object_set_new(root, "codec", json_string(sl_codec_name(w->codec.kind)));
     const char *keys[] = {"database", "server_version", "snapshot", "started_at",
                           "sluice_version", "engine", "binlog_file", "binlog_position",
-                          "gtid_executed"};
+                          "gtid_executed", "character_set", "collation"};
     const char *vals[] = {hdr ? hdr->database : NULL, hdr ? hdr->server_version : NULL,
                           hdr ? hdr->snapshot : NULL, hdr ? hdr->started_at : NULL,
                           hdr ? hdr->sluice_version : NULL, hdr ? hdr->engine : NULL,
                           hdr ? hdr->binlog_file : NULL, hdr ? hdr->binlog_position : NULL,
-                          hdr ? hdr->gtid_executed : NULL};
+                          hdr ? hdr->gtid_executed : NULL, hdr ? hdr->character_set : NULL,
+                          hdr ? hdr->collation : NULL};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (vals[i] && name_ok(vals[i]))
             json_object_set_new(h, keys[i], json_string(vals[i]));

@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "mysql/quote.h"
 
 /* The server's own accounts: they exist on every server of its kind. */
 static const char *const system_users[] = {"mariadb.sys", "mysql.sys", "mysql.session",
@@ -74,27 +75,14 @@ list_accounts(sl_mysql *c, accounts *out, sl_error *err)
     return 0;
 }
 
-/* `name` with backticks doubled. */
-static void
-put_ident(sl_buf *b, const char *name)
-{
-    sl_buf_putc(b, '`');
-    for (const char *p = name; *p; p++) {
-        if (*p == '`')
-            sl_buf_putc(b, '`');
-        sl_buf_putc(b, *p);
-    }
-    sl_buf_putc(b, '`');
-}
-
 /* `user`@`host`, or `role` for a role: how the server writes the account, too. */
 static void
 put_account(sl_buf *b, const account *a)
 {
-    put_ident(b, a->user);
+    sl_mysql_put_ident(b, a->user);
     if (!a->role) {
         sl_buf_putc(b, '@');
-        put_ident(b, a->host);
+        sl_mysql_put_ident(b, a->host);
     }
 }
 

@@ -26,6 +26,7 @@
 #include "io/sink.h"
 #include "io/tarwrite.h"
 #include "mydump/accounts.h"
+#include "mysql/quote.h"
 #include "mysql/status.h"
 #include "mysql/url.h"
 
@@ -85,19 +86,6 @@ listed(const char *const *names, const char *name)
     return false;
 }
 
-/* `name` with backticks doubled, for SHOW CREATE DATABASE. */
-static void
-put_ident(sl_buf *b, const char *name)
-{
-    sl_buf_putc(b, '`');
-    for (const char *p = name; *p; p++) {
-        if (*p == '`')
-            sl_buf_putc(b, '`');
-        sl_buf_putc(b, *p);
-    }
-    sl_buf_putc(b, '`');
-}
-
 /* CREATE DATABASE IF NOT EXISTS, from the server's SHOW CREATE DATABASE. */
 static int
 create_sql(run *r, job *j, sl_error *err)
@@ -105,7 +93,7 @@ create_sql(run *r, job *j, sl_error *err)
     static const char prefix[] = "CREATE DATABASE ";
     sl_buf sql = SL_BUF_INIT;
     sl_buf_puts(&sql, "SHOW CREATE DATABASE ");
-    put_ident(&sql, j->name);
+    sl_mysql_put_ident(&sql, j->name);
     MYSQL_RES *res = sl_mysql_query(r->conn, sql.data, false, err);
     sl_buf_free(&sql);
     if (!res)

@@ -232,6 +232,21 @@ read_binlog(sl_mysql *c, binlog_pos *pos)
         SL_WARN("the backup records no GTID set: %s", err.message);
 }
 
+/* The database's default character set and collation, which restore --create gives the copy. */
+static int
+read_defaults(const mydump_ctx *d, sl_mysql *c, char **cs, char **coll, sl_error *err)
+{
+    sl_buf sql = SL_BUF_INIT;
+    sl_buf_puts(&sql, "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM "
+                      "information_schema.SCHEMATA WHERE SCHEMA_NAME = ");
+    sl_mysql_put_literal(&sql, d->database, strlen(d->database));
+    int rc = query_value(c, sql.data, 0, cs, err);
+    if (rc == 0)
+        rc = query_value(c, sql.data, 1, coll, err);
+    sl_buf_free(&sql);
+    return rc;
+}
+
 static int
 take_snapshot(mydump_ctx *d, sl_mysql *leader, sl_mysql **workers, int n, binlog_pos *pos,
               sl_error *err)
@@ -430,12 +445,14 @@ backup(mydump_ctx *d, sl_mysql *leader, sl_mysql **workers, sl_mydump_summary *s
        sl_error *err)
 {
     binlog_pos pos = {0};
+    char *charset = NULL, *collation = NULL;
     char started[32];
     iso_now(started, sizeof started);
     const char *version = mysql_get_server_info(sl_mysql_handle(leader));
     int rc = -1;
     if (take_snapshot(d, leader, workers, d->opts->jobs, &pos, err) != 0 ||
         settle_statement_size(d, leader, err) != 0 ||
+        read_defaults(d, leader, &charset, &collation, err) != 0 ||
         sl_mydump_catalog_read(&d->cat, leader, err) != 0 || plan_tasks(d, leader, err) != 0)
         goto done;
     int64_t bytes = 0, tables = 0;
@@ -466,7 +483,8 @@ backup(mydump_ctx *d, sl_mysql *leader, sl_mysql **workers, sl_mydump_summary *s
         sl_bfile_header hdr = {.database = d->database, .server_version = version,
                                .started_at = started, .sluice_version = SL_VERSION,
                                .engine = "mysql", .binlog_file = pos.file,
-                               .binlog_position = pos.position, .gtid_executed = pos.gtid};
+                               .binlog_position = pos.position, .gtid_executed = pos.gtid,
+                               .character_set = charset, .collation = collation};
         sl_bfile_writer *w = d->writer;
         d->writer = NULL;  /* close frees it, success or not */
         rc = sl_bfile_writer_close(w, &hdr, err);
@@ -476,6 +494,8 @@ done:
     free(pos.file);
     free(pos.position);
     free(pos.gtid);
+    free(charset);
+    free(collation);
     return rc;
 }
 

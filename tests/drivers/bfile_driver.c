@@ -3,7 +3,8 @@
  * real writer (io/bfile.h).
  * Usage: bfile_driver OUT CODEC [--header FIELD=VALUE]... \
  *          [--seg PHASE PARALLEL KIND SCHEMA NAME ROWS TEXTFILE]...
- *   FIELD: database, server_version, engine, started_at; PARALLEL 0/1; SCHEMA/NAME "-" for
+ *   FIELD: database, server_version, engine, started_at, binlog_file, binlog_position,
+ *   gtid_executed, character_set, collation; PARALLEL 0/1; SCHEMA/NAME "-" for
  *   none; ROWS -1 for none. Exit 0, or 1 with the error on stderr. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,16 @@ main(int argc, char **argv)
                 h.server_version = v;
             else if (strcmp(kv, "started_at") == 0)
                 h.started_at = v;
+            else if (strcmp(kv, "binlog_file") == 0)
+                h.binlog_file = v;
+            else if (strcmp(kv, "binlog_position") == 0)
+                h.binlog_position = v;
+            else if (strcmp(kv, "gtid_executed") == 0)
+                h.gtid_executed = v;
+            else if (strcmp(kv, "character_set") == 0)
+                h.character_set = v;
+            else if (strcmp(kv, "collation") == 0)
+                h.collation = v;
         } else if (strcmp(argv[i], "--seg") == 0 && i + 7 < argc) {
             if (write_segment(w, argv + i + 1, &err) != 0) {
                 sl_bfile_writer_abort(w);

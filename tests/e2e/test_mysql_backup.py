@@ -2,6 +2,7 @@
 (data/mysql_rich.sql) backed up with one and four workers, restored with the real mariadb
 client, and compared with mariadb-dump and CHECKSUM TABLE; hostile names; failures (server
 killed mid-backup, Ctrl-C, wrong password, missing database); memory on a large table."""
+import json
 import os
 import re
 import resource
@@ -104,8 +105,14 @@ def test_index_header_and_segments(server, tmp_path):
     assert header["engine"] == "mysql" and header["database"] == "rich"
     assert header["binlog_file"].startswith("binlog.") and int(header["binlog_position"]) > 0
     assert header["gtid_executed"]
+    assert [header["character_set"], header["collation"]] == server.rows(
+        "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM "
+        "information_schema.SCHEMATA WHERE SCHEMA_NAME = 'rich'")[0]
     entries = f.index["entries"]
     assert [e["kind"] for e in entries[:2]] == ["PREAMBLE", "PRE-DATA"]
+    listed = json.loads(run(server, "list", out, "--json").stdout)
+    assert listed["engine"] == "mysql" and listed["header"] == header
+    assert listed["segments"] == entries
     big = [e for e in entries if e["kind"] == "TABLE DATA" and e["name"] == "big"]
     assert len(big) > 1, "a table over --chunk-size is split by key ranges with -j 4"
     assert sum(e["rows"] for e in big) == 30000

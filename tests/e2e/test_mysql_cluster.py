@@ -50,6 +50,11 @@ def test_accounts_only(sluice, bare, tmp_path):
     verify = sluice.run("verify", out)
     assert verify.returncode == 0, verify.stderr
     assert "sluice cluster archive (MySQL 10." in verify.stdout
+    listed = sluice.run("list", out)
+    assert listed.returncode == 0, listed.stderr
+    assert "sluice cluster archive of MySQL 10." in listed.stdout.splitlines()[0]
+    listed = json.loads(sluice.run("list", out, "--json").stdout)
+    assert listed["engine"] == "mysql" and listed["databases"] == []
     # PostgreSQL's cluster restore refuses it before connecting anywhere
     pg = sluice.run("restore", "cluster", out, "--confirm", env=bare.env(PGHOST="/nonexistent"))
     assert pg.returncode == 2, pg.stderr

@@ -308,6 +308,27 @@ def test_create(srv, built):
     assert_same(srv, src, copy)
 
 
+def schema_defaults(srv, db):
+    return srv.rows("SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM "
+                    f"information_schema.SCHEMATA WHERE SCHEMA_NAME = '{db}'")
+
+
+def test_create_keeps_source_charset_and_collation(srv, tmp_path):
+    src, copy = name("cs"), name("cscopy")
+    # neither the server's defaults nor the character set's own default collation
+    want = [["latin2", "latin2_croatian_ci"]]
+    assert srv.rows("SELECT @@character_set_server") != [["latin2"]]
+    srv.sql(f"CREATE DATABASE `{src}` CHARACTER SET latin2 COLLATE latin2_croatian_ci")
+    srv.sql("CREATE TABLE t (id int PRIMARY KEY, s varchar(10)); INSERT INTO t VALUES (1, 'x')",
+            src)
+    assert schema_defaults(srv, src) == want
+    path = tmp_path / "cs.sql"
+    ok(run(srv, "backup", "single", src, *srv.conn_args(), "-o", path))
+    ok(restore(srv, path, "--database", copy, "--create"))
+    assert schema_defaults(srv, copy) == want
+    assert srv.rows(f"SELECT id, s FROM `{copy}`.t") == [["1", "x"]]
+
+
 def test_odd_database_name(srv, built):
     src, path = built
     copy = name("odd") + "`x'y"
