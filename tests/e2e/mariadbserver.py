@@ -186,8 +186,11 @@ class MariaDbServer:
             ["--skip-dump-date", "--single-transaction", "--routines", "--triggers",
              "--events", "--hex-blob", "--skip-extended-insert", "--order-by-primary",
              *extra, "--databases", *databases]
-        return subprocess.run(cmd, check=True, capture_output=True).stdout.decode(
-            errors="replace")
+        out = subprocess.run(cmd, capture_output=True)
+        if out.returncode != 0:  # say why: a bare CalledProcessError hides mariadb-dump's text
+            raise RuntimeError(f"mariadb-dump {' '.join(databases)} failed "
+                               f"(exit {out.returncode}): {out.stderr.decode(errors='replace')}")
+        return out.stdout.decode(errors="replace")
 
     def env(self, **extra):
         """The environment for sluice: HOME holds .my.cnf with root's password."""
