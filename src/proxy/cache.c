@@ -42,6 +42,15 @@ sl_cache_invalidate_all(sl_cache *c, const char *database)
 }
 
 void
+sl_cache_barrier(sl_cache *c, void (*cb)(void *arg, bool ok), void *arg)
+{
+    if (c->ops->barrier)
+        c->ops->barrier(c, cb, arg);
+    else
+        cb(arg, true);
+}
+
+void
 sl_cache_close(sl_cache *c)
 {
     if (c)

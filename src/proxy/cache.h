@@ -108,6 +108,8 @@ typedef struct {
     bool (*current)(sl_cache *c, const sl_cache_tags *tags, const sl_cache_ticket *then,
                     const sl_cache_ticket *now);
     void (*close)(sl_cache *c);
+    /* cb once every invalidation issued before has reached the store (NULL: at once) */
+    void (*barrier)(sl_cache *c, void (*cb)(void *arg, bool ok), void *arg);
 } sl_cache_ops;
 
 /* The part every store embeds first. ttl and jitter may change at any time (SIGHUP). */
@@ -129,6 +131,12 @@ void sl_cache_put(sl_cache *c, const sl_cachekey *key, const sl_cache_tags *tags
 void sl_cache_invalidate(sl_cache *c, const char *database, const char *table);
 /* The same for every entry of the database. */
 void sl_cache_invalidate_all(sl_cache *c, const char *database);
+/* Calls cb (maybe before it returns) once every invalidation issued before through c has
+ * been applied by the store, or failed (ok false: Redis down or slow; the invalidation is
+ * kept and sent again when Redis is back). A session holds a write's ReadyForQuery until
+ * then, so that no client learns of a commit before every proxy sharing the store would
+ * miss the entries it dropped. */
+void sl_cache_barrier(sl_cache *c, void (*cb)(void *arg, bool ok), void *arg);
 void sl_cache_close(sl_cache *c);  /* accepts NULL */
 void sl_cache_set_ttl(sl_cache *c, uint32_t ttl_s, uint32_t jitter_s);
 void sl_cache_counts_read(const sl_cache *c, sl_cache_counts *out);

@@ -875,12 +875,19 @@ redis_current(sl_cache *c, const sl_cache_tags *tags, const sl_cache_ticket *the
     return true;
 }
 
+static void
+redis_barrier(sl_cache *c, void (*cb)(void *arg, bool ok), void *arg)
+{
+    sl_redisstore_barrier((sl_redisstore *)c, cb, arg);
+}
+
 static const sl_cache_ops redis_ops = {
     .get = redis_get,
     .put = redis_put,
     .invalidate = redis_invalidate,
     .current = redis_current,
     .close = redis_close,
+    .barrier = redis_barrier,
 };
 
 int

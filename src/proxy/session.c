@@ -133,6 +133,14 @@ struct sl_session {
     sl_cacheflow_settings settings;
     uint64_t sent, answered;
     uint64_t dirty_upto; /* a write was sent: invalidate at the first 'I' answering it */
+    /* The write's ReadyForQuery, and what the server sent after it, wait in server_held
+     * until the store applied the invalidation (sl_cache_barrier): a client that reads the
+     * commit and asks another proxy sharing Redis must not get the dropped entry. */
+    bool inv_mark;       /* ready() invalidated: hold from this ReadyForQuery on */
+    bool inv_wait;       /* the barrier has not answered yet */
+    bool inv_cut_set;    /* inv_cut marks where the held bytes start in relay()'s out */
+    size_t inv_cut;
+    sl_buf server_held;
     bool ext_open;       /* extended-protocol messages since the last Sync */
     bool unmodelled;     /* the session did what the key cannot follow: no cache any more */
     bool non_standard_strings;
@@ -196,10 +204,11 @@ static void finish(sl_session *s);
 static void
 free_session(sl_session *s)
 {
-    if (s->phase == PH_LOOKUP) {  /* the store calls back with s: free it then */
+    if (s->phase == PH_LOOKUP || s->inv_wait) {  /* the store calls back with s: free then */
         s->zombie = true;
         return;
     }
+    sl_buf_free(&s->server_held);
     if (s->link.next != &s->link)
         sl_worker_remove_session(s->worker, &s->link);
     if (s->have_key)
@@ -504,7 +513,7 @@ on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 static void
 resume_reading(sl_session *s, int side)
 {
-    if (side == CLIENT && s->holding)
+    if ((side == CLIENT && s->holding) || (side == SERVER && s->inv_wait))
         return;
     if (s->paused[side] && !s->finishing && !s->closing[side]) {
         s->paused[side] = false;
@@ -847,7 +856,7 @@ query_refusal(sl_session *s, const char *sql, const sl_sql_analysis *a)
 {
     if (s->unmodelled)
         return "the session is not modelled";
-    if (s->tx_status != 'I' || s->sent - s->answered != 1 || s->ext_open)
+    if (s->tx_status != 'I' || s->sent - s->answered != 1 || s->ext_open || s->inv_wait)
         return "not at rest outside a transaction";
     if (!a->cacheable)
         return a->reason[0] ? a->reason : "not cacheable";
@@ -1200,6 +1209,7 @@ ready(sl_session *s, char status)
     if (status == 'I' && s->dirty_upto && s->answered >= s->dirty_upto) {
         s->dirty_upto = 0;
         sl_cache_invalidate_all(s->cache, s->database);
+        s->inv_mark = true;
         SL_DEBUG("%s: cache invalidate (database)", s->label);
     }
 }
@@ -1300,6 +1310,40 @@ server_header(void *ctx, char type, size_t body_len)
         s->capture_ok = false;
 }
 
+/* The store applied the write's invalidation (or gave up: Redis down or slow, the
+ * invalidation is kept for when it is back): what the server sent since goes on. */
+static void
+on_invalidated(void *arg, bool ok)
+{
+    sl_session *s = arg;
+    s->inv_wait = false;
+    if (!ok)
+        SL_DEBUG("%s: cache invalidation not confirmed by the store", s->label);
+    if (s->zombie) {
+        free_session(s);
+        return;
+    }
+    if (s->server_held.len) {
+        send_bytes(s, CLIENT, s->server_held.data, s->server_held.len);
+        sl_buf_reset(&s->server_held);
+    }
+    resume_reading(s, SERVER);
+}
+
+/* Called as the ReadyForQuery after a write is appended at offset at of relay()'s output:
+ * that message and what follows wait for the store's barrier. */
+static void
+hold_for_invalidation(sl_session *s, size_t at)
+{
+    s->inv_mark = false;
+    if (s->inv_wait)  /* an earlier barrier still runs: this RFQ is held behind it anyway */
+        return;
+    s->inv_wait = true;
+    s->inv_cut = at;
+    s->inv_cut_set = true;
+    sl_cache_barrier(s->cache, on_invalidated, s);
+}
+
 /* Appends the server's message to out, BackendKeyData with the proxy's key instead. */
 static void
 server_message(void *ctx, const uint8_t *msg, size_t len, sl_buf *out)
@@ -1325,6 +1369,8 @@ server_message(void *ctx, const uint8_t *msg, size_t len, sl_buf *out)
         }
     } else if (msg[0] == 'Z' && body_len >= 1) {
         ready(s, (char)body[0]);
+        if (s->inv_mark)
+            hold_for_invalidation(s, out->len);
     } else if (msg[0] == 'S') {
         parameter_status(s, body, body_len);
     } else if (msg[0] == 'E') {
@@ -1366,7 +1412,18 @@ relay(sl_session *s, int from, const uint8_t *p, size_t n)
     int rc = sl_framer_feed(&s->framers[from], p, n, &out);
     s->to_client = NULL;
     s->to_server = NULL;
-    send_bytes(s, to, out.data, out.len);
+    size_t cut = out.len;
+    if (from == SERVER && (s->inv_wait || s->inv_cut_set)) {
+        cut = s->inv_cut_set ? s->inv_cut : 0;
+        s->inv_cut_set = false;
+        if (s->inv_wait) {
+            sl_buf_append(&s->server_held, out.data + cut, out.len - cut);
+            pause_reading(s, SERVER);
+        } else {
+            cut = out.len;  /* the store answered at once */
+        }
+    }
+    send_bytes(s, to, out.data, cut);
     sl_buf_free(&out);
     if (rc != 0) {
         bad_length(s, from);

@@ -276,6 +276,36 @@ def test_redis_hit_and_write_through_another_proxy_invalidates(cluster, start_pr
         assert REDIS_PASSWORD not in "".join(p.log)
 
 
+def test_redis_write_commit_waits_for_the_invalidation(cluster, start_proxy, redis):
+    """A write's ReadyForQuery reaches the client only once Redis applied the invalidation:
+    with Redis stopped, the UPDATE through B does not complete; once Redis runs again it
+    does, and A (same Redis) misses at once. Without the wait, a client could read its commit
+    and then get the dropped entry through A."""
+    import threading
+    a = redis_proxy(start_proxy, redis)
+    b = redis_proxy(start_proxy, redis)
+    fresh_table(cluster, "redis_w")
+    with through(a, cluster) as ca, through(b, cluster) as cb:
+        assert q(ca, "SELECT a FROM redis_w") == [(1,)]
+        assert q(ca, "SELECT a FROM redis_w") == [(1,)]
+        done = threading.Event()
+
+        def write():
+            q(cb, "UPDATE redis_w SET a = 5")
+            done.set()
+        redis.pause()
+        try:
+            t = threading.Thread(target=write)
+            t.start()
+            # with Redis stopped the commit cannot be confirmed: it must still be waiting
+            assert not done.wait(1.0)
+        finally:
+            redis.resume()
+        t.join(120)
+        assert done.is_set()
+        assert q(ca, "SELECT a FROM redis_w") == [(5,)]
+
+
 def test_redis_killed_mid_run_passes_through_then_caches_again(cluster, start_proxy, redis):
     p = redis_proxy(start_proxy, redis, timeout_ms=5000)
     fresh_table(cluster, "rkill_t")
